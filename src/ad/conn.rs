@@ -1,0 +1,224 @@
+//! One connection to a domain controller: TLS as configured, a simple bind, timed operations.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use std::collections::HashSet;
+
+use ldap3::controls::RawControl;
+use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError, Mod, Scope, SearchEntry};
+
+use super::tls::{client_config, PresentedSlot, TlsTrust};
+use super::{bind_subcode_words, diagnostic_subcode, AdError};
+use crate::secrets::Secret;
+
+/// How to reach a DC.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    /// `ldaps://host[:port]` (LDAPS) or `ldap://host[:port]` (StartTLS, or plain with `insecure`).
+    pub url: String,
+    /// Which certificate to accept.
+    pub trust: TlsTrust,
+    /// Allow `ldap://` without TLS (lab and debugging only).
+    pub insecure: bool,
+    /// Limit for connecting and for each operation.
+    pub timeout: Duration,
+}
+
+impl ConnectOptions {
+    /// LDAPS to `url` with the given trust and a 30 s timeout.
+    pub fn new(url: impl Into<String>, trust: TlsTrust) -> Self {
+        ConnectOptions { url: url.into(), trust, insecure: false, timeout: Duration::from_secs(30) }
+    }
+}
+
+/// An open LDAP connection. Dropping it closes the socket.
+#[derive(Debug)]
+pub struct AdConnection {
+    ldap: Ldap,
+    url: String,
+    timeout: Duration,
+    presented: PresentedSlot,
+}
+
+enum Transport {
+    Ldaps,
+    StartTls,
+    Plain,
+}
+
+impl AdConnection {
+    /// Opens the connection (TCP, then TLS as the URL and trust say). No bind yet.
+    pub async fn connect(opts: &ConnectOptions) -> Result<AdConnection, AdError> {
+        let transport = if opts.url.starts_with("ldaps://") {
+            Transport::Ldaps
+        } else if opts.url.starts_with("ldap://") {
+            if opts.insecure { Transport::Plain } else { Transport::StartTls }
+        } else {
+            return Err(AdError::BadUrl { url: opts.url.clone() });
+        };
+        let (config, presented) = client_config(&opts.trust)?;
+        let mut settings = LdapConnSettings::new().set_conn_timeout(opts.timeout).set_config(config);
+        if matches!(transport, Transport::StartTls) {
+            settings = settings.set_starttls(true);
+        }
+        if matches!(transport, Transport::Plain) {
+            tracing::warn!(url = %opts.url, "plain LDAP without TLS: the password crosses the network in clear text");
+        }
+        let connected = LdapConnAsync::with_settings(settings, &opts.url).await;
+        let (conn, ldap) = connected.map_err(|e| connect_error(&opts.url, e, &presented))?;
+        ldap3::drive!(conn);
+        Ok(AdConnection { ldap, url: opts.url.clone(), timeout: opts.timeout, presented })
+    }
+
+    /// The SHA-256 fingerprint of the certificate the DC presented, if TLS was used.
+    pub fn presented_fingerprint(&self) -> Option<String> {
+        self.presented.lock().ok().and_then(|p| p.as_ref().map(|c| c.sha256.clone()))
+    }
+
+    /// The URL this connection was opened with.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The per-operation timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// Simple bind as `DOMAIN\user`, a UPN or a DN. AD's refusal is decoded into words.
+    pub async fn bind(&mut self, user: &str, password: &Secret) -> Result<(), AdError> {
+        let result = self
+            .ldap
+            .with_timeout(self.timeout)
+            .simple_bind(user, password.expose())
+            .await
+            .map_err(|e| self.op_error("bind", e))?;
+        if result.rc == 0 {
+            return Ok(());
+        }
+        let subcode = diagnostic_subcode(&result.text);
+        let (words, remedy) = subcode
+            .as_deref()
+            .and_then(bind_subcode_words)
+            .map(|(w, r)| (w.to_string(), r.to_string()))
+            .unwrap_or_else(|| {
+                (
+                    "the bind was refused".to_string(),
+                    "Check the account name and password, and that the account may sign in.".to_string(),
+                )
+            });
+        Err(AdError::Bind { user: user.to_string(), rc: result.rc, subcode, words, remedy, text: result.text })
+    }
+
+    /// A search returning whole entries, attribute names as the server sends them.
+    pub async fn search(
+        &mut self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attrs: &[&str],
+    ) -> Result<Vec<SearchEntry>, AdError> {
+        self.search_with(base, scope, filter, attrs, Vec::new()).await
+    }
+
+    /// [`Self::search`] with request controls (e.g. SD_FLAGS).
+    pub async fn search_with(
+        &mut self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attrs: &[&str],
+        controls: Vec<RawControl>,
+    ) -> Result<Vec<SearchEntry>, AdError> {
+        let op = format!("search of '{base}'");
+        let result = self
+            .ldap
+            .with_controls(controls)
+            .with_timeout(self.timeout)
+            .search(base, scope, filter, attrs.to_vec())
+            .await
+            .map_err(|e| self.op_error(&op, e))?;
+        let (entries, res) = (result.0, result.1);
+        if res.rc != 0 {
+            return Err(AdError::Ldap { op, rc: res.rc, text: res.text });
+        }
+        Ok(entries.into_iter().map(SearchEntry::construct).collect())
+    }
+
+    /// Adds an entry. Values are bytes so binary attributes (unicodePwd) fit.
+    pub async fn add(&mut self, dn: &str, attrs: Vec<(&str, Vec<Vec<u8>>)>) -> Result<(), AdError> {
+        let attrs: Vec<(Vec<u8>, HashSet<Vec<u8>>)> =
+            attrs.into_iter().map(|(name, values)| (name.as_bytes().to_vec(), values.into_iter().collect())).collect();
+        let result = self.ldap.with_timeout(self.timeout).add(dn, attrs).await;
+        self.check(&format!("add of '{dn}'"), result)
+    }
+
+    /// Modifies an entry, with request controls (empty for none).
+    pub async fn modify(&mut self, dn: &str, mods: Vec<Mod<Vec<u8>>>, controls: Vec<RawControl>) -> Result<(), AdError> {
+        let result = self.ldap.with_controls(controls).with_timeout(self.timeout).modify(dn, mods).await;
+        self.check(&format!("modify of '{dn}'"), result)
+    }
+
+    /// Reads one entry by DN (`None` when it does not exist).
+    pub async fn read(&mut self, dn: &str, attrs: &[&str]) -> Result<Option<SearchEntry>, AdError> {
+        match self.search(dn, Scope::Base, "(objectClass=*)", attrs).await {
+            Ok(mut entries) => Ok(entries.pop()),
+            // 32 = noSuchObject
+            Err(AdError::Ldap { rc: 32, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The rootDSE's attributes.
+    pub async fn root_dse(&mut self) -> Result<HashMap<String, Vec<String>>, AdError> {
+        let entry = self.read("", &["*", "+"]).await?;
+        Ok(entry.map(|e| e.attrs).unwrap_or_default())
+    }
+
+    /// Raw access for operations this module does not wrap yet (adds, modifies with controls).
+    pub fn ldap(&mut self) -> &mut Ldap {
+        &mut self.ldap
+    }
+
+    /// Turns an ldap3 result into `Ok` or the typed error, for callers using [`Self::ldap`].
+    pub fn check(&self, op: &str, result: Result<ldap3::LdapResult, LdapError>) -> Result<(), AdError> {
+        match result {
+            Ok(r) if r.rc == 0 => Ok(()),
+            Ok(r) => Err(AdError::Ldap { op: op.to_string(), rc: r.rc, text: r.text }),
+            Err(e) => Err(self.op_error(op, e)),
+        }
+    }
+
+    /// Sends an unbind and closes the connection.
+    pub async fn close(mut self) {
+        // The DC may already have gone; nothing to do about a failed goodbye.
+        let _ = self.ldap.unbind().await;
+    }
+
+    fn op_error(&self, op: &str, e: LdapError) -> AdError {
+        match e {
+            LdapError::Timeout { .. } => {
+                AdError::Timeout { op: op.to_string(), timeout_secs: self.timeout.as_secs() }
+            }
+            LdapError::LdapResult { result } => AdError::Ldap { op: op.to_string(), rc: result.rc, text: result.text },
+            other => AdError::Protocol { op: op.to_string(), detail: other.to_string() },
+        }
+    }
+}
+
+fn connect_error(url: &str, e: LdapError, presented: &PresentedSlot) -> AdError {
+    let presented_fp = presented.lock().ok().and_then(|p| p.as_ref().map(|c| c.sha256.clone()));
+    if let LdapError::Io { source } = &e {
+        let is_tls = source
+            .get_ref()
+            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
+        if is_tls || presented_fp.is_some() {
+            return AdError::TlsHandshake { url: url.to_string(), detail: source.to_string(), presented: presented_fp };
+        }
+    }
+    if let LdapError::Timeout { .. } = e {
+        return AdError::Connect { url: url.to_string(), detail: "no answer before the timeout".into() };
+    }
+    AdError::Connect { url: url.to_string(), detail: e.to_string() }
+}

@@ -1,0 +1,248 @@
+//! On-premises Active Directory over LDAP (ldap3): connecting, binding, searching.
+//!
+//! No GUI code lives here; the CLI, the wizard and the lab all call the same functions.
+
+pub mod conn;
+pub mod passgen;
+pub mod tls;
+
+pub use conn::{AdConnection, ConnectOptions};
+pub use tls::TlsTrust;
+
+use crate::error::{Diagnose, Exit};
+
+/// The LDAP_SERVER_SD_FLAGS control's OID: which parts of a security descriptor to read or write.
+pub const SD_FLAGS_OID: &str = "1.2.840.113556.1.4.801";
+/// SD_FLAGS value selecting the DACL only (owner, group and SACL are neither read nor written).
+pub const SD_FLAGS_DACL: u8 = 0x04;
+
+/// The SD_FLAGS control for `flags` (owner 1, group 2, DACL 4, SACL 8), BER `SEQUENCE { INTEGER }`.
+pub fn sd_flags_control(flags: u8) -> ldap3::controls::RawControl {
+    // flags ≤ 0x0f, so the INTEGER is one content byte.
+    ldap3::controls::RawControl {
+        ctype: SD_FLAGS_OID.to_string(),
+        crit: true,
+        val: Some(vec![0x30, 0x03, 0x02, 0x01, flags & 0x0f]),
+    }
+}
+
+/// The value AD takes for `unicodePwd`: the password in double quotes, UTF-16LE.
+pub fn unicode_pwd(password: &crate::secrets::Secret) -> Vec<u8> {
+    format!("\"{}\"", password.expose()).encode_utf16().flat_map(u16::to_le_bytes).collect()
+}
+
+/// AD's bind failure sub-codes (the `data XXX` in the diagnostic text of result 49), in words.
+/// Source: Microsoft, "Common Active Directory bind errors" (LDAP result 49 sub-codes).
+pub fn bind_subcode_words(subcode: &str) -> Option<(&'static str, &'static str)> {
+    Some(match subcode.to_ascii_lowercase().as_str() {
+        "525" => ("the user does not exist", "Check the user name; use DOMAIN\\user, the UPN or the full DN."),
+        "52e" => (
+            "the user name or password is wrong",
+            "Check the password (and the user name: AD answers the same for an unknown user).",
+        ),
+        "530" => ("the account may not log on at this time", "Ask a domain admin to widen the account's logon hours."),
+        "531" => (
+            "the account may not log on from this computer",
+            "Ask a domain admin to add this server to the account's 'Log on to' list.",
+        ),
+        "532" => ("the password has expired", "Change the account's password, then try again."),
+        "533" => ("the account is disabled", "Enable the account in Active Directory Users and Computers, or use another."),
+        "701" => ("the account has expired", "Ask a domain admin to extend the account's expiry date."),
+        "773" => (
+            "the password must be changed before the first logon",
+            "Log on once interactively (or reset the password) so the 'must change password' flag clears.",
+        ),
+        "775" => (
+            "the account is locked out",
+            "Wait for the lockout to expire or ask a domain admin to unlock it, then try again.",
+        ),
+        _ => return None,
+    })
+}
+
+/// Extracts AD's sub-code from a diagnostic text such as
+/// `80090308: LdapErr: DSID-0C09041C, comment: AcceptSecurityContext error, data 52e, v4563`.
+pub fn diagnostic_subcode(text: &str) -> Option<String> {
+    let start = text.find("data ")? + "data ".len();
+    let code: String = text[start..].chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+    (!code.is_empty()).then_some(code.to_ascii_lowercase())
+}
+
+/// Everything that can go wrong talking to a domain controller. Each variant keeps the raw
+/// diagnostic: the LDAP result code, AD's text and its sub-code.
+#[derive(Debug, thiserror::Error)]
+pub enum AdError {
+    /// The URL is not `ldaps://…` or `ldap://…`.
+    #[error("'{url}' is not an LDAP URL")]
+    BadUrl {
+        /// What was given.
+        url: String,
+    },
+    /// Plain LDAP was asked for without `--insecure-ldap`.
+    #[error("'{url}' would send the password without TLS")]
+    InsecureRefused {
+        /// What was given.
+        url: String,
+    },
+    /// The CA file cannot be used.
+    #[error("cannot use the CA file {}: {detail}", path.display())]
+    CaFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        detail: String,
+    },
+    /// The fingerprint is not 64 hex digits.
+    #[error("'{given}' is not a SHA-256 fingerprint (64 hex digits, colons allowed)")]
+    BadFingerprint {
+        /// What was given.
+        given: String,
+    },
+    /// The TLS name is not a DNS name.
+    #[error("'{given}' is not a valid DNS name for the certificate check")]
+    BadTlsName {
+        /// What was given.
+        given: String,
+    },
+    /// The TCP connection failed.
+    #[error("cannot reach the domain controller at {url}: {detail}")]
+    Connect {
+        /// The URL.
+        url: String,
+        /// The OS or library message.
+        detail: String,
+    },
+    /// The TLS handshake failed (certificate not trusted, name mismatch, pin mismatch).
+    #[error("the TLS handshake with {url} failed: {detail}{}", presented.as_ref().map(|p| format!(" (the DC presented a certificate with SHA-256 {p})")).unwrap_or_default())]
+    TlsHandshake {
+        /// The URL.
+        url: String,
+        /// rustls' message.
+        detail: String,
+        /// The fingerprint of what the DC presented, if it got that far.
+        presented: Option<String>,
+    },
+    /// TLS could not be set up at all.
+    #[error("TLS setup failed: {detail}")]
+    Tls {
+        /// Why.
+        detail: String,
+        /// The presented certificate's fingerprint, if any.
+        presented: Option<String>,
+    },
+    /// The bind was refused.
+    #[error("the domain controller refused the sign-in of '{user}': {words} (LDAP result {rc}{}; {text})", subcode.as_ref().map(|s| format!(", AD data {s}")).unwrap_or_default())]
+    Bind {
+        /// The account.
+        user: String,
+        /// LDAP result code.
+        rc: u32,
+        /// AD's sub-code, e.g. `52e`.
+        subcode: Option<String>,
+        /// The sub-code in words.
+        words: String,
+        /// The remedy for this sub-code.
+        remedy: String,
+        /// AD's diagnostic text, verbatim.
+        text: String,
+    },
+    /// An LDAP operation returned an error result.
+    #[error("LDAP {op} failed with result {rc}: {text}")]
+    Ldap {
+        /// The operation and its target.
+        op: String,
+        /// LDAP result code.
+        rc: u32,
+        /// AD's diagnostic text, verbatim.
+        text: String,
+    },
+    /// The operation did not answer in time.
+    #[error("LDAP {op} did not answer within {timeout_secs} s")]
+    Timeout {
+        /// The operation.
+        op: String,
+        /// The limit.
+        timeout_secs: u64,
+    },
+    /// The connection broke or the library failed.
+    #[error("LDAP {op} failed: {detail}")]
+    Protocol {
+        /// The operation.
+        op: String,
+        /// The library's message.
+        detail: String,
+    },
+}
+
+impl Diagnose for AdError {
+    fn code(&self) -> &'static str {
+        match self {
+            AdError::BadUrl { .. } => "AD-URL",
+            AdError::InsecureRefused { .. } => "AD-INSECURE",
+            AdError::CaFile { .. } => "AD-CA-FILE",
+            AdError::BadFingerprint { .. } => "AD-FINGERPRINT",
+            AdError::BadTlsName { .. } => "AD-TLS-NAME",
+            AdError::Connect { .. } => "AD-CONNECT",
+            AdError::TlsHandshake { .. } | AdError::Tls { .. } => "AD-TLS",
+            AdError::Bind { .. } => "AD-BIND",
+            AdError::Ldap { .. } => "AD-LDAP",
+            AdError::Timeout { .. } => "AD-TIMEOUT",
+            AdError::Protocol { .. } => "AD-PROTOCOL",
+        }
+    }
+    fn remedy(&self) -> String {
+        match self {
+            AdError::BadUrl { .. } => "Give --ad-url as ldaps://dc.example.com (LDAPS) or ldap://dc.example.com (StartTLS).".into(),
+            AdError::InsecureRefused { .. } => "Use ldaps:// or StartTLS; add --insecure-ldap only in a lab or to debug.".into(),
+            AdError::CaFile { .. } => "Point --ad-ca-file at the PEM file of the CA that issued the DC's certificate.".into(),
+            AdError::BadFingerprint { .. } => "Copy the SHA-256 fingerprint exactly as the wizard or `openssl x509 -fingerprint -sha256` shows it.".into(),
+            AdError::BadTlsName { .. } => "Give --ad-tls-name as the DC's DNS name as written in its certificate.".into(),
+            AdError::Connect { .. } => "Check the DC's name and port, that it is running, and that no firewall blocks 636 (LDAPS) or 389 (StartTLS).".into(),
+            AdError::TlsHandshake { .. } | AdError::Tls { .. } => "Trust the DC's CA with --ad-ca-file (and --ad-tls-name when connecting by IP), or pin its certificate with --ad-fingerprint after checking it on the DC.".into(),
+            AdError::Bind { remedy, .. } => remedy.clone(),
+            AdError::Ldap { .. } => "Read AD's message above; check the DN and the bound account's rights.".into(),
+            AdError::Timeout { .. } => "Check the network path to the DC, or that the DC is not overloaded, then try again.".into(),
+            AdError::Protocol { .. } => "Try again; if it persists, check the DC's event log for LDAP errors.".into(),
+        }
+    }
+    fn exit(&self) -> Exit {
+        match self {
+            AdError::BadUrl { .. }
+            | AdError::InsecureRefused { .. }
+            | AdError::BadFingerprint { .. }
+            | AdError::BadTlsName { .. } => Exit::Usage,
+            _ => Exit::Failed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subcodes_are_read_from_ad_and_samba_texts() {
+        let ad = "80090308: LdapErr: DSID-0C09041C, comment: AcceptSecurityContext error, data 52e, v4563";
+        assert_eq!(diagnostic_subcode(ad).as_deref(), Some("52e"));
+        let samba = "80090308: LdapErr: DSID-0C0903A9, comment: AcceptSecurityContext error, data 775, v1db1";
+        assert_eq!(diagnostic_subcode(samba).as_deref(), Some("775"));
+        assert_eq!(diagnostic_subcode("no sub-code here"), None);
+        for code in ["525", "52e", "530", "531", "532", "533", "701", "773", "775"] {
+            assert!(bind_subcode_words(code).is_some(), "{code}");
+        }
+        assert!(bind_subcode_words("999").is_none());
+    }
+
+    #[test]
+    fn unicode_pwd_is_quoted_utf16le() {
+        let v = unicode_pwd(&crate::secrets::Secret::new("Aé1"));
+        assert_eq!(v, vec![0x22, 0, 0x41, 0, 0xe9, 0, 0x31, 0, 0x22, 0]);
+    }
+
+    #[test]
+    fn sd_flags_control_is_ber_sequence_of_integer() {
+        let c = sd_flags_control(SD_FLAGS_DACL);
+        assert_eq!(c.ctype, "1.2.840.113556.1.4.801");
+        assert_eq!(c.val.as_deref(), Some(&[0x30, 0x03, 0x02, 0x01, 0x04][..]));
+    }
+}

@@ -1,0 +1,69 @@
+//! `lab up|down|status` and `--lab`.
+
+use std::path::PathBuf;
+
+use super::output::{Outcome, Output};
+use super::{LabCommand, LabDirArg};
+use crate::error::{Error, Exit};
+use crate::lab::{self, LabInfo};
+
+fn dir_of(arg: &LabDirArg) -> PathBuf {
+    arg.dir.clone().unwrap_or_else(lab::default_dir)
+}
+
+fn human(info: &LabInfo) -> String {
+    format!(
+        "Lab domain controller ready.\n  dir:                     {}\n  ldap_url:                {}\n  tls_name:                {}\n  ca_file:                 {}\n  base_dn:                 {}\n  admin_user:              {}\n  admin_password_file:     {}\n  connector_account:       {}\n  connector_password_file: {}\n  canary_user:             {}",
+        info.dir.display(),
+        info.ldap_url,
+        info.tls_name,
+        info.ca_file.display(),
+        info.base_dn,
+        info.admin_user,
+        info.admin_password_file.display(),
+        info.connector_account,
+        info.connector_password_file.display(),
+        info.canary_user
+    )
+}
+
+/// Runs one `lab` command.
+pub async fn run(command: LabCommand, out: Output) -> Result<Outcome, Error> {
+    match command {
+        LabCommand::Up(arg) => up(dir_of(&arg), out).await,
+        LabCommand::Down(arg) => {
+            let dir = dir_of(&arg);
+            let was_running = lab::down(&dir)?;
+            out.result(&serde_json::json!({ "dir": dir, "stopped": was_running }), || {
+                if was_running {
+                    format!("Stopped the lab DC in {}.", dir.display())
+                } else {
+                    format!("No lab DC was running in {}.", dir.display())
+                }
+            });
+            Ok(Outcome::OK)
+        }
+        LabCommand::Status(arg) => {
+            let dir = dir_of(&arg);
+            let status = lab::status(&dir).await?;
+            out.result(&status, || match (&status.info, status.running) {
+                (Some(info), true) => human(info).replace("Lab domain controller ready.", "Lab domain controller running."),
+                (Some(info), false) => format!("The lab DC in {} is not running (`lab up` starts it again).", info.dir.display()),
+                (None, _) => format!("{} holds no lab (`lab up --dir {}` creates one).", dir.display(), dir.display()),
+            });
+            Ok(Outcome { exit: if status.running { Exit::Ok } else { Exit::No } })
+        }
+    }
+}
+
+async fn up(dir: PathBuf, out: Output) -> Result<Outcome, Error> {
+    out.note(&format!("Bringing the lab domain controller up in {} …", dir.display()));
+    let info = lab::up(&dir).await?;
+    out.result(&info, || human(&info));
+    Ok(Outcome::OK)
+}
+
+/// `writeback-wizard --lab` with no command: the lab in the default folder.
+pub async fn up_default(out: Output) -> Result<Outcome, Error> {
+    up(lab::default_dir(), out).await
+}

@@ -1,0 +1,209 @@
+//! The command line: clap types here, one file of behaviour per command group, one place that
+//! maps errors to exit codes (`run.rs`).
+
+mod config_cmd;
+mod lab_cmd;
+pub mod output;
+pub mod run;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Cloud, SettingsOverlay, SyncEngineKind};
+
+pub use run::main;
+
+/// Turns Microsoft Entra ID password writeback on, verifies it, and turns it off.
+///
+/// With no command it opens the wizard. Secrets are never flags: set WRITEBACK_AD_PASSWORD,
+/// WRITEBACK_CONNECTOR_PASSWORD or WRITEBACK_ENTRA_TOKEN, store them in the OS keyring, or type
+/// them when asked.
+#[derive(Debug, Parser)]
+#[command(name = "writeback-wizard", version = crate::version::LONG, about, long_about)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do; none opens the wizard.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Print exactly one JSON document on stdout (human text goes to stderr).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Settings file (TOML). Default: settings.toml in the platform's config folder.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// More detail on stderr (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Lab mode: start (or reuse) the lab domain controller in the default lab folder.
+    #[arg(long)]
+    pub lab: bool,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
+pub enum Command {
+    /// The lab: a Samba AD domain controller on loopback (needs root and Samba).
+    Lab {
+        /// Which lab command.
+        #[command(subcommand)]
+        command: LabCommand,
+    },
+    /// Export or import the settings file.
+    Config {
+        /// Which config command.
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+/// `lab …`
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Provision (from a template) and start a lab DC, or reuse the one running in DIR.
+    Up(LabDirArg),
+    /// Stop the lab DC started in DIR.
+    Down(LabDirArg),
+    /// Say whether the lab DC in DIR runs and answers (exit 0) or not (exit 3).
+    Status(LabDirArg),
+}
+
+/// `--dir DIR`
+#[derive(Debug, Args)]
+pub struct LabDirArg {
+    /// The lab folder. Default: `lab` in the platform's data folder.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// `config …`
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run
+pub enum ConfigCommand {
+    /// Write the effective settings (the settings file with any flags applied) to FILE.
+    Export {
+        /// Where to write.
+        file: PathBuf,
+        /// Connection flags to apply before exporting.
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// Check FILE and make it the settings file (--config, or the default).
+    Import {
+        /// The settings to import.
+        file: PathBuf,
+    },
+}
+
+/// The connection flags of the CLI contract, accepted by every command that connects. The same
+/// keys may stand in the settings file; flags win.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ConnectionArgs {
+    /// ldaps://host[:port] (LDAPS); ldap://host uses StartTLS.
+    #[arg(long, value_name = "URL")]
+    pub ad_url: Option<String>,
+    /// DOMAIN\user, UPN or DN.
+    #[arg(long, value_name = "NAME")]
+    pub ad_user: Option<String>,
+    /// Trust this CA (PEM) instead of the system roots.
+    #[arg(long, value_name = "PEM")]
+    pub ad_ca_file: Option<PathBuf>,
+    /// Name expected in the DC certificate when --ad-url holds an IP.
+    #[arg(long, value_name = "NAME")]
+    pub ad_tls_name: Option<String>,
+    /// Pin the SHA-256 of the DER leaf certificate (colons and case ignored).
+    #[arg(long, value_name = "HEX")]
+    pub ad_fingerprint: Option<String>,
+    /// Allow LDAP without TLS (lab and debugging only).
+    #[arg(long)]
+    pub insecure_ldap: bool,
+    /// sAMAccountName or DN of the AD DS connector account.
+    #[arg(long, value_name = "NAME")]
+    pub connector_account: Option<String>,
+    /// Where to grant (repeatable). Default: the root of the bound account's domain.
+    #[arg(long, value_name = "DN")]
+    pub scope: Vec<String>,
+    /// Also grant on AdminSDHolder (protected accounts; off by default).
+    #[arg(long)]
+    pub include_adminsdholder: bool,
+    /// The national cloud.
+    #[arg(long, value_enum, value_name = "CLOUD")]
+    pub cloud: Option<Cloud>,
+    /// Tenant GUID or verified domain.
+    #[arg(long, value_name = "ID")]
+    pub tenant: Option<String>,
+    /// The tenant simulator's base URL (with --cloud lab).
+    #[arg(long, value_name = "URL")]
+    pub lab_url: Option<String>,
+    /// The public client used for sign-in.
+    #[arg(long, value_name = "GUID")]
+    pub client_id: Option<String>,
+    /// Which sync engine to switch. Default: lab with --cloud lab, else adsync.
+    #[arg(long, value_enum, value_name = "ENGINE")]
+    pub sync_engine: Option<SyncEngineKind>,
+}
+
+impl ConnectionArgs {
+    /// The settings these flags override.
+    pub fn overlay(&self) -> SettingsOverlay {
+        SettingsOverlay {
+            ad_url: self.ad_url.clone(),
+            ad_user: self.ad_user.clone(),
+            ad_ca_file: self.ad_ca_file.clone(),
+            ad_tls_name: self.ad_tls_name.clone(),
+            ad_fingerprint: self.ad_fingerprint.clone(),
+            connector_account: self.connector_account.clone(),
+            scope: self.scope.clone(),
+            cloud: self.cloud,
+            tenant: self.tenant.clone(),
+            lab_url: self.lab_url.clone(),
+            client_id: self.client_id.clone(),
+            sync_engine: self.sync_engine,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn connection_flags_parse_with_their_contract_names() {
+        let cli = Cli::try_parse_from([
+            "writeback-wizard", "config", "export", "out.toml", "--ad-url", "ldaps://dc", "--ad-user", "LAB\\a",
+            "--ad-ca-file", "ca.pem", "--ad-tls-name", "dc1.x", "--ad-fingerprint", "AB:CD", "--insecure-ldap",
+            "--connector-account", "MSOL_1", "--scope", "OU=A,DC=x", "--scope", "OU=B,DC=x",
+            "--include-adminsdholder", "--cloud", "usgov-dod", "--tenant", "contoso.com", "--lab-url",
+            "http://127.0.0.1:1", "--client-id", "00000000-0000-0000-0000-000000000001", "--sync-engine", "lab",
+        ])
+        .unwrap();
+        let Some(Command::Config { command: ConfigCommand::Export { connection, .. } }) = cli.command else {
+            panic!("parsed as something else")
+        };
+        let o = connection.overlay();
+        assert_eq!(o.scope.len(), 2);
+        assert_eq!(o.cloud, Some(Cloud::UsgovDod));
+        assert_eq!(o.sync_engine, Some(SyncEngineKind::Lab));
+        assert!(connection.insecure_ldap && connection.include_adminsdholder);
+    }
+
+    #[test]
+    fn there_is_no_password_flag() {
+        let err = Cli::try_parse_from(["writeback-wizard", "config", "export", "x", "--ad-password", "p"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+    }
+}

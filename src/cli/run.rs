@@ -1,0 +1,83 @@
+//! Parsing, dispatch, and the one place errors become messages and exit codes.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use super::output::{Outcome, Output};
+use super::{Cli, Command};
+use crate::error::{Error, ErrorReport, Exit};
+
+/// The binary's entry point: parse, set up logging, run, map the result to an exit code.
+pub fn main() -> ExitCode {
+    let json_requested = std::env::args_os().any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e, json_requested),
+    };
+    let out = Output { json: cli.global.json };
+    let _log_guard = crate::logging::init(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            out.error(&ErrorReport {
+                code: "CLI-RUNTIME".into(),
+                message: format!("cannot start the async runtime: {e}"),
+                remedy: "Check the process limits (threads, memory).".into(),
+                exit_code: Exit::Failed.code(),
+            });
+            return ExitCode::from(Exit::Failed.code());
+        }
+    };
+    let result = runtime.block_on(dispatch(cli, out));
+    let exit = match result {
+        Ok(outcome) => outcome.exit,
+        Err(err) => {
+            let report = ErrorReport::from_error(&err);
+            tracing::error!(code = %report.code, message = %report.message, "command failed");
+            out.error(&report);
+            crate::error::Diagnose::exit(&err)
+        }
+    };
+    ExitCode::from(exit.code())
+}
+
+fn clap_error(e: clap::Error, json: bool) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            if json {
+                let report = ErrorReport {
+                    code: "CLI-USAGE".into(),
+                    message: e.kind().to_string(),
+                    remedy: "See `writeback-wizard --help`.".into(),
+                    exit_code: Exit::Usage.code(),
+                };
+                Output { json: true }.error(&report);
+            }
+            let _ = e.print();
+            ExitCode::from(Exit::Usage.code())
+        }
+    }
+}
+
+async fn dispatch(cli: Cli, out: Output) -> Result<Outcome, Error> {
+    let config_path = cli.global.config.clone().unwrap_or_else(crate::config::default_path);
+    match cli.command {
+        Some(Command::Lab { command }) => super::lab_cmd::run(command, out).await,
+        Some(Command::Config { command }) => super::config_cmd::run(command, &config_path, out),
+        None if cli.global.lab => super::lab_cmd::up_default(out).await,
+        None => {
+            use clap::CommandFactory;
+            out.note(&Cli::command().render_help().to_string());
+            Err(Error::Usage {
+                message: "no command given, and this build opens no wizard window yet".into(),
+                remedy: "Give a command (see the list above), or --lab to bring the lab up.".into(),
+            })
+        }
+    }
+}

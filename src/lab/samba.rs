@@ -1,0 +1,343 @@
+//! Running Debian's Samba as an AD DC: finding it, provisioning, starting and stopping exactly
+//! the process this lab started.
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::LabError;
+
+/// The realm every lab domain uses.
+pub const REALM: &str = "LAB.EXAMPLE.TEST";
+/// The NetBIOS domain name.
+pub const NETBIOS_DOMAIN: &str = "LAB";
+/// The DC's host name.
+pub const HOST_NAME: &str = "dc1";
+/// The DC's DNS name, as its certificate carries it.
+pub const DNS_NAME: &str = "dc1.lab.example.test";
+/// The domain's naming context.
+pub const BASE_DN: &str = "DC=lab,DC=example,DC=test";
+
+/// The Debian packages the lab needs, as one install command.
+pub const INSTALL_COMMAND: &str = "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends samba samba-ad-dc samba-ad-provision ldap-utils";
+
+/// The two Samba programs the lab runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SambaTools {
+    /// `samba`, the DC daemon (Debian: /usr/sbin/samba).
+    pub samba: PathBuf,
+    /// `samba-tool`, for provisioning.
+    pub samba_tool: PathBuf,
+}
+
+impl SambaTools {
+    /// Looks for the programs in `dirs`, in order.
+    pub fn locate_in(dirs: &[PathBuf]) -> Result<SambaTools, LabError> {
+        let find = |name: &str| dirs.iter().map(|d| d.join(name)).find(|p| is_executable(p));
+        let samba = find("samba");
+        let samba_tool = find("samba-tool");
+        // samba-ad-provision ships the provisioning data; without it samba-tool fails late.
+        let provision_data = Path::new("/usr/share/samba/setup").exists();
+        match (samba, samba_tool) {
+            (Some(samba), Some(samba_tool)) if provision_data || !cfg!(target_os = "linux") => {
+                Ok(SambaTools { samba, samba_tool })
+            }
+            (samba, tool) => {
+                let mut missing = Vec::new();
+                if samba.is_none() {
+                    missing.push("samba (package samba-ad-dc)");
+                }
+                if tool.is_none() {
+                    missing.push("samba-tool (package samba)");
+                }
+                if !provision_data {
+                    missing.push("/usr/share/samba/setup (package samba-ad-provision)");
+                }
+                Err(LabError::SambaMissing { missing: missing.join(", ") })
+            }
+        }
+    }
+
+    /// Looks in PATH and in the sbin folders a non-root PATH often lacks.
+    pub fn locate() -> Result<SambaTools, LabError> {
+        let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+        for extra in ["/usr/sbin", "/sbin", "/usr/bin", "/usr/local/sbin"] {
+            dirs.push(PathBuf::from(extra));
+        }
+        SambaTools::locate_in(&dirs)
+    }
+
+    /// The installed Samba version, e.g. `4.17.12-Debian`.
+    pub fn version(&self) -> Result<String, LabError> {
+        let out = run(Command::new(&self.samba).arg("-V"), "samba -V")?;
+        Ok(out.trim().trim_start_matches("Version ").to_string())
+    }
+
+    /// Provisions a new domain into `dc_dir` (which must not exist), listening on `addr` only,
+    /// and returns the Administrator password Samba generated.
+    ///
+    /// The password is left to Samba and read from its report, because `samba-tool` would take
+    /// ours only as a command-line argument, and secrets never go on a command line.
+    pub fn provision(&self, dc_dir: &Path, addr: Ipv4Addr) -> Result<crate::secrets::Secret, LabError> {
+        for sub in ["run", "log"] {
+            let p = dc_dir.join(sub);
+            std::fs::create_dir_all(&p).map_err(|source| LabError::Io { what: "create the DC folder", path: p, source })?;
+        }
+        let d = dc_dir.display();
+        let options = [
+            format!("interfaces={addr}/8"),
+            "bind interfaces only=yes".into(),
+            "server services=ldap".into(),
+            "ldb:nosync=true".into(),
+            format!("pid directory={d}/run"),
+            format!("log file={d}/log/log.%m"),
+            format!("winbindd socket directory={d}/run/winbindd"),
+            format!("ntp signd socket directory={d}/run/ntp_signd"),
+        ];
+        let mut cmd = Command::new(&self.samba_tool);
+        cmd.args(["domain", "provision"])
+            .arg(format!("--targetdir={d}"))
+            .arg(format!("--realm={REALM}"))
+            .arg(format!("--domain={NETBIOS_DOMAIN}"))
+            .args(["--server-role=dc", "--dns-backend=NONE"])
+            .arg(format!("--host-name={HOST_NAME}"));
+        for o in &options {
+            cmd.arg(format!("--option={o}"));
+        }
+        let out = cmd.output().map_err(|source| LabError::Spawn { what: "samba-tool domain provision", source })?;
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        if !out.status.success() {
+            // Never echo the report whole: it holds the generated password.
+            let shown: String = text.lines().filter(|l| !l.contains("Admin password")).collect::<Vec<_>>().join("\n");
+            return Err(LabError::Command { what: "samba-tool domain provision", status: out.status.to_string(), output: tail(&shown, 15) });
+        }
+        parse_admin_password(&text).ok_or(LabError::Command {
+            what: "samba-tool domain provision",
+            status: out.status.to_string(),
+            output: "the report did not include the generated Administrator password".into(),
+        })
+    }
+
+    /// Starts the DC in the background (`samba -D -M single`). Returns once the daemon has
+    /// forked; [`wait_pid`] and an LDAP probe tell when it serves.
+    pub fn start(&self, dc_dir: &Path) -> Result<(), LabError> {
+        let conf = smb_conf(dc_dir);
+        let mut cmd = Command::new(&self.samba);
+        // Its working folder identifies the process later (see `running_pid`).
+        cmd.args(["-D", "-M", "single", "-s"]).arg(&conf).current_dir(dc_dir);
+        run(&mut cmd, "samba -D").map(|_| ())
+    }
+}
+
+fn is_executable(p: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        p.is_file()
+    }
+}
+
+fn run(cmd: &mut Command, what: &'static str) -> Result<String, LabError> {
+    let out = cmd.output().map_err(|source| LabError::Spawn { what, source })?;
+    if out.status.success() {
+        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    Err(LabError::Command { what, status: out.status.to_string(), output: tail(&format!("{stdout}{stderr}"), 15) })
+}
+
+/// Reads `Admin password:   XXXX` from samba-tool's provisioning report.
+fn parse_admin_password(report: &str) -> Option<crate::secrets::Secret> {
+    report.lines().find_map(|line| {
+        let (_, rest) = line.split_once("Admin password:")?;
+        let value = rest.trim();
+        (!value.is_empty()).then(|| crate::secrets::Secret::new(value))
+    })
+}
+
+/// The last `lines` lines of `text`.
+pub fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// The DC's smb.conf.
+pub fn smb_conf(dc_dir: &Path) -> PathBuf {
+    dc_dir.join("etc").join("smb.conf")
+}
+
+/// The PID file `samba -D` writes.
+pub fn pid_file(dc_dir: &Path) -> PathBuf {
+    dc_dir.join("run").join("samba.pid")
+}
+
+/// The main Samba log.
+pub fn log_file(dc_dir: &Path) -> PathBuf {
+    dc_dir.join("log").join("log.samba")
+}
+
+/// The PID of the Samba process serving `dc_dir`, if it runs. The PID file alone is not trusted,
+/// so a reused PID is never taken for the DC: the process must run the `samba` executable and
+/// work in `dc_dir` or hold a file open inside it. (Samba rewrites its command line to
+/// "samba: root process", so the command line cannot tell.)
+pub fn running_pid(dc_dir: &Path) -> Option<i32> {
+    let text = std::fs::read_to_string(pid_file(dc_dir)).ok()?;
+    let pid: i32 = text.trim().parse().ok()?;
+    serves(pid, dc_dir).then_some(pid)
+}
+
+/// Whether process `pid` is a Samba serving `dc_dir`.
+fn serves(pid: i32, dc_dir: &Path) -> bool {
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    let is_samba = std::fs::read_link(proc_dir.join("exe"))
+        .is_ok_and(|exe| exe.file_name().is_some_and(|n| n == "samba"));
+    if !is_samba || !process_alive(pid) {
+        return false;
+    }
+    if std::fs::read_link(proc_dir.join("cwd")).is_ok_and(|cwd| cwd == dc_dir) {
+        return true;
+    }
+    std::fs::read_dir(proc_dir.join("fd"))
+        .map(|fds| fds.flatten().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target.starts_with(dc_dir))))
+        .unwrap_or(false)
+}
+
+/// Waits until `samba -D` has written a PID file whose process serves `dc_dir`.
+pub fn wait_pid(dc_dir: &Path, deadline: Instant) -> Option<i32> {
+    loop {
+        if let Some(pid) = running_pid(dc_dir) {
+            return Some(pid);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Stops the DC serving `dc_dir`: SIGTERM, then SIGKILL after `grace`. Returns whether a process
+/// was running.
+pub fn stop(dc_dir: &Path, grace: Duration) -> Result<bool, LabError> {
+    use nix::sys::signal::{kill, Signal};
+    use nix::unistd::Pid;
+    let Some(pid) = running_pid(dc_dir) else {
+        return Ok(false);
+    };
+    let pid = Pid::from_raw(pid);
+    let _ = kill(pid, Signal::SIGTERM);
+    let deadline = Instant::now() + grace;
+    while process_alive(pid.as_raw()) {
+        if Instant::now() >= deadline {
+            let _ = kill(pid, Signal::SIGKILL);
+            let hard = Instant::now() + Duration::from_secs(5);
+            while process_alive(pid.as_raw()) {
+                if Instant::now() >= hard {
+                    return Err(LabError::StopFailed { pid: pid.as_raw() });
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::fs::remove_file(pid_file(dc_dir));
+    Ok(true)
+}
+
+/// True while `/proc/PID` exists and the process is not a zombie.
+pub fn process_alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state letter follows the command name in parentheses.
+        Ok(stat) => stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')),
+        Err(_) => false,
+    }
+}
+
+/// Rewrites a copied DC's smb.conf: every path from `old_dir` to `new_dir`, and the listening
+/// interface to `addr`.
+pub fn rewrite_conf(conf_text: &str, old_dir: &str, new_dir: &str, addr: Ipv4Addr) -> String {
+    conf_text
+        .replace(old_dir, new_dir)
+        .lines()
+        .map(|line| {
+            if line.trim_start().starts_with("interfaces =") {
+                format!("\tinterfaces = {addr}/8")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// Adds the lab's TLS files to `[global]` (once).
+pub fn add_tls_settings(conf_text: &str, files: &super::certs::TlsFiles) -> String {
+    if conf_text.contains("tls keyfile") {
+        return conf_text.to_string();
+    }
+    let lines = format!(
+        "[global]\n\ttls enabled = yes\n\ttls keyfile = {}\n\ttls certfile = {}\n\ttls cafile = {}\n",
+        files.key.display(),
+        files.cert.display(),
+        files.ca.display()
+    );
+    conf_text.replacen("[global]\n", &lines, 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_samba_names_the_packages() {
+        let empty = tempfile::tempdir().unwrap();
+        let err = SambaTools::locate_in(&[empty.path().to_path_buf()]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("samba-ad-dc"), "{text}");
+        use crate::error::Diagnose;
+        assert!(err.remedy().contains("apt-get install"), "{}", err.remedy());
+    }
+
+    #[test]
+    fn conf_rewrite_moves_paths_and_interface() {
+        let conf = "[global]\n\tinterfaces = 127.0.0.5/8\n\tpid directory = /old/dc/run\n\tprivate dir = /old/dc/private\n";
+        let out = rewrite_conf(conf, "/old/dc", "/new/place/dc", Ipv4Addr::new(127, 0, 0, 9));
+        assert!(out.contains("\tinterfaces = 127.0.0.9/8\n"), "{out}");
+        assert!(out.contains("/new/place/dc/run"));
+        assert!(!out.contains("/old/dc"));
+    }
+
+    #[test]
+    fn tls_settings_are_added_once() {
+        let files = super::super::certs::TlsFiles::in_dc_dir(Path::new("/x/dc"));
+        let once = add_tls_settings("[global]\n\trealm = X\n", &files);
+        assert!(once.contains("tls keyfile = /x/dc/private/tls/lab-dc-key.pem"), "{once}");
+        assert_eq!(add_tls_settings(&once, &files), once);
+    }
+
+    #[test]
+    fn generated_password_is_read_from_the_report() {
+        let report = "INFO 2026 x.py #491: Server Role: dc\nINFO 2026 x.py #492: Admin password:        aB3$xyz.Q9\nINFO done";
+        assert_eq!(parse_admin_password(report).unwrap().expose(), "aB3$xyz.Q9");
+        assert!(parse_admin_password("nothing").is_none());
+    }
+
+    #[test]
+    fn tail_keeps_the_last_lines() {
+        assert_eq!(tail("a\nb\nc\n", 2), "b\nc");
+        assert_eq!(tail("a", 5), "a");
+    }
+
+    #[test]
+    fn our_own_process_is_alive_and_a_bogus_pid_is_not() {
+        assert!(process_alive(std::process::id() as i32));
+        assert!(!process_alive(i32::MAX));
+    }
+}

@@ -1,0 +1,57 @@
+//! Tracing to stderr (for people) and to a log file (for support), never to stdout.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+/// The log folder: `WRITEBACK_LOG_DIR`, else `logs` in the platform's data folder.
+pub fn log_dir() -> PathBuf {
+    std::env::var_os("WRITEBACK_LOG_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        dirs::data_local_dir().unwrap_or_else(std::env::temp_dir).join("writeback-wizard").join("logs")
+    })
+}
+
+/// The log file.
+pub fn log_file() -> PathBuf {
+    log_dir().join("writeback-wizard.log")
+}
+
+/// Keeps logging alive for the process; dropping it changes nothing today, but callers hold it
+/// so a buffered writer can be added without touching them.
+#[derive(Debug)]
+pub struct LogGuard;
+
+/// Sets up tracing: stderr at warn (info with -v, debug with -vv; RUST_LOG wins), and the log
+/// file at info. A log file that cannot be opened is reported once and skipped.
+pub fn init(verbose: u8) -> LogGuard {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let stderr_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(stderr_filter);
+
+    let path = log_file();
+    let file = path.parent().map(std::fs::create_dir_all).transpose().and_then(|_| {
+        std::fs::OpenOptions::new().create(true).append(true).open(&path)
+    });
+    let registry = tracing_subscriber::registry().with(stderr);
+    match file {
+        Ok(file) => {
+            let file_layer = tracing_subscriber::fmt::layer()
+                .with_writer(Mutex::new(file))
+                .with_ansi(false)
+                .with_filter(EnvFilter::new("info"));
+            let _ = registry.with(file_layer).try_init();
+        }
+        Err(e) => {
+            let _ = registry.try_init();
+            tracing::warn!(path = %path.display(), error = %e, "cannot open the log file; logging to stderr only");
+        }
+    }
+    LogGuard
+}
