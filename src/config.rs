@@ -101,8 +101,8 @@ impl Settings {
         struct VersionOnly {
             version: Option<i64>,
         }
-        let probe: VersionOnly = toml::from_str(text)
-            .map_err(|e| ConfigError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
+        let probe: VersionOnly =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
         match probe.version {
             None => return Err(ConfigError::NoVersion { path: path.to_path_buf() }),
             Some(v) if v == i64::from(SETTINGS_VERSION) => {}
@@ -125,8 +125,8 @@ impl Settings {
 
     /// Reads a settings file that must exist (an import).
     pub fn load_existing(path: &Path) -> Result<Settings, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         Settings::parse(&text, path)
     }
 
@@ -201,10 +201,7 @@ pub struct SettingsOverlay {
 /// The settings file used when `--config` is not given: `settings.toml` in the platform's config
 /// directory (`~/.config/writeback-wizard/` on Linux, `%APPDATA%\writeback-wizard\` on Windows).
 pub fn default_path() -> PathBuf {
-    dirs::config_dir()
-        .unwrap_or_else(|| PathBuf::from("."))
-        .join("writeback-wizard")
-        .join("settings.toml")
+    dirs::config_dir().unwrap_or_else(|| PathBuf::from(".")).join("writeback-wizard").join("settings.toml")
 }
 
 /// Why the settings could not be read or written.

@@ -72,12 +72,7 @@ impl ErrorReport {
             }
             source = cause.source();
         }
-        ErrorReport {
-            code: err.code().to_string(),
-            message,
-            remedy: err.remedy(),
-            exit_code: err.exit().code(),
-        }
+        ErrorReport { code: err.code().to_string(), message, remedy: err.remedy(), exit_code: err.exit().code() }
     }
 
     /// The text shown on a terminal.
@@ -147,10 +142,8 @@ mod tests {
 
     #[test]
     fn exit_codes_match_the_contract() {
-        let codes: Vec<u8> = [Exit::Ok, Exit::Failed, Exit::Usage, Exit::No, Exit::NotRolledBack]
-            .into_iter()
-            .map(Exit::code)
-            .collect();
+        let codes: Vec<u8> =
+            [Exit::Ok, Exit::Failed, Exit::Usage, Exit::No, Exit::NotRolledBack].into_iter().map(Exit::code).collect();
         assert_eq!(codes, vec![0, 1, 2, 3, 4]);
     }
 

@@ -33,12 +33,15 @@ pub fn init(verbose: u8) -> LogGuard {
         _ => "debug",
     };
     let stderr_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let stderr = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(stderr_filter);
+    let stderr =
+        tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(stderr_filter);
 
     let path = log_file();
-    let file = path.parent().map(std::fs::create_dir_all).transpose().and_then(|_| {
-        std::fs::OpenOptions::new().create(true).append(true).open(&path)
-    });
+    let file = path
+        .parent()
+        .map(std::fs::create_dir_all)
+        .transpose()
+        .and_then(|_| std::fs::OpenOptions::new().create(true).append(true).open(&path));
     let registry = tracing_subscriber::registry().with(stderr);
     match file {
         Ok(file) => {

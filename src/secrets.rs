@@ -105,10 +105,8 @@ pub struct KeyringStore;
 
 impl KeyringStore {
     fn entry(user: &str) -> Result<keyring::Entry, SecretError> {
-        keyring::Entry::new(KEYRING_SERVICE, user).map_err(|e| SecretError::Keyring {
-            entry: user.to_string(),
-            detail: e.to_string(),
-        })
+        keyring::Entry::new(KEYRING_SERVICE, user)
+            .map_err(|e| SecretError::Keyring { entry: user.to_string(), detail: e.to_string() })
     }
 }
 
@@ -171,9 +169,7 @@ impl Prompter for TerminalPrompter {
         std::io::stdin().is_terminal()
     }
     fn prompt(&self, text: &str) -> Result<Secret, SecretError> {
-        rpassword::prompt_password(text)
-            .map(Secret::new)
-            .map_err(|e| SecretError::Prompt { detail: e.to_string() })
+        rpassword::prompt_password(text).map(Secret::new).map_err(|e| SecretError::Prompt { detail: e.to_string() })
     }
 }
 
@@ -216,7 +212,9 @@ pub fn resolve_default(kind: SecretKind) -> Result<Secret, SecretError> {
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     /// Nothing supplied it and there is no terminal to ask on.
-    #[error("no secret was supplied: {env_var} is not set, the OS keyring has no entry, and standard input is not a terminal to ask on")]
+    #[error(
+        "no secret was supplied: {env_var} is not set, the OS keyring has no entry, and standard input is not a terminal to ask on"
+    )]
     Missing {
         /// The variable that would supply it.
         env_var: &'static str,
@@ -370,6 +368,22 @@ mod tests {
         let env = |_: &str| Some(String::new());
         let err = resolve(AD_PASSWORD, &env, &MemoryStore::default(), &prompter(true)).unwrap_err();
         assert_eq!(err.code(), "SECRET-EMPTY");
+    }
+
+    /// The real OS keyring (Linux: the kernel's keyutils; the test command runs the suite in a
+    /// `keyctl session`).
+    #[test]
+    fn os_keyring_round_trip_and_delete() {
+        let store = KeyringStore;
+        let user = format!("test-entry-{}", std::process::id());
+        store.delete(&user).unwrap();
+        assert!(store.get(&user).unwrap().is_none());
+        store.set(&user, &Secret::new("kept-in-the-keyring")).unwrap();
+        assert_eq!(store.get(&user).unwrap().unwrap().expose(), "kept-in-the-keyring");
+        let found = resolve(AD_PASSWORD, &|_| None, &store, &prompter(false));
+        assert!(found.is_err(), "a different entry is not found");
+        store.delete(&user).unwrap();
+        assert!(store.get(&user).unwrap().is_none());
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use ldap3::controls::RawControl;
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, LdapError, Mod, Scope, SearchEntry};
 
-use super::tls::{client_config, PresentedSlot, TlsTrust};
-use super::{bind_subcode_words, diagnostic_subcode, AdError};
+use super::tls::{PresentedSlot, TlsTrust, client_config};
+use super::{AdError, bind_subcode_words, diagnostic_subcode};
 use crate::secrets::Secret;
 
 /// How to reach a DC.
@@ -155,7 +155,12 @@ impl AdConnection {
     }
 
     /// Modifies an entry, with request controls (empty for none).
-    pub async fn modify(&mut self, dn: &str, mods: Vec<Mod<Vec<u8>>>, controls: Vec<RawControl>) -> Result<(), AdError> {
+    pub async fn modify(
+        &mut self,
+        dn: &str,
+        mods: Vec<Mod<Vec<u8>>>,
+        controls: Vec<RawControl>,
+    ) -> Result<(), AdError> {
         let result = self.ldap.with_controls(controls).with_timeout(self.timeout).modify(dn, mods).await;
         self.check(&format!("modify of '{dn}'"), result)
     }
@@ -198,9 +203,7 @@ impl AdConnection {
 
     fn op_error(&self, op: &str, e: LdapError) -> AdError {
         match e {
-            LdapError::Timeout { .. } => {
-                AdError::Timeout { op: op.to_string(), timeout_secs: self.timeout.as_secs() }
-            }
+            LdapError::Timeout { .. } => AdError::Timeout { op: op.to_string(), timeout_secs: self.timeout.as_secs() },
             LdapError::LdapResult { result } => AdError::Ldap { op: op.to_string(), rc: result.rc, text: result.text },
             other => AdError::Protocol { op: op.to_string(), detail: other.to_string() },
         }
@@ -210,9 +213,7 @@ impl AdConnection {
 fn connect_error(url: &str, e: LdapError, presented: &PresentedSlot) -> AdError {
     let presented_fp = presented.lock().ok().and_then(|p| p.as_ref().map(|c| c.sha256.clone()));
     if let LdapError::Io { source } = &e {
-        let is_tls = source
-            .get_ref()
-            .is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
+        let is_tls = source.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
         if is_tls || presented_fp.is_some() {
             return AdError::TlsHandshake { url: url.to_string(), detail: source.to_string(), presented: presented_fp };
         }

@@ -46,7 +46,9 @@ pub fn bind_subcode_words(subcode: &str) -> Option<(&'static str, &'static str)>
             "Ask a domain admin to add this server to the account's 'Log on to' list.",
         ),
         "532" => ("the password has expired", "Change the account's password, then try again."),
-        "533" => ("the account is disabled", "Enable the account in Active Directory Users and Computers, or use another."),
+        "533" => {
+            ("the account is disabled", "Enable the account in Active Directory Users and Computers, or use another.")
+        }
         "701" => ("the account has expired", "Ask a domain admin to extend the account's expiry date."),
         "773" => (
             "the password must be changed before the first logon",

@@ -1,7 +1,7 @@
 //! Random passwords that pass AD's complexity rule, from an injected random source.
 
-use rand::seq::SliceRandom;
 use rand::Rng;
+use rand::seq::SliceRandom;
 
 use crate::secrets::Secret;
 

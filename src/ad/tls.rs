@@ -9,8 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
@@ -98,14 +98,14 @@ pub fn client_config(trust: &TlsTrust) -> Result<(Arc<ClientConfig>, PresentedSl
             Some(path) => load_ca_file(path)?,
             None => system_roots(),
         };
-        let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-            .build()
-            .map_err(|e| AdError::Tls { detail: format!("cannot build the certificate verifier: {e}"), presented: None })?;
+        let webpki =
+            WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone()).build().map_err(|e| {
+                AdError::Tls { detail: format!("cannot build the certificate verifier: {e}"), presented: None }
+            })?;
         let expected = match &trust.tls_name {
-            Some(name) => Some(
-                ServerName::try_from(name.clone())
-                    .map_err(|_| AdError::BadTlsName { given: name.clone() })?,
-            ),
+            Some(name) => {
+                Some(ServerName::try_from(name.clone()).map_err(|_| AdError::BadTlsName { given: name.clone() })?)
+            }
             None => None,
         };
         Check::Chain { webpki, expected }
@@ -193,7 +193,8 @@ mod tests {
     #[test]
     fn fingerprints_normalise() {
         let hex = "AB".repeat(32);
-        let with_colons = hex.as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(":");
+        let with_colons =
+            hex.as_bytes().chunks(2).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(":");
         assert_eq!(normalize_fingerprint(&with_colons), Some("ab".repeat(32)));
         assert_eq!(normalize_fingerprint(&hex), Some("ab".repeat(32)));
         assert_eq!(normalize_fingerprint("abc"), None);
@@ -213,7 +214,8 @@ mod tests {
     fn bad_inputs_are_named() {
         let e = client_config(&TlsTrust { fingerprint: Some("12:34".into()), ..Default::default() }).unwrap_err();
         assert!(matches!(e, AdError::BadFingerprint { .. }));
-        let e = client_config(&TlsTrust { ca_file: Some("/nonexistent/ca.pem".into()), ..Default::default() }).unwrap_err();
+        let e =
+            client_config(&TlsTrust { ca_file: Some("/nonexistent/ca.pem".into()), ..Default::default() }).unwrap_err();
         assert!(e.to_string().contains("/nonexistent/ca.pem"), "{e}");
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("empty.pem");

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
-use super::output::{Outcome, Output};
 use super::ConfigCommand;
+use super::output::{Outcome, Output};
 use crate::config::Settings;
 use crate::error::Error;
 

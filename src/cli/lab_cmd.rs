@@ -47,8 +47,12 @@ pub async fn run(command: LabCommand, out: Output) -> Result<Outcome, Error> {
             let dir = dir_of(&arg);
             let status = lab::status(&dir).await?;
             out.result(&status, || match (&status.info, status.running) {
-                (Some(info), true) => human(info).replace("Lab domain controller ready.", "Lab domain controller running."),
-                (Some(info), false) => format!("The lab DC in {} is not running (`lab up` starts it again).", info.dir.display()),
+                (Some(info), true) => {
+                    human(info).replace("Lab domain controller ready.", "Lab domain controller running.")
+                }
+                (Some(info), false) => {
+                    format!("The lab DC in {} is not running (`lab up` starts it again).", info.dir.display())
+                }
                 (None, _) => format!("{} holds no lab (`lab up --dir {}` creates one).", dir.display(), dir.display()),
             });
             Ok(Outcome { exit: if status.running { Exit::Ok } else { Exit::No } })

@@ -38,7 +38,11 @@ fn ports_free(addr: Ipv4Addr) -> bool {
 /// whether the DC of an existing claim still runs.
 pub fn claim(dc_dir: &Path, is_running: &dyn Fn(&Path) -> bool) -> Result<Claim, LabError> {
     let dir = claims_dir();
-    std::fs::create_dir_all(&dir).map_err(|source| LabError::Io { what: "create the address claims folder", path: dir.clone(), source })?;
+    std::fs::create_dir_all(&dir).map_err(|source| LabError::Io {
+        what: "create the address claims folder",
+        path: dir.clone(),
+        source,
+    })?;
     for n in 2u8..=254 {
         let addr = Ipv4Addr::new(127, 0, 0, n);
         let path = claim_path(&dir, addr);
@@ -63,8 +67,11 @@ pub fn claim(dc_dir: &Path, is_running: &dyn Fn(&Path) -> bool) -> Result<Claim,
             continue;
         }
         use std::io::Write;
-        file.write_all(dc_dir.as_os_str().as_encoded_bytes())
-            .map_err(|source| LabError::Io { what: "write an address claim", path: path.clone(), source })?;
+        file.write_all(dc_dir.as_os_str().as_encoded_bytes()).map_err(|source| LabError::Io {
+            what: "write an address claim",
+            path: path.clone(),
+            source,
+        })?;
         return Ok(Claim { addr });
     }
     Err(LabError::NoAddress)

@@ -42,7 +42,8 @@ pub fn issue(files: &TlsFiles, dns_name: &str) -> Result<(), LabError> {
     ca_params.distinguished_name.push(DnType::OrganizationName, "writeback-wizard lab");
     ca_params.distinguished_name.push(DnType::CommonName, format!("writeback-wizard lab CA for {dns_name}"));
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+    ca_params.key_usages =
+        vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     let ca = CertifiedIssuer::self_signed(ca_params, ca_key).map_err(cert_err)?;
 
     let dc_key = KeyPair::generate().map_err(cert_err)?;

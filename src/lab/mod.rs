@@ -102,7 +102,11 @@ fn admin_user() -> String {
 }
 
 fn trust_for(dc_dir: &Path) -> TlsTrust {
-    TlsTrust { ca_file: Some(TlsFiles::in_dc_dir(dc_dir).ca), tls_name: Some(samba::DNS_NAME.to_string()), fingerprint: None }
+    TlsTrust {
+        ca_file: Some(TlsFiles::in_dc_dir(dc_dir).ca),
+        tls_name: Some(samba::DNS_NAME.to_string()),
+        fingerprint: None,
+    }
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, LabError> {
@@ -126,13 +130,17 @@ fn read_secret(path: &Path) -> Result<Secret, LabError> {
 }
 
 fn write_secret(path: &Path, secret: &Secret) -> Result<(), LabError> {
-    crate::fsutil::write_atomic(path, format!("{}\n", secret.expose()).as_bytes(), true).map_err(io("write a password file", path))
+    crate::fsutil::write_atomic(path, format!("{}\n", secret.expose()).as_bytes(), true)
+        .map_err(io("write a password file", path))
 }
 
 /// Waits until the DC in `dc_dir` answers a rootDSE read over LDAPS at `addr`.
 async fn wait_ready(dc_dir: &Path, addr: Ipv4Addr) -> Result<(), LabError> {
     let deadline = Instant::now() + START_TIMEOUT;
-    let opts = ConnectOptions { timeout: Duration::from_secs(2), ..ConnectOptions::new(format!("ldaps://{addr}"), trust_for(dc_dir)) };
+    let opts = ConnectOptions {
+        timeout: Duration::from_secs(2),
+        ..ConnectOptions::new(format!("ldaps://{addr}"), trust_for(dc_dir))
+    };
     let pid_deadline = Instant::now() + Duration::from_secs(5);
     loop {
         if Instant::now() > pid_deadline && samba::running_pid(dc_dir).is_none() {
@@ -152,7 +160,9 @@ async fn wait_ready(dc_dir: &Path, addr: Ipv4Addr) -> Result<(), LabError> {
 }
 
 fn log_tail(dc_dir: &Path) -> String {
-    std::fs::read_to_string(samba::log_file(dc_dir)).map(|t| samba::tail(&t, 12)).unwrap_or_else(|_| "(no log written)".into())
+    std::fs::read_to_string(samba::log_file(dc_dir))
+        .map(|t| samba::tail(&t, 12))
+        .unwrap_or_else(|_| "(no log written)".into())
 }
 
 async fn bind_admin(dc_dir: &Path, addr: Ipv4Addr, password: &Secret) -> Result<AdConnection, LabError> {
@@ -170,7 +180,8 @@ async fn start_claimed(tools: &SambaTools, dc_dir: &Path) -> Result<Ipv4Addr, La
         let conf = samba::smb_conf(dc_dir);
         let text = std::fs::read_to_string(&conf).map_err(io("read", &conf))?;
         let dir_text = dc_dir.display().to_string();
-        std::fs::write(&conf, samba::rewrite_conf(&text, &dir_text, &dir_text, claim.addr)).map_err(io("write", &conf))?;
+        std::fs::write(&conf, samba::rewrite_conf(&text, &dir_text, &dir_text, claim.addr))
+            .map_err(io("write", &conf))?;
         tools.start(dc_dir)?;
         wait_ready(dc_dir, claim.addr).await
     }
@@ -189,7 +200,12 @@ async fn ensure_template(tools: &SambaTools) -> Result<(PathBuf, TemplateInfo), 
     let parent = template.parent().map(Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
     std::fs::create_dir_all(&parent).map_err(io("create", &parent))?;
     let lock_path = template.with_extension("lock");
-    let lock_file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(io("open", &lock_path))?;
+    let lock_file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io("open", &lock_path))?;
     // Another process may be building it: wait for its lock (provisioning takes seconds).
     let lock = blocking(move || {
         nix::fcntl::Flock::lock(lock_file, nix::fcntl::FlockArg::LockExclusive)
@@ -299,7 +315,11 @@ pub async fn up(dir: &Path) -> Result<LabInfo, LabError> {
         if out.status.success() {
             Ok(())
         } else {
-            Err(LabError::Command { what: "cp -a", status: out.status.to_string(), output: String::from_utf8_lossy(&out.stderr).into_owned() })
+            Err(LabError::Command {
+                what: "cp -a",
+                status: out.status.to_string(),
+                output: String::from_utf8_lossy(&out.stderr).into_owned(),
+            })
         }
     })
     .await?;
@@ -380,7 +400,10 @@ pub async fn status(dir: &Path) -> Result<LabStatus, LabError> {
     };
     let mut running = false;
     if samba::running_pid(&dc_dir).is_some() {
-        let opts = ConnectOptions { timeout: Duration::from_secs(5), ..ConnectOptions::new(state.info.ldap_url.clone(), trust_for(&dc_dir)) };
+        let opts = ConnectOptions {
+            timeout: Duration::from_secs(5),
+            ..ConnectOptions::new(state.info.ldap_url.clone(), trust_for(&dc_dir))
+        };
         if let Ok(mut conn) = AdConnection::connect(&opts).await {
             running = conn.root_dse().await.is_ok();
             conn.close().await;
@@ -393,7 +416,9 @@ pub async fn status(dir: &Path) -> Result<LabStatus, LabError> {
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
     /// Not running as root.
-    #[error("the lab's Samba domain controller needs root (it binds ports 389 and 636), but this runs as user id {euid}")]
+    #[error(
+        "the lab's Samba domain controller needs root (it binds ports 389 and 636), but this runs as user id {euid}"
+    )]
     NotRoot {
         /// The effective user id.
         euid: u32,
@@ -571,8 +596,16 @@ mod tests {
         };
         let v = serde_json::to_value(LabState { info, address: Ipv4Addr::new(127, 0, 0, 2) }).unwrap();
         for key in [
-            "dir", "ldap_url", "tls_name", "ca_file", "base_dn", "admin_user", "admin_password_file",
-            "connector_account", "connector_password_file", "canary_user",
+            "dir",
+            "ldap_url",
+            "tls_name",
+            "ca_file",
+            "base_dn",
+            "admin_user",
+            "admin_password_file",
+            "connector_account",
+            "connector_password_file",
+            "canary_user",
         ] {
             assert!(v.get(key).is_some(), "{key}");
         }

@@ -61,7 +61,8 @@ impl SambaTools {
 
     /// Looks in PATH and in the sbin folders a non-root PATH often lacks.
     pub fn locate() -> Result<SambaTools, LabError> {
-        let mut dirs: Vec<PathBuf> = std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
+        let mut dirs: Vec<PathBuf> =
+            std::env::var_os("PATH").map(|p| std::env::split_paths(&p).collect()).unwrap_or_default();
         for extra in ["/usr/sbin", "/sbin", "/usr/bin", "/usr/local/sbin"] {
             dirs.push(PathBuf::from(extra));
         }
@@ -82,7 +83,11 @@ impl SambaTools {
     pub fn provision(&self, dc_dir: &Path, addr: Ipv4Addr) -> Result<crate::secrets::Secret, LabError> {
         for sub in ["run", "log"] {
             let p = dc_dir.join(sub);
-            std::fs::create_dir_all(&p).map_err(|source| LabError::Io { what: "create the DC folder", path: p, source })?;
+            std::fs::create_dir_all(&p).map_err(|source| LabError::Io {
+                what: "create the DC folder",
+                path: p,
+                source,
+            })?;
         }
         let d = dc_dir.display();
         let options = [
@@ -110,7 +115,11 @@ impl SambaTools {
         if !out.status.success() {
             // Never echo the report whole: it holds the generated password.
             let shown: String = text.lines().filter(|l| !l.contains("Admin password")).collect::<Vec<_>>().join("\n");
-            return Err(LabError::Command { what: "samba-tool domain provision", status: out.status.to_string(), output: tail(&shown, 15) });
+            return Err(LabError::Command {
+                what: "samba-tool domain provision",
+                status: out.status.to_string(),
+                output: tail(&shown, 15),
+            });
         }
         parse_admin_password(&text).ok_or(LabError::Command {
             what: "samba-tool domain provision",
@@ -195,8 +204,8 @@ pub fn running_pid(dc_dir: &Path) -> Option<i32> {
 /// Whether process `pid` is a Samba serving `dc_dir`.
 fn serves(pid: i32, dc_dir: &Path) -> bool {
     let proc_dir = PathBuf::from(format!("/proc/{pid}"));
-    let is_samba = std::fs::read_link(proc_dir.join("exe"))
-        .is_ok_and(|exe| exe.file_name().is_some_and(|n| n == "samba"));
+    let is_samba =
+        std::fs::read_link(proc_dir.join("exe")).is_ok_and(|exe| exe.file_name().is_some_and(|n| n == "samba"));
     if !is_samba || !process_alive(pid) {
         return false;
     }
@@ -224,7 +233,7 @@ pub fn wait_pid(dc_dir: &Path, deadline: Instant) -> Option<i32> {
 /// Stops the DC serving `dc_dir`: SIGTERM, then SIGKILL after `grace`. Returns whether a process
 /// was running.
 pub fn stop(dc_dir: &Path, grace: Duration) -> Result<bool, LabError> {
-    use nix::sys::signal::{kill, Signal};
+    use nix::sys::signal::{Signal, kill};
     use nix::unistd::Pid;
     let Some(pid) = running_pid(dc_dir) else {
         return Ok(false);
@@ -307,7 +316,8 @@ mod tests {
 
     #[test]
     fn conf_rewrite_moves_paths_and_interface() {
-        let conf = "[global]\n\tinterfaces = 127.0.0.5/8\n\tpid directory = /old/dc/run\n\tprivate dir = /old/dc/private\n";
+        let conf =
+            "[global]\n\tinterfaces = 127.0.0.5/8\n\tpid directory = /old/dc/run\n\tprivate dir = /old/dc/private\n";
         let out = rewrite_conf(conf, "/old/dc", "/new/place/dc", Ipv4Addr::new(127, 0, 0, 9));
         assert!(out.contains("\tinterfaces = 127.0.0.9/8\n"), "{out}");
         assert!(out.contains("/new/place/dc/run"));
@@ -324,7 +334,8 @@ mod tests {
 
     #[test]
     fn generated_password_is_read_from_the_report() {
-        let report = "INFO 2026 x.py #491: Server Role: dc\nINFO 2026 x.py #492: Admin password:        aB3$xyz.Q9\nINFO done";
+        let report =
+            "INFO 2026 x.py #491: Server Role: dc\nINFO 2026 x.py #492: Admin password:        aB3$xyz.Q9\nINFO done";
         assert_eq!(parse_admin_password(report).unwrap().expose(), "aB3$xyz.Q9");
         assert!(parse_admin_password("nothing").is_none());
     }

@@ -8,9 +8,9 @@
 use ldap3::{Mod, Scope};
 use rand::Rng;
 
-use super::samba::{BASE_DN, DNS_NAME};
 use super::LabError;
-use crate::ad::{sd_flags_control, unicode_pwd, AdConnection, SD_FLAGS_DACL};
+use super::samba::{BASE_DN, DNS_NAME};
+use crate::ad::{AdConnection, SD_FLAGS_DACL, sd_flags_control, unicode_pwd};
 
 /// The OUs, parents first (relative to the domain root).
 pub const OUS: &[&str] = &[
@@ -210,18 +210,35 @@ pub async fn seed(conn: &mut AdConnection, rng: &mut impl Rng) -> Result<Seeded,
 
     let connector = connector_name(rng);
     let connector_rel = format!("CN={connector},CN=Users");
-    let service =
-        NewUser { rel_dn: &connector_rel, sam: &connector, given: "", surname: "", display: &connector, uac: UAC_SERVICE };
+    let service = NewUser {
+        rel_dn: &connector_rel,
+        sam: &connector,
+        given: "",
+        surname: "",
+        display: &connector,
+        uac: UAC_SERVICE,
+    };
     add_user(conn, service, rng).await?;
     let description = format!(
         "Account created by Microsoft Azure Active Directory Connect with installation identifier {:032x} running on computer SYNC01 configured to synchronize to tenant lab.onmicrosoft.com. This account must have directory replication permissions in the local Active Directory and write permission on certain attributes to enable Hybrid Deployment.",
         rng.random::<u128>()
     );
-    conn.modify(&dn(&connector_rel), vec![Mod::Replace(b"description".to_vec(), [description.into_bytes()].into())], vec![]).await?;
+    conn.modify(
+        &dn(&connector_rel),
+        vec![Mod::Replace(b"description".to_vec(), [description.into_bytes()].into())],
+        vec![],
+    )
+    .await?;
 
     // The protected account: in Domain Admins with adminCount=1, as SDProp leaves it on AD.
-    let admin =
-        NewUser { rel_dn: ADMIN_USER, sam: ADMIN_SAM, given: "Ada", surname: "Admin", display: "Ada Admin", uac: UAC_NORMAL };
+    let admin = NewUser {
+        rel_dn: ADMIN_USER,
+        sam: ADMIN_SAM,
+        given: "Ada",
+        surname: "Admin",
+        display: "Ada Admin",
+        uac: UAC_NORMAL,
+    };
     add_user(conn, admin, rng).await?;
     conn.modify(
         &dn("CN=Domain Admins,CN=Users"),
@@ -273,7 +290,13 @@ pub const SE_DACL_PROTECTED: u16 = 0x1000;
 /// no security-descriptor codec; Samba drops the inherited ACEs itself.
 async fn protect_dacl(conn: &mut AdConnection, target: &str) -> Result<(), LabError> {
     let entries = conn
-        .search_with(target, Scope::Base, "(objectClass=*)", &["nTSecurityDescriptor"], vec![sd_flags_control(SD_FLAGS_DACL)])
+        .search_with(
+            target,
+            Scope::Base,
+            "(objectClass=*)",
+            &["nTSecurityDescriptor"],
+            vec![sd_flags_control(SD_FLAGS_DACL)],
+        )
         .await?;
     let mut sd = entries
         .into_iter()
@@ -286,8 +309,12 @@ async fn protect_dacl(conn: &mut AdConnection, target: &str) -> Result<(), LabEr
     }
     let control = u16::from_le_bytes([sd[2], sd[3]]) | SE_DACL_PROTECTED;
     sd[2..4].copy_from_slice(&control.to_le_bytes());
-    conn.modify(target, vec![Mod::Replace(b"nTSecurityDescriptor".to_vec(), [sd].into())], vec![sd_flags_control(SD_FLAGS_DACL)])
-        .await?;
+    conn.modify(
+        target,
+        vec![Mod::Replace(b"nTSecurityDescriptor".to_vec(), [sd].into())],
+        vec![sd_flags_control(SD_FLAGS_DACL)],
+    )
+    .await?;
     Ok(())
 }
 

@@ -1,0 +1,48 @@
+# Sourced by scripts/lab.sh and scripts/test.sh: installs the Debian packages a command needs.
+# Usage: ensure_packages ask|yes PACKAGE...
+#   ask: on a terminal, ask before installing; without one, install (CI, scripts).
+
+missing_packages() {
+  local p missing=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  echo "${missing[@]}"
+}
+
+ensure_packages() {
+  local mode=$1; shift
+  local missing; missing=$(missing_packages "$@")
+  [ -z "$missing" ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    echo "Missing Debian packages: $missing" >&2
+    echo "Install them as root: apt-get update && apt-get install -y --no-install-recommends $missing" >&2
+    exit 3
+  fi
+  if [ "$mode" = ask ] && [ -t 0 ]; then
+    read -r -p "Install the Debian packages $missing now? [Y/n] " answer
+    case "$answer" in n*|N*) echo "Not installed; nothing was changed." >&2; exit 3;; esac
+  fi
+  echo "Installing: $missing" >&2
+  apt-get update -q >&2
+  # shellcheck disable=SC2086
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >&2
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null 2>&1; then
+    echo "Rust is not installed. Install it (https://rustup.rs), then run this again:" >&2
+    echo "  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y && . \"\$HOME/.cargo/env\"" >&2
+    exit 3
+  fi
+}
+
+require_root() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "The lab's Samba domain controller needs root (ports 389/636). Run: sudo $0" >&2
+    exit 3
+  fi
+}
+
+# Packages the lab domain controller needs.
+LAB_PACKAGES="samba samba-ad-dc samba-ad-provision ldap-utils"

@@ -1,0 +1,112 @@
+//! The CLI skeleton: version, exit codes, JSON documents, settings, logging.
+
+use crate::support::{code, json, run};
+
+#[test]
+fn version_names_the_version_and_commit() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(home.path(), &["--version"]);
+    assert_eq!(code(&out), 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with(&format!("writeback-wizard {} (commit ", env!("CARGO_PKG_VERSION"))), "{text}");
+    let commit = text.trim().trim_end_matches(')').rsplit(' ').next().unwrap().to_string();
+    assert!(commit == "unknown" || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())), "{commit}");
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_json_document() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(home.path(), &["lab", "up", "--no-such-flag", "--json"]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(json(&out)["error"]["code"], "CLI-USAGE");
+    let none = run(home.path(), &[]);
+    assert_eq!(code(&none), 2);
+    // A password is never a flag.
+    let out = run(home.path(), &["config", "export", "x.toml", "--ad-password", "p"]);
+    assert_eq!(code(&out), 2);
+}
+
+#[test]
+fn config_export_applies_flags_over_the_file_and_import_checks_first() {
+    let home = tempfile::tempdir().unwrap();
+    let settings = home.path().join("settings.toml");
+    std::fs::write(&settings, "version = 1\nad_url = \"ldaps://dc1.corp.example\"\nad_user = \"CORP\\\\admin\"\n")
+        .unwrap();
+    let exported = home.path().join("exported.toml");
+    let out = run(
+        home.path(),
+        &[
+            "config",
+            "export",
+            exported.to_str().unwrap(),
+            "--config",
+            settings.to_str().unwrap(),
+            "--json",
+            "--ad-url",
+            "ldaps://dc2.corp.example",
+            "--scope",
+            "OU=Staff,DC=corp,DC=example",
+            "--cloud",
+            "usgov",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(json(&out)["exported"], exported.to_str().unwrap());
+    let text = std::fs::read_to_string(&exported).unwrap();
+    let parsed: toml::Value = toml::from_str(&text).unwrap();
+    assert_eq!(parsed["version"].as_integer(), Some(1));
+    assert_eq!(parsed["ad_url"].as_str(), Some("ldaps://dc2.corp.example"), "flag wins");
+    assert_eq!(parsed["ad_user"].as_str(), Some("CORP\\admin"), "file kept");
+    assert_eq!(parsed["cloud"].as_str(), Some("usgov"));
+    assert_eq!(parsed["scope"][0].as_str(), Some("OU=Staff,DC=corp,DC=example"));
+
+    // Import into a new settings file.
+    let target = home.path().join("new/settings.toml");
+    let out = run(home.path(), &["config", "import", exported.to_str().unwrap(), "--config", target.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), text);
+
+    // A file from a newer version is refused, and the current settings are untouched.
+    let newer = home.path().join("newer.toml");
+    std::fs::write(&newer, "version = 7\nfuture = 1\n").unwrap();
+    let out = run(
+        home.path(),
+        &["config", "import", newer.to_str().unwrap(), "--config", target.to_str().unwrap(), "--json"],
+    );
+    assert_eq!(code(&out), 2);
+    let doc = json(&out);
+    assert_eq!(doc["error"]["code"], "CONFIG-NEWER");
+    assert!(doc["error"]["remedy"].as_str().unwrap().contains("Upgrade"));
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), text);
+
+    // A corrupt settings file is named with its line.
+    std::fs::write(&settings, "version = 1\nad_url = \n").unwrap();
+    let out =
+        run(home.path(), &["config", "export", exported.to_str().unwrap(), "--config", settings.to_str().unwrap()]);
+    assert_eq!(code(&out), 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("CONFIG-PARSE") && err.contains("line 2"), "{err}");
+}
+
+#[test]
+fn errors_reach_the_log_file_and_stdout_stays_clean() {
+    let home = tempfile::tempdir().unwrap();
+    let newer = home.path().join("newer.toml");
+    std::fs::write(&newer, "version = 9\n").unwrap();
+    let out = run(
+        home.path(),
+        &["config", "import", newer.to_str().unwrap(), "--config", home.path().join("s.toml").to_str().unwrap()],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(out.stdout.is_empty(), "human mode prints errors on stderr only");
+    let log = std::fs::read_to_string(home.path().join("logs/writeback-wizard.log")).unwrap();
+    assert!(log.contains("CONFIG-NEWER"), "{log}");
+}
+
+#[test]
+fn lab_status_of_an_empty_folder_answers_no() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(home.path(), &["lab", "status", "--dir", home.path().to_str().unwrap(), "--json"]);
+    assert_eq!(code(&out), 3);
+    assert_eq!(json(&out), serde_json::json!({ "running": false }));
+}

@@ -1,0 +1,274 @@
+//! `lab up|down|status` against real Samba DCs.
+
+use std::collections::HashSet;
+
+use ldap3::Scope;
+use writeback_wizard::ad::{AdConnection, AdError, ConnectOptions, TlsTrust};
+use writeback_wizard::lab::seed;
+
+use crate::support::{LabDc, alive, code, json};
+
+const BASE: &str = "DC=lab,DC=example,DC=test";
+
+fn first(entries: &[ldap3::SearchEntry], attr: &str) -> Option<String> {
+    entries.first().and_then(|e| e.attrs.get(attr)).and_then(|v| v.first()).cloned()
+}
+
+#[tokio::test]
+async fn lab_up_prints_the_contract_and_serves_ldaps_with_the_printed_trust() {
+    let lab = LabDc::up();
+    let keys: HashSet<&str> = lab.info.as_object().unwrap().keys().map(String::as_str).collect();
+    let want: HashSet<&str> = [
+        "dir",
+        "ldap_url",
+        "tls_name",
+        "ca_file",
+        "base_dn",
+        "admin_user",
+        "admin_password_file",
+        "connector_account",
+        "connector_password_file",
+        "canary_user",
+    ]
+    .into();
+    assert_eq!(keys, want);
+    assert!(lab.field("ldap_url").starts_with("ldaps://127.0.0."), "{}", lab.info);
+    assert_eq!(lab.field("base_dn"), BASE);
+
+    // Password files: owner-only, generated (not the same in two labs, see the parallel test).
+    for key in ["admin_password_file", "connector_password_file"] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(lab.field(key)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{key}");
+        assert!(lab.password(key).expose().len() >= 20);
+    }
+
+    // Bound as the admin over LDAPS, trusting only the printed CA for the printed name.
+    let mut conn = lab.admin().await;
+    let root = conn.root_dse().await.unwrap();
+    assert_eq!(root["defaultNamingContext"], vec![BASE.to_string()]);
+    assert!(root["vendorName"][0].starts_with("Samba Team"), "{:?}", root["vendorName"]);
+
+    // An independent TLS client agrees: openssl verifies the chain and the name.
+    let host = lab.field("ldap_url").trim_start_matches("ldaps://").to_string();
+    let out = std::process::Command::new("openssl")
+        .args(["s_client", "-connect", &format!("{host}:636"), "-CAfile", &lab.field("ca_file")])
+        .args(["-verify_hostname", &lab.field("tls_name"), "-verify_return_error", "-brief"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("Verification: OK"), "openssl said:\n{text}");
+
+    // The seeded company.
+    for ou in seed::OUS {
+        assert!(conn.read(&format!("{ou},{BASE}"), &["ou"]).await.unwrap().is_some(), "{ou}");
+    }
+    let people = conn
+        .search(
+            &format!("OU=Corp,{BASE}"),
+            Scope::Subtree,
+            "(&(objectCategory=person)(objectClass=user))",
+            &["sAMAccountName", "displayName"],
+        )
+        .await
+        .unwrap();
+    let sams: HashSet<String> = people.iter().filter_map(|e| e.attrs.get("sAMAccountName")?.first().cloned()).collect();
+    for (given, surname, ou) in seed::STAFF {
+        let sam = seed::sam_account_name(given, surname);
+        assert!(sams.contains(&sam), "{sam} missing");
+        let found = conn
+            .search(&format!("{ou},{BASE}"), Scope::OneLevel, &format!("(sAMAccountName={sam})"), &["displayName"])
+            .await
+            .unwrap();
+        assert_eq!(first(&found, "displayName"), Some(format!("{given} {surname}")));
+    }
+    assert_eq!(sams.len(), seed::STAFF.len() + 2, "staff + canary + protected admin: {sams:?}");
+
+    // The connector: MSOL_ + 12 hex, in CN=Users (outside the user OUs), its password works.
+    let connector = lab.field("connector_account");
+    assert!(
+        connector.len() == 17
+            && connector.starts_with("MSOL_")
+            && connector[5..].chars().all(|c| c.is_ascii_hexdigit()),
+        "{connector}"
+    );
+    let c = conn
+        .search(
+            &format!("CN=Users,{BASE}"),
+            Scope::OneLevel,
+            &format!("(sAMAccountName={connector})"),
+            &["description"],
+        )
+        .await
+        .unwrap();
+    assert!(first(&c, "description").unwrap().contains("Azure Active Directory Connect"));
+    let mut as_connector =
+        AdConnection::connect(&ConnectOptions::new(lab.field("ldap_url"), lab.trust())).await.unwrap();
+    as_connector.bind(&format!("LAB\\{connector}"), &lab.password("connector_password_file")).await.unwrap();
+    as_connector.close().await;
+
+    // The canary.
+    let canary = conn
+        .search(BASE, Scope::Subtree, &format!("(sAMAccountName={})", lab.field("canary_user")), &["cn"])
+        .await
+        .unwrap();
+    assert_eq!(canary.len(), 1);
+
+    // The PSO applies to the Finance group, so to a Finance user and not to a Sales user.
+    let pso_dn = format!("{},{BASE}", seed::PSO);
+    let pso = conn.read(&pso_dn, &["msDS-PSOAppliesTo", "msDS-MinimumPasswordLength"]).await.unwrap().unwrap();
+    assert_eq!(pso.attrs["msDS-PSOAppliesTo"], vec![format!("{},{BASE}", seed::PSO_GROUP)]);
+    assert_eq!(pso.attrs["msDS-MinimumPasswordLength"], vec![seed::PSO_MIN_LENGTH.to_string()]);
+    let finance =
+        conn.search(BASE, Scope::Subtree, "(sAMAccountName=amir.abbasi)", &["msDS-ResultantPSO"]).await.unwrap();
+    assert_eq!(first(&finance, "msDS-ResultantPSO"), Some(pso_dn));
+    let sales =
+        conn.search(BASE, Scope::Subtree, "(sAMAccountName=alice.archer)", &["msDS-ResultantPSO"]).await.unwrap();
+    assert_eq!(first(&sales, "msDS-ResultantPSO"), None);
+
+    // The protected account: adminCount=1 and in Domain Admins.
+    let admin = conn.read(&format!("{},{BASE}", seed::ADMIN_USER), &["adminCount", "memberOf"]).await.unwrap().unwrap();
+    assert_eq!(admin.attrs["adminCount"], vec!["1".to_string()]);
+    assert!(admin.attrs["memberOf"].contains(&format!("CN=Domain Admins,CN=Users,{BASE}")));
+
+    // The OU with a protected DACL.
+    let sd = conn
+        .search_with(
+            &format!("{},{BASE}", seed::PROTECTED_OU),
+            Scope::Base,
+            "(objectClass=*)",
+            &["nTSecurityDescriptor"],
+            vec![writeback_wizard::ad::sd_flags_control(writeback_wizard::ad::SD_FLAGS_DACL)],
+        )
+        .await
+        .unwrap();
+    let bytes = &sd[0].bin_attrs["nTSecurityDescriptor"][0];
+    let control = u16::from_le_bytes([bytes[2], bytes[3]]);
+    assert_ne!(control & seed::SE_DACL_PROTECTED, 0, "control {control:#06x}");
+    let open = conn
+        .search_with(
+            &format!("OU=Staff,OU=Corp,{BASE}"),
+            Scope::Base,
+            "(objectClass=*)",
+            &["nTSecurityDescriptor"],
+            vec![writeback_wizard::ad::sd_flags_control(4)],
+        )
+        .await
+        .unwrap();
+    let b = &open[0].bin_attrs["nTSecurityDescriptor"][0];
+    assert_eq!(u16::from_le_bytes([b[2], b[3]]) & seed::SE_DACL_PROTECTED, 0, "only the Legacy OU is protected");
+    conn.close().await;
+}
+
+#[tokio::test]
+async fn tls_trust_is_enforced_name_ca_and_pin() {
+    let lab = LabDc::up();
+    let url = lab.field("ldap_url");
+    // Wrong expected name: refused, and the error shows what the DC presented.
+    let wrong_name = TlsTrust { tls_name: Some("dc9.elsewhere.test".into()), ..lab.trust() };
+    let err = AdConnection::connect(&ConnectOptions::new(url.clone(), wrong_name)).await.unwrap_err();
+    assert!(matches!(err, AdError::TlsHandshake { presented: Some(_), .. }), "{err}");
+    // System roots do not know the lab CA.
+    let system = TlsTrust { ca_file: None, ..lab.trust() };
+    assert!(matches!(
+        AdConnection::connect(&ConnectOptions::new(url.clone(), system)).await.unwrap_err(),
+        AdError::TlsHandshake { .. }
+    ));
+    // Pinning the presented certificate works without CA or name; a wrong pin does not.
+    let presented = {
+        let conn = AdConnection::connect(&ConnectOptions::new(url.clone(), lab.trust())).await.unwrap();
+        conn.presented_fingerprint().unwrap()
+    };
+    let pinned = TlsTrust { fingerprint: Some(presented.to_uppercase()), ..Default::default() };
+    let mut conn = AdConnection::connect(&ConnectOptions::new(url.clone(), pinned)).await.unwrap();
+    conn.bind(&lab.field("admin_user"), &lab.password("admin_password_file")).await.unwrap();
+    let bad_pin = TlsTrust { fingerprint: Some("00".repeat(32)), ..Default::default() };
+    let err = AdConnection::connect(&ConnectOptions::new(url.clone(), bad_pin)).await.unwrap_err();
+    assert!(err.to_string().contains(&presented), "{err}");
+    // A wrong password is decoded from AD's sub-code.
+    let mut conn = AdConnection::connect(&ConnectOptions::new(url, lab.trust())).await.unwrap();
+    let err = conn
+        .bind(&lab.field("admin_user"), &writeback_wizard::secrets::Secret::new("not-the-password"))
+        .await
+        .unwrap_err();
+    match err {
+        AdError::Bind { rc, subcode, words, .. } => {
+            assert_eq!(rc, 49);
+            assert_eq!(subcode.as_deref(), Some("52e"));
+            assert!(words.contains("password is wrong"));
+        }
+        other => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn status_down_and_restart_leave_no_stray_process() {
+    let lab = LabDc::up();
+    let out = lab.lab("status");
+    assert_eq!(code(&out), 0);
+    assert_eq!(json(&out)["running"], true);
+    let pid = lab.pid().expect("a PID file");
+    assert!(alive(pid));
+
+    // `up` again while running reuses the DC.
+    let again = lab.lab("up");
+    assert_eq!(code(&again), 0);
+    assert_eq!(json(&again), lab.info);
+    assert_eq!(lab.pid(), Some(pid));
+
+    let down = lab.lab("down");
+    assert_eq!(code(&down), 0, "{}", String::from_utf8_lossy(&down.stderr));
+    assert_eq!(json(&down)["stopped"], true);
+    assert!(!alive(pid), "samba {pid} still runs after lab down");
+    let leftover = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "for p in /proc/[0-9]*; do [ \"$(readlink $p/cwd)\" = '{}' ] && echo $p; done; true",
+            lab.dir().join("dc").display()
+        ))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&leftover.stdout).trim().is_empty(), "processes still in the DC folder");
+
+    let status = lab.lab("status");
+    assert_eq!(code(&status), 3);
+    assert_eq!(json(&status)["running"], false);
+    assert_eq!(json(&lab.lab("down"))["stopped"], false, "a second down has nothing to stop");
+
+    // Restart keeps the data and the passwords.
+    let restarted = lab.lab("up");
+    assert_eq!(code(&restarted), 0, "{}", String::from_utf8_lossy(&restarted.stderr));
+    let info = json(&restarted);
+    let mut conn =
+        AdConnection::connect(&ConnectOptions::new(info["ldap_url"].as_str().unwrap(), lab.trust())).await.unwrap();
+    conn.bind(&lab.field("admin_user"), &lab.password("admin_password_file")).await.unwrap();
+    assert!(conn.read(&format!("{},{BASE}", seed::CANARY), &["cn"]).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn parallel_labs_have_their_own_address_passwords_and_data() {
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(LabDc::up);
+        let b = s.spawn(LabDc::up);
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert_ne!(a.field("ldap_url"), b.field("ldap_url"));
+    assert_ne!(a.password("admin_password_file"), b.password("admin_password_file"));
+    assert_ne!(a.password("connector_password_file"), b.password("connector_password_file"));
+    assert_ne!(
+        std::fs::read(a.field("ca_file")).unwrap(),
+        std::fs::read(b.field("ca_file")).unwrap(),
+        "each DC has its own CA"
+    );
+
+    let mut ca = a.admin().await;
+    let mut cb = b.admin().await;
+    let marker = format!("OU=Only In A,{BASE}");
+    ca.add(&marker, vec![("objectClass", vec![b"organizationalUnit".to_vec()])]).await.unwrap();
+    assert!(ca.read(&marker, &["ou"]).await.unwrap().is_some());
+    assert!(cb.read(&marker, &["ou"]).await.unwrap().is_none());
+    // A's CA does not vouch for B.
+    let cross = TlsTrust { ca_file: Some(a.field("ca_file").into()), ..b.trust() };
+    assert!(AdConnection::connect(&ConnectOptions::new(b.field("ldap_url"), cross)).await.is_err());
+}

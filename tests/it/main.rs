@@ -1,0 +1,7 @@
+//! Integration tests: the real binary against real Samba lab DCs. One test binary (each extra
+//! one costs link time). Needs root and Samba, as the README's test command provides.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod lab_dc;
+mod support;

@@ -1,0 +1,120 @@
+//! Shared fixtures: running the binary, and a lab DC that is stopped when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use writeback_wizard::ad::{AdConnection, ConnectOptions, TlsTrust};
+use writeback_wizard::secrets::Secret;
+
+/// The binary under test, with its state kept inside the test's own folders.
+pub fn bin(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_writeback-wizard"));
+    cmd.env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("WRITEBACK_LOG_DIR", home.join("logs"))
+        .env("WRITEBACK_LAB_TEMPLATE_DIR", template_dir())
+        .env_remove("RUST_LOG")
+        .env_remove("WRITEBACK_AD_PASSWORD")
+        .env_remove("WRITEBACK_CONNECTOR_PASSWORD")
+        .env_remove("WRITEBACK_ENTRA_TOKEN");
+    cmd
+}
+
+/// One template for the whole run, kept under target/ so reruns are fast and nothing is left
+/// in the user's folders.
+pub fn template_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("lab-template")
+}
+
+/// Runs the binary and returns its output.
+pub fn run(home: &Path, args: &[&str]) -> Output {
+    bin(home).args(args).output().expect("the binary runs")
+}
+
+/// stdout parsed as exactly one JSON document.
+pub fn json(out: &Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!("stdout is not one JSON document ({e}):\n{text}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+/// The exit code.
+pub fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited, not killed")
+}
+
+/// A running lab DC in a temporary folder; `lab down` when dropped, so a failing test leaves no
+/// process behind.
+pub struct LabDc {
+    /// The lab folder's parent (also the binary's home for this lab).
+    pub home: tempfile::TempDir,
+    /// `lab up --json`'s document.
+    pub info: Value,
+}
+
+impl LabDc {
+    /// `lab up --dir <tmp>/lab --json`.
+    pub fn up() -> LabDc {
+        let home = tempfile::tempdir().unwrap();
+        let dir = home.path().join("lab");
+        let out = run(home.path(), &["lab", "up", "--dir", dir.to_str().unwrap(), "--json"]);
+        assert_eq!(code(&out), 0, "lab up failed: {}", String::from_utf8_lossy(&out.stderr));
+        let info = json(&out);
+        LabDc { home, info }
+    }
+
+    /// The lab folder.
+    pub fn dir(&self) -> PathBuf {
+        PathBuf::from(self.field("dir"))
+    }
+
+    /// A string field of the `lab up` document.
+    pub fn field(&self, key: &str) -> String {
+        self.info[key].as_str().unwrap_or_else(|| panic!("no {key} in {}", self.info)).to_string()
+    }
+
+    /// A password from one of the lab's 0600 files.
+    pub fn password(&self, file_key: &str) -> Secret {
+        Secret::new(std::fs::read_to_string(self.field(file_key)).unwrap().trim_end().to_string())
+    }
+
+    /// How the tests trust the DC: the printed CA file and TLS name.
+    pub fn trust(&self) -> TlsTrust {
+        TlsTrust {
+            ca_file: Some(self.field("ca_file").into()),
+            tls_name: Some(self.field("tls_name")),
+            fingerprint: None,
+        }
+    }
+
+    /// A connection bound as the lab's administrator.
+    pub async fn admin(&self) -> AdConnection {
+        let mut conn = AdConnection::connect(&ConnectOptions::new(self.field("ldap_url"), self.trust())).await.unwrap();
+        conn.bind(&self.field("admin_user"), &self.password("admin_password_file")).await.unwrap();
+        conn
+    }
+
+    /// `lab <cmd> --dir <dir> --json`.
+    pub fn lab(&self, cmd: &str) -> Output {
+        let dir = self.dir();
+        run(self.home.path(), &["lab", cmd, "--dir", dir.to_str().unwrap(), "--json"])
+    }
+
+    /// The Samba PID from the PID file.
+    pub fn pid(&self) -> Option<i32> {
+        std::fs::read_to_string(self.dir().join("dc/run/samba.pid")).ok()?.trim().parse().ok()
+    }
+}
+
+impl Drop for LabDc {
+    fn drop(&mut self) {
+        let _ = self.lab("down");
+    }
+}
+
+/// True while the process exists and is not a zombie.
+pub fn alive(pid: i32) -> bool {
+    writeback_wizard::lab::samba::process_alive(pid)
+}
