@@ -110,3 +110,35 @@ fn lab_status_of_an_empty_folder_answers_no() {
     assert_eq!(code(&out), 3);
     assert_eq!(json(&out), serde_json::json!({ "running": false }));
 }
+
+#[test]
+fn every_error_code_in_the_source_is_documented() {
+    fn walk(dir: &std::path::Path, out: &mut String) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push_str(&std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut source = String::new();
+    walk(&root.join("src"), &mut source);
+    let docs = std::fs::read_to_string(root.join("docs/troubleshooting.md")).unwrap();
+    let mut codes: Vec<&str> = source
+        .split('"')
+        .filter(|s| {
+            let prefix = s.split('-').next().unwrap_or("");
+            ["CLI", "CONFIG", "SECRET", "LAB", "AD"].contains(&prefix)
+                && s.contains('-')
+                && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+        })
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    assert!(codes.len() > 30, "found only {codes:?}");
+    let missing: Vec<_> = codes.iter().filter(|c| !docs.contains(&format!("| {c} |"))).collect();
+    assert!(missing.is_empty(), "not in docs/troubleshooting.md: {missing:?}");
+}

@@ -272,3 +272,34 @@ async fn parallel_labs_have_their_own_address_passwords_and_data() {
     let cross = TlsTrust { ca_file: Some(a.field("ca_file").into()), ..b.trust() };
     assert!(AdConnection::connect(&ConnectOptions::new(b.field("ldap_url"), cross)).await.is_err());
 }
+
+#[test]
+fn lab_flag_brings_up_the_default_lab() {
+    let home = tempfile::tempdir().unwrap();
+    let out = crate::support::run(home.path(), &["--lab", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let info = json(&out);
+    let dir = std::path::PathBuf::from(info["dir"].as_str().unwrap());
+    assert_eq!(dir, home.path().join("data/writeback-wizard/lab").canonicalize().unwrap());
+    // `lab status` and `lab down` without --dir find the same default lab.
+    assert_eq!(code(&crate::support::run(home.path(), &["lab", "status"])), 0);
+    assert_eq!(json(&crate::support::run(home.path(), &["lab", "down", "--json"]))["stopped"], true);
+}
+
+#[test]
+fn not_root_is_refused_with_the_reason_before_anything_starts() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("lab");
+    let out = std::process::Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_writeback-wizard"))
+        .args(["lab", "up", "--dir", dir.to_str().unwrap(), "--json"])
+        .env("WRITEBACK_LOG_DIR", "/nonexistent-log-dir")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out);
+    assert_eq!(doc["error"]["code"], "LAB-NOT-ROOT");
+    assert!(doc["error"]["remedy"].as_str().unwrap().contains("root"));
+    assert!(!dir.exists(), "nothing was created");
+}
