@@ -96,6 +96,9 @@ pub enum Error {
     /// Active Directory.
     #[error(transparent)]
     Ad(#[from] crate::ad::AdError),
+    /// The tenant simulator.
+    #[error(transparent)]
+    Tenant(#[from] crate::lab::tenant::TenantError),
     /// Bad combinations of flags that clap cannot express.
     #[error("{message}")]
     Usage {
@@ -113,6 +116,7 @@ impl Diagnose for Error {
             Error::Secret(e) => e.code(),
             Error::Lab(e) => e.code(),
             Error::Ad(e) => e.code(),
+            Error::Tenant(e) => e.code(),
             Error::Usage { .. } => "CLI-USAGE",
         }
     }
@@ -122,6 +126,7 @@ impl Diagnose for Error {
             Error::Secret(e) => e.remedy(),
             Error::Lab(e) => e.remedy(),
             Error::Ad(e) => e.remedy(),
+            Error::Tenant(e) => e.remedy(),
             Error::Usage { remedy, .. } => remedy.clone(),
         }
     }
@@ -131,6 +136,7 @@ impl Diagnose for Error {
             Error::Secret(e) => e.exit(),
             Error::Lab(e) => e.exit(),
             Error::Ad(e) => e.exit(),
+            Error::Tenant(e) => e.exit(),
             Error::Usage { .. } => Exit::Usage,
         }
     }

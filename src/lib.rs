@@ -11,6 +11,7 @@
 
 pub mod ad;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod error;
 pub mod fsutil;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use super::output::{Outcome, Output};
-use super::{LabCommand, LabDirArg};
+use super::{LabCommand, LabDirArg, LabTenantArgs};
 use crate::error::{Error, Exit};
 use crate::lab::{self, LabInfo};
 
@@ -57,7 +57,50 @@ pub async fn run(command: LabCommand, out: Output) -> Result<Outcome, Error> {
             });
             Ok(Outcome { exit: if status.running { Exit::Ok } else { Exit::No } })
         }
+        LabCommand::Tenant(args) => tenant(args, out).await,
     }
+}
+
+/// Runs the simulator until SIGINT or SIGTERM. The first stdout line is the contract's JSON,
+/// in either output mode, so scripts can read it and carry on.
+async fn tenant(args: LabTenantArgs, out: Output) -> Result<Outcome, Error> {
+    use crate::lab::tenant::{self, Fixture};
+    let fixture = match &args.fixture {
+        Some(path) => Fixture::load(path).map_err(tenant::TenantError::from)?,
+        None => Fixture::default(),
+    };
+    let running = tenant::start(fixture, args.listen).await?;
+    let line =
+        serde_json::to_string(running.info()).map_err(|e| tenant::TenantError::Internal { detail: e.to_string() })?;
+    {
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{line}");
+        let _ = stdout.flush();
+    }
+    out.note(&format!(
+        "Tenant simulator listening on {} (tenant {}). Stop it with Ctrl-C.",
+        running.url(),
+        running.info().tenant_id
+    ));
+    wait_for_stop().await;
+    running.stop().await;
+    Ok(Outcome::OK)
+}
+
+async fn wait_for_stop() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = tokio::signal::ctrl_c() => {},
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 async fn up(dir: PathBuf, out: Output) -> Result<Outcome, Error> {

@@ -74,6 +74,21 @@ pub enum LabCommand {
     Down(LabDirArg),
     /// Say whether the lab DC in DIR runs and answers (exit 0) or not (exit 3).
     Status(LabDirArg),
+    /// Run the tenant simulator (Entra ID sign-in and Microsoft Graph) until stopped. The first
+    /// stdout line is JSON: url, tenant_id, admin_upn, admin_password.
+    Tenant(LabTenantArgs),
+}
+
+/// `lab tenant` options.
+#[derive(Debug, Args)]
+pub struct LabTenantArgs {
+    /// A tenant fixture (JSON, see docs/lab.md). Default: one P1 licence, directory sync on, one
+    /// Global Administrator with a generated password.
+    #[arg(long, value_name = "FILE")]
+    pub fixture: Option<PathBuf>,
+    /// Where to listen (a loopback address; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
 }
 
 /// `--dir DIR`

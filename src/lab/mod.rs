@@ -9,6 +9,7 @@ pub mod addr;
 pub mod certs;
 pub mod samba;
 pub mod seed;
+pub mod tenant;
 
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
