@@ -379,7 +379,7 @@ fn check_authorize(shared: &Shared, tenant: &str, p: &Params) -> Result<AuthRequ
         )));
     }
     let scope = p.get("scope").cloned().unwrap_or_default();
-    let requested = parse_scopes(&scope).map_err(|e| reject(e))?;
+    let requested = parse_scopes(&scope).map_err(&reject)?;
     let challenge = p.get("code_challenge").filter(|c| !c.is_empty()).cloned();
     let method = p.get("code_challenge_method").map(String::as_str).unwrap_or("plain");
     let challenge = match challenge {
