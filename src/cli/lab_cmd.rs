@@ -70,6 +70,8 @@ async fn tenant(args: LabTenantArgs, out: Output) -> Result<Outcome, Error> {
         None => Fixture::default(),
     };
     let running = tenant::start(fixture, args.listen).await?;
+    // Listen for SIGTERM before announcing the URL: a script may stop us as soon as it reads it.
+    let stop = stop_signal();
     let line =
         serde_json::to_string(running.info()).map_err(|e| tenant::TenantError::Internal { detail: e.to_string() })?;
     {
@@ -83,24 +85,30 @@ async fn tenant(args: LabTenantArgs, out: Output) -> Result<Outcome, Error> {
         running.url(),
         running.info().tenant_id
     ));
-    wait_for_stop().await;
+    stop.await;
     running.stop().await;
     Ok(Outcome::OK)
 }
 
-async fn wait_for_stop() {
+/// A future that completes on SIGTERM or Ctrl-C. The handlers are installed when this is
+/// called, not when the future is first polled.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let ctrl_c = tokio::spawn(async {
+        let _ = tokio::signal::ctrl_c().await;
+    });
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
             tokio::select! {
                 _ = term.recv() => {},
-                _ = tokio::signal::ctrl_c() => {},
+                _ = ctrl_c => {},
             }
             return;
         }
+        let _ = ctrl_c.await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 async fn up(dir: PathBuf, out: Output) -> Result<Outcome, Error> {

@@ -3,5 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod cli;
+mod graph_schema;
 mod lab_dc;
 mod support;
+mod tenant;
