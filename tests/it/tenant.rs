@@ -188,7 +188,8 @@ async fn password_grant_and_its_refusals() {
     let no_offline = sim.password_token(GA, "https://graph.microsoft.com/User.Read").await;
     assert!(no_offline.get("refresh_token").is_none() && no_offline.get("id_token").is_none());
 
-    let cases: &[(&[(&str, &str)], StatusCode, &str, u32)] = &[
+    type Case<'a> = (&'a [(&'a str, &'a str)], StatusCode, &'a str, u32);
+    let cases: &[Case] = &[
         (&[("username", GA.0), ("password", "wrong")], StatusCode::BAD_REQUEST, "invalid_grant", 50126),
         (&[("username", "nobody@contoso.example"), ("password", "x")], StatusCode::BAD_REQUEST, "invalid_grant", 50034),
         (
