@@ -883,3 +883,24 @@ mod reqwest {
         rt.block_on(async { ::reqwest::get(url).await.unwrap().status().as_u16() })
     }
 }
+
+#[tokio::test]
+async fn every_example_fixture_loads_and_serves() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut served = 0;
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !(name.starts_with("tenant-") && name.ends_with(".json")) {
+            continue;
+        }
+        let fixture = Fixture::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let running = tenant::start(fixture, "127.0.0.1:0".parse().unwrap()).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let info = running.info().clone();
+        let url = format!("{}/{}/v2.0/.well-known/openid-configuration", info.url, info.tenant_id);
+        assert_eq!(::reqwest::get(&url).await.unwrap().status(), StatusCode::OK, "{name}");
+        running.stop().await;
+        served += 1;
+    }
+    assert!(served >= 3, "only {served} example fixtures");
+}
