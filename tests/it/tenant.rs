@@ -895,7 +895,8 @@ async fn every_example_fixture_loads_and_serves() {
             continue;
         }
         let fixture = Fixture::load(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
-        let running = tenant::start(fixture, "127.0.0.1:0".parse().unwrap()).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let running =
+            tenant::start(fixture, "127.0.0.1:0".parse().unwrap()).await.unwrap_or_else(|e| panic!("{name}: {e}"));
         let info = running.info().clone();
         let url = format!("{}/{}/v2.0/.well-known/openid-configuration", info.url, info.tenant_id);
         assert_eq!(::reqwest::get(&url).await.unwrap().status(), StatusCode::OK, "{name}");
