@@ -15,4 +15,22 @@ if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all -- --check; fi
 cargo clippy --locked --all-targets --quiet -- -D warnings
 echo "== tests (in a private kernel keyring session, so the keyring tests touch no user's keys)" >&2
 keyctl session - cargo test --locked
+echo "== fuzzing (each target for a bounded time, from the in-tree corpus of real lab descriptors)" >&2
+if ! cargo fuzz --version >/dev/null 2>&1; then cargo install cargo-fuzz --locked; fi
+fuzz_seconds=${WRITEBACK_FUZZ_SECONDS:-20}
+for target in sd_decode:sd sddl_parse:sddl; do
+  name=${target%%:*}; dict=${target##*:}
+  scratch=$(mktemp -d)
+  # New inputs go to the scratch folder; the in-tree corpus is only read. A crash, a leak of
+  # memory past the limits, or a panic makes cargo fuzz exit non-zero and leaves the input in
+  # fuzz/artifacts/.
+  if ! (cd fuzz && cargo fuzz run --sanitizer none "$name" "$scratch" "corpus/$name" -- \
+      -max_total_time="$fuzz_seconds" -dict="dict/$dict.dict" -rss_limit_mb=512 -malloc_limit_mb=64) > "$scratch.log" 2>&1; then
+    tail -40 "$scratch.log" >&2
+    echo "fuzz target $name failed; the input is in fuzz/artifacts/$name" >&2
+    exit 1
+  fi
+  echo "fuzz $name: $(grep -E '^Done' "$scratch.log")" >&2
+  rm -rf "$scratch" "$scratch.log"
+done
 echo "== all tests passed in $(( $(date +%s) - started )) s" >&2

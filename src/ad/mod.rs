@@ -4,6 +4,7 @@
 
 pub mod conn;
 pub mod passgen;
+pub mod sd;
 pub mod tls;
 
 pub use conn::{AdConnection, ConnectOptions};

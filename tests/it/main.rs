@@ -5,5 +5,6 @@
 mod cli;
 mod graph_schema;
 mod lab_dc;
+mod sd_lab;
 mod support;
 mod tenant;
