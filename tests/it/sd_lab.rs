@@ -41,7 +41,7 @@ fn normalize_rights(sddl: &str) -> String {
         rest = &rest[open + 1..];
         let close = rest.find(')').unwrap_or(rest.len());
         let mut fields: Vec<String> = rest[..close].split(';').map(String::from).collect();
-        if fields.len() == 6 && !fields[2].starts_with("0x") && fields[2].len() % 2 == 0 {
+        if fields.len() == 6 && !fields[2].starts_with("0x") && fields[2].len().is_multiple_of(2) {
             let mut pairs: Vec<&str> = (0..fields[2].len()).step_by(2).map(|i| &fields[2][i..i + 2]).collect();
             pairs.sort_unstable();
             fields[2] = pairs.concat();
