@@ -12,6 +12,9 @@ use super::tls::{PresentedSlot, TlsTrust, client_config};
 use super::{AdError, bind_subcode_words, diagnostic_subcode};
 use crate::secrets::Secret;
 
+/// Entries per page of a paged search. AD's MaxPageSize is 1000 by default; 500 leaves room.
+pub const PAGE_SIZE: i32 = 500;
+
 /// How to reach a DC.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
@@ -144,6 +147,63 @@ impl AdConnection {
             return Err(AdError::Ldap { op, rc: res.rc, text: res.text });
         }
         Ok(entries.into_iter().map(SearchEntry::construct).collect())
+    }
+
+    /// A paged, streaming search: `on_entry` sees each entry as it arrives (no list of the whole
+    /// result is built), referrals are skipped, and `cancel` stops it between entries. Returns
+    /// the number of entries seen.
+    pub async fn search_paged<F>(
+        &mut self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attrs: &[&str],
+        controls: Vec<RawControl>,
+        cancel: &tokio_util::sync::CancellationToken,
+        mut on_entry: F,
+    ) -> Result<usize, AdError>
+    where
+        F: FnMut(SearchEntry) -> Result<(), AdError>,
+    {
+        use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
+        let op = format!("paged search of '{base}'");
+        let attrs: Vec<String> = attrs.iter().map(|a| a.to_string()).collect();
+        let adapters: Vec<Box<dyn Adapter<'_, String, Vec<String>>>> =
+            vec![Box::new(EntriesOnly::new()), Box::new(PagedResults::new(PAGE_SIZE))];
+        let timeout = self.timeout;
+        let mut stream = self
+            .ldap
+            .with_controls(controls)
+            .with_timeout(timeout)
+            .streaming_search_with(adapters, base, scope, filter, attrs)
+            .await
+            .map_err(|e| self.op_error(&op, e))?;
+        let mut seen = 0usize;
+        loop {
+            let next = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => {
+                    // Tell the DC to stop; the answer does not matter.
+                    let id = stream.ldap_handle().last_id();
+                    let _ = stream.ldap_handle().abandon(id).await;
+                    return Err(AdError::Cancelled { op });
+                }
+                next = stream.next() => next,
+            };
+            match next {
+                Ok(Some(raw)) => {
+                    seen += 1;
+                    on_entry(SearchEntry::construct(raw))?;
+                }
+                Ok(None) => break,
+                Err(e) => return Err(self.op_error(&op, e)),
+            }
+        }
+        let res = stream.finish().await;
+        if res.rc != 0 {
+            return Err(AdError::Ldap { op, rc: res.rc, text: res.text });
+        }
+        Ok(seen)
     }
 
     /// Adds an entry. Values are bytes so binary attributes (unicodePwd) fit.

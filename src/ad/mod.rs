@@ -3,9 +3,11 @@
 //! No GUI code lives here; the CLI, the wizard and the lab all call the same functions.
 
 pub mod conn;
+pub mod directory;
 pub mod passgen;
 pub mod sd;
 pub mod tls;
+pub mod writeback;
 
 pub use conn::{AdConnection, ConnectOptions};
 pub use tls::TlsTrust;
@@ -167,6 +169,40 @@ pub enum AdError {
         /// The limit.
         timeout_secs: u64,
     },
+    /// The DN does not exist.
+    #[error("there is no object '{dn}' on this domain controller")]
+    NoSuchObject {
+        /// The DN.
+        dn: String,
+    },
+    /// No security descriptor came back.
+    #[error("the domain controller returned no nTSecurityDescriptor for '{dn}'")]
+    NoDescriptor {
+        /// The DN.
+        dn: String,
+    },
+    /// The descriptor did not decode.
+    #[error("the security descriptor of '{dn}' cannot be decoded: {detail}")]
+    BadDescriptor {
+        /// The DN.
+        dn: String,
+        /// Why.
+        detail: String,
+    },
+    /// A change was made but reading it back did not show it.
+    #[error("the change to '{dn}' did not take: {detail}")]
+    VerifyFailed {
+        /// The DN.
+        dn: String,
+        /// What was missing.
+        detail: String,
+    },
+    /// Cancelled by the user.
+    #[error("LDAP {op} was cancelled")]
+    Cancelled {
+        /// The operation.
+        op: String,
+    },
     /// The connection broke or the library failed.
     #[error("LDAP {op} failed: {detail}")]
     Protocol {
@@ -191,6 +227,11 @@ impl Diagnose for AdError {
             AdError::Ldap { .. } => "AD-LDAP",
             AdError::Timeout { .. } => "AD-TIMEOUT",
             AdError::Protocol { .. } => "AD-PROTOCOL",
+            AdError::Cancelled { .. } => "AD-CANCELLED",
+            AdError::NoSuchObject { .. } => "AD-NO-OBJECT",
+            AdError::NoDescriptor { .. } => "AD-NO-DESCRIPTOR",
+            AdError::BadDescriptor { .. } => "AD-BAD-DESCRIPTOR",
+            AdError::VerifyFailed { .. } => "AD-VERIFY",
         }
     }
     fn remedy(&self) -> String {
@@ -203,9 +244,17 @@ impl Diagnose for AdError {
             AdError::Connect { .. } => "Check the DC's name and port, that it is running, and that no firewall blocks 636 (LDAPS) or 389 (StartTLS).".into(),
             AdError::TlsHandshake { .. } | AdError::Tls { .. } => "Trust the DC's CA with --ad-ca-file (and --ad-tls-name when connecting by IP), or pin its certificate with --ad-fingerprint after checking it on the DC.".into(),
             AdError::Bind { remedy, .. } => remedy.clone(),
+            AdError::Ldap { rc: 50, .. } => "The bound account lacks the right for this: use an account in Enterprise Admins (changing permissions needs WRITE_DAC).".into(),
+            AdError::Ldap { rc: 32, .. } => "Check the DN: it does not exist on this domain controller.".into(),
+            AdError::Ldap { rc: 19 | 53, text, .. } if text.contains("0000052D") => "The password does not meet the domain's password policy: use a longer or more complex one.".into(),
             AdError::Ldap { .. } => "Read AD's message above; check the DN and the bound account's rights.".into(),
             AdError::Timeout { .. } => "Check the network path to the DC, or that the DC is not overloaded, then try again.".into(),
             AdError::Protocol { .. } => "Try again; if it persists, check the DC's event log for LDAP errors.".into(),
+            AdError::Cancelled { .. } => "Nothing was changed by the cancelled read; run it again when ready.".into(),
+            AdError::NoSuchObject { .. } => "Check the DN (copy it from ADSI Edit or `Get-ADObject`); it must exist in the domain of the DC you connect to.".into(),
+            AdError::NoDescriptor { .. } => "The bound account may not read permissions on it: use an Enterprise Admin.".into(),
+            AdError::BadDescriptor { .. } => "Report this with the DN; nothing was changed.".into(),
+            AdError::VerifyFailed { .. } => "Another tool or replication may have changed it at the same time; run the command again, which checks first.".into(),
         }
     }
     fn exit(&self) -> Exit {

@@ -1,0 +1,356 @@
+//! What the DC says about the forest, and about accounts: discovery, account lookup, the
+//! Enterprise Admins check, connector account candidates.
+
+use ldap3::Scope;
+use serde::Serialize;
+
+use super::sd::Sid;
+use super::{AdConnection, AdError};
+
+/// The password-policy-hints controls (Windows Server 2016+: LDAP_SERVER_POLICY_HINTS_OID and the
+/// older _DEPRECATED one). With them, a reset by the sync engine honours password history.
+pub const POLICY_HINTS_OIDS: [&str; 2] = ["1.2.840.113556.1.4.2239", "1.2.840.113556.1.4.2066"];
+
+/// Relative id of Enterprise Admins in the forest root domain.
+pub const ENTERPRISE_ADMINS_RID: u32 = 519;
+/// Relative id of Domain Admins.
+pub const DOMAIN_ADMINS_RID: u32 = 512;
+
+/// userAccountControl: ACCOUNTDISABLE.
+pub const UAC_ACCOUNTDISABLE: u32 = 0x0002;
+
+/// One domain of the forest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DomainInfo {
+    /// Naming context, e.g. `DC=corp,DC=example`.
+    pub dn: String,
+    /// DNS name.
+    pub dns_name: String,
+    /// NetBIOS name.
+    pub netbios_name: String,
+    /// Domain SID, when the DC could read it (its own domain, or through the partitions data).
+    pub sid: Option<String>,
+}
+
+/// The rootDSE and the forest, as one DC sees them.
+#[derive(Debug, Clone, Serialize)]
+pub struct Discovery {
+    /// The DC's DNS host name.
+    pub dc_name: String,
+    /// The DC's own domain.
+    pub default_naming_context: String,
+    /// Configuration partition.
+    pub configuration_naming_context: String,
+    /// Schema partition.
+    pub schema_naming_context: String,
+    /// The forest root domain's naming context.
+    pub root_domain_naming_context: String,
+    /// Every naming context the DC holds.
+    pub naming_contexts: Vec<String>,
+    /// LDAP controls the DC supports (OIDs).
+    pub supported_controls: Vec<String>,
+    /// Product name when the DC says it (Samba does; Windows does not).
+    pub vendor_name: Option<String>,
+    /// Forest functional level.
+    pub forest_functionality: Option<u32>,
+    /// Every domain of the forest (CN=Partitions).
+    pub domains: Vec<DomainInfo>,
+    /// The DC's own domain SID.
+    #[serde(skip)]
+    pub domain_sid: Sid,
+    /// The forest root domain's SID.
+    #[serde(skip)]
+    pub forest_root_sid: Sid,
+}
+
+impl Discovery {
+    /// Whether the DC offers the password-policy-hints control.
+    pub fn policy_hints(&self) -> bool {
+        self.supported_controls.iter().any(|c| POLICY_HINTS_OIDS.contains(&c.as_str()))
+    }
+
+    /// The SID context for SDDL of objects in the DC's own domain.
+    pub fn sid_context(&self) -> super::sd::SidContext {
+        super::sd::SidContext { domain: Some(self.domain_sid.clone()), forest_root: Some(self.forest_root_sid.clone()) }
+    }
+
+    /// The domain whose naming context holds `dn` (the longest matching suffix).
+    pub fn domain_of(&self, dn: &str) -> Option<&DomainInfo> {
+        let lower = dn.to_ascii_lowercase();
+        self.domains
+            .iter()
+            .filter(|d| {
+                lower == d.dn.to_ascii_lowercase() || lower.ends_with(&format!(",{}", d.dn.to_ascii_lowercase()))
+            })
+            .max_by_key(|d| d.dn.len())
+    }
+}
+
+fn first(attrs: &std::collections::HashMap<String, Vec<String>>, name: &str) -> Option<String> {
+    attrs.get(name).and_then(|v| v.first()).cloned()
+}
+
+fn required(attrs: &std::collections::HashMap<String, Vec<String>>, name: &str) -> Result<String, AdError> {
+    first(attrs, name)
+        .ok_or_else(|| AdError::Protocol { op: "rootDSE read".into(), detail: format!("the rootDSE has no {name}") })
+}
+
+/// Reads the objectSid of an object, if it has one the bound account may read.
+pub async fn object_sid(conn: &mut AdConnection, dn: &str) -> Result<Option<Sid>, AdError> {
+    let entry = conn.read(dn, &["objectSid"]).await?;
+    Ok(entry
+        .and_then(|e| e.bin_attrs.get("objectSid").and_then(|v| v.first()).cloned())
+        .and_then(|bytes| Sid::decode(&bytes, 0).ok().map(|(s, _)| s)))
+}
+
+/// Reads the rootDSE and CN=Partitions.
+pub async fn discover(conn: &mut AdConnection) -> Result<Discovery, AdError> {
+    let root = conn.root_dse().await?;
+    let default_nc = required(&root, "defaultNamingContext")?;
+    let config_nc = required(&root, "configurationNamingContext")?;
+    let root_nc = required(&root, "rootDomainNamingContext")?;
+    let partitions = conn
+        .search(
+            &format!("CN=Partitions,{config_nc}"),
+            Scope::OneLevel,
+            // systemFlags bit 2: a domain naming context.
+            "(&(objectClass=crossRef)(systemFlags:1.2.840.113556.1.4.803:=2))",
+            &["nCName", "dnsRoot", "nETBIOSName"],
+        )
+        .await?;
+    let domain_sid = object_sid(conn, &default_nc).await?.ok_or_else(|| AdError::Protocol {
+        op: format!("read of {default_nc}"),
+        detail: "the domain has no readable objectSid".into(),
+    })?;
+    let forest_root_sid = if root_nc.eq_ignore_ascii_case(&default_nc) {
+        domain_sid.clone()
+    } else {
+        // A child domain's DC does not hold the root domain; its SID is the root's Domain
+        // Admins' prefix, which every DC can read from the configuration partition's owner.
+        root_domain_sid_from_config(conn, &config_nc).await?.unwrap_or_else(|| domain_sid.clone())
+    };
+    let mut domains = Vec::new();
+    for p in partitions {
+        let dn = first(&p.attrs, "nCName").unwrap_or_default();
+        let sid = if dn.eq_ignore_ascii_case(&default_nc) { Some(domain_sid.to_string()) } else { None };
+        domains.push(DomainInfo {
+            dn,
+            dns_name: first(&p.attrs, "dnsRoot").unwrap_or_default(),
+            netbios_name: first(&p.attrs, "nETBIOSName").unwrap_or_default(),
+            sid,
+        });
+    }
+    domains.sort_by(|a, b| a.dn.cmp(&b.dn));
+    Ok(Discovery {
+        dc_name: first(&root, "dnsHostName").unwrap_or_default(),
+        default_naming_context: default_nc,
+        configuration_naming_context: config_nc,
+        schema_naming_context: required(&root, "schemaNamingContext")?,
+        root_domain_naming_context: root_nc,
+        naming_contexts: root.get("namingContexts").cloned().unwrap_or_default(),
+        supported_controls: root.get("supportedControl").cloned().unwrap_or_default(),
+        vendor_name: first(&root, "vendorName"),
+        forest_functionality: first(&root, "forestFunctionality").and_then(|v| v.parse().ok()),
+        domains,
+        domain_sid,
+        forest_root_sid,
+    })
+}
+
+/// The configuration partition is owned by the forest root's Enterprise Admins or Domain Admins:
+/// their SID minus the RID is the forest root domain's SID.
+async fn root_domain_sid_from_config(conn: &mut AdConnection, config_nc: &str) -> Result<Option<Sid>, AdError> {
+    let entries = conn
+        .search_with(
+            config_nc,
+            Scope::Base,
+            "(objectClass=*)",
+            &["nTSecurityDescriptor"],
+            vec![super::sd_flags_control(0x01)],
+        )
+        .await?;
+    let owner = entries
+        .first()
+        .and_then(|e| e.bin_attrs.get("nTSecurityDescriptor"))
+        .and_then(|v| v.first())
+        .and_then(|b| super::sd::SecurityDescriptor::decode(b).ok())
+        .and_then(|sd| sd.owner);
+    Ok(owner.filter(|o| o.rid().is_some_and(|r| r == ENTERPRISE_ADMINS_RID || r == DOMAIN_ADMINS_RID)).map(|mut o| {
+        o.sub_authorities.pop();
+        o
+    }))
+}
+
+/// An account, as the wizard shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Account {
+    /// Distinguished name.
+    pub dn: String,
+    /// sAMAccountName.
+    pub sam_account_name: String,
+    /// userPrincipalName, when set.
+    pub user_principal_name: Option<String>,
+    /// displayName, when set.
+    pub display_name: Option<String>,
+    /// objectSid as `S-1-…`.
+    pub sid: String,
+    /// Not disabled.
+    pub enabled: bool,
+    /// adminCount=1: protected by AdminSDHolder on Windows.
+    pub admin_count: bool,
+    /// userAccountControl.
+    pub user_account_control: u32,
+}
+
+const ACCOUNT_ATTRS: &[&str] =
+    &["sAMAccountName", "userPrincipalName", "displayName", "objectSid", "userAccountControl", "adminCount"];
+
+fn account_from(entry: ldap3::SearchEntry) -> Option<Account> {
+    let sid = entry
+        .bin_attrs
+        .get("objectSid")
+        .and_then(|v| v.first())
+        .and_then(|b| Sid::decode(b, 0).ok())
+        .map(|(s, _)| s)?;
+    let uac: u32 = first(&entry.attrs, "userAccountControl").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0) as u32;
+    Some(Account {
+        sam_account_name: first(&entry.attrs, "sAMAccountName").unwrap_or_default(),
+        user_principal_name: first(&entry.attrs, "userPrincipalName"),
+        display_name: first(&entry.attrs, "displayName"),
+        sid: sid.to_string(),
+        enabled: uac & UAC_ACCOUNTDISABLE == 0,
+        admin_count: first(&entry.attrs, "adminCount").is_some_and(|v| v == "1"),
+        user_account_control: uac,
+        dn: entry.dn,
+    })
+}
+
+/// Escapes a value for an LDAP filter (RFC 4515).
+pub fn filter_escape(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for ch in value.chars() {
+        match ch {
+            '*' => out.push_str("\\2a"),
+            '(' => out.push_str("\\28"),
+            ')' => out.push_str("\\29"),
+            '\\' => out.push_str("\\5c"),
+            '\0' => out.push_str("\\00"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// How an account was named: a DN, a UPN, `DOMAIN\name` or a bare sAMAccountName.
+pub fn account_filter(name: &str) -> Result<Option<String>, AdError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AdError::Protocol { op: "account lookup".into(), detail: "an empty account name".into() });
+    }
+    if name.contains('=') && name.contains(',') || name.to_ascii_uppercase().starts_with("CN=") {
+        return Ok(None); // a DN: read it directly
+    }
+    if let Some((_, sam)) = name.split_once('\\') {
+        return Ok(Some(format!("(&(objectClass=user)(sAMAccountName={}))", filter_escape(sam))));
+    }
+    if name.contains('@') {
+        return Ok(Some(format!("(&(objectClass=user)(userPrincipalName={}))", filter_escape(name))));
+    }
+    Ok(Some(format!("(&(objectClass=user)(sAMAccountName={}))", filter_escape(name))))
+}
+
+/// Finds an account by DN, UPN, `DOMAIN\name` or sAMAccountName in the DC's domain.
+pub async fn find_account(conn: &mut AdConnection, disc: &Discovery, name: &str) -> Result<Option<Account>, AdError> {
+    match account_filter(name)? {
+        None => Ok(conn.read(name, ACCOUNT_ATTRS).await?.and_then(account_from)),
+        Some(filter) => {
+            let mut found = conn.search(&disc.default_naming_context, Scope::Subtree, &filter, ACCOUNT_ATTRS).await?;
+            Ok(found.pop().and_then(account_from))
+        }
+    }
+}
+
+/// The Enterprise Admins verdict for an account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnterpriseAdminCheck {
+    /// The account checked.
+    pub account: String,
+    /// Member of Enterprise Admins, directly or through nested groups.
+    pub enterprise_admin: bool,
+    /// The SID looked for (`<forest root SID>-519`).
+    pub enterprise_admins_sid: String,
+    /// Member of Domain Admins of its domain (said when it is not an Enterprise Admin, because it
+    /// is the usual near miss).
+    pub domain_admin: bool,
+}
+
+/// Checks Enterprise Admins through the account's tokenGroups (every group SID of its token,
+/// nested groups included), as Windows evaluates it.
+pub async fn enterprise_admin(
+    conn: &mut AdConnection,
+    disc: &Discovery,
+    account: &Account,
+) -> Result<EnterpriseAdminCheck, AdError> {
+    let entry = conn.read(&account.dn, &["tokenGroups"]).await?;
+    let groups: Vec<Sid> = entry
+        .and_then(|e| e.bin_attrs.get("tokenGroups").cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|b| Sid::decode(b, 0).ok().map(|(s, _)| s))
+        .collect();
+    let ea = Sid::with_rid(&disc.forest_root_sid, ENTERPRISE_ADMINS_RID);
+    let da = Sid::with_rid(&disc.domain_sid, DOMAIN_ADMINS_RID);
+    Ok(EnterpriseAdminCheck {
+        account: account.dn.clone(),
+        enterprise_admin: groups.contains(&ea),
+        enterprise_admins_sid: ea.to_string(),
+        domain_admin: groups.contains(&da),
+    })
+}
+
+/// AD DS connector account candidates: every `MSOL_*` account (Entra Connect's naming), and the
+/// named one when given.
+pub async fn connector_candidates(
+    conn: &mut AdConnection,
+    disc: &Discovery,
+    named: Option<&str>,
+) -> Result<Vec<Account>, AdError> {
+    let mut found: Vec<Account> = conn
+        .search(
+            &disc.default_naming_context,
+            Scope::Subtree,
+            "(&(objectClass=user)(sAMAccountName=MSOL_*))",
+            ACCOUNT_ATTRS,
+        )
+        .await?
+        .into_iter()
+        .filter_map(account_from)
+        .collect();
+    if let Some(name) = named
+        && let Some(account) = find_account(conn, disc, name).await?
+        && !found.iter().any(|a| a.dn == account.dn)
+    {
+        found.insert(0, account);
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_names_become_filters() {
+        assert_eq!(account_filter("CN=x,DC=a").unwrap(), None);
+        assert_eq!(account_filter("LAB\\bob").unwrap().unwrap(), "(&(objectClass=user)(sAMAccountName=bob))");
+        assert_eq!(
+            account_filter("bob@lab.test").unwrap().unwrap(),
+            "(&(objectClass=user)(userPrincipalName=bob@lab.test))"
+        );
+        assert_eq!(
+            account_filter("MSOL_(x)*").unwrap().unwrap(),
+            "(&(objectClass=user)(sAMAccountName=MSOL_\\28x\\29\\2a))"
+        );
+        assert!(account_filter("  ").is_err());
+    }
+}

@@ -1,0 +1,366 @@
+//! The AD DS connector account's password-writeback permissions: which ACEs, where, and how they
+//! are granted and revoked exactly. docs/permissions.md explains each one.
+
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::sd::ace::{self, Ace, AceBody, CONTAINER_INHERIT, INHERIT_ONLY, RIGHT_CONTROL_ACCESS, RIGHT_WRITE_PROPERTY};
+use super::sd::{SecurityDescriptor, Sid, SidContext};
+use super::{AdConnection, AdError, SD_FLAGS_DACL, sd_flags_control};
+
+/// Extended right "Reset Password" (User-Force-Change-Password).
+pub const RESET_PASSWORD: Uuid = Uuid::from_u128(0x00299570_246d_11d0_a768_00aa006e0529);
+/// Extended right "Change Password" (User-Change-Password).
+pub const CHANGE_PASSWORD: Uuid = Uuid::from_u128(0xab721a53_1e2f_11d0_9819_00aa0040529b);
+/// Extended right "Unexpire Password" (on the domain object).
+pub const UNEXPIRE_PASSWORD: Uuid = Uuid::from_u128(0xccc2dc7d_a6ad_4a7a_8846_c04e3cc53501);
+/// Attribute lockoutTime.
+pub const LOCKOUT_TIME: Uuid = Uuid::from_u128(0x28630ebf_41d5_11d1_a9c1_0000f80367c1);
+/// Attribute pwdLastSet.
+pub const PWD_LAST_SET: Uuid = Uuid::from_u128(0xbf967a0a_0de6_11d0_a285_00aa003049e2);
+/// Class user.
+pub const USER_CLASS: Uuid = Uuid::from_u128(0xbf967aba_0de6_11d0_a285_00aa003049e2);
+/// Class inetOrgPerson.
+pub const INET_ORG_PERSON_CLASS: Uuid = Uuid::from_u128(0x4828cc14_1437_45bc_9b07_ad6f015e5f28);
+
+/// The four rights writeback needs on each user: (name, access mask, object type).
+pub const RIGHTS: [(&str, u32, Uuid); 4] = [
+    ("Reset Password", RIGHT_CONTROL_ACCESS, RESET_PASSWORD),
+    ("Change Password", RIGHT_CONTROL_ACCESS, CHANGE_PASSWORD),
+    ("Write lockoutTime", RIGHT_WRITE_PROPERTY, LOCKOUT_TIME),
+    ("Write pwdLastSet", RIGHT_WRITE_PROPERTY, PWD_LAST_SET),
+];
+
+/// The two classes writeback applies to.
+pub const CLASSES: [(&str, Uuid); 2] = [("user", USER_CLASS), ("inetOrgPerson", INET_ORG_PERSON_CLASS)];
+
+/// Where an ACE goes, and so which set it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetKind {
+    /// A domain root or an OU: the 8 inherit-only ACEs for descendant users and inetOrgPersons.
+    Scope,
+    /// A domain root: Unexpire Password for this object and all descendants.
+    DomainRoot,
+    /// AdminSDHolder: the 4 rights on the object itself (SDProp copies them to protected accounts).
+    AdminSdHolder,
+}
+
+/// One ACE of the set, with its meaning in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WantedAce {
+    /// The ACE.
+    pub ace: Ace,
+    /// E.g. "Reset Password on descendant user objects".
+    pub description: String,
+}
+
+/// The ACEs the connector account needs on a target of this kind.
+pub fn wanted(kind: TargetKind, connector: &Sid) -> Vec<WantedAce> {
+    match kind {
+        TargetKind::Scope => CLASSES
+            .iter()
+            .flat_map(|(class, class_guid)| {
+                RIGHTS.iter().map(move |(right, mask, guid)| WantedAce {
+                    ace: Ace::object_allow(
+                        CONTAINER_INHERIT | INHERIT_ONLY,
+                        *mask,
+                        Some(*guid),
+                        Some(*class_guid),
+                        connector.clone(),
+                    ),
+                    description: format!("{right} on descendant {class} objects"),
+                })
+            })
+            .collect(),
+        TargetKind::DomainRoot => vec![WantedAce {
+            ace: Ace::object_allow(
+                CONTAINER_INHERIT,
+                RIGHT_CONTROL_ACCESS,
+                Some(UNEXPIRE_PASSWORD),
+                None,
+                connector.clone(),
+            ),
+            description: "Unexpire Password on the domain and all descendants".into(),
+        }],
+        TargetKind::AdminSdHolder => RIGHTS
+            .iter()
+            .map(|(right, mask, guid)| WantedAce {
+                ace: Ace::object_allow(0, *mask, Some(*guid), None, connector.clone()),
+                description: format!("{right} on AdminSDHolder itself (copied by SDProp to protected accounts)"),
+            })
+            .collect(),
+    }
+}
+
+/// SIDs that include every account: Everyone, Authenticated Users.
+const EVERYONE: &str = "S-1-1-0";
+const AUTHENTICATED_USERS: &str = "S-1-5-11";
+
+/// Whether the DACL already lets the connector unexpire passwords: an allow ACE on this object
+/// (explicit or inherited, not inherit-only) for the connector, Authenticated Users or Everyone,
+/// naming Unexpire Password or all extended rights. Many domains grant it to Authenticated Users.
+pub fn unexpire_held(dacl: &ace::Acl, connector: &Sid) -> bool {
+    dacl.aces.iter().any(|a| {
+        let allow = matches!(a.ace_type, ace::ACCESS_ALLOWED | ace::ACCESS_ALLOWED_OBJECT);
+        let applies = a.flags & INHERIT_ONLY == 0;
+        let who = a
+            .sid()
+            .is_some_and(|s| s == connector || s.to_string() == AUTHENTICATED_USERS || s.to_string() == EVERYONE);
+        let what = match &a.body {
+            AceBody::Object { mask, object_type, .. } => {
+                (mask & RIGHT_CONTROL_ACCESS != 0 && object_type.is_none_or(|g| g == UNEXPIRE_PASSWORD))
+                    || mask & 0x1000_0000 != 0
+            }
+            AceBody::Basic { mask, .. } => mask & RIGHT_CONTROL_ACCESS != 0 || mask & 0x1000_0000 != 0,
+            AceBody::Raw(_) => false,
+        };
+        allow && applies && who && what
+    })
+}
+
+/// An object's DACL as read: the bytes and the decoded descriptor.
+#[derive(Debug, Clone)]
+pub struct Dacl {
+    /// The DN.
+    pub dn: String,
+    /// The descriptor bytes exactly as the DC returned them with SD_FLAGS=4.
+    pub bytes: Vec<u8>,
+    /// Decoded.
+    pub sd: SecurityDescriptor,
+}
+
+/// Reads an object's DACL alone (SD_FLAGS = DACL).
+pub async fn read_dacl(conn: &mut AdConnection, dn: &str) -> Result<Dacl, AdError> {
+    let entries = conn
+        .search_with(
+            dn,
+            ldap3::Scope::Base,
+            "(objectClass=*)",
+            &["nTSecurityDescriptor"],
+            vec![sd_flags_control(SD_FLAGS_DACL)],
+        )
+        .await
+        .map_err(|e| match e {
+            AdError::Ldap { rc: 32, .. } => AdError::NoSuchObject { dn: dn.to_string() },
+            other => other,
+        })?;
+    let bytes = entries
+        .into_iter()
+        .next()
+        .and_then(|mut e| e.bin_attrs.remove("nTSecurityDescriptor"))
+        .and_then(|mut v| v.pop())
+        .ok_or_else(|| AdError::NoDescriptor { dn: dn.to_string() })?;
+    let sd = SecurityDescriptor::decode(&bytes)
+        .map_err(|e| AdError::BadDescriptor { dn: dn.to_string(), detail: e.to_string() })?;
+    Ok(Dacl { dn: dn.to_string(), bytes, sd })
+}
+
+/// Writes a descriptor's DACL alone (SD_FLAGS = DACL): owner, group and SACL stay as they are.
+pub async fn write_dacl(conn: &mut AdConnection, dn: &str, sd: &SecurityDescriptor) -> Result<(), AdError> {
+    let bytes = sd.encode();
+    conn.modify(
+        dn,
+        vec![ldap3::Mod::Replace(b"nTSecurityDescriptor".to_vec(), [bytes].into())],
+        vec![sd_flags_control(SD_FLAGS_DACL)],
+    )
+    .await
+}
+
+/// What a grant did on one object.
+#[derive(Debug, Clone)]
+pub struct GrantOutcome {
+    /// The object.
+    pub dn: String,
+    /// Its DACL before (the journal keeps it whole).
+    pub before: Vec<u8>,
+    /// Its DACL after, as read back.
+    pub after: Vec<u8>,
+    /// ACEs added.
+    pub added: Vec<Ace>,
+    /// Wanted ACEs that were already there (explicitly, or for Unexpire Password, through a
+    /// broader grant): kept, never removed by a disable unless asked.
+    pub preexisting: Vec<Ace>,
+}
+
+/// Splits `wanted` into what the DACL lacks and what it already holds.
+pub fn missing(dacl: &ace::Acl, wanted: &[WantedAce], connector: &Sid) -> (Vec<Ace>, Vec<Ace>) {
+    let mut lacking = Vec::new();
+    let mut present = Vec::new();
+    for w in wanted {
+        let is_unexpire = w.ace.object_types().0 == Some(UNEXPIRE_PASSWORD);
+        if dacl.contains_explicit(&w.ace) || (is_unexpire && unexpire_held(dacl, connector)) {
+            present.push(w.ace.clone());
+        } else {
+            lacking.push(w.ace.clone());
+        }
+    }
+    (lacking, present)
+}
+
+/// Grants `wanted` on `dn`: reads the DACL, inserts what is missing in canonical order, writes the
+/// DACL alone, reads it back and checks every ACE is there. Changes nothing when nothing is
+/// missing.
+pub async fn grant(
+    conn: &mut AdConnection,
+    dn: &str,
+    wanted: &[WantedAce],
+    connector: &Sid,
+) -> Result<GrantOutcome, AdError> {
+    let current = read_dacl(conn, dn).await?;
+    let mut sd = current.sd.clone();
+    let dacl = sd.dacl.get_or_insert_with(|| ace::Acl::new(ace::ACL_REVISION_DS));
+    let (lacking, present) = missing(dacl, wanted, connector);
+    if lacking.is_empty() {
+        return Ok(GrantOutcome {
+            dn: dn.to_string(),
+            after: current.bytes.clone(),
+            before: current.bytes,
+            added: Vec::new(),
+            preexisting: present,
+        });
+    }
+    for a in &lacking {
+        dacl.insert_canonical(a.clone());
+    }
+    write_dacl(conn, dn, &sd).await?;
+    let after = read_dacl(conn, dn).await?;
+    let after_dacl = after.sd.dacl.clone().unwrap_or_else(|| ace::Acl::new(ace::ACL_REVISION_DS));
+    if let Some(gone) = lacking.iter().find(|a| !after_dacl.contains_explicit(a)) {
+        return Err(AdError::VerifyFailed {
+            dn: dn.to_string(),
+            detail: format!(
+                "the ACE {} is not in the DACL read back",
+                super::sd::sddl::render_ace(gone, &SidContext::default())
+            ),
+        });
+    }
+    Ok(GrantOutcome {
+        dn: dn.to_string(),
+        before: current.bytes,
+        after: after.bytes,
+        added: lacking,
+        preexisting: present,
+    })
+}
+
+/// What a revoke did on one object.
+#[derive(Debug, Clone)]
+pub struct RevokeOutcome {
+    /// The object.
+    pub dn: String,
+    /// Its DACL before.
+    pub before: Vec<u8>,
+    /// Its DACL after, as read back.
+    pub after: Vec<u8>,
+    /// How many ACEs were removed.
+    pub removed: usize,
+}
+
+/// Removes exactly the given explicit ACEs from `dn`'s DACL, writes it, reads it back and checks
+/// they are gone. Changes nothing when none is there.
+pub async fn revoke(conn: &mut AdConnection, dn: &str, aces: &[Ace]) -> Result<RevokeOutcome, AdError> {
+    let current = read_dacl(conn, dn).await?;
+    let mut sd = current.sd.clone();
+    let Some(dacl) = sd.dacl.as_mut() else {
+        return Ok(RevokeOutcome {
+            dn: dn.to_string(),
+            after: current.bytes.clone(),
+            before: current.bytes,
+            removed: 0,
+        });
+    };
+    let removed: usize = aces.iter().map(|a| dacl.remove_exact(a)).sum();
+    if removed == 0 {
+        return Ok(RevokeOutcome { dn: dn.to_string(), after: current.bytes.clone(), before: current.bytes, removed });
+    }
+    write_dacl(conn, dn, &sd).await?;
+    let after = read_dacl(conn, dn).await?;
+    if let Some(still) =
+        after.sd.dacl.as_ref().and_then(|d| aces.iter().find(|a| d.aces.iter().any(|x| !x.is_inherited() && x == *a)))
+    {
+        return Err(AdError::VerifyFailed {
+            dn: dn.to_string(),
+            detail: format!(
+                "the ACE {} is still in the DACL read back",
+                super::sd::sddl::render_ace(still, &SidContext::default())
+            ),
+        });
+    }
+    Ok(RevokeOutcome { dn: dn.to_string(), before: current.bytes, after: after.bytes, removed })
+}
+
+/// Restores a DACL exactly as it was (rollback): writes the saved bytes' DACL back.
+pub async fn restore_dacl(conn: &mut AdConnection, dn: &str, saved: &[u8]) -> Result<(), AdError> {
+    let sd = SecurityDescriptor::decode(saved)
+        .map_err(|e| AdError::BadDescriptor { dn: dn.to_string(), detail: e.to_string() })?;
+    write_dacl(conn, dn, &sd).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn connector() -> Sid {
+        Sid::parse("S-1-5-21-1-2-3-1105").unwrap()
+    }
+
+    #[test]
+    fn the_set_is_the_design_exactly() {
+        let ctx = SidContext::single(Sid::parse("S-1-5-21-1-2-3").unwrap());
+        let scope: Vec<String> = wanted(TargetKind::Scope, &connector())
+            .iter()
+            .map(|w| super::super::sd::sddl::render_ace(&w.ace, &ctx))
+            .collect();
+        assert_eq!(scope.len(), 8);
+        assert_eq!(
+            scope[0],
+            "(OA;CIIO;CR;00299570-246d-11d0-a768-00aa006e0529;bf967aba-0de6-11d0-a285-00aa003049e2;S-1-5-21-1-2-3-1105)"
+        );
+        assert_eq!(
+            scope[1],
+            "(OA;CIIO;CR;ab721a53-1e2f-11d0-9819-00aa0040529b;bf967aba-0de6-11d0-a285-00aa003049e2;S-1-5-21-1-2-3-1105)"
+        );
+        assert_eq!(
+            scope[2],
+            "(OA;CIIO;WP;28630ebf-41d5-11d1-a9c1-0000f80367c1;bf967aba-0de6-11d0-a285-00aa003049e2;S-1-5-21-1-2-3-1105)"
+        );
+        assert_eq!(
+            scope[3],
+            "(OA;CIIO;WP;bf967a0a-0de6-11d0-a285-00aa003049e2;bf967aba-0de6-11d0-a285-00aa003049e2;S-1-5-21-1-2-3-1105)"
+        );
+        assert!(scope[4..].iter().all(|s| s.contains(";4828cc14-1437-45bc-9b07-ad6f015e5f28;")));
+        let root = wanted(TargetKind::DomainRoot, &connector());
+        assert_eq!(
+            super::super::sd::sddl::render_ace(&root[0].ace, &ctx),
+            "(OA;CI;CR;ccc2dc7d-a6ad-4a7a-8846-c04e3cc53501;;S-1-5-21-1-2-3-1105)"
+        );
+        let holder: Vec<String> = wanted(TargetKind::AdminSdHolder, &connector())
+            .iter()
+            .map(|w| super::super::sd::sddl::render_ace(&w.ace, &ctx))
+            .collect();
+        assert_eq!(holder[0], "(OA;;CR;00299570-246d-11d0-a768-00aa006e0529;;S-1-5-21-1-2-3-1105)");
+        assert_eq!(holder.len(), 4);
+    }
+
+    #[test]
+    fn unexpire_is_held_through_authenticated_users_or_all_rights() {
+        let ctx = SidContext::single(Sid::parse("S-1-5-21-1-2-3").unwrap());
+        let acl = |text: &str| SecurityDescriptor::from_sddl(text, &ctx).unwrap().dacl.unwrap();
+        assert!(unexpire_held(&acl("D:(OA;;CR;ccc2dc7d-a6ad-4a7a-8846-c04e3cc53501;;AU)"), &connector()));
+        assert!(unexpire_held(&acl("D:(A;;CR;;;WD)"), &connector()));
+        assert!(unexpire_held(&acl("D:(A;;GA;;;S-1-5-21-1-2-3-1105)"), &connector()));
+        assert!(
+            !unexpire_held(&acl("D:(OA;CIIO;CR;ccc2dc7d-a6ad-4a7a-8846-c04e3cc53501;;AU)"), &connector()),
+            "inherit-only does not apply here"
+        );
+        assert!(!unexpire_held(&acl("D:(OA;;CR;00299570-246d-11d0-a768-00aa006e0529;;AU)"), &connector()));
+        assert!(!unexpire_held(&acl("D:(OA;;CR;ccc2dc7d-a6ad-4a7a-8846-c04e3cc53501;;DA)"), &connector()));
+        let (lacking, present) = missing(
+            &acl("D:(OA;;CR;ccc2dc7d-a6ad-4a7a-8846-c04e3cc53501;;AU)"),
+            &wanted(TargetKind::DomainRoot, &connector()),
+            &connector(),
+        );
+        assert!(lacking.is_empty() && present.len() == 1);
+    }
+}
