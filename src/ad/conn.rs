@@ -35,6 +35,21 @@ impl ConnectOptions {
     }
 }
 
+/// What to search for.
+#[derive(Debug, Clone)]
+pub struct Query<'a> {
+    /// Base DN.
+    pub base: &'a str,
+    /// Scope.
+    pub scope: Scope,
+    /// LDAP filter.
+    pub filter: &'a str,
+    /// Attributes to return.
+    pub attrs: &'a [&'a str],
+    /// Request controls (e.g. SD_FLAGS).
+    pub controls: Vec<RawControl>,
+}
+
 /// An open LDAP connection. Dropping it closes the socket.
 #[derive(Debug)]
 pub struct AdConnection {
@@ -154,11 +169,7 @@ impl AdConnection {
     /// the number of entries seen.
     pub async fn search_paged<F>(
         &mut self,
-        base: &str,
-        scope: Scope,
-        filter: &str,
-        attrs: &[&str],
-        controls: Vec<RawControl>,
+        query: Query<'_>,
         cancel: &tokio_util::sync::CancellationToken,
         mut on_entry: F,
     ) -> Result<usize, AdError>
@@ -166,6 +177,7 @@ impl AdConnection {
         F: FnMut(SearchEntry) -> Result<(), AdError>,
     {
         use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
+        let Query { base, scope, filter, attrs, controls } = query;
         let op = format!("paged search of '{base}'");
         let attrs: Vec<String> = attrs.iter().map(|a| a.to_string()).collect();
         let adapters: Vec<Box<dyn Adapter<'_, String, Vec<String>>>> =

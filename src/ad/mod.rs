@@ -9,7 +9,7 @@ pub mod sd;
 pub mod tls;
 pub mod writeback;
 
-pub use conn::{AdConnection, ConnectOptions};
+pub use conn::{AdConnection, ConnectOptions, Query};
 pub use tls::TlsTrust;
 
 use crate::error::{Diagnose, Exit};
