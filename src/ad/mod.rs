@@ -5,6 +5,7 @@
 pub mod conn;
 pub mod directory;
 pub mod passgen;
+pub mod policy;
 pub mod sd;
 pub mod tls;
 pub mod writeback;

@@ -6,6 +6,7 @@ mod ad_engine;
 mod cli;
 mod graph_schema;
 mod lab_dc;
+mod policy;
 mod sd_lab;
 mod support;
 mod tenant;
