@@ -6,6 +6,7 @@ pub mod conn;
 pub mod directory;
 pub mod passgen;
 pub mod policy;
+pub mod scan;
 pub mod sd;
 pub mod tls;
 pub mod writeback;

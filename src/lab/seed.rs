@@ -40,6 +40,9 @@ pub const CANARY_SAM: &str = "wb.canary";
 /// Its DN relative to the domain root.
 pub const CANARY: &str = "CN=Writeback Canary,OU=Support,OU=Staff,OU=Corp";
 
+/// A user with "User cannot change password" (deny Change Password to Everyone and SELF).
+pub const CANNOT_CHANGE_USER: &str = "CN=Kofi Kumah,OU=Support,OU=Staff,OU=Corp";
+
 /// The protected account (adminCount=1, member of Domain Admins).
 pub const ADMIN_USER: &str = "CN=Ada Admin,OU=Admins,OU=Corp";
 /// Its sAMAccountName.
@@ -279,6 +282,7 @@ pub async fn seed(conn: &mut AdConnection, rng: &mut impl Rng) -> Result<Seeded,
     .await?;
 
     protect_dacl(conn, &dn(PROTECTED_OU)).await?;
+    deny_change_password(conn, &dn(CANNOT_CHANGE_USER)).await?;
     Ok(Seeded { connector_account: connector })
 }
 
@@ -315,6 +319,28 @@ async fn protect_dacl(conn: &mut AdConnection, target: &str) -> Result<(), LabEr
         vec![sd_flags_control(SD_FLAGS_DACL)],
     )
     .await?;
+    Ok(())
+}
+
+/// Ticks "User cannot change password" as Active Directory Users and Computers does: explicit
+/// denies of the Change Password right to Everyone and to SELF.
+async fn deny_change_password(conn: &mut AdConnection, target: &str) -> Result<(), LabError> {
+    use crate::ad::sd::{Ace, Sid};
+    let mut dacl = crate::ad::writeback::read_dacl(conn, target).await?;
+    let acl = dacl.sd.dacl.get_or_insert_with(|| crate::ad::sd::Acl::new(crate::ad::sd::ace::ACL_REVISION_DS));
+    for who in ["S-1-1-0", "S-1-5-10"] {
+        let sid = Sid::parse(who).map_err(|e| LabError::Seed { detail: e.to_string() })?;
+        let mut deny = Ace::object_allow(
+            0,
+            crate::ad::sd::ace::RIGHT_CONTROL_ACCESS,
+            Some(crate::ad::writeback::CHANGE_PASSWORD),
+            None,
+            sid,
+        );
+        deny.ace_type = crate::ad::sd::ace::ACCESS_DENIED_OBJECT;
+        acl.insert_canonical(deny);
+    }
+    crate::ad::writeback::write_dacl(conn, target, &dacl.sd).await?;
     Ok(())
 }
 

@@ -200,3 +200,58 @@ async fn an_ou_scope_covers_its_users_only_and_adminsdholder_gets_object_aces() 
     assert!(matches!(err, AdError::Ldap { rc: 50, .. }), "{err}");
     assert_eq!(writeback::read_dacl(&mut conn, &sales).await.unwrap().bytes, outcome.before);
 }
+
+#[tokio::test]
+async fn the_readiness_scan_finds_what_breaks_writeback() {
+    use tokio_util::sync::CancellationToken;
+    use writeback_wizard::ad::scan;
+    use writeback_wizard::lab::seed;
+    let lab = LabDc::up();
+    let (mut conn, disc) = discover(&lab).await;
+    let connector = connector_sid(&mut conn, &disc, &lab).await;
+    let cancel = CancellationToken::new();
+    let mut ticks = Vec::new();
+    let root = vec![BASE.to_string()];
+    let f = scan::scan(&mut conn, &root, Some(&connector), &cancel, &mut |n| ticks.push(n)).await.unwrap();
+
+    let people = conn
+        .search(BASE, ldap3::Scope::Subtree, "(&(objectCategory=person)(objectClass=user))", &["cn"])
+        .await
+        .unwrap();
+    assert_eq!(f.users_in_scope, people.len());
+    assert!(f.users_in_scope >= seed::STAFF.len() + 3);
+    assert!(f.protected_accounts.contains(&format!("{},{BASE}", seed::ADMIN_USER)), "{:?}", f.protected_accounts);
+    assert!(f.blocked_inheritance.contains(&format!("{},{BASE}", seed::PROTECTED_OU)), "{:?}", f.blocked_inheritance);
+    assert!(!f.blocked_inheritance.iter().any(|d| d.starts_with("OU=Staff")));
+    assert_eq!(f.cannot_change_password, vec![format!("{},{BASE}", seed::CANNOT_CHANGE_USER)]);
+    assert!(f.explicit_deny.is_empty(), "{:?}", f.explicit_deny);
+    assert!(!ticks.is_empty());
+
+    // An explicit deny for the connector on an OU is found; its users are not each listed.
+    let engineering = format!("OU=Engineering,OU=Staff,OU=Corp,{BASE}");
+    let mut dacl = writeback::read_dacl(&mut conn, &engineering).await.unwrap();
+    let mut deny = writeback::wanted(TargetKind::Scope, &connector).remove(0).ace;
+    deny.ace_type = writeback_wizard::ad::sd::ace::ACCESS_DENIED_OBJECT;
+    dacl.sd.dacl.as_mut().unwrap().insert_canonical(deny);
+    writeback::write_dacl(&mut conn, &engineering, &dacl.sd).await.unwrap();
+    let f = scan::scan(&mut conn, &root, Some(&connector), &cancel, &mut |_| {}).await.unwrap();
+    assert_eq!(f.explicit_deny, vec![engineering.clone()]);
+
+    // A narrower scope sees only its users.
+    let sales = vec![format!("OU=Sales,OU=Staff,OU=Corp,{BASE}")];
+    let f = scan::scan(&mut conn, &sales, Some(&connector), &cancel, &mut |_| {}).await.unwrap();
+    assert_eq!(f.users_in_scope, seed::STAFF.iter().filter(|(_, _, ou)| ou.starts_with("OU=Sales")).count());
+    assert!(f.protected_accounts.is_empty() && f.blocked_inheritance.is_empty() && f.cannot_change_password.is_empty());
+    // Nested scopes count each user once.
+    let nested = vec![BASE.to_string(), format!("OU=Corp,{BASE}")];
+    assert_eq!(scan::scan(&mut conn, &nested, None, &cancel, &mut |_| {}).await.unwrap().users_in_scope, people.len());
+
+    // A scope that does not exist, and a cancelled scan.
+    let err = scan::scan(&mut conn, &[format!("OU=Nowhere,{BASE}")], None, &cancel, &mut |_| {}).await.unwrap_err();
+    assert!(matches!(err, AdError::NoSuchObject { .. }), "{err}");
+    cancel.cancel();
+    let err = scan::scan(&mut conn, &root, None, &cancel, &mut |_| {}).await.unwrap_err();
+    assert!(matches!(err, AdError::Cancelled { .. }), "{err}");
+    // The connection is still usable after a cancel.
+    assert!(conn.read(BASE, &["dc"]).await.unwrap().is_some());
+}
