@@ -4,6 +4,7 @@
 
 pub mod conn;
 pub mod directory;
+pub mod names;
 pub mod passgen;
 pub mod policy;
 pub mod scan;
@@ -177,6 +178,12 @@ pub enum AdError {
         /// The DN.
         dn: String,
     },
+    /// No account has that name.
+    #[error("no account '{name}' was found in the domain")]
+    NoSuchAccount {
+        /// As given.
+        name: String,
+    },
     /// No security descriptor came back.
     #[error("the domain controller returned no nTSecurityDescriptor for '{dn}'")]
     NoDescriptor {
@@ -231,6 +238,7 @@ impl Diagnose for AdError {
             AdError::Protocol { .. } => "AD-PROTOCOL",
             AdError::Cancelled { .. } => "AD-CANCELLED",
             AdError::NoSuchObject { .. } => "AD-NO-OBJECT",
+            AdError::NoSuchAccount { .. } => "AD-NO-ACCOUNT",
             AdError::NoDescriptor { .. } => "AD-NO-DESCRIPTOR",
             AdError::BadDescriptor { .. } => "AD-BAD-DESCRIPTOR",
             AdError::VerifyFailed { .. } => "AD-VERIFY",
@@ -254,6 +262,7 @@ impl Diagnose for AdError {
             AdError::Protocol { .. } => "Try again; if it persists, check the DC's event log for LDAP errors.".into(),
             AdError::Cancelled { .. } => "Nothing was changed by the cancelled read; run it again when ready.".into(),
             AdError::NoSuchObject { .. } => "Check the DN (copy it from ADSI Edit or `Get-ADObject`); it must exist in the domain of the DC you connect to.".into(),
+            AdError::NoSuchAccount { .. } => "Give the sAMAccountName, the UPN (name@domain) or the full DN of an account in the domain of the DC you connect to.".into(),
             AdError::NoDescriptor { .. } => "The bound account may not read permissions on it: use an Enterprise Admin.".into(),
             AdError::BadDescriptor { .. } => "Report this with the DN; nothing was changed.".into(),
             AdError::VerifyFailed { .. } => "Another tool or replication may have changed it at the same time; run the command again, which checks first.".into(),

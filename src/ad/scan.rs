@@ -26,8 +26,8 @@ pub struct Findings {
     /// Users with adminCount=1: on Windows, SDProp resets their DACL from AdminSDHolder every hour,
     /// removing inherited writeback permissions.
     pub protected_accounts: Vec<String>,
-    /// OUs, containers and users whose DACL is protected (inheritance disabled): permissions granted
-    /// above them never reach their users.
+    /// Users whose DACL is protected (inheritance disabled), and OUs and containers with a protected
+    /// DACL that have users beneath them: permissions granted above never reach those users.
     pub blocked_inheritance: Vec<String>,
     /// Objects with an explicit deny that hits the connector account on a writeback right.
     pub explicit_deny: Vec<String>,
@@ -80,6 +80,7 @@ pub async fn scan(
     let mut users = BTreeSet::new();
     let mut protected_accounts = BTreeSet::new();
     let mut blocked = BTreeSet::new();
+    let mut blocked_containers = BTreeSet::new();
     let mut deny = BTreeSet::new();
     let mut cannot_change = BTreeSet::new();
     let mut seen = 0usize;
@@ -112,7 +113,11 @@ pub async fn scan(
                 let (is_protected, denies, no_change) =
                     sd.as_ref().map(|sd| examine(sd, connector)).unwrap_or((false, false, false));
                 if is_protected {
-                    blocked.insert(e.dn.clone());
+                    if is_user {
+                        blocked.insert(e.dn.clone())
+                    } else {
+                        blocked_containers.insert(e.dn.clone())
+                    };
                 }
                 if denies {
                     deny.insert(e.dn.clone());
@@ -136,6 +141,14 @@ pub async fn scan(
         }
     }
     progress(seen);
+    // A protected container matters only when users sit beneath it (GPO containers, for one, are
+    // protected and hold none).
+    for container in blocked_containers {
+        let suffix = format!(",{}", container.to_ascii_lowercase());
+        if users.iter().any(|u| u.to_ascii_lowercase().ends_with(&suffix)) {
+            blocked.insert(container);
+        }
+    }
     Ok(Findings {
         scopes: scopes.to_vec(),
         users_in_scope: users.len(),

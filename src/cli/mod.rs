@@ -1,10 +1,12 @@
 //! The command line: clap types here, one file of behaviour per command group, one place that
 //! maps errors to exit codes (`run.rs`).
 
+mod ad_cmd;
 mod config_cmd;
 mod lab_cmd;
 pub mod output;
 pub mod run;
+mod session;
 
 use std::path::PathBuf;
 
@@ -42,8 +44,9 @@ pub struct GlobalArgs {
     /// More detail on stderr (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Lab mode: start (or reuse) the lab domain controller in the default lab folder.
-    #[arg(long)]
+    /// Lab mode: start (or reuse) the lab domain controller in the default lab folder and connect
+    /// to it (its URL, CA, administrator and connector fill in what is not given).
+    #[arg(long, global = true)]
     pub lab: bool,
 }
 
@@ -56,6 +59,24 @@ pub enum Command {
         /// Which lab command.
         #[command(subcommand)]
         command: LabCommand,
+    },
+    /// On-premises Active Directory: the readiness check.
+    Ad {
+        /// Which AD command.
+        #[command(subcommand)]
+        command: AdCommand,
+    },
+    /// Security descriptors of AD objects.
+    Acl {
+        /// Which ACL command.
+        #[command(subcommand)]
+        command: AclCommand,
+    },
+    /// The password policy.
+    Policy {
+        /// Which policy command.
+        #[command(subcommand)]
+        command: PolicyCommand,
     },
     /// Export or import the settings file.
     Config {
@@ -77,6 +98,47 @@ pub enum LabCommand {
     /// Run the tenant simulator (Entra ID sign-in and Microsoft Graph) until stopped. The first
     /// stdout line is JSON: url, tenant_id, admin_upn, admin_password.
     Tenant(LabTenantArgs),
+}
+
+/// `ad …`
+#[derive(Debug, Subcommand)]
+pub enum AdCommand {
+    /// Check the on-premises side: Enterprise Admins, domains, password policy, the connector
+    /// account, and what in the scopes would break writeback. Exit 3 when the account is not an
+    /// Enterprise Admin.
+    Check {
+        /// Connection flags.
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+}
+
+/// `acl …`
+#[derive(Debug, Subcommand)]
+pub enum AclCommand {
+    /// Show an object's DACL: SDDL, and one line per ACE in words.
+    Show {
+        /// The object's distinguished name.
+        dn: String,
+        /// Connection flags.
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+}
+
+/// `policy …`
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Test a new password for USER against the policy that applies to them. The password is read
+    /// from standard input (asked without echo on a terminal), never from a flag. Exit 0
+    /// acceptable, 3 rejected, 1 could not check.
+    Test {
+        /// sAMAccountName, UPN or DN.
+        user: String,
+        /// Connection flags.
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
 }
 
 /// `lab tenant` options.

@@ -70,6 +70,9 @@ async fn dispatch(cli: Cli, out: Output) -> Result<Outcome, Error> {
     match cli.command {
         Some(Command::Lab { command }) => super::lab_cmd::run(command, out).await,
         Some(Command::Config { command }) => super::config_cmd::run(command, &config_path, out),
+        Some(Command::Ad { command }) => super::ad_cmd::ad(command, &config_path, cli.global.lab, out).await,
+        Some(Command::Acl { command }) => super::ad_cmd::acl(command, &config_path, cli.global.lab, out).await,
+        Some(Command::Policy { command }) => super::ad_cmd::policy(command, &config_path, cli.global.lab, out).await,
         None if cli.global.lab => super::lab_cmd::up_default(out).await,
         None => {
             use clap::CommandFactory;

@@ -1,0 +1,284 @@
+//! `ad check`, `acl show DN`, `policy test USER`.
+
+use std::path::Path;
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::output::{Outcome, Output};
+use super::session;
+use super::{AclCommand, AdCommand, PolicyCommand};
+use crate::ad::directory::{self, Account, DomainInfo};
+use crate::ad::names::{self, Names};
+use crate::ad::policy::{self, PasswordPolicy};
+use crate::ad::scan::{self, Findings};
+use crate::ad::sd::Sid;
+use crate::ad::{AdError, writeback};
+use crate::error::{Error, Exit};
+use crate::secrets::Secret;
+
+/// A token cancelled by Ctrl-C, so long reads stop cleanly.
+fn ctrl_c_token() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            t.cancel();
+        }
+    });
+    token
+}
+
+/// `ad check`'s JSON document.
+#[derive(Debug, Serialize)]
+struct CheckReport {
+    dc: String,
+    account: String,
+    enterprise_admin: bool,
+    enterprise_admins_sid: String,
+    domain_admin: bool,
+    domains: Vec<DomainInfo>,
+    password_policy: PasswordPolicy,
+    connector_account: Option<Account>,
+    connector_candidates: Vec<Account>,
+    scopes: Vec<String>,
+    users_in_scope: usize,
+    protected_accounts: Vec<String>,
+    blocked_inheritance: Vec<String>,
+    cannot_change_password: Vec<String>,
+    explicit_deny: Vec<String>,
+    policy_hints_control: bool,
+    warnings: Vec<String>,
+}
+
+fn list(title: &str, items: &[String], advice: &str) -> String {
+    if items.is_empty() {
+        return String::new();
+    }
+    let mut s = format!("\n{title} ({}): {advice}\n", items.len());
+    for i in items.iter().take(20) {
+        s.push_str(&format!("  - {i}\n"));
+    }
+    if items.len() > 20 {
+        s.push_str(&format!("  … and {} more (see --json)\n", items.len() - 20));
+    }
+    s
+}
+
+/// Runs an `ad` command.
+pub async fn ad(command: AdCommand, config_path: &Path, lab: bool, out: Output) -> Result<Outcome, Error> {
+    let AdCommand::Check { connection } = command;
+    let mut s = session::connect(config_path, &connection, lab).await?;
+    let ea = directory::enterprise_admin(&mut s.conn, &s.disc, &s.account).await?;
+    let password_policy = policy::domain_policy(&mut s.conn, &s.disc).await?;
+    let named = s.settings.connector_account.clone();
+    let candidates = directory::connector_candidates(&mut s.conn, &s.disc, named.as_deref()).await?;
+    let mut warnings = Vec::new();
+    let connector = match &named {
+        Some(name) => {
+            let found = directory::find_account(&mut s.conn, &s.disc, name).await?;
+            if found.is_none() {
+                warnings.push(format!("the connector account '{name}' was not found; check --connector-account"));
+            }
+            found
+        }
+        None if candidates.len() == 1 => candidates.first().cloned(),
+        None => {
+            warnings.push(format!(
+                "{} MSOL_ accounts found: name the AD DS connector account with --connector-account",
+                candidates.len()
+            ));
+            None
+        }
+    };
+    if let Some(c) = &connector {
+        if !c.enabled {
+            warnings
+                .push(format!("the connector account {} is disabled: the sync engine cannot write passwords", c.dn));
+        }
+        if c.admin_count {
+            warnings.push(format!("the connector account {} has adminCount=1 (protected): on Windows its own permissions are reset hourly", c.dn));
+        }
+    }
+    let connector_sid = connector.as_ref().and_then(|c| Sid::parse(&c.sid).ok());
+    let scopes = if s.settings.scope.is_empty() {
+        vec![s.disc.default_naming_context.clone()]
+    } else {
+        s.settings.scope.clone()
+    };
+    let cancel = ctrl_c_token();
+    let mut progress = |n: usize| {
+        if !out.json && n > 0 {
+            eprint!("\r  scanned {n} objects");
+        }
+    };
+    let Findings {
+        users_in_scope, protected_accounts, blocked_inheritance, explicit_deny, cannot_change_password, ..
+    } = scan::scan(&mut s.conn, &scopes, connector_sid.as_ref(), &cancel, &mut progress).await?;
+    if !out.json {
+        eprintln!();
+    }
+    let policy_hints_control = s.disc.policy_hints();
+    if !policy_hints_control {
+        warnings.push("the DC does not offer the password-policy-hints control (Windows Server 2016 and later do): writeback resets will not honour password history (event 6329)".into());
+    }
+    let report = CheckReport {
+        dc: s.disc.dc_name.clone(),
+        account: s.account.dn.clone(),
+        enterprise_admin: ea.enterprise_admin,
+        enterprise_admins_sid: ea.enterprise_admins_sid.clone(),
+        domain_admin: ea.domain_admin,
+        domains: s.disc.domains.clone(),
+        password_policy,
+        connector_account: connector,
+        connector_candidates: candidates,
+        scopes,
+        users_in_scope,
+        protected_accounts,
+        blocked_inheritance,
+        cannot_change_password,
+        explicit_deny,
+        policy_hints_control,
+        warnings,
+    };
+    out.result(&report, || {
+        let mut t = format!("Domain controller {} — signed in as {}\n", report.dc, report.account);
+        if report.enterprise_admin {
+            t.push_str("Enterprise Admins: yes\n");
+        } else {
+            t.push_str(&format!(
+                "Enterprise Admins: NO — the account is not a member of {} (directly or nested){}. Use an Enterprise Admin, or ask a forest administrator to add it.\n",
+                report.enterprise_admins_sid,
+                if report.domain_admin { "; it is a Domain Admin, which is not enough to change permissions across the forest" } else { "" }
+            ));
+        }
+        for d in &report.domains {
+            t.push_str(&format!("Domain {} ({}, {})\n", d.dns_name, d.netbios_name, d.dn));
+        }
+        let p = &report.password_policy;
+        t.push_str(&format!("Password policy: at least {} characters, complexity {}, history {}\n", p.min_length, if p.complexity { "on" } else { "off" }, p.history_length));
+        match &report.connector_account {
+            Some(c) => t.push_str(&format!("Connector account: {} ({}){}\n", c.sam_account_name, c.dn, if c.enabled { "" } else { " — DISABLED" })),
+            None => t.push_str("Connector account: not chosen\n"),
+        }
+        t.push_str(&format!("Scopes: {} — {} users\n", report.scopes.join("; "), report.users_in_scope));
+        t.push_str(&list("Protected accounts (adminCount=1)", &report.protected_accounts, "writeback fails for them unless AdminSDHolder is included (--include-adminsdholder)"));
+        t.push_str(&list("Inheritance blocked", &report.blocked_inheritance, "permissions granted above never reach these; enable inheritance or add them as scopes"));
+        t.push_str(&list("User cannot change password", &report.cannot_change_password, "writeback fails for them (event 33004); clear the option if SSPR should work"));
+        t.push_str(&list("Explicit deny for the connector", &report.explicit_deny, "remove the deny, or writeback fails below it"));
+        t.push_str(&format!("Password-policy-hints control: {}\n", if report.policy_hints_control { "offered" } else { "not offered" }));
+        for w in &report.warnings {
+            t.push_str(&format!("warning: {w}\n"));
+        }
+        t
+    });
+    Ok(Outcome { exit: if report.enterprise_admin { Exit::Ok } else { Exit::No } })
+}
+
+/// One ACE of `acl show`.
+#[derive(Debug, Serialize)]
+struct AceLine {
+    sddl: String,
+    text: String,
+}
+
+/// `acl show`'s JSON document.
+#[derive(Debug, Serialize)]
+struct AclReport {
+    dn: String,
+    sddl: String,
+    inheritance_blocked: bool,
+    aces: Vec<AceLine>,
+}
+
+/// Runs an `acl` command.
+pub async fn acl(command: AclCommand, config_path: &Path, lab: bool, out: Output) -> Result<Outcome, Error> {
+    let AclCommand::Show { dn, connection } = command;
+    let mut s = session::connect(config_path, &connection, lab).await?;
+    let dacl = writeback::read_dacl(&mut s.conn, &dn).await?;
+    let ctx = s.disc.sid_context();
+    let aces = dacl.sd.dacl.as_ref().map(|d| d.aces.clone()).unwrap_or_default();
+    let names = Names::resolve(&mut s.conn, &s.disc, &aces).await?;
+    let report = AclReport {
+        dn: dacl.dn.clone(),
+        sddl: dacl.sd.to_sddl(&ctx),
+        inheritance_blocked: dacl.sd.dacl_protected(),
+        aces: aces
+            .iter()
+            .map(|a| AceLine { sddl: crate::ad::sd::sddl::render_ace(a, &ctx), text: names::describe(a, &names) })
+            .collect(),
+    };
+    out.result(&report, || {
+        let mut t = format!("{}\n{}\n", report.dn, report.sddl);
+        if report.inheritance_blocked {
+            t.push_str("Inheritance is blocked on this object.\n");
+        }
+        for a in &report.aces {
+            t.push_str(&format!("  {}\n", a.text));
+        }
+        t
+    });
+    Ok(Outcome::OK)
+}
+
+/// Reads the password to test: without echo on a terminal, else all of standard input (one
+/// trailing newline removed).
+fn read_password() -> Result<Secret, Error> {
+    use std::io::{IsTerminal, Read};
+    let usage = |message: &str| {
+        Error::Usage {
+        message: message.into(),
+        remedy: "Pipe the password on standard input (for example from a password manager), or run on a terminal to be asked.".into(),
+    }
+    };
+    let text = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("New password to test: ")
+            .map_err(|e| usage(&format!("cannot read the password: {e}")))?
+    } else {
+        let mut buf = String::new();
+        std::io::stdin().read_to_string(&mut buf).map_err(|e| usage(&format!("cannot read standard input: {e}")))?;
+        let trimmed = buf.strip_suffix('\n').map(|b| b.strip_suffix('\r').unwrap_or(b)).unwrap_or(&buf).to_string();
+        buf.replace_range(.., &"\0".repeat(buf.len()));
+        trimmed
+    };
+    if text.is_empty() {
+        return Err(usage("no password was given on standard input"));
+    }
+    Ok(Secret::new(text))
+}
+
+/// `policy test`'s JSON document.
+#[derive(Debug, Serialize)]
+struct PolicyReport {
+    user: String,
+    #[serde(flatten)]
+    verdict: policy::Verdict,
+}
+
+/// Runs a `policy` command.
+pub async fn policy(command: PolicyCommand, config_path: &Path, lab: bool, out: Output) -> Result<Outcome, Error> {
+    let PolicyCommand::Test { user, connection } = command;
+    let password = read_password()?;
+    let mut s = session::connect(config_path, &connection, lab).await?;
+    let account =
+        directory::find_account(&mut s.conn, &s.disc, &user).await?.ok_or(AdError::NoSuchAccount { name: user })?;
+    let effective = policy::effective_policy(&mut s.conn, &s.disc, &account.dn).await?;
+    let verdict = policy::test_password(&effective, &account, &password);
+    let acceptable = verdict.acceptable;
+    let report = PolicyReport { user: account.dn.clone(), verdict };
+    out.result(&report, || {
+        let mut t = if acceptable {
+            format!("Acceptable for {}.\n", report.user)
+        } else {
+            format!("Rejected for {}:\n", report.user)
+        };
+        for r in &report.verdict.reasons {
+            t.push_str(&format!("  - {}\n", r.text));
+        }
+        for u in &report.verdict.unknown {
+            t.push_str(&format!("  (not checked: {u})\n"));
+        }
+        t
+    });
+    Ok(Outcome { exit: if acceptable { Exit::Ok } else { Exit::No } })
+}

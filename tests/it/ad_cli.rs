@@ -1,0 +1,231 @@
+//! `ad check`, `acl show`, `policy test` through the binary, against a lab DC: the contract's JSON,
+//! exit codes, and every bad input named with its remedy.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use ldap3::Mod;
+use writeback_wizard::ad::unicode_pwd;
+
+use crate::ad_engine::BASE;
+use crate::support::{LabDc, bin, code, json};
+
+/// The binary with the lab's connection flags; the password only in the environment.
+fn ad_cmd(lab: &LabDc, user: &str, password: &str, args: &[&str]) -> Command {
+    let mut cmd = bin(lab.home.path());
+    cmd.args(args)
+        .args([
+            "--ad-url",
+            &lab.field("ldap_url"),
+            "--ad-ca-file",
+            &lab.field("ca_file"),
+            "--ad-tls-name",
+            &lab.field("tls_name"),
+        ])
+        .args(["--ad-user", user, "--json"])
+        .env("WRITEBACK_AD_PASSWORD", password)
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn with_stdin(mut cmd: Command, input: &str) -> Output {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn admin_password(lab: &LabDc) -> String {
+    lab.password("admin_password_file").expose().to_string()
+}
+
+#[tokio::test]
+async fn ad_check_reports_the_contracts_fields_and_answers_no_for_a_non_enterprise_admin() {
+    let lab = LabDc::up();
+    let out = ad_cmd(&lab, "LAB\\Administrator", &admin_password(&lab), &["ad", "check"]).output().unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out);
+    for key in [
+        "enterprise_admin",
+        "domains",
+        "password_policy",
+        "connector_account",
+        "protected_accounts",
+        "blocked_inheritance",
+        "cannot_change_password",
+        "policy_hints_control",
+    ] {
+        assert!(doc.get(key).is_some(), "{key} missing: {doc}");
+    }
+    assert_eq!(doc["enterprise_admin"], true);
+    assert_eq!(doc["connector_account"]["sam_account_name"], lab.field("connector_account").as_str());
+    assert_eq!(doc["password_policy"]["min_length"], 7);
+    assert_eq!(doc["blocked_inheritance"], serde_json::json!([format!("OU=Legacy,OU=Corp,{BASE}")]));
+    assert_eq!(
+        doc["cannot_change_password"],
+        serde_json::json!([format!("CN=Kofi Kumah,OU=Support,OU=Staff,OU=Corp,{BASE}")])
+    );
+    assert_eq!(doc["policy_hints_control"], false);
+    assert_eq!(doc["domains"][0]["netbios_name"], "LAB");
+
+    // Ada is a Domain Admin, not an Enterprise Admin: exit 3 and the reason.
+    let mut conn = lab.admin().await;
+    let ada_pw = writeback_wizard::ad::passgen::generate_os(20);
+    let ada = format!("CN=Ada Admin,OU=Admins,OU=Corp,{BASE}");
+    conn.modify(&ada, vec![Mod::Replace(b"unicodePwd".to_vec(), [unicode_pwd(&ada_pw)].into())], vec![]).await.unwrap();
+    let out = ad_cmd(&lab, "ada.admin@lab.example.test", ada_pw.expose(), &["ad", "check"]).output().unwrap();
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out);
+    assert_eq!(doc["enterprise_admin"], false);
+    assert_eq!(doc["domain_admin"], true);
+    // The human form says what is missing.
+    let out = bin(lab.home.path())
+        .args([
+            "ad",
+            "check",
+            "--ad-url",
+            &lab.field("ldap_url"),
+            "--ad-ca-file",
+            &lab.field("ca_file"),
+            "--ad-tls-name",
+            &lab.field("tls_name"),
+            "--ad-user",
+            "LAB\\ada.admin",
+        ])
+        .env("WRITEBACK_AD_PASSWORD", ada_pw.expose())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Enterprise Admins: NO")
+            && text.contains(&doc["enterprise_admins_sid"].as_str().unwrap().to_string()),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn bad_inputs_are_named_with_their_remedy_and_secrets_stay_out_of_logs() {
+    let lab = LabDc::up();
+    let pw = admin_password(&lab);
+    // Wrong password: AD's sub-code in words.
+    let out = ad_cmd(&lab, "LAB\\Administrator", "wrong-password", &["ad", "check"]).output().unwrap();
+    assert_eq!(code(&out), 1);
+    let e = &json(&out)["error"];
+    assert_eq!(e["code"], "AD-BIND");
+    assert!(
+        e["message"].as_str().unwrap().contains("data 52e") || e["message"].as_str().unwrap().contains("52e"),
+        "{e}"
+    );
+    assert!(e["remedy"].as_str().unwrap().contains("password"), "{e}");
+    // No password anywhere and no terminal: exit 2 naming the variable.
+    let mut cmd = ad_cmd(&lab, "LAB\\Administrator", "x", &["ad", "check"]);
+    cmd.env_remove("WRITEBACK_AD_PASSWORD");
+    let out = cmd.output().unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(json(&out)["error"]["remedy"].as_str().unwrap().contains("WRITEBACK_AD_PASSWORD"));
+    // No DC given.
+    let out = bin(lab.home.path())
+        .args(["ad", "check", "--json"])
+        .env("WRITEBACK_AD_PASSWORD", "x")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(json(&out)["error"]["remedy"].as_str().unwrap().contains("--ad-url"));
+    // A certificate for another name: refused, naming what the DC presented.
+    let out = bin(lab.home.path())
+        .args([
+            "ad",
+            "check",
+            "--json",
+            "--ad-url",
+            &lab.field("ldap_url"),
+            "--ad-ca-file",
+            &lab.field("ca_file"),
+            "--ad-tls-name",
+            "dc9.other.test",
+            "--ad-user",
+            "LAB\\Administrator",
+        ])
+        .env("WRITEBACK_AD_PASSWORD", &pw)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+    let e = &json(&out)["error"];
+    assert_eq!(e["code"], "AD-TLS");
+    assert!(e["message"].as_str().unwrap().contains("SHA-256"), "{e}");
+    // A scope that does not exist.
+    let mut cmd = ad_cmd(&lab, "LAB\\Administrator", &pw, &["ad", "check"]);
+    cmd.args(["--scope", &format!("OU=Nowhere,{BASE}")]);
+    let out = cmd.output().unwrap();
+    assert_eq!(code(&out), 1);
+    assert_eq!(json(&out)["error"]["code"], "AD-NO-OBJECT");
+    // The password never reached the log file (or stdout).
+    let logs = std::fs::read_to_string(lab.home.path().join("logs/writeback-wizard.log")).unwrap_or_default();
+    assert!(!logs.is_empty());
+    assert!(!logs.contains(&pw), "the AD password is in the log file");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&pw));
+}
+
+#[tokio::test]
+async fn acl_show_and_policy_test() {
+    let lab = LabDc::up();
+    let pw = admin_password(&lab);
+    let sales = format!("OU=Sales,OU=Staff,OU=Corp,{BASE}");
+    // Grant on Sales through the library, then look at it.
+    let mut conn = lab.admin().await;
+    let disc = writeback_wizard::ad::directory::discover(&mut conn).await.unwrap();
+    let connector = crate::ad_engine::connector_sid(&mut conn, &disc, &lab).await;
+    let wanted =
+        writeback_wizard::ad::writeback::wanted(writeback_wizard::ad::writeback::TargetKind::Scope, &connector);
+    writeback_wizard::ad::writeback::grant(&mut conn, &sales, &wanted, &connector).await.unwrap();
+    let out = ad_cmd(&lab, "LAB\\Administrator", &pw, &["acl", "show", &sales]).output().unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out);
+    assert_eq!(doc["dn"], sales.as_str());
+    assert!(doc["sddl"].as_str().unwrap().starts_with("D:"));
+    let aces = doc["aces"].as_array().unwrap();
+    let line = aces
+        .iter()
+        .find(|a| a["sddl"].as_str().unwrap().contains("00299570-246d-11d0-a768-00aa006e0529;bf967aba"))
+        .unwrap();
+    assert_eq!(
+        line["text"],
+        format!(
+            "Allow LAB\\{}: extended right Reset Password on descendant user objects",
+            lab.field("connector_account")
+        )
+    );
+    assert!(aces.iter().any(|a| a["text"].as_str().unwrap().ends_with("(inherited)")));
+    let out =
+        ad_cmd(&lab, "LAB\\Administrator", &pw, &["acl", "show", &format!("OU=Nowhere,{BASE}")]).output().unwrap();
+    assert_eq!(code(&out), 1);
+    assert_eq!(json(&out)["error"]["code"], "AD-NO-OBJECT");
+
+    // policy test: stdin, exit 0 / 3 / 1 / 2.
+    let strong = writeback_wizard::ad::passgen::generate_os(16);
+    let out = with_stdin(
+        ad_cmd(&lab, "LAB\\Administrator", &pw, &["policy", "test", "amir.abbasi"]),
+        &format!("{}\n", strong.expose()),
+    );
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out);
+    assert_eq!(doc["acceptable"], true);
+    assert!(doc["unknown"].as_array().unwrap().iter().any(|u| u.as_str().unwrap().contains("history")));
+    assert_eq!(doc["policy"]["source"]["kind"], "pso");
+    let out = with_stdin(
+        ad_cmd(&lab, "LAB\\Administrator", &pw, &["policy", "test", "amir.abbasi@lab.example.test"]),
+        "Amir-2026-x!",
+    );
+    assert_eq!(code(&out), 3);
+    let rules: Vec<String> =
+        json(&out)["reasons"].as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap().to_string()).collect();
+    assert_eq!(rules, vec!["too_short", "contains_display_name"]);
+    let out =
+        with_stdin(ad_cmd(&lab, "LAB\\Administrator", &pw, &["policy", "test", "nobody.here"]), "Whatever-1234567");
+    assert_eq!(code(&out), 1);
+    assert_eq!(json(&out)["error"]["code"], "AD-NO-ACCOUNT");
+    let out = with_stdin(ad_cmd(&lab, "LAB\\Administrator", &pw, &["policy", "test", "amir.abbasi"]), "");
+    assert_eq!(code(&out), 2);
+}
