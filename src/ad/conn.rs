@@ -84,7 +84,7 @@ impl AdConnection {
             tracing::warn!(url = %opts.url, "plain LDAP without TLS: the password crosses the network in clear text");
         }
         let connected = LdapConnAsync::with_settings(settings, &opts.url).await;
-        let (conn, ldap) = connected.map_err(|e| connect_error(&opts.url, e, &presented))?;
+        let (conn, ldap) = connected.map_err(|e| connect_error(opts, e, &presented))?;
         ldap3::drive!(conn);
         Ok(AdConnection { ldap, url: opts.url.clone(), timeout: opts.timeout, presented })
     }
@@ -114,6 +114,17 @@ impl AdConnection {
             .map_err(|e| self.op_error("bind", e))?;
         if result.rc == 0 {
             return Ok(());
+        }
+        if result.rc == 8 {
+            // strongerAuthRequired: the DC refuses simple binds without TLS.
+            return Err(AdError::Bind {
+                user: user.to_string(),
+                rc: result.rc,
+                subcode: None,
+                words: "the domain controller requires TLS for sign-ins".into(),
+                remedy: "Use ldaps:// or ldap:// with StartTLS (leave out --insecure-ldap).".into(),
+                text: result.text,
+            });
         }
         let subcode = diagnostic_subcode(&result.text);
         let (words, remedy) = subcode
@@ -282,12 +293,22 @@ impl AdConnection {
     }
 }
 
-fn connect_error(url: &str, e: LdapError, presented: &PresentedSlot) -> AdError {
-    let presented_fp = presented.lock().ok().and_then(|p| p.as_ref().map(|c| c.sha256.clone()));
+fn connect_error(opts: &ConnectOptions, e: LdapError, presented: &PresentedSlot) -> AdError {
+    let url = &opts.url;
+    let cert = presented.lock().ok().and_then(|p| p.clone());
+    let presented_text = cert.as_ref().map(|c| {
+        c.details().map(|d| d.to_string()).unwrap_or_else(|| format!("a certificate with SHA-256 {}", c.sha256))
+    });
     if let LdapError::Io { source } = &e {
         let is_tls = source.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
-        if is_tls || presented_fp.is_some() {
-            return AdError::TlsHandshake { url: url.to_string(), detail: source.to_string(), presented: presented_fp };
+        if is_tls || cert.is_some() {
+            let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or(url);
+            return AdError::TlsHandshake {
+                url: url.to_string(),
+                detail: source.to_string(),
+                expected: opts.trust.expectation(host),
+                presented: presented_text,
+            };
         }
     }
     if let LdapError::Timeout { .. } = e {

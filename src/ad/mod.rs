@@ -121,13 +121,15 @@ pub enum AdError {
         detail: String,
     },
     /// The TLS handshake failed (certificate not trusted, name mismatch, pin mismatch).
-    #[error("the TLS handshake with {url} failed: {detail}{}", presented.as_ref().map(|p| format!(" (the DC presented a certificate with SHA-256 {p})")).unwrap_or_default())]
+    #[error("the TLS handshake with {url} failed: {detail}; expected {expected}{}", presented.as_ref().map(|p| format!("; the DC presented {p}")).unwrap_or_default())]
     TlsHandshake {
         /// The URL.
         url: String,
         /// rustls' message.
         detail: String,
-        /// The fingerprint of what the DC presented, if it got that far.
+        /// What the trust settings expected, in words.
+        expected: String,
+        /// What the DC presented (subject, names, issuer, SHA-256), if it got that far.
         presented: Option<String>,
     },
     /// TLS could not be set up at all.

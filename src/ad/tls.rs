@@ -41,6 +41,73 @@ pub struct PresentedCert {
     pub der: Vec<u8>,
 }
 
+impl PresentedCert {
+    /// Subject, DNS names, issuer and validity, read from the certificate (for the trust prompt
+    /// and for errors). `None` when the bytes are not an X.509 certificate.
+    pub fn details(&self) -> Option<CertDetails> {
+        use x509_parser::prelude::*;
+        let (_, cert) = X509Certificate::from_der(&self.der).ok()?;
+        let dns_names = cert
+            .subject_alternative_name()
+            .ok()
+            .flatten()
+            .map(|san| {
+                san.value
+                    .general_names
+                    .iter()
+                    .filter_map(|n| match n {
+                        GeneralName::DNSName(d) => Some((*d).to_string()),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(CertDetails {
+            subject: cert.subject().to_string(),
+            issuer: cert.issuer().to_string(),
+            dns_names,
+            not_after: cert.validity().not_after.to_string(),
+            sha256: self.sha256.clone(),
+        })
+    }
+}
+
+/// What a person needs to decide whether to trust a certificate.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CertDetails {
+    /// Subject DN.
+    pub subject: String,
+    /// Issuer DN.
+    pub issuer: String,
+    /// DNS names in the subjectAltName.
+    pub dns_names: Vec<String>,
+    /// End of validity.
+    pub not_after: String,
+    /// SHA-256 of the DER, lowercase hex with colons.
+    pub sha256: String,
+}
+
+impl std::fmt::Display for CertDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names = if self.dns_names.is_empty() { "no DNS names".to_string() } else { self.dns_names.join(", ") };
+        write!(f, "subject {} ({names}), issued by {}, SHA-256 {}", self.subject, self.issuer, self.sha256)
+    }
+}
+
+impl TlsTrust {
+    /// What this trust expects, in words, for error messages.
+    pub fn expectation(&self, url_host: &str) -> String {
+        if let Some(fp) = &self.fingerprint {
+            return format!("the certificate pinned as SHA-256 {fp}");
+        }
+        let name = self.tls_name.clone().unwrap_or_else(|| url_host.to_string());
+        match &self.ca_file {
+            Some(ca) => format!("a certificate for {name} issued by a CA in {}", ca.display()),
+            None => format!("a certificate for {name} issued by a CA the system trusts"),
+        }
+    }
+}
+
 /// The shared slot the verifier writes the presented certificate into.
 pub type PresentedSlot = Arc<Mutex<Option<PresentedCert>>>;
 

@@ -303,3 +303,88 @@ fn not_root_is_refused_with_the_reason_before_anything_starts() {
     assert!(doc["error"]["remedy"].as_str().unwrap().contains("root"));
     assert!(!dir.exists(), "nothing was created");
 }
+
+#[tokio::test]
+async fn starttls_plain_refusal_tls_details_and_every_bind_subcode() {
+    use ldap3::Mod;
+    use writeback_wizard::ad::unicode_pwd;
+    use writeback_wizard::secrets::Secret;
+    let lab = LabDc::up();
+    let host = lab.field("ldap_url").trim_start_matches("ldaps://").to_string();
+    let admin = lab.field("admin_user");
+    let pw = lab.password("admin_password_file");
+
+    // StartTLS on 389 with the same trust.
+    let mut c = AdConnection::connect(&ConnectOptions::new(format!("ldap://{host}"), lab.trust())).await.unwrap();
+    c.bind(&admin, &pw).await.unwrap();
+    assert!(c.presented_fingerprint().is_some(), "TLS was used");
+    // Plain LDAP only when asked, and then the DC refuses the password in clear text.
+    let plain = ConnectOptions { insecure: true, ..ConnectOptions::new(format!("ldap://{host}"), lab.trust()) };
+    let mut c = AdConnection::connect(&plain).await.unwrap();
+    assert!(c.presented_fingerprint().is_none());
+    match c.bind(&admin, &pw).await.unwrap_err() {
+        AdError::Bind { rc: 8, words, remedy, .. } => {
+            assert!(words.contains("requires TLS") && remedy.contains("StartTLS"), "{words} / {remedy}");
+        }
+        other => panic!("{other}"),
+    }
+    // A TLS failure says what was expected and what the DC presented.
+    let wrong = TlsTrust { tls_name: Some("dc9.elsewhere.test".into()), ..lab.trust() };
+    let msg = AdConnection::connect(&ConnectOptions::new(lab.field("ldap_url"), wrong)).await.unwrap_err().to_string();
+    assert!(msg.contains("expected a certificate for dc9.elsewhere.test issued by a CA in"), "{msg}");
+    assert!(
+        msg.contains("the DC presented subject CN=dc1.lab.example.test (dc1.lab.example.test), issued by"),
+        "{msg}"
+    );
+
+    // Accounts in each state AD refuses, and the sub-code decoded for each.
+    let mut conn = lab.admin().await;
+    let base = "OU=Support,OU=Staff,OU=Corp,DC=lab,DC=example,DC=test";
+    let secret = writeback_wizard::ad::passgen::generate_os(20);
+    let mut make = async |cn: &str, extra: Vec<(&str, Vec<Vec<u8>>)>| {
+        let dn = format!("CN={cn},{base}");
+        let mut attrs = vec![
+            ("objectClass", vec![b"user".to_vec()]),
+            ("sAMAccountName", vec![cn.as_bytes().to_vec()]),
+            ("unicodePwd", vec![unicode_pwd(&secret)]),
+        ];
+        attrs.extend(extra);
+        conn.add(&dn, attrs).await.unwrap();
+        dn
+    };
+    let disabled = make("state.disabled", vec![("userAccountControl", vec![b"514".to_vec()])]).await;
+    let expired = make(
+        "state.expired",
+        vec![("userAccountControl", vec![b"512".to_vec()]), ("accountExpires", vec![b"116444736000000000".to_vec()])],
+    )
+    .await;
+    let must_change = make(
+        "state.mustchange",
+        vec![("userAccountControl", vec![b"512".to_vec()]), ("pwdLastSet", vec![b"0".to_vec()])],
+    )
+    .await;
+    let locked = make("state.locked", vec![("userAccountControl", vec![b"512".to_vec()])]).await;
+    // Lock one out through the Finance PSO (threshold 10) by failing 10 times.
+    conn.modify(
+        &format!("CN=Finance Staff,OU=Groups,OU=Corp,DC=lab,DC=example,DC=test"),
+        vec![Mod::Add(b"member".to_vec(), [locked.clone().into_bytes()].into())],
+        vec![],
+    )
+    .await
+    .unwrap();
+    for _ in 0..10 {
+        let mut c = AdConnection::connect(&ConnectOptions::new(lab.field("ldap_url"), lab.trust())).await.unwrap();
+        let _ = c.bind(&locked, &Secret::new("wrong-password")).await;
+    }
+    for (dn, code) in [(&disabled, "533"), (&expired, "701"), (&must_change, "773"), (&locked, "775")] {
+        let mut c = AdConnection::connect(&ConnectOptions::new(lab.field("ldap_url"), lab.trust())).await.unwrap();
+        match c.bind(dn, &secret).await.unwrap_err() {
+            AdError::Bind { rc: 49, subcode, words, remedy, .. } => {
+                assert_eq!(subcode.as_deref(), Some(code), "{dn}");
+                let (w, r) = writeback_wizard::ad::bind_subcode_words(code).unwrap();
+                assert_eq!((words.as_str(), remedy.as_str()), (w, r));
+            }
+            other => panic!("{dn}: {other}"),
+        }
+    }
+}
