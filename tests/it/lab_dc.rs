@@ -366,7 +366,7 @@ async fn starttls_plain_refusal_tls_details_and_every_bind_subcode() {
     let locked = make("state.locked", vec![("userAccountControl", vec![b"512".to_vec()])]).await;
     // Lock one out through the Finance PSO (threshold 10) by failing 10 times.
     conn.modify(
-        &format!("CN=Finance Staff,OU=Groups,OU=Corp,DC=lab,DC=example,DC=test"),
+        "CN=Finance Staff,OU=Groups,OU=Corp,DC=lab,DC=example,DC=test",
         vec![Mod::Add(b"member".to_vec(), [locked.clone().into_bytes()].into())],
         vec![],
     )
