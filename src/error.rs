@@ -96,6 +96,9 @@ pub enum Error {
     /// Active Directory.
     #[error(transparent)]
     Ad(#[from] crate::ad::AdError),
+    /// Microsoft Entra ID and Graph.
+    #[error(transparent)]
+    Entra(#[from] crate::entra::EntraError),
     /// The tenant simulator.
     #[error(transparent)]
     Tenant(#[from] crate::lab::tenant::TenantError),
@@ -117,6 +120,7 @@ impl Diagnose for Error {
             Error::Lab(e) => e.code(),
             Error::Ad(e) => e.code(),
             Error::Tenant(e) => e.code(),
+            Error::Entra(e) => e.code(),
             Error::Usage { .. } => "CLI-USAGE",
         }
     }
@@ -127,6 +131,7 @@ impl Diagnose for Error {
             Error::Lab(e) => e.remedy(),
             Error::Ad(e) => e.remedy(),
             Error::Tenant(e) => e.remedy(),
+            Error::Entra(e) => e.remedy(),
             Error::Usage { remedy, .. } => remedy.clone(),
         }
     }
@@ -137,6 +142,7 @@ impl Diagnose for Error {
             Error::Lab(e) => e.exit(),
             Error::Ad(e) => e.exit(),
             Error::Tenant(e) => e.exit(),
+            Error::Entra(e) => e.exit(),
             Error::Usage { .. } => Exit::Usage,
         }
     }

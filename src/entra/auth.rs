@@ -1,0 +1,372 @@
+//! Signing in to Microsoft Entra ID as a public client (oauth2 crate): authorization code with
+//! PKCE on a loopback redirect, device code, silent refresh from the OS keyring, and (lab only) the
+//! password grant. Tokens are [`Secret`]s from the moment they arrive.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use oauth2::basic::BasicClient;
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, CsrfToken, DeviceAuthorizationUrl, EndpointNotSet, EndpointSet,
+    PkceCodeChallenge, RedirectUrl, RefreshToken, RequestTokenError, ResourceOwnerPassword, ResourceOwnerUsername,
+    Scope, StandardDeviceAuthorizationResponse, TokenResponse,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_util::sync::CancellationToken;
+
+use super::clouds::Endpoints;
+use super::{EntraError, aadsts_error};
+use crate::secrets::{Secret, SecretStore};
+
+/// The public client used when none is configured: Microsoft Graph Command Line Tools, Microsoft's
+/// own public client for delegated Graph access (docs/entra.md says why, and how to use your own).
+pub const DEFAULT_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+
+/// The delegated Graph permissions the wizard asks for.
+pub const PERMISSIONS: &[&str] =
+    &["User.Read", "Organization.Read.All", "RoleManagement.Read.Directory", "OnPremDirectorySynchronization.Read.All"];
+
+type Client = BasicClient<EndpointSet, EndpointSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+
+/// Tokens from a sign-in.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// The access token for Graph.
+    pub access: Secret,
+    /// The refresh token, when `offline_access` was granted.
+    pub refresh: Option<Secret>,
+    /// Seconds until the access token expires.
+    pub expires_in_secs: Option<u64>,
+}
+
+/// Where and as what to sign in.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    endpoints: Endpoints,
+    tenant: String,
+    client_id: String,
+    scopes: Vec<String>,
+    http: reqwest::Client,
+}
+
+fn to_error<RE: std::error::Error + 'static, T: oauth2::ErrorResponse + serde::Serialize + 'static>(
+    e: RequestTokenError<RE, T>,
+    url: &str,
+) -> EntraError {
+    match e {
+        RequestTokenError::ServerResponse(body) => aadsts_error(&serde_json::to_value(&body).unwrap_or_default()),
+        RequestTokenError::Parse(_, body) => match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(v) if v.get("error").is_some() => aadsts_error(&v),
+            _ => EntraError::BadResponse {
+                url: url.to_string(),
+                detail: "an answer that is not an OAuth token response".into(),
+            },
+        },
+        RequestTokenError::Request(e) => EntraError::Http { url: url.to_string(), detail: e.to_string() },
+        RequestTokenError::Other(detail) => EntraError::BadResponse { url: url.to_string(), detail },
+    }
+}
+
+fn tokens<TR: TokenResponse>(t: &TR) -> Tokens {
+    Tokens {
+        access: Secret::new(t.access_token().secret().clone()),
+        refresh: t.refresh_token().map(|r| Secret::new(r.secret().clone())),
+        expires_in_secs: t.expires_in().map(|d| d.as_secs()),
+    }
+}
+
+impl SignIn {
+    /// Sign-in to `tenant` (GUID, verified domain, or `organizations`) with `client_id`, asking for
+    /// the wizard's permissions plus `offline_access` (so a re-run signs in silently).
+    pub fn new(
+        endpoints: Endpoints,
+        tenant: impl Into<String>,
+        client_id: impl Into<String>,
+    ) -> Result<SignIn, EntraError> {
+        let mut scopes: Vec<String> = PERMISSIONS.iter().map(|p| endpoints.scope(p)).collect();
+        scopes.extend(["offline_access".to_string(), "openid".into(), "profile".into()]);
+        // No redirects: an OAuth endpoint that redirects is not one to follow (SSRF).
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| EntraError::Http { url: "(client)".into(), detail: e.to_string() })?;
+        Ok(SignIn { endpoints, tenant: tenant.into(), client_id: client_id.into(), scopes, http })
+    }
+
+    /// The endpoints in use.
+    pub fn endpoints(&self) -> &Endpoints {
+        &self.endpoints
+    }
+
+    fn client(&self) -> Result<Client, EntraError> {
+        let bad = |e: oauth2::url::ParseError| EntraError::BadResponse {
+            url: self.endpoints.authority.clone(),
+            detail: e.to_string(),
+        };
+        Ok(BasicClient::new(ClientId::new(self.client_id.clone()))
+            .set_auth_uri(AuthUrl::new(self.endpoints.authorize_url(&self.tenant)).map_err(bad)?)
+            .set_token_uri(oauth2::TokenUrl::new(self.endpoints.token_url(&self.tenant)).map_err(bad)?)
+            .set_device_authorization_url(
+                DeviceAuthorizationUrl::new(self.endpoints.device_code_url(&self.tenant)).map_err(bad)?,
+            )
+            .set_auth_type(AuthType::RequestBody))
+    }
+
+    fn scopes(&self) -> Vec<Scope> {
+        self.scopes.iter().map(|s| Scope::new(s.clone())).collect()
+    }
+
+    /// Starts a device-code sign-in: the caller shows the code and the page, then calls
+    /// [`DeviceFlow::finish`].
+    pub async fn device(&self) -> Result<DeviceFlow, EntraError> {
+        let url = self.endpoints.device_code_url(&self.tenant);
+        let client = self.client()?;
+        let details: StandardDeviceAuthorizationResponse = client
+            .exchange_device_code()
+            .add_scopes(self.scopes())
+            .request_async(&self.http)
+            .await
+            .map_err(|e| to_error(e, &url))?;
+        Ok(DeviceFlow { details, client, http: self.http.clone(), url: self.endpoints.token_url(&self.tenant) })
+    }
+
+    /// The resource-owner password grant. Only for the lab's simulator: real tenants with MFA refuse
+    /// it (AADSTS50076), and passwords should never pass through an app.
+    pub async fn password(&self, user: &str, password: &Secret) -> Result<Tokens, EntraError> {
+        let url = self.endpoints.token_url(&self.tenant);
+        let (u, p) =
+            (ResourceOwnerUsername::new(user.to_string()), ResourceOwnerPassword::new(password.expose().to_string()));
+        let resp = self
+            .client()?
+            .exchange_password(&u, &p)
+            .add_scopes(self.scopes())
+            .request_async(&self.http)
+            .await
+            .map_err(|e| to_error(e, &url))?;
+        Ok(tokens(&resp))
+    }
+
+    /// Exchanges a refresh token (rotated: the answer carries the next one).
+    pub async fn refresh(&self, refresh: &Secret) -> Result<Tokens, EntraError> {
+        let url = self.endpoints.token_url(&self.tenant);
+        let rt = RefreshToken::new(refresh.expose().to_string());
+        let resp = self
+            .client()?
+            .exchange_refresh_token(&rt)
+            .add_scopes(self.scopes())
+            .request_async(&self.http)
+            .await
+            .map_err(|e| to_error(e, &url))?;
+        let mut t = tokens(&resp);
+        if t.refresh.is_none() {
+            t.refresh = Some(refresh.clone());
+        }
+        Ok(t)
+    }
+
+    /// The keyring entry holding this sign-in's refresh token.
+    pub fn cache_key(&self) -> String {
+        format!("entra-refresh:{}:{}:{}", self.endpoints.authority, self.tenant, self.client_id)
+    }
+
+    /// Signs in silently with the saved refresh token, saving its successor. `Ok(None)` when none
+    /// is saved; a refused token (revoked, expired) is deleted and its error returned.
+    pub async fn silent(&self, store: &dyn SecretStore) -> Result<Option<Tokens>, EntraError> {
+        let Some(saved) = store.get(&self.cache_key())? else { return Ok(None) };
+        match self.refresh(&saved).await {
+            Ok(t) => {
+                self.remember(store, &t)?;
+                Ok(Some(t))
+            }
+            Err(e @ EntraError::Aadsts { .. }) => {
+                store.delete(&self.cache_key())?;
+                Err(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Saves the refresh token of a sign-in, so the next run signs in silently.
+    pub fn remember(&self, store: &dyn SecretStore, t: &Tokens) -> Result<(), EntraError> {
+        if let Some(rt) = &t.refresh {
+            store.set(&self.cache_key(), rt)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets the saved sign-in.
+    pub fn sign_out(&self, store: &dyn SecretStore) -> Result<(), EntraError> {
+        Ok(store.delete(&self.cache_key())?)
+    }
+
+    /// Authorization code with PKCE: listens on a loopback port, has `open` show the sign-in page
+    /// (the system browser), waits for the redirect, and redeems the code. `redirect_host` is
+    /// `localhost` for Entra (any port matches a registered `http://localhost`) or `127.0.0.1`.
+    pub async fn browser(
+        &self,
+        redirect_host: &str,
+        open: &(dyn Fn(String) -> Result<(), String> + Sync),
+        cancel: &CancellationToken,
+        timeout: Duration,
+    ) -> Result<Tokens, EntraError> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .map_err(|e| EntraError::Browser { detail: format!("cannot listen on a loopback port: {e}") })?;
+        let port = listener.local_addr().map_err(|e| EntraError::Browser { detail: e.to_string() })?.port();
+        let redirect = format!("http://{redirect_host}:{port}/callback");
+        let client = self
+            .client()?
+            .set_redirect_uri(RedirectUrl::new(redirect).map_err(|e| EntraError::Browser { detail: e.to_string() })?);
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state) =
+            client.authorize_url(CsrfToken::new_random).add_scopes(self.scopes()).set_pkce_challenge(challenge).url();
+        open(url.to_string())
+            .map_err(|detail| EntraError::Browser { detail: format!("cannot open the browser: {detail}") })?;
+        let code = tokio::select! {
+            _ = cancel.cancelled() => return Err(EntraError::Cancelled),
+            _ = tokio::time::sleep(timeout) => return Err(EntraError::Browser { detail: format!("no sign-in came back within {} s", timeout.as_secs()) }),
+            code = wait_for_code(&listener, state.secret()) => code?,
+        };
+        let token_url = self.endpoints.token_url(&self.tenant);
+        let resp = client
+            .exchange_code(AuthorizationCode::new(code.expose().to_string()))
+            .set_pkce_verifier(verifier)
+            .request_async(&self.http)
+            .await
+            .map_err(|e| to_error(e, &token_url))?;
+        Ok(tokens(&resp))
+    }
+}
+
+/// Accepts connections on the loopback listener until the redirect with the code (or an error)
+/// arrives; answers every request with a small page.
+async fn wait_for_code(listener: &tokio::net::TcpListener, state: &str) -> Result<Secret, EntraError> {
+    loop {
+        let (mut socket, _) = listener.accept().await.map_err(|e| EntraError::Browser { detail: e.to_string() })?;
+        let mut buf = vec![0u8; 8192];
+        let mut len = 0;
+        while len < buf.len() {
+            let n = socket.read(&mut buf[len..]).await.unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            len += n;
+            if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+        let head = String::from_utf8_lossy(&buf[..len]).into_owned();
+        let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
+        let Some(query) = target.strip_prefix("/callback?") else {
+            let _ = socket.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+            continue;
+        };
+        let params: std::collections::HashMap<String, String> =
+            oauth2::url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let (page, result) = if let Some(error) = params.get("error") {
+            let body = serde_json::json!({ "error": error, "error_description": params.get("error_description").cloned().unwrap_or_default() });
+            ("The sign-in did not complete. Return to writeback-wizard for the reason.", Err(aadsts_error(&body)))
+        } else if params.get("state").map(String::as_str) != Some(state) {
+            (
+                "This sign-in answer was not for this session.",
+                Err(EntraError::Browser {
+                    detail: "the answer's state does not match this sign-in (a stale tab?)".into(),
+                }),
+            )
+        } else if let Some(code) = params.get("code") {
+            ("Signed in. You can close this tab and return to writeback-wizard.", Ok(Secret::new(code.clone())))
+        } else {
+            (
+                "The sign-in answer had no code.",
+                Err(EntraError::Browser { detail: "the redirect carried no code".into() }),
+            )
+        };
+        let html = format!(
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>writeback-wizard</title></head><body><p>{page}</p></body></html>"
+        );
+        let resp = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{html}",
+            html.len()
+        );
+        let _ = socket.write_all(resp.as_bytes()).await;
+        return result;
+    }
+}
+
+/// A device-code sign-in under way.
+pub struct DeviceFlow {
+    details: StandardDeviceAuthorizationResponse,
+    client: Client,
+    http: reqwest::Client,
+    url: String,
+}
+
+impl std::fmt::Debug for DeviceFlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceFlow").field("user_code", &self.user_code()).finish_non_exhaustive()
+    }
+}
+
+impl DeviceFlow {
+    /// The code the person types.
+    pub fn user_code(&self) -> &str {
+        self.details.user_code().secret()
+    }
+    /// Where they type it.
+    pub fn verification_uri(&self) -> &str {
+        self.details.verification_uri().as_str()
+    }
+    /// How long the code lives.
+    pub fn expires_in(&self) -> Duration {
+        self.details.expires_in()
+    }
+    /// The polling interval the server asked for (5 s when it names none).
+    pub fn interval(&self) -> Duration {
+        self.details.interval()
+    }
+    /// The sentence to show.
+    pub fn message(&self) -> String {
+        format!("To sign in, open {} in a browser and enter the code {}.", self.verification_uri(), self.user_code())
+    }
+
+    /// Polls until the person signs in, declines, or the code expires. Waits with `sleep`
+    /// between polls (tokio's timer in production; tests move a clock instead), honouring the
+    /// interval and slow_down. Cancel by dropping the future (e.g. with `tokio::select!`).
+    pub async fn finish<S, F>(self, sleep: S) -> Result<Tokens, EntraError>
+    where
+        S: Fn(Duration) -> F + Send + Sync,
+        F: Future<Output = ()> + Send,
+    {
+        let resp = self
+            .client
+            .exchange_device_access_token(&self.details)
+            .request_async(&self.http, sleep, None)
+            .await
+            .map_err(|e| to_error(e, &self.url))?;
+        Ok(tokens(&resp))
+    }
+}
+
+/// Opens a URL in the system browser.
+pub fn open_in_browser(url: String) -> Result<(), String> {
+    let program: (&str, Vec<String>) = if cfg!(target_os = "windows") {
+        ("cmd", vec!["/C".into(), "start".into(), String::new(), url])
+    } else if cfg!(target_os = "macos") {
+        ("open", vec![url])
+    } else {
+        ("xdg-open", vec![url])
+    };
+    std::process::Command::new(program.0)
+        .args(&program.1)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(|_| ())
+        .map_err(|e| format!("{} failed: {e}", program.0))
+}
+
+/// A shared handle to a secret store, for sign-ins that outlive one call.
+pub type Store = Arc<dyn SecretStore>;

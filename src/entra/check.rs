@@ -1,0 +1,218 @@
+//! What the wizard checks on the tenant before enabling writeback: the signed-in account and its
+//! role, the licence, directory synchronisation.
+
+use std::time::SystemTime;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::EntraError;
+use super::graph::GraphClient;
+use super::licence::{self, LicenceVerdict};
+
+/// Global Administrator's role template id.
+pub const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";
+/// Hybrid Identity Administrator's role template id.
+pub const HYBRID_IDENTITY_ADMINISTRATOR: &str = "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2";
+
+/// The signed-in account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Me {
+    /// Object id.
+    pub id: String,
+    /// userPrincipalName.
+    pub user_principal_name: String,
+    /// displayName.
+    pub display_name: String,
+    /// A cloud (managed) account, not one synced from on-premises AD.
+    pub cloud_account: bool,
+}
+
+/// An active directory role the account holds directly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Role {
+    /// Role template id.
+    pub template_id: String,
+    /// Display name.
+    pub display_name: String,
+}
+
+/// Directory synchronisation as the tenant reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DirectorySync {
+    /// `organization.onPremisesSyncEnabled`.
+    pub enabled: bool,
+    /// `organization.onPremisesLastSyncDateTime`.
+    pub last_sync: Option<String>,
+    /// Minutes since the last sync, when known.
+    pub minutes_since_last_sync: Option<u64>,
+}
+
+/// `entra check`'s answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct EntraCheck {
+    /// The signed-in account.
+    pub account: Me,
+    /// Active roles held directly.
+    pub roles: Vec<Role>,
+    /// Global Administrator or Hybrid Identity Administrator, held directly, by a cloud account.
+    pub role_ok: bool,
+    /// Writeback roles held only through a group (not enough for the sync engine).
+    pub roles_through_groups: Vec<String>,
+    /// The licence verdict.
+    pub licence: LicenceVerdict,
+    /// Directory synchronisation.
+    pub directory_sync: DirectorySync,
+    /// `features.passwordWritebackEnabled` of `/directory/onPremisesSynchronization`, shown for
+    /// information only (Microsoft documents it as not in use); `None` when not available.
+    pub graph_password_writeback_flag: Option<bool>,
+    /// Why not, and what to do, in words.
+    pub problems: Vec<String>,
+    /// Things to know that do not stop the wizard.
+    pub warnings: Vec<String>,
+}
+
+impl EntraCheck {
+    /// Whether the tenant side is ready for enabling writeback.
+    pub fn ready(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_string()
+}
+
+/// `/me` with the properties that matter here.
+pub async fn me(graph: &GraphClient) -> Result<Me, EntraError> {
+    let v = graph.get("/me?$select=id,displayName,userPrincipalName,onPremisesSyncEnabled", false).await?;
+    Ok(Me {
+        id: text(&v, "id"),
+        user_principal_name: text(&v, "userPrincipalName"),
+        display_name: text(&v, "displayName"),
+        cloud_account: v["onPremisesSyncEnabled"].as_bool() != Some(true),
+    })
+}
+
+/// Active directory roles held directly (`/me/memberOf/microsoft.graph.directoryRole`).
+pub async fn roles(graph: &GraphClient) -> Result<Vec<Role>, EntraError> {
+    let items = graph.get_all("/me/memberOf/microsoft.graph.directoryRole?$count=true", true).await?;
+    Ok(items
+        .iter()
+        .map(|r| Role { template_id: text(r, "roleTemplateId"), display_name: text(r, "displayName") })
+        .collect())
+}
+
+/// Writeback roles the account holds only through role-assignable groups it is a member of.
+pub async fn roles_through_groups(graph: &GraphClient) -> Result<Vec<String>, EntraError> {
+    let memberships = graph.get_all("/me/memberOf", false).await?;
+    let mut found = Vec::new();
+    for group in memberships.iter().filter(|m| m["@odata.type"] == "#microsoft.graph.group") {
+        let id = text(group, "id");
+        let assignments = graph
+            .get_all(&format!("/roleManagement/directory/roleAssignments?$filter=principalId%20eq%20'{id}'"), false)
+            .await?;
+        for a in assignments {
+            let role = text(&a, "roleDefinitionId");
+            if role == GLOBAL_ADMINISTRATOR || role == HYBRID_IDENTITY_ADMINISTRATOR {
+                let name =
+                    if role == GLOBAL_ADMINISTRATOR { "Global Administrator" } else { "Hybrid Identity Administrator" };
+                found.push(format!("{name} through the group {}", text(group, "displayName")));
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The organisation's directory synchronisation.
+pub async fn directory_sync(graph: &GraphClient, now: SystemTime) -> Result<DirectorySync, EntraError> {
+    let orgs = graph.get_all("/organization", false).await?;
+    let org = orgs.first().cloned().unwrap_or(Value::Null);
+    let last = org["onPremisesLastSyncDateTime"].as_str().map(String::from);
+    let minutes = last
+        .as_deref()
+        .and_then(|t| time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| now.duration_since(SystemTime::from(t)).ok().map(|d| d.as_secs() / 60));
+    Ok(DirectorySync {
+        enabled: org["onPremisesSyncEnabled"].as_bool() == Some(true),
+        last_sync: last,
+        minutes_since_last_sync: minutes,
+    })
+}
+
+/// The licence verdict from `/subscribedSkus`.
+pub async fn licence(graph: &GraphClient) -> Result<LicenceVerdict, EntraError> {
+    let items = graph.get_all("/subscribedSkus", false).await?;
+    licence::verdict_from_json(&Value::Array(items))
+        .map_err(|e| EntraError::BadResponse { url: "/subscribedSkus".into(), detail: e.to_string() })
+}
+
+/// `features.passwordWritebackEnabled`, informational: 403 and 404 mean "not available here".
+pub async fn graph_writeback_flag(graph: &GraphClient) -> Result<Option<bool>, EntraError> {
+    match graph.get_all("/directory/onPremisesSynchronization", false).await {
+        Ok(items) => Ok(items.first().and_then(|i| i["features"]["passwordWritebackEnabled"].as_bool())),
+        Err(EntraError::Graph { status: 403 | 404, .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Everything `entra check` reports.
+pub async fn check(graph: &GraphClient, now: SystemTime) -> Result<EntraCheck, EntraError> {
+    let account = me(graph).await?;
+    let roles = roles(graph).await?;
+    let direct =
+        roles.iter().any(|r| r.template_id == GLOBAL_ADMINISTRATOR || r.template_id == HYBRID_IDENTITY_ADMINISTRATOR);
+    let through_groups = if direct { Vec::new() } else { roles_through_groups(graph).await? };
+    let licence = licence(graph).await?;
+    let directory_sync = directory_sync(graph, now).await?;
+    let flag = graph_writeback_flag(graph).await?;
+    let mut problems = Vec::new();
+    let mut warnings = Vec::new();
+    if !direct {
+        if through_groups.is_empty() {
+            problems.push(format!(
+                "{} holds neither Global Administrator nor Hybrid Identity Administrator: sign in with an account that does (assigned directly; a PIM-eligible role must be activated first)",
+                account.user_principal_name
+            ));
+        } else {
+            problems.push(format!(
+                "{} holds {}, but the sync engine needs the role assigned directly to the account: assign it directly (or activate it in PIM)",
+                account.user_principal_name,
+                through_groups.join(" and ")
+            ));
+        }
+    }
+    if !account.cloud_account {
+        problems.push(format!(
+            "{} is synced from on-premises AD; the sync engine's registration needs a cloud (managed) account: use an account created in Entra ID (…onmicrosoft.com)",
+            account.user_principal_name
+        ));
+    }
+    if !licence.eligible {
+        problems.push(licence.reason.clone());
+    }
+    warnings.extend(licence.warnings.iter().cloned());
+    if !directory_sync.enabled {
+        problems.push(
+            "directory synchronisation is not enabled for the tenant: install and run Microsoft Entra Connect first"
+                .into(),
+        );
+    } else if directory_sync.minutes_since_last_sync.is_some_and(|m| m > 180) {
+        warnings.push(format!(
+            "the last directory sync was {} minutes ago (Entra Connect syncs every 30 minutes): check that the sync engine runs",
+            directory_sync.minutes_since_last_sync.unwrap_or(0)
+        ));
+    }
+    let role_ok = direct && account.cloud_account;
+    Ok(EntraCheck {
+        account,
+        roles,
+        role_ok,
+        roles_through_groups: through_groups,
+        licence,
+        directory_sync,
+        graph_password_writeback_flag: flag,
+        problems,
+        warnings,
+    })
+}

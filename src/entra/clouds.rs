@@ -1,0 +1,90 @@
+//! The national clouds: where to sign in and where Graph lives. Production code talks to these
+//! endpoints; the lab differs only in the base URL.
+
+use crate::config::Cloud;
+
+/// One cloud's endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoints {
+    /// The authority host, e.g. `https://login.microsoftonline.com`.
+    pub authority: String,
+    /// Graph's base, e.g. `https://graph.microsoft.com` (the token's resource, and the API host).
+    pub graph: String,
+    /// Where Graph's scopes are rooted: `https://graph.microsoft.com` in every cloud's token
+    /// requests except where a sovereign Graph host must be named.
+    pub graph_resource: String,
+}
+
+impl Endpoints {
+    /// `{authority}/{tenant}/oauth2/v2.0/authorize`
+    pub fn authorize_url(&self, tenant: &str) -> String {
+        format!("{}/{tenant}/oauth2/v2.0/authorize", self.authority)
+    }
+    /// `{authority}/{tenant}/oauth2/v2.0/token`
+    pub fn token_url(&self, tenant: &str) -> String {
+        format!("{}/{tenant}/oauth2/v2.0/token", self.authority)
+    }
+    /// `{authority}/{tenant}/oauth2/v2.0/devicecode` — not in Entra's discovery document, so
+    /// it is configured here rather than discovered.
+    pub fn device_code_url(&self, tenant: &str) -> String {
+        format!("{}/{tenant}/oauth2/v2.0/devicecode", self.authority)
+    }
+    /// Graph v1.0's base URL.
+    pub fn graph_v1(&self) -> String {
+        format!("{}/v1.0", self.graph)
+    }
+    /// A Graph permission as a scope (`https://graph.microsoft.com/User.Read`).
+    pub fn scope(&self, permission: &str) -> String {
+        format!("{}/{permission}", self.graph_resource)
+    }
+}
+
+/// The endpoints of a cloud. `lab_url` is the tenant simulator's base URL (used for `Cloud::Lab`).
+pub fn endpoints(cloud: Cloud, lab_url: Option<&str>) -> Endpoints {
+    let e = |authority: &str, graph: &str| Endpoints {
+        authority: authority.into(),
+        graph: graph.into(),
+        graph_resource: graph.into(),
+    };
+    match cloud {
+        Cloud::Public => e("https://login.microsoftonline.com", "https://graph.microsoft.com"),
+        Cloud::Usgov => e("https://login.microsoftonline.us", "https://graph.microsoft.us"),
+        Cloud::UsgovDod => e("https://login.microsoftonline.us", "https://dod-graph.microsoft.us"),
+        Cloud::China => e("https://login.chinacloudapi.cn", "https://microsoftgraph.chinacloudapi.cn"),
+        Cloud::Lab => {
+            let base = lab_url.unwrap_or("http://127.0.0.1").trim_end_matches('/').to_string();
+            // The simulator issues tokens for the public Graph resource, as Entra does.
+            Endpoints { authority: base.clone(), graph: base, graph_resource: "https://graph.microsoft.com".into() }
+        }
+    }
+}
+
+/// Whether `/directory/onPremisesSynchronization` exists in this cloud (Microsoft documents the
+/// GET as global-cloud only).
+pub fn has_on_prem_sync_api(cloud: Cloud) -> bool {
+    matches!(cloud, Cloud::Public | Cloud::Lab)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_table_for_every_cloud() {
+        let p = endpoints(Cloud::Public, None);
+        assert_eq!(p.token_url("contoso.com"), "https://login.microsoftonline.com/contoso.com/oauth2/v2.0/token");
+        assert_eq!(
+            p.device_code_url("organizations"),
+            "https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode"
+        );
+        assert_eq!(p.scope("User.Read"), "https://graph.microsoft.com/User.Read");
+        assert_eq!(endpoints(Cloud::Usgov, None).graph_v1(), "https://graph.microsoft.us/v1.0");
+        assert_eq!(endpoints(Cloud::UsgovDod, None).graph, "https://dod-graph.microsoft.us");
+        assert_eq!(endpoints(Cloud::China, None).authority, "https://login.chinacloudapi.cn");
+        let lab = endpoints(Cloud::Lab, Some("http://127.0.0.1:4000/"));
+        assert_eq!(lab.authorize_url("t"), "http://127.0.0.1:4000/t/oauth2/v2.0/authorize");
+        assert_eq!(lab.graph_v1(), "http://127.0.0.1:4000/v1.0");
+        assert_eq!(lab.scope(".default"), "https://graph.microsoft.com/.default");
+        assert!(has_on_prem_sync_api(Cloud::Public) && !has_on_prem_sync_api(Cloud::China));
+    }
+}

@@ -1,0 +1,189 @@
+//! A small Microsoft Graph client: bearer token, timeouts, retries on 429/503/504 honouring
+//! Retry-After within a total deadline, `@odata.nextLink` paging, Graph's error body kept whole.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::EntraError;
+use crate::secrets::Secret;
+
+/// Waits between retries. Injected so tests can check the waits without waiting.
+pub trait Sleeper: Send + Sync {
+    /// Waits `d`.
+    fn sleep(&self, d: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+/// Waits on the tokio timer.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct TokioSleeper;
+
+impl Sleeper for TokioSleeper {
+    fn sleep(&self, d: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(tokio::time::sleep(d))
+    }
+}
+
+/// How long a request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long retries may wait in all before giving up.
+pub const RETRY_DEADLINE: Duration = Duration::from_secs(120);
+
+/// A Graph client for one signed-in token.
+pub struct GraphClient {
+    http: reqwest::Client,
+    base: String,
+    token: Secret,
+    sleeper: Arc<dyn Sleeper>,
+    deadline: Duration,
+}
+
+impl std::fmt::Debug for GraphClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GraphClient").field("base", &self.base).field("token", &self.token).finish_non_exhaustive()
+    }
+}
+
+impl GraphClient {
+    /// A client for Graph v1.0 at `base` (e.g. `https://graph.microsoft.com/v1.0`).
+    pub fn new(base: impl Into<String>, token: Secret) -> Result<GraphClient, EntraError> {
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .user_agent(concat!("writeback-wizard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| EntraError::Http { url: "(client)".into(), detail: e.to_string() })?;
+        Ok(GraphClient {
+            http,
+            base: base.into().trim_end_matches('/').to_string(),
+            token,
+            sleeper: Arc::new(TokioSleeper),
+            deadline: RETRY_DEADLINE,
+        })
+    }
+
+    /// Replaces the sleeper (tests).
+    pub fn with_sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> GraphClient {
+        self.sleeper = sleeper;
+        self
+    }
+
+    /// Replaces the retry deadline.
+    pub fn with_deadline(mut self, deadline: Duration) -> GraphClient {
+        self.deadline = deadline;
+        self
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.base)
+        }
+    }
+
+    /// GET a JSON document, with retries. `eventual` adds `ConsistencyLevel: eventual` (Graph's
+    /// advanced queries need it).
+    pub async fn get(&self, path: &str, eventual: bool) -> Result<Value, EntraError> {
+        self.send(reqwest::Method::GET, path, eventual, None).await.map(|v| v.unwrap_or(Value::Null))
+    }
+
+    /// PATCH a JSON body; Graph answers 204.
+    pub async fn patch(&self, path: &str, body: &Value) -> Result<(), EntraError> {
+        self.send(reqwest::Method::PATCH, path, false, Some(body)).await.map(|_| ())
+    }
+
+    /// GET every page of a collection, following `@odata.nextLink`.
+    pub async fn get_all(&self, path: &str, eventual: bool) -> Result<Vec<Value>, EntraError> {
+        let mut items = Vec::new();
+        let mut next = Some(path.to_string());
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            if pages > 1000 {
+                return Err(EntraError::BadResponse { url, detail: "more than 1000 pages".into() });
+            }
+            let page = self.get(&url, eventual).await?;
+            match page.get("value").and_then(Value::as_array) {
+                Some(list) => items.extend(list.iter().cloned()),
+                None => return Err(EntraError::BadResponse { url, detail: "a collection without \"value\"".into() }),
+            }
+            next = page.get("@odata.nextLink").and_then(Value::as_str).map(String::from);
+        }
+        Ok(items)
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        eventual: bool,
+        body: Option<&Value>,
+    ) -> Result<Option<Value>, EntraError> {
+        let url = self.url(path);
+        let mut attempts = 0u32;
+        let mut waited = Duration::ZERO;
+        loop {
+            attempts += 1;
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .bearer_auth(self.token.expose())
+                .header("Accept", "application/json");
+            if eventual {
+                req = req.header("ConsistencyLevel", "eventual");
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            let resp = req.send().await.map_err(|e| EntraError::Http {
+                url: url.clone(),
+                detail: if e.is_timeout() {
+                    format!("no answer within {} s", REQUEST_TIMEOUT.as_secs())
+                } else {
+                    e.to_string()
+                },
+            })?;
+            let status = resp.status().as_u16();
+            let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(String::from);
+            let request_id = header("request-id").unwrap_or_default();
+            let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+            if matches!(status, 429 | 503 | 504) {
+                // Retry-After when given, else exponential backoff: 1, 2, 4 … 30 s.
+                let wait = Duration::from_secs(
+                    retry_after.unwrap_or_else(|| (1u64 << attempts.min(5).saturating_sub(1)).min(30)),
+                );
+                if waited + wait > self.deadline {
+                    return Err(EntraError::Throttled { status, attempts, waited_secs: waited.as_secs(), request_id });
+                }
+                tracing::info!(status, wait_secs = wait.as_secs(), attempts, "Graph asked to retry");
+                self.sleeper.sleep(wait).await;
+                waited += wait;
+                continue;
+            }
+            if status == 204 {
+                return Ok(None);
+            }
+            let text = resp.text().await.map_err(|e| EntraError::Http { url: url.clone(), detail: e.to_string() })?;
+            let json: Option<Value> = serde_json::from_str(&text).ok();
+            if (200..300).contains(&status) {
+                return json
+                    .map(Some)
+                    .ok_or_else(|| EntraError::BadResponse { url: url.clone(), detail: "not JSON".into() });
+            }
+            let err = json.as_ref().map(|j| &j["error"]);
+            return Err(EntraError::Graph {
+                status,
+                code: err.and_then(|e| e["code"].as_str()).unwrap_or("unknown").to_string(),
+                message: err.and_then(|e| e["message"].as_str()).unwrap_or(text.trim()).chars().take(500).collect(),
+                request_id: err
+                    .and_then(|e| e["innerError"]["request-id"].as_str())
+                    .map(String::from)
+                    .unwrap_or(request_id),
+                date: err.and_then(|e| e["innerError"]["date"].as_str()).unwrap_or("").to_string(),
+            });
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! The Entra ID engine against the tenant simulator: every sign-in path, Graph retries and
+//! paging, the tenant checks, and no token in the logs.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use tokio_util::sync::CancellationToken;
+use writeback_wizard::config::Cloud;
+use writeback_wizard::entra::auth::SignIn;
+use writeback_wizard::entra::graph::{GraphClient, Sleeper};
+use writeback_wizard::entra::{EntraError, check, clouds};
+use writeback_wizard::lab::tenant::{Faults, Fixture};
+use writeback_wizard::secrets::{MemoryStore, Secret, SecretStore};
+
+use crate::tenant::{APP, GA, HIA, Sim, TENANT, VIA_GROUP, hybrid_fixture};
+
+fn sign_in(sim: &Sim) -> SignIn {
+    SignIn::new(clouds::endpoints(Cloud::Lab, Some(sim.running.url())), TENANT, APP).unwrap()
+}
+
+fn graph(sim: &Sim, token: &Secret) -> GraphClient {
+    GraphClient::new(clouds::endpoints(Cloud::Lab, Some(sim.running.url())).graph_v1(), token.clone()).unwrap()
+}
+
+/// Records the waits it is asked for, and moves the simulator's clock instead of waiting.
+struct ClockSleeper {
+    sim_clock: Arc<writeback_wizard::clock::ManualClock>,
+    waits: Mutex<Vec<Duration>>,
+}
+
+impl Sleeper for ClockSleeper {
+    fn sleep(&self, d: Duration) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        self.waits.lock().unwrap().push(d);
+        self.sim_clock.advance(d);
+        Box::pin(async {})
+    }
+}
+
+#[tokio::test]
+async fn browser_sign_in_with_pkce_on_a_loopback_port() {
+    let sim = Sim::hybrid().await;
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    // The "browser": fills in the simulator's sign-in form, then follows the redirect to us.
+    let user = GA;
+    let browser = move |url: String| -> Result<(), String> {
+        let http = http.clone();
+        tokio::spawn(async move {
+            let parsed = reqwest::Url::parse(&url).unwrap();
+            let mut form: Vec<(String, String)> =
+                parsed.query_pairs().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            assert!(form.iter().any(|(k, v)| k == "code_challenge_method" && v == "S256"));
+            form.push(("username".into(), user.0.into()));
+            form.push(("password".into(), user.1.into()));
+            let action = format!(
+                "{}://{}{}",
+                parsed.scheme(),
+                parsed.host_str().unwrap(),
+                parsed.port().map(|p| format!(":{p}")).unwrap_or_default()
+            ) + parsed.path();
+            let resp = http.post(action).form(&form).send().await.unwrap();
+            let location = resp.headers()["location"].to_str().unwrap().to_string();
+            let page = http.get(location).send().await.unwrap().text().await.unwrap();
+            assert!(page.contains("Signed in"), "{page}");
+        });
+        Ok(())
+    };
+    let tokens =
+        sign_in(&sim).browser("127.0.0.1", &browser, &CancellationToken::new(), Duration::from_secs(20)).await.unwrap();
+    assert!(tokens.refresh.is_some());
+    let me = check::me(&graph(&sim, &tokens.access)).await.unwrap();
+    assert_eq!(me.user_principal_name, GA.0);
+
+    // Cancel while waiting for the browser.
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let err = sign_in(&sim).browser("127.0.0.1", &|_| Ok(()), &cancel, Duration::from_secs(20)).await.unwrap_err();
+    assert!(matches!(err, EntraError::Cancelled));
+    // A browser that cannot be opened is said so.
+    let err = sign_in(&sim)
+        .browser("127.0.0.1", &|_| Err("no display".into()), &CancellationToken::new(), Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no display"));
+}
+
+#[tokio::test]
+async fn device_code_sign_in_pending_slow_down_approve_and_decline() {
+    let sim = Sim::hybrid().await;
+    let flow = sign_in(&sim).device().await.unwrap();
+    assert_eq!(flow.verification_uri(), sim.url("/devicelogin"));
+    assert_eq!(flow.interval(), Duration::from_secs(5));
+    assert!(flow.message().contains(flow.user_code()));
+    let code = flow.user_code().to_string();
+    // The person signs in after the client has polled a few times (each poll moves the clock).
+    let clock = sim.clock.clone();
+    let polls = Arc::new(Mutex::new(Vec::new()));
+    let p = polls.clone();
+    let sim_ref = &sim;
+    let approve = async {
+        // Wait until two polls happened, then approve on the device-login page.
+        for _ in 0..200 {
+            if p.lock().unwrap().len() >= 2 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        crate::tenant::device_login(sim_ref, &code, GA, "approve").await
+    };
+    let sleep = |d: Duration| {
+        polls.lock().unwrap().push(d);
+        clock.advance(d);
+        async { tokio::task::yield_now().await }
+    };
+    let (tokens, page) = tokio::join!(flow.finish(sleep), approve);
+    assert!(page.contains("You have signed in"), "{page}");
+    let tokens = tokens.unwrap();
+    assert!(check::me(&graph(&sim, &tokens.access)).await.unwrap().cloud_account);
+    assert!(polls.lock().unwrap().iter().all(|d| *d >= Duration::from_secs(5)), "{:?}", polls.lock().unwrap());
+
+    // Declined on the page: authorization_declined, which oauth2 does not know, becomes words.
+    let flow = sign_in(&sim).device().await.unwrap();
+    crate::tenant::device_login(&sim, flow.user_code(), GA, "decline").await;
+    let clock = sim.clock.clone();
+    let err = flow
+        .finish(|d| {
+            clock.advance(d);
+            async {}
+        })
+        .await
+        .unwrap_err();
+    match err {
+        EntraError::Aadsts { error, code, .. } => {
+            assert_eq!((error.as_str(), code), ("authorization_declined", Some(70000)))
+        }
+        other => panic!("{other}"),
+    }
+    // Expired: nobody signs in within the code's life.
+    let flow = sign_in(&sim).device().await.unwrap();
+    let clock = sim.clock.clone();
+    let err = flow
+        .finish(|d| {
+            clock.advance(d * 40);
+            async {}
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EntraError::Aadsts { code: Some(70019), .. }), "{err}");
+}
+
+#[tokio::test]
+async fn silent_sign_in_rotation_revocation_and_aadsts_words() {
+    let sim = Sim::hybrid().await;
+    let s = sign_in(&sim);
+    let store = MemoryStore::default();
+    assert!(s.silent(&store).await.unwrap().is_none(), "nothing saved yet");
+    let first = s.password(GA.0, &Secret::new(GA.1)).await.unwrap();
+    s.remember(&store, &first).unwrap();
+    let again = s.silent(&store).await.unwrap().unwrap();
+    assert_ne!(again.refresh, first.refresh, "rotated");
+    assert_eq!(store.get(&s.cache_key()).unwrap(), again.refresh, "the successor is saved");
+    // Revoked in the tenant: the error says so, and the saved token is gone.
+    sim.running.revoke_sessions(GA.0);
+    let err = s.silent(&store).await.unwrap_err();
+    match &err {
+        EntraError::Aadsts { code: Some(50173), words, .. } => assert!(words.contains("revoked")),
+        other => panic!("{other}"),
+    }
+    assert!(store.get(&s.cache_key()).unwrap().is_none());
+    // Sign-out forgets.
+    s.remember(&store, &first).unwrap();
+    s.sign_out(&store).unwrap();
+    assert!(store.get(&s.cache_key()).unwrap().is_none());
+    // Entra's refusals in words.
+    let cases = [
+        (Secret::new("wrong"), GA.0, 50126, "wrong"),
+        (Secret::new("Mfa-Passw0rd!"), "mfa@contosohybrid.onmicrosoft.com", 50076, "multi-factor"),
+        (Secret::new("Dis-Passw0rd!"), "disabled@contosohybrid.onmicrosoft.com", 50057, "disabled"),
+    ];
+    for (pw, user, code, word) in cases {
+        match s.password(user, &pw).await.unwrap_err() {
+            EntraError::Aadsts { code: c, words, .. } => {
+                assert_eq!(c, Some(code));
+                assert!(words.contains(word), "{words}");
+            }
+            other => panic!("{other}"),
+        }
+    }
+    let unknown_client = SignIn::new(
+        clouds::endpoints(Cloud::Lab, Some(sim.running.url())),
+        TENANT,
+        "00000000-0000-0000-0000-00000000dead",
+    )
+    .unwrap();
+    let err = unknown_client.password(GA.0, &Secret::new(GA.1)).await.unwrap_err();
+    assert!(matches!(err, EntraError::Aadsts { code: Some(700016), .. }), "{err}");
+    let wrong_tenant =
+        SignIn::new(clouds::endpoints(Cloud::Lab, Some(sim.running.url())), "nosuch.example", APP).unwrap();
+    assert!(matches!(
+        wrong_tenant.password(GA.0, &Secret::new(GA.1)).await.unwrap_err(),
+        EntraError::Aadsts { code: Some(90002), .. }
+    ));
+}
+
+#[tokio::test]
+async fn graph_retries_honour_retry_after_within_a_deadline_and_keep_the_request_id() {
+    let sim = Sim::hybrid().await;
+    let token = sign_in(&sim).password(GA.0, &Secret::new(GA.1)).await.unwrap().access;
+    let sleeper = Arc::new(ClockSleeper { sim_clock: sim.clock.clone(), waits: Mutex::new(Vec::new()) });
+    sim.running.set_faults(Faults {
+        throttle_first: 2,
+        unavailable_first: 1,
+        retry_after_secs: 7,
+        ..Faults::default()
+    });
+    let g = graph(&sim, &token).with_sleeper(sleeper.clone());
+    let me = check::me(&g).await.unwrap();
+    assert_eq!(me.user_principal_name, GA.0);
+    assert_eq!(*sleeper.waits.lock().unwrap(), vec![Duration::from_secs(7); 3]);
+    // A storm longer than the deadline: a typed error, not a hang.
+    sim.running.set_faults(Faults { throttle_first: 100, retry_after_secs: 20, ..Faults::default() });
+    let g = graph(&sim, &token).with_sleeper(sleeper.clone()).with_deadline(Duration::from_secs(60));
+    match check::me(&g).await.unwrap_err() {
+        EntraError::Throttled { status: 429, attempts, waited_secs, request_id } => {
+            assert_eq!((attempts, waited_secs), (4, 60));
+            assert!(!request_id.is_empty());
+        }
+        other => panic!("{other}"),
+    }
+    sim.running.set_faults(Faults::default());
+    // Graph's error kept whole.
+    let g = graph(&sim, &Secret::new("not-a-token"));
+    match check::me(&g).await.unwrap_err() {
+        e @ EntraError::Graph { .. } => {
+            let EntraError::Graph { status, code, request_id, date, .. } = &e else { unreachable!() };
+            assert_eq!((*status, code.as_str()), (401, "InvalidAuthenticationToken"));
+            assert!(!request_id.is_empty() && !date.is_empty());
+            assert!(writeback_wizard::error::Diagnose::remedy(&e).contains("Sign in again"));
+        }
+        other => panic!("{other}"),
+    }
+    // Paging: 25 groups on pages of 10.
+    let mut fx = hybrid_fixture();
+    fx.page_size = 10;
+    for i in 0..25 {
+        fx.groups.push(writeback_wizard::lab::tenant::fixture::FixtureGroup {
+            id: format!("0c000000-0000-4000-8000-{i:012}"),
+            display_name: format!("Team {i}"),
+            ..Default::default()
+        });
+        let id = format!("0c000000-0000-4000-8000-{i:012}");
+        fx.users[0].groups.push(id);
+    }
+    let paged = Sim::start(fx).await;
+    let token = sign_in(&paged).password(GA.0, &Secret::new(GA.1)).await.unwrap().access;
+    assert_eq!(graph(&paged, &token).get_all("/me/memberOf", false).await.unwrap().len(), 26);
+}
+
+#[tokio::test]
+async fn tenant_checks_roles_licence_and_directory_sync() {
+    let sim = Sim::hybrid().await;
+    let run = |user: (&'static str, &'static str)| {
+        let sim = &sim;
+        async move {
+            let token = sign_in(sim).password(user.0, &Secret::new(user.1)).await.unwrap().access;
+            check::check(&graph(sim, &token), SystemTime::now()).await.unwrap()
+        }
+    };
+    let ga = run(GA).await;
+    assert!(ga.role_ok && ga.ready(), "{:?}", ga.problems);
+    assert_eq!(ga.roles[0].display_name, "Global Administrator");
+    assert!(ga.licence.eligible);
+    assert_eq!(ga.licence.granted_by[0].sku_part_number, "EMSPREMIUM");
+    assert_eq!(ga.licence.not_counted[0].sku_part_number, "O365_BUSINESS_PREMIUM");
+    assert!(ga.directory_sync.enabled && ga.directory_sync.minutes_since_last_sync.is_some());
+    assert_eq!(ga.graph_password_writeback_flag, Some(false));
+    let hia = run(HIA).await;
+    assert!(hia.role_ok && hia.ready());
+    assert_eq!(hia.graph_password_writeback_flag, None, "403 for a non-Global Administrator means not available");
+    let grp = run(VIA_GROUP).await;
+    assert!(!grp.role_ok);
+    assert_eq!(grp.roles_through_groups, vec!["Hybrid Identity Administrator through the group Identity Admins"]);
+    assert!(grp.problems[0].contains("assigned directly"), "{:?}", grp.problems);
+    let synced = run(("synced@contoso.example", "Syn-Passw0rd!")).await;
+    assert!(!synced.role_ok && synced.problems.iter().any(|p| p.contains("cloud (managed) account")));
+    let plain = run(crate::tenant::PLAIN).await;
+    assert!(plain.problems[0].contains("PIM-eligible"), "{:?}", plain.problems);
+
+    // No licence, no directory sync.
+    let fx =
+        Fixture::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tenant-no-licence.json"))
+            .unwrap();
+    let bare = Sim::start(Fixture { on_premises_sync_enabled: Some(false), ..fx }).await;
+    let token = SignIn::new(clouds::endpoints(Cloud::Lab, Some(bare.running.url())), "organizations", "any")
+        .unwrap()
+        .password("admin@fabrikamstd.onmicrosoft.com", &Secret::new("Fab-Passw0rd!"))
+        .await
+        .unwrap()
+        .access;
+    let c = check::check(&graph(&bare, &token), SystemTime::now()).await.unwrap();
+    assert!(c.role_ok && !c.ready());
+    assert!(!c.licence.eligible);
+    assert!(c.problems.iter().any(|p| p.contains("Entra ID P1 or P2")), "{:?}", c.problems);
+    assert!(c.problems.iter().any(|p| p.contains("directory synchronisation is not enabled")), "{:?}", c.problems);
+}
+
+/// Tracing output captured into a buffer.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn no_token_or_password_reaches_the_logs() {
+    let capture = Capture::default();
+    let writer = capture.clone();
+    let subscriber =
+        tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(move || writer.clone()).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let sim = Sim::hybrid().await;
+    let s = sign_in(&sim);
+    let t = s.password(GA.0, &Secret::new(GA.1)).await.unwrap();
+    let store = MemoryStore::default();
+    s.remember(&store, &t).unwrap();
+    let t2 = s.silent(&store).await.unwrap().unwrap();
+    sim.running.set_faults(Faults { throttle_first: 1, retry_after_secs: 1, ..Faults::default() });
+    let c = check::check(&graph(&sim, &t2.access), SystemTime::now()).await.unwrap();
+    tracing::debug!(?c, ?t2, "done");
+    let logs = String::from_utf8_lossy(&capture.0.lock().unwrap()).into_owned();
+    assert!(logs.len() > 200, "tracing captured little: {logs}");
+    for secret in [
+        t.access.expose(),
+        t2.access.expose(),
+        t.refresh.as_ref().unwrap().expose(),
+        t2.refresh.as_ref().unwrap().expose(),
+        GA.1,
+    ] {
+        assert!(!logs.contains(secret), "a secret reached the logs");
+    }
+}
