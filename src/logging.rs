@@ -7,6 +7,9 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
+/// Target for events meant for the log file only (errors the CLI also reports to the person).
+pub const FILE_ONLY: &str = "writeback_wizard::file_only";
+
 /// The log folder: `WRITEBACK_LOG_DIR`, else `logs` in the platform's data folder.
 pub fn log_dir() -> PathBuf {
     std::env::var_os("WRITEBACK_LOG_DIR").map(PathBuf::from).unwrap_or_else(|| {
@@ -32,7 +35,9 @@ pub fn init(verbose: u8) -> LogGuard {
         1 => "info",
         _ => "debug",
     };
-    let stderr_filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let stderr_filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(default))
+        .add_directive(format!("{FILE_ONLY}=off").parse().unwrap_or_default());
     let stderr =
         tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_filter(stderr_filter);
 

@@ -3,6 +3,7 @@
 
 mod ad_cmd;
 mod config_cmd;
+mod entra_cmd;
 mod lab_cmd;
 pub mod output;
 pub mod run;
@@ -78,6 +79,23 @@ pub enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Microsoft Entra ID: the tenant check.
+    Entra {
+        /// Which Entra command.
+        #[command(subcommand)]
+        command: EntraCommand,
+    },
+    /// Is the tenant licensed for password writeback (a licence carrying Entra ID P1 or P2)?
+    /// Exit 0 eligible, 3 not.
+    Licences {
+        /// Decide from a file instead of the tenant: Graph's /subscribedSkus answer
+        /// (`{"value": [...]}`) or a bare array.
+        #[arg(long, value_name = "FILE")]
+        from_file: Option<PathBuf>,
+        /// Connection flags.
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
     /// Export or import the settings file.
     Config {
         /// Which config command.
@@ -107,6 +125,24 @@ pub enum AdCommand {
     /// account, and what in the scopes would break writeback. Exit 3 when the account is not an
     /// Enterprise Admin.
     Check {
+        /// Connection flags.
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+}
+
+/// `entra …`
+#[derive(Debug, Subcommand)]
+pub enum EntraCommand {
+    /// Sign in (or use WRITEBACK_ENTRA_TOKEN) and check the tenant: the account and its role, the
+    /// licence, directory synchronisation. Exit 0 when ready, 3 when not.
+    Check {
+        /// Connection flags.
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// Forget the saved sign-in (the refresh token in the OS keyring).
+    SignOut {
         /// Connection flags.
         #[command(flatten)]
         connection: ConnectionArgs,

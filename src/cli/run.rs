@@ -34,7 +34,8 @@ pub fn main() -> ExitCode {
         Ok(outcome) => outcome.exit,
         Err(err) => {
             let report = ErrorReport::from_error(&err);
-            tracing::error!(code = %report.code, message = %report.message, "command failed");
+            // To the log file only: the report below is what the person reads.
+            tracing::error!(target: crate::logging::FILE_ONLY, code = %report.code, message = %report.message, "command failed");
             out.error(&report);
             crate::error::Diagnose::exit(&err)
         }
@@ -70,6 +71,10 @@ async fn dispatch(cli: Cli, out: Output) -> Result<Outcome, Error> {
     match cli.command {
         Some(Command::Lab { command }) => super::lab_cmd::run(command, out).await,
         Some(Command::Config { command }) => super::config_cmd::run(command, &config_path, out),
+        Some(Command::Entra { command }) => super::entra_cmd::entra(command, &config_path, cli.global.lab, out).await,
+        Some(Command::Licences { from_file, connection }) => {
+            super::entra_cmd::licences(from_file, connection, &config_path, cli.global.lab, out).await
+        }
         Some(Command::Ad { command }) => super::ad_cmd::ad(command, &config_path, cli.global.lab, out).await,
         Some(Command::Acl { command }) => super::ad_cmd::acl(command, &config_path, cli.global.lab, out).await,
         Some(Command::Policy { command }) => super::ad_cmd::policy(command, &config_path, cli.global.lab, out).await,

@@ -70,3 +70,71 @@ pub async fn connect(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Re
         .ok_or(crate::ad::AdError::NoSuchAccount { name: user })?;
     Ok(AdSession { conn, disc, account, settings })
 }
+
+/// A Graph client for the configured tenant, and what keeps it alive.
+pub struct EntraSession {
+    /// The client.
+    pub graph: crate::entra::graph::GraphClient,
+    /// The in-process simulator with `--lab` (dropped with the session).
+    pub _lab_tenant: Option<crate::lab::tenant::RunningTenant>,
+}
+
+/// The sign-in settings: cloud (lab with --lab), tenant (default `organizations`), client id.
+pub fn sign_in_for(settings: &Settings) -> Result<crate::entra::auth::SignIn, Error> {
+    use crate::config::Cloud;
+    let cloud = settings.cloud.unwrap_or(if settings.lab_url.is_some() { Cloud::Lab } else { Cloud::Public });
+    if cloud == Cloud::Lab && settings.lab_url.is_none() {
+        return Err(Error::Usage {
+            message: "--cloud lab needs the simulator's URL".into(),
+            remedy: "Give --lab-url (the url printed by `writeback-wizard lab tenant`), or use --lab.".into(),
+        });
+    }
+    let endpoints = crate::entra::clouds::endpoints(cloud, settings.lab_url.as_deref());
+    let tenant = settings.tenant.clone().unwrap_or_else(|| "organizations".into());
+    let client = settings.client_id.clone().unwrap_or_else(|| crate::entra::auth::DEFAULT_CLIENT_ID.into());
+    Ok(crate::entra::auth::SignIn::new(endpoints, tenant, client)?)
+}
+
+/// Gets a Graph token: WRITEBACK_ENTRA_TOKEN; with --lab, the in-process simulator's
+/// administrator; a saved sign-in; a device-code sign-in on a terminal; else exit 2.
+pub async fn entra(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Result<EntraSession, Error> {
+    use std::io::IsTerminal;
+    let mut settings = Settings::load(config_path)?.overlay(&args.overlay());
+    if let Ok(token) = std::env::var(secrets::ENTRA_TOKEN.env_var) {
+        let si = sign_in_for(&settings)?;
+        let graph = crate::entra::graph::GraphClient::new(si.endpoints().graph_v1(), Secret::new(token))?;
+        return Ok(EntraSession { graph, _lab_tenant: None });
+    }
+    if lab && settings.lab_url.is_none() {
+        let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let running = crate::lab::tenant::start(crate::lab::tenant::Fixture::default(), loopback).await?;
+        settings.cloud = Some(crate::config::Cloud::Lab);
+        settings.lab_url = Some(running.url().to_string());
+        settings.tenant = Some(running.info().tenant_id.clone());
+        let si = sign_in_for(&settings)?;
+        // The lab's own administrator, whose password the simulator generated: a lab shortcut.
+        let tokens = si.password(&running.info().admin_upn, &running.admin_password()).await?;
+        let graph = crate::entra::graph::GraphClient::new(si.endpoints().graph_v1(), tokens.access)?;
+        return Ok(EntraSession { graph, _lab_tenant: Some(running) });
+    }
+    let si = sign_in_for(&settings)?;
+    let store = secrets::KeyringStore;
+    let interactive = std::io::stdin().is_terminal();
+    let silent = si.silent(&store).await;
+    let tokens = match silent {
+        Ok(Some(t)) => t,
+        Err(e) if !interactive => return Err(e.into()),
+        Ok(None) if !interactive => {
+            return Err(crate::entra::EntraError::NoToken { env_var: secrets::ENTRA_TOKEN.env_var }.into());
+        }
+        _ => {
+            let flow = si.device().await?;
+            eprintln!("{}", flow.message());
+            let t = flow.finish(tokio::time::sleep).await?;
+            si.remember(&store, &t)?;
+            t
+        }
+    };
+    let graph = crate::entra::graph::GraphClient::new(si.endpoints().graph_v1(), tokens.access)?;
+    Ok(EntraSession { graph, _lab_tenant: None })
+}

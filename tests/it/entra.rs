@@ -345,3 +345,79 @@ async fn no_token_or_password_reaches_the_logs() {
         assert!(!logs.contains(secret), "a secret reached the logs");
     }
 }
+
+// Multi-threaded: the simulator must keep serving while the test waits on the binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn entra_check_and_licences_on_the_command_line() {
+    use crate::support::{bin, code, json};
+    let home = tempfile::tempdir().unwrap();
+    // --lab: the simulator in process, its administrator signed in.
+    let out = bin(home.path())
+        .args(["entra", "check", "--lab", "--json"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out);
+    for key in ["account", "roles", "role_ok", "licence", "directory_sync"] {
+        assert!(doc.get(key).is_some(), "{key}: {doc}");
+    }
+    assert_eq!(doc["role_ok"], true);
+    assert_eq!(doc["licence"]["eligible"], true);
+    // A token from the environment, against a separately running simulator: a role through a
+    // group is not enough (exit 3).
+    let sim = Sim::hybrid().await;
+    let token = sign_in(&sim).password(VIA_GROUP.0, &Secret::new(VIA_GROUP.1)).await.unwrap().access;
+    let out = bin(home.path())
+        .args(["entra", "check", "--json", "--cloud", "lab", "--lab-url", sim.running.url(), "--tenant", TENANT])
+        .env("WRITEBACK_ENTRA_TOKEN", token.expose())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        json(&out)["roles_through_groups"][0],
+        "Hybrid Identity Administrator through the group Identity Admins"
+    );
+    // No token, no terminal: exit 2 naming the variable.
+    let out = bin(home.path())
+        .args(["entra", "check", "--json", "--cloud", "lab", "--lab-url", sim.running.url()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(json(&out)["error"]["remedy"].as_str().unwrap().contains("WRITEBACK_ENTRA_TOKEN"));
+    // --cloud lab without its URL.
+    let out = bin(home.path())
+        .args(["entra", "check", "--json", "--cloud", "lab"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 2);
+
+    // licences --from-file: Graph's answer or a bare array; yes, no, and not a list.
+    let fx = hybrid_fixture();
+    let skus = fx.subscribed_skus.clone().unwrap();
+    let yes = home.path().join("yes.json");
+    std::fs::write(&yes, serde_json::json!({"value": skus}).to_string()).unwrap();
+    let out = bin(home.path()).args(["licences", "--from-file", yes.to_str().unwrap(), "--json"]).output().unwrap();
+    assert_eq!(code(&out), 0);
+    let doc = json(&out);
+    assert_eq!(doc["granted_by"][0]["sku_part_number"], "EMSPREMIUM");
+    for key in ["eligible", "granted_by", "warnings", "reason"] {
+        assert!(doc.get(key).is_some(), "{key}");
+    }
+    let no = home.path().join("no.json");
+    std::fs::write(&no, serde_json::json!([skus[1]]).to_string()).unwrap();
+    let out = bin(home.path()).args(["licences", "--from-file", no.to_str().unwrap()]).output().unwrap();
+    assert_eq!(code(&out), 3);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("Microsoft 365 Business Standard includes no Microsoft Entra ID P1 or P2")
+    );
+    let bad = home.path().join("bad.json");
+    std::fs::write(&bad, "{\"skus\": 1}").unwrap();
+    let out = bin(home.path()).args(["licences", "--from-file", bad.to_str().unwrap(), "--json"]).output().unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(json(&out)["error"]["message"].as_str().unwrap().contains("value"));
+}
