@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need when missing (Samba, LDAP tools, keyutils,
-# OpenSSL), then lints and runs the whole suite against real lab DCs. Needs root.
+# OpenSSL, Node.js for the third-party OAuth server), then lints, runs the whole suite against real
+# lab DCs, the tenant simulator and oidc-provider, and fuzzes. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
@@ -8,11 +9,14 @@ require_root
 ensure_rust
 # shellcheck disable=SC2086
 ensure_packages yes $LAB_PACKAGES keyutils openssl
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || ensure_packages yes nodejs npm
 
 started=$(date +%s)
 echo "== format and lints" >&2
 if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all -- --check; fi
 cargo clippy --locked --all-targets --quiet -- -D warnings
+echo "== the certified OAuth server the sign-in conformance test runs against (npm)" >&2
+(cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
 echo "== tests (in a private kernel keyring session, so the keyring tests touch no user's keys)" >&2
 keyctl session - cargo test --locked
 echo "== fuzzing (each target for a bounded time, from the in-tree corpus of real lab descriptors)" >&2

@@ -148,17 +148,25 @@ impl SignIn {
         Ok(tokens(&resp))
     }
 
-    /// Exchanges a refresh token (rotated: the answer carries the next one).
+    /// Exchanges a refresh token (rotated: the answer carries the next one). The scopes are sent,
+    /// as Entra expects; a server that granted fewer (RFC 6749 §6 forbids asking for more) answers
+    /// invalid_scope, and the request is repeated without them, meaning "what was granted".
     pub async fn refresh(&self, refresh: &Secret) -> Result<Tokens, EntraError> {
         let url = self.endpoints.token_url(&self.tenant);
         let rt = RefreshToken::new(refresh.expose().to_string());
-        let resp = self
-            .client()?
+        let client = self.client()?;
+        let first = client
             .exchange_refresh_token(&rt)
             .add_scopes(self.scopes())
             .request_async(&self.http)
             .await
-            .map_err(|e| to_error(e, &url))?;
+            .map_err(|e| to_error(e, &url));
+        let resp = match first {
+            Err(EntraError::Aadsts { error, .. }) if error == "invalid_scope" => {
+                client.exchange_refresh_token(&rt).request_async(&self.http).await.map_err(|e| to_error(e, &url))?
+            }
+            other => other?,
+        };
         let mut t = tokens(&resp);
         if t.refresh.is_none() {
             t.refresh = Some(refresh.clone());

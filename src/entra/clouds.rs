@@ -3,31 +3,47 @@
 
 use crate::config::Cloud;
 
-/// One cloud's endpoints.
+/// One cloud's endpoints. The OAuth URLs are templates in which `{tenant}` is replaced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
     /// The authority host, e.g. `https://login.microsoftonline.com`.
     pub authority: String,
     /// Graph's base, e.g. `https://graph.microsoft.com` (the token's resource, and the API host).
     pub graph: String,
-    /// Where Graph's scopes are rooted: `https://graph.microsoft.com` in every cloud's token
-    /// requests except where a sovereign Graph host must be named.
+    /// Where Graph's scopes are rooted (`https://graph.microsoft.com/User.Read`).
     pub graph_resource: String,
+    /// Authorization endpoint template.
+    pub authorize: String,
+    /// Token endpoint template.
+    pub token: String,
+    /// Device authorization endpoint template — not in Entra's discovery document, so it is
+    /// configured here rather than discovered.
+    pub device: String,
 }
 
 impl Endpoints {
-    /// `{authority}/{tenant}/oauth2/v2.0/authorize`
+    /// Entra's endpoints under an authority: `{authority}/{tenant}/oauth2/v2.0/…`.
+    pub fn entra(authority: &str, graph: &str, graph_resource: &str) -> Endpoints {
+        Endpoints {
+            authority: authority.into(),
+            graph: graph.into(),
+            graph_resource: graph_resource.into(),
+            authorize: format!("{authority}/{{tenant}}/oauth2/v2.0/authorize"),
+            token: format!("{authority}/{{tenant}}/oauth2/v2.0/token"),
+            device: format!("{authority}/{{tenant}}/oauth2/v2.0/devicecode"),
+        }
+    }
+    /// The authorization endpoint for `tenant`.
     pub fn authorize_url(&self, tenant: &str) -> String {
-        format!("{}/{tenant}/oauth2/v2.0/authorize", self.authority)
+        self.authorize.replace("{tenant}", tenant)
     }
-    /// `{authority}/{tenant}/oauth2/v2.0/token`
+    /// The token endpoint for `tenant`.
     pub fn token_url(&self, tenant: &str) -> String {
-        format!("{}/{tenant}/oauth2/v2.0/token", self.authority)
+        self.token.replace("{tenant}", tenant)
     }
-    /// `{authority}/{tenant}/oauth2/v2.0/devicecode` — not in Entra's discovery document, so
-    /// it is configured here rather than discovered.
+    /// The device authorization endpoint for `tenant`.
     pub fn device_code_url(&self, tenant: &str) -> String {
-        format!("{}/{tenant}/oauth2/v2.0/devicecode", self.authority)
+        self.device.replace("{tenant}", tenant)
     }
     /// Graph v1.0's base URL.
     pub fn graph_v1(&self) -> String {
@@ -41,11 +57,7 @@ impl Endpoints {
 
 /// The endpoints of a cloud. `lab_url` is the tenant simulator's base URL (used for `Cloud::Lab`).
 pub fn endpoints(cloud: Cloud, lab_url: Option<&str>) -> Endpoints {
-    let e = |authority: &str, graph: &str| Endpoints {
-        authority: authority.into(),
-        graph: graph.into(),
-        graph_resource: graph.into(),
-    };
+    let e = |authority: &str, graph: &str| Endpoints::entra(authority, graph, graph);
     match cloud {
         Cloud::Public => e("https://login.microsoftonline.com", "https://graph.microsoft.com"),
         Cloud::Usgov => e("https://login.microsoftonline.us", "https://graph.microsoft.us"),
@@ -54,7 +66,7 @@ pub fn endpoints(cloud: Cloud, lab_url: Option<&str>) -> Endpoints {
         Cloud::Lab => {
             let base = lab_url.unwrap_or("http://127.0.0.1").trim_end_matches('/').to_string();
             // The simulator issues tokens for the public Graph resource, as Entra does.
-            Endpoints { authority: base.clone(), graph: base, graph_resource: "https://graph.microsoft.com".into() }
+            Endpoints::entra(&base, &base, "https://graph.microsoft.com")
         }
     }
 }

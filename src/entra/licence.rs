@@ -218,11 +218,7 @@ fn decide(skus: &[SubscribedSku]) -> LicenceVerdict {
     let reason = if eligible {
         let names: Vec<String> =
             granted_by.iter().map(|g| g.product_name.clone().unwrap_or_else(|| g.sku_part_number.clone())).collect();
-        format!(
-            "password writeback is licensed: {} carries Microsoft Entra ID {}",
-            names.join(", "),
-            if granted_by.iter().any(|g| g.service_plan_name.ends_with("P2")) { "P2" } else { "P1" }
-        )
+        format!("password writeback is licensed through {}", names.join(", "))
     } else if skus.is_empty() {
         "the tenant has no subscriptions: password writeback needs a licence that includes Microsoft Entra ID P1 or P2 (for example Entra ID P1, EMS E3, Microsoft 365 E3 or Business Premium)".into()
     } else {

@@ -8,6 +8,7 @@ mod cli;
 mod entra;
 mod graph_schema;
 mod lab_dc;
+mod oidc;
 mod policy;
 mod sd_lab;
 mod support;
