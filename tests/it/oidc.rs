@@ -83,10 +83,9 @@ impl Person {
     fn keep(&mut self, resp: &reqwest::Response) {
         for c in resp.headers().get_all("set-cookie") {
             let c = c.to_str().unwrap_or("");
-            if let Some((kv, _)) = c.split_once(';').or(Some((c, ""))) {
-                if let Some((k, v)) = kv.split_once('=') {
-                    self.jar.insert(k.trim().to_string(), v.trim().to_string());
-                }
+            let kv = c.split(';').next().unwrap_or("");
+            if let Some((k, v)) = kv.split_once('=') {
+                self.jar.insert(k.trim().to_string(), v.trim().to_string());
             }
         }
     }
