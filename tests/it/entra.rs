@@ -421,3 +421,34 @@ async fn entra_check_and_licences_on_the_command_line() {
     assert_eq!(code(&out), 2);
     assert!(json(&out)["error"]["message"].as_str().unwrap().contains("value"));
 }
+
+#[tokio::test]
+async fn device_code_polling_slows_down_when_told() {
+    let sim = Sim::hybrid().await;
+    let flow = sign_in(&sim).device().await.unwrap();
+    let code = flow.user_code().to_string();
+    let clock = sim.clock.clone();
+    let waits = Arc::new(Mutex::new(Vec::<Duration>::new()));
+    let w = waits.clone();
+    let sim_ref = &sim;
+    // Time passes at a fifth of the requested waits, so polls come too early: the simulator
+    // answers slow_down, and the client must lengthen its interval by 5 s each time.
+    let sleep = move |d: Duration| {
+        w.lock().unwrap().push(d);
+        clock.advance(d / 5);
+        async { tokio::task::yield_now().await }
+    };
+    let approve = async {
+        for _ in 0..500 {
+            if waits.lock().unwrap().len() >= 4 {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        crate::tenant::device_login(sim_ref, &code, GA, "approve").await
+    };
+    let (tokens, _) = tokio::join!(flow.finish(sleep), approve);
+    tokens.unwrap();
+    let waits = waits.lock().unwrap().clone();
+    assert!(waits.windows(2).any(|p| p[1] >= p[0] + Duration::from_secs(5)), "the interval never grew: {waits:?}");
+}
