@@ -99,6 +99,9 @@ pub enum Error {
     /// Microsoft Entra ID and Graph.
     #[error(transparent)]
     Entra(#[from] crate::entra::EntraError),
+    /// The sync engine.
+    #[error(transparent)]
+    Sync(#[from] crate::sync_engine::SyncError),
     /// The tenant simulator.
     #[error(transparent)]
     Tenant(#[from] crate::lab::tenant::TenantError),
@@ -121,6 +124,7 @@ impl Diagnose for Error {
             Error::Ad(e) => e.code(),
             Error::Tenant(e) => e.code(),
             Error::Entra(e) => e.code(),
+            Error::Sync(e) => e.code(),
             Error::Usage { .. } => "CLI-USAGE",
         }
     }
@@ -132,6 +136,7 @@ impl Diagnose for Error {
             Error::Ad(e) => e.remedy(),
             Error::Tenant(e) => e.remedy(),
             Error::Entra(e) => e.remedy(),
+            Error::Sync(e) => e.remedy(),
             Error::Usage { remedy, .. } => remedy.clone(),
         }
     }
@@ -143,6 +148,7 @@ impl Diagnose for Error {
             Error::Ad(e) => e.exit(),
             Error::Tenant(e) => e.exit(),
             Error::Entra(e) => e.exit(),
+            Error::Sync(e) => e.exit(),
             Error::Usage { .. } => Exit::Usage,
         }
     }

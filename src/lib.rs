@@ -19,4 +19,5 @@ pub mod fsutil;
 pub mod lab;
 pub mod logging;
 pub mod secrets;
+pub mod sync_engine;
 pub mod version;

@@ -12,4 +12,5 @@ mod oidc;
 mod policy;
 mod sd_lab;
 mod support;
+mod sync_engine;
 mod tenant;

@@ -1,0 +1,60 @@
+//! The lab backend: the tenant simulator's sync engine (`{url}/lab/sync-engine`), with the
+//! signed-in administrator's token, as the real sync engine needs a tenant administrator.
+
+use serde_json::Value;
+
+use super::{EngineState, SyncEngine, SyncError};
+use crate::secrets::Secret;
+
+/// The simulator's sync engine.
+#[derive(Debug)]
+pub struct LabEngine {
+    base: String,
+    token: Secret,
+    http: reqwest::Client,
+}
+
+impl LabEngine {
+    /// The engine of the simulator at `base`, called with `token`.
+    pub fn new(base: &str, token: Secret) -> LabEngine {
+        LabEngine { base: base.trim_end_matches('/').to_string(), token, http: reqwest::Client::new() }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, SyncError> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(self.token.expose());
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.map_err(|e| SyncError::Lab { status: 0, detail: e.to_string() })?;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap_or_default();
+        if !(200..300).contains(&status) {
+            return Err(SyncError::Lab { status, detail: text.chars().take(300).collect() });
+        }
+        serde_json::from_str(&text).map_err(|e| SyncError::Lab { status, detail: format!("not JSON: {e}") })
+    }
+}
+
+impl SyncEngine for LabEngine {
+    fn name(&self) -> &'static str {
+        "lab"
+    }
+    async fn state(&self) -> Result<EngineState, SyncError> {
+        let v = self.call(reqwest::Method::GET, "/lab/sync-engine", None).await?;
+        Ok(EngineState {
+            backend: "lab",
+            writeback_enabled: v["writeback_enabled"].as_bool().unwrap_or(false),
+            last_sync_cycle: v["last_sync_cycle"].as_str().map(String::from),
+            version: None,
+            connector: None,
+        })
+    }
+    async fn set_writeback(&self, enabled: bool) -> Result<(), SyncError> {
+        self.call(reqwest::Method::POST, "/lab/sync-engine", Some(serde_json::json!({ "writeback_enabled": enabled })))
+            .await
+            .map(|_| ())
+    }
+    async fn start_sync_cycle(&self) -> Result<(), SyncError> {
+        self.call(reqwest::Method::POST, "/lab/sync-engine/sync-cycle", None).await.map(|_| ())
+    }
+}

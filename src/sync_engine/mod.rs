@@ -1,0 +1,171 @@
+//! The sync engine's password-writeback switch, behind one trait with two backends: `adsync` (the
+//! ADSync PowerShell module of Microsoft Entra Connect, on the Windows sync server) and `lab` (the
+//! tenant simulator's sync engine).
+
+pub mod adsync;
+pub mod lab;
+
+use std::future::Future;
+
+use serde::Serialize;
+
+use crate::error::{Diagnose, Exit};
+
+/// What the sync engine says about itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EngineState {
+    /// `adsync` or `lab`.
+    pub backend: &'static str,
+    /// The writeback switch.
+    pub writeback_enabled: bool,
+    /// The last sync cycle, when known.
+    pub last_sync_cycle: Option<String>,
+    /// Entra Connect's version (adsync).
+    pub version: Option<String>,
+    /// The Entra ID connector's name (adsync).
+    pub connector: Option<String>,
+}
+
+/// A sync engine that can switch password writeback.
+pub trait SyncEngine: Send + Sync {
+    /// Its name, for plans and messages.
+    fn name(&self) -> &'static str;
+    /// Reads the switch and the last sync cycle.
+    fn state(&self) -> impl Future<Output = Result<EngineState, SyncError>> + Send;
+    /// Turns writeback on or off.
+    fn set_writeback(&self, enabled: bool) -> impl Future<Output = Result<(), SyncError>> + Send;
+    /// Starts a delta sync cycle ("Start the synchronization process when configuration completes").
+    fn start_sync_cycle(&self) -> impl Future<Output = Result<(), SyncError>> + Send;
+}
+
+/// The backend in use.
+#[derive(Debug)]
+pub enum Backend {
+    /// Entra Connect's ADSync module.
+    AdSync(adsync::AdSync),
+    /// The simulator.
+    Lab(lab::LabEngine),
+}
+
+impl SyncEngine for Backend {
+    fn name(&self) -> &'static str {
+        match self {
+            Backend::AdSync(e) => e.name(),
+            Backend::Lab(e) => e.name(),
+        }
+    }
+    async fn state(&self) -> Result<EngineState, SyncError> {
+        match self {
+            Backend::AdSync(e) => e.state().await,
+            Backend::Lab(e) => e.state().await,
+        }
+    }
+    async fn set_writeback(&self, enabled: bool) -> Result<(), SyncError> {
+        match self {
+            Backend::AdSync(e) => e.set_writeback(enabled).await,
+            Backend::Lab(e) => e.set_writeback(enabled).await,
+        }
+    }
+    async fn start_sync_cycle(&self) -> Result<(), SyncError> {
+        match self {
+            Backend::AdSync(e) => e.start_sync_cycle().await,
+            Backend::Lab(e) => e.start_sync_cycle().await,
+        }
+    }
+}
+
+/// Why the sync engine could not be read or switched.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// PowerShell could not be started.
+    #[error("cannot run {program}: {detail}")]
+    NoPowerShell {
+        /// The program.
+        program: String,
+        /// The OS error.
+        detail: String,
+    },
+    /// The ADSync module is not there.
+    #[error("the ADSync PowerShell module is not installed here: {detail}")]
+    NoAdSync {
+        /// PowerShell's message.
+        detail: String,
+    },
+    /// Entra Connect is too old.
+    #[error(
+        "Microsoft Entra Connect {found} is installed; password writeback needs {minimum} or later (older versions stopped working on 30 September 2026)"
+    )]
+    TooOld {
+        /// The installed version.
+        found: String,
+        /// The minimum.
+        minimum: &'static str,
+    },
+    /// No Entra ID connector was found.
+    #[error("the sync engine has no Microsoft Entra ID connector")]
+    NoConnector,
+    /// A PowerShell command failed.
+    #[error("{command} failed: {detail}")]
+    Command {
+        /// The cmdlet.
+        command: &'static str,
+        /// PowerShell's message.
+        detail: String,
+    },
+    /// The output could not be read.
+    #[error("cannot read the output of {command}: {detail}")]
+    Output {
+        /// The cmdlet.
+        command: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The lab engine answered an error.
+    #[error("the lab sync engine answered {status}: {detail}")]
+    Lab {
+        /// HTTP status (0 when unreachable).
+        status: u16,
+        /// The body or the network error.
+        detail: String,
+    },
+}
+
+impl Diagnose for SyncError {
+    fn code(&self) -> &'static str {
+        match self {
+            SyncError::NoPowerShell { .. } => "SYNC-NO-POWERSHELL",
+            SyncError::NoAdSync { .. } => "SYNC-NO-ADSYNC",
+            SyncError::TooOld { .. } => "SYNC-TOO-OLD",
+            SyncError::NoConnector => "SYNC-NO-CONNECTOR",
+            SyncError::Command { .. } => "SYNC-COMMAND",
+            SyncError::Output { .. } => "SYNC-OUTPUT",
+            SyncError::Lab { .. } => "SYNC-LAB",
+        }
+    }
+    fn remedy(&self) -> String {
+        match self {
+            SyncError::NoPowerShell { .. } | SyncError::NoAdSync { .. } => {
+                "Run writeback-wizard on the Microsoft Entra Connect server, as a member of ADSyncAdmins (or use --sync-engine lab with the lab).".into()
+            }
+            SyncError::TooOld { .. } => {
+                "Upgrade Microsoft Entra Connect (download the latest from the Entra admin center, or let auto-upgrade run), then run the wizard again.".into()
+            }
+            SyncError::NoConnector => "Finish Entra Connect's own setup (it creates the Entra ID connector) first.".into(),
+            SyncError::Command { .. } => {
+                "Read PowerShell's message above; run the wizard elevated, as a member of ADSyncAdmins, while no other Entra Connect wizard is open.".into()
+            }
+            SyncError::Output { .. } => "Report this with the message above.".into(),
+            SyncError::Lab { status: 401 | 403, .. } => "Sign in as a Global Administrator or Hybrid Identity Administrator assigned directly.".into(),
+            SyncError::Lab { .. } => "Check that the lab tenant simulator runs (--lab-url).".into(),
+        }
+    }
+    fn exit(&self) -> Exit {
+        match self {
+            SyncError::TooOld { .. }
+            | SyncError::NoAdSync { .. }
+            | SyncError::NoPowerShell { .. }
+            | SyncError::NoConnector => Exit::No,
+            _ => Exit::Failed,
+        }
+    }
+}

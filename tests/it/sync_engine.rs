@@ -1,0 +1,104 @@
+//! The sync-engine backends: `lab` against the simulator; `adsync` against a stand-in PowerShell
+//! (a script that plays the ADSync cmdlets), since Windows cannot run here.
+
+use std::os::unix::fs::PermissionsExt;
+
+use writeback_wizard::secrets::Secret;
+use writeback_wizard::sync_engine::adsync::AdSync;
+use writeback_wizard::sync_engine::lab::LabEngine;
+use writeback_wizard::sync_engine::{SyncEngine, SyncError};
+
+use crate::tenant::{HIA, PLAIN, Sim};
+
+#[tokio::test]
+async fn the_lab_engine_switches_and_syncs_for_an_administrator_only() {
+    let sim = Sim::hybrid().await;
+    let engine = LabEngine::new(sim.running.url(), Secret::new(sim.access(HIA).await));
+    let s = engine.state().await.unwrap();
+    assert!(!s.writeback_enabled && s.last_sync_cycle.is_none());
+    engine.set_writeback(true).await.unwrap();
+    assert!(engine.state().await.unwrap().writeback_enabled);
+    assert!(sim.running.sync_engine_writeback());
+    engine.start_sync_cycle().await.unwrap();
+    assert!(engine.state().await.unwrap().last_sync_cycle.is_some());
+    let nobody = LabEngine::new(sim.running.url(), Secret::new(sim.access(PLAIN).await));
+    assert!(matches!(nobody.set_writeback(false).await.unwrap_err(), SyncError::Lab { status: 403, .. }));
+    assert!(sim.running.sync_engine_writeback(), "unchanged");
+}
+
+/// A stand-in for powershell.exe: checks its arguments, logs them, plays the cmdlets from files.
+fn stand_in(dir: &std::path::Path, version: &str) -> std::path::PathBuf {
+    let script = format!(
+        r#"#!/bin/sh
+d="{dir}"
+echo "$@" >> "$d/calls.log"
+[ "$1 $2 $3 $4 $5" = "-NoProfile -NonInteractive -ExecutionPolicy Bypass -Command" ] || {{ echo "bad arguments: $*" >&2; exit 9; }}
+cmd="$6"
+if [ -f "$d/fail" ]; then cat "$d/fail" >&2; exit 1; fi
+case "$cmd" in
+  *Get-ADSyncAADPasswordResetConfiguration*)
+    enabled=false; [ -f "$d/enabled" ] && enabled=true
+    echo "WARNING: some chatter before the JSON"
+    printf '{{"connector":"contoso.onmicrosoft.com - AAD","enabled":%s,"version":"{version}","lastSync":"Success 2026-11-26 13:00:00"}}\n' "$enabled" ;;
+  *'Set-ADSyncAADPasswordResetConfiguration -Connector $c.Name -Enable $true'*) touch "$d/enabled"; echo '{{"ok":true}}' ;;
+  *'Set-ADSyncAADPasswordResetConfiguration -Connector $c.Name -Enable $false'*) rm -f "$d/enabled"; echo '{{"ok":true}}' ;;
+  *'Start-ADSyncSyncCycle -PolicyType Delta'*)
+    if [ -f "$d/busy" ]; then echo "Start-ADSyncSyncCycle : System.InvalidOperationException: Connector: Sync is already running" >&2; exit 1; fi
+    echo '{{"Result":"Success"}}' ;;
+  *) echo "unexpected script: $cmd" >&2; exit 8 ;;
+esac
+"#,
+        dir = dir.display()
+    );
+    let path = dir.join("powershell");
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[tokio::test]
+async fn adsync_builds_the_cmdlets_parses_their_output_and_maps_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = AdSync::with_program(stand_in(dir.path(), "2.5.79.0"));
+    let s = engine.state().await.unwrap();
+    assert_eq!((s.backend, s.writeback_enabled), ("adsync", false));
+    assert_eq!(s.version.as_deref(), Some("2.5.79.0"));
+    assert_eq!(s.connector.as_deref(), Some("contoso.onmicrosoft.com - AAD"));
+    engine.set_writeback(true).await.unwrap();
+    assert!(engine.state().await.unwrap().writeback_enabled);
+    engine.set_writeback(false).await.unwrap();
+    assert!(!engine.state().await.unwrap().writeback_enabled);
+    engine.start_sync_cycle().await.unwrap();
+    std::fs::write(dir.path().join("busy"), "").unwrap();
+    engine.start_sync_cycle().await.unwrap();
+    let calls = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
+    assert!(calls.contains("Import-Module ADSync"));
+
+    // Errors, each mapped.
+    std::fs::write(
+        dir.path().join("fail"),
+        "Import-Module : The specified module 'ADSync' was not loaded because no valid module file was found",
+    )
+    .unwrap();
+    assert!(matches!(engine.state().await.unwrap_err(), SyncError::NoAdSync { .. }));
+    std::fs::write(dir.path().join("fail"), "Exception: NO_AAD_CONNECTOR").unwrap();
+    assert!(matches!(engine.state().await.unwrap_err(), SyncError::NoConnector));
+    std::fs::write(dir.path().join("fail"), "Set-ADSyncAADPasswordResetConfiguration : Access is denied").unwrap();
+    assert!(matches!(engine.set_writeback(true).await.unwrap_err(), SyncError::Command { .. }));
+    std::fs::remove_file(dir.path().join("fail")).unwrap();
+
+    // Too old: refused before anything is switched.
+    let old_dir = tempfile::tempdir().unwrap();
+    let old = AdSync::with_program(stand_in(old_dir.path(), "2.4.131.0"));
+    match old.set_writeback(true).await.unwrap_err() {
+        e @ SyncError::TooOld { .. } => {
+            assert!(e.to_string().contains("2.4.131.0") && e.to_string().contains("2.5.79.0"));
+            assert!(writeback_wizard::error::Diagnose::remedy(&e).contains("Upgrade"));
+        }
+        other => panic!("{other}"),
+    }
+    assert!(!old_dir.path().join("enabled").exists());
+    // No PowerShell at all.
+    let none = AdSync::with_program("/nonexistent/powershell");
+    assert!(matches!(none.state().await.unwrap_err(), SyncError::NoPowerShell { .. }));
+}
