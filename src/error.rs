@@ -99,6 +99,9 @@ pub enum Error {
     /// Microsoft Entra ID and Graph.
     #[error(transparent)]
     Entra(#[from] crate::entra::EntraError),
+    /// The configuration engine.
+    #[error(transparent)]
+    Engine(#[from] crate::engine::EngineError),
     /// The sync engine.
     #[error(transparent)]
     Sync(#[from] crate::sync_engine::SyncError),
@@ -125,6 +128,7 @@ impl Diagnose for Error {
             Error::Tenant(e) => e.code(),
             Error::Entra(e) => e.code(),
             Error::Sync(e) => e.code(),
+            Error::Engine(e) => e.code(),
             Error::Usage { .. } => "CLI-USAGE",
         }
     }
@@ -137,6 +141,7 @@ impl Diagnose for Error {
             Error::Tenant(e) => e.remedy(),
             Error::Entra(e) => e.remedy(),
             Error::Sync(e) => e.remedy(),
+            Error::Engine(e) => e.remedy(),
             Error::Usage { remedy, .. } => remedy.clone(),
         }
     }
@@ -149,6 +154,7 @@ impl Diagnose for Error {
             Error::Tenant(e) => e.exit(),
             Error::Entra(e) => e.exit(),
             Error::Sync(e) => e.exit(),
+            Error::Engine(e) => e.exit(),
             Error::Usage { .. } => Exit::Usage,
         }
     }

@@ -13,6 +13,7 @@ pub mod ad;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod engine;
 pub mod entra;
 pub mod error;
 pub mod fsutil;

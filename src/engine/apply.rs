@@ -1,0 +1,423 @@
+//! Applying a plan: journal, run, verify, and undo in reverse on failure or cancel; recovering a
+//! crashed apply from its journal; the canary check.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use base64::Engine as _;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::journal::{self, AuditRecord, Journal, Lock, Prior, Record};
+use super::{parse_ace, Action, EngineError, Plan, StoredStep};
+use crate::ad::sd::{SecurityDescriptor, SidContext};
+use crate::ad::writeback::{self, WantedAce};
+use crate::ad::AdConnection;
+use crate::config::Settings;
+use crate::sync_engine::{Backend, SyncEngine};
+
+/// Where the engine keeps its files.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// Journals and the apply lock.
+    pub state_dir: PathBuf,
+    /// The audit log (JSON lines).
+    pub audit_log: PathBuf,
+    /// The settings file (its `[granted]` table records what was added).
+    pub settings: PathBuf,
+}
+
+impl Paths {
+    /// The defaults: `state/` and `audit.jsonl` in the platform's data folder.
+    pub fn default_for(settings: PathBuf) -> Paths {
+        let base = dirs::data_local_dir().unwrap_or_else(std::env::temp_dir).join("writeback-wizard");
+        Paths { state_dir: base.join("state"), audit_log: base.join("audit.jsonl"), settings }
+    }
+}
+
+/// Progress, as steps run (the wizard's Configuring page draws these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Progress {
+    /// A step started.
+    Started {
+        /// Step id.
+        id: String,
+    },
+    /// A step is done and verified.
+    Done {
+        /// Step id.
+        id: String,
+        /// How long it took.
+        elapsed_ms: u64,
+    },
+    /// A step failed.
+    Failed {
+        /// Step id.
+        id: String,
+        /// Why.
+        error: String,
+    },
+    /// A step was undone and the undo verified.
+    Undone {
+        /// Step id.
+        id: String,
+    },
+    /// The sync cycle was started.
+    SyncStarted,
+}
+
+/// What the engine needs to change things.
+pub struct Env<'a> {
+    /// Bound as an Enterprise Admin.
+    pub ad: &'a mut AdConnection,
+    /// The sync engine.
+    pub sync: &'a Backend,
+    /// Files.
+    pub paths: &'a Paths,
+    /// The settings (their `[granted]` table is updated after each step).
+    pub settings: &'a mut Settings,
+    /// Who (for the audit log).
+    pub operator: &'a str,
+    /// Stops the apply between steps; what was done is undone.
+    pub cancel: &'a CancellationToken,
+    /// Told about each step.
+    pub progress: &'a (dyn Fn(Progress) + Send + Sync),
+}
+
+/// What an apply did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyOutcome {
+    /// Step ids applied.
+    pub applied: Vec<String>,
+    /// Everything read back as planned.
+    pub verified: bool,
+    /// A sync cycle was started.
+    pub sync_started: bool,
+    /// Warnings (e.g. the sync cycle could not be started).
+    pub warnings: Vec<String>,
+}
+
+fn now() -> String {
+    crate::clock::rfc3339(std::time::SystemTime::now())
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn unb64(text: &str) -> Result<Vec<u8>, EngineError> {
+    base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| EngineError::Internal { detail: format!("journal DACL: {e}") })
+}
+
+fn dacl_sddl(bytes: &[u8]) -> String {
+    SecurityDescriptor::decode(bytes).map(|sd| sd.to_sddl(&SidContext::default())).unwrap_or_else(|e| format!("(undecodable: {e})"))
+}
+
+fn save_settings(env: &Env<'_>) -> Result<(), EngineError> {
+    env.settings.save(&env.paths.settings).map_err(|e| EngineError::Io {
+        what: "write the settings",
+        path: env.paths.settings.clone(),
+        source: std::io::Error::other(e.to_string()),
+    })
+}
+
+fn record(env: &mut Env<'_>, dn: &str, aces: &[String], add: bool) -> Result<(), EngineError> {
+    let entry = env.settings.granted.entry(dn.to_string()).or_default();
+    for a in aces {
+        if add {
+            if !entry.contains(a) {
+                entry.push(a.clone());
+            }
+        } else {
+            entry.retain(|x| x != a);
+        }
+    }
+    if entry.is_empty() {
+        env.settings.granted.remove(dn);
+    }
+    save_settings(env)
+}
+
+/// Runs one step, journalling its prior value first.
+async fn run_step(step: &StoredStep, env: &mut Env<'_>, journal: &mut Journal, begun: bool) -> Result<Option<Prior>, EngineError> {
+    match step {
+        StoredStep::Grant { id, dn, aces } | StoredStep::Revoke { id, dn, aces } => {
+            let before = writeback::read_dacl(env.ad, dn).await?;
+            let prior = Prior::Dacl { dn: dn.clone(), sd: b64(&before.bytes) };
+            if !begun {
+                journal.append(&Record::Begin { step: id.clone(), prior: prior.clone(), time: now() })?;
+            }
+            let parsed: Vec<crate::ad::sd::Ace> = aces.iter().map(|a| parse_ace(a)).collect::<Result<_, _>>()?;
+            let (action, after, changed): (&str, Vec<u8>, Vec<String>) = if let StoredStep::Grant { .. } = step {
+                let sid = parsed.first().and_then(|a| a.sid().cloned()).ok_or_else(|| EngineError::Internal { detail: "a grant without ACEs".into() })?;
+                let wanted: Vec<WantedAce> = parsed.iter().map(|a| WantedAce { ace: a.clone(), description: String::new() }).collect();
+                let out = writeback::grant(env.ad, dn, &wanted, &sid).await?;
+                ("grant", out.after, out.added.iter().map(super::ace_sddl).collect())
+            } else {
+                let out = writeback::revoke(env.ad, dn, &parsed).await?;
+                ("revoke", out.after, aces.clone())
+            };
+            record(env, dn, &changed, action == "grant")?;
+            journal::audit(
+                &env.paths.audit_log,
+                &AuditRecord { time: now(), operator: env.operator, action, target: dn, before: dacl_sddl(&before.bytes), after: dacl_sddl(&after), result: "ok".into() },
+            )?;
+            Ok(Some(prior))
+        }
+        StoredStep::Writeback { id, enabled } => {
+            let before = env.sync.state().await?.writeback_enabled;
+            let prior = Prior::Writeback { enabled: before };
+            if !begun {
+                journal.append(&Record::Begin { step: id.clone(), prior: prior.clone(), time: now() })?;
+            }
+            env.sync.set_writeback(*enabled).await?;
+            let after = env.sync.state().await?.writeback_enabled;
+            if after != *enabled {
+                return Err(EngineError::Internal { detail: "the sync engine did not take the writeback switch".into() });
+            }
+            let action = if *enabled { "writeback-on" } else { "writeback-off" };
+            journal::audit(&env.paths.audit_log, &AuditRecord { time: now(), operator: env.operator, action, target: "sync-engine", before: before.to_string(), after: after.to_string(), result: "ok".into() })?;
+            Ok(Some(prior))
+        }
+    }
+}
+
+/// Undoes one step from its prior value, and checks the undo.
+async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<(), EngineError> {
+    match prior {
+        Prior::Dacl { dn, sd } => {
+            let bytes = unb64(sd)?;
+            let current = writeback::read_dacl(env.ad, dn).await?;
+            if current.bytes != bytes {
+                writeback::restore_dacl(env.ad, dn, &bytes).await?;
+                let back = writeback::read_dacl(env.ad, dn).await?;
+                if back.bytes != bytes {
+                    return Err(EngineError::Internal { detail: format!("the DACL of {dn} read back differs from the one restored") });
+                }
+            }
+            if let StoredStep::Grant { aces, .. } | StoredStep::Revoke { aces, .. } = step {
+                record(env, dn, aces, matches!(step, StoredStep::Revoke { .. }))?;
+            }
+            journal::audit(&env.paths.audit_log, &AuditRecord { time: now(), operator: env.operator, action: "rollback", target: dn, before: dacl_sddl(&current.bytes), after: dacl_sddl(&bytes), result: "ok".into() })?;
+        }
+        Prior::Writeback { enabled } => {
+            env.sync.set_writeback(*enabled).await?;
+            if env.sync.state().await?.writeback_enabled != *enabled {
+                return Err(EngineError::Internal { detail: "the sync engine did not take the restored writeback switch".into() });
+            }
+            journal::audit(&env.paths.audit_log, &AuditRecord { time: now(), operator: env.operator, action: "rollback", target: "sync-engine", before: (!enabled).to_string(), after: enabled.to_string(), result: "ok".into() })?;
+        }
+    }
+    Ok(())
+}
+
+/// Undoes `done` in reverse; a failure stops the undo and is returned.
+async fn undo_all(done: &[(StoredStep, Prior)], env: &mut Env<'_>, journal: &mut Journal) -> Result<(), EngineError> {
+    for (step, prior) in done.iter().rev() {
+        undo(step, prior, env).await?;
+        journal.append(&Record::Undone { step: step.id().to_string(), time: now() })?;
+        (env.progress)(Progress::Undone { id: step.id().to_string() });
+    }
+    journal.append(&Record::RolledBack { time: now() })?;
+    Ok(())
+}
+
+async fn run_steps(steps: &[StoredStep], env: &mut Env<'_>, journal: &mut Journal, mut done: Vec<(StoredStep, Prior)>, already_begun: &[(String, Prior)]) -> Result<Vec<String>, EngineError> {
+    let mut applied = Vec::new();
+    for step in steps {
+        let id = step.id().to_string();
+        if env.cancel.is_cancelled() {
+            return rollback(done, env, journal, "the apply was cancelled".into(), "Run it again when ready.".into()).await;
+        }
+        (env.progress)(Progress::Started { id: id.clone() });
+        let started = Instant::now();
+        let begun = already_begun.iter().find(|(s, _)| *s == id).map(|(_, p)| p.clone());
+        match run_step(step, env, journal, begun.is_some()).await {
+            Ok(prior) => {
+                journal.append(&Record::Done { step: id.clone(), time: now() })?;
+                if let Some(p) = begun.or(prior) {
+                    done.push((step.clone(), p));
+                }
+                applied.push(id.clone());
+                (env.progress)(Progress::Done { id, elapsed_ms: started.elapsed().as_millis() as u64 });
+            }
+            Err(e) => {
+                let _ = journal.append(&Record::Failed { step: id.clone(), error: e.to_string(), time: now() });
+                (env.progress)(Progress::Failed { id: id.clone(), error: e.to_string() });
+                // The failed step may have changed its target before failing: undo it too.
+                if let Some(p) = journal::read(journal.path())?.iter().rev().find_map(|r| match r {
+                    Record::Begin { step: s, prior, .. } if *s == id => Some(prior.clone()),
+                    _ => None,
+                }) {
+                    done.push((step.clone(), p));
+                }
+                let remedy = crate::error::Diagnose::remedy(&e);
+                return rollback(done, env, journal, e.to_string(), remedy).await;
+            }
+        }
+    }
+    Ok(applied)
+}
+
+async fn rollback(done: Vec<(StoredStep, Prior)>, env: &mut Env<'_>, journal: &mut Journal, cause: String, remedy: String) -> Result<Vec<String>, EngineError> {
+    match undo_all(&done, env, journal).await {
+        Ok(()) => {
+            let path = journal.path().to_path_buf();
+            let _ = std::fs::remove_file(path);
+            Err(EngineError::RolledBack { cause, remedy })
+        }
+        Err(undo_error) => Err(EngineError::NotRolledBack { cause, undo_error: undo_error.to_string(), journal: journal.path().to_path_buf() }),
+    }
+}
+
+/// Applies a plan. Refuses when a precondition fails, when another apply runs, or when an earlier
+/// apply left an unfinished journal. An empty plan changes nothing and says so.
+pub async fn apply(plan: &Plan, env: &mut Env<'_>, start_sync: bool) -> Result<ApplyOutcome, EngineError> {
+    if let Some(p) = plan.preconditions.iter().find(|p| !p.ok) {
+        return Err(EngineError::Precondition { check: p.check.clone(), remedy: p.remedy.clone() });
+    }
+    let _lock = Lock::acquire(&env.paths.state_dir)?;
+    if let Some(path) = journal::unfinished(&env.paths.state_dir)? {
+        return Err(EngineError::Unfinished { path });
+    }
+    let steps: Vec<StoredStep> = plan.steps.iter().map(|s| s.stored.clone()).collect();
+    let mut applied = Vec::new();
+    if !steps.is_empty() {
+        let stamp = crate::clock::unix_secs(std::time::SystemTime::now()).to_string();
+        let mut journal = Journal::create(&env.paths.state_dir, &stamp)?;
+        let action = match plan.action {
+            Action::Enable => "enable",
+            Action::Disable => "disable",
+        };
+        journal.append(&Record::Plan { action: action.into(), steps: steps.clone(), time: now() })?;
+        applied = run_steps(&steps, env, &mut journal, Vec::new(), &[]).await?;
+        journal.append(&Record::Complete { time: now() })?;
+        journal.finish()?;
+    }
+    finish(env, plan.action, start_sync, applied).await
+}
+
+async fn finish(env: &mut Env<'_>, action: Action, start_sync: bool, applied: Vec<String>) -> Result<ApplyOutcome, EngineError> {
+    let mut warnings = Vec::new();
+    let mut sync_started = false;
+    if start_sync {
+        match env.sync.start_sync_cycle().await {
+            Ok(()) => {
+                sync_started = true;
+                (env.progress)(Progress::SyncStarted);
+                let _ = journal::audit(&env.paths.audit_log, &AuditRecord { time: now(), operator: env.operator, action: "sync-cycle", target: "sync-engine", before: String::new(), after: String::new(), result: "ok".into() });
+            }
+            Err(e) => warnings.push(format!("the configuration is done, but the sync cycle could not be started: {e}")),
+        }
+    }
+    let verified = match env.sync.state().await {
+        Ok(s) => s.writeback_enabled == (action == Action::Enable),
+        Err(e) => {
+            warnings.push(format!("the sync engine could not be read back: {e}"));
+            false
+        }
+    };
+    Ok(ApplyOutcome { applied, verified, sync_started, warnings })
+}
+
+/// What to do with an unfinished journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// Undo every begun step from its journalled prior value.
+    Rollback,
+    /// Run the steps that are not done (each is idempotent).
+    Resume,
+}
+
+/// Rolls back or resumes the apply recorded in `path`.
+pub async fn recover(path: &Path, how: Recovery, env: &mut Env<'_>) -> Result<ApplyOutcome, EngineError> {
+    let _lock = Lock::acquire(&env.paths.state_dir)?;
+    let records = journal::read(path)?;
+    let (action, steps) = records
+        .iter()
+        .find_map(|r| match r {
+            Record::Plan { action, steps, .. } => Some((action.clone(), steps.clone())),
+            _ => None,
+        })
+        .ok_or_else(|| EngineError::BadJournal { path: path.to_path_buf(), detail: "no plan record".into() })?;
+    let mut begun: Vec<(String, Prior)> = Vec::new();
+    let mut done_ids = Vec::new();
+    let mut undone_ids = Vec::new();
+    for r in &records {
+        match r {
+            Record::Begin { step, prior, .. } if !begun.iter().any(|(s, _)| s == step) => begun.push((step.clone(), prior.clone())),
+            Record::Done { step, .. } => done_ids.push(step.clone()),
+            Record::Undone { step, .. } => undone_ids.push(step.clone()),
+            _ => {}
+        }
+    }
+    let mut journal = Journal::reopen(path)?;
+    let action = if action == "enable" { Action::Enable } else { Action::Disable };
+    match how {
+        Recovery::Rollback => {
+            let to_undo: Vec<(StoredStep, Prior)> = begun
+                .iter()
+                .filter(|(s, _)| !undone_ids.contains(s))
+                .filter_map(|(s, p)| steps.iter().find(|st| st.id() == s).map(|st| (st.clone(), p.clone())))
+                .collect();
+            undo_all(&to_undo, env, &mut journal).await.map_err(|e| EngineError::NotRolledBack { cause: "recovering an unfinished apply".into(), undo_error: e.to_string(), journal: path.to_path_buf() })?;
+            journal.finish()?;
+            Ok(ApplyOutcome { applied: Vec::new(), verified: true, sync_started: false, warnings: Vec::new() })
+        }
+        Recovery::Resume => {
+            let done: Vec<(StoredStep, Prior)> = begun
+                .iter()
+                .filter(|(s, _)| done_ids.contains(s))
+                .filter_map(|(s, p)| steps.iter().find(|st| st.id() == s).map(|st| (st.clone(), p.clone())))
+                .collect();
+            let remaining: Vec<StoredStep> = steps.iter().filter(|s| !done_ids.contains(&s.id().to_string())).cloned().collect();
+            let mut applied: Vec<String> = done_ids.clone();
+            applied.extend(run_steps(&remaining, env, &mut journal, done, &begun).await?);
+            journal.append(&Record::Complete { time: now() })?;
+            journal.finish()?;
+            finish(env, action, false, applied).await
+        }
+    }
+}
+
+/// The canary check's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct Canary {
+    /// The test account.
+    pub user: String,
+    /// The connector account reset its password (to a random value nobody keeps).
+    pub reset: bool,
+    /// The connector account cleared its lockout (lockoutTime = 0).
+    pub unlock: bool,
+    /// What went wrong, if anything.
+    pub detail: Option<String>,
+}
+
+/// Proves writeback end to end on AD: bound as the connector account, resets `user`'s password to
+/// a random value that passes the user's policy (and is then forgotten), and writes lockoutTime=0.
+pub async fn canary(
+    admin: &mut AdConnection,
+    disc: &crate::ad::directory::Discovery,
+    as_connector: &mut AdConnection,
+    user: &str,
+) -> Result<Canary, EngineError> {
+    use crate::ad::{directory, policy, unicode_pwd};
+    let account = directory::find_account(admin, disc, user).await?.ok_or(crate::ad::AdError::NoSuchAccount { name: user.to_string() })?;
+    let effective = policy::effective_policy(admin, disc, &account.dn).await?;
+    let mut password = crate::ad::passgen::generate_os(24.max(effective.min_length as usize + 4));
+    for _ in 0..20 {
+        if policy::test_password(&effective, &account, &password).acceptable {
+            break;
+        }
+        password = crate::ad::passgen::generate_os(24.max(effective.min_length as usize + 4));
+    }
+    let reset = as_connector.modify(&account.dn, vec![ldap3::Mod::Replace(b"unicodePwd".to_vec(), [unicode_pwd(&password)].into())], vec![]).await;
+    drop(password);
+    let unlock = as_connector.modify(&account.dn, vec![ldap3::Mod::Replace(b"lockoutTime".to_vec(), [b"0".to_vec()].into())], vec![]).await;
+    let detail = match (&reset, &unlock) {
+        (Ok(()), Ok(())) => None,
+        (Err(e), _) | (_, Err(e)) => Some(e.to_string()),
+    };
+    Ok(Canary { user: account.dn, reset: reset.is_ok(), unlock: unlock.is_ok(), detail })
+}

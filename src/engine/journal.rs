@@ -1,0 +1,238 @@
+//! What keeps an apply recoverable: the journal (append-only JSON lines, fsynced before every
+//! change, holding each prior value whole), the lock that allows one apply at a time, and the
+//! audit log.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::EngineError;
+
+/// One journal line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "record", rename_all = "snake_case")]
+pub enum Record {
+    /// The plan being applied, whole, so a crashed apply can be resumed.
+    Plan {
+        /// `enable` or `disable`.
+        action: String,
+        /// The steps.
+        steps: Vec<super::StoredStep>,
+        /// When.
+        time: String,
+    },
+    /// About to change a step's target; its prior value follows.
+    Begin {
+        /// Step id.
+        step: String,
+        /// The prior value: the DACL (base64 of the SD_FLAGS=4 bytes) or the writeback switch.
+        prior: Prior,
+        /// When.
+        time: String,
+    },
+    /// The step's change is made and verified.
+    Done {
+        /// Step id.
+        step: String,
+        /// When.
+        time: String,
+    },
+    /// The step failed.
+    Failed {
+        /// Step id.
+        step: String,
+        /// Why.
+        error: String,
+        /// When.
+        time: String,
+    },
+    /// A step was undone and the undo verified.
+    Undone {
+        /// Step id.
+        step: String,
+        /// When.
+        time: String,
+    },
+    /// Every step is done (terminal).
+    Complete {
+        /// When.
+        time: String,
+    },
+    /// Every begun step is undone (terminal).
+    RolledBack {
+        /// When.
+        time: String,
+    },
+}
+
+/// A value before a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Prior {
+    /// An object's DACL, as read with SD_FLAGS=4.
+    Dacl {
+        /// The object.
+        dn: String,
+        /// Base64 of the descriptor bytes.
+        sd: String,
+    },
+    /// The sync engine's writeback switch.
+    Writeback {
+        /// Its value.
+        enabled: bool,
+    },
+}
+
+/// An open journal.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+}
+
+impl Journal {
+    /// Creates a new journal in `dir`.
+    pub fn create(dir: &Path, stamp: &str) -> Result<Journal, EngineError> {
+        std::fs::create_dir_all(dir).map_err(|source| EngineError::Io { what: "create the journal folder", path: dir.to_path_buf(), source })?;
+        let path = dir.join(format!("journal-{stamp}-{}.jsonl", std::process::id()));
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&path)
+            .map_err(|source| EngineError::Io { what: "create the journal", path: path.clone(), source })?;
+        Ok(Journal { path, file })
+    }
+
+    /// Reopens an existing journal to append to it (recovery).
+    pub fn reopen(path: &Path) -> Result<Journal, EngineError> {
+        let file = OpenOptions::new().append(true).open(path).map_err(|source| EngineError::Io { what: "open the journal", path: path.to_path_buf(), source })?;
+        Ok(Journal { path: path.to_path_buf(), file })
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends a record and forces it to disk before returning.
+    pub fn append(&mut self, record: &Record) -> Result<(), EngineError> {
+        let mut line = serde_json::to_vec(record).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
+        line.push(b'\n');
+        let io = |source| EngineError::Io { what: "write the journal", path: self.path.clone(), source };
+        self.file.write_all(&line).map_err(io)?;
+        self.file.sync_all().map_err(|source| EngineError::Io { what: "write the journal", path: self.path.clone(), source })
+    }
+
+    /// Removes a finished journal.
+    pub fn finish(self) -> Result<(), EngineError> {
+        drop(self.file);
+        std::fs::remove_file(&self.path).map_err(|source| EngineError::Io { what: "remove the finished journal", path: self.path, source })
+    }
+}
+
+/// Reads a journal. A torn last line (a crash mid-write) is ignored: its change never started.
+pub fn read(path: &Path) -> Result<Vec<Record>, EngineError> {
+    let file = File::open(path).map_err(|source| EngineError::Io { what: "read the journal", path: path.to_path_buf(), source })?;
+    let mut records = Vec::new();
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.map_err(|source| EngineError::Io { what: "read the journal", path: path.to_path_buf(), source })?;
+        match serde_json::from_str(&line) {
+            Ok(r) => records.push(r),
+            Err(_) if line.trim().is_empty() => {}
+            Err(e) => {
+                return Err(EngineError::BadJournal { path: path.to_path_buf(), detail: e.to_string() });
+            }
+        }
+    }
+    Ok(records)
+}
+
+/// The journal of an apply that neither completed nor rolled back, if any.
+pub fn unfinished(dir: &Path) -> Result<Option<PathBuf>, EngineError> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(None) };
+    let mut found: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("journal-")))
+        .collect();
+    found.sort();
+    for path in found {
+        let records = read(&path)?;
+        let terminal = records.last().is_some_and(|r| matches!(r, Record::Complete { .. } | Record::RolledBack { .. }));
+        if !terminal {
+            return Ok(Some(path));
+        }
+    }
+    Ok(None)
+}
+
+/// One apply at a time: a lock file holding the PID. A lock whose process is gone is stale and
+/// taken over.
+#[derive(Debug)]
+pub struct Lock {
+    path: PathBuf,
+}
+
+impl Lock {
+    /// Takes the lock in `dir`.
+    pub fn acquire(dir: &Path) -> Result<Lock, EngineError> {
+        std::fs::create_dir_all(dir).map_err(|source| EngineError::Io { what: "create the state folder", path: dir.to_path_buf(), source })?;
+        let path = dir.join("apply.lock");
+        for _ in 0..2 {
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    let _ = writeln!(f, "{}", std::process::id());
+                    return Ok(Lock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let pid: Option<i32> = std::fs::read_to_string(&path).ok().and_then(|t| t.trim().parse().ok());
+                    if let Some(pid) = pid.filter(|p| crate::lab::samba::process_alive(*p)) {
+                        return Err(EngineError::Busy { pid, lock: path });
+                    }
+                    tracing::warn!(lock = %path.display(), "a stale apply lock was left by a process that is gone; taking it over");
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(source) => return Err(EngineError::Io { what: "create the apply lock", path, source }),
+            }
+        }
+        Err(EngineError::Busy { pid: 0, lock: path })
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// One audit record: who changed what, from what, to what, with what result.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord<'a> {
+    /// When (RFC 3339).
+    pub time: String,
+    /// Who ran it (the bound AD account).
+    pub operator: &'a str,
+    /// `grant`, `revoke`, `writeback-on`, `writeback-off`, `rollback`, `sync-cycle`.
+    pub action: &'a str,
+    /// The DN or `sync-engine`.
+    pub target: &'a str,
+    /// Before (SDDL of the DACL, or the switch).
+    pub before: String,
+    /// After.
+    pub after: String,
+    /// `ok` or the error.
+    pub result: String,
+}
+
+/// Appends an audit record (JSON lines) and syncs it. Holds no secret: DACLs and switches only.
+pub fn audit(path: &Path, record: &AuditRecord<'_>) -> Result<(), EngineError> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|source| EngineError::Io { what: "create the audit folder", path: dir.to_path_buf(), source })?;
+    }
+    let mut f = OpenOptions::new().create(true).append(true).open(path).map_err(|source| EngineError::Io { what: "open the audit log", path: path.to_path_buf(), source })?;
+    let mut line = serde_json::to_vec(record).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
+    line.push(b'\n');
+    f.write_all(&line).and_then(|_| f.sync_all()).map_err(|source| EngineError::Io { what: "write the audit log", path: path.to_path_buf(), source })
+}
