@@ -9,10 +9,10 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::journal::{self, AuditRecord, Journal, Lock, Prior, Record};
-use super::{parse_ace, Action, EngineError, Plan, StoredStep};
+use super::{Action, EngineError, Plan, StoredStep, parse_ace};
+use crate::ad::AdConnection;
 use crate::ad::sd::{SecurityDescriptor, SidContext};
 use crate::ad::writeback::{self, WantedAce};
-use crate::ad::AdConnection;
 use crate::config::Settings;
 use crate::sync_engine::{Backend, SyncEngine};
 
@@ -107,11 +107,15 @@ fn b64(bytes: &[u8]) -> String {
 }
 
 fn unb64(text: &str) -> Result<Vec<u8>, EngineError> {
-    base64::engine::general_purpose::STANDARD.decode(text).map_err(|e| EngineError::Internal { detail: format!("journal DACL: {e}") })
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| EngineError::Internal { detail: format!("journal DACL: {e}") })
 }
 
 fn dacl_sddl(bytes: &[u8]) -> String {
-    SecurityDescriptor::decode(bytes).map(|sd| sd.to_sddl(&SidContext::default())).unwrap_or_else(|e| format!("(undecodable: {e})"))
+    SecurityDescriptor::decode(bytes)
+        .map(|sd| sd.to_sddl(&SidContext::default()))
+        .unwrap_or_else(|e| format!("(undecodable: {e})"))
 }
 
 fn save_settings(env: &Env<'_>) -> Result<(), EngineError> {
@@ -140,7 +144,12 @@ fn record(env: &mut Env<'_>, dn: &str, aces: &[String], add: bool) -> Result<(),
 }
 
 /// Runs one step, journalling its prior value first.
-async fn run_step(step: &StoredStep, env: &mut Env<'_>, journal: &mut Journal, begun: bool) -> Result<Option<Prior>, EngineError> {
+async fn run_step(
+    step: &StoredStep,
+    env: &mut Env<'_>,
+    journal: &mut Journal,
+    begun: bool,
+) -> Result<Option<Prior>, EngineError> {
     match step {
         StoredStep::Grant { id, dn, aces } | StoredStep::Revoke { id, dn, aces } => {
             let before = writeback::read_dacl(env.ad, dn).await?;
@@ -150,8 +159,12 @@ async fn run_step(step: &StoredStep, env: &mut Env<'_>, journal: &mut Journal, b
             }
             let parsed: Vec<crate::ad::sd::Ace> = aces.iter().map(|a| parse_ace(a)).collect::<Result<_, _>>()?;
             let (action, after, changed): (&str, Vec<u8>, Vec<String>) = if let StoredStep::Grant { .. } = step {
-                let sid = parsed.first().and_then(|a| a.sid().cloned()).ok_or_else(|| EngineError::Internal { detail: "a grant without ACEs".into() })?;
-                let wanted: Vec<WantedAce> = parsed.iter().map(|a| WantedAce { ace: a.clone(), description: String::new() }).collect();
+                let sid = parsed
+                    .first()
+                    .and_then(|a| a.sid().cloned())
+                    .ok_or_else(|| EngineError::Internal { detail: "a grant without ACEs".into() })?;
+                let wanted: Vec<WantedAce> =
+                    parsed.iter().map(|a| WantedAce { ace: a.clone(), description: String::new() }).collect();
                 let out = writeback::grant(env.ad, dn, &wanted, &sid).await?;
                 ("grant", out.after, out.added.iter().map(super::ace_sddl).collect())
             } else {
@@ -161,7 +174,15 @@ async fn run_step(step: &StoredStep, env: &mut Env<'_>, journal: &mut Journal, b
             record(env, dn, &changed, action == "grant")?;
             journal::audit(
                 &env.paths.audit_log,
-                &AuditRecord { time: now(), operator: env.operator, action, target: dn, before: dacl_sddl(&before.bytes), after: dacl_sddl(&after), result: "ok".into() },
+                &AuditRecord {
+                    time: now(),
+                    operator: env.operator,
+                    action,
+                    target: dn,
+                    before: dacl_sddl(&before.bytes),
+                    after: dacl_sddl(&after),
+                    result: "ok".into(),
+                },
             )?;
             Ok(Some(prior))
         }
@@ -174,10 +195,23 @@ async fn run_step(step: &StoredStep, env: &mut Env<'_>, journal: &mut Journal, b
             env.sync.set_writeback(*enabled).await?;
             let after = env.sync.state().await?.writeback_enabled;
             if after != *enabled {
-                return Err(EngineError::Internal { detail: "the sync engine did not take the writeback switch".into() });
+                return Err(EngineError::Internal {
+                    detail: "the sync engine did not take the writeback switch".into(),
+                });
             }
             let action = if *enabled { "writeback-on" } else { "writeback-off" };
-            journal::audit(&env.paths.audit_log, &AuditRecord { time: now(), operator: env.operator, action, target: "sync-engine", before: before.to_string(), after: after.to_string(), result: "ok".into() })?;
+            journal::audit(
+                &env.paths.audit_log,
+                &AuditRecord {
+                    time: now(),
+                    operator: env.operator,
+                    action,
+                    target: "sync-engine",
+                    before: before.to_string(),
+                    after: after.to_string(),
+                    result: "ok".into(),
+                },
+            )?;
             Ok(Some(prior))
         }
     }
@@ -193,20 +227,46 @@ async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<(),
                 writeback::restore_dacl(env.ad, dn, &bytes).await?;
                 let back = writeback::read_dacl(env.ad, dn).await?;
                 if back.bytes != bytes {
-                    return Err(EngineError::Internal { detail: format!("the DACL of {dn} read back differs from the one restored") });
+                    return Err(EngineError::Internal {
+                        detail: format!("the DACL of {dn} read back differs from the one restored"),
+                    });
                 }
             }
             if let StoredStep::Grant { aces, .. } | StoredStep::Revoke { aces, .. } = step {
                 record(env, dn, aces, matches!(step, StoredStep::Revoke { .. }))?;
             }
-            journal::audit(&env.paths.audit_log, &AuditRecord { time: now(), operator: env.operator, action: "rollback", target: dn, before: dacl_sddl(&current.bytes), after: dacl_sddl(&bytes), result: "ok".into() })?;
+            journal::audit(
+                &env.paths.audit_log,
+                &AuditRecord {
+                    time: now(),
+                    operator: env.operator,
+                    action: "rollback",
+                    target: dn,
+                    before: dacl_sddl(&current.bytes),
+                    after: dacl_sddl(&bytes),
+                    result: "ok".into(),
+                },
+            )?;
         }
         Prior::Writeback { enabled } => {
             env.sync.set_writeback(*enabled).await?;
             if env.sync.state().await?.writeback_enabled != *enabled {
-                return Err(EngineError::Internal { detail: "the sync engine did not take the restored writeback switch".into() });
+                return Err(EngineError::Internal {
+                    detail: "the sync engine did not take the restored writeback switch".into(),
+                });
             }
-            journal::audit(&env.paths.audit_log, &AuditRecord { time: now(), operator: env.operator, action: "rollback", target: "sync-engine", before: (!enabled).to_string(), after: enabled.to_string(), result: "ok".into() })?;
+            journal::audit(
+                &env.paths.audit_log,
+                &AuditRecord {
+                    time: now(),
+                    operator: env.operator,
+                    action: "rollback",
+                    target: "sync-engine",
+                    before: (!enabled).to_string(),
+                    after: enabled.to_string(),
+                    result: "ok".into(),
+                },
+            )?;
         }
     }
     Ok(())
@@ -223,12 +283,19 @@ async fn undo_all(done: &[(StoredStep, Prior)], env: &mut Env<'_>, journal: &mut
     Ok(())
 }
 
-async fn run_steps(steps: &[StoredStep], env: &mut Env<'_>, journal: &mut Journal, mut done: Vec<(StoredStep, Prior)>, already_begun: &[(String, Prior)]) -> Result<Vec<String>, EngineError> {
+async fn run_steps(
+    steps: &[StoredStep],
+    env: &mut Env<'_>,
+    journal: &mut Journal,
+    mut done: Vec<(StoredStep, Prior)>,
+    already_begun: &[(String, Prior)],
+) -> Result<Vec<String>, EngineError> {
     let mut applied = Vec::new();
     for step in steps {
         let id = step.id().to_string();
         if env.cancel.is_cancelled() {
-            return rollback(done, env, journal, "the apply was cancelled".into(), "Run it again when ready.".into()).await;
+            return rollback(done, env, journal, "the apply was cancelled".into(), "Run it again when ready.".into())
+                .await;
         }
         (env.progress)(Progress::Started { id: id.clone() });
         let started = Instant::now();
@@ -260,14 +327,24 @@ async fn run_steps(steps: &[StoredStep], env: &mut Env<'_>, journal: &mut Journa
     Ok(applied)
 }
 
-async fn rollback(done: Vec<(StoredStep, Prior)>, env: &mut Env<'_>, journal: &mut Journal, cause: String, remedy: String) -> Result<Vec<String>, EngineError> {
+async fn rollback(
+    done: Vec<(StoredStep, Prior)>,
+    env: &mut Env<'_>,
+    journal: &mut Journal,
+    cause: String,
+    remedy: String,
+) -> Result<Vec<String>, EngineError> {
     match undo_all(&done, env, journal).await {
         Ok(()) => {
             let path = journal.path().to_path_buf();
             let _ = std::fs::remove_file(path);
             Err(EngineError::RolledBack { cause, remedy })
         }
-        Err(undo_error) => Err(EngineError::NotRolledBack { cause, undo_error: undo_error.to_string(), journal: journal.path().to_path_buf() }),
+        Err(undo_error) => Err(EngineError::NotRolledBack {
+            cause,
+            undo_error: undo_error.to_string(),
+            journal: journal.path().to_path_buf(),
+        }),
     }
 }
 
@@ -298,7 +375,12 @@ pub async fn apply(plan: &Plan, env: &mut Env<'_>, start_sync: bool) -> Result<A
     finish(env, plan.action, start_sync, applied).await
 }
 
-async fn finish(env: &mut Env<'_>, action: Action, start_sync: bool, applied: Vec<String>) -> Result<ApplyOutcome, EngineError> {
+async fn finish(
+    env: &mut Env<'_>,
+    action: Action,
+    start_sync: bool,
+    applied: Vec<String>,
+) -> Result<ApplyOutcome, EngineError> {
     let mut warnings = Vec::new();
     let mut sync_started = false;
     if start_sync {
@@ -306,7 +388,18 @@ async fn finish(env: &mut Env<'_>, action: Action, start_sync: bool, applied: Ve
             Ok(()) => {
                 sync_started = true;
                 (env.progress)(Progress::SyncStarted);
-                let _ = journal::audit(&env.paths.audit_log, &AuditRecord { time: now(), operator: env.operator, action: "sync-cycle", target: "sync-engine", before: String::new(), after: String::new(), result: "ok".into() });
+                let _ = journal::audit(
+                    &env.paths.audit_log,
+                    &AuditRecord {
+                        time: now(),
+                        operator: env.operator,
+                        action: "sync-cycle",
+                        target: "sync-engine",
+                        before: String::new(),
+                        after: String::new(),
+                        result: "ok".into(),
+                    },
+                );
             }
             Err(e) => warnings.push(format!("the configuration is done, but the sync cycle could not be started: {e}")),
         }
@@ -346,7 +439,9 @@ pub async fn recover(path: &Path, how: Recovery, env: &mut Env<'_>) -> Result<Ap
     let mut undone_ids = Vec::new();
     for r in &records {
         match r {
-            Record::Begin { step, prior, .. } if !begun.iter().any(|(s, _)| s == step) => begun.push((step.clone(), prior.clone())),
+            Record::Begin { step, prior, .. } if !begun.iter().any(|(s, _)| s == step) => {
+                begun.push((step.clone(), prior.clone()))
+            }
             Record::Done { step, .. } => done_ids.push(step.clone()),
             Record::Undone { step, .. } => undone_ids.push(step.clone()),
             _ => {}
@@ -361,7 +456,11 @@ pub async fn recover(path: &Path, how: Recovery, env: &mut Env<'_>) -> Result<Ap
                 .filter(|(s, _)| !undone_ids.contains(s))
                 .filter_map(|(s, p)| steps.iter().find(|st| st.id() == s).map(|st| (st.clone(), p.clone())))
                 .collect();
-            undo_all(&to_undo, env, &mut journal).await.map_err(|e| EngineError::NotRolledBack { cause: "recovering an unfinished apply".into(), undo_error: e.to_string(), journal: path.to_path_buf() })?;
+            undo_all(&to_undo, env, &mut journal).await.map_err(|e| EngineError::NotRolledBack {
+                cause: "recovering an unfinished apply".into(),
+                undo_error: e.to_string(),
+                journal: path.to_path_buf(),
+            })?;
             journal.finish()?;
             Ok(ApplyOutcome { applied: Vec::new(), verified: true, sync_started: false, warnings: Vec::new() })
         }
@@ -371,7 +470,8 @@ pub async fn recover(path: &Path, how: Recovery, env: &mut Env<'_>) -> Result<Ap
                 .filter(|(s, _)| done_ids.contains(s))
                 .filter_map(|(s, p)| steps.iter().find(|st| st.id() == s).map(|st| (st.clone(), p.clone())))
                 .collect();
-            let remaining: Vec<StoredStep> = steps.iter().filter(|s| !done_ids.contains(&s.id().to_string())).cloned().collect();
+            let remaining: Vec<StoredStep> =
+                steps.iter().filter(|s| !done_ids.contains(&s.id().to_string())).cloned().collect();
             let mut applied: Vec<String> = done_ids.clone();
             applied.extend(run_steps(&remaining, env, &mut journal, done, &begun).await?);
             journal.append(&Record::Complete { time: now() })?;
@@ -403,7 +503,9 @@ pub async fn canary(
     user: &str,
 ) -> Result<Canary, EngineError> {
     use crate::ad::{directory, policy, unicode_pwd};
-    let account = directory::find_account(admin, disc, user).await?.ok_or(crate::ad::AdError::NoSuchAccount { name: user.to_string() })?;
+    let account = directory::find_account(admin, disc, user)
+        .await?
+        .ok_or(crate::ad::AdError::NoSuchAccount { name: user.to_string() })?;
     let effective = policy::effective_policy(admin, disc, &account.dn).await?;
     let mut password = crate::ad::passgen::generate_os(24.max(effective.min_length as usize + 4));
     for _ in 0..20 {
@@ -412,9 +514,13 @@ pub async fn canary(
         }
         password = crate::ad::passgen::generate_os(24.max(effective.min_length as usize + 4));
     }
-    let reset = as_connector.modify(&account.dn, vec![ldap3::Mod::Replace(b"unicodePwd".to_vec(), [unicode_pwd(&password)].into())], vec![]).await;
+    let reset = as_connector
+        .modify(&account.dn, vec![ldap3::Mod::Replace(b"unicodePwd".to_vec(), [unicode_pwd(&password)].into())], vec![])
+        .await;
     drop(password);
-    let unlock = as_connector.modify(&account.dn, vec![ldap3::Mod::Replace(b"lockoutTime".to_vec(), [b"0".to_vec()].into())], vec![]).await;
+    let unlock = as_connector
+        .modify(&account.dn, vec![ldap3::Mod::Replace(b"lockoutTime".to_vec(), [b"0".to_vec()].into())], vec![])
+        .await;
     let detail = match (&reset, &unlock) {
         (Ok(()), Ok(())) => None,
         (Err(e), _) | (_, Err(e)) => Some(e.to_string()),

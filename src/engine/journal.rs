@@ -95,19 +95,27 @@ pub struct Journal {
 impl Journal {
     /// Creates a new journal in `dir`.
     pub fn create(dir: &Path, stamp: &str) -> Result<Journal, EngineError> {
-        std::fs::create_dir_all(dir).map_err(|source| EngineError::Io { what: "create the journal folder", path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| EngineError::Io {
+            what: "create the journal folder",
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let path = dir.join(format!("journal-{stamp}-{}.jsonl", std::process::id()));
-        let file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(&path)
-            .map_err(|source| EngineError::Io { what: "create the journal", path: path.clone(), source })?;
+        let file = OpenOptions::new().create_new(true).append(true).open(&path).map_err(|source| EngineError::Io {
+            what: "create the journal",
+            path: path.clone(),
+            source,
+        })?;
         Ok(Journal { path, file })
     }
 
     /// Reopens an existing journal to append to it (recovery).
     pub fn reopen(path: &Path) -> Result<Journal, EngineError> {
-        let file = OpenOptions::new().append(true).open(path).map_err(|source| EngineError::Io { what: "open the journal", path: path.to_path_buf(), source })?;
+        let file = OpenOptions::new().append(true).open(path).map_err(|source| EngineError::Io {
+            what: "open the journal",
+            path: path.to_path_buf(),
+            source,
+        })?;
         Ok(Journal { path: path.to_path_buf(), file })
     }
 
@@ -122,22 +130,35 @@ impl Journal {
         line.push(b'\n');
         let io = |source| EngineError::Io { what: "write the journal", path: self.path.clone(), source };
         self.file.write_all(&line).map_err(io)?;
-        self.file.sync_all().map_err(|source| EngineError::Io { what: "write the journal", path: self.path.clone(), source })
+        self.file.sync_all().map_err(|source| EngineError::Io {
+            what: "write the journal",
+            path: self.path.clone(),
+            source,
+        })
     }
 
     /// Removes a finished journal.
     pub fn finish(self) -> Result<(), EngineError> {
         drop(self.file);
-        std::fs::remove_file(&self.path).map_err(|source| EngineError::Io { what: "remove the finished journal", path: self.path, source })
+        std::fs::remove_file(&self.path).map_err(|source| EngineError::Io {
+            what: "remove the finished journal",
+            path: self.path,
+            source,
+        })
     }
 }
 
 /// Reads a journal. A torn last line (a crash mid-write) is ignored: its change never started.
 pub fn read(path: &Path) -> Result<Vec<Record>, EngineError> {
-    let file = File::open(path).map_err(|source| EngineError::Io { what: "read the journal", path: path.to_path_buf(), source })?;
+    let file = File::open(path).map_err(|source| EngineError::Io {
+        what: "read the journal",
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut records = Vec::new();
     for line in std::io::BufReader::new(file).lines() {
-        let line = line.map_err(|source| EngineError::Io { what: "read the journal", path: path.to_path_buf(), source })?;
+        let line =
+            line.map_err(|source| EngineError::Io { what: "read the journal", path: path.to_path_buf(), source })?;
         match serde_json::from_str(&line) {
             Ok(r) => records.push(r),
             Err(_) if line.trim().is_empty() => {}
@@ -178,7 +199,11 @@ pub struct Lock {
 impl Lock {
     /// Takes the lock in `dir`.
     pub fn acquire(dir: &Path) -> Result<Lock, EngineError> {
-        std::fs::create_dir_all(dir).map_err(|source| EngineError::Io { what: "create the state folder", path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| EngineError::Io {
+            what: "create the state folder",
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let path = dir.join("apply.lock");
         for _ in 0..2 {
             match OpenOptions::new().write(true).create_new(true).open(&path) {
@@ -229,10 +254,22 @@ pub struct AuditRecord<'a> {
 /// Appends an audit record (JSON lines) and syncs it. Holds no secret: DACLs and switches only.
 pub fn audit(path: &Path, record: &AuditRecord<'_>) -> Result<(), EngineError> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| EngineError::Io { what: "create the audit folder", path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| EngineError::Io {
+            what: "create the audit folder",
+            path: dir.to_path_buf(),
+            source,
+        })?;
     }
-    let mut f = OpenOptions::new().create(true).append(true).open(path).map_err(|source| EngineError::Io { what: "open the audit log", path: path.to_path_buf(), source })?;
+    let mut f = OpenOptions::new().create(true).append(true).open(path).map_err(|source| EngineError::Io {
+        what: "open the audit log",
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut line = serde_json::to_vec(record).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
     line.push(b'\n');
-    f.write_all(&line).and_then(|_| f.sync_all()).map_err(|source| EngineError::Io { what: "write the audit log", path: path.to_path_buf(), source })
+    f.write_all(&line).and_then(|_| f.sync_all()).map_err(|source| EngineError::Io {
+        what: "write the audit log",
+        path: path.to_path_buf(),
+        source,
+    })
 }

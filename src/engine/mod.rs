@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::ad::directory::{self, Account, Discovery};
-use crate::ad::sd::{sddl, Ace, SecurityDescriptor, SidContext};
+use crate::ad::sd::{Ace, SecurityDescriptor, SidContext, sddl};
 use crate::ad::writeback::{self, TargetKind, WantedAce};
 use crate::ad::{AdConnection, AdError};
 use crate::entra::check::EntraCheck;
@@ -161,8 +161,11 @@ pub fn ace_sddl(a: &Ace) -> String {
 
 /// Parses an ACE stored by [`ace_sddl`].
 pub fn parse_ace(text: &str) -> Result<Ace, EngineError> {
-    let sd = SecurityDescriptor::from_sddl(&format!("D:{text}"), &SidContext::default()).map_err(|e| EngineError::BadSettings { detail: format!("the granted ACE {text} is not SDDL: {e}") })?;
-    sd.dacl.and_then(|d| d.aces.into_iter().next()).ok_or_else(|| EngineError::BadSettings { detail: format!("the granted ACE {text} is empty") })
+    let sd = SecurityDescriptor::from_sddl(&format!("D:{text}"), &SidContext::default())
+        .map_err(|e| EngineError::BadSettings { detail: format!("the granted ACE {text} is not SDDL: {e}") })?;
+    sd.dacl
+        .and_then(|d| d.aces.into_iter().next())
+        .ok_or_else(|| EngineError::BadSettings { detail: format!("the granted ACE {text} is empty") })
 }
 
 /// The targets writeback needs: each scope, each scope's domain root, AdminSDHolder when asked.
@@ -189,22 +192,40 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
     let mut pre = common_preconditions(inp).await?;
     match &inp.tenant {
         Some(Ok(t)) => {
-            pre.push(Precondition { check: "role: Global Administrator or Hybrid Identity Administrator, assigned directly, cloud account".into(), ok: t.role_ok, remedy: t.problems.first().cloned().unwrap_or_default() });
-            pre.push(Precondition { check: "licence carrying Microsoft Entra ID P1 or P2".into(), ok: t.licence.eligible, remedy: t.licence.reason.clone() });
+            pre.push(Precondition {
+                check: "role: Global Administrator or Hybrid Identity Administrator, assigned directly, cloud account"
+                    .into(),
+                ok: t.role_ok,
+                remedy: t.problems.first().cloned().unwrap_or_default(),
+            });
+            pre.push(Precondition {
+                check: "licence carrying Microsoft Entra ID P1 or P2".into(),
+                ok: t.licence.eligible,
+                remedy: t.licence.reason.clone(),
+            });
             pre.push(Precondition {
                 check: "directory synchronisation enabled".into(),
                 ok: t.directory_sync.enabled,
                 remedy: "Install and run Microsoft Entra Connect for the tenant first.".into(),
             });
         }
-        Some(Err(e)) => pre.push(Precondition { check: "the tenant could be checked (role, licence, directory sync)".into(), ok: false, remedy: e.clone() }),
-        None => pre.push(Precondition { check: "the tenant was checked".into(), ok: false, remedy: "Sign in to Microsoft Entra ID (entra check) first.".into() }),
+        Some(Err(e)) => pre.push(Precondition {
+            check: "the tenant could be checked (role, licence, directory sync)".into(),
+            ok: false,
+            remedy: e.clone(),
+        }),
+        None => pre.push(Precondition {
+            check: "the tenant was checked".into(),
+            ok: false,
+            remedy: "Sign in to Microsoft Entra ID (entra check) first.".into(),
+        }),
     }
     let mut steps = Vec::new();
     let mut preexisting = Vec::new();
     let mut warnings = Vec::new();
     if let Some(connector) = inp.connector {
-        let sid = crate::ad::sd::Sid::parse(&connector.sid).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
+        let sid =
+            crate::ad::sd::Sid::parse(&connector.sid).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
         for (dn, kind) in targets(inp.disc, inp.scopes, inp.include_adminsdholder) {
             let wanted = writeback::wanted(kind, &sid);
             let dacl = writeback::read_dacl(inp.ad, &dn).await?;
@@ -212,10 +233,16 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
             let (lacking, present) = writeback::missing(&acl, &wanted, &sid);
             for p in &present {
                 let w = wanted.iter().find(|w| &w.ace == p).map(describe).unwrap_or_default();
-                preexisting.push(Kept { target: dn.clone(), sddl: ace_sddl(p), description: format!("{w} — already there, kept") });
+                preexisting.push(Kept {
+                    target: dn.clone(),
+                    sddl: ace_sddl(p),
+                    description: format!("{w} — already there, kept"),
+                });
             }
             if dacl.sd.dacl_protected() && kind == TargetKind::Scope {
-                warnings.push(format!("{dn} blocks inheritance: the permissions granted on it apply below it, but not from above"));
+                warnings.push(format!(
+                    "{dn} blocks inheritance: the permissions granted on it apply below it, but not from above"
+                ));
             }
             if kind == TargetKind::AdminSdHolder {
                 warnings.push("AdminSDHolder is included: the connector account will be able to reset the passwords of protected accounts (Domain Admins and the like)".into());
@@ -225,10 +252,18 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
                 let description = match kind {
                     TargetKind::Scope => format!("Grant the connector account the 8 writeback permissions on {dn}"),
                     TargetKind::DomainRoot => format!("Grant the connector account Unexpire Password on {dn}"),
-                    TargetKind::AdminSdHolder => format!("Grant the connector account the 4 writeback permissions on AdminSDHolder ({dn})"),
+                    TargetKind::AdminSdHolder => {
+                        format!("Grant the connector account the 4 writeback permissions on AdminSDHolder ({dn})")
+                    }
                 };
                 let change: Vec<String> = lacking.iter().map(ace_sddl).collect();
-                steps.push(Step { id: id.clone(), description, target: dn.clone(), change: change.clone(), stored: StoredStep::Grant { id, dn, aces: change } });
+                steps.push(Step {
+                    id: id.clone(),
+                    description,
+                    target: dn.clone(),
+                    change: change.clone(),
+                    stored: StoredStep::Grant { id, dn, aces: change },
+                });
             }
         }
     }
@@ -249,7 +284,10 @@ fn writeback_step(enabled: bool, backend: &str) -> Step {
     };
     Step {
         id: id.clone(),
-        description: format!("Turn password writeback {} in the sync engine ({backend})", if enabled { "on" } else { "off" }),
+        description: format!(
+            "Turn password writeback {} in the sync engine ({backend})",
+            if enabled { "on" } else { "off" }
+        ),
         target: "sync-engine".into(),
         change: vec![call],
         stored: StoredStep::Writeback { id, enabled },
@@ -272,7 +310,8 @@ async fn common_preconditions(inp: &mut Inputs<'_>) -> Result<Vec<Precondition>,
         None => Precondition {
             check: "the AD DS connector account is known".into(),
             ok: false,
-            remedy: "Name it with --connector-account (its name starts with MSOL_ when Entra Connect created it).".into(),
+            remedy: "Name it with --connector-account (its name starts with MSOL_ when Entra Connect created it)."
+                .into(),
         },
     });
     pre.push(Precondition {
@@ -297,7 +336,10 @@ pub async fn plan_disable(inp: &mut Inputs<'_>, remove_preexisting: bool) -> Res
     let wanted_by_dn: BTreeMap<String, Vec<WantedAce>> = match inp.connector {
         Some(c) => {
             let sid = crate::ad::sd::Sid::parse(&c.sid).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
-            targets(inp.disc, inp.scopes, inp.include_adminsdholder).into_iter().map(|(dn, kind)| (dn, writeback::wanted(kind, &sid))).collect()
+            targets(inp.disc, inp.scopes, inp.include_adminsdholder)
+                .into_iter()
+                .map(|(dn, kind)| (dn, writeback::wanted(kind, &sid)))
+                .collect()
         }
         None => BTreeMap::new(),
     };
@@ -314,14 +356,22 @@ pub async fn plan_disable(inp: &mut Inputs<'_>, remove_preexisting: bool) -> Res
         };
         let acl = dacl.sd.dacl.clone().unwrap_or_else(|| crate::ad::sd::Acl::new(4));
         let ours = recorded.get(&dn).cloned().unwrap_or_default();
-        let mut remove: Vec<Ace> = ours.iter().filter(|a| acl.aces.iter().any(|x| !x.is_inherited() && x == *a)).cloned().collect();
+        let mut remove: Vec<Ace> =
+            ours.iter().filter(|a| acl.aces.iter().any(|x| !x.is_inherited() && x == *a)).cloned().collect();
         for w in wanted_by_dn.get(&dn).into_iter().flatten() {
             let explicit = acl.aces.iter().find(|x| !x.is_inherited() && x.same_meaning(&w.ace)).cloned();
             if let Some(existing) = explicit.filter(|e| !ours.contains(e)) {
                 if remove_preexisting {
                     remove.push(existing);
                 } else {
-                    preexisting.push(Kept { target: dn.clone(), sddl: ace_sddl(&existing), description: format!("{} — pre-existing (not added by this tool), kept; --remove-preexisting removes it", w.description) });
+                    preexisting.push(Kept {
+                        target: dn.clone(),
+                        sddl: ace_sddl(&existing),
+                        description: format!(
+                            "{} — pre-existing (not added by this tool), kept; --remove-preexisting removes it",
+                            w.description
+                        ),
+                    });
                 }
             }
         }
@@ -330,7 +380,10 @@ pub async fn plan_disable(inp: &mut Inputs<'_>, remove_preexisting: bool) -> Res
             let change: Vec<String> = remove.iter().map(ace_sddl).collect();
             steps.push(Step {
                 id: id.clone(),
-                description: format!("Remove {} writeback permission(s) of the connector account from {dn}", remove.len()),
+                description: format!(
+                    "Remove {} writeback permission(s) of the connector account from {dn}",
+                    remove.len()
+                ),
                 target: dn.clone(),
                 change: change.clone(),
                 stored: StoredStep::Revoke { id, dn, aces: change },
@@ -397,7 +450,8 @@ pub async fn status(inp: &mut Inputs<'_>, unfinished_journal: Option<PathBuf>) -
     let mut missing = Vec::new();
     let mut present_any = false;
     if let Some(connector) = inp.connector {
-        let sid = crate::ad::sd::Sid::parse(&connector.sid).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
+        let sid =
+            crate::ad::sd::Sid::parse(&connector.sid).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
         for (dn, kind) in targets(inp.disc, inp.scopes, inp.include_adminsdholder) {
             let wanted = writeback::wanted(kind, &sid);
             let dacl = writeback::read_dacl(inp.ad, &dn).await?;
@@ -405,7 +459,11 @@ pub async fn status(inp: &mut Inputs<'_>, unfinished_journal: Option<PathBuf>) -
             let (lacking, _) = writeback::missing(&acl, &wanted, &sid);
             let aces: Vec<AceStatus> = wanted
                 .iter()
-                .map(|w| AceStatus { sddl: ace_sddl(&w.ace), description: w.description.clone(), present: !lacking.contains(&w.ace) })
+                .map(|w| AceStatus {
+                    sddl: ace_sddl(&w.ace),
+                    description: w.description.clone(),
+                    present: !lacking.contains(&w.ace),
+                })
                 .collect();
             for a in aces.iter().filter(|a| !a.present) {
                 missing.push(format!("{} on {dn}", a.description));
@@ -419,7 +477,9 @@ pub async fn status(inp: &mut Inputs<'_>, unfinished_journal: Option<PathBuf>) -
     let sync_engine = inp.sync.as_ref().ok().cloned();
     let writeback_on = sync_engine.as_ref().is_some_and(|s| s.writeback_enabled);
     match &inp.sync {
-        Ok(s) if !s.writeback_enabled => missing.push(format!("password writeback is off in the sync engine ({})", s.backend)),
+        Ok(s) if !s.writeback_enabled => {
+            missing.push(format!("password writeback is off in the sync engine ({})", s.backend))
+        }
         Err(e) => missing.push(format!("the sync engine could not be read: {e}")),
         _ => {}
     }

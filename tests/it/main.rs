@@ -5,6 +5,7 @@
 mod ad_cli;
 mod ad_engine;
 mod cli;
+mod engine;
 mod entra;
 mod graph_schema;
 mod lab_dc;

@@ -1,0 +1,394 @@
+//! The configuration engine on a real lab DC and the simulator's sync engine: the round trip,
+//! idempotence, and every fault the design names — cancel at every step, the DC killed between two
+//! writes, a token expiring mid-run, a second apply, an unfinished journal rolled back or resumed.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use tokio_util::sync::CancellationToken;
+use writeback_wizard::ad::directory::{self, Account, Discovery};
+use writeback_wizard::ad::writeback;
+use writeback_wizard::ad::{AdConnection, ConnectOptions};
+use writeback_wizard::config::Settings;
+use writeback_wizard::engine::apply::{self, Env, Paths, Progress, Recovery};
+use writeback_wizard::engine::{self, EngineError, Inputs, journal};
+use writeback_wizard::entra::check;
+use writeback_wizard::lab::tenant::Faults;
+use writeback_wizard::secrets::Secret;
+use writeback_wizard::sync_engine::lab::LabEngine;
+use writeback_wizard::sync_engine::{Backend, SyncEngine};
+
+use crate::ad_engine::BASE;
+use crate::support::LabDc;
+use crate::tenant::{HIA, Sim};
+
+pub struct World {
+    pub lab: LabDc,
+    pub sim: Sim,
+    pub conn: AdConnection,
+    pub disc: Discovery,
+    pub operator: Account,
+    pub connector: Account,
+    pub backend: Backend,
+    pub paths: Paths,
+    pub settings: Settings,
+    /// Holds the state folder alive for the test.
+    pub _dir: tempfile::TempDir,
+    pub token: Secret,
+}
+
+impl World {
+    pub async fn new() -> World {
+        let lab = LabDc::up();
+        let sim = Sim::hybrid().await;
+        let (mut conn, disc) = crate::ad_engine::discover(&lab).await;
+        let operator = directory::find_account(&mut conn, &disc, "LAB\\Administrator").await.unwrap().unwrap();
+        let connector =
+            directory::find_account(&mut conn, &disc, &lab.field("connector_account")).await.unwrap().unwrap();
+        let token = Secret::new(sim.access(HIA).await);
+        let backend = Backend::Lab(LabEngine::new(sim.running.url(), token.clone()));
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            state_dir: dir.path().join("state"),
+            audit_log: dir.path().join("audit.jsonl"),
+            settings: dir.path().join("settings.toml"),
+        };
+        World { lab, sim, conn, disc, operator, connector, backend, paths, settings: Settings::new(), _dir: dir, token }
+    }
+
+    pub async fn tenant(&self) -> Result<check::EntraCheck, String> {
+        let g = writeback_wizard::entra::graph::GraphClient::new(
+            format!("{}/v1.0", self.sim.running.url()),
+            self.token.clone(),
+        )
+        .unwrap();
+        check::check(&g, SystemTime::now()).await.map_err(|e| e.to_string())
+    }
+
+    pub async fn plan(&mut self, scopes: &[String], enable: bool) -> engine::Plan {
+        let tenant = if enable { Some(self.tenant().await) } else { None };
+        let sync = self.backend.state().await.map_err(|e| e.to_string());
+        let granted = self.settings.granted.clone();
+        let mut inp = Inputs {
+            ad: &mut self.conn,
+            disc: &self.disc,
+            operator: &self.operator,
+            connector: Some(&self.connector),
+            scopes,
+            include_adminsdholder: false,
+            tenant,
+            sync,
+            granted: &granted,
+        };
+        if enable {
+            engine::plan_enable(&mut inp).await.unwrap()
+        } else {
+            engine::plan_disable(&mut inp, false).await.unwrap()
+        }
+    }
+
+    pub async fn apply(
+        &mut self,
+        plan: &engine::Plan,
+        cancel: &CancellationToken,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<apply::ApplyOutcome, EngineError> {
+        let mut env = Env {
+            ad: &mut self.conn,
+            sync: &self.backend,
+            paths: &self.paths,
+            settings: &mut self.settings,
+            operator: "LAB\\Administrator",
+            cancel,
+            progress,
+        };
+        apply::apply(plan, &mut env, true).await
+    }
+
+    pub async fn dacls(&mut self, dns: &[String]) -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        for dn in dns {
+            out.insert(dn.clone(), writeback::read_dacl(&mut self.conn, dn).await.unwrap().bytes);
+        }
+        out
+    }
+
+    pub async fn status(&mut self, scopes: &[String]) -> engine::Status {
+        let sync = self.backend.state().await.map_err(|e| e.to_string());
+        let granted = self.settings.granted.clone();
+        let mut inp = Inputs {
+            ad: &mut self.conn,
+            disc: &self.disc,
+            operator: &self.operator,
+            connector: Some(&self.connector),
+            scopes,
+            include_adminsdholder: false,
+            tenant: None,
+            sync,
+            granted: &granted,
+        };
+        engine::status(&mut inp, None).await.unwrap()
+    }
+
+    async fn reconnect(&mut self) {
+        let mut conn =
+            AdConnection::connect(&ConnectOptions::new(self.lab.field("ldap_url"), self.lab.trust())).await.unwrap();
+        conn.bind(&self.lab.field("admin_user"), &self.lab.password("admin_password_file")).await.unwrap();
+        self.conn = conn;
+    }
+}
+
+fn quiet() -> impl Fn(Progress) + Send + Sync {
+    |_| {}
+}
+
+#[tokio::test]
+async fn enable_status_disable_round_trips_to_identical_dacls() {
+    let mut w = World::new().await;
+    let scopes = vec![BASE.to_string()];
+    let before = w.dacls(&scopes).await;
+    assert_eq!(w.status(&scopes).await.state, "disabled");
+
+    let plan = w.plan(&scopes, true).await;
+    assert!(plan.ready(), "{:?}", plan.preconditions);
+    let ids: Vec<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, vec!["grant-1", "writeback"]);
+    assert_eq!(plan.steps[0].change.len(), 8);
+    assert!(plan.steps[0].change[0].starts_with(
+        "(OA;CIIO;CR;00299570-246d-11d0-a768-00aa006e0529;bf967aba-0de6-11d0-a285-00aa003049e2;S-1-5-21-"
+    ));
+    assert_eq!(plan.preexisting.len(), 1, "Unexpire Password is held by Authenticated Users");
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let e = events.clone();
+    let started = std::time::Instant::now();
+    let out = w.apply(&plan, &CancellationToken::new(), &move |p| e.lock().unwrap().push(p)).await.unwrap();
+    eprintln!("enable took {:?}", started.elapsed());
+    assert_eq!(out.applied, vec!["grant-1", "writeback"]);
+    assert!(out.verified && out.sync_started);
+    assert!(events.lock().unwrap().contains(&Progress::SyncStarted));
+    assert_eq!(w.settings.granted[BASE].len(), 8, "the settings record exactly what was added");
+    assert_eq!(Settings::load(&w.paths.settings).unwrap().granted, w.settings.granted, "saved");
+    assert!(journal::unfinished(&w.paths.state_dir).unwrap().is_none());
+    let audit = std::fs::read_to_string(&w.paths.audit_log).unwrap();
+    let first: serde_json::Value = serde_json::from_str(audit.lines().next().unwrap()).unwrap();
+    for key in ["time", "operator", "action", "target", "before", "after", "result"] {
+        assert!(first.get(key).is_some(), "{key}");
+    }
+    let status = w.status(&scopes).await;
+    assert_eq!(status.state, "enabled", "{:?}", status.missing);
+
+    // A second enable changes nothing and says so.
+    let again = w.plan(&scopes, true).await;
+    assert!(again.is_empty(), "{:?}", again.steps);
+    let out = w.apply(&again, &CancellationToken::new(), &quiet()).await.unwrap();
+    assert!(out.applied.is_empty());
+
+    // The canary: the connector account itself resets a test user.
+    let mut as_connector =
+        AdConnection::connect(&ConnectOptions::new(w.lab.field("ldap_url"), w.lab.trust())).await.unwrap();
+    as_connector
+        .bind(&format!("LAB\\{}", w.lab.field("connector_account")), &w.lab.password("connector_password_file"))
+        .await
+        .unwrap();
+    let c = apply::canary(&mut w.conn, &w.disc, &mut as_connector, "wb.canary").await.unwrap();
+    assert!(c.reset && c.unlock, "{c:?}");
+
+    // Disable: back to the very same bytes.
+    let plan = w.plan(&scopes, false).await;
+    assert!(plan.ready());
+    let ids: Vec<&str> = plan.steps.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids, vec!["writeback", "revoke-1"]);
+    w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap();
+    assert_eq!(w.dacls(&scopes).await, before, "enable then disable must leave the DACL byte-identical");
+    assert!(w.settings.granted.is_empty());
+    assert_eq!(w.status(&scopes).await.state, "disabled");
+    let c = apply::canary(&mut w.conn, &w.disc, &mut as_connector, "wb.canary").await.unwrap();
+    assert!(!c.reset && c.detail.is_some());
+}
+
+#[tokio::test]
+async fn cancel_at_every_step_rolls_everything_back() {
+    let mut w = World::new().await;
+    let scopes = vec![format!("OU=Sales,OU=Staff,OU=Corp,{BASE}"), format!("OU=Support,OU=Staff,OU=Corp,{BASE}")];
+    let all: Vec<String> = scopes.iter().cloned().chain([BASE.to_string()]).collect();
+    let before = w.dacls(&all).await;
+    let plan = w.plan(&scopes, true).await;
+    assert_eq!(plan.steps.len(), 3, "two OUs and the writeback switch");
+    for k in 0..plan.steps.len() {
+        let cancel = CancellationToken::new();
+        let c = cancel.clone();
+        let target = plan.steps[k].id.clone();
+        let undone = Arc::new(Mutex::new(Vec::new()));
+        let u = undone.clone();
+        let progress = move |p: Progress| match p {
+            Progress::Done { id, .. } if id == target => c.cancel(),
+            Progress::Undone { id } => u.lock().unwrap().push(id),
+            _ => {}
+        };
+        let result = w.apply(&plan, &cancel, &progress).await;
+        match &result {
+            Err(EngineError::RolledBack { cause, .. }) if k + 1 < plan.steps.len() => {
+                assert!(cause.contains("cancelled"), "{cause}")
+            }
+            // A cancel after the last step finds nothing left to stop: the apply is complete.
+            Ok(out) if k + 1 == plan.steps.len() => assert_eq!(out.applied.len(), plan.steps.len()),
+            other => panic!("step {k}: {other:?}"),
+        }
+        if k + 1 < plan.steps.len() {
+            assert_eq!(undone.lock().unwrap().len(), k + 1, "step {k}");
+            assert_eq!(w.dacls(&all).await, before, "cancel after step {k}");
+            assert!(!w.backend.state().await.unwrap().writeback_enabled);
+            assert!(w.settings.granted.is_empty(), "{:?}", w.settings.granted);
+            assert!(journal::unfinished(&w.paths.state_dir).unwrap().is_none());
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_dc_killed_mid_run_leaves_a_journal_to_roll_back_or_resume() {
+    let mut w = World::new().await;
+    let scopes = vec![format!("OU=Sales,OU=Staff,OU=Corp,{BASE}"), format!("OU=Engineering,OU=Staff,OU=Corp,{BASE}")];
+    let before = w.dacls(&scopes).await;
+    for recovery in [Recovery::Rollback, Recovery::Resume] {
+        let plan = w.plan(&scopes, true).await;
+        let first = plan.steps[0].id.clone();
+        let dir = w.lab.dir();
+        let home = w.lab.home.path().to_path_buf();
+        // Kill the DC right after the first ACE write.
+        let progress = move |p: Progress| {
+            if let Progress::Done { id, .. } = p
+                && id == first
+            {
+                let out = crate::support::run(&home, &["lab", "down", "--dir", dir.to_str().unwrap()]);
+                assert_eq!(crate::support::code(&out), 0);
+            }
+        };
+        let err = w.apply(&plan, &CancellationToken::new(), &progress).await.unwrap_err();
+        let EngineError::NotRolledBack { journal: path, .. } = &err else { panic!("{err}") };
+        assert_eq!(writeback_wizard::error::Diagnose::exit(&err).code(), 4);
+        assert_eq!(journal::unfinished(&w.paths.state_dir).unwrap().as_ref(), Some(path));
+        // While it is unfinished, a new apply is refused.
+        assert!(matches!(
+            w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap_err(),
+            EngineError::Unfinished { .. }
+        ));
+
+        // The DC comes back (possibly on another loopback address).
+        let out = w.lab.lab("up");
+        assert_eq!(crate::support::code(&out), 0);
+        w.lab.info = crate::support::json(&out);
+        w.reconnect().await;
+        let mut env = Env {
+            ad: &mut w.conn,
+            sync: &w.backend,
+            paths: &w.paths,
+            settings: &mut w.settings,
+            operator: "LAB\\Administrator",
+            cancel: &CancellationToken::new(),
+            progress: &quiet(),
+        };
+        apply::recover(path, recovery, &mut env).await.unwrap();
+        assert!(journal::unfinished(&w.paths.state_dir).unwrap().is_none());
+        match recovery {
+            Recovery::Rollback => {
+                assert_eq!(w.dacls(&scopes).await, before);
+                assert!(w.settings.granted.is_empty(), "{:?}", w.settings.granted);
+            }
+            Recovery::Resume => {
+                assert_eq!(w.status(&scopes).await.state, "enabled");
+                assert_eq!(w.settings.granted.len(), 2);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_token_expiring_mid_run_is_rolled_back_and_one_apply_at_a_time() {
+    let mut w = World::new().await;
+    let scopes = vec![format!("OU=Finance,OU=Staff,OU=Corp,{BASE}")];
+    let before = w.dacls(&scopes).await;
+    // Tokens that live 60 s; the clock jumps past that after the first step.
+    w.sim.running.set_faults(Faults { token_lifetime_secs: 60, ..Faults::default() });
+    w.token = Secret::new(w.sim.access(HIA).await);
+    w.backend = Backend::Lab(LabEngine::new(w.sim.running.url(), w.token.clone()));
+    let plan = w.plan(&scopes, true).await;
+    let clock = w.sim.clock.clone();
+    let first = plan.steps[0].id.clone();
+    let progress = move |p: Progress| {
+        if matches!(&p, Progress::Done { id, .. } if *id == first) {
+            clock.advance(Duration::from_secs(61));
+        }
+    };
+    let err = w.apply(&plan, &CancellationToken::new(), &progress).await;
+    // The writeback switch failed with 401, and the undo of the DACL needs no token.
+    match err {
+        Err(EngineError::RolledBack { cause, .. }) => assert!(cause.contains("401"), "{cause}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(w.dacls(&scopes).await, before);
+
+    // A second apply while one runs is refused; a stale lock (dead PID) is taken over.
+    w.token = Secret::new(w.sim.access(HIA).await);
+    w.backend = Backend::Lab(LabEngine::new(w.sim.running.url(), w.token.clone()));
+    let plan = w.plan(&scopes, true).await;
+    let held = journal::Lock::acquire(&w.paths.state_dir).unwrap();
+    let err = w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap_err();
+    assert!(matches!(err, EngineError::Busy { pid, .. } if pid == std::process::id() as i32), "{err}");
+    drop(held);
+    std::fs::write(w.paths.state_dir.join("apply.lock"), "2147483646\n").unwrap();
+    w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap();
+    assert!(!w.paths.state_dir.join("apply.lock").exists());
+}
+
+#[tokio::test]
+async fn preconditions_block_enable_but_not_disable() {
+    let mut w = World::new().await;
+    let scopes = vec![BASE.to_string()];
+    // A tenant without a licence: enable is refused with the reason; disable needs no licence.
+    let fx = writeback_wizard::lab::tenant::Fixture::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tenant-no-licence.json"),
+    )
+    .unwrap();
+    w.sim = Sim::start(fx).await;
+    w.token = Secret::new(
+        writeback_wizard::entra::auth::SignIn::new(
+            writeback_wizard::entra::clouds::endpoints(writeback_wizard::config::Cloud::Lab, Some(w.sim.running.url())),
+            "organizations",
+            "c",
+        )
+        .unwrap()
+        .password("admin@fabrikamstd.onmicrosoft.com", &Secret::new("Fab-Passw0rd!"))
+        .await
+        .unwrap()
+        .access
+        .expose()
+        .to_string(),
+    );
+    w.backend = Backend::Lab(LabEngine::new(w.sim.running.url(), w.token.clone()));
+    let plan = w.plan(&scopes, true).await;
+    assert!(!plan.ready());
+    let failed: Vec<&str> = plan.preconditions.iter().filter(|p| !p.ok).map(|p| p.check.as_str()).collect();
+    assert_eq!(failed, vec!["licence carrying Microsoft Entra ID P1 or P2"]);
+    let err = w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap_err();
+    assert_eq!(writeback_wizard::error::Diagnose::exit(&err).code(), 3);
+    assert!(plan.preconditions.iter().any(|p| !p.ok && p.remedy.contains("P1 or P2")));
+    let disable = w.plan(&scopes, false).await;
+    assert!(disable.ready(), "{:?}", disable.preconditions);
+    // A damaged [granted] table is named.
+    w.settings.granted.insert(BASE.into(), vec!["(not sddl".into()]);
+    let granted = w.settings.granted.clone();
+    let sync = w.backend.state().await.map_err(|e| e.to_string());
+    let mut inp = Inputs {
+        ad: &mut w.conn,
+        disc: &w.disc,
+        operator: &w.operator,
+        connector: Some(&w.connector),
+        scopes: &scopes,
+        include_adminsdholder: false,
+        tenant: None,
+        sync,
+        granted: &granted,
+    };
+    assert!(matches!(engine::plan_disable(&mut inp, false).await.unwrap_err(), EngineError::BadSettings { .. }));
+}
