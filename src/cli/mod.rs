@@ -3,6 +3,7 @@
 
 mod ad_cmd;
 mod config_cmd;
+mod engine_cmd;
 mod entra_cmd;
 mod lab_cmd;
 pub mod output;
@@ -60,6 +61,63 @@ pub enum Command {
         /// Which lab command.
         #[command(subcommand)]
         command: LabCommand,
+    },
+    /// The whole state: enabled, disabled or partial, and what is missing.
+    Status {
+        /// Connection flags.
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// Show what enable or disable would change, without changing anything. Exit 3 when a
+    /// precondition fails.
+    Plan {
+        /// Which way.
+        #[command(flatten)]
+        action: ActionArgs,
+        /// With --disable: also remove writeback ACEs this tool did not add.
+        #[arg(long)]
+        remove_preexisting: bool,
+        /// Connection flags.
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// Make the change: journalled, verified, rolled back on failure or Ctrl-C.
+    Apply {
+        /// Which way.
+        #[command(flatten)]
+        action: ActionArgs,
+        /// Do not ask (needed without a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Start a delta sync cycle when the configuration completes.
+        #[arg(long)]
+        start_sync: bool,
+        /// After applying, prove writeback on this test account (its password is reset to a random
+        /// value nobody keeps).
+        #[arg(long, value_name = "USER")]
+        canary: Option<String>,
+        /// With --disable: also remove writeback ACEs this tool did not add.
+        #[arg(long)]
+        remove_preexisting: bool,
+        /// Undo the unfinished apply its journal describes.
+        #[arg(long, conflicts_with = "resume")]
+        rollback: bool,
+        /// Finish the unfinished apply its journal describes.
+        #[arg(long)]
+        resume: bool,
+        /// Connection flags.
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// Read everything back; with --canary, prove a reset as the connector account. Exit 0 when
+    /// all is well, 3 otherwise.
+    Verify {
+        /// A test account to reset as the connector account.
+        #[arg(long, value_name = "USER")]
+        canary: Option<String>,
+        /// Connection flags.
+        #[command(flatten)]
+        connection: ConnectionArgs,
     },
     /// On-premises Active Directory: the readiness check.
     Ad {
@@ -129,6 +187,17 @@ pub enum AdCommand {
         #[command(flatten)]
         connection: ConnectionArgs,
     },
+}
+
+/// `--enable` or `--disable`.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct ActionArgs {
+    /// Turn password writeback on.
+    #[arg(long, conflicts_with = "disable")]
+    pub enable: bool,
+    /// Turn password writeback off.
+    #[arg(long)]
+    pub disable: bool,
 }
 
 /// `entra …`

@@ -71,6 +71,20 @@ async fn dispatch(cli: Cli, out: Output) -> Result<Outcome, Error> {
     match cli.command {
         Some(Command::Lab { command }) => super::lab_cmd::run(command, out).await,
         Some(Command::Config { command }) => super::config_cmd::run(command, &config_path, out),
+        Some(Command::Status { connection }) => {
+            super::engine_cmd::status(&connection, &config_path, cli.global.lab, out).await
+        }
+        Some(Command::Plan { action, remove_preexisting, connection }) => {
+            super::engine_cmd::plan(action, remove_preexisting, &connection, &config_path, cli.global.lab, out).await
+        }
+        Some(Command::Apply { action, yes, start_sync, canary, remove_preexisting, rollback, resume, connection }) => {
+            let opts =
+                super::engine_cmd::ApplyOptions { yes, start_sync, canary, remove_preexisting, rollback, resume };
+            super::engine_cmd::apply(action, opts, &connection, &config_path, cli.global.lab, out).await
+        }
+        Some(Command::Verify { canary, connection }) => {
+            super::engine_cmd::verify(canary, &connection, &config_path, cli.global.lab, out).await
+        }
         Some(Command::Entra { command }) => super::entra_cmd::entra(command, &config_path, cli.global.lab, out).await,
         Some(Command::Licences { from_file, connection }) => {
             super::entra_cmd::licences(from_file, connection, &config_path, cli.global.lab, out).await

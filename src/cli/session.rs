@@ -12,6 +12,10 @@ use crate::secrets::{self, Secret};
 
 /// A bound connection and what it found.
 pub struct AdSession {
+    /// How it was reached (the canary connects the same way as the connector).
+    pub options: ConnectOptions,
+    /// The lab, with --lab.
+    pub lab: Option<crate::lab::LabInfo>,
     /// The connection, bound.
     pub conn: AdConnection,
     /// rootDSE and the forest.
@@ -26,8 +30,10 @@ pub struct AdSession {
 pub async fn connect(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Result<AdSession, Error> {
     let mut settings = Settings::load(config_path)?.overlay(&args.overlay());
     let mut password: Option<Secret> = None;
+    let mut lab_info = None;
     if lab {
         let info = crate::lab::up(&crate::lab::default_dir()).await?;
+        lab_info = Some(info.clone());
         settings.ad_url.get_or_insert(info.ldap_url.clone());
         settings.ad_ca_file.get_or_insert(info.ca_file.clone());
         settings.ad_tls_name.get_or_insert(info.tls_name.clone());
@@ -68,13 +74,17 @@ pub async fn connect(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Re
     let account = directory::find_account(&mut conn, &disc, &user)
         .await?
         .ok_or(crate::ad::AdError::NoSuchAccount { name: user })?;
-    Ok(AdSession { conn, disc, account, settings })
+    Ok(AdSession { options, lab: lab_info, conn, disc, account, settings })
 }
 
 /// A Graph client for the configured tenant, and what keeps it alive.
 pub struct EntraSession {
     /// The client.
     pub graph: crate::entra::graph::GraphClient,
+    /// Its access token (the lab sync engine takes it too).
+    pub token: Secret,
+    /// The simulator's URL when the cloud is the lab.
+    pub lab_url: Option<String>,
     /// The in-process simulator with `--lab` (dropped with the session).
     pub _lab_tenant: Option<crate::lab::tenant::RunningTenant>,
 }
@@ -102,8 +112,9 @@ pub async fn entra(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Resu
     let mut settings = Settings::load(config_path)?.overlay(&args.overlay());
     if let Ok(token) = std::env::var(secrets::ENTRA_TOKEN.env_var) {
         let si = sign_in_for(&settings)?;
-        let graph = crate::entra::graph::GraphClient::new(si.endpoints().graph_v1(), Secret::new(token))?;
-        return Ok(EntraSession { graph, _lab_tenant: None });
+        let token = Secret::new(token);
+        let graph = crate::entra::graph::GraphClient::new(si.endpoints().graph_v1(), token.clone())?;
+        return Ok(EntraSession { graph, token, lab_url: settings.lab_url.clone(), _lab_tenant: None });
     }
     if lab && settings.lab_url.is_none() {
         let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
@@ -114,8 +125,13 @@ pub async fn entra(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Resu
         let si = sign_in_for(&settings)?;
         // The lab's own administrator, whose password the simulator generated: a lab shortcut.
         let tokens = si.password(&running.info().admin_upn, &running.admin_password()).await?;
-        let graph = crate::entra::graph::GraphClient::new(si.endpoints().graph_v1(), tokens.access)?;
-        return Ok(EntraSession { graph, _lab_tenant: Some(running) });
+        let graph = crate::entra::graph::GraphClient::new(si.endpoints().graph_v1(), tokens.access.clone())?;
+        return Ok(EntraSession {
+            graph,
+            token: tokens.access,
+            lab_url: settings.lab_url.clone(),
+            _lab_tenant: Some(running),
+        });
     }
     let si = sign_in_for(&settings)?;
     let store = secrets::KeyringStore;
@@ -135,6 +151,6 @@ pub async fn entra(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Resu
             t
         }
     };
-    let graph = crate::entra::graph::GraphClient::new(si.endpoints().graph_v1(), tokens.access)?;
-    Ok(EntraSession { graph, _lab_tenant: None })
+    let graph = crate::entra::graph::GraphClient::new(si.endpoints().graph_v1(), tokens.access.clone())?;
+    Ok(EntraSession { graph, token: tokens.access, lab_url: settings.lab_url.clone(), _lab_tenant: None })
 }

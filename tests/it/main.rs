@@ -6,6 +6,7 @@ mod ad_cli;
 mod ad_engine;
 mod cli;
 mod engine;
+mod engine_cli;
 mod entra;
 mod graph_schema;
 mod lab_dc;

@@ -1,0 +1,109 @@
+//! `status`, `plan`, `apply`, `verify` through the binary, against a lab DC and the simulator's
+//! sync engine: the contract's JSON and exit codes, and the round trip.
+
+use std::process::{Command, Stdio};
+
+use writeback_wizard::ad::writeback;
+
+use crate::ad_engine::BASE;
+use crate::support::{LabDc, bin, code, json};
+use crate::tenant::{HIA, Sim};
+
+fn cmd(lab: &LabDc, sim: &Sim, token: &str, args: &[&str]) -> Command {
+    let mut c = bin(lab.home.path());
+    let config = lab.home.path().join("settings.toml");
+    c.args(args)
+        .args(["--config", config.to_str().unwrap()])
+        .args([
+            "--ad-url",
+            &lab.field("ldap_url"),
+            "--ad-ca-file",
+            &lab.field("ca_file"),
+            "--ad-tls-name",
+            &lab.field("tls_name"),
+            "--ad-user",
+            "LAB\\Administrator",
+        ])
+        .args(["--cloud", "lab", "--lab-url", sim.running.url(), "--tenant", crate::tenant::TENANT])
+        .env("WRITEBACK_AD_PASSWORD", lab.password("admin_password_file").expose())
+        .env("WRITEBACK_CONNECTOR_PASSWORD", lab.password("connector_password_file").expose())
+        .env("WRITEBACK_ENTRA_TOKEN", token)
+        .stdin(Stdio::null());
+    c
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_plan_apply_verify_round_trip_on_the_command_line() {
+    let lab = LabDc::up();
+    let sim = Sim::hybrid().await;
+    let token = sim.access(HIA).await;
+    let mut conn = lab.admin().await;
+    let before = writeback::read_dacl(&mut conn, BASE).await.unwrap().bytes;
+    let run = |args: &[&str]| cmd(&lab, &sim, &token, args).output().unwrap();
+
+    let out = run(&["status", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out);
+    assert_eq!(doc["state"], "disabled");
+    for key in ["state", "tenant", "ad", "sync_engine", "missing"] {
+        assert!(doc.get(key).is_some(), "{key}");
+    }
+    assert_eq!(doc["ad"]["scopes"][0]["dn"], BASE);
+
+    let out = run(&["plan", "--enable", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let plan = json(&out);
+    assert_eq!(plan["action"], "enable");
+    let ids: Vec<&str> = plan["steps"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec!["grant-1", "writeback"]);
+    for key in ["id", "description", "target", "change"] {
+        assert!(plan["steps"][0].get(key).is_some(), "{key}");
+    }
+    assert!(
+        plan["preconditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["ok"] == true && p.get("check").is_some() && p.get("remedy").is_some())
+    );
+
+    // No --yes and no terminal: exit 2 and nothing changed.
+    let out = run(&["apply", "--enable"]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(writeback::read_dacl(&mut conn, BASE).await.unwrap().bytes, before);
+    // Neither --enable nor --disable.
+    assert_eq!(code(&run(&["apply", "--yes"])), 2);
+    // Nothing unfinished to roll back.
+    assert_eq!(code(&run(&["apply", "--rollback"])), 2);
+
+    let out = run(&["apply", "--enable", "--yes", "--start-sync", "--canary", "wb.canary", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out);
+    assert_eq!(doc["applied"], serde_json::json!(["grant-1", "writeback"]));
+    assert_eq!((doc["verified"].as_bool(), doc["sync_started"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(doc["canary"]["reset"], true);
+    assert!(sim.running.sync_engine_writeback());
+    let settings = std::fs::read_to_string(lab.home.path().join("settings.toml")).unwrap();
+    assert!(settings.contains("[granted]") && settings.contains("00299570-246d-11d0-a768-00aa006e0529"), "{settings}");
+
+    assert_eq!(json(&run(&["status", "--json"]))["state"], "enabled");
+    let out = run(&["verify", "--canary", "wb.canary", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(json(&out)["checks"].as_array().unwrap().iter().all(|c| c["ok"] == true));
+    // A second enable changes nothing.
+    let out = run(&["apply", "--enable", "--yes", "--json"]);
+    assert_eq!(code(&out), 0);
+    assert_eq!(json(&out)["applied"], serde_json::json!([]));
+
+    // Disable: byte-identical DACL, writeback off, verify answers no.
+    let out = run(&["apply", "--disable", "--yes", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(writeback::read_dacl(&mut conn, BASE).await.unwrap().bytes, before);
+    assert!(!sim.running.sync_engine_writeback());
+    assert_eq!(json(&run(&["status", "--json"]))["state"], "disabled");
+    assert_eq!(code(&run(&["verify", "--json"])), 3);
+    // The audit log holds each change, and no secret.
+    let audit = std::fs::read_to_string(lab.home.path().join("data/writeback-wizard/audit.jsonl")).unwrap();
+    assert!(audit.lines().count() >= 5);
+    assert!(!audit.contains(lab.password("admin_password_file").expose()) && !audit.contains(&token));
+}
