@@ -38,7 +38,7 @@ pub async fn connect(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Re
         settings.ad_ca_file.get_or_insert(info.ca_file.clone());
         settings.ad_tls_name.get_or_insert(info.tls_name.clone());
         settings.connector_account.get_or_insert(info.connector_account.clone());
-        if settings.ad_user.is_none() {
+        if settings.ad_user.as_deref().is_none_or(|u| u == info.admin_user) {
             settings.ad_user = Some(info.admin_user.clone());
             if std::env::var_os(secrets::AD_PASSWORD.env_var).is_none() {
                 let text = std::fs::read_to_string(&info.admin_password_file).map_err(|source| {

@@ -118,12 +118,17 @@ fn dacl_sddl(bytes: &[u8]) -> String {
         .unwrap_or_else(|e| format!("(undecodable: {e})"))
 }
 
+/// Writes the `[granted]` table into the settings file. Only that table: the in-memory settings
+/// also hold this run's flags, which must not be persisted behind the user's back.
 fn save_settings(env: &Env<'_>) -> Result<(), EngineError> {
-    env.settings.save(&env.paths.settings).map_err(|e| EngineError::Io {
+    let io = |e: crate::config::ConfigError| EngineError::Io {
         what: "write the settings",
         path: env.paths.settings.clone(),
         source: std::io::Error::other(e.to_string()),
-    })
+    };
+    let mut on_disk = Settings::load(&env.paths.settings).map_err(io)?;
+    on_disk.granted = env.settings.granted.clone();
+    on_disk.save(&env.paths.settings).map_err(io)
 }
 
 fn record(env: &mut Env<'_>, dn: &str, aces: &[String], add: bool) -> Result<(), EngineError> {

@@ -392,3 +392,22 @@ async fn preconditions_block_enable_but_not_disable() {
     };
     assert!(matches!(engine::plan_disable(&mut inp, false).await.unwrap_err(), EngineError::BadSettings { .. }));
 }
+
+#[tokio::test]
+async fn a_graph_storm_while_planning_is_ridden_out() {
+    let mut w = World::new().await;
+    let scopes = vec![format!("OU=Support,OU=Staff,OU=Corp,{BASE}")];
+    // Two 429s then a 503, each with Retry-After 1 s: the tenant check waits them out.
+    w.sim.running.set_faults(Faults {
+        throttle_first: 2,
+        unavailable_first: 1,
+        retry_after_secs: 1,
+        ..Faults::default()
+    });
+    let before = w.sim.running.graph_requests();
+    let plan = w.plan(&scopes, true).await;
+    assert!(plan.ready(), "{:?}", plan.preconditions);
+    assert!(w.sim.running.graph_requests() >= before + 3);
+    w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap();
+    assert_eq!(w.status(&scopes).await.state, "enabled");
+}

@@ -85,6 +85,10 @@ async fn status_plan_apply_verify_round_trip_on_the_command_line() {
     assert!(sim.running.sync_engine_writeback());
     let settings = std::fs::read_to_string(lab.home.path().join("settings.toml")).unwrap();
     assert!(settings.contains("[granted]") && settings.contains("00299570-246d-11d0-a768-00aa006e0529"), "{settings}");
+    assert!(
+        !settings.contains("ad_url") && !settings.contains("lab_url"),
+        "flags are not persisted behind the user's back: {settings}"
+    );
 
     assert_eq!(json(&run(&["status", "--json"]))["state"], "enabled");
     let out = run(&["verify", "--canary", "wb.canary", "--json"]);
