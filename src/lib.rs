@@ -17,6 +17,7 @@ pub mod engine;
 pub mod entra;
 pub mod error;
 pub mod fsutil;
+pub mod gui;
 pub mod lab;
 pub mod logging;
 pub mod secrets;

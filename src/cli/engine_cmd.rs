@@ -16,17 +16,26 @@ use crate::error::{Error, Exit};
 use crate::secrets::{self, Secret};
 use crate::sync_engine::{Backend, SyncEngine, adsync::AdSync, lab::LabEngine};
 
-/// Everything the engine commands need.
-struct Session {
-    ad: AdSession,
-    entra: Option<Result<EntraSession, Error>>,
-    backend: Result<Backend, String>,
-    connector: Option<Account>,
-    scopes: Vec<String>,
-    paths: Paths,
+/// Everything the engine commands need (the wizard builds one too, page by page).
+pub struct Session {
+    /// The directory.
+    pub ad: AdSession,
+    /// The tenant, when it was wanted.
+    pub entra: Option<Result<EntraSession, Error>>,
+    /// The sync engine, or why there is none.
+    pub backend: Result<Backend, String>,
+    /// The connector account, when named or the only candidate.
+    pub connector: Option<Account>,
+    /// Where the permissions go.
+    pub scopes: Vec<String>,
+    /// The engine's files.
+    pub paths: Paths,
+    /// Also grant on AdminSDHolder.
+    pub include_adminsdholder: bool,
 }
 
-fn kind_of(s: &crate::config::Settings, lab: bool) -> SyncEngineKind {
+/// Which sync engine the settings name (the lab's when the cloud is the lab).
+pub fn kind_of(s: &crate::config::Settings, lab: bool) -> SyncEngineKind {
     s.sync_engine.unwrap_or(if lab || s.cloud == Some(Cloud::Lab) || s.lab_url.is_some() {
         SyncEngineKind::Lab
     } else {
@@ -35,13 +44,27 @@ fn kind_of(s: &crate::config::Settings, lab: bool) -> SyncEngineKind {
 }
 
 async fn open(config_path: &Path, args: &ConnectionArgs, lab: bool, want_tenant: bool) -> Result<Session, Error> {
-    let mut ad = session::connect(config_path, args, lab).await?;
+    let ad = session::connect(config_path, args, lab).await?;
     let kind = kind_of(&ad.settings, lab);
     let entra = if want_tenant || kind == SyncEngineKind::Lab {
         Some(session::entra(config_path, args, lab).await)
     } else {
         None
     };
+    let mut s = assemble(ad, entra, lab, config_path).await?;
+    s.include_adminsdholder = args.include_adminsdholder;
+    Ok(s)
+}
+
+/// Puts a session together from a directory connection and (maybe) a tenant sign-in: the sync
+/// engine, the connector account, the scopes.
+pub async fn assemble(
+    mut ad: AdSession,
+    entra: Option<Result<EntraSession, Error>>,
+    lab: bool,
+    config_path: &Path,
+) -> Result<Session, Error> {
+    let kind = kind_of(&ad.settings, lab);
     let backend = match kind {
         SyncEngineKind::Adsync => Ok(Backend::AdSync(AdSync::default())),
         SyncEngineKind::Lab => match &entra {
@@ -65,11 +88,20 @@ async fn open(config_path: &Path, args: &ConnectionArgs, lab: bool, want_tenant:
     } else {
         ad.settings.scope.clone()
     };
-    Ok(Session { ad, entra, backend, connector, scopes, paths: Paths::default_for(config_path.to_path_buf()) })
+    Ok(Session {
+        ad,
+        entra,
+        backend,
+        connector,
+        scopes,
+        paths: Paths::default_for(config_path.to_path_buf()),
+        include_adminsdholder: false,
+    })
 }
 
 impl Session {
-    async fn tenant(&self) -> Option<Result<crate::entra::check::EntraCheck, String>> {
+    /// The tenant's readiness, when there is a tenant.
+    pub async fn tenant(&self) -> Option<Result<crate::entra::check::EntraCheck, String>> {
         match &self.entra {
             Some(Ok(e)) => Some(
                 crate::entra::check::check(&e.graph, std::time::SystemTime::now()).await.map_err(|err| err.to_string()),
@@ -79,18 +111,20 @@ impl Session {
         }
     }
 
-    async fn sync_state(&self) -> Result<crate::sync_engine::EngineState, String> {
+    /// The sync engine's state.
+    pub async fn sync_state(&self) -> Result<crate::sync_engine::EngineState, String> {
         match &self.backend {
             Ok(b) => b.state().await.map_err(|e| e.to_string()),
             Err(e) => Err(e.clone()),
         }
     }
 
-    async fn plan(&mut self, enable: bool, remove_preexisting: bool) -> Result<Plan, Error> {
+    /// Plans enabling or disabling.
+    pub async fn plan(&mut self, enable: bool, remove_preexisting: bool) -> Result<Plan, Error> {
         let tenant = if enable { self.tenant().await } else { None };
         let sync = self.sync_state().await;
         let granted = self.ad.settings.granted.clone();
-        let include = false;
+        let include = self.include_adminsdholder;
         let mut inp = Inputs {
             ad: &mut self.ad.conn,
             disc: &self.ad.disc,
@@ -121,7 +155,8 @@ fn action_of(a: ActionArgs) -> Result<bool, Error> {
     }
 }
 
-fn plan_text(p: &Plan) -> String {
+/// A plan as text (the CLI prints it; the wizard's Ready page shows it).
+pub fn plan_text(p: &Plan) -> String {
     let mut t = format!(
         "Plan: {}\n",
         if p.action == engine::Action::Enable { "enable password writeback" } else { "disable password writeback" }
@@ -165,7 +200,7 @@ pub async fn status(args: &ConnectionArgs, config_path: &Path, lab: bool, out: O
         operator: &s.ad.account,
         connector: s.connector.as_ref(),
         scopes: &s.scopes,
-        include_adminsdholder: false,
+        include_adminsdholder: s.include_adminsdholder,
         tenant: tenant.clone(),
         sync,
         granted: &granted,
@@ -251,7 +286,8 @@ fn confirm(plan: &Plan, yes: bool) -> Result<bool, Error> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
-async fn connector_connection(s: &Session) -> Result<crate::ad::AdConnection, Error> {
+/// Binds as the connector account (for the canary).
+pub async fn connector_connection(s: &Session) -> Result<crate::ad::AdConnection, Error> {
     let connector = s.connector.as_ref().ok_or_else(|| Error::Usage {
         message: "the canary needs the connector account".into(),
         remedy: "Name it with --connector-account.".into(),
@@ -397,7 +433,7 @@ pub async fn verify(
         operator: &s.ad.account,
         connector: s.connector.as_ref(),
         scopes: &s.scopes,
-        include_adminsdholder: false,
+        include_adminsdholder: s.include_adminsdholder,
         tenant: tenant.clone(),
         sync: sync.clone(),
         granted: &granted,

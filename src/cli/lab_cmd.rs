@@ -117,8 +117,3 @@ async fn up(dir: PathBuf, out: Output) -> Result<Outcome, Error> {
     out.result(&info, || human(&info));
     Ok(Outcome::OK)
 }
-
-/// `writeback-wizard --lab` with no command: the lab in the default folder.
-pub async fn up_default(out: Output) -> Result<Outcome, Error> {
-    up(lab::default_dir(), out).await
-}

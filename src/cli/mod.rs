@@ -3,12 +3,12 @@
 
 mod ad_cmd;
 mod config_cmd;
-mod engine_cmd;
+pub mod engine_cmd;
 mod entra_cmd;
 mod lab_cmd;
 pub mod output;
 pub mod run;
-mod session;
+pub mod session;
 
 use std::path::PathBuf;
 

@@ -17,6 +17,17 @@ pub fn main() -> ExitCode {
     };
     let out = Output { json: cli.global.json };
     let _log_guard = crate::logging::init(cli.global.verbose);
+    if cli.command.is_none() {
+        // The wizard: eframe owns the main thread; the engine runs on the wizard's own runtime.
+        let config_path = cli.global.config.clone().unwrap_or_else(crate::config::default_path);
+        return match crate::gui::run(config_path, cli.global.lab, super::ConnectionArgs::default()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                out.error(&ErrorReport::from_error(&err));
+                ExitCode::from(crate::error::Diagnose::exit(&err).code())
+            }
+        };
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -92,14 +103,7 @@ async fn dispatch(cli: Cli, out: Output) -> Result<Outcome, Error> {
         Some(Command::Ad { command }) => super::ad_cmd::ad(command, &config_path, cli.global.lab, out).await,
         Some(Command::Acl { command }) => super::ad_cmd::acl(command, &config_path, cli.global.lab, out).await,
         Some(Command::Policy { command }) => super::ad_cmd::policy(command, &config_path, cli.global.lab, out).await,
-        None if cli.global.lab => super::lab_cmd::up_default(out).await,
-        None => {
-            use clap::CommandFactory;
-            out.note(&Cli::command().render_help().to_string());
-            Err(Error::Usage {
-                message: "no command given, and this build opens no wizard window yet".into(),
-                remedy: "Give a command (see the list above), or --lab to bring the lab up.".into(),
-            })
-        }
+        // Handled before the runtime starts (see `main`).
+        None => Err(Error::Usage { message: "no command given".into(), remedy: "See --help.".into() }),
     }
 }

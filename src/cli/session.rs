@@ -28,6 +28,16 @@ pub struct AdSession {
 
 /// Connects and binds as the settings and flags say.
 pub async fn connect(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Result<AdSession, Error> {
+    connect_with(config_path, args, lab, None).await
+}
+
+/// [`connect`], with the password typed into the wizard (it wins over the secrets lookup).
+pub async fn connect_with(
+    config_path: &Path,
+    args: &ConnectionArgs,
+    lab: bool,
+    typed: Option<Secret>,
+) -> Result<AdSession, Error> {
     let mut settings = Settings::load(config_path)?.overlay(&args.overlay());
     let mut password: Option<Secret> = None;
     let mut lab_info = None;
@@ -40,7 +50,7 @@ pub async fn connect(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Re
         settings.connector_account.get_or_insert(info.connector_account.clone());
         if settings.ad_user.as_deref().is_none_or(|u| u == info.admin_user) {
             settings.ad_user = Some(info.admin_user.clone());
-            if std::env::var_os(secrets::AD_PASSWORD.env_var).is_none() {
+            if typed.is_none() && std::env::var_os(secrets::AD_PASSWORD.env_var).is_none() {
                 let text = std::fs::read_to_string(&info.admin_password_file).map_err(|source| {
                     crate::lab::LabError::Io { what: "read", path: info.admin_password_file.clone(), source }
                 })?;
@@ -58,7 +68,7 @@ pub async fn connect(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Re
         message: "no account to sign in to Active Directory with".into(),
         remedy: "Give --ad-user DOMAIN\\name (an Enterprise Admin), or set ad_user in the settings file.".into(),
     })?;
-    let password = match password {
+    let password = match typed.or(password) {
         Some(p) => p,
         None => secrets::resolve_default(secrets::AD_PASSWORD)?,
     };
@@ -105,9 +115,32 @@ pub fn sign_in_for(settings: &Settings) -> Result<crate::entra::auth::SignIn, Er
     Ok(crate::entra::auth::SignIn::new(endpoints, tenant, client)?)
 }
 
+/// How an interactive sign-in may happen when there is no saved one.
+pub enum Interactive<'a> {
+    /// A device-code sign-in, when stdin is a terminal (the CLI).
+    Terminal,
+    /// The system browser, with PKCE and a loopback redirect (the wizard).
+    Browser {
+        /// Opens the sign-in page.
+        open: &'a (dyn Fn(String) -> Result<(), String> + Sync),
+        /// The Cancel button.
+        cancel: &'a tokio_util::sync::CancellationToken,
+    },
+}
+
 /// Gets a Graph token: WRITEBACK_ENTRA_TOKEN; with --lab, the in-process simulator's
 /// administrator; a saved sign-in; a device-code sign-in on a terminal; else exit 2.
 pub async fn entra(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Result<EntraSession, Error> {
+    entra_with(config_path, args, lab, Interactive::Terminal).await
+}
+
+/// [`entra`], choosing how to sign in interactively.
+pub async fn entra_with(
+    config_path: &Path,
+    args: &ConnectionArgs,
+    lab: bool,
+    how: Interactive<'_>,
+) -> Result<EntraSession, Error> {
     use std::io::IsTerminal;
     let mut settings = Settings::load(config_path)?.overlay(&args.overlay());
     if let Ok(token) = std::env::var(secrets::ENTRA_TOKEN.env_var) {
@@ -135,7 +168,10 @@ pub async fn entra(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Resu
     }
     let si = sign_in_for(&settings)?;
     let store = secrets::KeyringStore;
-    let interactive = std::io::stdin().is_terminal();
+    let interactive = match how {
+        Interactive::Terminal => std::io::stdin().is_terminal(),
+        Interactive::Browser { .. } => true,
+    };
     let silent = si.silent(&store).await;
     let tokens = match silent {
         Ok(Some(t)) => t,
@@ -144,9 +180,16 @@ pub async fn entra(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Resu
             return Err(crate::entra::EntraError::NoToken { env_var: secrets::ENTRA_TOKEN.env_var }.into());
         }
         _ => {
-            let flow = si.device().await?;
-            eprintln!("{}", flow.message());
-            let t = flow.finish(tokio::time::sleep).await?;
+            let t = match how {
+                Interactive::Terminal => {
+                    let flow = si.device().await?;
+                    eprintln!("{}", flow.message());
+                    flow.finish(tokio::time::sleep).await?
+                }
+                Interactive::Browser { open, cancel } => {
+                    si.browser("localhost", open, cancel, std::time::Duration::from_secs(300)).await?
+                }
+            };
             si.remember(&store, &t)?;
             t
         }

@@ -257,7 +257,9 @@ async fn build_template(tools: &SambaTools, building: &Path, version: &str) -> R
         tools.start(&dc_dir)?;
         wait_ready(&dc_dir, claim.addr).await?;
         let mut conn = bind_admin(&dc_dir, claim.addr, &admin).await?;
-        let seeded = seed::seed(&mut conn, &mut rand::rng()).await?;
+        // StdRng, not the thread-local rng: this future must be Send (the wizard runs it on tokio).
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng();
+        let seeded = seed::seed(&mut conn, &mut rng).await?;
         conn.close().await;
         write_secret(&building.join("admin.password"), &admin)?;
         Ok::<_, LabError>(seeded)

@@ -19,8 +19,17 @@ fn usage_errors_exit_2_with_one_json_document() {
     let out = run(home.path(), &["lab", "up", "--no-such-flag", "--json"]);
     assert_eq!(code(&out), 2);
     assert_eq!(json(&out)["error"]["code"], "CLI-USAGE");
-    let none = run(home.path(), &[]);
+    // No command opens the wizard; with no display that is a usage error naming the cause.
+    let none = crate::support::bin(home.path())
+        .args(["--json"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
     assert_eq!(code(&none), 2);
+    let doc = json(&none);
+    assert!(doc["error"]["message"].as_str().unwrap().contains("no display"), "{doc}");
+    assert!(doc["error"]["remedy"].as_str().unwrap().contains("lab up"), "{doc}");
     // A password is never a flag.
     let out = run(home.path(), &["config", "export", "x.toml", "--ad-password", "p"]);
     assert_eq!(code(&out), 2);

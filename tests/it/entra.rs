@@ -39,31 +39,7 @@ impl Sleeper for ClockSleeper {
 #[tokio::test]
 async fn browser_sign_in_with_pkce_on_a_loopback_port() {
     let sim = Sim::hybrid().await;
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    // The "browser": fills in the simulator's sign-in form, then follows the redirect to us.
-    let user = GA;
-    let browser = move |url: String| -> Result<(), String> {
-        let http = http.clone();
-        tokio::spawn(async move {
-            let parsed = reqwest::Url::parse(&url).unwrap();
-            let mut form: Vec<(String, String)> =
-                parsed.query_pairs().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-            assert!(form.iter().any(|(k, v)| k == "code_challenge_method" && v == "S256"));
-            form.push(("username".into(), user.0.into()));
-            form.push(("password".into(), user.1.into()));
-            let action = format!(
-                "{}://{}{}",
-                parsed.scheme(),
-                parsed.host_str().unwrap(),
-                parsed.port().map(|p| format!(":{p}")).unwrap_or_default()
-            ) + parsed.path();
-            let resp = http.post(action).form(&form).send().await.unwrap();
-            let location = resp.headers()["location"].to_str().unwrap().to_string();
-            let page = http.get(location).send().await.unwrap().text().await.unwrap();
-            assert!(page.contains("Signed in"), "{page}");
-        });
-        Ok(())
-    };
+    let browser = crate::tenant::form_browser(GA);
     let tokens =
         sign_in(&sim).browser("127.0.0.1", &browser, &CancellationToken::new(), Duration::from_secs(20)).await.unwrap();
     assert!(tokens.refresh.is_some());

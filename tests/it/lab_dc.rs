@@ -274,9 +274,9 @@ async fn parallel_labs_have_their_own_address_passwords_and_data() {
 }
 
 #[test]
-fn lab_flag_brings_up_the_default_lab() {
+fn lab_up_without_dir_uses_the_default_lab() {
     let home = tempfile::tempdir().unwrap();
-    let out = crate::support::run(home.path(), &["--lab", "--json"]);
+    let out = crate::support::run(home.path(), &["lab", "up", "--json"]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let info = json(&out);
     let dir = std::path::PathBuf::from(info["dir"].as_str().unwrap());

@@ -9,6 +9,7 @@ mod engine;
 mod engine_cli;
 mod entra;
 mod graph_schema;
+mod gui;
 mod lab_dc;
 mod oidc;
 mod policy;

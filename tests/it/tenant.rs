@@ -31,6 +31,34 @@ pub struct Sim {
     pub http: reqwest::Client,
 }
 
+/// A "browser" for the simulator's sign-in page: fills in the form as `user`, then follows the
+/// redirect back to the app's loopback port (on the caller's tokio runtime).
+pub fn form_browser(user: (&'static str, &'static str)) -> impl Fn(String) -> Result<(), String> + Send + Sync {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    move |url: String| -> Result<(), String> {
+        let http = http.clone();
+        tokio::spawn(async move {
+            let parsed = reqwest::Url::parse(&url).unwrap();
+            let mut form: Vec<(String, String)> =
+                parsed.query_pairs().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+            assert!(form.iter().any(|(k, v)| k == "code_challenge_method" && v == "S256"));
+            form.push(("username".into(), user.0.into()));
+            form.push(("password".into(), user.1.into()));
+            let action = format!(
+                "{}://{}{}",
+                parsed.scheme(),
+                parsed.host_str().unwrap(),
+                parsed.port().map(|p| format!(":{p}")).unwrap_or_default()
+            ) + parsed.path();
+            let resp = http.post(action).form(&form).send().await.unwrap();
+            let location = resp.headers()["location"].to_str().unwrap().to_string();
+            let page = http.get(location).send().await.unwrap().text().await.unwrap();
+            assert!(page.contains("Signed in"), "{page}");
+        });
+        Ok(())
+    }
+}
+
 impl Sim {
     pub async fn start(fixture: Fixture) -> Sim {
         let clock = Arc::new(ManualClock::new(SystemTime::now()));

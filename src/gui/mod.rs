@@ -1,0 +1,441 @@
+//! The wizard window: a left rail of page titles, the page, and a bottom bar with Previous,
+//! Next (Configure, Exit) and Cancel. Navigation lives in [`wizard`] (pure, no egui); engine work
+//! runs on [`worker`]; each page draws itself from `pages/`. `App::ui` takes a plain `egui::Ui`
+//! so the tests drive it with egui_kittest, by accessibility label, without a window.
+
+pub mod pages;
+pub mod wizard;
+pub mod worker;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::ad::policy::Verdict;
+use crate::cli::ConnectionArgs;
+use crate::engine::apply::{ApplyOutcome, Progress};
+use crate::engine::{Plan, Status};
+use crate::entra::check::EntraCheck;
+use crate::error::{Error, ErrorReport};
+use wizard::{PageId, RailState, Task, Wizard};
+use worker::{DirectoryView, Job, Msg, Worker};
+
+/// One step on the Configuring page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepState {
+    /// Not started.
+    Waiting,
+    /// Running.
+    Running,
+    /// Done and verified.
+    Done,
+    /// Failed, with why.
+    Failed(String),
+    /// Undone after a failure or cancel.
+    Undone,
+}
+
+/// The wizard's state: navigation, what each page holds, the engine's latest answers.
+pub struct App {
+    /// Navigation.
+    pub wiz: Wizard,
+    worker: Worker,
+    /// Lab mode: the lab DC and the in-process tenant simulator.
+    pub lab: bool,
+    /// The tenant check after sign-in.
+    pub tenant: Option<Box<EntraCheck>>,
+    /// "Domain controller" field.
+    pub ad_url: String,
+    /// "User name" field.
+    pub ad_user: String,
+    /// "Password" field (cleared as soon as it is sent).
+    pub ad_password: String,
+    /// What the connection found.
+    pub directory: Option<DirectoryView>,
+    /// The connector account chosen (DN).
+    pub connector: Option<String>,
+    /// Scope candidates and whether each is chosen.
+    pub scopes: Vec<(String, bool)>,
+    /// "Organizational unit" field.
+    pub new_scope: String,
+    /// Today's state.
+    pub status: Option<Box<Status>>,
+    /// The "Password writeback" checkbox.
+    pub writeback: bool,
+    /// The plan.
+    pub plan: Option<Box<Plan>>,
+    /// "Start the synchronization process when configuration completes".
+    pub start_sync: bool,
+    /// Configuring: each step and its state.
+    pub steps: Vec<(String, StepState)>,
+    /// The apply's result.
+    pub outcome: Option<Result<ApplyOutcome, ErrorReport>>,
+    /// "Account" field of the password test.
+    pub test_user: String,
+    /// "New password" field (cleared as soon as it is sent).
+    pub test_password: String,
+    /// The tester's answer.
+    pub verdict: Option<Verdict>,
+    /// The last error, with its remedy.
+    pub error: Option<ErrorReport>,
+    /// The "Are you sure?" dialog is open.
+    pub confirm_exit: bool,
+    /// The person chose to leave: the window closes.
+    pub exit: bool,
+    /// Where the audit log is (said on the last page).
+    pub audit_log: PathBuf,
+    /// Jobs sent and not yet answered (the bar stays off until all have answered).
+    pending: usize,
+}
+
+impl App {
+    /// A wizard over the settings at `config_path` and the connection flags given.
+    pub fn new(
+        config_path: PathBuf,
+        lab: bool,
+        args: ConnectionArgs,
+        repaint: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<App, Error> {
+        let settings = crate::config::Settings::load(&config_path)?.overlay(&args.overlay());
+        let audit_log = crate::engine::apply::Paths::default_for(config_path.clone()).audit_log;
+        let worker = Worker::new(config_path, lab, args, repaint)?;
+        Ok(App {
+            wiz: Wizard::default(),
+            worker,
+            lab,
+            tenant: None,
+            ad_url: settings.ad_url.unwrap_or_default(),
+            ad_user: settings.ad_user.unwrap_or_default(),
+            ad_password: String::new(),
+            directory: None,
+            connector: None,
+            scopes: settings.scope.into_iter().map(|s| (s, true)).collect(),
+            new_scope: String::new(),
+            status: None,
+            writeback: true,
+            plan: None,
+            start_sync: true,
+            steps: Vec::new(),
+            outcome: None,
+            test_user: String::new(),
+            test_password: String::new(),
+            verdict: None,
+            error: None,
+            confirm_exit: false,
+            exit: false,
+            audit_log,
+            pending: 0,
+        })
+    }
+
+    /// Replaces how sign-in pages are opened (tests fill in the simulator's form).
+    pub fn set_browser(&mut self, open: worker::Browser) {
+        self.worker.set_browser(open);
+    }
+
+    /// Keeps the journal and audit log elsewhere (tests; a portable install).
+    pub fn set_paths(&mut self, paths: crate::engine::apply::Paths) {
+        self.audit_log = paths.audit_log.clone();
+        self.worker.set_paths(paths);
+    }
+
+    /// Starts engine work: the pages call this; the bar's buttons stay off until it answers.
+    pub(crate) fn start(&mut self, job: Job) {
+        self.error = None;
+        self.pending += 1;
+        self.wiz.facts.busy = true;
+        self.worker.send(job);
+    }
+
+    /// Reads the engine's answers.
+    fn poll(&mut self) {
+        for msg in self.worker.poll() {
+            self.handle(msg);
+        }
+    }
+
+    fn fail(&mut self, e: ErrorReport) {
+        self.error = Some(e);
+    }
+
+    fn handle(&mut self, msg: Msg) {
+        if !matches!(msg, Msg::Progress(_)) {
+            self.pending = self.pending.saturating_sub(1);
+            self.wiz.facts.busy = self.pending > 0;
+        }
+        match msg {
+            Msg::SignedIn(Ok(check)) => {
+                self.wiz.facts.tenant_ready = check.ready();
+                self.tenant = Some(check);
+            }
+            Msg::SignedIn(Err(e)) => self.fail(e),
+            Msg::Connected(Ok(view)) => {
+                self.connector = view.chosen.clone().or_else(|| view.candidates.first().map(|c| c.0.clone()));
+                if self.scopes.is_empty() {
+                    self.scopes = view.domains.iter().map(|d| (d.clone(), *d == view.domain)).collect();
+                }
+                self.directory = Some(view);
+                self.refresh_directory_ready();
+            }
+            Msg::Connected(Err(e)) => self.fail(e),
+            Msg::Status(Ok(st)) => {
+                self.writeback = match self.wiz.task {
+                    Task::Disable => false,
+                    Task::Customize => true,
+                    _ => st.state == "enabled",
+                };
+                self.status = Some(st);
+            }
+            Msg::Status(Err(e)) | Msg::Planned(Err(e)) => self.fail(e),
+            Msg::Planned(Ok(plan)) => {
+                self.wiz.facts.plan_ready = plan.ready();
+                self.steps = plan.steps.iter().map(|s| (s.id.clone(), StepState::Waiting)).collect();
+                self.plan = Some(plan);
+            }
+            Msg::Progress(p) => self.progress(p),
+            Msg::Applied(result) => {
+                self.wiz.failed = !matches!(&result, Ok(o) if o.verified);
+                self.wiz.facts.configured = true;
+                if let Err(e) = &result {
+                    self.error = Some(e.clone());
+                }
+                self.outcome = Some(result);
+                self.wiz.advance();
+            }
+            Msg::Tested(Ok(v)) => self.verdict = Some(v),
+            Msg::Tested(Err(e)) => self.fail(e),
+        }
+    }
+
+    fn progress(&mut self, p: Progress) {
+        let (id, state) = match p {
+            Progress::Started { id } => (id, StepState::Running),
+            Progress::Done { id, .. } => (id, StepState::Done),
+            Progress::Failed { id, error } => (id, StepState::Failed(error)),
+            Progress::Undone { id } => (id, StepState::Undone),
+            Progress::SyncStarted => ("start-sync".to_string(), StepState::Done),
+        };
+        match self.steps.iter_mut().find(|(s, _)| *s == id) {
+            Some(entry) => entry.1 = state,
+            None => self.steps.push((id, state)),
+        }
+    }
+
+    /// Connected as an Enterprise Admin, with a connector account when the task changes things.
+    pub(crate) fn refresh_directory_ready(&mut self) {
+        let needs_connector = matches!(self.wiz.task, Task::Customize | Task::Disable);
+        self.wiz.facts.directory_ready = match &self.directory {
+            Some(d) => match self.wiz.task {
+                Task::View | Task::TestPassword => true,
+                _ => d.enterprise_admin && (!needs_connector || self.connector.is_some()),
+            },
+            None => false,
+        };
+    }
+
+    fn chosen_scopes(&self) -> Vec<String> {
+        self.scopes.iter().filter(|(_, on)| *on).map(|(s, _)| s.clone()).collect()
+    }
+
+    /// Next (or Configure, or Exit): what leaving each page starts.
+    fn on_next(&mut self) {
+        if self.wiz.is_last() {
+            self.leave();
+            return;
+        }
+        let from = self.wiz.page;
+        if self.wiz.advance().is_none() {
+            return;
+        }
+        match from {
+            PageId::ConnectDirectories => {
+                self.status = None;
+                self.start(Job::Choose { connector: self.connector.clone(), scopes: Vec::new() });
+            }
+            PageId::Scope => {
+                self.status = None;
+                self.start(Job::Choose { connector: self.connector.clone(), scopes: self.chosen_scopes() });
+            }
+            PageId::OptionalFeatures => {
+                self.plan = None;
+                self.wiz.facts.plan_ready = false;
+                self.start(Job::Plan(self.writeback));
+            }
+            PageId::Ready => {
+                if let Some(plan) = self.plan.clone() {
+                    self.start(Job::Apply { plan, start_sync: self.start_sync });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_cancel(&mut self) {
+        if self.wiz.page == PageId::Configuring && self.wiz.facts.busy {
+            // The apply stops between steps and undoes what it did; the page shows it.
+            self.worker.cancel();
+        } else if self.wiz.should_confirm_exit() {
+            self.confirm_exit = true;
+        } else {
+            self.leave();
+        }
+    }
+
+    fn leave(&mut self) {
+        self.worker.cancel();
+        self.exit = true;
+    }
+
+    /// Draws the wizard into `ui` (the whole window).
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        self.poll();
+        // Before the bar is drawn, so Next is right on the frame the page first shows.
+        self.wiz.facts.scope_chosen = self.scopes.iter().any(|(_, on)| *on);
+        egui::Panel::left("rail").resizable(false).exact_size(230.0).show(ui, |ui| self.rail(ui));
+        egui::Panel::bottom("bar").resizable(false).show(ui, |ui| self.bar(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.heading(self.wiz.page.title(self.wiz.failed));
+            ui.separator();
+            egui::ScrollArea::vertical().show(ui, |ui| {
+                pages::show(self, ui);
+                if let Some(e) = &self.error {
+                    ui.separator();
+                    error_box(ui, e);
+                }
+            });
+        });
+        if self.confirm_exit {
+            self.confirm_dialog(ui.ctx());
+        }
+    }
+
+    fn rail(&self, ui: &mut egui::Ui) {
+        ui.add_space(8.0);
+        ui.strong(if self.lab { "writeback-wizard (lab)" } else { "writeback-wizard" });
+        ui.add_space(8.0);
+        for (page, state) in self.wiz.rail() {
+            let title = page.title(self.wiz.failed);
+            let text = match state {
+                RailState::Done => egui::RichText::new(format!("•  {title}")),
+                RailState::Current => egui::RichText::new(format!("› {title}")).strong(),
+                RailState::Later => egui::RichText::new(format!("   {title}")).weak(),
+            };
+            ui.label(text);
+        }
+    }
+
+    fn bar(&mut self, ui: &mut egui::Ui) {
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            let cancel_enabled = !self.exit && self.wiz.page != PageId::Complete;
+            if ui.add_enabled(cancel_enabled, egui::Button::new("Cancel")).clicked() {
+                self.on_cancel();
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let next_enabled = self.wiz.can_advance() || (self.wiz.is_last() && !self.wiz.facts.busy);
+                if ui.add_enabled(next_enabled, egui::Button::new(self.wiz.next_label())).clicked() {
+                    self.on_next();
+                }
+                if ui.add_enabled(self.wiz.can_go_back(), egui::Button::new("Previous")).clicked() {
+                    self.error = None;
+                    self.wiz.previous();
+                }
+                if self.wiz.facts.busy {
+                    ui.spinner();
+                }
+            });
+        });
+        ui.add_space(6.0);
+    }
+
+    fn confirm_dialog(&mut self, ctx: &egui::Context) {
+        egui::Modal::new(egui::Id::unique("confirm-exit")).show(ctx, |ui| {
+            ui.heading("Leave the wizard?");
+            ui.label(if self.wiz.facts.busy {
+                "Work is under way; leaving stops it, and an unfinished configuration is rolled back."
+            } else {
+                "Nothing has been changed yet; what you entered will be lost."
+            });
+            ui.horizontal(|ui| {
+                if ui.button("Stay").clicked() {
+                    self.confirm_exit = false;
+                }
+                if ui.button("Leave the wizard").clicked() {
+                    self.confirm_exit = false;
+                    self.leave();
+                }
+            });
+        });
+    }
+}
+
+/// An error: code, what happened (with the raw diagnostic), and the remedy.
+pub(crate) fn error_box(ui: &mut egui::Ui, e: &ErrorReport) {
+    ui.colored_label(ui.visuals().error_fg_color, format!("{}: {}", e.code, e.message));
+    ui.label(format!("What to do: {}", e.remedy));
+}
+
+/// A label and a single-line field it names (so screen readers and tests find it by label).
+pub(crate) fn field(ui: &mut egui::Ui, label: &str, value: &mut String, password: bool) -> egui::Response {
+    ui.horizontal(|ui| {
+        let l = ui.add_sized([150.0, 20.0], egui::Label::new(label));
+        ui.add(egui::TextEdit::singleline(value).password(password).desired_width(360.0)).labelled_by(l.id)
+    })
+    .inner
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        App::ui(self, ui);
+        if ui.ctx().input(|i| i.viewport().close_requested()) && !self.exit && self.wiz.should_confirm_exit() {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            self.confirm_exit = true;
+        }
+        if self.exit {
+            ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+    }
+}
+
+/// Opens the wizard window and returns when it closes.
+pub fn run(config_path: PathBuf, lab: bool, args: ConnectionArgs) -> Result<(), Error> {
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        return Err(Error::Usage {
+            message: "there is no display to open the wizard on (neither DISPLAY nor WAYLAND_DISPLAY is set)".into(),
+            remedy: "Run it in a desktop session, or use the commands instead (see --help; `lab up` starts the lab headless)."
+                .into(),
+        });
+    }
+    let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon.png")).ok();
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title(if lab { "writeback-wizard (lab)" } else { "writeback-wizard" })
+        .with_app_id("writeback-wizard")
+        .with_inner_size([940.0, 620.0]);
+    if let Some(icon) = icon {
+        viewport = viewport.with_icon(icon);
+    }
+    let options = eframe::NativeOptions { viewport, ..Default::default() };
+    let mut failure: Option<Error> = None;
+    let result = eframe::run_native(
+        "writeback-wizard",
+        options,
+        Box::new(|cc| {
+            let ctx = cc.egui_ctx.clone();
+            let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
+            match App::new(config_path, lab, args, repaint) {
+                Ok(app) => Ok(Box::new(app) as Box<dyn eframe::App>),
+                Err(e) => {
+                    let text = ErrorReport::from_error(&e);
+                    failure = Some(e);
+                    Err(format!("{}: {}", text.code, text.message).into())
+                }
+            }
+        }),
+    );
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    result.map_err(|e| Error::Usage {
+        message: format!("the wizard window could not be opened: {e}"),
+        remedy: "Check the display (DISPLAY / WAYLAND_DISPLAY) and OpenGL drivers (Mesa), or use the commands instead (see --help).".into(),
+    })
+}

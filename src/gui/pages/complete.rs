@@ -1,0 +1,35 @@
+//! Configuration complete (or failed): what changed, the verification, where the log is.
+
+use super::verdict;
+use crate::gui::App;
+
+/// Draws the page.
+pub fn show(app: &mut App, ui: &mut egui::Ui) {
+    match &app.outcome {
+        Some(Ok(o)) => {
+            if o.applied.is_empty() {
+                ui.label("Nothing needed changing.");
+            } else {
+                ui.label(format!("Changed: {}", o.applied.join(", ")));
+            }
+            verdict(
+                ui,
+                o.verified,
+                if o.verified { "Verified: every change reads back as planned" } else { "Not verified" },
+            );
+            if o.sync_started {
+                ui.label("A synchronization cycle was started.");
+            }
+            for w in &o.warnings {
+                ui.label(format!("Note: {w}"));
+            }
+        }
+        Some(Err(_)) => {
+            ui.label("Nothing was left half done: the steps that ran were undone (see above for what failed).");
+        }
+        None => {}
+    }
+    ui.add_space(6.0);
+    ui.label(format!("Every change is recorded in {}.", app.audit_log.display()));
+    ui.label("Run the wizard again at any time to see the state or to turn writeback off.");
+}

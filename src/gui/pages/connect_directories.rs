@@ -1,0 +1,66 @@
+//! Connect your directories: the DC, an Enterprise Admin, the connector account.
+
+use super::verdict;
+use crate::gui::worker::Job;
+use crate::gui::{App, field};
+use crate::secrets::Secret;
+
+/// Draws the page.
+pub fn show(app: &mut App, ui: &mut egui::Ui) {
+    ui.label("Connect to a domain controller as a member of Enterprise Admins.");
+    if app.lab {
+        ui.label("Lab mode: leave the fields empty to use the lab's domain controller and administrator.");
+    }
+    ui.add_space(6.0);
+    field(ui, "Domain controller", &mut app.ad_url, false);
+    field(ui, "User name", &mut app.ad_user, false);
+    field(ui, "Password", &mut app.ad_password, true);
+    if ui.add_enabled(!app.wiz.facts.busy, egui::Button::new("Connect")).clicked() {
+        let password =
+            if app.ad_password.is_empty() { None } else { Some(Secret::new(std::mem::take(&mut app.ad_password))) };
+        app.directory = None;
+        app.wiz.facts.directory_ready = false;
+        app.start(Job::Connect { ad_url: app.ad_url.clone(), ad_user: app.ad_user.clone(), password });
+    }
+    let Some(d) = app.directory.clone() else { return };
+    ui.add_space(6.0);
+    ui.label(format!("Connected to {} ({})", d.dc, d.domain));
+    verdict(
+        ui,
+        d.enterprise_admin,
+        &if d.enterprise_admin {
+            format!("{} is an Enterprise Admin", d.operator)
+        } else if d.domain_admin {
+            format!("{} is a Domain Admin but not an Enterprise Admin: sign in with an Enterprise Admin", d.operator)
+        } else {
+            format!("{} is not in Enterprise Admins: sign in with an Enterprise Admin", d.operator)
+        },
+    );
+    ui.add_space(6.0);
+    if d.candidates.is_empty() {
+        verdict(ui, false, "No connector account (MSOL_*) was found; name it in the settings (connector_account).");
+        return;
+    }
+    let before = app.connector.clone();
+    let shown = app
+        .connector
+        .as_ref()
+        .and_then(|dn| d.candidates.iter().find(|c| &c.0 == dn))
+        .map(|c| c.1.clone())
+        .unwrap_or_default();
+    ui.horizontal(|ui| {
+        let l = ui.add_sized([150.0, 20.0], egui::Label::new("Connector account"));
+        egui::ComboBox::from_id_salt("connector")
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                for (dn, sam) in &d.candidates {
+                    ui.selectable_value(&mut app.connector, Some(dn.clone()), sam);
+                }
+            })
+            .response
+            .labelled_by(l.id);
+    });
+    if app.connector != before {
+        app.refresh_directory_ready();
+    }
+}

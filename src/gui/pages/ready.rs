@@ -1,0 +1,37 @@
+//! Ready to configure: the plan, line by line, and "Start the synchronization process when
+//! configuration completes".
+
+use super::verdict;
+use crate::gui::App;
+
+/// Draws the page.
+pub fn show(app: &mut App, ui: &mut egui::Ui) {
+    let Some(plan) = app.plan.clone() else {
+        ui.label(if app.wiz.facts.busy { "Working out the plan…" } else { "There is no plan." });
+        return;
+    };
+    for c in &plan.preconditions {
+        verdict(ui, c.ok, &if c.ok { c.check.clone() } else { format!("{} — {}", c.check, c.remedy) });
+    }
+    ui.add_space(6.0);
+    if plan.steps.is_empty() {
+        ui.label("Nothing to change: it is already so.");
+    }
+    for (i, s) in plan.steps.iter().enumerate() {
+        ui.label(format!("{}. {}", i + 1, s.description));
+        for c in &s.change {
+            ui.monospace(format!("     {c}"));
+        }
+    }
+    for k in &plan.preexisting {
+        ui.label(format!("Kept (there before): {} on {}", k.description, k.target));
+    }
+    for w in &plan.warnings {
+        ui.label(format!("Note: {w}"));
+    }
+    ui.add_space(6.0);
+    ui.checkbox(&mut app.start_sync, "Start the synchronization process when configuration completes");
+    if plan.ready() {
+        ui.label("Press Configure to make these changes. Each is checked after it is made; a failure undoes them all.");
+    }
+}

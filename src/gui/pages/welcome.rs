@@ -1,0 +1,25 @@
+//! Welcome: what the wizard does and what it needs.
+
+use crate::gui::App;
+
+/// Draws the page.
+pub fn show(app: &mut App, ui: &mut egui::Ui) {
+    ui.label(
+        "This wizard turns on password writeback for hybrid identity: passwords changed or reset in \
+         Microsoft Entra ID are written back to your on-premises Active Directory.",
+    );
+    ui.add_space(8.0);
+    ui.label("You will need:");
+    ui.label("  • a Global Administrator or Hybrid Identity Administrator of the tenant (no licence needed for the account);");
+    ui.label("  • a tenant licence that includes Microsoft Entra ID P1 or P2;");
+    ui.label("  • an on-premises account in Enterprise Admins;");
+    ui.label("  • the AD DS connector account Microsoft Entra Connect uses.");
+    ui.add_space(8.0);
+    ui.label("Every change is shown before it is made, checked after, and can be undone by running the wizard again.");
+    if app.lab {
+        ui.add_space(8.0);
+        ui.label(
+            "Lab mode: a Samba domain controller on this machine and a simulated tenant stand in for the real ones.",
+        );
+    }
+}

@@ -1,0 +1,391 @@
+//! The engine task behind the wizard: the UI thread sends a [`Job`], the tokio runtime runs the
+//! same engine calls as the CLI, and each answer comes back as a [`Msg`] the next frame reads.
+//! Nothing here blocks the caller.
+
+use std::path::PathBuf;
+use std::sync::{Arc, mpsc};
+
+use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
+
+use crate::ad::directory;
+use crate::cli::ConnectionArgs;
+use crate::cli::engine_cmd::{self, Session};
+use crate::cli::session::{self, EntraSession, Interactive};
+use crate::engine::apply::{self, ApplyOutcome, Env, Progress};
+use crate::engine::{self, Inputs, Plan, Status};
+use crate::entra::check::EntraCheck;
+use crate::error::{Error, ErrorReport};
+use crate::secrets::Secret;
+
+/// What the wizard asks for.
+pub enum Job {
+    /// Sign in to the tenant and check it.
+    SignIn,
+    /// Connect to the DC and bind; the password as typed (never stored by the wizard).
+    Connect {
+        /// The DC's URL.
+        ad_url: String,
+        /// The Enterprise Admin.
+        ad_user: String,
+        /// Their password; `None` lets the lab (or the secrets lookup) supply it.
+        password: Option<Secret>,
+    },
+    /// Choose the connector account and the scopes, then read today's state.
+    Choose {
+        /// The connector account's DN.
+        connector: Option<String>,
+        /// Where the permissions go.
+        scopes: Vec<String>,
+    },
+    /// Today's state.
+    Status,
+    /// Plan enabling (`true`) or disabling.
+    Plan(bool),
+    /// Apply the plan.
+    Apply {
+        /// The plan shown on the Ready page.
+        plan: Box<Plan>,
+        /// "Start the synchronization process when configuration completes".
+        start_sync: bool,
+    },
+    /// Test a password for an account against the policy that applies to it.
+    TestPassword {
+        /// sAMAccountName, UPN or DN.
+        user: String,
+        /// The candidate.
+        password: Secret,
+    },
+}
+
+/// What the directory connection found.
+#[derive(Debug, Clone)]
+pub struct DirectoryView {
+    /// The DC's name.
+    pub dc: String,
+    /// The domain root.
+    pub domain: String,
+    /// Every naming context that is a domain (scope candidates).
+    pub domains: Vec<String>,
+    /// The bound account.
+    pub operator: String,
+    /// It is an Enterprise Admin.
+    pub enterprise_admin: bool,
+    /// It is a Domain Admin (the usual near miss).
+    pub domain_admin: bool,
+    /// Connector account candidates, DNs with their sAMAccountName.
+    pub candidates: Vec<(String, String)>,
+    /// The one chosen by the settings (or the only candidate).
+    pub chosen: Option<String>,
+}
+
+/// An answer.
+pub enum Msg {
+    /// Signed in (or why not).
+    SignedIn(Result<Box<EntraCheck>, ErrorReport>),
+    /// Connected (or why not).
+    Connected(Result<DirectoryView, ErrorReport>),
+    /// Today's state.
+    Status(Result<Box<Status>, ErrorReport>),
+    /// The plan.
+    Planned(Result<Box<Plan>, ErrorReport>),
+    /// A step's progress.
+    Progress(Progress),
+    /// The apply finished.
+    Applied(Result<ApplyOutcome, ErrorReport>),
+    /// The password tester's answer.
+    Tested(Result<crate::ad::policy::Verdict, ErrorReport>),
+}
+
+/// The runtime and the state that outlives one job.
+pub struct Worker {
+    rt: tokio::runtime::Runtime,
+    tx: mpsc::Sender<Msg>,
+    rx: mpsc::Receiver<Msg>,
+    shared: Arc<Shared>,
+    cancel: CancellationToken,
+    repaint: Arc<dyn Fn() + Send + Sync>,
+    open: Browser,
+}
+
+/// Opens a sign-in page (the system browser; tests fill the simulator's form instead).
+pub type Browser = Arc<dyn Fn(String) -> Result<(), String> + Send + Sync>;
+
+struct Shared {
+    config_path: PathBuf,
+    lab: bool,
+    args: std::sync::Mutex<ConnectionArgs>,
+    entra: Mutex<Option<EntraSession>>,
+    session: Mutex<Option<Session>>,
+    paths: std::sync::Mutex<Option<apply::Paths>>,
+}
+
+fn report(e: impl Into<Error>) -> ErrorReport {
+    ErrorReport::from_error(&e.into())
+}
+
+impl Worker {
+    /// Starts the runtime. `repaint` wakes the UI when an answer arrives.
+    pub fn new(
+        config_path: PathBuf,
+        lab: bool,
+        args: ConnectionArgs,
+        repaint: Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<Worker, Error> {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| {
+            Error::Usage {
+                message: format!("cannot start the async runtime: {e}"),
+                remedy: "Check the process limits (threads, memory).".into(),
+            }
+        })?;
+        let (tx, rx) = mpsc::channel();
+        let shared = Arc::new(Shared {
+            config_path,
+            lab,
+            args: std::sync::Mutex::new(args),
+            entra: Mutex::new(None),
+            session: Mutex::new(None),
+            paths: std::sync::Mutex::new(None),
+        });
+        let open: Browser = Arc::new(crate::entra::auth::open_in_browser);
+        Ok(Worker { rt, tx, rx, shared, cancel: CancellationToken::new(), repaint, open })
+    }
+
+    /// Keeps the journal and audit log elsewhere than the platform's data folder.
+    pub fn set_paths(&self, paths: apply::Paths) {
+        if let Ok(mut p) = self.shared.paths.lock() {
+            *p = Some(paths);
+        }
+    }
+
+    /// Replaces how sign-in pages are opened.
+    pub fn set_browser(&mut self, open: Browser) {
+        self.open = open;
+    }
+
+    /// Answers that have arrived since the last call.
+    pub fn poll(&self) -> Vec<Msg> {
+        self.rx.try_iter().collect()
+    }
+
+    /// Cancels the running job (an apply stops between steps and undoes what it did).
+    pub fn cancel(&mut self) {
+        self.cancel.cancel();
+        self.cancel = CancellationToken::new();
+    }
+
+    /// Starts a job.
+    pub fn send(&self, job: Job) {
+        let shared = self.shared.clone();
+        let tx = self.tx.clone();
+        let cancel = self.cancel.clone();
+        let repaint = self.repaint.clone();
+        let open = self.open.clone();
+        self.rt.spawn(async move {
+            let progress_tx = tx.clone();
+            let progress_repaint = repaint.clone();
+            let progress = move |p: Progress| {
+                let _ = progress_tx.send(Msg::Progress(p));
+                progress_repaint();
+            };
+            let msg = run(&shared, job, &cancel, &progress, &open).await;
+            let _ = tx.send(msg);
+            repaint();
+        });
+    }
+}
+
+fn args_of(shared: &Shared) -> ConnectionArgs {
+    shared.args.lock().map(|a| a.clone()).unwrap_or_else(|p| p.into_inner().clone())
+}
+
+async fn run(
+    shared: &Shared,
+    job: Job,
+    cancel: &CancellationToken,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+    open: &Browser,
+) -> Msg {
+    match job {
+        Job::SignIn => Msg::SignedIn(sign_in(shared, cancel, open).await),
+        Job::Connect { ad_url, ad_user, password } => {
+            Msg::Connected(connect(shared, ad_url, ad_user, password, cancel, open).await)
+        }
+        Job::Choose { connector, scopes } => {
+            let mut guard = shared.session.lock().await;
+            if let Some(s) = guard.as_mut() {
+                if let Some(dn) = connector
+                    && let Ok(Some(a)) = directory::find_account(&mut s.ad.conn, &s.ad.disc, &dn).await
+                {
+                    s.connector = Some(a);
+                }
+                if !scopes.is_empty() {
+                    s.scopes = scopes;
+                }
+            }
+            drop(guard);
+            Msg::Status(status(shared).await)
+        }
+        Job::Status => Msg::Status(status(shared).await),
+        Job::Plan(enable) => {
+            let mut guard = shared.session.lock().await;
+            Msg::Planned(match guard.as_mut() {
+                Some(s) => s.plan(enable, false).await.map(Box::new).map_err(report),
+                None => Err(not_connected()),
+            })
+        }
+        Job::Apply { plan, start_sync } => {
+            let mut guard = shared.session.lock().await;
+            Msg::Applied(match guard.as_mut() {
+                Some(s) => apply_plan(s, &plan, start_sync, cancel, progress).await,
+                None => Err(not_connected()),
+            })
+        }
+        Job::TestPassword { user, password } => {
+            let mut guard = shared.session.lock().await;
+            Msg::Tested(match guard.as_mut() {
+                Some(s) => test_password(s, &user, &password).await,
+                None => Err(not_connected()),
+            })
+        }
+    }
+}
+
+fn not_connected() -> ErrorReport {
+    report(Error::Usage {
+        message: "the wizard is not connected to a domain controller".into(),
+        remedy: "Go back to \"Connect your directories\" and connect.".into(),
+    })
+}
+
+async fn sign_in(shared: &Shared, cancel: &CancellationToken, open: &Browser) -> Result<Box<EntraCheck>, ErrorReport> {
+    let args = args_of(shared);
+    let open = |url: String| open(url);
+    let e = session::entra_with(&shared.config_path, &args, shared.lab, Interactive::Browser { open: &open, cancel })
+        .await
+        .map_err(report)?;
+    let check = crate::entra::check::check(&e.graph, std::time::SystemTime::now()).await.map_err(report)?;
+    *shared.entra.lock().await = Some(e);
+    Ok(Box::new(check))
+}
+
+async fn connect(
+    shared: &Shared,
+    ad_url: String,
+    ad_user: String,
+    password: Option<Secret>,
+    cancel: &CancellationToken,
+    open: &Browser,
+) -> Result<DirectoryView, ErrorReport> {
+    let mut args = args_of(shared);
+    if !ad_url.trim().is_empty() {
+        args.ad_url = Some(ad_url.trim().to_string());
+    }
+    if !ad_user.trim().is_empty() {
+        args.ad_user = Some(ad_user.trim().to_string());
+    }
+    let ad = session::connect_with(&shared.config_path, &args, shared.lab, password).await.map_err(report)?;
+    let entra = shared.entra.lock().await.take().map(Ok);
+    // Disabling needs no tenant; the lab's sync engine still needs the simulator's token.
+    let lab_engine = engine_cmd::kind_of(&ad.settings, shared.lab) == crate::config::SyncEngineKind::Lab;
+    let entra = match entra {
+        None if lab_engine => {
+            let open = |url: String| open(url);
+            Some(
+                session::entra_with(
+                    &shared.config_path,
+                    &args,
+                    shared.lab,
+                    Interactive::Browser { open: &open, cancel },
+                )
+                .await,
+            )
+        }
+        other => other,
+    };
+    let mut s = engine_cmd::assemble(ad, entra, shared.lab, &shared.config_path).await.map_err(report)?;
+    s.include_adminsdholder = args.include_adminsdholder;
+    if let Some(p) = shared.paths.lock().ok().and_then(|p| p.clone()) {
+        s.paths = p;
+    }
+    let ea = directory::enterprise_admin(&mut s.ad.conn, &s.ad.disc, &s.ad.account).await.map_err(report)?;
+    let named = s.connector.as_ref().map(|a| a.dn.clone());
+    let candidates = directory::connector_candidates(&mut s.ad.conn, &s.ad.disc, named.as_deref())
+        .await
+        .map_err(report)?
+        .into_iter()
+        .map(|a| (a.dn, a.sam_account_name))
+        .collect();
+    let view = DirectoryView {
+        dc: s.ad.disc.dc_name.clone(),
+        domain: s.ad.disc.default_naming_context.clone(),
+        domains: s.ad.disc.domains.iter().map(|d| d.dn.clone()).collect(),
+        operator: s.ad.account.dn.clone(),
+        enterprise_admin: ea.enterprise_admin,
+        domain_admin: ea.domain_admin,
+        candidates,
+        chosen: named,
+    };
+    if let Ok(mut a) = shared.args.lock() {
+        *a = args;
+    }
+    *shared.session.lock().await = Some(s);
+    Ok(view)
+}
+
+async fn status(shared: &Shared) -> Result<Box<Status>, ErrorReport> {
+    let mut guard = shared.session.lock().await;
+    let s = guard.as_mut().ok_or_else(not_connected)?;
+    let tenant = s.tenant().await;
+    let sync = s.sync_state().await;
+    let unfinished = crate::engine::journal::unfinished(&s.paths.state_dir).map_err(report)?;
+    let granted = s.ad.settings.granted.clone();
+    let mut inp = Inputs {
+        ad: &mut s.ad.conn,
+        disc: &s.ad.disc,
+        operator: &s.ad.account,
+        connector: s.connector.as_ref(),
+        scopes: &s.scopes,
+        include_adminsdholder: s.include_adminsdholder,
+        tenant,
+        sync,
+        granted: &granted,
+    };
+    engine::status(&mut inp, unfinished).await.map(Box::new).map_err(report)
+}
+
+async fn apply_plan(
+    s: &mut Session,
+    plan: &Plan,
+    start_sync: bool,
+    cancel: &CancellationToken,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<ApplyOutcome, ErrorReport> {
+    let backend = match &s.backend {
+        Ok(b) => b,
+        Err(e) => return Err(report(crate::sync_engine::SyncError::Lab { status: 0, detail: e.clone() })),
+    };
+    let mut env = Env {
+        ad: &mut s.ad.conn,
+        sync: backend,
+        paths: &s.paths,
+        settings: &mut s.ad.settings,
+        operator: &s.ad.account.dn,
+        cancel,
+        progress,
+    };
+    apply::apply(plan, &mut env, start_sync).await.map_err(report)
+}
+
+async fn test_password(
+    s: &mut Session,
+    user: &str,
+    password: &Secret,
+) -> Result<crate::ad::policy::Verdict, ErrorReport> {
+    let account = directory::find_account(&mut s.ad.conn, &s.ad.disc, user)
+        .await
+        .map_err(report)?
+        .ok_or_else(|| report(crate::ad::AdError::NoSuchAccount { name: user.to_string() }))?;
+    let policy = crate::ad::policy::effective_policy(&mut s.ad.conn, &s.ad.disc, &account.dn).await.map_err(report)?;
+    Ok(crate::ad::policy::test_password(&policy, &account, password))
+}

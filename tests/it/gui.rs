@@ -1,0 +1,213 @@
+//! The wizard driven by accessibility labels (egui_kittest, no window): the seed's procedure end
+//! to end against a lab DC and the tenant simulator, turning writeback on and off again, and the
+//! ways out (Cancel, "Are you sure?").
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT, Queryable};
+use writeback_wizard::cli::ConnectionArgs;
+use writeback_wizard::config::Cloud;
+use writeback_wizard::engine::apply::Paths;
+use writeback_wizard::gui::App;
+use writeback_wizard::gui::wizard::{PageId, Task};
+
+use crate::support::LabDc;
+use crate::tenant::{APP, GA, Sim, TENANT};
+
+fn harness(app: App) -> Harness<'static, App> {
+    Harness::builder().with_size([940.0, 620.0]).build_ui_state(|ui, app: &mut App| app.ui(ui), app)
+}
+
+fn app(home: &std::path::Path, args: ConnectionArgs) -> App {
+    let mut app = App::new(home.join("settings.toml"), false, args, Arc::new(|| {})).unwrap();
+    app.set_paths(Paths {
+        state_dir: home.join("state"),
+        audit_log: home.join("audit.jsonl"),
+        settings: home.join("settings.toml"),
+    });
+    app
+}
+
+/// Steps frames until `done` holds (the engine answers on its own threads).
+fn wait(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        h.step();
+        if done(h.state()) {
+            return;
+        }
+        if let Some(e) = &h.state().error {
+            panic!("waiting for {what}: {}: {} ({})", e.code, e.message, e.remedy);
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Clicks a button once it is enabled (as a person would: the bar is off while work runs).
+fn click(h: &mut Harness<'static, App>, label: &str) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while h.get_by_label(label).accesskit_node().is_disabled() {
+        assert!(Instant::now() < deadline, "{label} stayed disabled");
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    h.get_by_label(label).click();
+    h.step();
+    h.step();
+}
+
+fn idle(app: &App) -> bool {
+    !app.wiz.facts.busy
+}
+
+#[test]
+fn the_seed_procedure_turns_writeback_on_then_off_again() {
+    let lab = LabDc::up();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = rt.block_on(Sim::hybrid());
+    let home = tempfile::tempdir().unwrap();
+    let args = ConnectionArgs {
+        ad_url: Some(lab.field("ldap_url")),
+        ad_user: Some(lab.field("admin_user")),
+        ad_ca_file: Some(lab.field("ca_file").into()),
+        ad_tls_name: Some(lab.field("tls_name")),
+        connector_account: Some(lab.field("connector_account")),
+        cloud: Some(Cloud::Lab),
+        tenant: Some(TENANT.into()),
+        lab_url: Some(sim.running.url().to_string()),
+        client_id: Some(APP.into()),
+        ..ConnectionArgs::default()
+    };
+    let admin_password = lab.password("admin_password_file").expose().to_string();
+
+    let mut a = app(home.path(), args.clone());
+    a.set_browser(Arc::new(crate::tenant::form_browser(GA)));
+    let mut h = harness(a);
+    h.step();
+    assert_eq!(h.state().wiz.page, PageId::Welcome);
+    click(&mut h, "Next");
+    h.get_by_label("Customize synchronization options");
+    click(&mut h, "Next");
+    assert_eq!(h.state().wiz.page, PageId::ConnectEntra);
+    h.step();
+    assert!(h.get_by_label("Next").accesskit_node().is_disabled(), "not signed in yet");
+    click(&mut h, "Sign in");
+    wait(&mut h, "the sign-in", |a| a.tenant.is_some() && idle(a));
+    assert!(h.state().wiz.facts.tenant_ready, "{:?}", h.state().tenant.as_ref().unwrap().problems);
+    click(&mut h, "Next");
+
+    assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
+    let password = h.get_by_label("Password");
+    password.focus();
+    password.type_text(&admin_password);
+    h.step();
+    click(&mut h, "Connect");
+    assert!(h.state().ad_password.is_empty(), "the password is not kept in the form once sent");
+    wait(&mut h, "the directory connection", |a| a.directory.is_some() && idle(a));
+    let d = h.state().directory.clone().unwrap();
+    assert!(d.enterprise_admin && h.state().connector.is_some(), "{d:?}");
+    click(&mut h, "Next");
+
+    assert_eq!(h.state().wiz.page, PageId::Scope);
+    assert_eq!(h.state().scopes, vec![(d.domain.clone(), true)], "the domain root by default");
+    click(&mut h, "Next");
+    assert_eq!(h.state().wiz.page, PageId::OptionalFeatures);
+    wait(&mut h, "today's state", |a| a.status.is_some() && idle(a));
+    assert_eq!(h.state().status.as_ref().unwrap().state, "disabled");
+    assert!(h.state().writeback, "the Password writeback box is ticked for the Customize task");
+    h.get_by_label("Password writeback");
+    click(&mut h, "Next");
+
+    wait(&mut h, "the plan", |a| a.plan.is_some() && idle(a));
+    assert_eq!(h.state().wiz.page, PageId::Ready);
+    let plan = h.state().plan.clone().unwrap();
+    assert!(plan.ready() && !plan.steps.is_empty(), "{plan:?}");
+    h.get_by_label("Start the synchronization process when configuration completes");
+    click(&mut h, "Configure");
+    wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete);
+    let outcome = h.state().outcome.clone().unwrap().unwrap();
+    assert!(outcome.verified && outcome.sync_started, "{outcome:?}");
+    assert!(!h.state().wiz.failed);
+    assert_eq!(h.state().wiz.next_label(), "Exit");
+    h.get_by_label("Configuration complete");
+    let audit = std::fs::read_to_string(home.path().join("audit.jsonl")).unwrap();
+    assert!(audit.lines().count() >= plan.steps.len(), "{audit}");
+    assert!(!audit.contains(&admin_password), "no secret in the audit log");
+    click(&mut h, "Exit");
+    assert!(h.state().exit);
+    drop(h);
+
+    // Re-run: "Disable password writeback" removes what was granted, with no tenant role
+    // checked (the lab's sync engine still signs in, as Entra Connect's own account would).
+    let mut a = app(home.path(), args);
+    a.set_browser(Arc::new(crate::tenant::form_browser(GA)));
+    let mut h = harness(a);
+    h.step();
+    click(&mut h, "Next");
+    h.get_by_label("Disable password writeback").click();
+    h.step();
+    assert_eq!(h.state().wiz.task, Task::Disable);
+    click(&mut h, "Next");
+    assert_eq!(h.state().wiz.page, PageId::ConnectDirectories, "disabling needs no cloud sign-in");
+    let password = h.get_by_label("Password");
+    password.focus();
+    password.type_text(&admin_password);
+    h.step();
+    click(&mut h, "Connect");
+    wait(&mut h, "the directory connection", |a| a.directory.is_some() && idle(a));
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    assert_eq!(h.state().wiz.page, PageId::OptionalFeatures);
+    wait(&mut h, "today's state", |a| a.status.is_some() && idle(a));
+    let st = h.state().status.clone().unwrap();
+    assert_eq!(st.state, "enabled", "{:?}", st.missing);
+    assert!(!h.state().writeback, "unticked for Disable");
+    click(&mut h, "Next");
+    wait(&mut h, "the plan", |a| a.plan.is_some() && idle(a));
+    assert!(!h.state().plan.as_ref().unwrap().steps.is_empty());
+    click(&mut h, "Configure");
+    wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete);
+    assert!(h.state().outcome.clone().unwrap().unwrap().verified);
+    drop(h);
+    drop(sim);
+}
+
+#[test]
+fn cancel_asks_only_when_something_would_be_lost_and_bad_input_is_said() {
+    let home = tempfile::tempdir().unwrap();
+    // Nothing entered: Cancel leaves at once.
+    let mut h = harness(app(home.path(), ConnectionArgs::default()));
+    h.step();
+    click(&mut h, "Cancel");
+    assert!(h.state().exit);
+
+    // Past the first pages: "Are you sure?", and Stay keeps everything.
+    let mut h = harness(app(home.path(), ConnectionArgs::default()));
+    h.step();
+    click(&mut h, "Next");
+    h.get_by_label("View current configuration").click();
+    h.step();
+    click(&mut h, "Next");
+    assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
+    click(&mut h, "Cancel");
+    assert!(h.state().confirm_exit && !h.state().exit);
+    click(&mut h, "Stay");
+    assert!(!h.state().confirm_exit && !h.state().exit);
+    assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
+
+    // Connecting with no DC named: the error names the cause and the remedy, on the page.
+    click(&mut h, "Connect");
+    wait(&mut h, "the error", |a| a.error.is_some() || (idle(a) && a.directory.is_some()));
+    let e = h.state().error.clone().unwrap();
+    assert_eq!(e.code, "CLI-USAGE");
+    assert!(e.message.contains("no domain controller"), "{e:?}");
+    assert!(h.query_by_label_contains("What to do:").is_some());
+    assert!(!h.state().wiz.can_advance());
+
+    click(&mut h, "Cancel");
+    click(&mut h, "Leave the wizard");
+    assert!(h.state().exit);
+}
