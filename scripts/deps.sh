@@ -46,3 +46,10 @@ require_root() {
 
 # Packages the lab domain controller needs.
 LAB_PACKAGES="samba samba-ad-dc samba-ad-provision ldap-utils"
+
+# What the wizard window loads at run time (eframe's OpenGL through Mesa, winit's X11 and
+# keyboard libraries; all dlopened, so a missing one only shows when the window opens).
+GUI_PACKAGES="libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libegl-mesa0 libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon0 libxkbcommon-x11-0"
+
+# What the window test needs besides: a virtual X server, screenshots, pointer clicks, xwininfo.
+WINDOW_TEST_PACKAGES="xvfb imagemagick xdotool x11-utils"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: installs what the tests need when missing (Samba, LDAP tools, keyutils,
-# OpenSSL, Node.js for the third-party OAuth server), then lints, runs the whole suite against real
+# Runs every test: installs what the tests need when missing (Samba, LDAP tools, Xvfb and Mesa
+# for the real-window test, keyutils, OpenSSL, Node.js for the third-party OAuth server), then lints, runs the whole suite against real
 # lab DCs, the tenant simulator and oidc-provider, and fuzzes. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 require_root
 ensure_rust
 # shellcheck disable=SC2086
-ensure_packages yes $LAB_PACKAGES keyutils openssl
+ensure_packages yes $LAB_PACKAGES $GUI_PACKAGES $WINDOW_TEST_PACKAGES keyutils openssl
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || ensure_packages yes nodejs npm
 
 started=$(date +%s)

@@ -17,3 +17,4 @@ mod sd_lab;
 mod support;
 mod sync_engine;
 mod tenant;
+mod window;

@@ -9,8 +9,10 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         Some(Ok(o)) => {
             if o.applied.is_empty() {
                 ui.label("Nothing needed changing.");
-            } else {
-                ui.label(format!("Changed: {}", o.applied.join(", ")));
+            }
+            for id in &o.applied {
+                let said = app.plan.as_ref().and_then(|p| p.steps.iter().find(|s| &s.id == id));
+                ui.label(format!("Done: {}", said.map_or(id.as_str(), |s| s.description.as_str())));
             }
             verdict(
                 ui,

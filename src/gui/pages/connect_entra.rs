@@ -11,7 +11,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
          The account needs no licence of its own.",
     );
     if app.lab {
-        ui.label("Lab mode: you are signed in as the simulated tenant's administrator.");
+        ui.label("Lab mode: Sign in uses the simulated tenant's administrator.");
     } else {
         ui.label("Your browser opens for the sign-in; come back here when it says you may close it.");
     }

@@ -17,10 +17,28 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     if plan.steps.is_empty() {
         ui.label("Nothing to change: it is already so.");
     }
+    // The SDDL is exact but unreadable: say each ACE in words (the status knows them), and keep
+    // the SDDL one click away.
+    let words: std::collections::HashMap<&str, &str> = app
+        .status
+        .iter()
+        .flat_map(|st| st.ad.scopes.iter().flat_map(|t| t.aces.iter()))
+        .map(|a| (a.sddl.as_str(), a.description.as_str()))
+        .collect();
+    let sign = if plan.action == crate::engine::Action::Enable { "+" } else { "-" };
     for (i, s) in plan.steps.iter().enumerate() {
         ui.label(format!("{}. {}", i + 1, s.description));
         for c in &s.change {
-            ui.monospace(format!("     {c}"));
+            if let Some(w) = words.get(c.as_str()) {
+                ui.label(format!("      {sign} {w}"));
+            }
+        }
+        if s.change.iter().any(|c| c.starts_with('(')) {
+            egui::CollapsingHeader::new(format!("Exact ACEs of step {} (SDDL)", i + 1)).show(ui, |ui| {
+                for c in &s.change {
+                    ui.add(egui::Label::new(egui::RichText::new(c).monospace().small()).wrap());
+                }
+            });
         }
     }
     for k in &plan.preexisting {

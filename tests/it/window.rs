@@ -1,0 +1,133 @@
+//! The wizard in a real window: Xvfb, Mesa's OpenGL, real X input. It opens, draws and answers a
+//! click. (scripts/screenshots.sh drives the whole flow the same way for the README's pictures.)
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// An Xvfb server on a free display, stopped when dropped.
+struct Xvfb {
+    child: Child,
+    display: String,
+}
+
+impl Xvfb {
+    fn start() -> Xvfb {
+        for n in 70..200 {
+            if Path::new(&format!("/tmp/.X{n}-lock")).exists() || Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+                continue;
+            }
+            let mut child = Command::new("Xvfb")
+                .args([format!(":{n}").as_str(), "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb runs (the README's test command installs it)");
+            let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while !socket.exists() {
+                if child.try_wait().unwrap().is_some() {
+                    break; // lost a race for the display: try the next one
+                }
+                assert!(Instant::now() < deadline, "Xvfb did not come up");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if socket.exists() {
+                return Xvfb { child, display: format!(":{n}") };
+            }
+            let _ = child.wait();
+        }
+        panic!("no free X display");
+    }
+
+    fn cmd(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        c.env("DISPLAY", &self.display);
+        c
+    }
+
+    /// The wizard's window id, once it is mapped.
+    fn window(&self, title: &str) -> Option<String> {
+        let out = self.cmd("xwininfo").args(["-root", "-tree"]).output().ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find(|l| l.contains(&format!("\"{title}\"")))
+            .and_then(|l| l.split_whitespace().next().map(str::to_string))
+    }
+
+    /// A screenshot of the window, once two in a row are the same (the frame has settled).
+    fn settled_shot(&self, id: &str, out: &Path) -> Vec<u8> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut last: Option<Vec<u8>> = None;
+        loop {
+            let o = self.cmd("import").args(["-window", id, "rgb:-"]).output().unwrap();
+            if o.status.success() && !o.stdout.is_empty() && last.as_ref() == Some(&o.stdout) {
+                let png = self.cmd("import").args(["-window", id, out.to_str().unwrap()]).status().unwrap();
+                assert!(png.success());
+                return o.stdout;
+            }
+            last = Some(o.stdout);
+            assert!(Instant::now() < deadline, "the window never settled");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Xvfb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn colours(png: &Path) -> u32 {
+    let out = Command::new("/usr/bin/identify").args(["-format", "%k"]).arg(png).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+}
+
+#[test]
+fn the_wizard_opens_draws_and_answers_a_click_in_a_real_window() {
+    let x = Xvfb::start();
+    let home = tempfile::tempdir().unwrap();
+    let runtime = home.path().join("run");
+    std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::set_permissions(&runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let mut wizard = crate::support::bin(home.path())
+        .args(["--lab", "--config", home.path().join("settings.toml").to_str().unwrap()])
+        .env("DISPLAY", &x.display)
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let id = loop {
+        if let Some(id) = x.window("writeback-wizard (lab)") {
+            break id;
+        }
+        if let Some(status) = wizard.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(wizard.stderr.as_mut().unwrap(), &mut err).unwrap();
+            panic!("the wizard exited ({status}) before its window showed:\n{err}");
+        }
+        assert!(Instant::now() < deadline, "no window");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let welcome = x.settled_shot(&id, &shots.join("welcome.png"));
+    assert!(colours(&shots.join("welcome.png")) > 16, "text was drawn");
+
+    // Next sits at the bottom right of the 940×620 window: a real pointer click.
+    let clicked = x.cmd("xdotool").args(["mousemove", "--window", &id, "908", "599", "click", "1"]).status().unwrap();
+    assert!(clicked.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut tasks = x.settled_shot(&id, &shots.join("tasks.png"));
+    while tasks == welcome {
+        assert!(Instant::now() < deadline, "the click did not change the page");
+        tasks = x.settled_shot(&id, &shots.join("tasks.png"));
+    }
+    assert!(wizard.try_wait().unwrap().is_none(), "still running");
+    let _ = wizard.kill();
+    let _ = wizard.wait();
+}
