@@ -10,4 +10,10 @@ ensure_rust
 # shellcheck disable=SC2086
 ensure_packages ask $LAB_PACKAGES $GUI_PACKAGES
 cargo build --locked --quiet
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "No desktop session here (DISPLAY and WAYLAND_DISPLAY are empty): the wizard needs one." >&2
+  echo "From a desktop terminal run: sudo -E $0   (-E keeps DISPLAY for root)." >&2
+  echo "Without a desktop, the same engine runs on the command line: ./target/debug/writeback-wizard --help" >&2
+  exit 2
+fi
 exec ./target/debug/writeback-wizard --lab "$@"
