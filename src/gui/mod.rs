@@ -26,8 +26,8 @@ pub enum StepState {
     Waiting,
     /// Running.
     Running,
-    /// Done and verified.
-    Done,
+    /// Done and verified, in this many milliseconds.
+    Done(u64),
     /// Failed, with why.
     Failed(String),
     /// Undone after a failure or cancel.
@@ -59,6 +59,8 @@ pub struct App {
     pub new_scope: String,
     /// Today's state.
     pub status: Option<Box<Status>>,
+    /// What breaks writeback in the scopes.
+    pub findings: Option<worker::Findings>,
     /// The "Password writeback" checkbox.
     pub writeback: bool,
     /// The plan.
@@ -81,6 +83,8 @@ pub struct App {
     pub confirm_exit: bool,
     /// The person chose to leave: the window closes.
     pub exit: bool,
+    /// The About dialog is open.
+    pub about: bool,
     /// Where the audit log is (said on the last page).
     pub audit_log: PathBuf,
     /// Jobs sent and not yet answered (the bar stays off until all have answered).
@@ -111,6 +115,7 @@ impl App {
             scopes: settings.scope.into_iter().map(|s| (s, true)).collect(),
             new_scope: String::new(),
             status: None,
+            findings: None,
             writeback: true,
             plan: None,
             start_sync: true,
@@ -122,6 +127,7 @@ impl App {
             error: None,
             confirm_exit: false,
             exit: false,
+            about: false,
             audit_log,
             pending: 0,
         })
@@ -177,13 +183,15 @@ impl App {
                 self.refresh_directory_ready();
             }
             Msg::Connected(Err(e)) => self.fail(e),
-            Msg::Status(Ok(st)) => {
+            Msg::Status(Ok(view)) => {
+                let worker::StatusView { status, findings } = *view;
                 self.writeback = match self.wiz.task {
                     Task::Disable => false,
                     Task::Customize => true,
-                    _ => st.state == "enabled",
+                    _ => status.state == "enabled",
                 };
-                self.status = Some(st);
+                self.status = Some(Box::new(status));
+                self.findings = Some(findings);
             }
             Msg::Status(Err(e)) | Msg::Planned(Err(e)) => self.fail(e),
             Msg::Planned(Ok(plan)) => {
@@ -209,10 +217,10 @@ impl App {
     fn progress(&mut self, p: Progress) {
         let (id, state) = match p {
             Progress::Started { id } => (id, StepState::Running),
-            Progress::Done { id, .. } => (id, StepState::Done),
+            Progress::Done { id, elapsed_ms } => (id, StepState::Done(elapsed_ms)),
             Progress::Failed { id, error } => (id, StepState::Failed(error)),
             Progress::Undone { id } => (id, StepState::Undone),
-            Progress::SyncStarted => ("start-sync".to_string(), StepState::Done),
+            Progress::SyncStarted => ("start-sync".to_string(), StepState::Done(0)),
         };
         match self.steps.iter_mut().find(|(s, _)| *s == id) {
             Some(entry) => entry.1 = state,
@@ -306,11 +314,59 @@ impl App {
         if self.confirm_exit {
             self.confirm_dialog(ui.ctx());
         }
+        if self.about {
+            self.about_dialog(ui.ctx());
+        }
+        self.keys(ui.ctx());
     }
 
-    fn rail(&self, ui: &mut egui::Ui) {
+    /// Enter presses the default button (Next, Configure, Exit) when no field has the focus;
+    /// Esc is Cancel (or closes the dialog that is open).
+    fn keys(&mut self, ctx: &egui::Context) {
+        let (enter, esc) = ctx.input(|i| (i.key_pressed(egui::Key::Enter), i.key_pressed(egui::Key::Escape)));
+        let focused = ctx.memory(|m| m.focused().is_some());
+        if esc {
+            if self.confirm_exit || self.about {
+                self.confirm_exit = false;
+                self.about = false;
+            } else {
+                self.on_cancel();
+            }
+        } else if enter
+            && !focused
+            && !self.confirm_exit
+            && !self.about
+            && (self.wiz.can_advance() || (self.wiz.is_last() && !self.wiz.facts.busy))
+        {
+            self.on_next();
+        }
+    }
+
+    fn about_dialog(&mut self, ctx: &egui::Context) {
+        egui::Modal::new(egui::Id::unique("about")).show(ctx, |ui| {
+            ui.heading("writeback-wizard");
+            ui.label(format!("Version {}", crate::version::VERSION));
+            ui.label(format!("Commit {}", crate::version::COMMIT));
+            ui.label("Turns Microsoft Entra ID password writeback on, verifies it, and turns it off.");
+            if ui.button("Close").clicked() {
+                self.about = false;
+            }
+        });
+    }
+
+    fn rail(&mut self, ui: &mut egui::Ui) {
         ui.add_space(8.0);
-        ui.strong(if self.lab { "writeback-wizard (lab)" } else { "writeback-wizard" });
+        ui.horizontal(|ui| {
+            ui.strong("writeback-wizard");
+            if self.lab {
+                // So nobody mistakes the lab for production.
+                let badge = egui::RichText::new(" LAB ")
+                    .strong()
+                    .color(egui::Color32::BLACK)
+                    .background_color(egui::Color32::from_rgb(250, 200, 60));
+                ui.label(badge);
+            }
+        });
         ui.add_space(8.0);
         for (page, state) in self.wiz.rail() {
             let title = page.title(self.wiz.failed);
@@ -321,6 +377,12 @@ impl App {
             };
             ui.label(text);
         }
+        ui.with_layout(egui::Layout::bottom_up(egui::Align::Min), |ui| {
+            ui.add_space(8.0);
+            if ui.button("About").clicked() {
+                self.about = true;
+            }
+        });
     }
 
     fn bar(&mut self, ui: &mut egui::Ui) {
@@ -407,7 +469,7 @@ pub fn run(config_path: PathBuf, lab: bool, args: ConnectionArgs) -> Result<(), 
     }
     let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon.png")).ok();
     let mut viewport = egui::ViewportBuilder::default()
-        .with_title(if lab { "writeback-wizard (lab)" } else { "writeback-wizard" })
+        .with_title(format!("writeback-wizard {}{}", crate::version::VERSION, if lab { " (lab)" } else { "" }))
         .with_app_id("writeback-wizard")
         .with_inner_size([940.0, 620.0]);
     if let Some(icon) = icon {

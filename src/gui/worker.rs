@@ -9,6 +9,7 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::ad::directory;
+pub use crate::ad::scan::Findings;
 use crate::cli::ConnectionArgs;
 use crate::cli::engine_cmd::{self, Session};
 use crate::cli::session::{self, EntraSession, Interactive};
@@ -79,14 +80,23 @@ pub struct DirectoryView {
     pub chosen: Option<String>,
 }
 
+/// Today's state and the readiness findings.
+#[derive(Debug, Clone)]
+pub struct StatusView {
+    /// The engine's status.
+    pub status: Status,
+    /// Protected accounts, blocked inheritance, denies, users who cannot change their password.
+    pub findings: crate::ad::scan::Findings,
+}
+
 /// An answer.
 pub enum Msg {
     /// Signed in (or why not).
     SignedIn(Result<Box<EntraCheck>, ErrorReport>),
     /// Connected (or why not).
     Connected(Result<DirectoryView, ErrorReport>),
-    /// Today's state.
-    Status(Result<Box<Status>, ErrorReport>),
+    /// Today's state, and the scan for what breaks writeback.
+    Status(Result<Box<StatusView>, ErrorReport>),
     /// The plan.
     Planned(Result<Box<Plan>, ErrorReport>),
     /// A step's progress.
@@ -224,9 +234,9 @@ async fn run(
                 }
             }
             drop(guard);
-            Msg::Status(status(shared).await)
+            Msg::Status(status(shared, cancel).await)
         }
-        Job::Status => Msg::Status(status(shared).await),
+        Job::Status => Msg::Status(status(shared, cancel).await),
         Job::Plan(enable) => {
             let mut guard = shared.session.lock().await;
             Msg::Planned(match guard.as_mut() {
@@ -333,7 +343,7 @@ async fn connect(
     Ok(view)
 }
 
-async fn status(shared: &Shared) -> Result<Box<Status>, ErrorReport> {
+async fn status(shared: &Shared, cancel: &CancellationToken) -> Result<Box<StatusView>, ErrorReport> {
     let mut guard = shared.session.lock().await;
     let s = guard.as_mut().ok_or_else(not_connected)?;
     let tenant = s.tenant().await;
@@ -351,7 +361,12 @@ async fn status(shared: &Shared) -> Result<Box<Status>, ErrorReport> {
         sync,
         granted: &granted,
     };
-    engine::status(&mut inp, unfinished).await.map(Box::new).map_err(report)
+    let status = engine::status(&mut inp, unfinished).await.map_err(report)?;
+    let connector = s.connector.as_ref().and_then(|c| crate::ad::sd::Sid::parse(&c.sid).ok());
+    let findings = crate::ad::scan::scan(&mut s.ad.conn, &s.scopes, connector.as_ref(), cancel, &mut |_| {})
+        .await
+        .map_err(report)?;
+    Ok(Box::new(StatusView { status, findings }))
 }
 
 async fn apply_plan(

@@ -184,16 +184,26 @@ fn cancel_asks_only_when_something_would_be_lost_and_bad_input_is_said() {
     click(&mut h, "Cancel");
     assert!(h.state().exit);
 
-    // Past the first pages: "Are you sure?", and Stay keeps everything.
+    // Past the first pages: "Are you sure?", and Stay keeps everything. Enter is Next.
     let mut h = harness(app(home.path(), ConnectionArgs::default()));
     h.step();
-    click(&mut h, "Next");
+    h.key_press(egui::Key::Enter);
+    h.step();
+    h.step();
+    assert_eq!(h.state().wiz.page, PageId::Tasks, "Enter pressed Next");
+    // About names the version and commit.
+    click(&mut h, "About");
+    h.get_by_label(&format!("Version {}", env!("CARGO_PKG_VERSION")));
+    click(&mut h, "Close");
+    assert!(!h.state().about);
     h.get_by_label("View current configuration").click();
     h.step();
     click(&mut h, "Next");
     assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
-    click(&mut h, "Cancel");
-    assert!(h.state().confirm_exit && !h.state().exit);
+    h.key_press(egui::Key::Escape);
+    h.step();
+    h.step();
+    assert!(h.state().confirm_exit && !h.state().exit, "Esc is Cancel, which asks");
     click(&mut h, "Stay");
     assert!(!h.state().confirm_exit && !h.state().exit);
     assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);

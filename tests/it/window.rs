@@ -102,7 +102,8 @@ fn the_wizard_opens_draws_and_answers_a_click_in_a_real_window() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
     let id = loop {
-        if let Some(id) = x.window("writeback-wizard (lab)") {
+        // The title names the product, its version and the lab.
+        if let Some(id) = x.window(&format!("writeback-wizard {} (lab)", env!("CARGO_PKG_VERSION"))) {
             break id;
         }
         if let Some(status) = wizard.try_wait().unwrap() {

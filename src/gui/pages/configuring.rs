@@ -15,8 +15,14 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         let text = described(id);
         match state {
             StepState::Waiting => ui.weak(format!("Waiting: {text}")),
-            StepState::Running => ui.label(format!("Running: {text}")),
-            StepState::Done => ui.label(format!("Done: {text}")),
+            StepState::Running => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(format!("Running: {text}"));
+                })
+                .response
+            }
+            StepState::Done(ms) => ui.label(format!("Done: {text} ({ms} ms)")),
             StepState::Failed(e) => ui.colored_label(ui.visuals().error_fg_color, format!("Failed: {text}: {e}")),
             StepState::Undone => ui.label(format!("Undone: {text}")),
         };

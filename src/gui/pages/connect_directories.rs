@@ -13,7 +13,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     }
     ui.add_space(6.0);
     field(ui, "Domain controller", &mut app.ad_url, false);
-    field(ui, "User name", &mut app.ad_user, false);
+    field(ui, "Username", &mut app.ad_user, false);
     field(ui, "Password", &mut app.ad_password, true);
     if ui.add_enabled(!app.wiz.facts.busy, egui::Button::new("Connect")).clicked() {
         let password =

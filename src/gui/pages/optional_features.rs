@@ -43,6 +43,34 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             ),
         );
     }
+    if let Some(f) = &app.findings {
+        ui.add_space(6.0);
+        ui.label(format!("{} users in scope.", f.users_in_scope));
+        finding(
+            ui,
+            &f.protected_accounts,
+            "protected accounts (adminCount=1)",
+            "On Windows, AdminSDHolder resets their permissions every hour, so writeback cannot reset them unless the permissions are also granted on AdminSDHolder (writeback-wizard plan --enable --include-adminsdholder).",
+        );
+        finding(
+            ui,
+            &f.blocked_inheritance,
+            "objects that block inheritance",
+            "Permissions granted above do not reach the users at or below these; add them as scopes, or turn inheritance back on.",
+        );
+        finding(
+            ui,
+            &f.explicit_deny,
+            "explicit denies that hit the connector account",
+            "A deny wins over the grant: remove the deny, or writeback fails for these users.",
+        );
+        finding(
+            ui,
+            &f.cannot_change_password,
+            "users who cannot change their password",
+            "Self-service password change from the cloud fails for them (a reset by an administrator still works); clear \"User cannot change password\" if they should.",
+        );
+    }
     if app.wiz.task == Task::View {
         ui.add_space(6.0);
         for t in &st.ad.scopes {
@@ -86,4 +114,20 @@ fn test_password(app: &mut App, ui: &mut egui::Ui) {
     for u in &v.unknown {
         ui.label(format!("Not checked here: {u}"));
     }
+}
+
+/// One kind of finding: how many, the first few, and what to do.
+fn finding(ui: &mut egui::Ui, dns: &[String], what: &str, remedy: &str) {
+    if dns.is_empty() {
+        return;
+    }
+    egui::CollapsingHeader::new(format!("{} {what}", dns.len())).show(ui, |ui| {
+        for dn in dns.iter().take(50) {
+            ui.label(dn);
+        }
+        if dns.len() > 50 {
+            ui.label(format!("… and {} more (writeback-wizard ad check --json lists them all)", dns.len() - 50));
+        }
+    });
+    ui.label(format!("What to do: {remedy}"));
 }
