@@ -126,6 +126,13 @@ pub enum Interactive<'a> {
         /// The Cancel button.
         cancel: &'a tokio_util::sync::CancellationToken,
     },
+    /// A device code the wizard shows (for a sync server with no browser).
+    Device {
+        /// Shows the code and the page to enter it on.
+        shown: &'a (dyn Fn(String, String) + Sync),
+        /// The Cancel button.
+        cancel: &'a tokio_util::sync::CancellationToken,
+    },
 }
 
 /// Gets a Graph token: WRITEBACK_ENTRA_TOKEN; with --lab, the in-process simulator's
@@ -170,7 +177,7 @@ pub async fn entra_with(
     let store = secrets::KeyringStore;
     let interactive = match how {
         Interactive::Terminal => std::io::stdin().is_terminal(),
-        Interactive::Browser { .. } => true,
+        Interactive::Browser { .. } | Interactive::Device { .. } => true,
     };
     let silent = si.silent(&store).await;
     let tokens = match silent {
@@ -188,6 +195,14 @@ pub async fn entra_with(
                 }
                 Interactive::Browser { open, cancel } => {
                     si.browser("localhost", open, cancel, std::time::Duration::from_secs(300)).await?
+                }
+                Interactive::Device { shown, cancel } => {
+                    let flow = si.device().await?;
+                    shown(flow.user_code().to_string(), flow.verification_uri().to_string());
+                    tokio::select! {
+                        _ = cancel.cancelled() => return Err(crate::entra::EntraError::Cancelled.into()),
+                        t = flow.finish(tokio::time::sleep) => t?,
+                    }
                 }
             };
             si.remember(&store, &t)?;

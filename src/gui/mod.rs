@@ -43,6 +43,10 @@ pub struct App {
     pub lab: bool,
     /// The tenant check after sign-in.
     pub tenant: Option<Box<EntraCheck>>,
+    /// The cloud to sign in to.
+    pub cloud: crate::config::Cloud,
+    /// A device code being waited on, and where to enter it.
+    pub device_code: Option<(String, String)>,
     /// "Domain controller" field.
     pub ad_url: String,
     /// "User name" field.
@@ -107,6 +111,12 @@ impl App {
             worker,
             lab,
             tenant: None,
+            cloud: settings.cloud.unwrap_or(if settings.lab_url.is_some() || lab {
+                crate::config::Cloud::Lab
+            } else {
+                crate::config::Cloud::Public
+            }),
+            device_code: None,
             ad_url: settings.ad_url.unwrap_or_default(),
             ad_user: settings.ad_user.unwrap_or_default(),
             ad_password: String::new(),
@@ -164,16 +174,21 @@ impl App {
     }
 
     fn handle(&mut self, msg: Msg) {
-        if !matches!(msg, Msg::Progress(_)) {
+        if !matches!(msg, Msg::Progress(_) | Msg::DeviceCode { .. }) {
             self.pending = self.pending.saturating_sub(1);
             self.wiz.facts.busy = self.pending > 0;
         }
         match msg {
+            Msg::DeviceCode { user_code, uri } => self.device_code = Some((user_code, uri)),
             Msg::SignedIn(Ok(check)) => {
+                self.device_code = None;
                 self.wiz.facts.tenant_ready = check.ready();
                 self.tenant = Some(check);
             }
-            Msg::SignedIn(Err(e)) => self.fail(e),
+            Msg::SignedIn(Err(e)) => {
+                self.device_code = None;
+                self.fail(e);
+            }
             Msg::Connected(Ok(view)) => {
                 self.connector = view.chosen.clone().or_else(|| view.candidates.first().map(|c| c.0.clone()));
                 if self.scopes.is_empty() {
@@ -278,8 +293,9 @@ impl App {
     }
 
     fn on_cancel(&mut self) {
-        if self.wiz.page == PageId::Configuring && self.wiz.facts.busy {
-            // The apply stops between steps and undoes what it did; the page shows it.
+        if self.wiz.facts.busy {
+            // Cancel stops the work under way (an apply stops between steps and undoes what it
+            // did; a sign-in stops waiting); leaving is a second Cancel.
             self.worker.cancel();
         } else if self.wiz.should_confirm_exit() {
             self.confirm_exit = true;

@@ -22,7 +22,12 @@ use crate::secrets::Secret;
 /// What the wizard asks for.
 pub enum Job {
     /// Sign in to the tenant and check it.
-    SignIn,
+    SignIn {
+        /// The cloud chosen on the page (`None`: the settings').
+        cloud: Option<crate::config::Cloud>,
+        /// A device code instead of the browser.
+        device_code: bool,
+    },
     /// Connect to the DC and bind; the password as typed (never stored by the wizard).
     Connect {
         /// The DC's URL.
@@ -91,6 +96,13 @@ pub struct StatusView {
 
 /// An answer.
 pub enum Msg {
+    /// A device code to show while the sign-in waits.
+    DeviceCode {
+        /// The code to type.
+        user_code: String,
+        /// Where to type it.
+        uri: String,
+    },
     /// Signed in (or why not).
     SignedIn(Result<Box<EntraCheck>, ErrorReport>),
     /// Connected (or why not).
@@ -198,7 +210,13 @@ impl Worker {
                 let _ = progress_tx.send(Msg::Progress(p));
                 progress_repaint();
             };
-            let msg = run(&shared, job, &cancel, &progress, &open).await;
+            let code_tx = tx.clone();
+            let code_repaint = repaint.clone();
+            let shown = move |user_code: String, uri: String| {
+                let _ = code_tx.send(Msg::DeviceCode { user_code, uri });
+                code_repaint();
+            };
+            let msg = run(&shared, job, &cancel, &progress, &open, &shown).await;
             let _ = tx.send(msg);
             repaint();
         });
@@ -215,9 +233,22 @@ async fn run(
     cancel: &CancellationToken,
     progress: &(dyn Fn(Progress) + Send + Sync),
     open: &Browser,
+    shown: &(dyn Fn(String, String) + Sync),
 ) -> Msg {
     match job {
-        Job::SignIn => Msg::SignedIn(sign_in(shared, cancel, open).await),
+        Job::SignIn { cloud, device_code } => {
+            if let Some(c) = cloud
+                && let Ok(mut a) = shared.args.lock()
+            {
+                a.cloud = Some(c);
+            }
+            let how = if device_code {
+                Interactive::Device { shown, cancel }
+            } else {
+                Interactive::Browser { open: &|url: String| open(url), cancel }
+            };
+            Msg::SignedIn(sign_in(shared, how).await)
+        }
         Job::Connect { ad_url, ad_user, password } => {
             Msg::Connected(connect(shared, ad_url, ad_user, password, cancel, open).await)
         }
@@ -268,12 +299,9 @@ fn not_connected() -> ErrorReport {
     })
 }
 
-async fn sign_in(shared: &Shared, cancel: &CancellationToken, open: &Browser) -> Result<Box<EntraCheck>, ErrorReport> {
+async fn sign_in(shared: &Shared, how: Interactive<'_>) -> Result<Box<EntraCheck>, ErrorReport> {
     let args = args_of(shared);
-    let open = |url: String| open(url);
-    let e = session::entra_with(&shared.config_path, &args, shared.lab, Interactive::Browser { open: &open, cancel })
-        .await
-        .map_err(report)?;
+    let e = session::entra_with(&shared.config_path, &args, shared.lab, how).await.map_err(report)?;
     let check = crate::entra::check::check(&e.graph, std::time::SystemTime::now()).await.map_err(report)?;
     *shared.entra.lock().await = Some(e);
     Ok(Box::new(check))

@@ -22,7 +22,7 @@ pub async fn connector_sid(conn: &mut AdConnection, disc: &Discovery, lab: &LabD
     Sid::parse(&account.sid).unwrap()
 }
 
-async fn as_connector(lab: &LabDc) -> AdConnection {
+pub async fn as_connector(lab: &LabDc) -> AdConnection {
     let mut c = AdConnection::connect(&ConnectOptions::new(lab.field("ldap_url"), lab.trust())).await.unwrap();
     c.bind(&format!("LAB\\{}", lab.field("connector_account")), &lab.password("connector_password_file"))
         .await
@@ -31,14 +31,14 @@ async fn as_connector(lab: &LabDc) -> AdConnection {
 }
 
 /// What the sync engine does on writeback: reset the password, then clear lockoutTime.
-async fn writeback_as_connector(c: &mut AdConnection, user_dn: &str) -> (Result<(), AdError>, Result<(), AdError>) {
+pub async fn writeback_as_connector(c: &mut AdConnection, user_dn: &str) -> (Result<(), AdError>, Result<(), AdError>) {
     let pw = writeback_wizard::ad::passgen::generate_os(20);
     let reset = c.modify(user_dn, vec![Mod::Replace(b"unicodePwd".to_vec(), [unicode_pwd(&pw)].into())], vec![]).await;
     let unlock = c.modify(user_dn, vec![Mod::Replace(b"lockoutTime".to_vec(), [b"0".to_vec()].into())], vec![]).await;
     (reset, unlock)
 }
 
-fn denied(r: &Result<(), AdError>) -> bool {
+pub fn denied(r: &Result<(), AdError>) -> bool {
     matches!(r, Err(AdError::Ldap { rc: 50, .. }))
 }
 

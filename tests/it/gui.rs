@@ -13,6 +13,10 @@ use writeback_wizard::engine::apply::Paths;
 use writeback_wizard::gui::App;
 use writeback_wizard::gui::wizard::{PageId, Task};
 
+use writeback_wizard::ad::writeback;
+use writeback_wizard::lab::tenant::Faults;
+
+use crate::ad_engine::BASE;
 use crate::support::LabDc;
 use crate::tenant::{APP, GA, Sim, TENANT};
 
@@ -68,6 +72,14 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     let lab = LabDc::up();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sim = rt.block_on(Sim::hybrid());
+    // Entra asks for 5 s between device-code polls; the simulator may ask for less.
+    sim.running.set_faults(Faults { device_code_interval_secs: 1, ..Faults::default() });
+    let canary = format!("CN=Writeback Canary,OU=Support,OU=Staff,OU=Corp,{BASE}");
+    let (mut admin, _) = rt.block_on(crate::ad_engine::discover(&lab));
+    let dacl_before = rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes;
+    let mut connector = rt.block_on(crate::ad_engine::as_connector(&lab));
+    let (reset, _) = rt.block_on(crate::ad_engine::writeback_as_connector(&mut connector, &canary));
+    assert!(crate::ad_engine::denied(&reset), "before: the connector may not reset passwords");
     let home = tempfile::tempdir().unwrap();
     let args = ConnectionArgs {
         ad_url: Some(lab.field("ldap_url")),
@@ -83,9 +95,7 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     };
     let admin_password = lab.password("admin_password_file").expose().to_string();
 
-    let mut a = app(home.path(), args.clone());
-    a.set_browser(Arc::new(crate::tenant::form_browser(GA)));
-    let mut h = harness(a);
+    let mut h = harness(app(home.path(), args.clone()));
     h.step();
     assert_eq!(h.state().wiz.page, PageId::Welcome);
     click(&mut h, "Next");
@@ -94,7 +104,14 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     assert_eq!(h.state().wiz.page, PageId::ConnectEntra);
     h.step();
     assert!(h.get_by_label("Next").accesskit_node().is_disabled(), "not signed in yet");
-    click(&mut h, "Sign in");
+    // The device code, approved on the simulator's device-login page as a person would.
+    click(&mut h, "Sign in with a device code");
+    wait(&mut h, "the device code", |a| a.device_code.is_some());
+    let (code, uri) = h.state().device_code.clone().unwrap();
+    assert_eq!(uri, sim.url("/devicelogin"));
+    h.get_by_label(&code);
+    h.get_by_label("Copy");
+    rt.block_on(crate::tenant::device_login(&sim, &code, GA, "approve"));
     wait(&mut h, "the sign-in", |a| a.tenant.is_some() && idle(a));
     assert!(h.state().wiz.facts.tenant_ready, "{:?}", h.state().tenant.as_ref().unwrap().problems);
     click(&mut h, "Next");
@@ -139,6 +156,10 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     click(&mut h, "Exit");
     assert!(h.state().exit);
     drop(h);
+    // On the DC and in the sync engine, not just on the page.
+    assert!(sim.running.sync_engine_writeback());
+    let (reset, unlock) = rt.block_on(crate::ad_engine::writeback_as_connector(&mut connector, &canary));
+    assert!(reset.is_ok() && unlock.is_ok(), "after: the connector resets and unlocks: {reset:?} {unlock:?}");
 
     // Re-run: "Disable password writeback" removes what was granted, with no tenant role
     // checked (the lab's sync engine still signs in, as Entra Connect's own account would).
@@ -172,6 +193,10 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete);
     assert!(h.state().outcome.clone().unwrap().unwrap().verified);
     drop(h);
+    assert!(!sim.running.sync_engine_writeback());
+    assert_eq!(rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes, dacl_before, "the very same DACL");
+    let (reset, _) = rt.block_on(crate::ad_engine::writeback_as_connector(&mut connector, &canary));
+    assert!(crate::ad_engine::denied(&reset), "after disabling: denied again");
     drop(sim);
 }
 

@@ -1,8 +1,19 @@
 //! Connect to Microsoft Entra ID: sign in, then the role, licence and sync verdicts.
 
 use super::verdict;
+use crate::config::Cloud;
 use crate::gui::App;
 use crate::gui::worker::Job;
+
+fn cloud_name(c: Cloud) -> &'static str {
+    match c {
+        Cloud::Public => "Microsoft Entra ID (worldwide)",
+        Cloud::Usgov => "US Government (GCC High)",
+        Cloud::UsgovDod => "US Government (DoD)",
+        Cloud::China => "China (21Vianet)",
+        Cloud::Lab => "Lab (tenant simulator)",
+    }
+}
 
 /// Draws the page.
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
@@ -10,14 +21,46 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         "Sign in as a Global Administrator or Hybrid Identity Administrator of the tenant. \
          The account needs no licence of its own.",
     );
+    let idle = !app.wiz.facts.busy;
     if app.lab {
-        ui.label("Lab mode: Sign in uses the simulated tenant's administrator.");
+        ui.label("Lab mode: the sign-in uses the simulated tenant's administrator.");
+        ui.add_space(6.0);
+        if ui.add_enabled(idle, egui::Button::new("Sign in to the lab tenant")).clicked() {
+            app.start(Job::SignIn { cloud: None, device_code: false });
+        }
     } else {
-        ui.label("Your browser opens for the sign-in; come back here when it says you may close it.");
+        ui.horizontal(|ui| {
+            let l = ui.add_sized([150.0, 20.0], egui::Label::new("Cloud"));
+            egui::ComboBox::from_id_salt("cloud")
+                .selected_text(cloud_name(app.cloud))
+                .show_ui(ui, |ui| {
+                    for c in [Cloud::Public, Cloud::Usgov, Cloud::UsgovDod, Cloud::China, Cloud::Lab] {
+                        ui.selectable_value(&mut app.cloud, c, cloud_name(c));
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            if ui.add_enabled(idle, egui::Button::new("Sign in with a browser")).clicked() {
+                app.start(Job::SignIn { cloud: Some(app.cloud), device_code: false });
+            }
+            if ui.add_enabled(idle, egui::Button::new("Sign in with a device code")).clicked() {
+                app.start(Job::SignIn { cloud: Some(app.cloud), device_code: true });
+            }
+        });
     }
-    ui.add_space(6.0);
-    if ui.add_enabled(!app.wiz.facts.busy, egui::Button::new("Sign in")).clicked() {
-        app.start(Job::SignIn);
+    if let Some((code, uri)) = app.device_code.clone() {
+        ui.add_space(6.0);
+        ui.label(format!("On any device, open {uri} and enter this code:"));
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new(&code).monospace().size(28.0).strong());
+            if ui.button("Copy").clicked() {
+                ui.ctx().copy_text(code.clone());
+            }
+        });
+        ui.label("Waiting for the sign-in… (Cancel stops waiting)");
     }
     let Some(t) = &app.tenant else { return };
     ui.add_space(6.0);
