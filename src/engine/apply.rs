@@ -329,6 +329,10 @@ async fn run_steps(
             }
         }
     }
+    // Cancel pressed while the last step ran: the person wanted out, so that step is undone too.
+    if env.cancel.is_cancelled() {
+        return rollback(done, env, journal, "the apply was cancelled".into(), "Run it again when ready.".into()).await;
+    }
     Ok(applied)
 }
 

@@ -222,7 +222,7 @@ fn decide(skus: &[SubscribedSku]) -> LicenceVerdict {
     } else if skus.is_empty() {
         "the tenant has no subscriptions: password writeback needs a licence that includes Microsoft Entra ID P1 or P2 (for example Entra ID P1, EMS E3, Microsoft 365 E3 or Business Premium)".into()
     } else {
-        "no subscription carries a usable Microsoft Entra ID P1 or P2 plan: add one (for example Entra ID P1, EMS E3, Microsoft 365 E3 or Business Premium); see not_counted for why each SKU does not count".into()
+        "no subscription carries a usable Microsoft Entra ID P1 or P2 plan: add one (for example Entra ID P1, EMS E3, Microsoft 365 E3 or Business Premium); each SKU that does not count is listed with the reason".into()
     };
     LicenceVerdict { eligible, granted_by, warnings, reason, not_counted }
 }

@@ -292,6 +292,15 @@ impl App {
         }
     }
 
+    /// Plans again after a failure (the Ready page shows the fresh plan).
+    pub(crate) fn retry(&mut self) {
+        self.outcome = None;
+        self.error = None;
+        self.plan = None;
+        self.steps.clear();
+        self.start(Job::Plan(self.writeback));
+    }
+
     fn on_cancel(&mut self) {
         if self.wiz.facts.busy {
             // Cancel stops the work under way (an apply stops between steps and undoes what it

@@ -203,6 +203,20 @@ impl Wizard {
         Some(prev)
     }
 
+    /// After a failed configuration: back to Ready to configure, for a fresh plan.
+    pub fn retry(&mut self) -> bool {
+        if self.page != PageId::Complete || !self.failed || self.facts.busy {
+            return false;
+        }
+        self.failed = false;
+        self.facts.configured = false;
+        self.facts.plan_ready = false;
+        self.done.remove(&PageId::Ready);
+        self.done.remove(&PageId::Configuring);
+        self.page = PageId::Ready;
+        true
+    }
+
     /// Chooses a task (on the Tasks page); pages of another task are forgotten.
     pub fn choose(&mut self, task: Task) {
         self.task = task;
@@ -265,6 +279,11 @@ mod tests {
         assert_eq!(w.advance(), None, "Exit closes; there is no page after");
         assert_eq!(PageId::Complete.title(false), "Configuration complete");
         assert_eq!(PageId::Complete.title(true), "Configuration failed");
+        assert!(!w.retry(), "nothing to retry after a success");
+        w.failed = true;
+        assert!(w.retry());
+        assert_eq!((w.page, w.failed, w.facts.plan_ready), (PageId::Ready, false, false));
+        assert_eq!(w.rail()[7].1, RailState::Later, "Configuring is to come again");
     }
 
     #[test]

@@ -246,3 +246,107 @@ fn cancel_asks_only_when_something_would_be_lost_and_bad_input_is_said() {
     click(&mut h, "Leave the wizard");
     assert!(h.state().exit);
 }
+
+fn lab_args(lab: &LabDc, sim: &Sim, tenant: &str) -> ConnectionArgs {
+    ConnectionArgs {
+        ad_url: Some(lab.field("ldap_url")),
+        ad_user: Some(lab.field("admin_user")),
+        ad_ca_file: Some(lab.field("ca_file").into()),
+        ad_tls_name: Some(lab.field("tls_name")),
+        connector_account: Some(lab.field("connector_account")),
+        cloud: Some(Cloud::Lab),
+        tenant: Some(tenant.into()),
+        lab_url: Some(sim.running.url().to_string()),
+        client_id: Some(APP.into()),
+        ..ConnectionArgs::default()
+    }
+}
+
+#[test]
+fn wrong_password_no_licence_and_cancel_while_configuring() {
+    let lab = LabDc::up();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let home = tempfile::tempdir().unwrap();
+
+    // No licence: signed in, the reason shown, and Next stays off.
+    let fx = writeback_wizard::lab::tenant::Fixture::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tenant-no-licence.json"),
+    )
+    .unwrap();
+    let bare = rt.block_on(Sim::start(fx));
+    let mut a = app(home.path(), lab_args(&lab, &bare, "organizations"));
+    a.set_browser(Arc::new(crate::tenant::form_browser(("admin@fabrikamstd.onmicrosoft.com", "Fab-Passw0rd!"))));
+    let mut h = harness(a);
+    h.step();
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    click(&mut h, "Sign in with a browser");
+    wait(&mut h, "the sign-in", |a| a.tenant.is_some() && idle(a));
+    let t = h.state().tenant.clone().unwrap();
+    assert!(!t.licence.eligible && !h.state().wiz.facts.tenant_ready);
+    h.get_by_label(&format!("Problem: {}", t.licence.reason));
+    assert!(h.get_by_label("Next").accesskit_node().is_disabled(), "no licence, no Next");
+    drop(h);
+    drop(bare);
+
+    // A wrong AD password: AD's sub-code in words, and the remedy.
+    let sim = rt.block_on(Sim::hybrid());
+    let args = lab_args(&lab, &sim, TENANT);
+    let mut a = app(home.path(), args.clone());
+    a.set_browser(Arc::new(crate::tenant::form_browser(GA)));
+    let mut h = harness(a);
+    h.step();
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    click(&mut h, "Sign in with a browser");
+    wait(&mut h, "the sign-in", |a| a.wiz.facts.tenant_ready && idle(a));
+    click(&mut h, "Next");
+    let password = h.get_by_label("Password");
+    password.focus();
+    password.type_text("not-the-password");
+    h.step();
+    click(&mut h, "Connect");
+    wait(&mut h, "the bind error", |a| a.error.is_some());
+    let e = h.state().error.clone().unwrap();
+    assert_eq!(e.code, "AD-BIND");
+    assert!(e.message.contains("the user name or password is wrong") && e.message.contains("52e"), "{e:?}");
+    h.get_by_label(&format!("What to do: {}", e.remedy));
+    assert!(h.get_by_label("Next").accesskit_node().is_disabled());
+
+    // The right one, then Cancel while the sync engine is switching: everything is undone.
+    let admin_password = lab.password("admin_password_file").expose().to_string();
+    let password = h.get_by_label("Password");
+    password.focus();
+    password.type_text(&admin_password);
+    h.step();
+    click(&mut h, "Connect");
+    wait(&mut h, "the directory connection", |a| a.wiz.facts.directory_ready && idle(a));
+    let (mut admin, _) = rt.block_on(crate::ad_engine::discover(&lab));
+    let dacl_before = rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes;
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    wait(&mut h, "the plan", |a| a.wiz.facts.plan_ready && idle(a));
+    sim.running.set_faults(Faults { sync_engine_latency_ms: 1500, ..Faults::default() });
+    click(&mut h, "Configure");
+    wait(&mut h, "the sync engine step", |a| {
+        a.steps.iter().any(|(id, s)| id == "writeback" && *s == writeback_wizard::gui::StepState::Running)
+    });
+    click(&mut h, "Cancel");
+    wait(&mut h, "the roll-back", |a| a.wiz.page == PageId::Complete);
+    assert!(h.state().wiz.failed);
+    h.get_by_label("Configuration failed");
+    let e = h.state().error.clone().unwrap();
+    assert!(e.message.contains("cancelled"), "{e:?}");
+    assert!(!sim.running.sync_engine_writeback(), "the switch was undone");
+    assert_eq!(rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes, dacl_before, "the grant was undone");
+
+    // Retry: a fresh plan on Ready, and this time it goes through.
+    sim.running.set_faults(Faults::default());
+    click(&mut h, "Retry");
+    assert_eq!(h.state().wiz.page, PageId::Ready);
+    wait(&mut h, "the fresh plan", |a| a.wiz.facts.plan_ready && idle(a));
+    click(&mut h, "Configure");
+    wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete);
+    assert!(!h.state().wiz.failed && sim.running.sync_engine_writeback());
+}

@@ -27,7 +27,12 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             }
         }
         Some(Err(_)) => {
-            ui.label("Nothing was left half done: the steps that ran were undone (see above for what failed).");
+            super::configuring::show(app, ui);
+            ui.add_space(6.0);
+            ui.label("Nothing was left half done: the steps that ran were undone, and each undo was checked.");
+            if ui.button("Retry").clicked() && app.wiz.retry() {
+                app.retry();
+            }
         }
         None => {}
     }

@@ -68,7 +68,12 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     let roles: Vec<&str> = t.roles.iter().map(|r| r.display_name.as_str()).collect();
     verdict(ui, t.role_ok, &format!("Roles: {}", if roles.is_empty() { "none".into() } else { roles.join(", ") }));
     verdict(ui, t.licence.eligible, &t.licence.reason);
-    for p in &t.problems {
+    if !t.licence.eligible {
+        for n in &t.licence.not_counted {
+            ui.label(format!("    {} ({}): {}", n.product_name.as_deref().unwrap_or("?"), n.sku_part_number, n.why));
+        }
+    }
+    for p in t.problems.iter().filter(|p| **p != t.licence.reason) {
         verdict(ui, false, p);
     }
     for w in t.warnings.iter().chain(&t.licence.warnings) {

@@ -2,7 +2,7 @@
 //! through it.
 
 mod complete;
-mod configuring;
+pub(crate) mod configuring;
 mod connect_directories;
 mod connect_entra;
 mod optional_features;

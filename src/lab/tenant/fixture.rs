@@ -182,6 +182,9 @@ pub struct Faults {
     pub retry_after_secs: u64,
     /// Delay added to every Graph answer, in milliseconds.
     pub latency_ms: u64,
+    /// Extra latency of switching the lab sync engine's writeback (a slow sync server).
+    #[serde(default)]
+    pub sync_engine_latency_ms: u64,
     /// Lifetime of access tokens, in seconds (Entra: 60–90 minutes).
     pub token_lifetime_secs: u64,
     /// Lifetime of a device code, in seconds (Entra: 900).
@@ -197,6 +200,7 @@ impl Default for Faults {
             unavailable_first: 0,
             retry_after_secs: 1,
             latency_ms: 0,
+            sync_engine_latency_ms: 0,
             token_lifetime_secs: 3599,
             device_code_lifetime_secs: 900,
             device_code_interval_secs: 5,

@@ -683,6 +683,10 @@ pub(crate) async fn sync_engine_set(
     if let Err(r) = sync_admin(&shared, &headers) {
         return r;
     }
+    let latency = shared.state().faults.sync_engine_latency_ms;
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_millis(latency)).await;
+    }
     match serde_json::from_slice::<SyncSwitch>(&body) {
         Ok(switch) => {
             shared.state().sync_engine_writeback = switch.writeback_enabled;
