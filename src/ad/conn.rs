@@ -308,6 +308,7 @@ fn connect_error(opts: &ConnectOptions, e: LdapError, presented: &PresentedSlot)
                 detail: source.to_string(),
                 expected: opts.trust.expectation(host),
                 presented: presented_text,
+                certificate: cert.as_ref().and_then(|c| c.details()).map(Box::new),
             };
         }
     }

@@ -131,6 +131,8 @@ pub enum AdError {
         expected: String,
         /// What the DC presented (subject, names, issuer, SHA-256), if it got that far.
         presented: Option<String>,
+        /// The same, as fields (the wizard's trust prompt shows them).
+        certificate: Option<Box<tls::CertDetails>>,
     },
     /// TLS could not be set up at all.
     #[error("TLS setup failed: {detail}")]

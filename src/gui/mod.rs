@@ -55,6 +55,11 @@ pub struct App {
     pub ad_password: String,
     /// What the connection found.
     pub directory: Option<DirectoryView>,
+    /// A certificate waiting for "Trust this certificate" or "Do not trust", and the error that
+    /// stands if it is not trusted.
+    pub untrusted: Option<(Box<crate::ad::tls::CertDetails>, ErrorReport)>,
+    /// The password typed, kept only until the trust question is answered.
+    pending_password: Option<crate::secrets::Secret>,
     /// The connector account chosen (DN).
     pub connector: Option<String>,
     /// Scope candidates and whether each is chosen.
@@ -121,6 +126,8 @@ impl App {
             ad_user: settings.ad_user.unwrap_or_default(),
             ad_password: String::new(),
             directory: None,
+            untrusted: None,
+            pending_password: None,
             connector: None,
             scopes: settings.scope.into_iter().map(|s| (s, true)).collect(),
             new_scope: String::new(),
@@ -189,7 +196,9 @@ impl App {
                 self.device_code = None;
                 self.fail(e);
             }
+            Msg::Untrusted { certificate, report } => self.untrusted = Some((certificate, report)),
             Msg::Connected(Ok(view)) => {
+                self.pending_password = None;
                 self.connector = view.chosen.clone().or_else(|| view.candidates.first().map(|c| c.0.clone()));
                 if self.scopes.is_empty() {
                     self.scopes = view.domains.iter().map(|d| (d.clone(), *d == view.domain)).collect();
@@ -197,7 +206,10 @@ impl App {
                 self.directory = Some(view);
                 self.refresh_directory_ready();
             }
-            Msg::Connected(Err(e)) => self.fail(e),
+            Msg::Connected(Err(e)) => {
+                self.pending_password = None;
+                self.fail(e);
+            }
             Msg::Status(Ok(view)) => {
                 let worker::StatusView { status, findings } = *view;
                 self.writeback = match self.wiz.task {
@@ -290,6 +302,30 @@ impl App {
             }
             _ => {}
         }
+    }
+
+    /// Connects with what the page's fields hold (`trust`: a certificate the person trusted).
+    pub(crate) fn connect(&mut self, trust: Option<String>) {
+        if !self.ad_password.is_empty() {
+            self.pending_password = Some(crate::secrets::Secret::new(std::mem::take(&mut self.ad_password)));
+        }
+        self.directory = None;
+        self.untrusted = None;
+        self.wiz.facts.directory_ready = false;
+        self.start(Job::Connect {
+            ad_url: self.ad_url.clone(),
+            ad_user: self.ad_user.clone(),
+            password: self.pending_password.clone(),
+            trust,
+        });
+    }
+
+    /// "Do not trust": the handshake error stands, and nothing is kept.
+    pub(crate) fn distrust(&mut self) {
+        if let Some((_, report)) = self.untrusted.take() {
+            self.error = Some(report);
+        }
+        self.pending_password = None;
     }
 
     /// Plans again after a failure (the Ready page shows the fresh plan).

@@ -36,6 +36,8 @@ pub enum Job {
         ad_user: String,
         /// Their password; `None` lets the lab (or the secrets lookup) supply it.
         password: Option<Secret>,
+        /// A certificate the person chose to trust (SHA-256): pinned, and kept in the settings.
+        trust: Option<String>,
     },
     /// Choose the connector account and the scopes, then read today's state.
     Choose {
@@ -107,6 +109,13 @@ pub enum Msg {
     SignedIn(Result<Box<EntraCheck>, ErrorReport>),
     /// Connected (or why not).
     Connected(Result<DirectoryView, ErrorReport>),
+    /// The DC presented a certificate nothing here vouches for: ask the person.
+    Untrusted {
+        /// What it presented.
+        certificate: Box<crate::ad::tls::CertDetails>,
+        /// The handshake error, for "Do not trust".
+        report: ErrorReport,
+    },
     /// Today's state, and the scan for what breaks writeback.
     Status(Result<Box<StatusView>, ErrorReport>),
     /// The plan.
@@ -249,8 +258,20 @@ async fn run(
             };
             Msg::SignedIn(sign_in(shared, how).await)
         }
-        Job::Connect { ad_url, ad_user, password } => {
-            Msg::Connected(connect(shared, ad_url, ad_user, password, cancel, open).await)
+        Job::Connect { ad_url, ad_user, password, trust } => {
+            match connect(shared, ConnectJob { ad_url, ad_user, password, trust }, cancel, open).await {
+                Err(Error::Ad(crate::ad::AdError::TlsHandshake {
+                    url,
+                    detail,
+                    expected,
+                    presented,
+                    certificate: Some(certificate),
+                })) => {
+                    let err = crate::ad::AdError::TlsHandshake { url, detail, expected, presented, certificate: None };
+                    Msg::Untrusted { certificate, report: report(err) }
+                }
+                other => Msg::Connected(other.map_err(report)),
+            }
         }
         Job::Choose { connector, scopes } => {
             let mut guard = shared.session.lock().await;
@@ -307,22 +328,37 @@ async fn sign_in(shared: &Shared, how: Interactive<'_>) -> Result<Box<EntraCheck
     Ok(Box::new(check))
 }
 
-async fn connect(
-    shared: &Shared,
+struct ConnectJob {
     ad_url: String,
     ad_user: String,
     password: Option<Secret>,
+    trust: Option<String>,
+}
+
+async fn connect(
+    shared: &Shared,
+    job: ConnectJob,
     cancel: &CancellationToken,
     open: &Browser,
-) -> Result<DirectoryView, ErrorReport> {
+) -> Result<DirectoryView, Error> {
+    let ConnectJob { ad_url, ad_user, password, trust } = job;
     let mut args = args_of(shared);
+    if let Some(fp) = &trust {
+        args.ad_fingerprint = Some(fp.clone());
+    }
     if !ad_url.trim().is_empty() {
         args.ad_url = Some(ad_url.trim().to_string());
     }
     if !ad_user.trim().is_empty() {
         args.ad_user = Some(ad_user.trim().to_string());
     }
-    let ad = session::connect_with(&shared.config_path, &args, shared.lab, password).await.map_err(report)?;
+    let ad = session::connect_with(&shared.config_path, &args, shared.lab, password).await?;
+    if let Some(fp) = trust {
+        // Trusted once, remembered: the next run connects without asking.
+        let mut saved = crate::config::Settings::load(&shared.config_path)?;
+        saved.ad_fingerprint = Some(fp);
+        saved.save(&shared.config_path)?;
+    }
     let entra = shared.entra.lock().await.take().map(Ok);
     // Disabling needs no tenant; the lab's sync engine still needs the simulator's token.
     let lab_engine = engine_cmd::kind_of(&ad.settings, shared.lab) == crate::config::SyncEngineKind::Lab;
@@ -341,16 +377,15 @@ async fn connect(
         }
         other => other,
     };
-    let mut s = engine_cmd::assemble(ad, entra, shared.lab, &shared.config_path).await.map_err(report)?;
+    let mut s = engine_cmd::assemble(ad, entra, shared.lab, &shared.config_path).await?;
     s.include_adminsdholder = args.include_adminsdholder;
     if let Some(p) = shared.paths.lock().ok().and_then(|p| p.clone()) {
         s.paths = p;
     }
-    let ea = directory::enterprise_admin(&mut s.ad.conn, &s.ad.disc, &s.ad.account).await.map_err(report)?;
+    let ea = directory::enterprise_admin(&mut s.ad.conn, &s.ad.disc, &s.ad.account).await?;
     let named = s.connector.as_ref().map(|a| a.dn.clone());
     let candidates = directory::connector_candidates(&mut s.ad.conn, &s.ad.disc, named.as_deref())
-        .await
-        .map_err(report)?
+        .await?
         .into_iter()
         .map(|a| (a.dn, a.sam_account_name))
         .collect();

@@ -350,3 +350,66 @@ fn wrong_password_no_licence_and_cancel_while_configuring() {
     wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete);
     assert!(!h.state().wiz.failed && sim.running.sync_engine_writeback());
 }
+
+#[test]
+fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
+    let lab = LabDc::up();
+    let home = tempfile::tempdir().unwrap();
+    let settings = home.path().join("settings.toml");
+    // No CA file: nothing here vouches for the lab DC's certificate.
+    let args = ConnectionArgs {
+        ad_url: Some(lab.field("ldap_url")),
+        ad_user: Some(lab.field("admin_user")),
+        ..ConnectionArgs::default()
+    };
+    let admin_password = lab.password("admin_password_file").expose().to_string();
+    let to_directories = |args: ConnectionArgs| {
+        let mut h = harness(app(home.path(), args));
+        h.step();
+        click(&mut h, "Next");
+        h.get_by_label("View current configuration").click();
+        h.step();
+        click(&mut h, "Next");
+        let password = h.get_by_label("Password");
+        password.focus();
+        password.type_text(&admin_password);
+        h.step();
+        click(&mut h, "Connect");
+        wait(&mut h, "the trust question", |a| a.untrusted.is_some());
+        h
+    };
+
+    // "Do not trust": the handshake error stands, with its remedy; nothing is saved.
+    let mut h = to_directories(args.clone());
+    let sha = h.state().untrusted.as_ref().unwrap().0.sha256.clone();
+    h.get_by_label(&format!("SHA-256: {sha}"));
+    click(&mut h, "Do not trust");
+    let e = h.state().error.clone().unwrap();
+    assert_eq!(e.code, "AD-TLS");
+    assert!(h.state().directory.is_none() && !settings.exists());
+    drop(h);
+
+    // "Trust this certificate": connected (the password typed once is reused), and pinned.
+    let mut h = to_directories(args.clone());
+    click(&mut h, "Trust this certificate");
+    wait(&mut h, "the directory connection", |a| a.directory.is_some() && idle(a));
+    let saved = std::fs::read_to_string(&settings).unwrap();
+    assert!(saved.contains(&format!("ad_fingerprint = \"{sha}\"")), "{saved}");
+    assert!(!saved.contains(&admin_password), "no password in the settings");
+    drop(h);
+
+    // The next run trusts it without asking.
+    let mut h = harness(app(home.path(), args));
+    h.step();
+    click(&mut h, "Next");
+    h.get_by_label("View current configuration").click();
+    h.step();
+    click(&mut h, "Next");
+    let password = h.get_by_label("Password");
+    password.focus();
+    password.type_text(&admin_password);
+    h.step();
+    click(&mut h, "Connect");
+    wait(&mut h, "the directory connection", |a| a.directory.is_some() && idle(a));
+    assert!(h.state().untrusted.is_none());
+}

@@ -1,9 +1,7 @@
 //! Connect your directories: the DC, an Enterprise Admin, the connector account.
 
 use super::verdict;
-use crate::gui::worker::Job;
 use crate::gui::{App, field};
-use crate::secrets::Secret;
 
 /// Draws the page.
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
@@ -15,12 +13,33 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     field(ui, "Domain controller", &mut app.ad_url, false);
     field(ui, "Username", &mut app.ad_user, false);
     field(ui, "Password", &mut app.ad_password, true);
-    if ui.add_enabled(!app.wiz.facts.busy, egui::Button::new("Connect")).clicked() {
-        let password =
-            if app.ad_password.is_empty() { None } else { Some(Secret::new(std::mem::take(&mut app.ad_password))) };
-        app.directory = None;
-        app.wiz.facts.directory_ready = false;
-        app.start(Job::Connect { ad_url: app.ad_url.clone(), ad_user: app.ad_user.clone(), password });
+    if ui.add_enabled(!app.wiz.facts.busy && app.untrusted.is_none(), egui::Button::new("Connect")).clicked() {
+        app.connect(None);
+    }
+    if let Some((cert, _)) = app.untrusted.clone() {
+        ui.add_space(6.0);
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.strong("This computer does not trust the domain controller's certificate.");
+            ui.label(format!("Subject: {}", cert.subject));
+            let names = if cert.dns_names.is_empty() { "none".to_string() } else { cert.dns_names.join(", ") };
+            ui.label(format!("DNS names: {names}"));
+            ui.label(format!("Issued by: {}", cert.issuer));
+            ui.label(format!("Valid until: {}", cert.not_after));
+            ui.label(format!("SHA-256: {}", cert.sha256));
+            ui.label(
+                "Trust it only if this SHA-256 matches the DC's certificate: on the DC, export it as DER \
+                 (.cer) and run Get-FileHash -Algorithm SHA256 on the file (colons and case do not matter). \
+                 Trusting pins this certificate in the settings.",
+            );
+            ui.horizontal(|ui| {
+                if ui.button("Trust this certificate").clicked() {
+                    app.connect(Some(cert.sha256.clone()));
+                }
+                if ui.button("Do not trust").clicked() {
+                    app.distrust();
+                }
+            });
+        });
     }
     let Some(d) = app.directory.clone() else { return };
     ui.add_space(6.0);
