@@ -286,14 +286,16 @@ fn confirm(plan: &Plan, yes: bool) -> Result<bool, Error> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
-/// Binds as the connector account (for the canary).
-pub async fn connector_connection(s: &Session) -> Result<crate::ad::AdConnection, Error> {
+/// Binds as the connector account (for the canary), with the password typed into the wizard, or
+/// the lab's, or from the secrets lookup.
+pub async fn connector_connection(s: &Session, typed: Option<Secret>) -> Result<crate::ad::AdConnection, Error> {
     let connector = s.connector.as_ref().ok_or_else(|| Error::Usage {
         message: "the canary needs the connector account".into(),
         remedy: "Name it with --connector-account.".into(),
     })?;
-    let password = match (&s.ad.lab, std::env::var_os(secrets::CONNECTOR_PASSWORD.env_var)) {
-        (Some(info), None) => {
+    let password = match (typed, &s.ad.lab, std::env::var_os(secrets::CONNECTOR_PASSWORD.env_var)) {
+        (Some(p), _, _) => p,
+        (None, Some(info), None) => {
             let text = std::fs::read_to_string(&info.connector_password_file).map_err(|source| {
                 crate::lab::LabError::Io { what: "read", path: info.connector_password_file.clone(), source }
             })?;
@@ -376,7 +378,7 @@ pub async fn apply(
     };
     let canary = match &opts.canary {
         Some(user) => {
-            let mut as_connector = connector_connection(&s).await?;
+            let mut as_connector = connector_connection(&s, None).await?;
             Some(apply::canary(&mut s.ad.conn, &s.ad.disc, &mut as_connector, user).await?)
         }
         None => None,
@@ -469,7 +471,7 @@ pub async fn verify(
     });
     let canary_result = match &canary {
         Some(user) => {
-            let mut as_connector = connector_connection(&s).await?;
+            let mut as_connector = connector_connection(&s, None).await?;
             let c = apply::canary(&mut s.ad.conn, &s.ad.disc, &mut as_connector, user).await?;
             checks.push(Check {
                 check: format!("the connector account resets and unlocks {}", c.user),

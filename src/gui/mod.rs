@@ -80,6 +80,12 @@ pub struct App {
     pub steps: Vec<(String, StepState)>,
     /// The apply's result.
     pub outcome: Option<Result<ApplyOutcome, ErrorReport>>,
+    /// "Canary user (optional)" field.
+    pub canary_user: String,
+    /// "Connector account password" field (cleared as soon as it is sent).
+    pub connector_password: String,
+    /// The canary's answer.
+    pub canary: Option<Result<crate::engine::apply::Canary, ErrorReport>>,
     /// "Account" field of the password test.
     pub test_user: String,
     /// "New password" field (cleared as soon as it is sent).
@@ -138,6 +144,9 @@ impl App {
             start_sync: true,
             steps: Vec::new(),
             outcome: None,
+            canary_user: String::new(),
+            connector_password: String::new(),
+            canary: None,
             test_user: String::new(),
             test_password: String::new(),
             verdict: None,
@@ -228,6 +237,12 @@ impl App {
             }
             Msg::Progress(p) => self.progress(p),
             Msg::Applied(result) => {
+                let result = result.map(|(outcome, canary)| {
+                    self.canary = canary;
+                    outcome
+                });
+                // A canary that fails does not undo the configuration: its verdict on the last page
+                // says what to look at.
                 self.wiz.failed = !matches!(&result, Ok(o) if o.verified);
                 self.wiz.facts.configured = true;
                 if let Err(e) = &result {
@@ -297,7 +312,12 @@ impl App {
             }
             PageId::Ready => {
                 if let Some(plan) = self.plan.clone() {
-                    self.start(Job::Apply { plan, start_sync: self.start_sync });
+                    let user = self.canary_user.trim().to_string();
+                    let password = std::mem::take(&mut self.connector_password);
+                    let canary = (!user.is_empty())
+                        .then(|| (user, (!password.is_empty()).then(|| crate::secrets::Secret::new(password))));
+                    self.canary = None;
+                    self.start(Job::Apply { plan, start_sync: self.start_sync, canary });
                 }
             }
             _ => {}

@@ -56,6 +56,9 @@ pub enum Job {
         plan: Box<Plan>,
         /// "Start the synchronization process when configuration completes".
         start_sync: bool,
+        /// Prove writeback afterwards on this test account, with the connector's password (typed,
+        /// or `None` for the lab's or the secrets lookup).
+        canary: Option<(String, Option<Secret>)>,
     },
     /// Test a password for an account against the policy that applies to it.
     TestPassword {
@@ -122,8 +125,8 @@ pub enum Msg {
     Planned(Result<Box<Plan>, ErrorReport>),
     /// A step's progress.
     Progress(Progress),
-    /// The apply finished.
-    Applied(Result<ApplyOutcome, ErrorReport>),
+    /// The apply finished (and the canary's answer, when one was asked for).
+    Applied(Result<(ApplyOutcome, Option<Result<apply::Canary, ErrorReport>>), ErrorReport>),
     /// The password tester's answer.
     Tested(Result<crate::ad::policy::Verdict, ErrorReport>),
 }
@@ -296,12 +299,18 @@ async fn run(
                 None => Err(not_connected()),
             })
         }
-        Job::Apply { plan, start_sync } => {
+        Job::Apply { plan, start_sync, canary } => {
             let mut guard = shared.session.lock().await;
-            Msg::Applied(match guard.as_mut() {
-                Some(s) => apply_plan(s, &plan, start_sync, cancel, progress).await,
-                None => Err(not_connected()),
-            })
+            let Some(s) = guard.as_mut() else { return Msg::Applied(Err(not_connected())) };
+            let outcome = match apply_plan(s, &plan, start_sync, cancel, progress).await {
+                Ok(o) => o,
+                Err(e) => return Msg::Applied(Err(e)),
+            };
+            let proved = match canary {
+                Some((user, password)) if outcome.verified => Some(prove(s, &user, password).await),
+                _ => None,
+            };
+            Msg::Applied(Ok((outcome, proved)))
         }
         Job::TestPassword { user, password } => {
             let mut guard = shared.session.lock().await;
@@ -453,6 +462,13 @@ async fn apply_plan(
         progress,
     };
     apply::apply(plan, &mut env, start_sync).await.map_err(report)
+}
+
+async fn prove(s: &mut Session, user: &str, password: Option<Secret>) -> Result<apply::Canary, ErrorReport> {
+    let mut as_connector = engine_cmd::connector_connection(s, password).await.map_err(report)?;
+    let result = apply::canary(&mut s.ad.conn, &s.ad.disc, &mut as_connector, user).await.map_err(report);
+    as_connector.close().await;
+    result
 }
 
 async fn test_password(

@@ -143,10 +143,24 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     let plan = h.state().plan.clone().unwrap();
     assert!(plan.ready() && !plan.steps.is_empty(), "{plan:?}");
     h.get_by_label("Start the synchronization process when configuration completes");
+    // The canary proves it end to end, bound as the connector account.
+    let canary_user = h.get_by_label("Canary user (optional)");
+    canary_user.focus();
+    canary_user.type_text(&lab.field("canary_user"));
+    h.step();
+    h.step();
+    let connector_password = h.get_by_label("Connector account password");
+    connector_password.focus();
+    connector_password.type_text(lab.password("connector_password_file").expose());
+    h.step();
     click(&mut h, "Configure");
     wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete);
     let outcome = h.state().outcome.clone().unwrap().unwrap();
     assert!(outcome.verified && outcome.sync_started, "{outcome:?}");
+    let c = h.state().canary.clone().unwrap().unwrap();
+    assert!(c.reset && c.unlock, "{c:?}");
+    assert!(h.state().connector_password.is_empty(), "not kept once sent");
+    h.get_by_label(&format!("OK: The connector account reset {}'s password", c.user));
     assert!(!h.state().wiz.failed);
     assert_eq!(h.state().wiz.next_label(), "Exit");
     h.get_by_label("Configuration complete");

@@ -19,6 +19,17 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
                 o.verified,
                 if o.verified { "Verified: every change reads back as planned" } else { "Not verified" },
             );
+            match &app.canary {
+                Some(Ok(c)) => {
+                    verdict(ui, c.reset, &format!("The connector account reset {}'s password", c.user));
+                    verdict(ui, c.unlock, &format!("The connector account cleared {}'s lockout", c.user));
+                    if let Some(d) = &c.detail {
+                        ui.label(format!("Note: {d}"));
+                    }
+                }
+                Some(Err(e)) => crate::gui::error_box(ui, e),
+                None => {}
+            }
             if o.sync_started {
                 ui.label("A synchronization cycle was started.");
             }

@@ -2,7 +2,7 @@
 //! configuration completes".
 
 use super::verdict;
-use crate::gui::App;
+use crate::gui::{App, field};
 
 /// Draws the page.
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
@@ -49,6 +49,21 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     }
     ui.add_space(6.0);
     ui.checkbox(&mut app.start_sync, "Start the synchronization process when configuration completes");
+    if plan.action == crate::engine::Action::Enable {
+        ui.add_space(6.0);
+        ui.label(
+            "Optionally prove writeback afterwards: bound as the connector account, the wizard resets this test \
+             account's password to a random value it does not keep, and clears its lockout. Name an account \
+             nobody uses; never a real person's.",
+        );
+        field(ui, "Canary user (optional)", &mut app.canary_user, false);
+        if !app.canary_user.trim().is_empty() {
+            field(ui, "Connector account password", &mut app.connector_password, true);
+            if app.lab {
+                ui.label("Lab mode: leave it empty to use the lab connector account's password.");
+            }
+        }
+    }
     if plan.ready() {
         ui.label("Press Configure to make these changes. Each is checked after it is made; a failure undoes them all.");
     }
