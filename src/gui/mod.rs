@@ -41,6 +41,8 @@ pub struct App {
     worker: Worker,
     /// Lab mode: the lab DC and the in-process tenant simulator.
     pub lab: bool,
+    /// The lab DC, once up (lab mode).
+    pub lab_info: Option<Box<crate::lab::LabInfo>>,
     /// The tenant check after sign-in.
     pub tenant: Option<Box<EntraCheck>>,
     /// The cloud to sign in to.
@@ -117,10 +119,15 @@ impl App {
         let settings = crate::config::Settings::load(&config_path)?.overlay(&args.overlay());
         let audit_log = crate::engine::apply::Paths::default_for(config_path.clone()).audit_log;
         let worker = Worker::new(config_path, lab, args, repaint)?;
+        if lab {
+            // Not counted as busy: the Welcome and Tasks pages need no DC.
+            worker.send(Job::LabUp);
+        }
         Ok(App {
             wiz: Wizard::default(),
             worker,
             lab,
+            lab_info: None,
             tenant: None,
             cloud: settings.cloud.unwrap_or(if settings.lab_url.is_some() || lab {
                 crate::config::Cloud::Lab
@@ -190,11 +197,21 @@ impl App {
     }
 
     fn handle(&mut self, msg: Msg) {
-        if !matches!(msg, Msg::Progress(_) | Msg::DeviceCode { .. }) {
+        if !matches!(msg, Msg::Progress(_) | Msg::DeviceCode { .. } | Msg::LabUp(_)) {
             self.pending = self.pending.saturating_sub(1);
             self.wiz.facts.busy = self.pending > 0;
         }
         match msg {
+            Msg::LabUp(Ok(info)) => {
+                if self.ad_url.is_empty() {
+                    self.ad_url = info.ldap_url.clone();
+                }
+                if self.ad_user.is_empty() {
+                    self.ad_user = info.admin_user.clone();
+                }
+                self.lab_info = Some(info);
+            }
+            Msg::LabUp(Err(e)) => self.fail(e),
             Msg::DeviceCode { user_code, uri } => self.device_code = Some((user_code, uri)),
             Msg::SignedIn(Ok(check)) => {
                 self.device_code = None;

@@ -21,6 +21,8 @@ use crate::secrets::Secret;
 
 /// What the wizard asks for.
 pub enum Job {
+    /// Start (or reuse) the lab DC, to fill in the connection fields.
+    LabUp,
     /// Sign in to the tenant and check it.
     SignIn {
         /// The cloud chosen on the page (`None`: the settings').
@@ -101,6 +103,8 @@ pub struct StatusView {
 
 /// An answer.
 pub enum Msg {
+    /// The lab DC is up.
+    LabUp(Result<Box<crate::lab::LabInfo>, ErrorReport>),
     /// A device code to show while the sign-in waits.
     DeviceCode {
         /// The code to type.
@@ -248,6 +252,7 @@ async fn run(
     shown: &(dyn Fn(String, String) + Sync),
 ) -> Msg {
     match job {
+        Job::LabUp => Msg::LabUp(crate::lab::up(&crate::lab::default_dir()).await.map(Box::new).map_err(report)),
         Job::SignIn { cloud, device_code } => {
             if let Some(c) = cloud
                 && let Ok(mut a) = shared.args.lock()

@@ -129,6 +129,15 @@ fn the_wizard_opens_draws_and_answers_a_click_in_a_real_window() {
         tasks = x.settled_shot(&id, &shots.join("tasks.png"));
     }
     assert!(wizard.try_wait().unwrap().is_none(), "still running");
+    // --lab brings the lab DC up behind the first pages: let it finish before stopping it.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while crate::support::code(&crate::support::run(home.path(), &["lab", "status"])) != 0 {
+        assert!(Instant::now() < deadline, "the lab DC never came up behind the wizard");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let _ = wizard.kill();
     let _ = wizard.wait();
+    // --lab started the lab DC in this test's home: stop it.
+    let down = crate::support::run(home.path(), &["lab", "down"]);
+    assert_eq!(crate::support::code(&down), 0, "{}", String::from_utf8_lossy(&down.stderr));
 }

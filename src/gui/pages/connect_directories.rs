@@ -7,7 +7,10 @@ use crate::gui::{App, field};
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
     ui.label("Connect to a domain controller as a member of Enterprise Admins.");
     if app.lab {
-        ui.label("Lab mode: leave the fields empty to use the lab's domain controller and administrator.");
+        ui.label(match &app.lab_info {
+            Some(_) => "Lab mode: the lab's domain controller and administrator are filled in; leave the password empty to use the lab's.",
+            None => "Lab mode: the lab's domain controller is starting…",
+        });
     }
     ui.add_space(6.0);
     field(ui, "Domain controller", &mut app.ad_url, false);
