@@ -308,6 +308,57 @@ pub async fn enterprise_admin(
     })
 }
 
+/// A container or OU that can be a writeback scope, with how many users it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScopeNode {
+    /// Its DN.
+    pub dn: String,
+    /// Its RDN's value (`Sales` for `OU=Sales,…`).
+    pub name: String,
+    /// User objects at or below it.
+    pub users: usize,
+}
+
+const USERS_FILTER: &str = "(&(objectCategory=person)(objectClass=user))";
+
+/// Counts the user objects at or below `dn` (paged, so any size of domain).
+pub async fn count_users(
+    conn: &mut AdConnection,
+    dn: &str,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<usize, AdError> {
+    let query =
+        super::conn::Query { base: dn, scope: Scope::Subtree, filter: USERS_FILTER, attrs: &["1.1"], controls: vec![] };
+    conn.search_paged(query, cancel, |_| Ok(())).await
+}
+
+/// The OUs and containers directly below `dn` (not the ones AD hides from the default view, such
+/// as CN=System), each with its user count: the wizard's scope browser.
+pub async fn child_scopes(
+    conn: &mut AdConnection,
+    dn: &str,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<Vec<ScopeNode>, AdError> {
+    let filter = "(&(|(objectClass=organizationalUnit)(objectClass=container))(!(showInAdvancedViewOnly=TRUE)))";
+    let mut children: Vec<(String, String)> = conn
+        .search(dn, Scope::OneLevel, filter, &["1.1"])
+        .await?
+        .into_iter()
+        .map(|e| {
+            let name = e.dn.split(',').next().and_then(|rdn| rdn.split_once('=')).map(|(_, v)| v.to_string());
+            let name = name.unwrap_or_else(|| e.dn.clone());
+            (e.dn, name)
+        })
+        .collect();
+    children.sort_by_key(|c| c.1.to_lowercase());
+    let mut nodes = Vec::with_capacity(children.len());
+    for (dn, name) in children {
+        let users = count_users(conn, &dn, cancel).await?;
+        nodes.push(ScopeNode { dn, name, users });
+    }
+    Ok(nodes)
+}
+
 /// AD DS connector account candidates: every `MSOL_*` account (Entra Connect's naming), and the
 /// named one when given.
 pub async fn connector_candidates(

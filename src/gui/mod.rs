@@ -68,6 +68,10 @@ pub struct App {
     pub scopes: Vec<(String, bool)>,
     /// "Organizational unit" field.
     pub new_scope: String,
+    /// The scope browser: each opened node's user count and children.
+    pub tree: std::collections::HashMap<String, (usize, Vec<crate::ad::directory::ScopeNode>)>,
+    /// Nodes asked for (so each is read once).
+    tree_requested: std::collections::HashSet<String>,
     /// Today's state.
     pub status: Option<Box<Status>>,
     /// What breaks writeback in the scopes.
@@ -144,6 +148,8 @@ impl App {
             connector: None,
             scopes: settings.scope.into_iter().map(|s| (s, true)).collect(),
             new_scope: String::new(),
+            tree: Default::default(),
+            tree_requested: Default::default(),
             status: None,
             findings: None,
             writeback: true,
@@ -197,11 +203,18 @@ impl App {
     }
 
     fn handle(&mut self, msg: Msg) {
-        if !matches!(msg, Msg::Progress(_) | Msg::DeviceCode { .. } | Msg::LabUp(_)) {
+        if !matches!(msg, Msg::Progress(_) | Msg::DeviceCode { .. } | Msg::LabUp(_) | Msg::Children { .. }) {
             self.pending = self.pending.saturating_sub(1);
             self.wiz.facts.busy = self.pending > 0;
         }
         match msg {
+            Msg::Children { dn, found: Ok((users, children)) } => {
+                self.tree.insert(dn, (users, children));
+            }
+            Msg::Children { dn, found: Err(e) } => {
+                self.tree_requested.remove(&dn);
+                self.fail(e);
+            }
             Msg::LabUp(Ok(info)) => {
                 if self.ad_url.is_empty() {
                     self.ad_url = info.ldap_url.clone();
@@ -363,6 +376,27 @@ impl App {
             self.error = Some(report);
         }
         self.pending_password = None;
+    }
+
+    /// Reads a node of the scope browser, once; browsing does not hold the Next button.
+    pub(crate) fn browse(&mut self, dn: &str) {
+        if self.tree_requested.insert(dn.to_string()) {
+            self.worker.send(Job::Children(dn.to_string()));
+        }
+    }
+
+    /// Whether `dn` is a chosen scope.
+    pub fn scope_on(&self, dn: &str) -> bool {
+        self.scopes.iter().any(|(s, on)| *on && s.eq_ignore_ascii_case(dn))
+    }
+
+    /// Chooses or unchooses `dn` as a scope.
+    pub fn set_scope(&mut self, dn: &str, on: bool) {
+        match self.scopes.iter_mut().find(|(s, _)| s.eq_ignore_ascii_case(dn)) {
+            Some(entry) => entry.1 = on,
+            None if on => self.scopes.push((dn.to_string(), true)),
+            None => {}
+        }
     }
 
     /// Plans again after a failure (the Ready page shows the fresh plan).

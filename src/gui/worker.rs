@@ -23,6 +23,8 @@ use crate::secrets::Secret;
 pub enum Job {
     /// Start (or reuse) the lab DC, to fill in the connection fields.
     LabUp,
+    /// The scope browser opened a node: its user count and its child OUs and containers.
+    Children(String),
     /// Sign in to the tenant and check it.
     SignIn {
         /// The cloud chosen on the page (`None`: the settings').
@@ -103,6 +105,13 @@ pub struct StatusView {
 
 /// An answer.
 pub enum Msg {
+    /// A node of the scope browser.
+    Children {
+        /// The node.
+        dn: String,
+        /// Its users and children (or why they could not be read).
+        found: Result<(usize, Vec<directory::ScopeNode>), ErrorReport>,
+    },
     /// The lab DC is up.
     LabUp(Result<Box<crate::lab::LabInfo>, ErrorReport>),
     /// A device code to show while the sign-in waits.
@@ -252,6 +261,20 @@ async fn run(
     shown: &(dyn Fn(String, String) + Sync),
 ) -> Msg {
     match job {
+        Job::Children(dn) => {
+            let mut guard = shared.session.lock().await;
+            let found = match guard.as_mut() {
+                Some(s) => async {
+                    let users = directory::count_users(&mut s.ad.conn, &dn, cancel).await?;
+                    let children = directory::child_scopes(&mut s.ad.conn, &dn, cancel).await?;
+                    Ok::<_, crate::ad::AdError>((users, children))
+                }
+                .await
+                .map_err(report),
+                None => Err(not_connected()),
+            };
+            Msg::Children { dn, found }
+        }
         Job::LabUp => Msg::LabUp(crate::lab::up(&crate::lab::default_dir()).await.map(Box::new).map_err(report)),
         Job::SignIn { cloud, device_code } => {
             if let Some(c) = cloud

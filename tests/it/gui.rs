@@ -427,3 +427,70 @@ fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
     wait(&mut h, "the directory connection", |a| a.directory.is_some() && idle(a));
     assert!(h.state().untrusted.is_none());
 }
+
+#[test]
+fn the_scope_browser_counts_users_and_chooses_an_ou() {
+    let lab = LabDc::up();
+    let home = tempfile::tempdir().unwrap();
+    let args = ConnectionArgs {
+        ad_url: Some(lab.field("ldap_url")),
+        ad_user: Some(lab.field("admin_user")),
+        ad_ca_file: Some(lab.field("ca_file").into()),
+        ad_tls_name: Some(lab.field("tls_name")),
+        connector_account: Some(lab.field("connector_account")),
+        ..ConnectionArgs::default()
+    };
+    let mut h = harness(app(home.path(), args));
+    h.step();
+    click(&mut h, "Next");
+    h.get_by_label("Disable password writeback").click();
+    h.step();
+    click(&mut h, "Next");
+    let password = h.get_by_label("Password");
+    password.focus();
+    password.type_text(lab.password("admin_password_file").expose());
+    h.step();
+    click(&mut h, "Connect");
+    wait(&mut h, "the directory connection", |a| a.wiz.facts.directory_ready && idle(a));
+    click(&mut h, "Next");
+    assert_eq!(h.state().wiz.page, PageId::Scope);
+
+    // Open the domain, then Corp, then Staff: each level read from the DC with its user count.
+    let open = |h: &mut Harness<'static, App>, dn: &str, name: &str| {
+        wait(h, &format!("{dn} to be read"), |a| a.tree.contains_key(dn));
+        let users = h.state().tree[dn].0;
+        let title = if dn == BASE { format!("{BASE} ({users} users)") } else { format!("{name} ({users} users)") };
+        click(h, &title);
+        users
+    };
+    let domain_users = open(&mut h, BASE, BASE);
+    assert!(domain_users >= 50, "the seed's 50 users and more: {domain_users}");
+    wait(&mut h, "the domain's OUs", |a| a.tree.contains_key(BASE));
+    let l = label_of(&h, BASE, "Corp");
+    click(&mut h, &l);
+    let corp = format!("OU=Corp,{BASE}");
+    wait(&mut h, "Corp's OUs", |a| a.tree.contains_key(&corp));
+    let l = label_of(&h, &corp, "Staff");
+    click(&mut h, &l);
+    let staff = format!("OU=Staff,{corp}");
+    wait(&mut h, "Staff's OUs", |a| a.tree.contains_key(&staff));
+    let sales = h.state().tree[&staff].1.iter().find(|c| c.name == "Sales").unwrap().clone();
+    assert!(sales.users > 0 && sales.users < domain_users);
+    let l = label_of(&h, &staff, "Sales");
+    click(&mut h, &l);
+
+    // Only Sales: unchoose the domain root, choose Sales.
+    click(&mut h, &format!("Include {BASE}"));
+    click(&mut h, &format!("Include {}", sales.dn));
+    assert!(h.state().scope_on(&sales.dn) && !h.state().scope_on(BASE));
+    click(&mut h, "Next");
+    wait(&mut h, "the findings", |a| a.findings.is_some() && idle(a));
+    assert_eq!(h.state().findings.as_ref().unwrap().users_in_scope, sales.users, "the scan agrees with the count");
+    h.get_by_label(&format!("{} users in scope.", sales.users));
+}
+
+/// The header of `name` among `parent`'s children.
+fn label_of(h: &Harness<'static, App>, parent: &str, name: &str) -> String {
+    let c = h.state().tree[parent].1.iter().find(|c| c.name == name).unwrap();
+    format!("{} ({} user{})", c.name, c.users, if c.users == 1 { "" } else { "s" })
+}
