@@ -100,6 +100,8 @@ pub struct App {
     pub verdict: Option<Verdict>,
     /// The last error, with its remedy.
     pub error: Option<ErrorReport>,
+    /// A passing note (e.g. where a file was saved).
+    pub note: Option<String>,
     /// The "Are you sure?" dialog is open.
     pub confirm_exit: bool,
     /// The person chose to leave: the window closes.
@@ -164,6 +166,7 @@ impl App {
             test_password: String::new(),
             verdict: None,
             error: None,
+            note: None,
             confirm_exit: false,
             exit: false,
             about: false,
@@ -177,6 +180,11 @@ impl App {
         self.worker.set_browser(open);
     }
 
+    /// Replaces the save dialog (tests pick the file themselves).
+    pub fn set_chooser(&mut self, chooser: worker::Chooser) {
+        self.worker.set_chooser(chooser);
+    }
+
     /// Keeps the journal and audit log elsewhere (tests; a portable install).
     pub fn set_paths(&mut self, paths: crate::engine::apply::Paths) {
         self.audit_log = paths.audit_log.clone();
@@ -186,6 +194,7 @@ impl App {
     /// Starts engine work: the pages call this; the bar's buttons stay off until it answers.
     pub(crate) fn start(&mut self, job: Job) {
         self.error = None;
+        self.note = None;
         self.pending += 1;
         self.wiz.facts.busy = true;
         self.worker.send(job);
@@ -215,6 +224,9 @@ impl App {
                 self.tree_requested.remove(&dn);
                 self.fail(e);
             }
+            Msg::Saved(Ok(Some(path))) => self.note = Some(format!("Saved {}.", path.display())),
+            Msg::Saved(Ok(None)) => self.note = Some("No file was chosen: nothing was saved.".into()),
+            Msg::Saved(Err(e)) => self.fail(e),
             Msg::LabUp(Ok(info)) => {
                 if self.ad_url.is_empty() {
                     self.ad_url = info.ldap_url.clone();
@@ -437,6 +449,10 @@ impl App {
             ui.separator();
             egui::ScrollArea::vertical().show(ui, |ui| {
                 pages::show(self, ui);
+                if let Some(n) = &self.note {
+                    ui.separator();
+                    ui.label(n);
+                }
                 if let Some(e) = &self.error {
                     ui.separator();
                     error_box(ui, e);

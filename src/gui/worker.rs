@@ -23,6 +23,10 @@ use crate::secrets::Secret;
 pub enum Job {
     /// Start (or reuse) the lab DC, to fill in the connection fields.
     LabUp,
+    /// "Export settings…": the settings file with what the pages hold, to a file the person picks.
+    Export,
+    /// "Save log…": a copy of the log file, to a file the person picks.
+    SaveLog,
     /// The scope browser opened a node: its user count and its child OUs and containers.
     Children(String),
     /// Sign in to the tenant and check it.
@@ -112,6 +116,8 @@ pub enum Msg {
         /// Its users and children (or why they could not be read).
         found: Result<(usize, Vec<directory::ScopeNode>), ErrorReport>,
     },
+    /// A file was saved (`None`: the person chose no file).
+    Saved(Result<Option<PathBuf>, ErrorReport>),
     /// The lab DC is up.
     LabUp(Result<Box<crate::lab::LabInfo>, ErrorReport>),
     /// A device code to show while the sign-in waits.
@@ -153,10 +159,24 @@ pub struct Worker {
     cancel: CancellationToken,
     repaint: Arc<dyn Fn() + Send + Sync>,
     open: Browser,
+    chooser: Chooser,
 }
 
 /// Opens a sign-in page (the system browser; tests fill the simulator's form instead).
 pub type Browser = Arc<dyn Fn(String) -> Result<(), String> + Send + Sync>;
+
+/// Asks where to save a file, given a suggested name (the system's save dialog through rfd;
+/// `None` when the person cancels or there is no dialog to show).
+pub type Chooser =
+    Arc<dyn Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<PathBuf>> + Send>> + Send + Sync>;
+
+fn save_dialog() -> Chooser {
+    Arc::new(|name: String| {
+        Box::pin(async move {
+            rfd::AsyncFileDialog::new().set_file_name(name).save_file().await.map(|h| h.path().to_path_buf())
+        })
+    })
+}
 
 struct Shared {
     config_path: PathBuf,
@@ -195,7 +215,7 @@ impl Worker {
             paths: std::sync::Mutex::new(None),
         });
         let open: Browser = Arc::new(crate::entra::auth::open_in_browser);
-        Ok(Worker { rt, tx, rx, shared, cancel: CancellationToken::new(), repaint, open })
+        Ok(Worker { rt, tx, rx, shared, cancel: CancellationToken::new(), repaint, open, chooser: save_dialog() })
     }
 
     /// Keeps the journal and audit log elsewhere than the platform's data folder.
@@ -203,6 +223,11 @@ impl Worker {
         if let Ok(mut p) = self.shared.paths.lock() {
             *p = Some(paths);
         }
+    }
+
+    /// Replaces the save dialog.
+    pub fn set_chooser(&mut self, chooser: Chooser) {
+        self.chooser = chooser;
     }
 
     /// Replaces how sign-in pages are opened.
@@ -228,6 +253,7 @@ impl Worker {
         let cancel = self.cancel.clone();
         let repaint = self.repaint.clone();
         let open = self.open.clone();
+        let chooser = self.chooser.clone();
         self.rt.spawn(async move {
             let progress_tx = tx.clone();
             let progress_repaint = repaint.clone();
@@ -241,7 +267,10 @@ impl Worker {
                 let _ = code_tx.send(Msg::DeviceCode { user_code, uri });
                 code_repaint();
             };
-            let msg = run(&shared, job, &cancel, &progress, &open, &shown).await;
+            let msg = match job {
+                Job::Export | Job::SaveLog => Msg::Saved(save(&shared, matches!(job, Job::Export), &chooser).await),
+                job => run(&shared, job, &cancel, &progress, &open, &shown).await,
+            };
             let _ = tx.send(msg);
             repaint();
         });
@@ -261,6 +290,7 @@ async fn run(
     shown: &(dyn Fn(String, String) + Sync),
 ) -> Msg {
     match job {
+        Job::Export | Job::SaveLog => Msg::Saved(Ok(None)),
         Job::Children(dn) => {
             let mut guard = shared.session.lock().await;
             let found = match guard.as_mut() {
@@ -383,12 +413,10 @@ async fn connect(
     if let Some(fp) = &trust {
         args.ad_fingerprint = Some(fp.clone());
     }
-    if !ad_url.trim().is_empty() {
-        args.ad_url = Some(ad_url.trim().to_string());
-    }
-    if !ad_user.trim().is_empty() {
-        args.ad_user = Some(ad_user.trim().to_string());
-    }
+    // The fields are the truth (they start from the settings and flags): an emptied one is unset.
+    let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    args.ad_url = non_empty(&ad_url);
+    args.ad_user = non_empty(&ad_user);
     let ad = session::connect_with(&shared.config_path, &args, shared.lab, password).await?;
     if let Some(fp) = trust {
         // Trusted once, remembered: the next run connects without asking.
@@ -490,6 +518,25 @@ async fn apply_plan(
         progress,
     };
     apply::apply(plan, &mut env, start_sync).await.map_err(report)
+}
+
+async fn save(shared: &Shared, settings: bool, chooser: &Chooser) -> Result<Option<PathBuf>, ErrorReport> {
+    let name = if settings { "writeback-wizard.toml" } else { "writeback-wizard.log" };
+    let Some(path) = chooser(name.to_string()).await else { return Ok(None) };
+    if settings {
+        // What the pages hold, over the settings file: the same as `config export` with flags.
+        let s = crate::config::Settings::load(&shared.config_path).map_err(report)?.overlay(&args_of(shared).overlay());
+        s.save(&path).map_err(report)?;
+    } else {
+        let log = crate::logging::log_file();
+        std::fs::copy(&log, &path).map_err(|e| {
+            report(Error::Usage {
+                message: format!("cannot copy the log {} to {}: {e}", log.display(), path.display()),
+                remedy: "Choose a folder you can write to.".into(),
+            })
+        })?;
+    }
+    Ok(Some(path))
 }
 
 async fn prove(s: &mut Session, user: &str, password: Option<Secret>) -> Result<apply::Canary, ErrorReport> {

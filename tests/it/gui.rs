@@ -223,6 +223,27 @@ fn cancel_asks_only_when_something_would_be_lost_and_bad_input_is_said() {
     click(&mut h, "Cancel");
     assert!(h.state().exit);
 
+    // "Export settings…" writes the settings, flags included, where the person chose.
+    let mut a = app(
+        home.path(),
+        ConnectionArgs { ad_url: Some("ldaps://dc1.corp.example".into()), ..ConnectionArgs::default() },
+    );
+    let exported = home.path().join("exported.toml");
+    let target = exported.clone();
+    a.set_chooser(Arc::new(move |name: String| {
+        assert_eq!(name, "writeback-wizard.toml");
+        let target = target.clone();
+        Box::pin(async move { Some(target) })
+    }));
+    let mut h = harness(a);
+    h.step();
+    click(&mut h, "Next");
+    click(&mut h, "Export settings…");
+    wait(&mut h, "the export", |a| a.note.is_some() && idle(a));
+    let text = std::fs::read_to_string(&exported).unwrap();
+    assert!(text.contains("\nversion = 1\n") && text.contains("ad_url = \"ldaps://dc1.corp.example\""), "{text}");
+    h.get_by_label(&format!("Saved {}.", exported.display()));
+
     // Past the first pages: "Are you sure?", and Stay keeps everything. Enter is Next.
     let mut h = harness(app(home.path(), ConnectionArgs::default()));
     h.step();

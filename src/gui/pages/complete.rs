@@ -41,9 +41,14 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             super::configuring::show(app, ui);
             ui.add_space(6.0);
             ui.label("Nothing was left half done: the steps that ran were undone, and each undo was checked.");
-            if ui.button("Retry").clicked() && app.wiz.retry() {
-                app.retry();
-            }
+            ui.horizontal(|ui| {
+                if ui.button("Retry").clicked() && app.wiz.retry() {
+                    app.retry();
+                }
+                if ui.button("Save log…").clicked() {
+                    app.start(crate::gui::worker::Job::SaveLog);
+                }
+            });
         }
         None => {}
     }
