@@ -51,5 +51,6 @@ LAB_PACKAGES="samba samba-ad-dc samba-ad-provision ldap-utils"
 # keyboard libraries; all dlopened, so a missing one only shows when the window opens).
 GUI_PACKAGES="libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libegl-mesa0 libx11-6 libx11-xcb1 libxcursor1 libxrandr2 libxi6 libxkbcommon0 libxkbcommon-x11-0"
 
-# What the window test needs besides: a virtual X server, screenshots, pointer clicks, xwininfo.
-WINDOW_TEST_PACKAGES="xvfb imagemagick xdotool x11-utils"
+# What the GUI tests need besides: a virtual X server, screenshots, pointer clicks, xwininfo (the
+# real-window test), and Mesa's CPU Vulkan driver (lavapipe) for the page snapshots.
+WINDOW_TEST_PACKAGES="xvfb imagemagick xdotool x11-utils mesa-vulkan-drivers libvulkan1"

@@ -14,6 +14,7 @@ mod lab_dc;
 mod oidc;
 mod policy;
 mod sd_lab;
+mod snapshots;
 mod support;
 mod sync_engine;
 mod tenant;
