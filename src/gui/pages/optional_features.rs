@@ -45,29 +45,29 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     }
     if let Some(f) = &app.findings {
         ui.add_space(6.0);
-        ui.label(format!("{} users in scope.", f.users_in_scope));
+        ui.label(format!("{} user{} in scope.", f.users_in_scope, if f.users_in_scope == 1 { "" } else { "s" }));
         finding(
             ui,
             &f.protected_accounts,
-            "protected accounts (adminCount=1)",
+            ("protected account (adminCount=1)", "protected accounts (adminCount=1)"),
             "On Windows, AdminSDHolder resets their permissions every hour, so writeback cannot reset them unless the permissions are also granted on AdminSDHolder (writeback-wizard plan --enable --include-adminsdholder).",
         );
         finding(
             ui,
             &f.blocked_inheritance,
-            "objects that block inheritance",
+            ("object that blocks inheritance", "objects that block inheritance"),
             "Permissions granted above do not reach the users at or below these; add them as scopes, or turn inheritance back on.",
         );
         finding(
             ui,
             &f.explicit_deny,
-            "explicit denies that hit the connector account",
+            ("explicit deny that hits the connector account", "explicit denies that hit the connector account"),
             "A deny wins over the grant: remove the deny, or writeback fails for these users.",
         );
         finding(
             ui,
             &f.cannot_change_password,
-            "users who cannot change their password",
+            ("user who cannot change their password", "users who cannot change their password"),
             "Self-service password change from the cloud fails for them (a reset by an administrator still works); clear \"User cannot change password\" if they should.",
         );
     }
@@ -117,10 +117,11 @@ fn test_password(app: &mut App, ui: &mut egui::Ui) {
 }
 
 /// One kind of finding: how many, the first few, and what to do.
-fn finding(ui: &mut egui::Ui, dns: &[String], what: &str, remedy: &str) {
+fn finding(ui: &mut egui::Ui, dns: &[String], what: (&str, &str), remedy: &str) {
     if dns.is_empty() {
         return;
     }
+    let what = if dns.len() == 1 { what.0 } else { what.1 };
     egui::CollapsingHeader::new(format!("{} {what}", dns.len())).show(ui, |ui| {
         for dn in dns.iter().take(50) {
             ui.label(dn);
