@@ -19,6 +19,8 @@ echo "== the certified OAuth server the sign-in conformance test runs against (n
 (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
 echo "== tests (in a private kernel keyring session, so the keyring tests touch no user's keys)" >&2
 keyctl session - cargo test --locked
+echo "== benchmarks, smoke sizes (docs/performance.md has the full figures; cargo bench --bench perf)" >&2
+WRITEBACK_LAB_TEMPLATE_DIR="$PWD/target/tmp/lab-template" cargo bench --locked --profile dev --bench perf -- --smoke
 echo "== fuzzing (each target for a bounded time, from the in-tree corpus of real lab descriptors)" >&2
 if ! cargo fuzz --version >/dev/null 2>&1; then cargo install cargo-fuzz --locked; fi
 fuzz_seconds=${WRITEBACK_FUZZ_SECONDS:-20}

@@ -1,0 +1,246 @@
+//! Speed, as ratios against a peer measured in the same run on the same machine and DC
+//! (docs/performance.md records the results). `cargo bench --bench perf` runs the full sizes;
+//! `-- --smoke` runs tiny ones (the test command does, so the benchmark never rots).
+//!
+//! - SD codec: decode + encode of the lab's real security descriptors, beside a plain copy.
+//! - Grant on N OUs: our grant (read, insert, write, read back) beside the bare LDAP round trips
+//!   (read and write of each DACL with ldap3 directly).
+//! - Readiness scan of N users: ours beside `ldapsearch` with paged results fetching the same
+//!   attributes with the same SD_FLAGS control.
+//!
+//! The lab parts need root (the lab DC); without it they are skipped and said so.
+// A measuring tool, like a test: a broken input should stop it loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use ldap3::Mod;
+use writeback_wizard::ad::directory;
+use writeback_wizard::ad::sd::{SecurityDescriptor, Sid};
+use writeback_wizard::ad::writeback::{self, TargetKind};
+use writeback_wizard::ad::{AdConnection, ConnectOptions, TlsTrust, sd_flags_control};
+use writeback_wizard::secrets::Secret;
+
+type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// The median of `runs` timings of `f`.
+fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
+    let mut times: Vec<Duration> = (0..runs).map(|_| f()).collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+fn row(what: &str, ours: Duration, peer_name: &str, peer: Duration) {
+    let ratio = ours.as_secs_f64() / peer.as_secs_f64().max(1e-9);
+    println!(
+        "| {what} | {:.1} ms | {peer_name} | {:.1} ms | {ratio:.2}× |",
+        ours.as_secs_f64() * 1e3,
+        peer.as_secs_f64() * 1e3
+    );
+}
+
+fn sd_codec(smoke: bool) -> BenchResult<()> {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/sd_decode");
+    let mut sds = Vec::new();
+    for entry in std::fs::read_dir(&corpus)? {
+        let path = entry?.path();
+        if path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("lab-")) {
+            sds.push(std::fs::read(path)?);
+        }
+    }
+    let bytes: usize = sds.iter().map(Vec::len).sum();
+    let rounds = if smoke { 10 } else { 2000 };
+    let ours = median(5, || {
+        let start = Instant::now();
+        for _ in 0..rounds {
+            for sd in &sds {
+                let decoded = SecurityDescriptor::decode(std::hint::black_box(sd)).expect("lab SDs decode");
+                std::hint::black_box(decoded.encode());
+            }
+        }
+        start.elapsed()
+    });
+    let copy = median(5, || {
+        let start = Instant::now();
+        for _ in 0..rounds {
+            for sd in &sds {
+                std::hint::black_box(std::hint::black_box(sd).clone());
+            }
+        }
+        start.elapsed()
+    });
+    let mb = (bytes * rounds) as f64 / 1e6;
+    println!(
+        "SD codec: {} real lab descriptors, {bytes} bytes, ×{rounds}: decode+encode {:.0} MB/s, plain copy {:.0} MB/s",
+        sds.len(),
+        mb / ours.as_secs_f64(),
+        mb / copy.as_secs_f64()
+    );
+    row("SD decode + encode", ours, "copy of the same bytes", copy);
+    Ok(())
+}
+
+struct Lab {
+    info: writeback_wizard::lab::LabInfo,
+    admin: AdConnection,
+    password: Secret,
+}
+
+async fn lab_up(dir: &Path) -> BenchResult<Lab> {
+    let info = writeback_wizard::lab::up(dir).await?;
+    let password = Secret::new(std::fs::read_to_string(&info.admin_password_file)?.trim_end().to_string());
+    let trust =
+        TlsTrust { ca_file: Some(info.ca_file.clone()), tls_name: Some(info.tls_name.clone()), fingerprint: None };
+    let mut admin = AdConnection::connect(&ConnectOptions::new(info.ldap_url.clone(), trust)).await?;
+    admin.bind(&info.admin_user, &password).await?;
+    Ok(Lab { info, admin, password })
+}
+
+async fn add_ou(conn: &mut AdConnection, dn: &str) -> BenchResult<()> {
+    conn.add(dn, vec![("objectClass", vec![b"organizationalUnit".to_vec()])]).await?;
+    Ok(())
+}
+
+async fn grant_ous(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
+    let n = if smoke { 5 } else { 200 };
+    let base = format!("OU=BenchGrant,{}", lab.info.base_dn);
+    add_ou(&mut lab.admin, &base).await?;
+    let ous: Vec<String> = (0..n).map(|i| format!("OU=G{i:04},{base}")).collect();
+    for ou in &ous {
+        add_ou(&mut lab.admin, ou).await?;
+    }
+    let disc = directory::discover(&mut lab.admin).await?;
+    let connector = directory::find_account(&mut lab.admin, &disc, &lab.info.connector_account)
+        .await?
+        .ok_or("no connector account")?;
+    let sid = Sid::parse(&connector.sid)?;
+    let wanted = writeback::wanted(TargetKind::Scope, &sid);
+    let runs = if smoke { 1 } else { 3 };
+    let mut ours = Vec::new();
+    let mut bare = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        let mut added = Vec::new();
+        for ou in &ous {
+            added.push(writeback::grant(&mut lab.admin, ou, &wanted, &sid).await?);
+        }
+        ours.push(start.elapsed());
+        for a in &added {
+            writeback::revoke(&mut lab.admin, &a.dn, &a.added).await?;
+        }
+        // The bare round trips: read each DACL with SD_FLAGS, write the same bytes back.
+        let start = Instant::now();
+        for ou in &ous {
+            let entries = lab
+                .admin
+                .search_with(
+                    ou,
+                    ldap3::Scope::Base,
+                    "(objectClass=*)",
+                    &["nTSecurityDescriptor"],
+                    vec![sd_flags_control(0x04)],
+                )
+                .await?;
+            let bytes = entries[0].bin_attrs["nTSecurityDescriptor"][0].clone();
+            let result = lab
+                .admin
+                .ldap()
+                .with_controls(vec![sd_flags_control(0x04)])
+                .modify(ou, vec![Mod::Replace(b"nTSecurityDescriptor".to_vec(), [bytes].into())])
+                .await;
+            lab.admin.check("modify", result)?;
+        }
+        bare.push(start.elapsed());
+    }
+    ours.sort();
+    bare.sort();
+    row(&format!("grant on {n} OUs"), ours[runs / 2], "bare read + write of each DACL (ldap3)", bare[runs / 2]);
+    Ok(())
+}
+
+async fn scan_users(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
+    let n = if smoke { 50 } else { std::env::var("BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000) };
+    let base = format!("OU=BenchUsers,{}", lab.info.base_dn);
+    add_ou(&mut lab.admin, &base).await?;
+    let seeding = Instant::now();
+    for i in 0..n {
+        let dn = format!("CN=bench{i:06},{base}");
+        lab.admin
+            .add(
+                &dn,
+                vec![
+                    ("objectClass", vec![b"user".to_vec()]),
+                    ("sAMAccountName", vec![format!("bench{i:06}").into_bytes()]),
+                ],
+            )
+            .await?;
+    }
+    eprintln!("seeded {n} users in {:.1} s", seeding.elapsed().as_secs_f64());
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let runs = if smoke { 1 } else { 5 };
+    let mut ours = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        let found =
+            writeback_wizard::ad::scan::scan(&mut lab.admin, std::slice::from_ref(&base), None, &cancel, &mut |_| {})
+                .await?;
+        ours.push(start.elapsed());
+        assert_eq!(found.users_in_scope, n);
+    }
+    let pw_file = lab.info.dir.join("bench.pw");
+    std::fs::write(&pw_file, lab.password.expose())?;
+    let mut peer = Vec::new();
+    for _ in 0..runs {
+        let start = Instant::now();
+        let out = std::process::Command::new("ldapsearch")
+            .env("LDAPTLS_CACERT", &lab.info.ca_file)
+            // The URL holds an IP; ldapsearch cannot be told the certificate's name, so it does not check it.
+            .env("LDAPTLS_REQCERT", "never")
+            .args(["-LLL", "-x", "-H", &lab.info.ldap_url, "-D", &lab.info.admin_user, "-y"])
+            .arg(&pw_file)
+            .args(["-E", "pr=1000/noprompt", "-E", "!1.2.840.113556.1.4.801=::MAMCAQQ=", "-b", &base, "-s", "sub"])
+            .arg("(|(objectClass=organizationalUnit)(objectClass=container)(&(objectCategory=person)(objectClass=user)))")
+            .args(["objectClass", "adminCount", "nTSecurityDescriptor"])
+            .output()?;
+        peer.push(start.elapsed());
+        if !out.status.success() {
+            return Err(format!("ldapsearch failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        let entries = String::from_utf8_lossy(&out.stdout).matches("\ndn: ").count() + 1;
+        assert!(entries > n, "ldapsearch saw {entries} entries");
+    }
+    std::fs::remove_file(&pw_file)?;
+    ours.sort();
+    peer.sort();
+    row(
+        &format!("readiness scan of {n} users"),
+        ours[runs / 2],
+        "ldapsearch, paged, same attributes and control",
+        peer[runs / 2],
+    );
+    Ok(())
+}
+
+fn main() -> BenchResult<()> {
+    let smoke = std::env::args().any(|a| a == "--smoke");
+    println!("| measured | ours | peer | peer's | ratio |\n|---|---|---|---|---|");
+    sd_codec(smoke)?;
+    if !nix::unistd::geteuid().is_root() {
+        println!("(the lab benchmarks need root for the lab DC: skipped)");
+        return Ok(());
+    }
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(if smoke { "bench-lab-smoke" } else { "bench-lab" });
+    let _ = writeback_wizard::lab::down(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let result = rt.block_on(async {
+        let mut lab = lab_up(&dir).await?;
+        grant_ous(&mut lab, smoke).await?;
+        scan_users(&mut lab, smoke).await?;
+        Ok::<_, Box<dyn std::error::Error>>(())
+    });
+    let _ = writeback_wizard::lab::down(&dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
