@@ -222,6 +222,100 @@ async fn scan_users(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
     Ok(())
 }
 
+/// Resident memory of this process, in KiB (VmRSS).
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// Enable and disable, again and again, in one process (as the wizard would over a long day):
+/// resident memory after the first cycles and after the last.
+async fn cycles(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
+    use writeback_wizard::engine::{self, Inputs, apply};
+    use writeback_wizard::sync_engine::{Backend, SyncEngine, lab::LabEngine};
+    let n = if smoke { 3 } else { 100 };
+    let tenant = writeback_wizard::lab::tenant::start(
+        writeback_wizard::lab::tenant::Fixture::default(),
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await?;
+    let endpoints =
+        writeback_wizard::entra::clouds::endpoints(writeback_wizard::config::Cloud::Lab, Some(tenant.url()));
+    let si = writeback_wizard::entra::auth::SignIn::new(endpoints, tenant.info().tenant_id.clone(), "bench")?;
+    let token = si.password(&tenant.info().admin_upn, &tenant.admin_password()).await?.access;
+    let backend = Backend::Lab(LabEngine::new(tenant.url(), token));
+    let disc = directory::discover(&mut lab.admin).await?;
+    let operator = directory::find_account(&mut lab.admin, &disc, &lab.info.admin_user).await?.ok_or("no admin")?;
+    let connector =
+        directory::find_account(&mut lab.admin, &disc, &lab.info.connector_account).await?.ok_or("no connector")?;
+    let scopes = vec![lab.info.base_dn.clone()];
+    let state = lab.info.dir.join("bench-state");
+    let paths = apply::Paths {
+        state_dir: state.join("state"),
+        audit_log: state.join("audit.jsonl"),
+        settings: state.join("settings.toml"),
+    };
+    let mut settings = writeback_wizard::config::Settings::new();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let quiet = |_: apply::Progress| {};
+    let mut after_warmup = 0;
+    let started = Instant::now();
+    for i in 0..n {
+        for enable in [true, false] {
+            let sync = backend.state().await.map_err(|e| e.to_string());
+            let granted = settings.granted.clone();
+            let mut inp = Inputs {
+                ad: &mut lab.admin,
+                disc: &disc,
+                operator: &operator,
+                connector: Some(&connector),
+                scopes: &scopes,
+                include_adminsdholder: false,
+                tenant: None,
+                sync,
+                granted: &granted,
+            };
+            let plan = if enable {
+                engine::plan_enable(&mut inp).await?
+            } else {
+                engine::plan_disable(&mut inp, false).await?
+            };
+            let mut env = apply::Env {
+                ad: &mut lab.admin,
+                sync: &backend,
+                paths: &paths,
+                settings: &mut settings,
+                operator: &operator.dn,
+                cancel: &cancel,
+                progress: &quiet,
+            };
+            // Enabling without the tenant check is refused by the preconditions; the apply below
+            // runs the steps themselves, which is what could leak.
+            let stripped = engine::Plan { preconditions: Vec::new(), ..plan };
+            let out = apply::apply(&stripped, &mut env, false).await?;
+            assert!(out.verified, "cycle {i}: {out:?}");
+        }
+        if i == 9.min(n - 1) {
+            after_warmup = rss_kib();
+        }
+    }
+    let last = rss_kib();
+    println!(
+        "Enable + disable × {n} in one process ({:.0} ms per cycle): resident memory {} KiB after {} cycles, {} KiB after {n} ({:+} KiB)",
+        started.elapsed().as_secs_f64() * 1e3 / n as f64,
+        after_warmup,
+        10.min(n),
+        last,
+        last as i64 - after_warmup as i64
+    );
+    tenant.stop().await;
+    Ok(())
+}
+
 fn main() -> BenchResult<()> {
     let smoke = std::env::args().any(|a| a == "--smoke");
     println!("| measured | ours | peer | peer's | ratio |\n|---|---|---|---|---|");
@@ -238,6 +332,7 @@ fn main() -> BenchResult<()> {
         let mut lab = lab_up(&dir).await?;
         grant_ous(&mut lab, smoke).await?;
         scan_users(&mut lab, smoke).await?;
+        cycles(&mut lab, smoke).await?;
         Ok::<_, Box<dyn std::error::Error>>(())
     });
     let _ = writeback_wizard::lab::down(&dir);
