@@ -119,6 +119,28 @@ impl Session {
         }
     }
 
+    /// The engine's status, with the tenant and sync-engine answers the caller already has.
+    pub async fn status(
+        &mut self,
+        tenant: Option<Result<crate::entra::check::EntraCheck, String>>,
+        sync: Result<crate::sync_engine::EngineState, String>,
+        unfinished: Option<std::path::PathBuf>,
+    ) -> Result<engine::Status, Error> {
+        let granted = self.ad.settings.granted.clone();
+        let mut inp = Inputs {
+            ad: &mut self.ad.conn,
+            disc: &self.ad.disc,
+            operator: &self.ad.account,
+            connector: self.connector.as_ref(),
+            scopes: &self.scopes,
+            include_adminsdholder: self.include_adminsdholder,
+            tenant,
+            sync,
+            granted: &granted,
+        };
+        Ok(engine::status(&mut inp, unfinished).await?)
+    }
+
     /// Plans enabling or disabling.
     pub async fn plan(&mut self, enable: bool, remove_preexisting: bool) -> Result<Plan, Error> {
         let tenant = if enable { self.tenant().await } else { None };
@@ -193,19 +215,7 @@ pub async fn status(args: &ConnectionArgs, config_path: &Path, lab: bool, out: O
     let tenant = s.tenant().await;
     let sync = s.sync_state().await;
     let unfinished = journal::unfinished(&s.paths.state_dir)?;
-    let granted = s.ad.settings.granted.clone();
-    let mut inp = Inputs {
-        ad: &mut s.ad.conn,
-        disc: &s.ad.disc,
-        operator: &s.ad.account,
-        connector: s.connector.as_ref(),
-        scopes: &s.scopes,
-        include_adminsdholder: s.include_adminsdholder,
-        tenant: tenant.clone(),
-        sync,
-        granted: &granted,
-    };
-    let mut st = engine::status(&mut inp, unfinished).await?;
+    let mut st = s.status(tenant.clone(), sync, unfinished).await?;
     if let Some(Err(e)) = &tenant {
         st.missing.push(format!("the tenant could not be checked: {e}"));
     }
@@ -428,19 +438,7 @@ pub async fn verify(
     let mut s = open(config_path, args, lab, true).await?;
     let tenant = s.tenant().await;
     let sync = s.sync_state().await;
-    let granted = s.ad.settings.granted.clone();
-    let mut inp = Inputs {
-        ad: &mut s.ad.conn,
-        disc: &s.ad.disc,
-        operator: &s.ad.account,
-        connector: s.connector.as_ref(),
-        scopes: &s.scopes,
-        include_adminsdholder: s.include_adminsdholder,
-        tenant: tenant.clone(),
-        sync: sync.clone(),
-        granted: &granted,
-    };
-    let st = engine::status(&mut inp, None).await?;
+    let st = s.status(tenant.clone(), sync.clone(), None).await?;
     let mut checks = Vec::new();
     for target in &st.ad.scopes {
         let missing: Vec<&str> = target.aces.iter().filter(|a| !a.present).map(|a| a.description.as_str()).collect();

@@ -14,7 +14,7 @@ use crate::cli::ConnectionArgs;
 use crate::cli::engine_cmd::{self, Session};
 use crate::cli::session::{self, EntraSession, Interactive};
 use crate::engine::apply::{self, ApplyOutcome, Env, Progress};
-use crate::engine::{self, Inputs, Plan, Status};
+use crate::engine::{Plan, Status};
 use crate::entra::check::EntraCheck;
 use crate::error::{Error, ErrorReport};
 use crate::secrets::Secret;
@@ -477,19 +477,7 @@ async fn status(shared: &Shared, cancel: &CancellationToken) -> Result<Box<Statu
     let tenant = s.tenant().await;
     let sync = s.sync_state().await;
     let unfinished = crate::engine::journal::unfinished(&s.paths.state_dir).map_err(report)?;
-    let granted = s.ad.settings.granted.clone();
-    let mut inp = Inputs {
-        ad: &mut s.ad.conn,
-        disc: &s.ad.disc,
-        operator: &s.ad.account,
-        connector: s.connector.as_ref(),
-        scopes: &s.scopes,
-        include_adminsdholder: s.include_adminsdholder,
-        tenant,
-        sync,
-        granted: &granted,
-    };
-    let status = engine::status(&mut inp, unfinished).await.map_err(report)?;
+    let status = s.status(tenant, sync, unfinished).await.map_err(report)?;
     let connector = s.connector.as_ref().and_then(|c| crate::ad::sd::Sid::parse(&c.sid).ok());
     let findings = crate::ad::scan::scan(&mut s.ad.conn, &s.scopes, connector.as_ref(), cancel, &mut |_| {})
         .await

@@ -63,6 +63,14 @@ fn click(h: &mut Harness<'static, App>, label: &str) {
     h.step();
 }
 
+/// Types into the field labelled `label` (focus first: kittest types nothing into an unfocused field).
+fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
+    let field = h.get_by_label(label);
+    field.focus();
+    field.type_text(text);
+    h.step();
+}
+
 fn idle(app: &App) -> bool {
     !app.wiz.facts.busy
 }
@@ -117,10 +125,7 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     click(&mut h, "Next");
 
     assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
-    let password = h.get_by_label("Password");
-    password.focus();
-    password.type_text(&admin_password);
-    h.step();
+    type_into(&mut h, "Password", &admin_password);
     click(&mut h, "Connect");
     assert!(h.state().ad_password.is_empty(), "the password is not kept in the form once sent");
     wait(&mut h, "the directory connection", |a| a.directory.is_some() && idle(a));
@@ -187,10 +192,7 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     assert_eq!(h.state().wiz.task, Task::Disable);
     click(&mut h, "Next");
     assert_eq!(h.state().wiz.page, PageId::ConnectDirectories, "disabling needs no cloud sign-in");
-    let password = h.get_by_label("Password");
-    password.focus();
-    password.type_text(&admin_password);
-    h.step();
+    type_into(&mut h, "Password", &admin_password);
     click(&mut h, "Connect");
     wait(&mut h, "the directory connection", |a| a.directory.is_some() && idle(a));
     click(&mut h, "Next");
@@ -336,10 +338,7 @@ fn wrong_password_no_licence_and_cancel_while_configuring() {
     click(&mut h, "Sign in with a browser");
     wait(&mut h, "the sign-in", |a| a.wiz.facts.tenant_ready && idle(a));
     click(&mut h, "Next");
-    let password = h.get_by_label("Password");
-    password.focus();
-    password.type_text("not-the-password");
-    h.step();
+    type_into(&mut h, "Password", "not-the-password");
     click(&mut h, "Connect");
     wait(&mut h, "the bind error", |a| a.error.is_some());
     let e = h.state().error.clone().unwrap();
@@ -350,10 +349,7 @@ fn wrong_password_no_licence_and_cancel_while_configuring() {
 
     // The right one, then Cancel while the sync engine is switching: everything is undone.
     let admin_password = lab.password("admin_password_file").expose().to_string();
-    let password = h.get_by_label("Password");
-    password.focus();
-    password.type_text(&admin_password);
-    h.step();
+    type_into(&mut h, "Password", &admin_password);
     click(&mut h, "Connect");
     wait(&mut h, "the directory connection", |a| a.wiz.facts.directory_ready && idle(a));
     let (mut admin, _) = rt.block_on(crate::ad_engine::discover(&lab));
@@ -405,10 +401,7 @@ fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
         h.get_by_label("View current configuration").click();
         h.step();
         click(&mut h, "Next");
-        let password = h.get_by_label("Password");
-        password.focus();
-        password.type_text(&admin_password);
-        h.step();
+        type_into(&mut h, "Password", &admin_password);
         click(&mut h, "Connect");
         wait(&mut h, "the trust question", |a| a.untrusted.is_some());
         h
@@ -440,10 +433,7 @@ fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
     h.get_by_label("View current configuration").click();
     h.step();
     click(&mut h, "Next");
-    let password = h.get_by_label("Password");
-    password.focus();
-    password.type_text(&admin_password);
-    h.step();
+    type_into(&mut h, "Password", &admin_password);
     click(&mut h, "Connect");
     wait(&mut h, "the directory connection", |a| a.directory.is_some() && idle(a));
     assert!(h.state().untrusted.is_none());
@@ -467,10 +457,7 @@ fn the_scope_browser_counts_users_and_chooses_an_ou() {
     h.get_by_label("Disable password writeback").click();
     h.step();
     click(&mut h, "Next");
-    let password = h.get_by_label("Password");
-    password.focus();
-    password.type_text(lab.password("admin_password_file").expose());
-    h.step();
+    type_into(&mut h, "Password", lab.password("admin_password_file").expose());
     click(&mut h, "Connect");
     wait(&mut h, "the directory connection", |a| a.wiz.facts.directory_ready && idle(a));
     click(&mut h, "Next");
