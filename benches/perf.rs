@@ -252,7 +252,7 @@ async fn cycles(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
     let operator = directory::find_account(&mut lab.admin, &disc, &lab.info.admin_user).await?.ok_or("no admin")?;
     let connector =
         directory::find_account(&mut lab.admin, &disc, &lab.info.connector_account).await?.ok_or("no connector")?;
-    let scopes = vec![lab.info.base_dn.clone()];
+    let scopes = vec![format!("OU=Corp,{}", lab.info.base_dn)];
     let state = lab.info.dir.join("bench-state");
     let paths = apply::Paths {
         state_dir: state.join("state"),
@@ -331,8 +331,10 @@ fn main() -> BenchResult<()> {
     let result = rt.block_on(async {
         let mut lab = lab_up(&dir).await?;
         grant_ous(&mut lab, smoke).await?;
-        scan_users(&mut lab, smoke).await?;
+        // Before the users are seeded: a DACL change on a domain root makes Samba rewrite the
+        // inherited ACEs of every object below it, at once (see docs/performance.md).
         cycles(&mut lab, smoke).await?;
+        scan_users(&mut lab, smoke).await?;
         Ok::<_, Box<dyn std::error::Error>>(())
     });
     let _ = writeback_wizard::lab::down(&dir);
