@@ -24,7 +24,7 @@ WRITEBACK_LAB_TEMPLATE_DIR="$PWD/target/tmp/lab-template" cargo bench --locked -
 echo "== fuzzing (each target for a bounded time, from the in-tree corpus of real lab descriptors)" >&2
 if ! cargo fuzz --version >/dev/null 2>&1; then cargo install cargo-fuzz --locked; fi
 fuzz_seconds=${WRITEBACK_FUZZ_SECONDS:-20}
-for target in sd_decode:sd sddl_parse:sddl; do
+for target in sd_decode:sd sddl_parse:sddl ad_diagnostic:diag; do
   name=${target%%:*}; dict=${target##*:}
   scratch=$(mktemp -d)
   # New inputs go to the scratch folder; the in-tree corpus is only read. A crash, a leak of
