@@ -24,6 +24,104 @@ use writeback_wizard::secrets::Secret;
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 
+#[path = "../tests/it/xvfb.rs"]
+#[allow(dead_code)]
+mod xvfb;
+
+/// egui's hello world, built the same way as the wizard (same eframe, same features, same
+/// profile): the peer of the start-up benchmark. `perf --hello` runs it.
+fn hello() -> BenchResult<()> {
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default().with_title("hello-egui").with_inner_size([940.0, 620.0]),
+        ..Default::default()
+    };
+    eframe::run_ui_native("hello-egui", options, |ui, _frame| {
+        egui::CentralPanel::default().show(ui, |ui| {
+            ui.heading("Hello World");
+            ui.label("egui's hello world, for scale.");
+        });
+    })?;
+    Ok(())
+}
+
+/// Process start until the window shows settled content, and its resident memory then.
+fn start_to_frame(
+    x: &xvfb::Xvfb,
+    mut cmd: std::process::Command,
+    title: &str,
+    work: &Path,
+) -> BenchResult<(Duration, u64)> {
+    let start = Instant::now();
+    let mut child = cmd
+        .env("DISPLAY", &x.display)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let id = loop {
+        if let Some(id) = x.window(title) {
+            break id;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            return Err(format!("no window titled {title}").into());
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    // Drawn: the window holds more than a background (text and widgets).
+    loop {
+        let out = x.cmd("import").args(["-window", &id, "-format", "%k", "info:"]).output()?;
+        let colours: u32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
+        if colours > 16 {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            return Err("the window never drew".into());
+        }
+    }
+    let shown = start.elapsed();
+    x.settled_shot(&id, &work.join(format!("{title}.png")));
+    let rss = std::fs::read_to_string(format!("/proc/{}/status", child.id()))?
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        .unwrap_or(0);
+    child.kill()?;
+    child.wait()?;
+    Ok((shown, rss))
+}
+
+fn wizard_start(smoke: bool) -> BenchResult<()> {
+    if std::process::Command::new("Xvfb").arg("-help").output().is_err() {
+        println!("(no Xvfb: the start-up benchmark is skipped)");
+        return Ok(());
+    }
+    let x = xvfb::Xvfb::start();
+    let work = tempfile::tempdir()?;
+    let runs = if smoke { 1 } else { 5 };
+    let (mut ours, mut peer) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let mut wizard = std::process::Command::new(env!("CARGO_BIN_EXE_writeback-wizard"));
+        wizard
+            .args(["--config", work.path().join("settings.toml").to_str().unwrap_or("settings.toml")])
+            .env("XDG_RUNTIME_DIR", work.path())
+            .env("WRITEBACK_LOG_DIR", work.path().join("logs"));
+        ours.push(start_to_frame(&x, wizard, &format!("writeback-wizard {}", env!("CARGO_PKG_VERSION")), work.path())?);
+        let mut hello = std::process::Command::new(std::env::current_exe()?);
+        hello.arg("--hello").env("XDG_RUNTIME_DIR", work.path());
+        peer.push(start_to_frame(&x, hello, "hello-egui", work.path())?);
+    }
+    ours.sort();
+    peer.sort();
+    let (o, p) = (ours[runs / 2], peer[runs / 2]);
+    row("wizard: process start to first drawn frame (Xvfb, Mesa GL)", o.0, "egui's hello world, same build", p.0);
+    println!(
+        "Resident memory once drawn (Welcome page): wizard {} KiB, hello world {} KiB ({:.2}×)",
+        o.1,
+        p.1,
+        o.1 as f64 / p.1.max(1) as f64
+    );
+    Ok(())
+}
+
 /// The median of `runs` timings of `f`.
 fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
     let mut times: Vec<Duration> = (0..runs).map(|_| f()).collect();
@@ -317,9 +415,13 @@ async fn cycles(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
 }
 
 fn main() -> BenchResult<()> {
+    if std::env::args().any(|a| a == "--hello") {
+        return hello();
+    }
     let smoke = std::env::args().any(|a| a == "--smoke");
     println!("| measured | ours | peer | peer's | ratio |\n|---|---|---|---|---|");
     sd_codec(smoke)?;
+    wizard_start(smoke)?;
     if !nix::unistd::geteuid().is_root() {
         println!("(the lab benchmarks need root for the lab DC: skipped)");
         return Ok(());

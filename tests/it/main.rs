@@ -19,3 +19,4 @@ mod support;
 mod sync_engine;
 mod tenant;
 mod window;
+mod xvfb;
