@@ -89,18 +89,7 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     let (reset, _) = rt.block_on(crate::ad_engine::writeback_as_connector(&mut connector, &canary));
     assert!(crate::ad_engine::denied(&reset), "before: the connector may not reset passwords");
     let home = tempfile::tempdir().unwrap();
-    let args = ConnectionArgs {
-        ad_url: Some(lab.field("ldap_url")),
-        ad_user: Some(lab.field("admin_user")),
-        ad_ca_file: Some(lab.field("ca_file").into()),
-        ad_tls_name: Some(lab.field("tls_name")),
-        connector_account: Some(lab.field("connector_account")),
-        cloud: Some(Cloud::Lab),
-        tenant: Some(TENANT.into()),
-        lab_url: Some(sim.running.url().to_string()),
-        client_id: Some(APP.into()),
-        ..ConnectionArgs::default()
-    };
+    let args = lab_args(&lab, &sim, TENANT);
     let admin_password = lab.password("admin_password_file").expose().to_string();
 
     let mut h = harness(app(home.path(), args.clone()));
@@ -284,18 +273,26 @@ fn cancel_asks_only_when_something_would_be_lost_and_bad_input_is_said() {
     assert!(h.state().exit);
 }
 
-fn lab_args(lab: &LabDc, sim: &Sim, tenant: &str) -> ConnectionArgs {
+/// The lab DC, trusted through its CA, with its connector account.
+fn ad_args(lab: &LabDc) -> ConnectionArgs {
     ConnectionArgs {
         ad_url: Some(lab.field("ldap_url")),
         ad_user: Some(lab.field("admin_user")),
         ad_ca_file: Some(lab.field("ca_file").into()),
         ad_tls_name: Some(lab.field("tls_name")),
         connector_account: Some(lab.field("connector_account")),
+        ..ConnectionArgs::default()
+    }
+}
+
+/// [`ad_args`] and the simulator as the tenant (and its lab sync engine).
+fn lab_args(lab: &LabDc, sim: &Sim, tenant: &str) -> ConnectionArgs {
+    ConnectionArgs {
         cloud: Some(Cloud::Lab),
         tenant: Some(tenant.into()),
         lab_url: Some(sim.running.url().to_string()),
         client_id: Some(APP.into()),
-        ..ConnectionArgs::default()
+        ..ad_args(lab)
     }
 }
 
@@ -443,15 +440,7 @@ fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
 fn the_scope_browser_counts_users_and_chooses_an_ou() {
     let lab = LabDc::up();
     let home = tempfile::tempdir().unwrap();
-    let args = ConnectionArgs {
-        ad_url: Some(lab.field("ldap_url")),
-        ad_user: Some(lab.field("admin_user")),
-        ad_ca_file: Some(lab.field("ca_file").into()),
-        ad_tls_name: Some(lab.field("tls_name")),
-        connector_account: Some(lab.field("connector_account")),
-        ..ConnectionArgs::default()
-    };
-    let mut h = harness(app(home.path(), args));
+    let mut h = harness(app(home.path(), ad_args(&lab)));
     h.step();
     click(&mut h, "Next");
     h.get_by_label("Disable password writeback").click();
