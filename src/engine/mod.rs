@@ -223,6 +223,14 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
     let mut steps = Vec::new();
     let mut preexisting = Vec::new();
     let mut warnings = Vec::new();
+    if let Some(c) = inp.connector.filter(|c| c.admin_count) {
+        warnings.push(format!(
+            "the connector account {} has adminCount=1 (it is, or was, in a protected group): on Windows, \
+             AdminSDHolder resets its own permissions every hour; take it out of the protected group and clear \
+             adminCount, as Entra Connect expects",
+            c.sam_account_name
+        ));
+    }
     if let Some(connector) = inp.connector {
         let sid =
             crate::ad::sd::Sid::parse(&connector.sid).map_err(|e| EngineError::Internal { detail: e.to_string() })?;

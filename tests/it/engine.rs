@@ -12,7 +12,7 @@ use writeback_wizard::ad::writeback;
 use writeback_wizard::ad::{AdConnection, ConnectOptions};
 use writeback_wizard::config::Settings;
 use writeback_wizard::engine::apply::{self, Env, Paths, Progress, Recovery};
-use writeback_wizard::engine::{self, EngineError, Inputs, journal};
+use writeback_wizard::engine::{self, EngineError, Inputs, Precondition, journal};
 use writeback_wizard::entra::check;
 use writeback_wizard::lab::tenant::Faults;
 use writeback_wizard::secrets::Secret;
@@ -406,4 +406,43 @@ async fn a_graph_storm_while_planning_is_ridden_out() {
     assert!(w.sim.running.graph_requests() >= before + 3);
     w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap();
     assert_eq!(w.status(&scopes).await.state, "enabled");
+}
+
+#[tokio::test]
+async fn a_disabled_or_protected_connector_is_named_before_anything_changes() {
+    use ldap3::Mod;
+    let mut w = World::new().await;
+    let scopes = vec![format!("OU=Corp,{BASE}")];
+    let before = w.dacls(&scopes).await;
+    let dn = w.connector.dn.clone();
+    let uac = w.connector.user_account_control;
+    // Disabled: enable is refused with the remedy, and nothing is applied.
+    let disabled = (uac | directory::UAC_ACCOUNTDISABLE).to_string();
+    w.conn
+        .modify(&dn, vec![Mod::Replace(b"userAccountControl".to_vec(), [disabled.into_bytes()].into())], vec![])
+        .await
+        .unwrap();
+    w.connector = directory::find_account(&mut w.conn, &w.disc, &dn).await.unwrap().unwrap();
+    let plan = w.plan(&scopes, true).await;
+    assert!(!plan.ready());
+    let failed: Vec<&Precondition> = plan.preconditions.iter().filter(|p| !p.ok).collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].check.contains("exists and is enabled") && failed[0].remedy.contains("Enable"), "{failed:?}");
+    let err = w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap_err();
+    assert!(matches!(err, EngineError::Precondition { .. }), "{err}");
+    assert_eq!(w.dacls(&scopes).await, before, "nothing changed");
+    // Enabled again but protected (adminCount=1): the plan goes ahead and says what to fix.
+    w.conn
+        .modify(&dn, vec![Mod::Replace(b"userAccountControl".to_vec(), [uac.to_string().into_bytes()].into())], vec![])
+        .await
+        .unwrap();
+    w.conn.modify(&dn, vec![Mod::Replace(b"adminCount".to_vec(), [b"1".to_vec()].into())], vec![]).await.unwrap();
+    w.connector = directory::find_account(&mut w.conn, &w.disc, &dn).await.unwrap().unwrap();
+    let plan = w.plan(&scopes, true).await;
+    assert!(plan.ready(), "{:?}", plan.preconditions);
+    assert!(
+        plan.warnings.iter().any(|x| x.contains("adminCount=1") && x.contains("AdminSDHolder")),
+        "{:?}",
+        plan.warnings
+    );
 }
