@@ -446,3 +446,27 @@ async fn a_disabled_or_protected_connector_is_named_before_anything_changes() {
         plan.warnings
     );
 }
+
+#[tokio::test]
+async fn a_thousand_ous_in_scope_are_planned_applied_and_undone() {
+    let mut w = World::new().await;
+    let parent = format!("OU=Many,{BASE}");
+    w.conn.add(&parent, vec![("objectClass", vec![b"organizationalUnit".to_vec()])]).await.unwrap();
+    let scopes: Vec<String> = (0..1000).map(|i| format!("OU=M{i:04},{parent}")).collect();
+    for ou in &scopes {
+        w.conn.add(ou, vec![("objectClass", vec![b"organizationalUnit".to_vec()])]).await.unwrap();
+    }
+    let before = w.dacls(&scopes).await;
+    let plan = w.plan(&scopes, true).await;
+    assert!(plan.ready(), "{:?}", plan.preconditions);
+    assert_eq!(plan.steps.len(), 1001, "one grant per OU and the switch");
+    let out = w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap();
+    assert!(out.verified && out.applied.len() == 1001);
+    assert_eq!(w.settings.granted.len(), 1000, "every grant is recorded for the disable");
+    let status = w.status(&scopes).await;
+    assert_eq!(status.state, "enabled", "{:?}", status.missing.first());
+    let disable = w.plan(&scopes, false).await;
+    assert_eq!(disable.steps.len(), 1001);
+    w.apply(&disable, &CancellationToken::new(), &quiet()).await.unwrap();
+    assert_eq!(w.dacls(&scopes).await, before, "the very same bytes on all 1,000");
+}
