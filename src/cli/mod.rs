@@ -47,7 +47,8 @@ pub struct GlobalArgs {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Lab mode: start (or reuse) the lab domain controller in the default lab folder and connect
-    /// to it (its URL, CA, administrator and connector fill in what is not given).
+    /// to it (its URL, CA, administrator and connector fill in what is not given); with no
+    /// command, the wizard on the lab and an in-process tenant simulator.
     #[arg(long, global = true)]
     pub lab: bool,
 }
