@@ -352,39 +352,34 @@ pub async fn apply(
     let plan = if recovering { None } else { Some(s.plan(enable, opts.remove_preexisting).await?) };
     let backend = std::mem::replace(&mut s.backend, Err("in use".into()))
         .map_err(|e| crate::sync_engine::SyncError::Lab { status: 0, detail: e })?;
-    let backend = &backend;
-    let outcome = if recovering {
+    let recovery = if recovering {
         let path = journal::unfinished(&s.paths.state_dir)?.ok_or_else(|| Error::Usage {
             message: "there is no unfinished apply to roll back or resume".into(),
             remedy: "Run `status` to see the state.".into(),
         })?;
-        let how = if opts.rollback { Recovery::Rollback } else { Recovery::Resume };
-        let mut env = Env {
-            ad: &mut s.ad.conn,
-            sync: backend,
-            paths: &s.paths,
-            settings: &mut s.ad.settings,
-            operator: &s.ad.account.dn,
-            cancel: &cancel,
-            progress: &progress,
-        };
-        apply::recover(&path, how, &mut env).await?
+        Some((path, if opts.rollback { Recovery::Rollback } else { Recovery::Resume }))
     } else {
-        let plan = plan.ok_or_else(|| Error::Usage { message: "no plan".into(), remedy: String::new() })?;
-        if !confirm(&plan, opts.yes)? {
-            out.note("Nothing was changed.");
-            return Ok(Outcome { exit: Exit::Usage });
-        }
-        let mut env = Env {
-            ad: &mut s.ad.conn,
-            sync: backend,
-            paths: &s.paths,
-            settings: &mut s.ad.settings,
-            operator: &s.ad.account.dn,
-            cancel: &cancel,
-            progress: &progress,
-        };
-        apply::apply(&plan, &mut env, opts.start_sync).await?
+        None
+    };
+    if let Some(plan) = &plan
+        && !confirm(plan, opts.yes)?
+    {
+        out.note("Nothing was changed.");
+        return Ok(Outcome { exit: Exit::Usage });
+    }
+    let mut env = Env {
+        ad: &mut s.ad.conn,
+        sync: &backend,
+        paths: &s.paths,
+        settings: &mut s.ad.settings,
+        operator: &s.ad.account.dn,
+        cancel: &cancel,
+        progress: &progress,
+    };
+    let outcome = match (recovery, &plan) {
+        (Some((path, how)), _) => apply::recover(&path, how, &mut env).await?,
+        (None, Some(plan)) => apply::apply(plan, &mut env, opts.start_sync).await?,
+        (None, None) => return Err(Error::Usage { message: "no plan".into(), remedy: String::new() }),
     };
     let canary = match &opts.canary {
         Some(user) => {

@@ -267,10 +267,8 @@ impl Worker {
                 let _ = code_tx.send(Msg::DeviceCode { user_code, uri });
                 code_repaint();
             };
-            let msg = match job {
-                Job::Export | Job::SaveLog => Msg::Saved(save(&shared, matches!(job, Job::Export), &chooser).await),
-                job => run(&shared, job, &cancel, &progress, &open, &shown).await,
-            };
+            let ctx = Ctx { cancel: &cancel, progress: &progress, open: &open, shown: &shown, chooser: &chooser };
+            let msg = run(&shared, job, &ctx).await;
             let _ = tx.send(msg);
             repaint();
         });
@@ -281,16 +279,20 @@ fn args_of(shared: &Shared) -> ConnectionArgs {
     shared.args.lock().map(|a| a.clone()).unwrap_or_else(|p| p.into_inner().clone())
 }
 
-async fn run(
-    shared: &Shared,
-    job: Job,
-    cancel: &CancellationToken,
-    progress: &(dyn Fn(Progress) + Send + Sync),
-    open: &Browser,
-    shown: &(dyn Fn(String, String) + Sync),
-) -> Msg {
+/// What a running job can reach besides the shared state.
+struct Ctx<'a> {
+    cancel: &'a CancellationToken,
+    progress: &'a (dyn Fn(Progress) + Send + Sync),
+    open: &'a Browser,
+    shown: &'a (dyn Fn(String, String) + Sync),
+    chooser: &'a Chooser,
+}
+
+async fn run(shared: &Shared, job: Job, ctx: &Ctx<'_>) -> Msg {
+    let Ctx { cancel, progress, open, shown, chooser } = *ctx;
     match job {
-        Job::Export | Job::SaveLog => Msg::Saved(Ok(None)),
+        Job::Export => Msg::Saved(save(shared, true, chooser).await),
+        Job::SaveLog => Msg::Saved(save(shared, false, chooser).await),
         Job::Children(dn) => {
             let mut guard = shared.session.lock().await;
             let found = match guard.as_mut() {

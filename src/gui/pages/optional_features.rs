@@ -22,7 +22,8 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         }
         Task::View => {}
     }
-    let Some(st) = app.status.clone() else {
+    // Taken out while drawing and put back below: no copy of the status every frame.
+    let Some(st) = app.status.take() else {
         if app.wiz.facts.busy {
             ui.label("Reading today's state…");
         }
@@ -86,6 +87,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             verdict(ui, e.writeback_enabled, &format!("Writeback in the sync engine ({})", e.backend));
         }
     }
+    app.status = Some(st);
     if ui.add_enabled(!app.wiz.facts.busy, egui::Button::new("Refresh")).clicked() {
         app.start(Job::Status);
     }

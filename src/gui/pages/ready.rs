@@ -6,7 +6,9 @@ use crate::gui::{App, field};
 
 /// Draws the page.
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    let Some(plan) = app.plan.clone() else {
+    // Taken out while drawing (and put back below) so the page can change the App's fields without
+    // copying a plan of a thousand steps every frame.
+    let Some(plan) = app.plan.take() else {
         ui.label(if app.wiz.facts.busy { "Working out the plan…" } else { "There is no plan." });
         return;
     };
@@ -67,4 +69,5 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     if plan.ready() {
         ui.label("Press Configure to make these changes. Each is checked after it is made; a failure undoes them all.");
     }
+    app.plan = Some(plan);
 }

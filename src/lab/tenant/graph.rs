@@ -123,6 +123,13 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Response
     Ok(Caller { user, scopes: claims.scp.split_whitespace().map(String::from).collect() })
 }
 
+/// [`authenticate`], then [`require`] one of `scopes`: what every Graph handler starts with.
+fn authorize(shared: &Shared, headers: &HeaderMap, scopes: &[&str]) -> Result<Caller, Response> {
+    let caller = authenticate(shared, headers)?;
+    require(shared, &caller, scopes)?;
+    Ok(caller)
+}
+
 fn require(shared: &Shared, caller: &Caller, scopes: &[&str]) -> Result<(), Response> {
     if caller.has_any(scopes) {
         Ok(())
@@ -243,15 +250,14 @@ async fn me(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let caller = match authenticate(&shared, &headers) {
+    let caller = match authorize(
+        &shared,
+        &headers,
+        &["User.Read", "User.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+    ) {
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Err(r) =
-        require(&shared, &caller, &["User.Read", "User.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"])
-    {
-        return r;
-    }
     let mut body = match select_user(&user_json(&caller.user), q.get("$select")) {
         Ok(b) => b,
         Err(message) => return graph_error(&shared, StatusCode::BAD_REQUEST, "BadRequest", &message),
@@ -304,13 +310,10 @@ async fn member_of(
     uri: Uri,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let caller = match authenticate(&shared, &headers) {
+    let caller = match authorize(&shared, &headers, MEMBER_OF_SCOPES) {
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Err(r) = require(&shared, &caller, MEMBER_OF_SCOPES) {
-        return r;
-    }
     let items = memberships(&shared, &caller.user, false);
     collection(&shared, "directoryObjects", items, &uri, &q, false)
 }
@@ -322,13 +325,10 @@ async fn member_of_roles(
     uri: Uri,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let caller = match authenticate(&shared, &headers) {
+    let caller = match authorize(&shared, &headers, MEMBER_OF_SCOPES) {
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Err(r) = require(&shared, &caller, MEMBER_OF_SCOPES) {
-        return r;
-    }
     let eventual = headers
         .get("consistencylevel")
         .and_then(|v| v.to_str().ok())
@@ -419,17 +419,14 @@ async fn organization(
     uri: Uri,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let caller = match authenticate(&shared, &headers) {
+    let caller = match authorize(
+        &shared,
+        &headers,
+        &["User.Read", "Organization.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"],
+    ) {
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Err(r) = require(
-        &shared,
-        &caller,
-        &["User.Read", "Organization.Read.All", "Directory.Read.All", "Directory.ReadWrite.All"],
-    ) {
-        return r;
-    }
     let t = &shared.tenant;
     let domains: Vec<Value> = t
         .domains
@@ -479,13 +476,9 @@ async fn subscribed_skus(
     uri: Uri,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let caller = match authenticate(&shared, &headers) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if let Err(r) = require(
+    if let Err(r) = authorize(
         &shared,
-        &caller,
+        &headers,
         &["Organization.Read.All", "Directory.Read.All", "Directory.ReadWrite.All", "Organization.ReadWrite.All"],
     ) {
         return r;
