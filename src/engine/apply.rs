@@ -118,20 +118,33 @@ fn dacl_sddl(bytes: &[u8]) -> String {
         .unwrap_or_else(|e| format!("(undecodable: {e})"))
 }
 
-/// Writes the `[granted]` table into the settings file. Only that table: the in-memory settings
-/// also hold this run's flags, which must not be persisted behind the user's back.
+/// Writes the `[granted]` table into the settings file, once per apply, rollback or recovery (a
+/// write per step made 1,000 scopes quadratic). Only that table: the in-memory settings also hold
+/// this run's flags, which must not be persisted behind the user's back. Nothing is written when
+/// the file already says the same, so a rollback on a full disk does not need the disk.
+///
+/// Between two saves the journal is what makes `[granted]` recoverable: an apply that stops
+/// half-way leaves its journal, and [`recover`] records the journalled steps before saving.
 fn save_settings(env: &Env<'_>) -> Result<(), EngineError> {
-    let io = |e: crate::config::ConfigError| EngineError::Io {
-        what: "write the settings",
-        path: env.paths.settings.clone(),
-        source: std::io::Error::other(e.to_string()),
+    let io = |e: crate::config::ConfigError| {
+        let source = match e {
+            crate::config::ConfigError::Read { source, .. } | crate::config::ConfigError::Write { source, .. } => {
+                source
+            }
+            other => std::io::Error::other(other.to_string()),
+        };
+        EngineError::Io { what: "write the settings", path: env.paths.settings.clone(), source }
     };
     let mut on_disk = Settings::load(&env.paths.settings).map_err(io)?;
+    if on_disk.granted == env.settings.granted {
+        return Ok(());
+    }
     on_disk.granted = env.settings.granted.clone();
     on_disk.save(&env.paths.settings).map_err(io)
 }
 
-fn record(env: &mut Env<'_>, dn: &str, aces: &[String], add: bool) -> Result<(), EngineError> {
+/// Notes in memory what a grant added or a revoke removed; [`save_settings`] persists it.
+fn record(env: &mut Env<'_>, dn: &str, aces: &[String], add: bool) {
     let entry = env.settings.granted.entry(dn.to_string()).or_default();
     for a in aces {
         if add {
@@ -145,15 +158,37 @@ fn record(env: &mut Env<'_>, dn: &str, aces: &[String], add: bool) -> Result<(),
     if entry.is_empty() {
         env.settings.granted.remove(dn);
     }
-    save_settings(env)
 }
 
-/// Runs one step, journalling its prior value first.
+/// What a journalled step changed, worked out from its prior DACL: the ACEs a grant found
+/// missing (so pre-existing ones are never claimed as ours), or the ACEs a revoke removes. Used
+/// when resuming, where the run that made the change is gone.
+fn changed_since(step: &StoredStep, prior: &Prior) -> Result<Vec<String>, EngineError> {
+    match (step, prior) {
+        (StoredStep::Grant { aces, .. }, Prior::Dacl { sd, .. }) => {
+            let before = SecurityDescriptor::decode(&unb64(sd)?)
+                .map_err(|e| EngineError::Internal { detail: format!("journal DACL: {e}") })?;
+            let parsed: Vec<crate::ad::sd::Ace> = aces.iter().map(|a| parse_ace(a)).collect::<Result<_, _>>()?;
+            let Some(sid) = parsed.first().and_then(|a| a.sid().cloned()) else { return Ok(Vec::new()) };
+            let wanted: Vec<WantedAce> =
+                parsed.iter().map(|a| WantedAce { ace: a.clone(), description: String::new() }).collect();
+            let empty = crate::ad::sd::ace::Acl::new(crate::ad::sd::ace::ACL_REVISION_DS);
+            let (lacking, _) = writeback::missing(before.dacl.as_ref().unwrap_or(&empty), &wanted, &sid);
+            Ok(lacking.iter().map(super::ace_sddl).collect())
+        }
+        (StoredStep::Revoke { aces, .. }, _) => Ok(aces.clone()),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Runs one step, journalling its prior value first. `started` is set once the step may have
+/// changed its target (its prior value is journalled), so a failure after that point is undone.
 async fn run_step(
     step: &StoredStep,
     env: &mut Env<'_>,
     journal: &mut Journal,
     begun: bool,
+    started: &mut Option<Prior>,
 ) -> Result<Option<Prior>, EngineError> {
     match step {
         StoredStep::Grant { id, dn, aces } | StoredStep::Revoke { id, dn, aces } => {
@@ -161,6 +196,7 @@ async fn run_step(
             let prior = Prior::Dacl { dn: dn.clone(), sd: b64(&before.bytes) };
             if !begun {
                 journal.append(&Record::Begin { step: id.clone(), prior: prior.clone(), time: now() })?;
+                *started = Some(prior.clone());
             }
             let parsed: Vec<crate::ad::sd::Ace> = aces.iter().map(|a| parse_ace(a)).collect::<Result<_, _>>()?;
             let (action, after, changed): (&str, Vec<u8>, Vec<String>) = if let StoredStep::Grant { .. } = step {
@@ -176,7 +212,7 @@ async fn run_step(
                 let out = writeback::revoke(env.ad, dn, &parsed).await?;
                 ("revoke", out.after, aces.clone())
             };
-            record(env, dn, &changed, action == "grant")?;
+            record(env, dn, &changed, action == "grant");
             journal::audit(
                 &env.paths.audit_log,
                 &AuditRecord {
@@ -196,6 +232,7 @@ async fn run_step(
             let prior = Prior::Writeback { enabled: before };
             if !begun {
                 journal.append(&Record::Begin { step: id.clone(), prior: prior.clone(), time: now() })?;
+                *started = Some(prior.clone());
             }
             env.sync.set_writeback(*enabled).await?;
             let after = env.sync.state().await?.writeback_enabled;
@@ -222,6 +259,14 @@ async fn run_step(
     }
 }
 
+/// Records an undo in the audit log when the disk allows: the undo is already made and checked,
+/// and failing the rollback over its log line would leave the journal claiming work that is done.
+fn audit_undo(env: &Env<'_>, record: &AuditRecord<'_>) {
+    if let Err(e) = journal::audit(&env.paths.audit_log, record) {
+        tracing::warn!("the audit log could not record an undo of {}: {e}", record.target);
+    }
+}
+
 /// Undoes one step from its prior value, and checks the undo.
 async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<(), EngineError> {
     match prior {
@@ -238,10 +283,10 @@ async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<(),
                 }
             }
             if let StoredStep::Grant { aces, .. } | StoredStep::Revoke { aces, .. } = step {
-                record(env, dn, aces, matches!(step, StoredStep::Revoke { .. }))?;
+                record(env, dn, aces, matches!(step, StoredStep::Revoke { .. }));
             }
-            journal::audit(
-                &env.paths.audit_log,
+            audit_undo(
+                env,
                 &AuditRecord {
                     time: now(),
                     operator: env.operator,
@@ -251,7 +296,7 @@ async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<(),
                     after: dacl_sddl(&bytes),
                     result: "ok".into(),
                 },
-            )?;
+            );
         }
         Prior::Writeback { enabled } => {
             env.sync.set_writeback(*enabled).await?;
@@ -260,8 +305,8 @@ async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<(),
                     detail: "the sync engine did not take the restored writeback switch".into(),
                 });
             }
-            journal::audit(
-                &env.paths.audit_log,
+            audit_undo(
+                env,
                 &AuditRecord {
                     time: now(),
                     operator: env.operator,
@@ -271,20 +316,29 @@ async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<(),
                     after: enabled.to_string(),
                     result: "ok".into(),
                 },
-            )?;
+            );
         }
     }
     Ok(())
 }
 
 /// Undoes `done` in reverse; a failure stops the undo and is returned.
+///
+/// The journal's Undone records are written when the disk allows: a rollback is often the answer
+/// to a full disk, and an undo missing from the journal is only done again (each undo compares
+/// before it writes).
 async fn undo_all(done: &[(StoredStep, Prior)], env: &mut Env<'_>, journal: &mut Journal) -> Result<(), EngineError> {
     for (step, prior) in done.iter().rev() {
         undo(step, prior, env).await?;
-        journal.append(&Record::Undone { step: step.id().to_string(), time: now() })?;
+        if let Err(e) = journal.append(&Record::Undone { step: step.id().to_string(), time: now() }) {
+            tracing::warn!("the journal could not record an undo (it will be redone if needed): {e}");
+        }
         (env.progress)(Progress::Undone { id: step.id().to_string() });
     }
-    journal.append(&Record::RolledBack { time: now() })?;
+    save_settings(env)?;
+    if let Err(e) = journal.append(&Record::RolledBack { time: now() }) {
+        tracing::warn!("the journal could not record the rollback: {e}");
+    }
     Ok(())
 }
 
@@ -305,7 +359,8 @@ async fn run_steps(
         (env.progress)(Progress::Started { id: id.clone() });
         let started = Instant::now();
         let begun = already_begun.iter().find(|(s, _)| *s == id).map(|(_, p)| p.clone());
-        match run_step(step, env, journal, begun.is_some()).await {
+        let mut touched = None;
+        match run_step(step, env, journal, begun.is_some(), &mut touched).await {
             Ok(prior) => {
                 journal.append(&Record::Done { step: id.clone(), time: now() })?;
                 if let Some(p) = begun.or(prior) {
@@ -318,10 +373,7 @@ async fn run_steps(
                 let _ = journal.append(&Record::Failed { step: id.clone(), error: e.to_string(), time: now() });
                 (env.progress)(Progress::Failed { id: id.clone(), error: e.to_string() });
                 // The failed step may have changed its target before failing: undo it too.
-                if let Some(p) = journal::read(journal.path())?.iter().rev().find_map(|r| match r {
-                    Record::Begin { step: s, prior, .. } if *s == id => Some(prior.clone()),
-                    _ => None,
-                }) {
+                if let Some(p) = begun.or(touched) {
                     done.push((step.clone(), p));
                 }
                 let remedy = crate::error::Diagnose::remedy(&e);
@@ -332,6 +384,12 @@ async fn run_steps(
     // Cancel pressed while the last step ran: the person wanted out, so that step is undone too.
     if env.cancel.is_cancelled() {
         return rollback(done, env, journal, "the apply was cancelled".into(), "Run it again when ready.".into()).await;
+    }
+    // What was granted is kept only if it can be written down: otherwise the disable could not
+    // find it again, so the whole apply is undone instead.
+    if let Err(e) = save_settings(env) {
+        let remedy = crate::error::Diagnose::remedy(&e);
+        return rollback(done, env, journal, e.to_string(), remedy).await;
     }
     Ok(applied)
 }
@@ -376,12 +434,24 @@ pub async fn apply(plan: &Plan, env: &mut Env<'_>, start_sync: bool) -> Result<A
             Action::Enable => "enable",
             Action::Disable => "disable",
         };
-        journal.append(&Record::Plan { action: action.into(), steps: steps.clone(), time: now() })?;
+        if let Err(e) = journal.append(&Record::Plan { action: action.into(), steps: steps.clone(), time: now() }) {
+            // Nothing is changed yet: leave no journal that would block the next run.
+            let _ = journal.finish();
+            return Err(e);
+        }
         applied = run_steps(&steps, env, &mut journal, Vec::new(), &[]).await?;
-        journal.append(&Record::Complete { time: now() })?;
-        journal.finish()?;
+        complete(journal)?;
     }
     finish(env, plan.action, start_sync, applied).await
+}
+
+/// Ends a journal whose steps are all done and recorded. The Complete record only matters if
+/// the file cannot be removed, so a full disk refusing it does not undo a finished apply.
+fn complete(mut journal: Journal) -> Result<(), EngineError> {
+    if let Err(e) = journal.append(&Record::Complete { time: now() }) {
+        tracing::warn!("the journal could not record its end (it is removed next): {e}");
+    }
+    journal.finish()
 }
 
 async fn finish(
@@ -481,10 +551,19 @@ pub async fn recover(path: &Path, how: Recovery, env: &mut Env<'_>) -> Result<Ap
                 .collect();
             let remaining: Vec<StoredStep> =
                 steps.iter().filter(|s| !done_ids.contains(&s.id().to_string())).cloned().collect();
+            // The run that made these changes may have stopped before writing them into
+            // [granted]: record them from the journal (recording is idempotent).
+            for (s, p) in &begun {
+                if let Some(st) = steps.iter().find(|st| st.id() == s)
+                    && let StoredStep::Grant { dn, .. } | StoredStep::Revoke { dn, .. } = st
+                {
+                    let changed = changed_since(st, p)?;
+                    record(env, dn, &changed, matches!(st, StoredStep::Grant { .. }));
+                }
+            }
             let mut applied: Vec<String> = done_ids.clone();
             applied.extend(run_steps(&remaining, env, &mut journal, done, &begun).await?);
-            journal.append(&Record::Complete { time: now() })?;
-            journal.finish()?;
+            complete(journal)?;
             finish(env, action, false, applied).await
         }
     }

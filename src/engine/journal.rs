@@ -3,7 +3,7 @@
 //! audit log.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -128,13 +128,14 @@ impl Journal {
     pub fn append(&mut self, record: &Record) -> Result<(), EngineError> {
         let mut line = serde_json::to_vec(record).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
         line.push(b'\n');
-        let io = |source| EngineError::Io { what: "write the journal", path: self.path.clone(), source };
-        self.file.write_all(&line).map_err(io)?;
-        self.file.sync_all().map_err(|source| EngineError::Io {
-            what: "write the journal",
-            path: self.path.clone(),
-            source,
-        })
+        // A record is written whole or not at all: on a full disk a half-written line is cut off
+        // again, so the next record does not glue onto it and the journal stays readable.
+        let length = self.file.metadata().map(|m| m.len()).ok();
+        let written = self.file.write_all(&line).and_then(|()| self.file.sync_all());
+        if let (Err(_), Some(length)) = (&written, length) {
+            let _ = self.file.set_len(length);
+        }
+        written.map_err(|source| EngineError::Io { what: "write the journal", path: self.path.clone(), source })
     }
 
     /// Removes a finished journal.
@@ -150,21 +151,29 @@ impl Journal {
 
 /// Reads a journal. A torn last line (a crash mid-write) is ignored: its change never started.
 pub fn read(path: &Path) -> Result<Vec<Record>, EngineError> {
-    let file = File::open(path).map_err(|source| EngineError::Io {
+    let text = std::fs::read(path).map_err(|source| EngineError::Io {
         what: "read the journal",
         path: path.to_path_buf(),
         source,
     })?;
+    parse(&text).map_err(|detail| EngineError::BadJournal { path: path.to_path_buf(), detail })
+}
+
+/// Parses a journal's bytes. A last line without its newline is a record the crash cut short:
+/// its writer never learned it was written, so it is dropped. Anything else that is not a record
+/// is damage, reported with its line number.
+pub fn parse(text: &[u8]) -> Result<Vec<Record>, String> {
     let mut records = Vec::new();
-    for line in std::io::BufReader::new(file).lines() {
-        let line =
-            line.map_err(|source| EngineError::Io { what: "read the journal", path: path.to_path_buf(), source })?;
-        match serde_json::from_str(&line) {
+    let mut lines = text.split(|b| *b == b'\n').enumerate().peekable();
+    while let Some((n, line)) = lines.next() {
+        let last = lines.peek().is_none();
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        match serde_json::from_slice(line) {
             Ok(r) => records.push(r),
-            Err(_) if line.trim().is_empty() => {}
-            Err(e) => {
-                return Err(EngineError::BadJournal { path: path.to_path_buf(), detail: e.to_string() });
-            }
+            Err(_) if last => {}
+            Err(e) => return Err(format!("line {}: {e}", n + 1)),
         }
     }
     Ok(records)
@@ -272,4 +281,25 @@ pub fn audit(path: &Path, record: &AuditRecord<'_>) -> Result<(), EngineError> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_torn_last_line_is_dropped_and_damage_elsewhere_is_named() {
+        let good = br#"{"record":"complete","time":"t"}"#;
+        let mut text = good.to_vec();
+        text.extend_from_slice(b"\n");
+        text.extend_from_slice(&good[..10]);
+        assert_eq!(parse(&text).unwrap().len(), 1, "the torn record is not claimed");
+        let mut damaged = good[..10].to_vec();
+        damaged.extend_from_slice(b"\n\n");
+        damaged.extend_from_slice(good);
+        damaged.extend_from_slice(b"\n");
+        let err = parse(&damaged).unwrap_err();
+        assert!(err.starts_with("line 1:"), "{err}");
+        assert!(parse(b"").unwrap().is_empty());
+    }
 }

@@ -515,7 +515,7 @@ pub enum EngineError {
     #[error(transparent)]
     Sync(#[from] crate::sync_engine::SyncError),
     /// A file failed.
-    #[error("cannot {what} {}", path.display())]
+    #[error("cannot {what} {}: {source}", path.display())]
     Io {
         /// The operation.
         what: &'static str,
@@ -607,6 +607,10 @@ impl Diagnose for EngineError {
         match self {
             EngineError::Ad(e) => e.remedy(),
             EngineError::Sync(e) => e.remedy(),
+            EngineError::Io { path, source, .. } if source.kind() == std::io::ErrorKind::StorageFull => format!(
+                "The disk holding {} is full: free space there, then run again. Nothing this run changed in AD or the sync engine was kept.",
+                path.parent().unwrap_or(path).display()
+            ),
             EngineError::Io { .. } => "Check free disk space and the state folder's permissions; nothing was changed past the last journalled step.".into(),
             EngineError::Busy { .. } => "Wait for the other apply to finish (or end it), then run again.".into(),
             EngineError::Unfinished { .. } => "Run `apply --rollback` to undo it, or `apply --resume` to finish it.".into(),

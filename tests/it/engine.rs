@@ -294,6 +294,8 @@ async fn a_dc_killed_mid_run_leaves_a_journal_to_roll_back_or_resume() {
             Recovery::Resume => {
                 assert_eq!(w.status(&scopes).await.state, "enabled");
                 assert_eq!(w.settings.granted.len(), 2);
+                // The killed run never wrote [granted]: the resume rebuilt it from the journal.
+                assert_eq!(Settings::load(&w.paths.settings).unwrap().granted, w.settings.granted);
             }
         }
     }
@@ -463,10 +465,135 @@ async fn a_thousand_ous_in_scope_are_planned_applied_and_undone() {
     let out = w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap();
     assert!(out.verified && out.applied.len() == 1001);
     assert_eq!(w.settings.granted.len(), 1000, "every grant is recorded for the disable");
+    assert_eq!(Settings::load(&w.paths.settings).unwrap().granted, w.settings.granted, "and written to disk");
     let status = w.status(&scopes).await;
     assert_eq!(status.state, "enabled", "{:?}", status.missing.first());
     let disable = w.plan(&scopes, false).await;
     assert_eq!(disable.steps.len(), 1001);
     w.apply(&disable, &CancellationToken::new(), &quiet()).await.unwrap();
     assert_eq!(w.dacls(&scopes).await, before, "the very same bytes on all 1,000");
+}
+
+/// A small tmpfs mounted for one test (the tests run as root, like the lab DC), unmounted after.
+struct SmallDisk {
+    dir: std::path::PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(dir: std::path::PathBuf) -> SmallDisk {
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=512k,mode=0700", "tmpfs"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mount a tmpfs (the tests run as root): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        SmallDisk { dir }
+    }
+
+    /// Takes every free byte with one file (removed by [`SmallDisk::free`]).
+    fn fill(dir: &std::path::Path) {
+        use std::io::Write;
+        let mut f = std::fs::File::create(dir.join("filler")).unwrap();
+        let chunk = vec![0u8; 4096];
+        loop {
+            match f.write(&chunk) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    assert_eq!(e.kind(), std::io::ErrorKind::StorageFull, "{e}");
+                    break;
+                }
+            }
+        }
+    }
+
+    fn free(&self) {
+        std::fs::remove_file(self.dir.join("filler")).unwrap();
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(&self.dir).status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_under_the_journal_or_the_settings_changes_nothing() {
+    let mut w = World::new().await;
+    let disk = SmallDisk::mount(w._dir.path().join("small"));
+    w.paths = Paths {
+        state_dir: disk.dir.join("state"),
+        audit_log: disk.dir.join("audit.jsonl"),
+        settings: disk.dir.join("settings.toml"),
+    };
+    let scopes = vec![format!("OU=Sales,OU=Staff,OU=Corp,{BASE}"), format!("OU=Support,OU=Staff,OU=Corp,{BASE}")];
+    let all: Vec<String> = scopes.iter().cloned().chain([BASE.to_string()]).collect();
+    let before = w.dacls(&all).await;
+    let plan = w.plan(&scopes, true).await;
+    assert_eq!(plan.steps.len(), 3);
+    let unchanged = |w: &World, err: &EngineError| {
+        let report = writeback_wizard::error::ErrorReport::from_error(err);
+        assert!(report.message.contains("No space left on device"), "{report:?}");
+        assert!(report.remedy.contains("is full: free space there"), "{report:?}");
+        assert!(journal::unfinished(&w.paths.state_dir).unwrap().is_none(), "no journal blocks the next run");
+        assert!(w.settings.granted.is_empty(), "{:?}", w.settings.granted);
+        let on_disk = Settings::load(&w.paths.settings).unwrap();
+        assert!(on_disk.granted.is_empty(), "{:?}", on_disk.granted);
+    };
+
+    // A journal record is written whole or not at all: one refused by the full disk leaves no
+    // half line for the next record to glue onto.
+    {
+        let mut j = journal::Journal::create(&disk.dir.join("probe"), "0").unwrap();
+        j.append(&journal::Record::Complete { time: "first".into() }).unwrap();
+        SmallDisk::fill(&disk.dir);
+        let big = journal::Record::Failed { step: "s".into(), error: "x".repeat(64 * 1024), time: "t".into() };
+        assert!(j.append(&big).is_err());
+        disk.free();
+        j.append(&journal::Record::RolledBack { time: "after".into() }).unwrap();
+        let records = journal::read(j.path()).unwrap();
+        assert_eq!(records.len(), 2, "{records:?}");
+        assert!(matches!(&records[1], journal::Record::RolledBack { time } if time == "after"));
+        j.finish().unwrap();
+    }
+
+    // Full before anything starts: the journal cannot take the plan, so nothing is touched.
+    SmallDisk::fill(&disk.dir);
+    let err = w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap_err();
+    assert!(matches!(err, EngineError::Io { what: "write the journal", .. }), "{err}");
+    unchanged(&w, &err);
+    disk.free();
+
+    // Full after the first change (the journal or the audit log cannot take the next step), and
+    // full after the last change (the settings cannot record what was granted): either way every
+    // change is undone and checked.
+    for k in [0, plan.steps.len() - 1] {
+        let trigger = plan.steps[k].id.clone();
+        let dir = disk.dir.clone();
+        let progress = move |p: Progress| {
+            if let Progress::Done { id, .. } = p
+                && id == trigger
+            {
+                SmallDisk::fill(&dir);
+            }
+        };
+        let err = w.apply(&plan, &CancellationToken::new(), &progress).await.unwrap_err();
+        assert!(matches!(err, EngineError::RolledBack { .. }), "step {k}: {err}");
+        unchanged(&w, &err);
+        assert_eq!(w.dacls(&all).await, before, "full after step {k}");
+        assert!(!w.backend.state().await.unwrap().writeback_enabled);
+        disk.free();
+    }
+
+    // With space again the same plan goes through and [granted] is on disk once.
+    let out = w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap();
+    assert!(out.verified);
+    assert_eq!(Settings::load(&w.paths.settings).unwrap().granted, w.settings.granted);
+    assert_eq!(w.settings.granted.len(), 2, "{:?}", w.settings.granted);
 }
