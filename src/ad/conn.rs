@@ -288,6 +288,11 @@ impl AdConnection {
         match e {
             LdapError::Timeout { .. } => AdError::Timeout { op: op.to_string(), timeout_secs: self.timeout.as_secs() },
             LdapError::LdapResult { result } => AdError::Ldap { op: op.to_string(), rc: result.rc, text: result.text },
+            // ldap3's words for this ("premature end of search stream") do not say what happened.
+            e @ LdapError::EndOfStream => AdError::Protocol {
+                op: op.to_string(),
+                detail: format!("the connection to the DC closed before its answer was complete ({e})"),
+            },
             other => AdError::Protocol { op: op.to_string(), detail: other.to_string() },
         }
     }

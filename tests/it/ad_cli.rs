@@ -229,3 +229,46 @@ async fn acl_show_and_policy_test() {
     let out = with_stdin(ad_cmd(&lab, "LAB\\Administrator", &pw, &["policy", "test", "amir.abbasi"]), "");
     assert_eq!(code(&out), 2);
 }
+
+#[tokio::test]
+async fn a_dc_dropping_the_connection_mid_scan_is_named_and_nothing_partial_is_reported() {
+    let lab = LabDc::up();
+    let pw = admin_password(&lab);
+    // Enough objects for several pages of the paged scan (500 a page).
+    let parent = format!("OU=Pages,{BASE}");
+    let mut conn = lab.admin().await;
+    conn.add(&parent, vec![("objectClass", vec![b"organizationalUnit".to_vec()])]).await.unwrap();
+    for i in 0..1200 {
+        conn.add(&format!("OU=P{i:04},{parent}"), vec![("objectClass", vec![b"organizationalUnit".to_vec()])])
+            .await
+            .unwrap();
+    }
+    // The binary talks to the relay, which talks to the DC (the certificate is the DC's own).
+    let check = |url: &str| {
+        bin(lab.home.path())
+            .args(["ad", "check", "--scope", &parent, "--json", "--ad-url", url, "--ad-user", "LAB\\Administrator"])
+            .args(["--ad-ca-file", &lab.field("ca_file"), "--ad-tls-name", &lab.field("tls_name")])
+            .env("WRITEBACK_AD_PASSWORD", &pw)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+    // Through a relay that never cuts: it works, and tells how many bytes the whole check takes.
+    let whole = crate::support::Relay::start(&lab.field("ldap_url"), None);
+    let out = check(&whole.url());
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(json(&out)["scopes"][0] == parent.as_str());
+    let total = whole.bytes_from_dc();
+    // The scan's pages are most of those bytes: cut half-way and the DC goes away mid-search.
+    let cut = crate::support::Relay::start(&lab.field("ldap_url"), Some(total / 2));
+    let out = check(&cut.url());
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
+    let doc = json(&out);
+    let e = &doc["error"];
+    assert_eq!(e["code"], "AD-PROTOCOL", "{e}");
+    assert!(e["message"].as_str().unwrap().contains(&format!("paged search of '{parent}'")), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("closed before its answer was complete"), "{e}");
+    assert!(e["remedy"].as_str().unwrap().contains("Try again"), "{e}");
+    assert!(doc.get("users_in_scope").is_none(), "no partial findings are reported as a result: {doc}");
+    assert!(cut.bytes_from_dc() >= total / 2);
+}

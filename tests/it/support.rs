@@ -118,3 +118,74 @@ impl Drop for LabDc {
 pub fn alive(pid: i32) -> bool {
     writeback_wizard::lab::samba::process_alive(pid)
 }
+
+/// A TCP relay in front of a lab DC that cuts every connection once the DC has sent `cut_after`
+/// bytes through it (`None`: never). It stands for a network or a DC that drops mid-answer; the
+/// LDAP and TLS on both ends are the real ones, the relay only passes bytes.
+pub struct Relay {
+    /// Where clients connect instead of the DC.
+    pub addr: std::net::SocketAddr,
+    /// Bytes the DC has sent through the relay so far.
+    pub from_dc: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    scheme: String,
+}
+
+impl Relay {
+    /// Starts relaying to the host and port of `ldap_url`. The listener thread ends with the test
+    /// process.
+    pub fn start(ldap_url: &str, cut_after: Option<u64>) -> Relay {
+        use std::io::{Read, Write};
+        use std::net::{Shutdown, TcpListener, TcpStream};
+        use std::sync::atomic::Ordering;
+        let (scheme, host) = ldap_url.split_once("://").unwrap();
+        let host = host.trim_end_matches('/');
+        let port = if scheme == "ldaps" { 636 } else { 389 };
+        let upstream = if host.contains(':') { host.to_string() } else { format!("{host}:{port}") };
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let from_dc = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let counter = from_dc.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(dc) = TcpStream::connect(&upstream) else { continue };
+                let (mut c_read, mut dc_write) = (client.try_clone().unwrap(), dc.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut c_read, &mut dc_write);
+                    let _ = dc_write.shutdown(Shutdown::Write);
+                });
+                let counter = counter.clone();
+                std::thread::spawn(move || {
+                    let (mut dc, mut client) = (dc, client);
+                    let mut buf = [0u8; 16 * 1024];
+                    loop {
+                        let n = match dc.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        let before = counter.fetch_add(n as u64, Ordering::SeqCst);
+                        let pass = match cut_after {
+                            Some(cut) if before + n as u64 >= cut => cut.saturating_sub(before) as usize,
+                            _ => n,
+                        };
+                        if client.write_all(&buf[..pass]).is_err() || pass < n {
+                            break;
+                        }
+                    }
+                    let _ = client.shutdown(Shutdown::Both);
+                    let _ = dc.shutdown(Shutdown::Both);
+                });
+            }
+        });
+        Relay { addr, from_dc, scheme: scheme.to_string() }
+    }
+
+    /// The relay's URL, with the DC's scheme.
+    pub fn url(&self) -> String {
+        format!("{}://{}", self.scheme, self.addr)
+    }
+
+    /// Bytes the DC has sent so far.
+    pub fn bytes_from_dc(&self) -> u64 {
+        self.from_dc.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
