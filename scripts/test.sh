@@ -15,16 +15,18 @@ started=$(date +%s)
 echo "== format and lints" >&2
 if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all -- --check; fi
 cargo clippy --locked --all-targets --quiet -- -D warnings
+# The headless build (no `gui` feature: the CLI alone, and what the fuzz targets link).
+cargo clippy --locked --no-default-features --lib --bins --quiet -- -D warnings
 echo "== the certified OAuth server the sign-in conformance test runs against (npm)" >&2
 (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
 echo "== tests (in a private kernel keyring session, so the keyring tests touch no user's keys)" >&2
 keyctl session - cargo test --locked
 echo "== benchmarks, smoke sizes (docs/performance.md has the full figures; cargo bench --bench perf)" >&2
 WRITEBACK_LAB_TEMPLATE_DIR="$PWD/target/tmp/lab-template" cargo bench --locked --profile dev --bench perf -- --smoke
-echo "== fuzzing (each target for a bounded time, from the in-tree corpus of real lab descriptors)" >&2
+echo "== fuzzing (each target for a bounded time, from its in-tree corpus and dictionary)" >&2
 if ! cargo fuzz --version >/dev/null 2>&1; then cargo install cargo-fuzz --locked; fi
 fuzz_seconds=${WRITEBACK_FUZZ_SECONDS:-20}
-for target in sd_decode:sd sddl_parse:sddl ad_diagnostic:diag; do
+for target in sd_decode:sd sddl_parse:sddl ad_diagnostic:diag settings:settings journal:journal graph_json:graph token_json:token; do
   name=${target%%:*}; dict=${target##*:}
   scratch=$(mktemp -d)
   # New inputs go to the scratch folder; the in-tree corpus is only read. A crash, a leak of

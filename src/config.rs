@@ -346,6 +346,19 @@ mod tests {
     }
 
     #[test]
+    fn the_fuzz_corpus_holds_settings_of_this_format() {
+        let p = Path::new("full.toml");
+        let s = Settings::parse(include_str!("../fuzz/corpus/settings/full.toml"), p).unwrap();
+        assert_eq!(s.granted.len(), 2);
+        assert_eq!(s.cloud, Some(Cloud::UsgovDod));
+        assert!(Settings::parse(include_str!("../fuzz/corpus/settings/lab.toml"), p).is_ok());
+        assert!(matches!(
+            Settings::parse(include_str!("../fuzz/corpus/settings/newer.toml"), p),
+            Err(ConfigError::NewerVersion { .. })
+        ));
+    }
+
+    #[test]
     fn newer_version_is_refused_before_unknown_keys() {
         let err = Settings::parse("version = 2\nfuture_key = true\n", Path::new("s.toml")).unwrap_err();
         assert_eq!(err.code(), "CONFIG-NEWER");

@@ -17,9 +17,11 @@ pub mod engine;
 pub mod entra;
 pub mod error;
 pub mod fsutil;
+#[cfg(feature = "gui")]
 pub mod gui;
 pub mod lab;
 pub mod logging;
+pub mod netstats;
 pub mod secrets;
 pub mod sync_engine;
 pub mod version;

@@ -3,8 +3,7 @@
 //! words exist only for the sub-codes we document.
 #![no_main]
 
-#[path = "../../src/ad/diag.rs"]
-mod diag;
+use writeback_wizard::ad::diag;
 
 use libfuzzer_sys::fuzz_target;
 

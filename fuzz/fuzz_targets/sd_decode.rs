@@ -2,9 +2,7 @@
 //! SDDL rendering parses, and renders again to the same text.
 #![no_main]
 
-#[path = "../../src/ad/sd/mod.rs"]
-#[allow(dead_code)]
-mod sd;
+use writeback_wizard::ad::sd;
 
 use libfuzzer_sys::fuzz_target;
 

@@ -2,9 +2,7 @@
 //! descriptor, and renders to SDDL that parses to the same descriptor.
 #![no_main]
 
-#[path = "../../src/ad/sd/mod.rs"]
-#[allow(dead_code)]
-mod sd;
+use writeback_wizard::ad::sd;
 
 use libfuzzer_sys::fuzz_target;
 

@@ -83,7 +83,9 @@ impl AdConnection {
         if matches!(transport, Transport::Plain) {
             tracing::warn!(url = %opts.url, "plain LDAP without TLS: the password crosses the network in clear text");
         }
+        let timed = crate::netstats::timed(crate::netstats::Kind::Ldap);
         let connected = LdapConnAsync::with_settings(settings, &opts.url).await;
+        drop(timed);
         let (conn, ldap) = connected.map_err(|e| connect_error(opts, e, &presented))?;
         ldap3::drive!(conn);
         Ok(AdConnection { ldap, url: opts.url.clone(), timeout: opts.timeout, presented })
@@ -106,6 +108,7 @@ impl AdConnection {
 
     /// Simple bind as `DOMAIN\user`, a UPN or a DN. AD's refusal is decoded into words.
     pub async fn bind(&mut self, user: &str, password: &Secret) -> Result<(), AdError> {
+        let _timed = crate::netstats::timed(crate::netstats::Kind::Ldap);
         let result = self
             .ldap
             .with_timeout(self.timeout)
@@ -161,6 +164,7 @@ impl AdConnection {
         controls: Vec<RawControl>,
     ) -> Result<Vec<SearchEntry>, AdError> {
         let op = format!("search of '{base}'");
+        let _timed = crate::netstats::timed(crate::netstats::Kind::Ldap);
         let result = self
             .ldap
             .with_controls(controls)
@@ -194,6 +198,7 @@ impl AdConnection {
         let adapters: Vec<Box<dyn Adapter<'_, String, Vec<String>>>> =
             vec![Box::new(EntriesOnly::new()), Box::new(PagedResults::new(PAGE_SIZE))];
         let timeout = self.timeout;
+        let started = std::time::Instant::now();
         let mut stream = self
             .ldap
             .with_controls(controls)
@@ -223,6 +228,9 @@ impl AdConnection {
             }
         }
         let res = stream.finish().await;
+        // One round trip per page (the last page may be short or empty).
+        let pages = (seen as u64 / PAGE_SIZE as u64) + 1;
+        crate::netstats::record(crate::netstats::Kind::Ldap, pages, started.elapsed());
         if res.rc != 0 {
             return Err(AdError::Ldap { op, rc: res.rc, text: res.text });
         }
@@ -233,7 +241,9 @@ impl AdConnection {
     pub async fn add(&mut self, dn: &str, attrs: Vec<(&str, Vec<Vec<u8>>)>) -> Result<(), AdError> {
         let attrs: Vec<(Vec<u8>, HashSet<Vec<u8>>)> =
             attrs.into_iter().map(|(name, values)| (name.as_bytes().to_vec(), values.into_iter().collect())).collect();
+        let timed = crate::netstats::timed(crate::netstats::Kind::Ldap);
         let result = self.ldap.with_timeout(self.timeout).add(dn, attrs).await;
+        drop(timed);
         self.check(&format!("add of '{dn}'"), result)
     }
 
@@ -244,7 +254,9 @@ impl AdConnection {
         mods: Vec<Mod<Vec<u8>>>,
         controls: Vec<RawControl>,
     ) -> Result<(), AdError> {
+        let timed = crate::netstats::timed(crate::netstats::Kind::Ldap);
         let result = self.ldap.with_controls(controls).with_timeout(self.timeout).modify(dn, mods).await;
+        drop(timed);
         self.check(&format!("modify of '{dn}'"), result)
     }
 

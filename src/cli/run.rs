@@ -10,6 +10,7 @@ use crate::error::{Error, ErrorReport, Exit};
 
 /// The binary's entry point: parse, set up logging, run, map the result to an exit code.
 pub fn main() -> ExitCode {
+    let started = std::time::Instant::now();
     let json_requested = std::env::args_os().any(|a| a == "--json");
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -17,6 +18,16 @@ pub fn main() -> ExitCode {
     };
     let out = Output { json: cli.global.json };
     let _log_guard = crate::logging::init(cli.global.verbose);
+    #[cfg(not(feature = "gui"))]
+    if cli.command.is_none() {
+        let err = Error::Usage {
+            message: "this build has no wizard (it was built without the `gui` feature)".into(),
+            remedy: "Run a command (see `writeback-wizard --help`), or use a build with the default features.".into(),
+        };
+        out.error(&ErrorReport::from_error(&err));
+        return ExitCode::from(crate::error::Diagnose::exit(&err).code());
+    }
+    #[cfg(feature = "gui")]
     if cli.command.is_none() {
         // The wizard: eframe owns the main thread; the engine runs on the wizard's own runtime.
         let config_path = cli.global.config.clone().unwrap_or_else(crate::config::default_path);
@@ -41,6 +52,12 @@ pub fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(dispatch(cli, out));
+    // With -v: where the time went, so a slow DC or tenant can be told from slow work of ours.
+    tracing::info!(
+        "the command took {} ms; on the network: {}",
+        started.elapsed().as_millis(),
+        crate::netstats::snapshot()
+    );
     let exit = match result {
         Ok(outcome) => outcome.exit,
         Err(err) => {

@@ -302,4 +302,13 @@ mod tests {
         assert!(err.starts_with("line 1:"), "{err}");
         assert!(parse(b"").unwrap().is_empty());
     }
+
+    #[test]
+    fn the_fuzz_corpus_holds_journals_of_this_format() {
+        let records = parse(include_bytes!("../../fuzz/corpus/journal/applied.jsonl")).unwrap();
+        assert_eq!(records.len(), 7);
+        assert!(matches!(&records[1], Record::Begin { prior: Prior::Dacl { .. }, .. }));
+        // Cut in the middle of the second line: the plan is read, the torn Begin is not.
+        assert_eq!(parse(include_bytes!("../../fuzz/corpus/journal/torn.jsonl")).unwrap().len(), 1);
+    }
 }

@@ -2,6 +2,7 @@
 //! PKCE on a loopback redirect, device code, silent refresh from the OS keyring, and (lab only) the
 //! password grant. Tokens are [`Secret`]s from the moment they arrive.
 
+use crate::netstats::{Kind, TimedExt};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,19 +57,26 @@ fn to_error<RE: std::error::Error + 'static, T: oauth2::ErrorResponse + serde::S
 ) -> EntraError {
     match e {
         RequestTokenError::ServerResponse(body) => aadsts_error(&serde_json::to_value(&body).unwrap_or_default()),
-        RequestTokenError::Parse(_, body) => match serde_json::from_slice::<serde_json::Value>(&body) {
-            Ok(v) if v.get("error").is_some() => aadsts_error(&v),
-            _ => EntraError::BadResponse {
-                url: url.to_string(),
-                detail: "an answer that is not an OAuth token response".into(),
-            },
-        },
+        RequestTokenError::Parse(_, body) => token_error_from_body(&body, url),
         RequestTokenError::Request(e) => EntraError::Http { url: url.to_string(), detail: e.to_string() },
         RequestTokenError::Other(detail) => EntraError::BadResponse { url: url.to_string(), detail },
     }
 }
 
-fn tokens<TR: TokenResponse>(t: &TR) -> Tokens {
+/// The sign-in endpoint's answer when it is not a token: Entra's error JSON (AADSTS code in
+/// words), or anything else named as not an OAuth answer (a proxy's page, a truncated body).
+pub fn token_error_from_body(body: &[u8], url: &str) -> EntraError {
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) if v.get("error").is_some() => aadsts_error(&v),
+        _ => EntraError::BadResponse {
+            url: url.to_string(),
+            detail: "an answer that is not an OAuth token response".into(),
+        },
+    }
+}
+
+/// The tokens of a token response, each wrapped as a secret.
+pub fn tokens<TR: TokenResponse>(t: &TR) -> Tokens {
     Tokens {
         access: Secret::new(t.access_token().secret().clone()),
         refresh: t.refresh_token().map(|r| Secret::new(r.secret().clone())),
@@ -127,6 +135,7 @@ impl SignIn {
             .exchange_device_code()
             .add_scopes(self.scopes())
             .request_async(&self.http)
+            .timed(Kind::Http)
             .await
             .map_err(|e| to_error(e, &url))?;
         Ok(DeviceFlow { details, client, http: self.http.clone(), url: self.endpoints.token_url(&self.tenant) })
@@ -143,6 +152,7 @@ impl SignIn {
             .exchange_password(&u, &p)
             .add_scopes(self.scopes())
             .request_async(&self.http)
+            .timed(Kind::Http)
             .await
             .map_err(|e| to_error(e, &url))?;
         Ok(tokens(&resp))
@@ -159,12 +169,16 @@ impl SignIn {
             .exchange_refresh_token(&rt)
             .add_scopes(self.scopes())
             .request_async(&self.http)
+            .timed(Kind::Http)
             .await
             .map_err(|e| to_error(e, &url));
         let resp = match first {
-            Err(EntraError::Aadsts { error, .. }) if error == "invalid_scope" => {
-                client.exchange_refresh_token(&rt).request_async(&self.http).await.map_err(|e| to_error(e, &url))?
-            }
+            Err(EntraError::Aadsts { error, .. }) if error == "invalid_scope" => client
+                .exchange_refresh_token(&rt)
+                .request_async(&self.http)
+                .timed(Kind::Http)
+                .await
+                .map_err(|e| to_error(e, &url))?,
             other => other?,
         };
         let mut t = tokens(&resp);
@@ -242,6 +256,7 @@ impl SignIn {
             .exchange_code(AuthorizationCode::new(code.expose().to_string()))
             .set_pkce_verifier(verifier)
             .request_async(&self.http)
+            .timed(Kind::Http)
             .await
             .map_err(|e| to_error(e, &token_url))?;
         Ok(tokens(&resp))

@@ -138,6 +138,7 @@ impl GraphClient {
             if let Some(b) = body {
                 req = req.json(b);
             }
+            let timed = crate::netstats::timed(crate::netstats::Kind::Http);
             let resp = req.send().await.map_err(|e| EntraError::Http {
                 url: url.clone(),
                 detail: if e.is_timeout() {
@@ -167,23 +168,31 @@ impl GraphClient {
                 return Ok(None);
             }
             let text = resp.text().await.map_err(|e| EntraError::Http { url: url.clone(), detail: e.to_string() })?;
+            drop(timed);
             let json: Option<Value> = serde_json::from_str(&text).ok();
             if (200..300).contains(&status) {
                 return json
                     .map(Some)
                     .ok_or_else(|| EntraError::BadResponse { url: url.clone(), detail: "not JSON".into() });
             }
-            let err = json.as_ref().map(|j| &j["error"]);
-            return Err(EntraError::Graph {
-                status,
-                code: err.and_then(|e| e["code"].as_str()).unwrap_or("unknown").to_string(),
-                message: err.and_then(|e| e["message"].as_str()).unwrap_or(text.trim()).chars().take(500).collect(),
-                request_id: err
-                    .and_then(|e| e["innerError"]["request-id"].as_str())
-                    .map(String::from)
-                    .unwrap_or(request_id),
-                date: err.and_then(|e| e["innerError"]["date"].as_str()).unwrap_or("").to_string(),
-            });
+            return Err(error_from_body(status, json.as_ref(), &text, request_id));
         }
+    }
+}
+
+/// Graph's error answer in our terms: its `error.code`, message (at most 500 characters: a proxy's
+/// HTML page is not shown whole) and the request-id Microsoft support asks for — from the body,
+/// else from the `request-id` header.
+pub fn error_from_body(status: u16, json: Option<&Value>, text: &str, header_request_id: String) -> EntraError {
+    let err = json.map(|j| &j["error"]);
+    EntraError::Graph {
+        status,
+        code: err.and_then(|e| e["code"].as_str()).unwrap_or("unknown").to_string(),
+        message: err.and_then(|e| e["message"].as_str()).unwrap_or(text.trim()).chars().take(500).collect(),
+        request_id: err
+            .and_then(|e| e["innerError"]["request-id"].as_str())
+            .map(String::from)
+            .unwrap_or(header_request_id),
+        date: err.and_then(|e| e["innerError"]["date"].as_str()).unwrap_or("").to_string(),
     }
 }

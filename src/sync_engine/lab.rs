@@ -25,6 +25,7 @@ impl LabEngine {
         if let Some(b) = body {
             req = req.json(&b);
         }
+        let _timed = crate::netstats::timed(crate::netstats::Kind::Http);
         let resp = req.send().await.map_err(|e| SyncError::Lab { status: 0, detail: e.to_string() })?;
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap_or_default();

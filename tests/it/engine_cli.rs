@@ -49,6 +49,18 @@ async fn status_plan_apply_verify_round_trip_on_the_command_line() {
         assert!(doc.get(key).is_some(), "{key}");
     }
     assert_eq!(doc["ad"]["scopes"][0]["dn"], BASE);
+    // -v says where the time went: the network round trips, counted.
+    let out = run(&["status", "--json", "-v"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr.lines().find(|l| l.contains("on the network:")).unwrap_or_else(|| panic!("{stderr}"));
+    let count = |what: &str| -> u64 {
+        let before = line.split(what).next().unwrap();
+        before.split_whitespace().last().unwrap().parse().unwrap()
+    };
+    // Connect, bind, discovery and the DACL reads; /me, roles, licence, organisation and the
+    // sync engine's state.
+    assert!(count(" LDAP round trips") >= 5, "{line}");
+    assert!(count(" HTTPS requests") >= 5, "{line}");
 
     let out = run(&["plan", "--enable", "--json"]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
