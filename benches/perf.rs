@@ -122,6 +122,110 @@ fn wizard_start(smoke: bool) -> BenchResult<()> {
     Ok(())
 }
 
+/// Resident memory of a process, in KiB (VmRSS).
+fn rss_of(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// The wizard in lab mode in a real window, driven by pointer clicks (as scripts/screenshots.sh
+/// does) from Welcome to "Ready to configure", which its log confirms page by page; its resident
+/// memory there, beside egui's hello world once drawn.
+fn wizard_ready() -> BenchResult<()> {
+    if std::process::Command::new("Xvfb").arg("-help").output().is_err() {
+        println!("(no Xvfb: the Ready-page memory benchmark is skipped)");
+        return Ok(());
+    }
+    let x = xvfb::Xvfb::start();
+    let work = tempfile::tempdir()?;
+    let env = |cmd: &mut std::process::Command| {
+        cmd.env("DISPLAY", &x.display)
+            .env("XDG_RUNTIME_DIR", work.path())
+            .env("XDG_DATA_HOME", work.path().join("data"))
+            .env("XDG_CONFIG_HOME", work.path().join("config"))
+            .env("WRITEBACK_LOG_DIR", work.path().join("logs"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+    };
+    let bin = env!("CARGO_BIN_EXE_writeback-wizard");
+    let mut cmd = std::process::Command::new(bin);
+    cmd.arg("--lab");
+    env(&mut cmd);
+    let mut wizard = cmd.spawn()?;
+    let result = (|| -> BenchResult<u64> {
+        let title = format!("writeback-wizard {} (lab)", env!("CARGO_PKG_VERSION"));
+        let deadline = Instant::now() + Duration::from_secs(120);
+        let id = loop {
+            if let Some(id) = x.window(&title) {
+                break id;
+            }
+            if Instant::now() > deadline {
+                return Err("no wizard window".into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let log = work.path().join("logs/writeback-wizard.log");
+        let on =
+            |page: &str| std::fs::read_to_string(&log).unwrap_or_default().contains(&format!("page shown: {page}\n"));
+        let click = |at: (u32, u32)| {
+            let _ = x
+                .cmd("xdotool")
+                .args(["mousemove", "--window", &id, &at.0.to_string(), &at.1.to_string(), "click", "1"])
+                .status();
+        };
+        const NEXT: (u32, u32) = (908, 599);
+        // (what to click first, if anything; then Next until this page shows)
+        let steps: [(Option<(u32, u32)>, &str); 6] = [
+            (None, "Tasks"),
+            (None, "Connect to Microsoft Entra ID"),
+            (Some((264, 93)), "Connect your directories"), // Sign in
+            (Some((269, 162)), "Domain and OU filtering"), // Connect
+            (None, "Optional features"),
+            (None, "Ready to configure"),
+        ];
+        while !on("Welcome") {
+            if Instant::now() > deadline {
+                return Err("the wizard never showed Welcome".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        for (first, page) in steps {
+            if let Some(at) = first {
+                click(at);
+            }
+            // Next stays off until the engine has answered: press it until the page changes.
+            while !on(page) {
+                if Instant::now() > deadline {
+                    return Err(format!("the wizard did not reach {page}").into());
+                }
+                click(NEXT);
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        }
+        x.settled_shot(&id, &work.path().join("ready.png"));
+        Ok(rss_of(wizard.id()))
+    })();
+    let _ = wizard.kill();
+    let _ = wizard.wait();
+    let mut down = std::process::Command::new(bin);
+    down.args(["lab", "down"]);
+    env(&mut down);
+    let _ = down.status();
+    let ours = result?;
+    let mut hello = std::process::Command::new(std::env::current_exe()?);
+    hello.arg("--hello").env("XDG_RUNTIME_DIR", work.path());
+    let (_, peer) = start_to_frame(&x, hello, "hello-egui", work.path())?;
+    println!(
+        "Resident memory on the Ready page (lab mode: the tenant simulator runs inside the wizard): wizard {ours} KiB, hello world {peer} KiB ({:.2}×)",
+        ours as f64 / peer.max(1) as f64
+    );
+    Ok(())
+}
+
 /// The median of `runs` timings of `f`.
 fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
     let mut times: Vec<Duration> = (0..runs).map(|_| f()).collect();
@@ -257,12 +361,31 @@ async fn grant_ous(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
     Ok(())
 }
 
+/// The readiness scan at each size of `BENCH_USERS` (comma-separated; default 10,000 and 50,000),
+/// the users seeded once, growing from one size to the next.
 async fn scan_users(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
-    let n = if smoke { 50 } else { std::env::var("BENCH_USERS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000) };
+    let sizes: Vec<usize> = if smoke {
+        vec![50]
+    } else {
+        std::env::var("BENCH_USERS")
+            .ok()
+            .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+            .unwrap_or_else(|| vec![10_000, 50_000])
+    };
     let base = format!("OU=BenchUsers,{}", lab.info.base_dn);
     add_ou(&mut lab.admin, &base).await?;
+    let mut seeded = 0;
+    for n in sizes {
+        seed_users(lab, &base, seeded, n).await?;
+        seeded = seeded.max(n);
+        scan_once(lab, &base, n, smoke).await?;
+    }
+    Ok(())
+}
+
+async fn seed_users(lab: &mut Lab, base: &str, from: usize, to: usize) -> BenchResult<()> {
     let seeding = Instant::now();
-    for i in 0..n {
+    for i in from..to {
         let dn = format!("CN=bench{i:06},{base}");
         lab.admin
             .add(
@@ -274,7 +397,12 @@ async fn scan_users(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
             )
             .await?;
     }
-    eprintln!("seeded {n} users in {:.1} s", seeding.elapsed().as_secs_f64());
+    eprintln!("seeded users {from}..{to} in {:.1} s", seeding.elapsed().as_secs_f64());
+    Ok(())
+}
+
+async fn scan_once(lab: &mut Lab, base: &str, n: usize, smoke: bool) -> BenchResult<()> {
+    let base = base.to_string();
     let cancel = tokio_util::sync::CancellationToken::new();
     let runs = if smoke { 1 } else { 5 };
     let mut ours = Vec::new();
@@ -332,20 +460,11 @@ fn rss_kib() -> u64 {
 
 /// Enable and disable, again and again, in one process (as the wizard would over a long day):
 /// resident memory after the first cycles and after the last.
-async fn cycles(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
+async fn cycles(lab: &mut Lab, tenant: &Tenant, smoke: bool) -> BenchResult<()> {
     use writeback_wizard::engine::{self, Inputs, apply};
     use writeback_wizard::sync_engine::{Backend, SyncEngine, lab::LabEngine};
     let n = if smoke { 3 } else { 100 };
-    let tenant = writeback_wizard::lab::tenant::start(
-        writeback_wizard::lab::tenant::Fixture::default(),
-        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
-    )
-    .await?;
-    let endpoints =
-        writeback_wizard::entra::clouds::endpoints(writeback_wizard::config::Cloud::Lab, Some(tenant.url()));
-    let si = writeback_wizard::entra::auth::SignIn::new(endpoints, tenant.info().tenant_id.clone(), "bench")?;
-    let token = si.password(&tenant.info().admin_upn, &tenant.admin_password()).await?.access;
-    let backend = Backend::Lab(LabEngine::new(tenant.url(), token));
+    let backend = Backend::Lab(LabEngine::new(tenant.running.url(), tenant.token.clone()));
     let disc = directory::discover(&mut lab.admin).await?;
     let operator = directory::find_account(&mut lab.admin, &disc, &lab.info.admin_user).await?.ok_or("no admin")?;
     let connector =
@@ -410,13 +529,155 @@ async fn cycles(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
         last,
         last as i64 - after_warmup as i64
     );
-    tenant.stop().await;
+    Ok(())
+}
+
+/// The tenant simulator the lab benchmarks share, and its administrator's access token.
+struct Tenant {
+    running: writeback_wizard::lab::tenant::RunningTenant,
+    token: Secret,
+}
+
+async fn tenant_up() -> BenchResult<Tenant> {
+    let running = writeback_wizard::lab::tenant::start(
+        writeback_wizard::lab::tenant::Fixture::default(),
+        std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+    )
+    .await?;
+    let endpoints =
+        writeback_wizard::entra::clouds::endpoints(writeback_wizard::config::Cloud::Lab, Some(running.url()));
+    let si = writeback_wizard::entra::auth::SignIn::new(endpoints, running.info().tenant_id.clone(), "bench")?;
+    let token = si.password(&running.info().admin_upn, &running.admin_password()).await?.access;
+    Ok(Tenant { running, token })
+}
+
+/// The binary with the bench lab's and tenant's connection flags, its state in `work`; the secrets
+/// only in the environment.
+fn cli(lab: &Lab, tenant: &Tenant, work: &Path, args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_writeback-wizard"));
+    cmd.args(args)
+        .args(["--config", &work.join("settings.toml").to_string_lossy()])
+        .args(["--ad-url", &lab.info.ldap_url, "--ad-ca-file", &lab.info.ca_file.to_string_lossy()])
+        .args(["--ad-tls-name", &lab.info.tls_name, "--ad-user", &lab.info.admin_user])
+        .args(["--connector-account", &lab.info.connector_account])
+        .args(["--scope", &format!("OU=Corp,{}", lab.info.base_dn)])
+        .args(["--cloud", "lab", "--lab-url", tenant.running.url(), "--tenant", &tenant.running.info().tenant_id])
+        .env("WRITEBACK_AD_PASSWORD", lab.password.expose())
+        .env("WRITEBACK_ENTRA_TOKEN", tenant.token.expose())
+        .env("XDG_DATA_HOME", work.join("data"))
+        .env("XDG_CONFIG_HOME", work.join("config"))
+        .env("WRITEBACK_LOG_DIR", work.join("logs"))
+        .env_remove("RUST_LOG")
+        .stdin(std::process::Stdio::null());
+    cmd
+}
+
+/// `status` through the binary: the process's wall time beside the sum of the network round trips
+/// it made (which it reports with -v), so what is left is our own work: process start, TLS, JSON.
+async fn status_round_trips(lab: &Lab, tenant: &Tenant, smoke: bool) -> BenchResult<()> {
+    let work = tempfile::tempdir()?;
+    let runs = if smoke { 1 } else { 9 };
+    let mut samples = Vec::new();
+    for _ in 0..runs {
+        let cmd = cli(lab, tenant, work.path(), &["status", "--json", "-v"]);
+        let start = Instant::now();
+        let out = tokio::process::Command::from(cmd).output().await?;
+        let wall = start.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            return Err(format!("status failed: {stderr}").into());
+        }
+        let line = stderr.lines().find(|l| l.contains("on the network:")).ok_or("no round-trip line with -v")?;
+        // "… a LDAP round trips (b ms), c HTTPS requests (d ms)"
+        let numbers: Vec<u64> = line
+            .split("on the network:")
+            .nth(1)
+            .unwrap_or_default()
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|t| t.parse().ok())
+            .collect();
+        let [ldap, ldap_ms, http, http_ms] = numbers[..] else { return Err(format!("cannot read {line}").into()) };
+        samples.push((wall, Duration::from_millis(ldap_ms + http_ms), ldap, http));
+    }
+    samples.sort();
+    let (wall, network, ldap, http) = samples[runs / 2];
+    row("`status` (CLI process, wall)", wall, &format!("sum of its {ldap} LDAP + {http} HTTPS round trips"), network);
+    Ok(())
+}
+
+/// Peak resident memory (KiB) of this process's finished children, the largest of them.
+fn children_max_rss_kib() -> i64 {
+    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN).map(|u| u.max_rss()).unwrap_or(0)
+}
+
+/// `perf --cli-cycles N`: run as its own process so that its only children are the CLI's, whose
+/// peak resident memory the kernel then reports (the largest of any finished child): enable and
+/// disable through the binary N times; print that peak after 10 cycles and after N.
+fn cli_cycles_child(n: usize) -> BenchResult<()> {
+    let args: Vec<String> = serde_json::from_str(&std::env::var("PERF_CLI_ARGS")?)?;
+    let started = Instant::now();
+    let mut after_warmup = 0;
+    for i in 0..n {
+        for action in ["--enable", "--disable"] {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_writeback-wizard"))
+                .args(["apply", action, "--yes", "--json"])
+                .args(&args)
+                .stdin(std::process::Stdio::null())
+                .output()?;
+            if !out.status.success() {
+                return Err(format!("cycle {i} {action}: {}", String::from_utf8_lossy(&out.stdout)).into());
+            }
+        }
+        if i + 1 == 10.min(n) {
+            after_warmup = children_max_rss_kib();
+        }
+    }
+    println!(
+        "cli-cycles {n} {:.0} {after_warmup} {}",
+        started.elapsed().as_secs_f64() * 1e3 / n as f64,
+        children_max_rss_kib()
+    );
+    Ok(())
+}
+
+/// Enable and disable through the CLI, one process each, against the lab: the peak resident
+/// memory of the CLI processes after 10 cycles and after all of them.
+async fn cli_cycles(lab: &Lab, tenant: &Tenant, smoke: bool) -> BenchResult<()> {
+    let n = if smoke { 2 } else { 100 };
+    let work = tempfile::tempdir()?;
+    let template = cli(lab, tenant, work.path(), &[]);
+    let args: Vec<String> = template.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
+    let mut cmd = tokio::process::Command::new(std::env::current_exe()?);
+    cmd.args(["--cli-cycles", &n.to_string()]).env("PERF_CLI_ARGS", serde_json::to_string(&args)?);
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let out = cmd.output().await?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!("the CLI cycles failed: {text}{}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    let line = text.lines().find(|l| l.starts_with("cli-cycles ")).ok_or("no cli-cycles line")?;
+    let f: Vec<f64> = line.split_whitespace().skip(1).filter_map(|t| t.parse().ok()).collect();
+    let [n, ms, first, last] = f[..] else { return Err(format!("cannot read {line}").into()) };
+    println!(
+        "Enable + disable × {n} through the CLI, a process each ({ms:.0} ms per cycle): peak resident memory of a CLI process {first} KiB over the first {} cycles, {last} KiB over all {n} ({:+} KiB)",
+        10.min(n as usize),
+        last - first
+    );
     Ok(())
 }
 
 fn main() -> BenchResult<()> {
     if std::env::args().any(|a| a == "--hello") {
         return hello();
+    }
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--cli-cycles") {
+        return cli_cycles_child(args.get(i + 1).ok_or("--cli-cycles N")?.parse()?);
     }
     let smoke = std::env::args().any(|a| a == "--smoke");
     println!("| measured | ours | peer | peer's | ratio |\n|---|---|---|---|---|");
@@ -426,17 +687,22 @@ fn main() -> BenchResult<()> {
         println!("(the lab benchmarks need root for the lab DC: skipped)");
         return Ok(());
     }
+    wizard_ready()?;
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(if smoke { "bench-lab-smoke" } else { "bench-lab" });
     let _ = writeback_wizard::lab::down(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let result = rt.block_on(async {
         let mut lab = lab_up(&dir).await?;
+        let tenant = tenant_up().await?;
         grant_ous(&mut lab, smoke).await?;
+        status_round_trips(&lab, &tenant, smoke).await?;
         // Before the users are seeded: a DACL change on a domain root makes Samba rewrite the
         // inherited ACEs of every object below it, at once (see docs/performance.md).
-        cycles(&mut lab, smoke).await?;
+        cycles(&mut lab, &tenant, smoke).await?;
+        cli_cycles(&lab, &tenant, smoke).await?;
         scan_users(&mut lab, smoke).await?;
+        tenant.running.stop().await;
         Ok::<_, Box<dyn std::error::Error>>(())
     });
     let _ = writeback_wizard::lab::down(&dir);

@@ -38,6 +38,8 @@ pub enum StepState {
 pub struct App {
     /// Navigation.
     pub wiz: Wizard,
+    /// The page last drawn and whether it showed as failed: each new one is noted in the log.
+    shown: Option<(wizard::PageId, bool)>,
     worker: Worker,
     /// Lab mode: the lab DC and the in-process tenant simulator.
     pub lab: bool,
@@ -131,6 +133,7 @@ impl App {
         }
         Ok(App {
             wiz: Wizard::default(),
+            shown: None,
             worker,
             lab,
             lab_info: None,
@@ -466,6 +469,11 @@ impl App {
             self.about_dialog(ui.ctx());
         }
         self.keys(ui.ctx());
+        // The log tells support (and the window benchmark) which page the person reached.
+        if self.shown != Some((self.wiz.page, self.wiz.failed)) {
+            self.shown = Some((self.wiz.page, self.wiz.failed));
+            tracing::info!("page shown: {}", self.wiz.page.title(self.wiz.failed));
+        }
     }
 
     /// Enter presses the default button (Next, Configure, Exit) when no field has the focus;
