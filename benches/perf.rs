@@ -380,7 +380,7 @@ async fn scan_users(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
         seeded = seeded.max(n);
         scan_once(lab, &base, n, smoke).await?;
     }
-    Ok(())
+    root_write(lab, seeded).await
 }
 
 async fn seed_users(lab: &mut Lab, base: &str, from: usize, to: usize) -> BenchResult<()> {
@@ -444,6 +444,53 @@ async fn scan_once(lab: &mut Lab, base: &str, n: usize, smoke: bool) -> BenchRes
         ours[runs / 2],
         "ldapsearch, paged, same attributes and control",
         peer[runs / 2],
+    );
+    Ok(())
+}
+
+/// One permission change on the domain root once the users are seeded, beside the same change on
+/// an empty OU: Samba recomputes the inherited ACEs of every object below a changed parent before
+/// it answers (Windows does it in the background), which the plan warns about.
+async fn root_write(lab: &mut Lab, users: usize) -> BenchResult<()> {
+    let trust = TlsTrust {
+        ca_file: Some(lab.info.ca_file.clone()),
+        tls_name: Some(lab.info.tls_name.clone()),
+        fingerprint: None,
+    };
+    let mut opts = ConnectOptions::new(lab.info.ldap_url.clone(), trust);
+    opts.timeout = Duration::from_secs(1800);
+    let mut conn = AdConnection::connect(&opts).await?;
+    conn.bind(&lab.info.admin_user, &lab.password).await?;
+    let disc = directory::discover(&mut conn).await?;
+    // A trustee that holds nothing yet, so the change is a real write on both objects.
+    let trustee = format!("CN=benchtrustee,{}", lab.info.base_dn);
+    conn.add(
+        &trustee,
+        vec![("objectClass", vec![b"user".to_vec()]), ("sAMAccountName", vec![b"benchtrustee".to_vec()])],
+    )
+    .await?;
+    let account = directory::find_account(&mut conn, &disc, "benchtrustee").await?.ok_or("no trustee")?;
+    let sid = Sid::parse(&account.sid)?;
+    let mut time_grant = async |dn: &str, kind: TargetKind| -> BenchResult<Duration> {
+        let wanted = writeback::wanted(kind, &sid);
+        let start = Instant::now();
+        let out = writeback::grant(&mut conn, dn, &wanted, &sid).await?;
+        let took = start.elapsed();
+        if out.added.is_empty() {
+            return Err(format!("nothing was written on {dn}").into());
+        }
+        writeback::revoke(&mut conn, dn, &out.added).await?;
+        Ok(took)
+    };
+    let empty = format!("OU=G0000,OU=BenchGrant,{}", lab.info.base_dn);
+    // The writeback ACEs of a scope: the domain root is the wizard's default scope.
+    let ou = time_grant(&empty, TargetKind::Scope).await?;
+    let root = time_grant(&lab.info.base_dn, TargetKind::Scope).await?;
+    row(
+        &format!("granting the 8 scope ACEs on the domain root, {users} users below (Samba)"),
+        root,
+        "the same change on an empty OU",
+        ou,
     );
     Ok(())
 }
