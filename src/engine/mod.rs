@@ -183,6 +183,20 @@ pub fn targets(disc: &Discovery, scopes: &[String], include_adminsdholder: bool)
     out
 }
 
+/// Samba recomputes the inherited permissions of every object below a changed DACL before it
+/// answers (Windows leaves that to a background thread), so on a Samba DC a step on a domain root
+/// waits for the whole domain. Measured in docs/performance.md.
+fn samba_root_warning(disc: &Discovery, steps: &[Step]) -> Option<String> {
+    let vendor = disc.vendor_name.as_deref().filter(|v| v.contains("Samba"))?;
+    let root = steps.iter().find(|s| disc.domains.iter().any(|d| d.dn == s.target))?;
+    Some(format!(
+        "the DC runs {vendor}, which recomputes the inherited permissions of every object below {} before it \
+         answers a change there: on a large domain that step can take minutes (Windows does this in the \
+         background). Choosing the OUs that hold the users as scopes avoids it",
+        root.target
+    ))
+}
+
 fn describe(w: &WantedAce) -> String {
     w.description.clone()
 }
@@ -280,6 +294,7 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
     {
         steps.push(writeback_step(true, state.backend));
     }
+    warnings.extend(samba_root_warning(inp.disc, &steps));
     Ok(Plan { action: Action::Enable, steps, preconditions: pre, preexisting, warnings })
 }
 
@@ -403,7 +418,8 @@ pub async fn plan_disable(inp: &mut Inputs<'_>, remove_preexisting: bool) -> Res
     {
         steps.insert(0, writeback_step(false, state.backend));
     }
-    Ok(Plan { action: Action::Disable, steps, preconditions: pre, preexisting, warnings: Vec::new() })
+    let warnings = samba_root_warning(inp.disc, &steps).into_iter().collect();
+    Ok(Plan { action: Action::Disable, steps, preconditions: pre, preexisting, warnings })
 }
 
 /// One target's ACEs in the status.

@@ -159,6 +159,11 @@ async fn enable_status_disable_round_trips_to_identical_dacls() {
         "(OA;CIIO;CR;00299570-246d-11d0-a768-00aa006e0529;bf967aba-0de6-11d0-a285-00aa003049e2;S-1-5-21-"
     ));
     assert_eq!(plan.preexisting.len(), 1, "Unexpire Password is held by Authenticated Users");
+    assert!(
+        plan.warnings.iter().any(|w| w.contains("recomputes the inherited permissions of every object below DC=lab")),
+        "a domain-root step on Samba is warned about: {:?}",
+        plan.warnings
+    );
     let events = Arc::new(Mutex::new(Vec::new()));
     let e = events.clone();
     let started = std::time::Instant::now();
