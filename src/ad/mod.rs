@@ -226,7 +226,7 @@ impl Diagnose for AdError {
             AdError::Ldap { rc: 32, .. } => "Check the DN: it does not exist on this domain controller.".into(),
             AdError::Ldap { rc: 19 | 53, text, .. } if text.contains("0000052D") => "The password does not meet the domain's password policy: use a longer or more complex one.".into(),
             AdError::Ldap { .. } => "Read AD's message above; check the DN and the bound account's rights.".into(),
-            AdError::Timeout { .. } => "Check the network path to the DC, or that the DC is not overloaded, then try again.".into(),
+            AdError::Timeout { .. } => "Check the network path to the DC, or that the DC is not overloaded, then try again; a DC that is only slow (a permission change on the root of a large Samba domain) can be given longer with --ad-timeout SECONDS.".into(),
             AdError::Protocol { .. } => "Try again; if it persists, check the network path to the DC (firewalls, idle timeouts) and the DC's event log for LDAP errors.".into(),
             AdError::Cancelled { .. } => "Nothing was changed by the cancelled read; run it again when ready.".into(),
             AdError::NoSuchObject { .. } => "Check the DN (copy it from ADSI Edit or `Get-ADObject`); it must exist in the domain of the DC you connect to.".into(),

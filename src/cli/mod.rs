@@ -308,6 +308,10 @@ pub struct ConnectionArgs {
     /// Allow LDAP without TLS (lab and debugging only).
     #[arg(long)]
     pub insecure_ldap: bool,
+    /// How long to wait for each LDAP answer, in seconds (default 30). A permission change on the
+    /// root of a large Samba domain can need more.
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub ad_timeout: Option<u64>,
     /// sAMAccountName or DN of the AD DS connector account.
     #[arg(long, value_name = "NAME")]
     pub connector_account: Option<String>,

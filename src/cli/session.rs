@@ -77,7 +77,10 @@ pub async fn connect_with(
         tls_name: settings.ad_tls_name.clone(),
         fingerprint: settings.ad_fingerprint.clone(),
     };
-    let options = ConnectOptions { insecure: args.insecure_ldap, ..ConnectOptions::new(url, trust) };
+    let mut options = ConnectOptions { insecure: args.insecure_ldap, ..ConnectOptions::new(url, trust) };
+    if let Some(secs) = args.ad_timeout {
+        options.timeout = std::time::Duration::from_secs(secs);
+    }
     let mut conn = AdConnection::connect(&options).await?;
     conn.bind(&user, &password).await?;
     let disc = directory::discover(&mut conn).await?;

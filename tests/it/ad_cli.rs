@@ -8,7 +8,7 @@ use ldap3::Mod;
 use writeback_wizard::ad::unicode_pwd;
 
 use crate::ad_engine::BASE;
-use crate::support::{LabDc, bin, code, json};
+use crate::support::{Fault, LabDc, bin, code, json};
 
 /// The binary with the lab's connection flags; the password only in the environment.
 fn ad_cmd(lab: &LabDc, user: &str, password: &str, args: &[&str]) -> Command {
@@ -231,7 +231,7 @@ async fn acl_show_and_policy_test() {
 }
 
 #[tokio::test]
-async fn a_dc_dropping_the_connection_mid_scan_is_named_and_nothing_partial_is_reported() {
+async fn a_dc_dropping_or_stalling_mid_scan_is_named_and_nothing_partial_is_reported() {
     let lab = LabDc::up();
     let pw = admin_password(&lab);
     // Enough objects for several pages of the paged scan (500 a page).
@@ -254,13 +254,13 @@ async fn a_dc_dropping_the_connection_mid_scan_is_named_and_nothing_partial_is_r
             .unwrap()
     };
     // Through a relay that never cuts: it works, and tells how many bytes the whole check takes.
-    let whole = crate::support::Relay::start(&lab.field("ldap_url"), None);
+    let whole = crate::support::Relay::start(&lab.field("ldap_url"), Fault::None);
     let out = check(&whole.url());
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
     assert!(json(&out)["scopes"][0] == parent.as_str());
     let total = whole.bytes_from_dc();
     // The scan's pages are most of those bytes: cut half-way and the DC goes away mid-search.
-    let cut = crate::support::Relay::start(&lab.field("ldap_url"), Some(total / 2));
+    let cut = crate::support::Relay::start(&lab.field("ldap_url"), Fault::CutAfter(total / 2));
     let out = check(&cut.url());
     assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
     let doc = json(&out);
@@ -271,4 +271,27 @@ async fn a_dc_dropping_the_connection_mid_scan_is_named_and_nothing_partial_is_r
     assert!(e["remedy"].as_str().unwrap().contains("Try again"), "{e}");
     assert!(doc.get("users_in_scope").is_none(), "no partial findings are reported as a result: {doc}");
     assert!(cut.bytes_from_dc() >= total / 2);
+
+    // A DC that stops answering half-way, with the connection open: the operation's own timeout
+    // (--ad-timeout) ends it, naming the operation and the limit, and the remedy names the flag.
+    let stall = crate::support::Relay::start(&lab.field("ldap_url"), Fault::StallAfter(total / 2));
+    let started = std::time::Instant::now();
+    let mut cmd = bin(lab.home.path());
+    let out = cmd
+        .args(["ad", "check", "--scope", &parent, "--json", "--ad-url", &stall.url(), "--ad-timeout", "2"])
+        .args(["--ad-user", "LAB\\Administrator", "--ad-ca-file", &lab.field("ca_file")])
+        .args(["--ad-tls-name", &lab.field("tls_name")])
+        .env("WRITEBACK_AD_PASSWORD", &pw)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
+    let e = &json(&out)["error"];
+    assert_eq!(e["code"], "AD-TIMEOUT", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("did not answer within 2 s"), "{e}");
+    assert!(e["remedy"].as_str().unwrap().contains("--ad-timeout"), "{e}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "the limit ended it, not something else");
+    // Out of range: a usage error.
+    let out = ad_cmd(&lab, "LAB\\Administrator", &pw, &["ad", "check", "--ad-timeout", "0"]).output().unwrap();
+    assert_eq!(code(&out), 2);
 }

@@ -119,9 +119,20 @@ pub fn alive(pid: i32) -> bool {
     writeback_wizard::lab::samba::process_alive(pid)
 }
 
-/// A TCP relay in front of a lab DC that cuts every connection once the DC has sent `cut_after`
-/// bytes through it (`None`: never). It stands for a network or a DC that drops mid-answer; the
-/// LDAP and TLS on both ends are the real ones, the relay only passes bytes.
+/// What the relay does to the DC's answers.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    /// Passes everything.
+    None,
+    /// Closes the connection once the DC has sent this many bytes (a dropped connection).
+    CutAfter(u64),
+    /// Passes this many bytes, then nothing more while keeping the connection open (a stalled DC).
+    StallAfter(u64),
+}
+
+/// A TCP relay in front of a lab DC that passes bytes, or cuts or stalls every connection after
+/// a number of bytes from the DC. It stands for a network or a DC that drops or hangs mid-answer;
+/// the LDAP and TLS on both ends are the real ones, the relay only passes bytes.
 pub struct Relay {
     /// Where clients connect instead of the DC.
     pub addr: std::net::SocketAddr,
@@ -133,7 +144,7 @@ pub struct Relay {
 impl Relay {
     /// Starts relaying to the host and port of `ldap_url`. The listener thread ends with the test
     /// process.
-    pub fn start(ldap_url: &str, cut_after: Option<u64>) -> Relay {
+    pub fn start(ldap_url: &str, fault: Fault) -> Relay {
         use std::io::{Read, Write};
         use std::net::{Shutdown, TcpListener, TcpStream};
         use std::sync::atomic::Ordering;
@@ -163,11 +174,19 @@ impl Relay {
                             Ok(n) => n,
                         };
                         let before = counter.fetch_add(n as u64, Ordering::SeqCst);
-                        let pass = match cut_after {
-                            Some(cut) if before + n as u64 >= cut => cut.saturating_sub(before) as usize,
-                            _ => n,
+                        let limit = match fault {
+                            Fault::None => u64::MAX,
+                            Fault::CutAfter(at) | Fault::StallAfter(at) => at,
                         };
-                        if client.write_all(&buf[..pass]).is_err() || pass < n {
+                        let pass = limit.saturating_sub(before).min(n as u64) as usize;
+                        if client.write_all(&buf[..pass]).is_err() {
+                            break;
+                        }
+                        if pass < n {
+                            if let Fault::StallAfter(_) = fault {
+                                // Swallow the rest until the client gives up and the DC hangs up.
+                                while matches!(dc.read(&mut buf), Ok(m) if m > 0) {}
+                            }
                             break;
                         }
                     }
