@@ -664,6 +664,7 @@ fn cli_cycles_child(n: usize) -> BenchResult<()> {
     let args: Vec<String> = serde_json::from_str(&std::env::var("PERF_CLI_ARGS")?)?;
     let started = Instant::now();
     let mut after_warmup = 0;
+    let mut milestones = Vec::new();
     for i in 0..n {
         for action in ["--enable", "--disable"] {
             let out = std::process::Command::new(env!("CARGO_BIN_EXE_writeback-wizard"))
@@ -678,12 +679,17 @@ fn cli_cycles_child(n: usize) -> BenchResult<()> {
         if i + 1 == 10.min(n) {
             after_warmup = children_max_rss_kib();
         }
+        if (i + 1) % 25 == 0 {
+            milestones.push(format!("{}:{}", i + 1, children_max_rss_kib()));
+        }
     }
     println!(
         "cli-cycles {n} {:.0} {after_warmup} {}",
         started.elapsed().as_secs_f64() * 1e3 / n as f64,
         children_max_rss_kib()
     );
+    // Where the peak grew: a leak grows it steadily, noise in a step or two.
+    println!("cli-cycles-peaks {}", milestones.join(" "));
     Ok(())
 }
 
@@ -708,6 +714,9 @@ async fn cli_cycles(lab: &Lab, tenant: &Tenant, smoke: bool) -> BenchResult<()> 
         return Err(format!("the CLI cycles failed: {text}{}", String::from_utf8_lossy(&out.stderr)).into());
     }
     let line = text.lines().find(|l| l.starts_with("cli-cycles ")).ok_or("no cli-cycles line")?;
+    if let Some(peaks) = text.lines().find_map(|l| l.strip_prefix("cli-cycles-peaks ")).filter(|p| !p.is_empty()) {
+        println!("Peak resident memory of the CLI processes after N cycles (N:KiB): {peaks}");
+    }
     let f: Vec<f64> = line.split_whitespace().skip(1).filter_map(|t| t.parse().ok()).collect();
     let [n, ms, first, last] = f[..] else { return Err(format!("cannot read {line}").into()) };
     println!(

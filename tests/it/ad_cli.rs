@@ -10,19 +10,20 @@ use writeback_wizard::ad::unicode_pwd;
 use crate::ad_engine::BASE;
 use crate::support::{Fault, LabDc, bin, code, json};
 
-/// The binary with the lab's connection flags; the password only in the environment.
+/// The binary with the lab's connection flags and `--json`; the password only in the environment.
 fn ad_cmd(lab: &LabDc, user: &str, password: &str, args: &[&str]) -> Command {
+    let mut cmd = ad_cmd_to(lab, &lab.field("ldap_url"), &lab.field("tls_name"), user, password, args);
+    cmd.arg("--json");
+    cmd
+}
+
+/// The binary connecting to `url` (the lab DC, or a relay in front of it) and expecting
+/// `tls_name` in the certificate, with the lab's CA; no `--json`.
+fn ad_cmd_to(lab: &LabDc, url: &str, tls_name: &str, user: &str, password: &str, args: &[&str]) -> Command {
     let mut cmd = bin(lab.home.path());
     cmd.args(args)
-        .args([
-            "--ad-url",
-            &lab.field("ldap_url"),
-            "--ad-ca-file",
-            &lab.field("ca_file"),
-            "--ad-tls-name",
-            &lab.field("tls_name"),
-        ])
-        .args(["--ad-user", user, "--json"])
+        .args(["--ad-url", url, "--ad-ca-file", &lab.field("ca_file"), "--ad-tls-name", tls_name])
+        .args(["--ad-user", user])
         .env("WRITEBACK_AD_PASSWORD", password)
         .stdin(Stdio::null());
     cmd
@@ -78,23 +79,8 @@ async fn ad_check_reports_the_contracts_fields_and_answers_no_for_a_non_enterpri
     assert_eq!(doc["enterprise_admin"], false);
     assert_eq!(doc["domain_admin"], true);
     // The human form says what is missing.
-    let out = bin(lab.home.path())
-        .args([
-            "ad",
-            "check",
-            "--ad-url",
-            &lab.field("ldap_url"),
-            "--ad-ca-file",
-            &lab.field("ca_file"),
-            "--ad-tls-name",
-            &lab.field("tls_name"),
-            "--ad-user",
-            "LAB\\ada.admin",
-        ])
-        .env("WRITEBACK_AD_PASSWORD", ada_pw.expose())
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let (url, name) = (lab.field("ldap_url"), lab.field("tls_name"));
+    let out = ad_cmd_to(&lab, &url, &name, "LAB\\ada.admin", ada_pw.expose(), &["ad", "check"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("Enterprise Admins: NO")
@@ -133,22 +119,8 @@ async fn bad_inputs_are_named_with_their_remedy_and_secrets_stay_out_of_logs() {
     assert_eq!(code(&out), 2);
     assert!(json(&out)["error"]["remedy"].as_str().unwrap().contains("--ad-url"));
     // A certificate for another name: refused, naming what the DC presented.
-    let out = bin(lab.home.path())
-        .args([
-            "ad",
-            "check",
-            "--json",
-            "--ad-url",
-            &lab.field("ldap_url"),
-            "--ad-ca-file",
-            &lab.field("ca_file"),
-            "--ad-tls-name",
-            "dc9.other.test",
-            "--ad-user",
-            "LAB\\Administrator",
-        ])
-        .env("WRITEBACK_AD_PASSWORD", &pw)
-        .stdin(Stdio::null())
+    let url = lab.field("ldap_url");
+    let out = ad_cmd_to(&lab, &url, "dc9.other.test", "LAB\\Administrator", &pw, &["ad", "check", "--json"])
         .output()
         .unwrap();
     assert_eq!(code(&out), 1);
@@ -244,15 +216,13 @@ async fn a_dc_dropping_or_stalling_mid_scan_is_named_and_nothing_partial_is_repo
             .unwrap();
     }
     // The binary talks to the relay, which talks to the DC (the certificate is the DC's own).
-    let check = |url: &str| {
-        bin(lab.home.path())
-            .args(["ad", "check", "--scope", &parent, "--json", "--ad-url", url, "--ad-user", "LAB\\Administrator"])
-            .args(["--ad-ca-file", &lab.field("ca_file"), "--ad-tls-name", &lab.field("tls_name")])
-            .env("WRITEBACK_AD_PASSWORD", &pw)
-            .stdin(Stdio::null())
-            .output()
-            .unwrap()
+    let name = lab.field("tls_name");
+    let via = |url: &str, more: &[&str]| {
+        let args: Vec<&str> =
+            ["ad", "check", "--scope", &parent, "--json"].into_iter().chain(more.iter().copied()).collect();
+        ad_cmd_to(&lab, url, &name, "LAB\\Administrator", &pw, &args).output().unwrap()
     };
+    let check = |url: &str| via(url, &[]);
     // Through a relay that never cuts: it works, and tells how many bytes the whole check takes.
     let whole = crate::support::Relay::start(&lab.field("ldap_url"), Fault::None);
     let out = check(&whole.url());
@@ -276,15 +246,7 @@ async fn a_dc_dropping_or_stalling_mid_scan_is_named_and_nothing_partial_is_repo
     // (--ad-timeout) ends it, naming the operation and the limit, and the remedy names the flag.
     let stall = crate::support::Relay::start(&lab.field("ldap_url"), Fault::StallAfter(total / 2));
     let started = std::time::Instant::now();
-    let mut cmd = bin(lab.home.path());
-    let out = cmd
-        .args(["ad", "check", "--scope", &parent, "--json", "--ad-url", &stall.url(), "--ad-timeout", "2"])
-        .args(["--ad-user", "LAB\\Administrator", "--ad-ca-file", &lab.field("ca_file")])
-        .args(["--ad-tls-name", &lab.field("tls_name")])
-        .env("WRITEBACK_AD_PASSWORD", &pw)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = via(&stall.url(), &["--ad-timeout", "2"]);
     assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
     let e = &json(&out)["error"];
     assert_eq!(e["code"], "AD-TIMEOUT", "{e}");
