@@ -659,12 +659,10 @@ fn children_max_rss_kib() -> i64 {
 
 /// `perf --cli-cycles N`: run as its own process so that its only children are the CLI's, whose
 /// peak resident memory the kernel then reports (the largest of any finished child): enable and
-/// disable through the binary N times; print that peak after 10 cycles and after N.
+/// disable through the binary N times; print the time per cycle and that peak.
 fn cli_cycles_child(n: usize) -> BenchResult<()> {
     let args: Vec<String> = serde_json::from_str(&std::env::var("PERF_CLI_ARGS")?)?;
     let started = Instant::now();
-    let mut after_warmup = 0;
-    let mut milestones = Vec::new();
     for i in 0..n {
         for action in ["--enable", "--disable"] {
             let out = std::process::Command::new(env!("CARGO_BIN_EXE_writeback-wizard"))
@@ -676,52 +674,48 @@ fn cli_cycles_child(n: usize) -> BenchResult<()> {
                 return Err(format!("cycle {i} {action}: {}", String::from_utf8_lossy(&out.stdout)).into());
             }
         }
-        if i + 1 == 10.min(n) {
-            after_warmup = children_max_rss_kib();
-        }
-        if (i + 1) % 25 == 0 {
-            milestones.push(format!("{}:{}", i + 1, children_max_rss_kib()));
-        }
     }
-    println!(
-        "cli-cycles {n} {:.0} {after_warmup} {}",
-        started.elapsed().as_secs_f64() * 1e3 / n as f64,
-        children_max_rss_kib()
-    );
-    // Where the peak grew: a leak grows it steadily, noise in a step or two.
-    println!("cli-cycles-peaks {}", milestones.join(" "));
+    println!("cli-cycles {:.0} {}", started.elapsed().as_secs_f64() * 1e3 / n as f64, children_max_rss_kib());
     Ok(())
 }
 
-/// Enable and disable through the CLI, one process each, against the lab: the peak resident
-/// memory of the CLI processes after 10 cycles and after all of them.
+/// Enable and disable through the CLI, one process each, against the lab, in blocks of 10 cycles
+/// (a helper process per block, all on the same settings, journal folder and audit log): the
+/// largest peak resident memory of a CLI process in each block. A leak across runs would make the
+/// later blocks larger; the blocks are not cumulative, so noise cannot pass for growth.
 async fn cli_cycles(lab: &Lab, tenant: &Tenant, smoke: bool) -> BenchResult<()> {
-    let n = if smoke { 2 } else { 100 };
+    let (blocks, per_block) = if smoke { (1, 2) } else { (10, 10) };
     let work = tempfile::tempdir()?;
     let template = cli(lab, tenant, work.path(), &[]);
     let args: Vec<String> = template.get_args().map(|a| a.to_string_lossy().into_owned()).collect();
-    let mut cmd = tokio::process::Command::new(std::env::current_exe()?);
-    cmd.args(["--cli-cycles", &n.to_string()]).env("PERF_CLI_ARGS", serde_json::to_string(&args)?);
-    for (k, v) in template.get_envs() {
-        match v {
-            Some(v) => cmd.env(k, v),
-            None => cmd.env_remove(k),
-        };
+    let mut peaks = Vec::new();
+    let mut per_cycle = Vec::new();
+    for _ in 0..blocks {
+        let mut cmd = tokio::process::Command::new(std::env::current_exe()?);
+        cmd.args(["--cli-cycles", &per_block.to_string()]).env("PERF_CLI_ARGS", serde_json::to_string(&args)?);
+        for (k, v) in template.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        let out = cmd.output().await?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            return Err(format!("the CLI cycles failed: {text}{}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        let line = text.lines().find_map(|l| l.strip_prefix("cli-cycles ")).ok_or("no cli-cycles line")?;
+        let f: Vec<f64> = line.split_whitespace().filter_map(|t| t.parse().ok()).collect();
+        let [ms, peak] = f[..] else { return Err(format!("cannot read {line}").into()) };
+        per_cycle.push(ms);
+        peaks.push(peak as i64);
     }
-    let out = cmd.output().await?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        return Err(format!("the CLI cycles failed: {text}{}", String::from_utf8_lossy(&out.stderr)).into());
-    }
-    let line = text.lines().find(|l| l.starts_with("cli-cycles ")).ok_or("no cli-cycles line")?;
-    if let Some(peaks) = text.lines().find_map(|l| l.strip_prefix("cli-cycles-peaks ")).filter(|p| !p.is_empty()) {
-        println!("Peak resident memory of the CLI processes after N cycles (N:KiB): {peaks}");
-    }
-    let f: Vec<f64> = line.split_whitespace().skip(1).filter_map(|t| t.parse().ok()).collect();
-    let [n, ms, first, last] = f[..] else { return Err(format!("cannot read {line}").into()) };
+    let (first, last) = (peaks[0], peaks[peaks.len() - 1]);
     println!(
-        "Enable + disable × {n} through the CLI, a process each ({ms:.0} ms per cycle): peak resident memory of a CLI process {first} KiB over the first {} cycles, {last} KiB over all {n} ({:+} KiB)",
-        10.min(n as usize),
+        "Enable + disable × {} through the CLI, a process each ({:.0} ms per cycle): largest peak resident memory of a CLI process per block of {per_block} cycles: {} KiB (first block {first}, last {last}: {:+} KiB)",
+        blocks * per_block,
+        per_cycle.iter().sum::<f64>() / per_cycle.len() as f64,
+        peaks.iter().map(i64::to_string).collect::<Vec<_>>().join(", "),
         last - first
     );
     Ok(())

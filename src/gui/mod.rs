@@ -188,6 +188,11 @@ impl App {
         self.worker.set_chooser(chooser);
     }
 
+    /// Copies another file on "Save log…" (tests; a log kept elsewhere).
+    pub fn set_log_file(&mut self, path: PathBuf) {
+        self.worker.set_log_file(path);
+    }
+
     /// Keeps the journal and audit log elsewhere (tests; a portable install).
     pub fn set_paths(&mut self, paths: crate::engine::apply::Paths) {
         self.audit_log = paths.audit_log.clone();

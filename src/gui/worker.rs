@@ -185,6 +185,8 @@ struct Shared {
     entra: Mutex<Option<EntraSession>>,
     session: Mutex<Option<Session>>,
     paths: std::sync::Mutex<Option<apply::Paths>>,
+    /// The log "Save log…" copies (the process's log file unless replaced).
+    log_file: std::sync::Mutex<PathBuf>,
 }
 
 fn report(e: impl Into<Error>) -> ErrorReport {
@@ -213,6 +215,7 @@ impl Worker {
             entra: Mutex::new(None),
             session: Mutex::new(None),
             paths: std::sync::Mutex::new(None),
+            log_file: std::sync::Mutex::new(crate::logging::log_file()),
         });
         let open: Browser = Arc::new(crate::entra::auth::open_in_browser);
         Ok(Worker { rt, tx, rx, shared, cancel: CancellationToken::new(), repaint, open, chooser: save_dialog() })
@@ -222,6 +225,13 @@ impl Worker {
     pub fn set_paths(&self, paths: apply::Paths) {
         if let Ok(mut p) = self.shared.paths.lock() {
             *p = Some(paths);
+        }
+    }
+
+    /// Copies another file on "Save log…" (tests; a log kept elsewhere).
+    pub fn set_log_file(&self, path: PathBuf) {
+        if let Ok(mut p) = self.shared.log_file.lock() {
+            *p = path;
         }
     }
 
@@ -518,7 +528,13 @@ async fn save(shared: &Shared, settings: bool, chooser: &Chooser) -> Result<Opti
         let s = crate::config::Settings::load(&shared.config_path).map_err(report)?.overlay(&args_of(shared).overlay());
         s.save(&path).map_err(report)?;
     } else {
-        let log = crate::logging::log_file();
+        let log = shared.log_file.lock().map(|p| p.clone()).unwrap_or_else(|p| p.into_inner().clone());
+        if !log.exists() {
+            return Err(report(Error::Usage {
+                message: format!("there is no log file at {} (it could not be opened when the wizard started)", log.display()),
+                remedy: "Start the wizard from a terminal with -v to see the log there, or set WRITEBACK_LOG_DIR to a folder you can write to.".into(),
+            }));
+        }
         std::fs::copy(&log, &path).map_err(|e| {
             report(Error::Usage {
                 message: format!("cannot copy the log {} to {}: {e}", log.display(), path.display()),

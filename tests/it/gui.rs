@@ -369,6 +369,25 @@ fn wrong_password_no_licence_and_cancel_while_configuring() {
     assert!(!sim.running.sync_engine_writeback(), "the switch was undone");
     assert_eq!(rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes, dacl_before, "the grant was undone");
 
+    // Save log…: without a log file, said so with a way out; with one, copied where chosen.
+    let saved = home.path().join("saved.log");
+    let target = saved.clone();
+    h.state_mut().set_chooser(Arc::new(move |name: String| {
+        assert_eq!(name, "writeback-wizard.log");
+        let target = target.clone();
+        Box::pin(async move { Some(target) })
+    }));
+    h.state_mut().set_log_file(home.path().join("no-such.log"));
+    click(&mut h, "Save log…");
+    wait(&mut h, "the missing log", |a| a.error.as_ref().is_some_and(|e| e.message.contains("no log file")) && idle(a));
+    assert!(h.state().error.as_ref().unwrap().remedy.contains("WRITEBACK_LOG_DIR"));
+    let log = home.path().join("wizard.log");
+    std::fs::write(&log, "INFO page shown: Configuration failed\n").unwrap();
+    h.state_mut().set_log_file(log.clone());
+    click(&mut h, "Save log…");
+    wait(&mut h, "the saved log", |a| a.note.is_some() && idle(a));
+    assert_eq!(std::fs::read(&saved).unwrap(), std::fs::read(&log).unwrap());
+
     // Retry: a fresh plan on Ready, and this time it goes through.
     sim.running.set_faults(Faults::default());
     click(&mut h, "Retry");
