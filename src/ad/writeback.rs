@@ -208,6 +208,18 @@ pub async fn grant(
     connector: &Sid,
 ) -> Result<GrantOutcome, AdError> {
     let current = read_dacl(conn, dn).await?;
+    grant_over(conn, current, wanted, connector).await
+}
+
+/// [`grant`] over a DACL the caller has just read (the engine reads it to journal it first), which
+/// saves a round trip per object.
+pub async fn grant_over(
+    conn: &mut AdConnection,
+    current: Dacl,
+    wanted: &[WantedAce],
+    connector: &Sid,
+) -> Result<GrantOutcome, AdError> {
+    let dn = current.dn.as_str();
     let mut sd = current.sd.clone();
     let dacl = sd.dacl.get_or_insert_with(|| ace::Acl::new(ace::ACL_REVISION_DS));
     let (lacking, present) = missing(dacl, wanted, connector);
@@ -261,6 +273,12 @@ pub struct RevokeOutcome {
 /// they are gone. Changes nothing when none is there.
 pub async fn revoke(conn: &mut AdConnection, dn: &str, aces: &[Ace]) -> Result<RevokeOutcome, AdError> {
     let current = read_dacl(conn, dn).await?;
+    revoke_over(conn, current, aces).await
+}
+
+/// [`revoke`] over a DACL the caller has just read.
+pub async fn revoke_over(conn: &mut AdConnection, current: Dacl, aces: &[Ace]) -> Result<RevokeOutcome, AdError> {
+    let dn = current.dn.as_str();
     let mut sd = current.sd.clone();
     let Some(dacl) = sd.dacl.as_mut() else {
         return Ok(RevokeOutcome {

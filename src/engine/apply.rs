@@ -206,10 +206,11 @@ async fn run_step(
                     .ok_or_else(|| EngineError::Internal { detail: "a grant without ACEs".into() })?;
                 let wanted: Vec<WantedAce> =
                     parsed.iter().map(|a| WantedAce { ace: a.clone(), description: String::new() }).collect();
-                let out = writeback::grant(env.ad, dn, &wanted, &sid).await?;
+                // Computed over the very DACL just journalled: one read serves both.
+                let out = writeback::grant_over(env.ad, before.clone(), &wanted, &sid).await?;
                 ("grant", out.after, out.added.iter().map(super::ace_sddl).collect())
             } else {
-                let out = writeback::revoke(env.ad, dn, &parsed).await?;
+                let out = writeback::revoke_over(env.ad, before.clone(), &parsed).await?;
                 ("revoke", out.after, aces.clone())
             };
             record(env, dn, &changed, action == "grant");
