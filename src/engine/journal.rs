@@ -124,14 +124,18 @@ impl Journal {
         &self.path
     }
 
-    /// Appends a record and forces it to disk before returning.
+    /// Appends a record; a plan or a Begin record is forced to disk before this returns.
     pub fn append(&mut self, record: &Record) -> Result<(), EngineError> {
         let mut line = serde_json::to_vec(record).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
         line.push(b'\n');
         // A record is written whole or not at all: on a full disk a half-written line is cut off
         // again, so the next record does not glue onto it and the journal stays readable.
         let length = self.file.metadata().map(|m| m.len()).ok();
-        let written = self.file.write_all(&line).and_then(|()| self.file.sync_all());
+        // Only the plan and a step's prior value must be on disk before the change they cover.
+        // Any other record lost in a crash makes a recovery do again what is idempotent (redo a
+        // done step, undo an undone one), and the next synced record flushes it anyway.
+        let durable = matches!(record, Record::Plan { .. } | Record::Begin { .. });
+        let written = self.file.write_all(&line).and_then(|()| if durable { self.file.sync_data() } else { Ok(()) });
         if let (Err(_), Some(length)) = (&written, length) {
             let _ = self.file.set_len(length);
         }
