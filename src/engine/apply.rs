@@ -168,10 +168,7 @@ fn changed_since(step: &StoredStep, prior: &Prior) -> Result<Vec<String>, Engine
         (StoredStep::Grant { aces, .. }, Prior::Dacl { sd, .. }) => {
             let before = SecurityDescriptor::decode(&unb64(sd)?)
                 .map_err(|e| EngineError::Internal { detail: format!("journal DACL: {e}") })?;
-            let parsed: Vec<crate::ad::sd::Ace> = aces.iter().map(|a| parse_ace(a)).collect::<Result<_, _>>()?;
-            let Some(sid) = parsed.first().and_then(|a| a.sid().cloned()) else { return Ok(Vec::new()) };
-            let wanted: Vec<WantedAce> =
-                parsed.iter().map(|a| WantedAce { ace: a.clone(), description: String::new() }).collect();
+            let (sid, wanted) = as_wanted(&parse_aces(aces)?)?;
             let empty = crate::ad::sd::ace::Acl::new(crate::ad::sd::ace::ACL_REVISION_DS);
             let (lacking, _) = writeback::missing(before.dacl.as_ref().unwrap_or(&empty), &wanted, &sid);
             Ok(lacking.iter().map(super::ace_sddl).collect())
@@ -179,6 +176,19 @@ fn changed_since(step: &StoredStep, prior: &Prior) -> Result<Vec<String>, Engine
         (StoredStep::Revoke { aces, .. }, _) => Ok(aces.clone()),
         _ => Ok(Vec::new()),
     }
+}
+
+fn parse_aces(aces: &[String]) -> Result<Vec<crate::ad::sd::Ace>, EngineError> {
+    aces.iter().map(|a| parse_ace(a)).collect()
+}
+
+/// A grant step's ACEs as the writeback module takes them, with the trustee they are for.
+fn as_wanted(parsed: &[crate::ad::sd::Ace]) -> Result<(crate::ad::sd::Sid, Vec<WantedAce>), EngineError> {
+    let sid = parsed
+        .first()
+        .and_then(|a| a.sid().cloned())
+        .ok_or_else(|| EngineError::Internal { detail: "a grant without ACEs".into() })?;
+    Ok((sid, parsed.iter().map(|a| WantedAce { ace: a.clone(), description: String::new() }).collect()))
 }
 
 /// Runs one step, journalling its prior value first. `started` is set once the step may have
@@ -198,14 +208,9 @@ async fn run_step(
                 journal.append(&Record::Begin { step: id.clone(), prior: prior.clone(), time: now() })?;
                 *started = Some(prior.clone());
             }
-            let parsed: Vec<crate::ad::sd::Ace> = aces.iter().map(|a| parse_ace(a)).collect::<Result<_, _>>()?;
+            let parsed = parse_aces(aces)?;
             let (action, after, changed): (&str, Vec<u8>, Vec<String>) = if let StoredStep::Grant { .. } = step {
-                let sid = parsed
-                    .first()
-                    .and_then(|a| a.sid().cloned())
-                    .ok_or_else(|| EngineError::Internal { detail: "a grant without ACEs".into() })?;
-                let wanted: Vec<WantedAce> =
-                    parsed.iter().map(|a| WantedAce { ace: a.clone(), description: String::new() }).collect();
+                let (sid, wanted) = as_wanted(&parsed)?;
                 // Computed over the very DACL just journalled: one read serves both.
                 let out = writeback::grant_over(env.ad, before.clone(), &wanted, &sid).await?;
                 ("grant", out.after, out.added.iter().map(super::ace_sddl).collect())

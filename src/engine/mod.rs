@@ -192,7 +192,7 @@ fn samba_root_warning(disc: &Discovery, steps: &[Step]) -> Option<String> {
     Some(format!(
         "the DC runs {vendor}, which recomputes the inherited permissions of every object below {} before it \
          answers a change there (Windows does this in the background): with 50,000 users that took 9 s per \
-         change, and past the 30 s LDAP timeout (--ad-timeout) the step fails and is undone. Choosing the OUs \
+         change, and past the LDAP timeout (30 s; --ad-timeout gives more) the step fails. Choosing the OUs \
          that hold the users as scopes avoids it",
         root.target
     ))

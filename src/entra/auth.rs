@@ -2,7 +2,6 @@
 //! PKCE on a loopback redirect, device code, silent refresh from the OS keyring, and (lab only) the
 //! password grant. Tokens are [`Secret`]s from the moment they arrive.
 
-use crate::netstats::{Kind, TimedExt};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::clouds::Endpoints;
 use super::{EntraError, aadsts_error};
+use crate::netstats::{Kind, TimedExt};
 use crate::secrets::{Secret, SecretStore};
 
 /// The public client used when none is configured: Microsoft Graph Command Line Tools, Microsoft's

@@ -160,6 +160,7 @@ impl GraphClient {
                     return Err(EntraError::Throttled { status, attempts, waited_secs: waited.as_secs(), request_id });
                 }
                 tracing::info!(status, wait_secs = wait.as_secs(), attempts, "Graph asked to retry");
+                drop(timed); // the wait is ours, not the network's
                 self.sleeper.sleep(wait).await;
                 waited += wait;
                 continue;
