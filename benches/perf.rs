@@ -363,70 +363,102 @@ async fn bare_round_trips(conn: &mut AdConnection, ous: &[String]) -> BenchResul
     Ok(start.elapsed())
 }
 
+/// What the engine benchmarks plan and apply with: the lab's directory, the two accounts, a
+/// state folder of its own.
+struct Rig {
+    disc: directory::Discovery,
+    operator: directory::Account,
+    connector: directory::Account,
+    paths: writeback_wizard::engine::apply::Paths,
+    settings: writeback_wizard::config::Settings,
+    cancel: tokio_util::sync::CancellationToken,
+    _state: tempfile::TempDir,
+}
+
+impl Rig {
+    async fn new(lab: &mut Lab) -> BenchResult<Rig> {
+        let disc = directory::discover(&mut lab.admin).await?;
+        let operator = directory::find_account(&mut lab.admin, &disc, &lab.info.admin_user).await?.ok_or("no admin")?;
+        let connector =
+            directory::find_account(&mut lab.admin, &disc, &lab.info.connector_account).await?.ok_or("no connector")?;
+        let state = tempfile::tempdir()?;
+        let paths = writeback_wizard::engine::apply::Paths {
+            state_dir: state.path().join("state"),
+            audit_log: state.path().join("audit.jsonl"),
+            settings: state.path().join("settings.toml"),
+        };
+        Ok(Rig {
+            disc,
+            operator,
+            connector,
+            paths,
+            settings: writeback_wizard::config::Settings::new(),
+            cancel: tokio_util::sync::CancellationToken::new(),
+            _state: state,
+        })
+    }
+
+    /// Plans enabling or disabling on `scopes` and applies it, timing the apply. There is no
+    /// tenant here, so the plan's preconditions are dropped: the steps are what is measured.
+    async fn cycle(
+        &mut self,
+        lab: &mut Lab,
+        backend: &writeback_wizard::sync_engine::Backend,
+        scopes: &[String],
+        enable: bool,
+    ) -> BenchResult<(writeback_wizard::engine::Plan, writeback_wizard::engine::apply::ApplyOutcome, Duration)> {
+        use writeback_wizard::engine::{self, Inputs, apply};
+        use writeback_wizard::sync_engine::SyncEngine;
+        let granted = self.settings.granted.clone();
+        let mut inp = Inputs {
+            ad: &mut lab.admin,
+            disc: &self.disc,
+            operator: &self.operator,
+            connector: Some(&self.connector),
+            scopes,
+            include_adminsdholder: false,
+            tenant: None,
+            sync: backend.state().await.map_err(|e| e.to_string()),
+            granted: &granted,
+        };
+        let plan =
+            if enable { engine::plan_enable(&mut inp).await? } else { engine::plan_disable(&mut inp, false).await? };
+        let plan = engine::Plan { preconditions: Vec::new(), ..plan };
+        let quiet = |_: apply::Progress| {};
+        let mut env = apply::Env {
+            ad: &mut lab.admin,
+            sync: backend,
+            paths: &self.paths,
+            settings: &mut self.settings,
+            operator: &self.operator.dn,
+            cancel: &self.cancel,
+            progress: &quiet,
+        };
+        let start = Instant::now();
+        let out = apply::apply(&plan, &mut env, false).await?;
+        Ok((plan, out, start.elapsed()))
+    }
+}
+
 /// The same 200 OUs through the engine's apply — each step journalled (fsynced) before its change,
 /// verified, audited (fsynced), and [granted] written once — beside the same bare round trips: what
 /// an administrator's `apply` costs over the LDAP it cannot avoid.
 async fn apply_ous(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
-    use writeback_wizard::engine::{self, Inputs, apply};
-    use writeback_wizard::sync_engine::Backend;
     let n = if smoke { 5 } else { 200 };
     let ous: Vec<String> = (0..n).map(|i| format!("OU=G{i:04},OU=BenchGrant,{}", lab.info.base_dn)).collect();
-    let disc = directory::discover(&mut lab.admin).await?;
-    let operator = directory::find_account(&mut lab.admin, &disc, &lab.info.admin_user).await?.ok_or("no admin")?;
-    let connector =
-        directory::find_account(&mut lab.admin, &disc, &lab.info.connector_account).await?.ok_or("no connector")?;
-    let state = tempfile::tempdir()?;
-    let paths = apply::Paths {
-        state_dir: state.path().join("state"),
-        audit_log: state.path().join("audit.jsonl"),
-        settings: state.path().join("settings.toml"),
-    };
-    let mut settings = writeback_wizard::config::Settings::new();
-    // No sync engine here: the plan's steps are the grants alone.
-    let backend =
-        Backend::Lab(writeback_wizard::sync_engine::lab::LabEngine::new("http://127.0.0.1:9", Secret::new("")));
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let quiet = |_: apply::Progress| {};
+    let mut rig = Rig::new(lab).await?;
+    // No sync engine here (nothing listens on port 9): the plan's steps are the grants alone.
+    let backend = writeback_wizard::sync_engine::Backend::Lab(writeback_wizard::sync_engine::lab::LabEngine::new(
+        "http://127.0.0.1:9",
+        Secret::new(""),
+    ));
     let runs = if smoke { 1 } else { 3 };
     let (mut ours, mut bare) = (Vec::new(), Vec::new());
     for _ in 0..runs {
-        let mut timed = Duration::ZERO;
-        for enable in [true, false] {
-            let granted = settings.granted.clone();
-            let mut inp = Inputs {
-                ad: &mut lab.admin,
-                disc: &disc,
-                operator: &operator,
-                connector: Some(&connector),
-                scopes: &ous,
-                include_adminsdholder: false,
-                tenant: None,
-                sync: Err("not asked".into()),
-                granted: &granted,
-            };
-            let plan = if enable {
-                engine::plan_enable(&mut inp).await?
-            } else {
-                engine::plan_disable(&mut inp, false).await?
-            };
-            let plan = engine::Plan { preconditions: Vec::new(), ..plan };
-            assert_eq!(plan.steps.len(), n, "one grant or revoke per OU");
-            let mut env = apply::Env {
-                ad: &mut lab.admin,
-                sync: &backend,
-                paths: &paths,
-                settings: &mut settings,
-                operator: &operator.dn,
-                cancel: &cancel,
-                progress: &quiet,
-            };
-            let start = Instant::now();
-            apply::apply(&plan, &mut env, false).await?;
-            if enable {
-                timed = start.elapsed();
-            }
-        }
-        ours.push(timed);
+        let (plan, _, took) = rig.cycle(lab, &backend, &ous, true).await?;
+        assert_eq!(plan.steps.len(), n, "one grant per OU");
+        ours.push(took);
+        rig.cycle(lab, &backend, &ous, false).await?;
         bare.push(bare_round_trips(&mut lab.admin, &ous).await?);
     }
     ours.sort();
@@ -587,59 +619,16 @@ fn rss_kib() -> u64 {
 /// Enable and disable, again and again, in one process (as the wizard would over a long day):
 /// resident memory after the first cycles and after the last.
 async fn cycles(lab: &mut Lab, tenant: &Tenant, smoke: bool) -> BenchResult<()> {
-    use writeback_wizard::engine::{self, Inputs, apply};
-    use writeback_wizard::sync_engine::{Backend, SyncEngine, lab::LabEngine};
+    use writeback_wizard::sync_engine::{Backend, lab::LabEngine};
     let n = if smoke { 3 } else { 100 };
     let backend = Backend::Lab(LabEngine::new(tenant.running.url(), tenant.token.clone()));
-    let disc = directory::discover(&mut lab.admin).await?;
-    let operator = directory::find_account(&mut lab.admin, &disc, &lab.info.admin_user).await?.ok_or("no admin")?;
-    let connector =
-        directory::find_account(&mut lab.admin, &disc, &lab.info.connector_account).await?.ok_or("no connector")?;
+    let mut rig = Rig::new(lab).await?;
     let scopes = vec![format!("OU=Corp,{}", lab.info.base_dn)];
-    let state = lab.info.dir.join("bench-state");
-    let paths = apply::Paths {
-        state_dir: state.join("state"),
-        audit_log: state.join("audit.jsonl"),
-        settings: state.join("settings.toml"),
-    };
-    let mut settings = writeback_wizard::config::Settings::new();
-    let cancel = tokio_util::sync::CancellationToken::new();
-    let quiet = |_: apply::Progress| {};
     let mut after_warmup = 0;
     let started = Instant::now();
     for i in 0..n {
         for enable in [true, false] {
-            let sync = backend.state().await.map_err(|e| e.to_string());
-            let granted = settings.granted.clone();
-            let mut inp = Inputs {
-                ad: &mut lab.admin,
-                disc: &disc,
-                operator: &operator,
-                connector: Some(&connector),
-                scopes: &scopes,
-                include_adminsdholder: false,
-                tenant: None,
-                sync,
-                granted: &granted,
-            };
-            let plan = if enable {
-                engine::plan_enable(&mut inp).await?
-            } else {
-                engine::plan_disable(&mut inp, false).await?
-            };
-            let mut env = apply::Env {
-                ad: &mut lab.admin,
-                sync: &backend,
-                paths: &paths,
-                settings: &mut settings,
-                operator: &operator.dn,
-                cancel: &cancel,
-                progress: &quiet,
-            };
-            // Enabling without the tenant check is refused by the preconditions; the apply below
-            // runs the steps themselves, which is what could leak.
-            let stripped = engine::Plan { preconditions: Vec::new(), ..plan };
-            let out = apply::apply(&stripped, &mut env, false).await?;
+            let (_, out, _) = rig.cycle(lab, &backend, &scopes, enable).await?;
             assert!(out.verified, "cycle {i}: {out:?}");
         }
         if i == 9.min(n - 1) {

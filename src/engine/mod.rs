@@ -198,6 +198,32 @@ fn samba_root_warning(disc: &Discovery, steps: &[Step]) -> Option<String> {
     ))
 }
 
+/// One target as it stands: the writeback ACEs it needs, which it lacks and which it already has.
+struct Surveyed {
+    dn: String,
+    kind: TargetKind,
+    wanted: Vec<WantedAce>,
+    inheritance_blocked: bool,
+    lacking: Vec<crate::ad::sd::Ace>,
+    present: Vec<crate::ad::sd::Ace>,
+}
+
+/// Reads each target's DACL and compares it with what the connector account needs there (the plan
+/// and the status ask the same question). Nothing when the connector account is not known.
+async fn survey(inp: &mut Inputs<'_>) -> Result<Vec<Surveyed>, EngineError> {
+    let Some(connector) = inp.connector else { return Ok(Vec::new()) };
+    let sid = crate::ad::sd::Sid::parse(&connector.sid).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
+    let mut out = Vec::new();
+    for (dn, kind) in targets(inp.disc, inp.scopes, inp.include_adminsdholder) {
+        let wanted = writeback::wanted(kind, &sid);
+        let dacl = writeback::read_dacl(inp.ad, &dn).await?;
+        let acl = dacl.sd.dacl.clone().unwrap_or_else(|| crate::ad::sd::Acl::new(4));
+        let (lacking, present) = writeback::missing(&acl, &wanted, &sid);
+        out.push(Surveyed { dn, kind, wanted, inheritance_blocked: dacl.sd.dacl_protected(), lacking, present });
+    }
+    Ok(out)
+}
+
 fn describe(w: &WantedAce) -> String {
     w.description.clone()
 }
@@ -246,14 +272,8 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
             c.sam_account_name
         ));
     }
-    if let Some(connector) = inp.connector {
-        let sid =
-            crate::ad::sd::Sid::parse(&connector.sid).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
-        for (dn, kind) in targets(inp.disc, inp.scopes, inp.include_adminsdholder) {
-            let wanted = writeback::wanted(kind, &sid);
-            let dacl = writeback::read_dacl(inp.ad, &dn).await?;
-            let acl = dacl.sd.dacl.clone().unwrap_or_else(|| crate::ad::sd::Acl::new(4));
-            let (lacking, present) = writeback::missing(&acl, &wanted, &sid);
+    if inp.connector.is_some() {
+        for Surveyed { dn, kind, wanted, inheritance_blocked, lacking, present } in survey(inp).await? {
             for p in &present {
                 let w = wanted.iter().find(|w| &w.ace == p).map(describe).unwrap_or_default();
                 preexisting.push(Kept {
@@ -262,7 +282,7 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
                     description: format!("{w} — already there, kept"),
                 });
             }
-            if dacl.sd.dacl_protected() && kind == TargetKind::Scope {
+            if inheritance_blocked && kind == TargetKind::Scope {
                 warnings.push(format!(
                     "{dn} blocks inheritance: the permissions granted on it apply below it, but not from above"
                 ));
@@ -474,14 +494,8 @@ pub async fn status(inp: &mut Inputs<'_>, unfinished_journal: Option<PathBuf>) -
     let mut scopes = Vec::new();
     let mut missing = Vec::new();
     let mut present_any = false;
-    if let Some(connector) = inp.connector {
-        let sid =
-            crate::ad::sd::Sid::parse(&connector.sid).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
-        for (dn, kind) in targets(inp.disc, inp.scopes, inp.include_adminsdholder) {
-            let wanted = writeback::wanted(kind, &sid);
-            let dacl = writeback::read_dacl(inp.ad, &dn).await?;
-            let acl = dacl.sd.dacl.clone().unwrap_or_else(|| crate::ad::sd::Acl::new(4));
-            let (lacking, _) = writeback::missing(&acl, &wanted, &sid);
+    if inp.connector.is_some() {
+        for Surveyed { dn, kind, wanted, inheritance_blocked, lacking, .. } in survey(inp).await? {
             let aces: Vec<AceStatus> = wanted
                 .iter()
                 .map(|w| AceStatus {
@@ -494,7 +508,7 @@ pub async fn status(inp: &mut Inputs<'_>, unfinished_journal: Option<PathBuf>) -
                 missing.push(format!("{} on {dn}", a.description));
             }
             present_any |= kind != TargetKind::DomainRoot && aces.iter().any(|a| a.present);
-            scopes.push(TargetStatus { dn, aces, inheritance_blocked: dacl.sd.dacl_protected() });
+            scopes.push(TargetStatus { dn, aces, inheritance_blocked });
         }
     } else {
         missing.push("the AD DS connector account is not known (--connector-account)".into());
