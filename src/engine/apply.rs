@@ -85,6 +85,13 @@ pub struct Env<'a> {
     pub progress: &'a (dyn Fn(Progress) + Send + Sync),
 }
 
+impl Env<'_> {
+    /// An audit line for a change made (or undone) now by this run's operator.
+    fn audit_line<'b>(&'b self, action: &'b str, target: &'b str, before: String, after: String) -> AuditRecord<'b> {
+        AuditRecord { time: now(), operator: self.operator, action, target, before, after, result: "ok".into() }
+    }
+}
+
 /// What an apply did.
 #[derive(Debug, Clone, Serialize)]
 pub struct ApplyOutcome {
@@ -221,15 +228,7 @@ async fn run_step(
             record(env, dn, &changed, action == "grant");
             journal::audit(
                 &env.paths.audit_log,
-                &AuditRecord {
-                    time: now(),
-                    operator: env.operator,
-                    action,
-                    target: dn,
-                    before: dacl_sddl(&before.bytes),
-                    after: dacl_sddl(&after),
-                    result: "ok".into(),
-                },
+                &env.audit_line(action, dn, before.sd.to_sddl(&SidContext::default()), dacl_sddl(&after)),
             )?;
             Ok(Some(prior))
         }
@@ -250,15 +249,7 @@ async fn run_step(
             let action = if *enabled { "writeback-on" } else { "writeback-off" };
             journal::audit(
                 &env.paths.audit_log,
-                &AuditRecord {
-                    time: now(),
-                    operator: env.operator,
-                    action,
-                    target: "sync-engine",
-                    before: before.to_string(),
-                    after: after.to_string(),
-                    result: "ok".into(),
-                },
+                &env.audit_line(action, "sync-engine", before.to_string(), after.to_string()),
             )?;
             Ok(Some(prior))
         }
@@ -293,15 +284,7 @@ async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<(),
             }
             audit_undo(
                 env,
-                &AuditRecord {
-                    time: now(),
-                    operator: env.operator,
-                    action: "rollback",
-                    target: dn,
-                    before: dacl_sddl(&current.bytes),
-                    after: dacl_sddl(&bytes),
-                    result: "ok".into(),
-                },
+                &env.audit_line("rollback", dn, current.sd.to_sddl(&SidContext::default()), dacl_sddl(&bytes)),
             );
         }
         Prior::Writeback { enabled } => {
@@ -311,18 +294,7 @@ async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<(),
                     detail: "the sync engine did not take the restored writeback switch".into(),
                 });
             }
-            audit_undo(
-                env,
-                &AuditRecord {
-                    time: now(),
-                    operator: env.operator,
-                    action: "rollback",
-                    target: "sync-engine",
-                    before: (!enabled).to_string(),
-                    after: enabled.to_string(),
-                    result: "ok".into(),
-                },
-            );
+            audit_undo(env, &env.audit_line("rollback", "sync-engine", (!enabled).to_string(), enabled.to_string()));
         }
     }
     Ok(())
@@ -475,15 +447,7 @@ async fn finish(
                 (env.progress)(Progress::SyncStarted);
                 let _ = journal::audit(
                     &env.paths.audit_log,
-                    &AuditRecord {
-                        time: now(),
-                        operator: env.operator,
-                        action: "sync-cycle",
-                        target: "sync-engine",
-                        before: String::new(),
-                        after: String::new(),
-                        result: "ok".into(),
-                    },
+                    &env.audit_line("sync-cycle", "sync-engine", String::new(), String::new()),
                 );
             }
             Err(e) => warnings.push(format!("the configuration is done, but the sync cycle could not be started: {e}")),

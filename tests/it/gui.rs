@@ -410,7 +410,8 @@ fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
         ..ConnectionArgs::default()
     };
     let admin_password = lab.password("admin_password_file").expose().to_string();
-    let to_directories = |args: ConnectionArgs| {
+    // Welcome → Tasks ("View current configuration") → Connect your directories → Connect.
+    let connect = |args: ConnectionArgs| {
         let mut h = harness(app(home.path(), args));
         h.step();
         click(&mut h, "Next");
@@ -419,6 +420,10 @@ fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
         click(&mut h, "Next");
         type_into(&mut h, "Password", &admin_password);
         click(&mut h, "Connect");
+        h
+    };
+    let to_directories = |args: ConnectionArgs| {
+        let mut h = connect(args);
         wait(&mut h, "the trust question", |a| a.untrusted.is_some());
         h
     };
@@ -443,14 +448,7 @@ fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
     drop(h);
 
     // The next run trusts it without asking.
-    let mut h = harness(app(home.path(), args));
-    h.step();
-    click(&mut h, "Next");
-    h.get_by_label("View current configuration").click();
-    h.step();
-    click(&mut h, "Next");
-    type_into(&mut h, "Password", &admin_password);
-    click(&mut h, "Connect");
+    let mut h = connect(args);
     wait(&mut h, "the directory connection", |a| a.directory.is_some() && idle(a));
     assert!(h.state().untrusted.is_none());
 }
