@@ -10,7 +10,7 @@
 //!
 //! The lab parts need root (the lab DC); without it they are skipped and said so.
 // A measuring tool, like a test: a broken input should stop it loudly.
-#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -418,7 +418,7 @@ impl Rig {
             scopes,
             include_adminsdholder: false,
             tenant: None,
-            sync: backend.state().await.map_err(|e| e.to_string()),
+            sync: backend.state().await,
             granted: &granted,
         };
         let plan =
@@ -433,6 +433,7 @@ impl Rig {
             operator: &self.operator.dn,
             cancel: &self.cancel,
             progress: &quiet,
+            clock: &writeback_wizard::clock::SystemClock,
         };
         let start = Instant::now();
         let out = apply::apply(&plan, &mut env, false).await?;

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Diagnose, Exit};
+use crate::ad::sd::Ace;
+use crate::diagnose::{Diagnose, Exit};
 
 /// The national clouds (ARCHITECTURE.md: only the base URLs differ) and the lab simulator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -82,9 +83,10 @@ pub struct Settings {
     /// `adsync` or `lab`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_engine: Option<SyncEngineKind>,
-    /// What the engine granted, by target DN: the SDDL of each ACE it added. Owned by the engine.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub granted: BTreeMap<String, Vec<String>>,
+    /// What the engine granted, by target DN: each ACE it added (SDDL on disk, decoded on load).
+    /// Owned by the engine.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", with = "granted_table")]
+    pub granted: BTreeMap<String, Vec<Ace>>,
 }
 
 impl Settings {
@@ -169,6 +171,31 @@ impl Settings {
     }
 }
 
+/// `[granted]`: target DN → the ACEs added there, each as SDDL with numeric SIDs.
+mod granted_table {
+    use std::collections::BTreeMap;
+
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::ad::sd::Ace;
+    use crate::ad::sd::sddl::persisted;
+
+    pub fn serialize<S: Serializer>(table: &BTreeMap<String, Vec<Ace>>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(table.iter().map(|(dn, aces)| (dn, aces.iter().map(persisted::text).collect::<Vec<_>>())))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Vec<Ace>>, D::Error> {
+        let raw = BTreeMap::<String, Vec<String>>::deserialize(d)?;
+        raw.into_iter()
+            .map(|(dn, texts)| {
+                let aces = texts.iter().map(|t| persisted::read(t)).collect::<Result<Vec<_>, _>>();
+                aces.map(|a| (dn.clone(), a)).map_err(|e| D::Error::custom(format!("[granted] of {dn}: {e}")))
+            })
+            .collect()
+    }
+}
+
 /// The settings keys as given on a command line (`None` = not given).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SettingsOverlay {
@@ -196,6 +223,12 @@ pub struct SettingsOverlay {
     pub client_id: Option<String>,
     /// `--sync-engine`
     pub sync_engine: Option<SyncEngineKind>,
+    /// `--insecure-ldap` (never kept in the file)
+    pub insecure_ldap: bool,
+    /// `--ad-timeout` in seconds (never kept in the file)
+    pub ad_timeout: Option<u64>,
+    /// `--include-adminsdholder` (never kept in the file)
+    pub include_adminsdholder: bool,
 }
 
 /// The settings file used when `--config` is not given: `settings.toml` in the platform's config
@@ -210,7 +243,6 @@ pub enum ConfigError {
     /// The file exists but cannot be read.
     #[error("cannot read the settings file {}", path.display())]
     Read {
-        /// The file.
         path: PathBuf,
         /// The OS error.
         #[source]
@@ -219,7 +251,6 @@ pub enum ConfigError {
     /// The file cannot be written.
     #[error("cannot write the settings file {}", path.display())]
     Write {
-        /// The file.
         path: PathBuf,
         /// The OS error.
         #[source]
@@ -228,21 +259,16 @@ pub enum ConfigError {
     /// Not valid TOML, or a key of the wrong type or unknown.
     #[error("the settings file {} is not valid: {detail}", path.display())]
     Parse {
-        /// The file.
         path: PathBuf,
         /// The parser's message with line and column.
         detail: String,
     },
     /// No `version` key.
     #[error("the settings file {} has no `version` key", path.display())]
-    NoVersion {
-        /// The file.
-        path: PathBuf,
-    },
+    NoVersion { path: PathBuf },
     /// Written by a newer build.
     #[error("the settings file {} is version {found}, newer than this build understands (version {SETTINGS_VERSION})", path.display())]
     NewerVersion {
-        /// The file.
         path: PathBuf,
         /// The version found.
         found: i64,
@@ -250,7 +276,6 @@ pub enum ConfigError {
     /// A version that never existed.
     #[error("the settings file {} has version {found}, which no build of writeback-wizard writes", path.display())]
     UnknownVersion {
-        /// The file.
         path: PathBuf,
         /// The version found.
         found: i64,
@@ -313,7 +338,11 @@ mod tests {
         s.ad_user = Some(r"CORP\admin".into());
         s.scope = vec!["OU=Staff,DC=corp,DC=example".into()];
         s.cloud = Some(Cloud::UsgovDod);
-        s.granted.insert("DC=corp,DC=example".into(), vec!["(OA;CIIO;CR;x;y;S-1-5-21-1-2-3-1105)".into()]);
+        let ace = crate::ad::sd::sddl::persisted::read(
+            "(OA;CIIO;CR;00299570-246d-11d0-a768-00aa006e0529;bf967aba-0de6-11d0-a285-00aa003049e2;S-1-5-21-1-2-3-1105)",
+        )
+        .unwrap();
+        s.granted.insert("DC=corp,DC=example".into(), vec![ace]);
         s
     }
 

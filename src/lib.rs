@@ -1,9 +1,15 @@
 //! writeback-wizard: turns Microsoft Entra ID password writeback on, verifies it, and turns it
 //! off, for hybrid identity (Entra ID in the cloud, Active Directory on premises).
 //!
-//! The library is shared by the binary, the tests and the benchmarks. The engine modules
-//! (`ad`, and later `entra`, `sync_engine`, `engine`) never depend on the GUI; `cli` (and later
-//! `gui`) are thin fronts over the same calls.
+//! Who imports whom (docs/architecture.md draws it; `tests/it/architecture.rs` checks it):
+//! - `diagnose`, `clock`, `fsutil`, `netstats`, `version`, `platform`: the floor, importing
+//!   nothing of the crate's above them;
+//! - `secrets`, `config`, `ad`, `entra`, `sync_engine`, `lab`: one subsystem each;
+//! - `engine`: plan, status, apply over `ad` and `sync_engine`; never a front;
+//! - `session`: settings + options + secrets → a bound AD connection, a checked tenant, a
+//!   backend, the engine's inputs; the one layer both fronts stand on;
+//! - `cli` and `gui`: thin fronts over `session` and `engine`; `cli` reaches `gui` only through
+//!   `gui::run`, and `gui` never reaches `cli`.
 
 // Errors keep their raw diagnostics (AD's text, result codes, remedies) by design; they are the
 // cold path, so their size does not matter.
@@ -13,15 +19,17 @@ pub mod ad;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod diagnose;
 pub mod engine;
 pub mod entra;
-pub mod error;
 pub mod fsutil;
 #[cfg(feature = "gui")]
 pub mod gui;
 pub mod lab;
 pub mod logging;
 pub mod netstats;
+pub mod platform;
 pub mod secrets;
+pub mod session;
 pub mod sync_engine;
 pub mod version;

@@ -78,9 +78,7 @@ pub struct Tally {
 /// Both kinds so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Snapshot {
-    /// LDAP.
     pub ldap: Tally,
-    /// HTTPS.
     pub http: Tally,
 }
 

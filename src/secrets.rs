@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use crate::error::{Diagnose, Exit};
+use crate::diagnose::{Diagnose, Exit};
 
 /// A secret string (password or token). `Debug` and `Display` print `[redacted]`, it has no
 /// `Serialize`, and its memory is overwritten when dropped, so it cannot leak through logs,

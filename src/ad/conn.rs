@@ -40,7 +40,6 @@ impl ConnectOptions {
 pub struct Query<'a> {
     /// Base DN.
     pub base: &'a str,
-    /// Scope.
     pub scope: Scope,
     /// LDAP filter.
     pub filter: &'a str,

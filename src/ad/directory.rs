@@ -186,7 +186,6 @@ async fn root_domain_sid_from_config(conn: &mut AdConnection, config_nc: &str) -
 pub struct Account {
     /// Distinguished name.
     pub dn: String,
-    /// sAMAccountName.
     pub sam_account_name: String,
     /// userPrincipalName, when set.
     pub user_principal_name: Option<String>,
@@ -198,7 +197,6 @@ pub struct Account {
     pub enabled: bool,
     /// adminCount=1: protected by AdminSDHolder on Windows.
     pub admin_count: bool,
-    /// userAccountControl.
     pub user_account_control: u32,
 }
 
@@ -311,7 +309,6 @@ pub async fn enterprise_admin(
 /// A container or OU that can be a writeback scope, with how many users it holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ScopeNode {
-    /// Its DN.
     pub dn: String,
     /// Its RDN's value (`Sales` for `OU=Sales,…`).
     pub name: String,

@@ -8,6 +8,7 @@ pub mod directory;
 pub mod names;
 pub mod passgen;
 pub mod policy;
+pub mod readiness;
 pub mod scan;
 pub mod sd;
 pub mod tls;
@@ -16,7 +17,7 @@ pub mod writeback;
 pub use conn::{AdConnection, ConnectOptions, Query};
 pub use tls::TlsTrust;
 
-use crate::error::{Diagnose, Exit};
+use crate::diagnose::{Diagnose, Exit};
 
 /// The LDAP_SERVER_SD_FLAGS control's OID: which parts of a security descriptor to read or write.
 pub const SD_FLAGS_OID: &str = "1.2.840.113556.1.4.801";
@@ -58,12 +59,7 @@ pub enum AdError {
     },
     /// The CA file cannot be used.
     #[error("cannot use the CA file {}: {detail}", path.display())]
-    CaFile {
-        /// The file.
-        path: std::path::PathBuf,
-        /// Why.
-        detail: String,
-    },
+    CaFile { path: std::path::PathBuf, detail: String },
     /// The fingerprint is not 64 hex digits.
     #[error("'{given}' is not a SHA-256 fingerprint (64 hex digits, colons allowed)")]
     BadFingerprint {
@@ -79,7 +75,6 @@ pub enum AdError {
     /// The TCP connection failed.
     #[error("cannot reach the domain controller at {url}: {detail}")]
     Connect {
-        /// The URL.
         url: String,
         /// The OS or library message.
         detail: String,
@@ -87,7 +82,6 @@ pub enum AdError {
     /// The TLS handshake failed (certificate not trusted, name mismatch, pin mismatch).
     #[error("the TLS handshake with {url} failed: {detail}; expected {expected}{}", presented.as_ref().map(|p| format!("; the DC presented {p}")).unwrap_or_default())]
     TlsHandshake {
-        /// The URL.
         url: String,
         /// rustls' message.
         detail: String,
@@ -101,7 +95,6 @@ pub enum AdError {
     /// TLS could not be set up at all.
     #[error("TLS setup failed: {detail}")]
     Tls {
-        /// Why.
         detail: String,
         /// The presented certificate's fingerprint, if any.
         presented: Option<String>,
@@ -109,7 +102,6 @@ pub enum AdError {
     /// The bind was refused.
     #[error("the domain controller refused the sign-in of '{user}': {words} (LDAP result {rc}{}; {text})", subcode.as_ref().map(|s| format!(", AD data {s}")).unwrap_or_default())]
     Bind {
-        /// The account.
         user: String,
         /// LDAP result code.
         rc: u32,
@@ -134,18 +126,10 @@ pub enum AdError {
     },
     /// The operation did not answer in time.
     #[error("LDAP {op} did not answer within {timeout_secs} s")]
-    Timeout {
-        /// The operation.
-        op: String,
-        /// The limit.
-        timeout_secs: u64,
-    },
+    Timeout { op: String, timeout_secs: u64 },
     /// The DN does not exist.
     #[error("there is no object '{dn}' on this domain controller")]
-    NoSuchObject {
-        /// The DN.
-        dn: String,
-    },
+    NoSuchObject { dn: String },
     /// No account has that name.
     #[error("no account '{name}' was found in the domain")]
     NoSuchAccount {
@@ -154,36 +138,23 @@ pub enum AdError {
     },
     /// No security descriptor came back.
     #[error("the domain controller returned no nTSecurityDescriptor for '{dn}'")]
-    NoDescriptor {
-        /// The DN.
-        dn: String,
-    },
+    NoDescriptor { dn: String },
     /// The descriptor did not decode.
     #[error("the security descriptor of '{dn}' cannot be decoded: {detail}")]
-    BadDescriptor {
-        /// The DN.
-        dn: String,
-        /// Why.
-        detail: String,
-    },
+    BadDescriptor { dn: String, detail: String },
     /// A change was made but reading it back did not show it.
     #[error("the change to '{dn}' did not take: {detail}")]
     VerifyFailed {
-        /// The DN.
         dn: String,
         /// What was missing.
         detail: String,
     },
     /// Cancelled by the user.
     #[error("LDAP {op} was cancelled")]
-    Cancelled {
-        /// The operation.
-        op: String,
-    },
+    Cancelled { op: String },
     /// The connection broke or the library failed.
     #[error("LDAP {op} failed: {detail}")]
     Protocol {
-        /// The operation.
         op: String,
         /// The library's message.
         detail: String,

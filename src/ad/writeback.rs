@@ -49,7 +49,6 @@ pub enum TargetKind {
 /// One ACE of the set, with its meaning in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WantedAce {
-    /// The ACE.
     pub ace: Ace,
     /// E.g. "Reset Password on descendant user objects".
     pub description: String,
@@ -122,11 +121,9 @@ pub fn unexpire_held(dacl: &ace::Acl, connector: &Sid) -> bool {
 /// An object's DACL as read: the bytes and the decoded descriptor.
 #[derive(Debug, Clone)]
 pub struct Dacl {
-    /// The DN.
     pub dn: String,
     /// The descriptor bytes exactly as the DC returned them with SD_FLAGS=4.
     pub bytes: Vec<u8>,
-    /// Decoded.
     pub sd: SecurityDescriptor,
 }
 
@@ -170,7 +167,6 @@ pub async fn write_dacl(conn: &mut AdConnection, dn: &str, sd: &SecurityDescript
 /// What a grant did on one object.
 #[derive(Debug, Clone)]
 pub struct GrantOutcome {
-    /// The object.
     pub dn: String,
     /// Its DACL before (the journal keeps it whole).
     pub before: Vec<u8>,
@@ -259,7 +255,6 @@ pub async fn grant_over(
 /// What a revoke did on one object.
 #[derive(Debug, Clone)]
 pub struct RevokeOutcome {
-    /// The object.
     pub dn: String,
     /// Its DACL before.
     pub before: Vec<u8>,

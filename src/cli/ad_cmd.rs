@@ -6,16 +6,14 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::output::{Outcome, Output};
-use super::session;
 use super::{AclCommand, AdCommand, PolicyCommand};
-use crate::ad::directory::{self, Account, DomainInfo};
+use crate::ad::directory;
 use crate::ad::names::{self, Names};
-use crate::ad::policy::{self, PasswordPolicy};
-use crate::ad::scan::{self, Findings};
-use crate::ad::sd::Sid;
-use crate::ad::{AdError, writeback};
-use crate::error::{Error, Exit};
+use crate::ad::policy;
+use crate::ad::{AdError, readiness, writeback};
+use crate::diagnose::Exit;
 use crate::secrets::Secret;
+use crate::session::{self, Error};
 
 /// A token cancelled by Ctrl-C, so long reads stop cleanly.
 fn ctrl_c_token() -> CancellationToken {
@@ -27,28 +25,6 @@ fn ctrl_c_token() -> CancellationToken {
         }
     });
     token
-}
-
-/// `ad check`'s JSON document.
-#[derive(Debug, Serialize)]
-struct CheckReport {
-    dc: String,
-    account: String,
-    enterprise_admin: bool,
-    enterprise_admins_sid: String,
-    domain_admin: bool,
-    domains: Vec<DomainInfo>,
-    password_policy: PasswordPolicy,
-    connector_account: Option<Account>,
-    connector_candidates: Vec<Account>,
-    scopes: Vec<String>,
-    users_in_scope: usize,
-    protected_accounts: Vec<String>,
-    blocked_inheritance: Vec<String>,
-    cannot_change_password: Vec<String>,
-    explicit_deny: Vec<String>,
-    policy_hints_control: bool,
-    warnings: Vec<String>,
 }
 
 fn list(title: &str, items: &[String], advice: &str) -> String {
@@ -68,79 +44,21 @@ fn list(title: &str, items: &[String], advice: &str) -> String {
 /// Runs an `ad` command.
 pub async fn ad(command: AdCommand, config_path: &Path, lab: bool, out: Output) -> Result<Outcome, Error> {
     let AdCommand::Check { connection } = command;
-    let mut s = session::connect(config_path, &connection, lab).await?;
-    let ea = directory::enterprise_admin(&mut s.conn, &s.disc, &s.account).await?;
-    let password_policy = policy::domain_policy(&mut s.conn, &s.disc).await?;
-    let named = s.settings.connector_account.clone();
-    let candidates = directory::connector_candidates(&mut s.conn, &s.disc, named.as_deref()).await?;
-    let mut warnings = Vec::new();
-    let connector = match &named {
-        Some(name) => {
-            let found = directory::find_account(&mut s.conn, &s.disc, name).await?;
-            if found.is_none() {
-                warnings.push(format!("the connector account '{name}' was not found; check --connector-account"));
-            }
-            found
-        }
-        None if candidates.len() == 1 => candidates.first().cloned(),
-        None => {
-            warnings.push(format!(
-                "{} MSOL_ accounts found: name the AD DS connector account with --connector-account",
-                candidates.len()
-            ));
-            None
-        }
-    };
-    if let Some(c) = &connector {
-        if !c.enabled {
-            warnings
-                .push(format!("the connector account {} is disabled: the sync engine cannot write passwords", c.dn));
-        }
-        if c.admin_count {
-            warnings.push(format!("the connector account {} has adminCount=1 (protected): on Windows its own permissions are reset hourly", c.dn));
-        }
-    }
-    let connector_sid = connector.as_ref().and_then(|c| Sid::parse(&c.sid).ok());
-    let scopes = if s.settings.scope.is_empty() {
-        vec![s.disc.default_naming_context.clone()]
-    } else {
-        s.settings.scope.clone()
-    };
+    let opts = connection.options(config_path, lab);
+    let mut s = session::connect(&opts, None).await?;
+    let scopes = session::scopes_of(&s.settings, &s.disc);
     let cancel = ctrl_c_token();
     let mut progress = |n: usize| {
         if !out.json && n > 0 {
             eprint!("\r  scanned {n} objects");
         }
     };
-    let Findings {
-        users_in_scope, protected_accounts, blocked_inheritance, explicit_deny, cannot_change_password, ..
-    } = scan::scan(&mut s.conn, &scopes, connector_sid.as_ref(), &cancel, &mut progress).await?;
+    let named = s.settings.connector_account.clone();
+    let report =
+        readiness::check(&mut s.conn, &s.disc, &s.account, named.as_deref(), &scopes, &cancel, &mut progress).await?;
     if !out.json {
         eprintln!();
     }
-    let policy_hints_control = s.disc.policy_hints();
-    if !policy_hints_control {
-        warnings.push("the DC does not offer the password-policy-hints control (Windows Server 2016 and later do): writeback resets will not honour password history (event 6329)".into());
-    }
-    let report = CheckReport {
-        dc: s.disc.dc_name.clone(),
-        account: s.account.dn.clone(),
-        enterprise_admin: ea.enterprise_admin,
-        enterprise_admins_sid: ea.enterprise_admins_sid.clone(),
-        domain_admin: ea.domain_admin,
-        domains: s.disc.domains.clone(),
-        password_policy,
-        connector_account: connector,
-        connector_candidates: candidates,
-        scopes,
-        users_in_scope,
-        protected_accounts,
-        blocked_inheritance,
-        cannot_change_password,
-        explicit_deny,
-        policy_hints_control,
-        warnings,
-    };
     out.result(&report, || {
         let mut t = format!("Domain controller {} — signed in as {}\n", report.dc, report.account);
         if report.enterprise_admin {
@@ -194,7 +112,7 @@ struct AclReport {
 /// Runs an `acl` command.
 pub async fn acl(command: AclCommand, config_path: &Path, lab: bool, out: Output) -> Result<Outcome, Error> {
     let AclCommand::Show { dn, connection } = command;
-    let mut s = session::connect(config_path, &connection, lab).await?;
+    let mut s = session::connect(&connection.options(config_path, lab), None).await?;
     let dacl = writeback::read_dacl(&mut s.conn, &dn).await?;
     let ctx = s.disc.sid_context();
     let aces = dacl.sd.dacl.as_ref().map(|d| d.aces.clone()).unwrap_or_default();
@@ -259,7 +177,7 @@ struct PolicyReport {
 pub async fn policy(command: PolicyCommand, config_path: &Path, lab: bool, out: Output) -> Result<Outcome, Error> {
     let PolicyCommand::Test { user, connection } = command;
     let password = read_password()?;
-    let mut s = session::connect(config_path, &connection, lab).await?;
+    let mut s = session::connect(&connection.options(config_path, lab), None).await?;
     let account =
         directory::find_account(&mut s.conn, &s.disc, &user).await?.ok_or(AdError::NoSuchAccount { name: user })?;
     let effective = policy::effective_policy(&mut s.conn, &s.disc, &account.dn).await?;

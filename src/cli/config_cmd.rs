@@ -5,7 +5,7 @@ use std::path::Path;
 use super::ConfigCommand;
 use super::output::{Outcome, Output};
 use crate::config::Settings;
-use crate::error::Error;
+use crate::session::Error;
 
 /// Runs one `config` command against the settings file at `config_path`.
 pub fn run(command: ConfigCommand, config_path: &Path, out: Output) -> Result<Outcome, Error> {

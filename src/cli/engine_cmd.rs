@@ -6,164 +6,16 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::output::{Outcome, Output};
-use super::session::{self, AdSession, EntraSession};
 use super::{ActionArgs, ConnectionArgs};
-use crate::ad::directory::{self, Account};
-use crate::config::{Cloud, SyncEngineKind};
-use crate::engine::apply::{self, Env, Paths, Progress, Recovery};
-use crate::engine::{self, Inputs, Plan, journal};
-use crate::error::{Error, Exit};
-use crate::secrets::{self, Secret};
-use crate::sync_engine::{Backend, SyncEngine, adsync::AdSync, lab::LabEngine};
-
-/// Everything the engine commands need (the wizard builds one too, page by page).
-pub struct Session {
-    /// The directory.
-    pub ad: AdSession,
-    /// The tenant, when it was wanted.
-    pub entra: Option<Result<EntraSession, Error>>,
-    /// The sync engine, or why there is none.
-    pub backend: Result<Backend, String>,
-    /// The connector account, when named or the only candidate.
-    pub connector: Option<Account>,
-    /// Where the permissions go.
-    pub scopes: Vec<String>,
-    /// The engine's files.
-    pub paths: Paths,
-    /// Also grant on AdminSDHolder.
-    pub include_adminsdholder: bool,
-}
-
-/// Which sync engine the settings name (the lab's when the cloud is the lab).
-pub fn kind_of(s: &crate::config::Settings, lab: bool) -> SyncEngineKind {
-    s.sync_engine.unwrap_or(if lab || s.cloud == Some(Cloud::Lab) || s.lab_url.is_some() {
-        SyncEngineKind::Lab
-    } else {
-        SyncEngineKind::Adsync
-    })
-}
+use crate::diagnose::Exit;
+use crate::engine::apply::{self, Progress, Recovery};
+use crate::engine::{self, Plan, journal};
+use crate::session::{Error, Session};
 
 async fn open(config_path: &Path, args: &ConnectionArgs, lab: bool, want_tenant: bool) -> Result<Session, Error> {
-    let ad = session::connect(config_path, args, lab).await?;
-    let kind = kind_of(&ad.settings, lab);
-    let entra = if want_tenant || kind == SyncEngineKind::Lab {
-        Some(session::entra(config_path, args, lab).await)
-    } else {
-        None
-    };
-    let mut s = assemble(ad, entra, lab, config_path).await?;
-    s.include_adminsdholder = args.include_adminsdholder;
-    Ok(s)
-}
-
-/// Puts a session together from a directory connection and (maybe) a tenant sign-in: the sync
-/// engine, the connector account, the scopes.
-pub async fn assemble(
-    mut ad: AdSession,
-    entra: Option<Result<EntraSession, Error>>,
-    lab: bool,
-    config_path: &Path,
-) -> Result<Session, Error> {
-    let kind = kind_of(&ad.settings, lab);
-    let backend = match kind {
-        SyncEngineKind::Adsync => Ok(Backend::AdSync(AdSync::default())),
-        SyncEngineKind::Lab => match &entra {
-            Some(Ok(e)) => match &e.lab_url {
-                Some(url) => Ok(Backend::Lab(LabEngine::new(url, e.token.clone()))),
-                None => Err("the lab sync engine needs --lab-url (or --lab)".to_string()),
-            },
-            Some(Err(e)) => Err(format!("the lab sync engine needs a tenant administrator's token: {e}")),
-            None => Err("no token for the lab sync engine".into()),
-        },
-    };
-    let connector = match &ad.settings.connector_account {
-        Some(name) => directory::find_account(&mut ad.conn, &ad.disc, name).await?,
-        None => {
-            let found = directory::connector_candidates(&mut ad.conn, &ad.disc, None).await?;
-            if found.len() == 1 { found.into_iter().next() } else { None }
-        }
-    };
-    let scopes = if ad.settings.scope.is_empty() {
-        vec![ad.disc.default_naming_context.clone()]
-    } else {
-        ad.settings.scope.clone()
-    };
-    Ok(Session {
-        ad,
-        entra,
-        backend,
-        connector,
-        scopes,
-        paths: Paths::default_for(config_path.to_path_buf()),
-        include_adminsdholder: false,
-    })
-}
-
-impl Session {
-    /// The tenant's readiness, when there is a tenant.
-    pub async fn tenant(&self) -> Option<Result<crate::entra::check::EntraCheck, String>> {
-        match &self.entra {
-            Some(Ok(e)) => Some(
-                crate::entra::check::check(&e.graph, std::time::SystemTime::now()).await.map_err(|err| err.to_string()),
-            ),
-            Some(Err(e)) => Some(Err(e.to_string())),
-            None => None,
-        }
-    }
-
-    /// The sync engine's state.
-    pub async fn sync_state(&self) -> Result<crate::sync_engine::EngineState, String> {
-        match &self.backend {
-            Ok(b) => b.state().await.map_err(|e| e.to_string()),
-            Err(e) => Err(e.clone()),
-        }
-    }
-
-    /// The engine's status, with the tenant and sync-engine answers the caller already has.
-    pub async fn status(
-        &mut self,
-        tenant: Option<Result<crate::entra::check::EntraCheck, String>>,
-        sync: Result<crate::sync_engine::EngineState, String>,
-        unfinished: Option<std::path::PathBuf>,
-    ) -> Result<engine::Status, Error> {
-        let granted = self.ad.settings.granted.clone();
-        let mut inp = Inputs {
-            ad: &mut self.ad.conn,
-            disc: &self.ad.disc,
-            operator: &self.ad.account,
-            connector: self.connector.as_ref(),
-            scopes: &self.scopes,
-            include_adminsdholder: self.include_adminsdholder,
-            tenant,
-            sync,
-            granted: &granted,
-        };
-        Ok(engine::status(&mut inp, unfinished).await?)
-    }
-
-    /// Plans enabling or disabling.
-    pub async fn plan(&mut self, enable: bool, remove_preexisting: bool) -> Result<Plan, Error> {
-        let tenant = if enable { self.tenant().await } else { None };
-        let sync = self.sync_state().await;
-        let granted = self.ad.settings.granted.clone();
-        let include = self.include_adminsdholder;
-        let mut inp = Inputs {
-            ad: &mut self.ad.conn,
-            disc: &self.ad.disc,
-            operator: &self.ad.account,
-            connector: self.connector.as_ref(),
-            scopes: &self.scopes,
-            include_adminsdholder: include,
-            tenant,
-            sync,
-            granted: &granted,
-        };
-        Ok(if enable {
-            engine::plan_enable(&mut inp).await?
-        } else {
-            engine::plan_disable(&mut inp, remove_preexisting).await?
-        })
-    }
+    let opts = args.options(config_path, lab);
+    let cancel = CancellationToken::new();
+    Session::open(&opts, want_tenant, super::interactive(&super::print_device_code, &cancel)).await
 }
 
 fn action_of(a: ActionArgs) -> Result<bool, Error> {
@@ -196,7 +48,7 @@ pub fn plan_text(p: &Plan) -> String {
     }
     for (i, s) in p.steps.iter().enumerate() {
         t.push_str(&format!("{}. {}\n", i + 1, s.description));
-        for c in &s.change {
+        for c in &s.change() {
             t.push_str(&format!("     {c}\n"));
         }
     }
@@ -214,8 +66,7 @@ pub async fn status(args: &ConnectionArgs, config_path: &Path, lab: bool, out: O
     let mut s = open(config_path, args, lab, true).await?;
     let tenant = s.tenant().await;
     let sync = s.sync_state().await;
-    let unfinished = journal::unfinished(&s.paths.state_dir)?;
-    let mut st = s.status(tenant.clone(), sync, unfinished).await?;
+    let mut st = s.status(tenant.clone(), sync).await?;
     if let Some(Err(e)) = &tenant {
         st.missing.push(format!("the tenant could not be checked: {e}"));
     }
@@ -296,28 +147,6 @@ fn confirm(plan: &Plan, yes: bool) -> Result<bool, Error> {
     Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
-/// Binds as the connector account (for the canary), with the password typed into the wizard, or
-/// the lab's, or from the secrets lookup.
-pub async fn connector_connection(s: &Session, typed: Option<Secret>) -> Result<crate::ad::AdConnection, Error> {
-    let connector = s.connector.as_ref().ok_or_else(|| Error::Usage {
-        message: "the canary needs the connector account".into(),
-        remedy: "Name it with --connector-account.".into(),
-    })?;
-    let password = match (typed, &s.ad.lab, std::env::var_os(secrets::CONNECTOR_PASSWORD.env_var)) {
-        (Some(p), _, _) => p,
-        (None, Some(info), None) => {
-            let text = std::fs::read_to_string(&info.connector_password_file).map_err(|source| {
-                crate::lab::LabError::Io { what: "read", path: info.connector_password_file.clone(), source }
-            })?;
-            Secret::new(text.trim_end_matches('\n'))
-        }
-        _ => secrets::resolve_default(secrets::CONNECTOR_PASSWORD)?,
-    };
-    let mut conn = crate::ad::AdConnection::connect(&s.ad.options).await?;
-    conn.bind(&connector.dn, &password).await?;
-    Ok(conn)
-}
-
 /// `apply`.
 pub async fn apply(
     action: ActionArgs,
@@ -350,8 +179,9 @@ pub async fn apply(
         }
     };
     let plan = if recovering { None } else { Some(s.plan(enable, opts.remove_preexisting).await?) };
-    let backend = std::mem::replace(&mut s.backend, Err("in use".into()))
-        .map_err(|e| crate::sync_engine::SyncError::Lab { status: 0, detail: e })?;
+    if let Err(e) = &s.backend {
+        return Err(e.clone().into());
+    }
     let recovery = if recovering {
         let path = journal::unfinished(&s.paths.state_dir)?.ok_or_else(|| Error::Usage {
             message: "there is no unfinished apply to roll back or resume".into(),
@@ -367,25 +197,10 @@ pub async fn apply(
         out.note("Nothing was changed.");
         return Ok(Outcome { exit: Exit::Usage });
     }
-    let mut env = Env {
-        ad: &mut s.ad.conn,
-        sync: &backend,
-        paths: &s.paths,
-        settings: &mut s.ad.settings,
-        operator: &s.ad.account.dn,
-        cancel: &cancel,
-        progress: &progress,
-    };
-    let outcome = match (recovery, &plan) {
-        (Some((path, how)), _) => apply::recover(&path, how, &mut env).await?,
-        (None, Some(plan)) => apply::apply(plan, &mut env, opts.start_sync).await?,
-        (None, None) => return Err(Error::Usage { message: "no plan".into(), remedy: String::new() }),
-    };
+    let recovery = recovery.as_ref().map(|(path, how)| (path.as_path(), *how));
+    let outcome = s.apply(plan.as_ref(), recovery, opts.start_sync, &cancel, &progress).await?;
     let canary = match &opts.canary {
-        Some(user) => {
-            let mut as_connector = connector_connection(&s, None).await?;
-            Some(apply::canary(&mut s.ad.conn, &s.ad.disc, &mut as_connector, user).await?)
-        }
+        Some(user) => Some(s.canary(user, None).await?),
         None => None,
     };
     let report = ApplyReport {
@@ -433,7 +248,7 @@ pub async fn verify(
     let mut s = open(config_path, args, lab, true).await?;
     let tenant = s.tenant().await;
     let sync = s.sync_state().await;
-    let st = s.status(tenant.clone(), sync.clone(), None).await?;
+    let st = s.status(tenant.clone(), sync.clone()).await?;
     let mut checks = Vec::new();
     for target in &st.ad.scopes {
         let missing: Vec<&str> = target.aces.iter().filter(|a| !a.present).map(|a| a.description.as_str()).collect();
@@ -449,7 +264,7 @@ pub async fn verify(
             ok: e.writeback_enabled,
             detail: format!("{} backend", e.backend),
         },
-        Err(e) => Check { check: "writeback on in the sync engine".into(), ok: false, detail: e.clone() },
+        Err(e) => Check { check: "writeback on in the sync engine".into(), ok: false, detail: e.to_string() },
     });
     checks.push(match &tenant {
         Some(Ok(t)) => Check {
@@ -458,14 +273,13 @@ pub async fn verify(
             detail: t.problems.join("; "),
         },
         Some(Err(e)) => {
-            Check { check: "tenant ready (role, licence, directory sync)".into(), ok: false, detail: e.clone() }
+            Check { check: "tenant ready (role, licence, directory sync)".into(), ok: false, detail: e.message.clone() }
         }
         None => Check { check: "tenant ready".into(), ok: false, detail: "not checked".into() },
     });
     let canary_result = match &canary {
         Some(user) => {
-            let mut as_connector = connector_connection(&s, None).await?;
-            let c = apply::canary(&mut s.ad.conn, &s.ad.disc, &mut as_connector, user).await?;
+            let c = s.canary(user, None).await?;
             checks.push(Check {
                 check: format!("the connector account resets and unlocks {}", c.user),
                 ok: c.reset && c.unlock,

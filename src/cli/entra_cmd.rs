@@ -2,11 +2,20 @@
 
 use std::path::{Path, PathBuf};
 
+use tokio_util::sync::CancellationToken;
+
 use super::output::{Outcome, Output};
-use super::{ConnectionArgs, EntraCommand, session};
+use super::{ConnectionArgs, EntraCommand};
+use crate::diagnose::Exit;
 use crate::entra::check;
 use crate::entra::licence::{self, LicenceVerdict};
-use crate::error::{Error, Exit};
+use crate::session::{self, Error};
+
+async fn sign_in(connection: &ConnectionArgs, config_path: &Path, lab: bool) -> Result<session::EntraSession, Error> {
+    let cancel = CancellationToken::new();
+    let how = super::interactive(&super::print_device_code, &cancel);
+    session::entra(&connection.options(config_path, lab), how).await
+}
 
 fn licence_text(v: &LicenceVerdict) -> String {
     let mut t = format!(
@@ -56,7 +65,7 @@ pub async fn licences(
             })?
         }
         None => {
-            let s = session::entra(config_path, &connection, lab).await?;
+            let s = sign_in(&connection, config_path, lab).await?;
             check::licence(&s.graph).await?
         }
     };
@@ -68,8 +77,9 @@ pub async fn licences(
 pub async fn entra(command: EntraCommand, config_path: &Path, lab: bool, out: Output) -> Result<Outcome, Error> {
     match command {
         EntraCommand::Check { connection } => {
-            let s = session::entra(config_path, &connection, lab).await?;
-            let c = check::check(&s.graph, std::time::SystemTime::now()).await?;
+            let opts = connection.options(config_path, lab);
+            let s = sign_in(&connection, config_path, lab).await?;
+            let c = check::check(&s.graph, opts.clock.now()).await?;
             out.result(&c, || {
                 let mut t = format!(
                     "Signed in as {} ({})\n",
@@ -98,8 +108,8 @@ pub async fn entra(command: EntraCommand, config_path: &Path, lab: bool, out: Ou
             Ok(Outcome { exit: if c.ready() { Exit::Ok } else { Exit::No } })
         }
         EntraCommand::SignOut { connection } => {
-            let settings = crate::config::Settings::load(config_path)?.overlay(&connection.overlay());
-            let si = session::sign_in_for(&settings)?;
+            let opts = connection.options(config_path, lab);
+            let si = session::sign_in_for(&opts.settings()?, opts.front)?;
             si.sign_out(&crate::secrets::KeyringStore)?;
             out.result(&serde_json::json!({ "signed_out": true }), || "The saved sign-in was forgotten.".into());
             Ok(Outcome::OK)

@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use super::output::{Outcome, Output};
 use super::{LabCommand, LabDirArg, LabTenantArgs};
-use crate::error::{Error, Exit};
+use crate::diagnose::Exit;
 use crate::lab::{self, LabInfo};
+use crate::session::Error;
 
 fn dir_of(arg: &LabDirArg) -> PathBuf {
     arg.dir.clone().unwrap_or_else(lab::default_dir)

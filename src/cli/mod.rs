@@ -3,12 +3,11 @@
 
 mod ad_cmd;
 mod config_cmd;
-pub mod engine_cmd;
+mod engine_cmd;
 mod entra_cmd;
 mod lab_cmd;
-pub mod output;
-pub mod run;
-pub mod session;
+mod output;
+mod run;
 
 use std::path::PathBuf;
 
@@ -53,7 +52,6 @@ pub struct GlobalArgs {
     pub lab: bool,
 }
 
-/// The commands.
 #[derive(Debug, Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once per run
 pub enum Command {
@@ -354,8 +352,35 @@ impl ConnectionArgs {
             lab_url: self.lab_url.clone(),
             client_id: self.client_id.clone(),
             sync_engine: self.sync_engine,
+            insecure_ldap: self.insecure_ldap,
+            ad_timeout: self.ad_timeout,
+            include_adminsdholder: self.include_adminsdholder,
         }
     }
+
+    /// The session's options for a command run with these flags.
+    pub fn options(&self, config_path: &std::path::Path, lab: bool) -> crate::session::Options {
+        crate::session::Options::new(config_path.to_path_buf(), lab, crate::session::Front::Cli, self.overlay())
+    }
+}
+
+/// How a command may sign in when there is no saved sign-in: with a device code on a terminal,
+/// not at all without one.
+pub(crate) fn interactive<'a>(
+    shown: &'a (dyn Fn(crate::session::DeviceCode) + Sync),
+    cancel: &'a tokio_util::sync::CancellationToken,
+) -> crate::session::Interactive<'a> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        crate::session::Interactive::Device { shown, cancel }
+    } else {
+        crate::session::Interactive::Never
+    }
+}
+
+/// Prints a device code's instructions where a person at the terminal reads them.
+pub(crate) fn print_device_code(code: crate::session::DeviceCode) {
+    eprintln!("{}", code.message);
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use std::io::Write;
 
-use crate::error::{ErrorReport, Exit};
+use crate::diagnose::{ErrorReport, Exit};
 
 /// The output mode of one run.
 #[derive(Debug, Clone, Copy)]

@@ -6,7 +6,8 @@ use clap::Parser;
 
 use super::output::{Outcome, Output};
 use super::{Cli, Command};
-use crate::error::{Error, ErrorReport, Exit};
+use crate::diagnose::{Diagnose, ErrorReport, Exit};
+use crate::session::Error;
 
 /// The binary's entry point: parse, set up logging, run, map the result to an exit code.
 pub fn main() -> ExitCode {
@@ -25,17 +26,17 @@ pub fn main() -> ExitCode {
             remedy: "Run a command (see `writeback-wizard --help`), or use a build with the default features.".into(),
         };
         out.error(&ErrorReport::from_error(&err));
-        return ExitCode::from(crate::error::Diagnose::exit(&err).code());
+        return ExitCode::from(err.exit().code());
     }
     #[cfg(feature = "gui")]
     if cli.command.is_none() {
         // The wizard: eframe owns the main thread; the engine runs on the wizard's own runtime.
         let config_path = cli.global.config.clone().unwrap_or_else(crate::config::default_path);
-        return match crate::gui::run(config_path, cli.global.lab, super::ConnectionArgs::default()) {
+        return match crate::gui::run(crate::gui::Options { config_path, lab: cli.global.lab }) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 out.error(&ErrorReport::from_error(&err));
-                ExitCode::from(crate::error::Diagnose::exit(&err).code())
+                ExitCode::from(err.exit().code())
             }
         };
     }
@@ -65,7 +66,7 @@ pub fn main() -> ExitCode {
             // To the log file only: the report below is what the person reads.
             tracing::error!(target: crate::logging::FILE_ONLY, code = %report.code, message = %report.message, "command failed");
             out.error(&report);
-            crate::error::Diagnose::exit(&err)
+            err.exit()
         }
     };
     ExitCode::from(exit.code())

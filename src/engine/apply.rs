@@ -8,11 +8,12 @@ use base64::Engine as _;
 use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
-use super::journal::{self, AuditRecord, Journal, Lock, Prior, Record};
-use super::{Action, EngineError, Plan, StoredStep, parse_ace};
+use super::journal::{self, AuditRecord, Journal, Lock, Prior, Record, StoredStep};
+use super::{Action, EngineError, Plan};
 use crate::ad::AdConnection;
-use crate::ad::sd::{SecurityDescriptor, SidContext};
+use crate::ad::sd::{Ace, SecurityDescriptor, SidContext};
 use crate::ad::writeback::{self, WantedAce};
+use crate::clock::Clock;
 use crate::config::Settings;
 use crate::sync_engine::{Backend, SyncEngine};
 
@@ -55,7 +56,6 @@ pub enum Progress {
     Failed {
         /// Step id.
         id: String,
-        /// Why.
         error: String,
     },
     /// A step was undone and the undo verified.
@@ -73,7 +73,6 @@ pub struct Env<'a> {
     pub ad: &'a mut AdConnection,
     /// The sync engine.
     pub sync: &'a Backend,
-    /// Files.
     pub paths: &'a Paths,
     /// The settings (their `[granted]` table is updated after each step).
     pub settings: &'a mut Settings,
@@ -83,12 +82,18 @@ pub struct Env<'a> {
     pub cancel: &'a CancellationToken,
     /// Told about each step.
     pub progress: &'a (dyn Fn(Progress) + Send + Sync),
+    /// The time the journal and the audit log record.
+    pub clock: &'a dyn Clock,
 }
 
 impl Env<'_> {
+    fn now(&self) -> String {
+        crate::clock::rfc3339(self.clock.now())
+    }
+
     /// An audit line for a change made (or undone) now by this run's operator.
     fn audit_line<'b>(&'b self, action: &'b str, target: &'b str, before: String, after: String) -> AuditRecord<'b> {
-        AuditRecord { time: now(), operator: self.operator, action, target, before, after, result: "ok".into() }
+        AuditRecord { time: self.now(), operator: self.operator, action, target, before, after, result: "ok".into() }
     }
 }
 
@@ -103,10 +108,6 @@ pub struct ApplyOutcome {
     pub sync_started: bool,
     /// Warnings (e.g. the sync cycle could not be started).
     pub warnings: Vec<String>,
-}
-
-fn now() -> String {
-    crate::clock::rfc3339(std::time::SystemTime::now())
 }
 
 fn b64(bytes: &[u8]) -> String {
@@ -151,7 +152,7 @@ fn save_settings(env: &Env<'_>) -> Result<(), EngineError> {
 }
 
 /// Notes in memory what a grant added or a revoke removed; [`save_settings`] persists it.
-fn record(env: &mut Env<'_>, dn: &str, aces: &[String], add: bool) {
+fn record(env: &mut Env<'_>, dn: &str, aces: &[Ace], add: bool) {
     let entry = env.settings.granted.entry(dn.to_string()).or_default();
     for a in aces {
         if add {
@@ -170,27 +171,23 @@ fn record(env: &mut Env<'_>, dn: &str, aces: &[String], add: bool) {
 /// What a journalled step changed, worked out from its prior DACL: the ACEs a grant found
 /// missing (so pre-existing ones are never claimed as ours), or the ACEs a revoke removes. Used
 /// when resuming, where the run that made the change is gone.
-fn changed_since(step: &StoredStep, prior: &Prior) -> Result<Vec<String>, EngineError> {
+fn changed_since(step: &StoredStep, prior: &Prior) -> Result<Vec<Ace>, EngineError> {
     match (step, prior) {
         (StoredStep::Grant { aces, .. }, Prior::Dacl { sd, .. }) => {
             let before = SecurityDescriptor::decode(&unb64(sd)?)
                 .map_err(|e| EngineError::Internal { detail: format!("journal DACL: {e}") })?;
-            let (sid, wanted) = as_wanted(&parse_aces(aces)?)?;
+            let (sid, wanted) = as_wanted(aces)?;
             let empty = crate::ad::sd::ace::Acl::new(crate::ad::sd::ace::ACL_REVISION_DS);
             let (lacking, _) = writeback::missing(before.dacl.as_ref().unwrap_or(&empty), &wanted, &sid);
-            Ok(lacking.iter().map(super::ace_sddl).collect())
+            Ok(lacking)
         }
         (StoredStep::Revoke { aces, .. }, _) => Ok(aces.clone()),
         _ => Ok(Vec::new()),
     }
 }
 
-fn parse_aces(aces: &[String]) -> Result<Vec<crate::ad::sd::Ace>, EngineError> {
-    aces.iter().map(|a| parse_ace(a)).collect()
-}
-
 /// A grant step's ACEs as the writeback module takes them, with the trustee they are for.
-fn as_wanted(parsed: &[crate::ad::sd::Ace]) -> Result<(crate::ad::sd::Sid, Vec<WantedAce>), EngineError> {
+fn as_wanted(parsed: &[Ace]) -> Result<(crate::ad::sd::Sid, Vec<WantedAce>), EngineError> {
     let sid = parsed
         .first()
         .and_then(|a| a.sid().cloned())
@@ -212,20 +209,21 @@ async fn run_step(
             let before = writeback::read_dacl(env.ad, dn).await?;
             let prior = Prior::Dacl { dn: dn.clone(), sd: b64(&before.bytes) };
             if !begun {
-                journal.append(&Record::Begin { step: id.clone(), prior: prior.clone(), time: now() })?;
+                journal.append(&Record::Begin { step: id.clone(), prior: prior.clone(), time: env.now() })?;
                 *started = Some(prior.clone());
             }
-            let parsed = parse_aces(aces)?;
-            let (action, after, changed): (&str, Vec<u8>, Vec<String>) = if let StoredStep::Grant { .. } = step {
-                let (sid, wanted) = as_wanted(&parsed)?;
+            let grant = matches!(step, StoredStep::Grant { .. });
+            let (after, changed): (Vec<u8>, Vec<Ace>) = if grant {
+                let (sid, wanted) = as_wanted(aces)?;
                 // Computed over the very DACL just journalled: one read serves both.
                 let out = writeback::grant_over(env.ad, before.clone(), &wanted, &sid).await?;
-                ("grant", out.after, out.added.iter().map(super::ace_sddl).collect())
+                (out.after, out.added)
             } else {
-                let out = writeback::revoke_over(env.ad, before.clone(), &parsed).await?;
-                ("revoke", out.after, aces.clone())
+                let out = writeback::revoke_over(env.ad, before.clone(), aces).await?;
+                (out.after, aces.clone())
             };
-            record(env, dn, &changed, action == "grant");
+            let action = if grant { "grant" } else { "revoke" };
+            record(env, dn, &changed, grant);
             journal::audit(
                 &env.paths.audit_log,
                 &env.audit_line(action, dn, before.sd.to_sddl(&SidContext::default()), dacl_sddl(&after)),
@@ -236,7 +234,7 @@ async fn run_step(
             let before = env.sync.state().await?.writeback_enabled;
             let prior = Prior::Writeback { enabled: before };
             if !begun {
-                journal.append(&Record::Begin { step: id.clone(), prior: prior.clone(), time: now() })?;
+                journal.append(&Record::Begin { step: id.clone(), prior: prior.clone(), time: env.now() })?;
                 *started = Some(prior.clone());
             }
             env.sync.set_writeback(*enabled).await?;
@@ -308,13 +306,13 @@ async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<(),
 async fn undo_all(done: &[(StoredStep, Prior)], env: &mut Env<'_>, journal: &mut Journal) -> Result<(), EngineError> {
     for (step, prior) in done.iter().rev() {
         undo(step, prior, env).await?;
-        if let Err(e) = journal.append(&Record::Undone { step: step.id().to_string(), time: now() }) {
+        if let Err(e) = journal.append(&Record::Undone { step: step.id().to_string(), time: env.now() }) {
             tracing::warn!("the journal could not record an undo (it will be redone if needed): {e}");
         }
         (env.progress)(Progress::Undone { id: step.id().to_string() });
     }
     save_settings(env)?;
-    if let Err(e) = journal.append(&Record::RolledBack { time: now() }) {
+    if let Err(e) = journal.append(&Record::RolledBack { time: env.now() }) {
         tracing::warn!("the journal could not record the rollback: {e}");
     }
     Ok(())
@@ -340,7 +338,7 @@ async fn run_steps(
         let mut touched = None;
         match run_step(step, env, journal, begun.is_some(), &mut touched).await {
             Ok(prior) => {
-                journal.append(&Record::Done { step: id.clone(), time: now() })?;
+                journal.append(&Record::Done { step: id.clone(), time: env.now() })?;
                 if let Some(p) = begun.or(prior) {
                     done.push((step.clone(), p));
                 }
@@ -348,13 +346,13 @@ async fn run_steps(
                 (env.progress)(Progress::Done { id, elapsed_ms: started.elapsed().as_millis() as u64 });
             }
             Err(e) => {
-                let _ = journal.append(&Record::Failed { step: id.clone(), error: e.to_string(), time: now() });
+                let _ = journal.append(&Record::Failed { step: id.clone(), error: e.to_string(), time: env.now() });
                 (env.progress)(Progress::Failed { id: id.clone(), error: e.to_string() });
                 // The failed step may have changed its target before failing: undo it too.
                 if let Some(p) = begun.or(touched) {
                     done.push((step.clone(), p));
                 }
-                let remedy = crate::error::Diagnose::remedy(&e);
+                let remedy = crate::diagnose::Diagnose::remedy(&e);
                 return rollback(done, env, journal, e.to_string(), remedy).await;
             }
         }
@@ -366,7 +364,7 @@ async fn run_steps(
     // What was granted is kept only if it can be written down: otherwise the disable could not
     // find it again, so the whole apply is undone instead.
     if let Err(e) = save_settings(env) {
-        let remedy = crate::error::Diagnose::remedy(&e);
+        let remedy = crate::diagnose::Diagnose::remedy(&e);
         return rollback(done, env, journal, e.to_string(), remedy).await;
     }
     Ok(applied)
@@ -403,30 +401,30 @@ pub async fn apply(plan: &Plan, env: &mut Env<'_>, start_sync: bool) -> Result<A
     if let Some(path) = journal::unfinished(&env.paths.state_dir)? {
         return Err(EngineError::Unfinished { path });
     }
-    let steps: Vec<StoredStep> = plan.steps.iter().map(|s| s.stored.clone()).collect();
+    let steps: Vec<StoredStep> = plan.steps.iter().map(super::Step::stored).collect();
     let mut applied = Vec::new();
     if !steps.is_empty() {
-        let stamp = crate::clock::unix_secs(std::time::SystemTime::now()).to_string();
+        let stamp = crate::clock::unix_secs(env.clock.now()).to_string();
         let mut journal = Journal::create(&env.paths.state_dir, &stamp)?;
         let action = match plan.action {
             Action::Enable => "enable",
             Action::Disable => "disable",
         };
-        if let Err(e) = journal.append(&Record::Plan { action: action.into(), steps: steps.clone(), time: now() }) {
+        if let Err(e) = journal.append(&Record::Plan { action: action.into(), steps: steps.clone(), time: env.now() }) {
             // Nothing is changed yet: leave no journal that would block the next run.
             let _ = journal.finish();
             return Err(e);
         }
         applied = run_steps(&steps, env, &mut journal, Vec::new(), &[]).await?;
-        complete(journal)?;
+        complete(journal, env)?;
     }
     finish(env, plan.action, start_sync, applied).await
 }
 
 /// Ends a journal whose steps are all done and recorded. The Complete record only matters if
 /// the file cannot be removed, so a full disk refusing it does not undo a finished apply.
-fn complete(mut journal: Journal) -> Result<(), EngineError> {
-    if let Err(e) = journal.append(&Record::Complete { time: now() }) {
+fn complete(mut journal: Journal, env: &Env<'_>) -> Result<(), EngineError> {
+    if let Err(e) = journal.append(&Record::Complete { time: env.now() }) {
         tracing::warn!("the journal could not record its end (it is removed next): {e}");
     }
     journal.finish()
@@ -533,7 +531,7 @@ pub async fn recover(path: &Path, how: Recovery, env: &mut Env<'_>) -> Result<Ap
             }
             let mut applied: Vec<String> = done_ids.clone();
             applied.extend(run_steps(&remaining, env, &mut journal, done, &begun).await?);
-            complete(journal)?;
+            complete(journal, env)?;
             finish(env, action, false, applied).await
         }
     }

@@ -9,6 +9,39 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::EngineError;
+use crate::ad::sd::Ace;
+
+/// A step as the journal keeps it: enough to redo or undo it. ACEs are SDDL with numeric SIDs on
+/// disk and typed once read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum StoredStep {
+    /// Add these ACEs to a DN's DACL.
+    Grant {
+        id: String,
+        dn: String,
+        #[serde(with = "crate::ad::sd::sddl::persisted")]
+        aces: Vec<Ace>,
+    },
+    /// Remove these ACEs from a DN's DACL.
+    Revoke {
+        id: String,
+        dn: String,
+        #[serde(with = "crate::ad::sd::sddl::persisted")]
+        aces: Vec<Ace>,
+    },
+    /// Switch the sync engine's writeback.
+    Writeback { id: String, enabled: bool },
+}
+
+impl StoredStep {
+    /// The step id.
+    pub fn id(&self) -> &str {
+        match self {
+            StoredStep::Grant { id, .. } | StoredStep::Revoke { id, .. } | StoredStep::Writeback { id, .. } => id,
+        }
+    }
+}
 
 /// One journal line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,9 +51,7 @@ pub enum Record {
     Plan {
         /// `enable` or `disable`.
         action: String,
-        /// The steps.
-        steps: Vec<super::StoredStep>,
-        /// When.
+        steps: Vec<StoredStep>,
         time: String,
     },
     /// About to change a step's target; its prior value follows.
@@ -29,42 +60,31 @@ pub enum Record {
         step: String,
         /// The prior value: the DACL (base64 of the SD_FLAGS=4 bytes) or the writeback switch.
         prior: Prior,
-        /// When.
         time: String,
     },
     /// The step's change is made and verified.
     Done {
         /// Step id.
         step: String,
-        /// When.
         time: String,
     },
     /// The step failed.
     Failed {
         /// Step id.
         step: String,
-        /// Why.
         error: String,
-        /// When.
         time: String,
     },
     /// A step was undone and the undo verified.
     Undone {
         /// Step id.
         step: String,
-        /// When.
         time: String,
     },
     /// Every step is done (terminal).
-    Complete {
-        /// When.
-        time: String,
-    },
+    Complete { time: String },
     /// Every begun step is undone (terminal).
-    RolledBack {
-        /// When.
-        time: String,
-    },
+    RolledBack { time: String },
 }
 
 /// A value before a change.
@@ -73,16 +93,12 @@ pub enum Record {
 pub enum Prior {
     /// An object's DACL, as read with SD_FLAGS=4.
     Dacl {
-        /// The object.
         dn: String,
         /// Base64 of the descriptor bytes.
         sd: String,
     },
     /// The sync engine's writeback switch.
-    Writeback {
-        /// Its value.
-        enabled: bool,
-    },
+    Writeback { enabled: bool },
 }
 
 /// An open journal.
@@ -202,15 +218,15 @@ pub fn unfinished(dir: &Path) -> Result<Option<PathBuf>, EngineError> {
     Ok(None)
 }
 
-/// One apply at a time: a lock file holding the PID. A lock whose process is gone is stale and
-/// taken over.
+/// One apply at a time, across processes and users: an OS lock on `apply.lock` in the state
+/// folder, held for the whole apply or recovery. A second one is refused at once.
 #[derive(Debug)]
 pub struct Lock {
-    path: PathBuf,
+    _held: crate::platform::FileLock,
 }
 
 impl Lock {
-    /// Takes the lock in `dir`.
+    /// Takes the lock in `dir`, or [`EngineError::Busy`] when another apply holds it.
     pub fn acquire(dir: &Path) -> Result<Lock, EngineError> {
         std::fs::create_dir_all(dir).map_err(|source| EngineError::Io {
             what: "create the state folder",
@@ -218,30 +234,11 @@ impl Lock {
             source,
         })?;
         let path = dir.join("apply.lock");
-        for _ in 0..2 {
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut f) => {
-                    let _ = writeln!(f, "{}", std::process::id());
-                    return Ok(Lock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let pid: Option<i32> = std::fs::read_to_string(&path).ok().and_then(|t| t.trim().parse().ok());
-                    if let Some(pid) = pid.filter(|p| crate::lab::samba::process_alive(*p)) {
-                        return Err(EngineError::Busy { pid, lock: path });
-                    }
-                    tracing::warn!(lock = %path.display(), "a stale apply lock was left by a process that is gone; taking it over");
-                    let _ = std::fs::remove_file(&path);
-                }
-                Err(source) => return Err(EngineError::Io { what: "create the apply lock", path, source }),
-            }
+        match crate::platform::FileLock::try_acquire(&path) {
+            Ok(Some(held)) => Ok(Lock { _held: held }),
+            Ok(None) => Err(EngineError::Busy { lock: path }),
+            Err(source) => Err(EngineError::Io { what: "take the apply lock", path, source }),
         }
-        Err(EngineError::Busy { pid: 0, lock: path })
-    }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -258,7 +255,6 @@ pub struct AuditRecord<'a> {
     pub target: &'a str,
     /// Before (SDDL of the DACL, or the switch).
     pub before: String,
-    /// After.
     pub after: String,
     /// `ok` or the error.
     pub result: String,

@@ -20,9 +20,7 @@ pub const HYBRID_IDENTITY_ADMINISTRATOR: &str = "8ac3fc64-6eca-42ea-9e69-59f4c7b
 pub struct Me {
     /// Object id.
     pub id: String,
-    /// userPrincipalName.
     pub user_principal_name: String,
-    /// displayName.
     pub display_name: String,
     /// A cloud (managed) account, not one synced from on-premises AD.
     pub cloud_account: bool,

@@ -19,9 +19,7 @@ const CSV: &str = include_str!("data/licensing-subset.csv");
 /// One row of the licence table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownSku {
-    /// skuPartNumber.
     pub part_number: String,
-    /// skuId.
     pub sku_id: String,
     /// The product's display name.
     pub product_name: String,
@@ -78,9 +76,7 @@ struct SubscribedSku {
 /// A SKU that grants the licence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Grant {
-    /// skuPartNumber.
     pub sku_part_number: String,
-    /// skuId.
     pub sku_id: String,
     /// The product's name, when the table knows it.
     pub product_name: Option<String>,
@@ -93,7 +89,6 @@ pub struct Grant {
 /// A SKU that does not count, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct NotCounted {
-    /// skuPartNumber.
     pub sku_part_number: String,
     /// The product's name, when the table knows it.
     pub product_name: Option<String>,

@@ -8,7 +8,7 @@ pub mod clouds;
 pub mod graph;
 pub mod licence;
 
-use crate::error::{Diagnose, Exit};
+use crate::diagnose::{Diagnose, Exit};
 
 /// Everything that can go wrong with the tenant. Each variant keeps Entra's or Graph's own
 /// diagnostic: the AADSTS code and text, or Graph's error code, message and request-id.
@@ -59,7 +59,6 @@ pub enum EntraError {
     /// The network failed.
     #[error("cannot reach {url}: {detail}")]
     Http {
-        /// The URL.
         url: String,
         /// The library's message.
         detail: String,
@@ -67,7 +66,6 @@ pub enum EntraError {
     /// An answer that is not what Entra or Graph send.
     #[error("unexpected answer from {url}: {detail}")]
     BadResponse {
-        /// The URL.
         url: String,
         /// What was wrong.
         detail: String,

@@ -3,6 +3,7 @@
 //! runs on [`worker`]; each page draws itself from `pages/`. `App::ui` takes a plain `egui::Ui`
 //! so the tests drive it with egui_kittest, by accessibility label, without a window.
 
+mod error;
 pub mod pages;
 pub mod wizard;
 pub mod worker;
@@ -10,34 +11,30 @@ pub mod worker;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::ad::policy::Verdict;
-use crate::cli::ConnectionArgs;
-use crate::engine::apply::{ApplyOutcome, Progress};
-use crate::engine::{Plan, Status};
-use crate::entra::check::EntraCheck;
-use crate::error::{Error, ErrorReport};
-use wizard::{PageId, RailState, Task, Wizard};
-use worker::{DirectoryView, Job, Msg, Worker};
+pub use error::GuiError;
+pub use pages::configuring::StepState;
 
-/// One step on the Configuring page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StepState {
-    /// Not started.
-    Waiting,
-    /// Running.
-    Running,
-    /// Done and verified, in this many milliseconds.
-    Done(u64),
-    /// Failed, with why.
-    Failed(String),
-    /// Undone after a failure or cancel.
-    Undone,
+use crate::config::SettingsOverlay;
+use crate::diagnose::ErrorReport;
+use crate::session::{Front, Options as SessionOptions};
+use pages::{Nav, Pages};
+use wizard::{PageId, RailState, Wizard};
+use worker::{Job, Msg, Worker};
+
+/// How the wizard is started (the CLI's only way in).
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The settings file.
+    pub config_path: PathBuf,
+    /// Lab mode: the lab DC and an in-process tenant simulator.
+    pub lab: bool,
 }
 
-/// The wizard's state: navigation, what each page holds, the engine's latest answers.
+/// The wizard: navigation, the pages' states, the worker, the dialogs.
 pub struct App {
-    /// Navigation.
     pub wiz: Wizard,
+    /// Each page's state.
+    pub pages: Pages,
     /// The page last drawn and whether it showed as failed: each new one is noted in the log.
     shown: Option<(wizard::PageId, bool)>,
     worker: Worker,
@@ -45,61 +42,6 @@ pub struct App {
     pub lab: bool,
     /// The lab DC, once up (lab mode).
     pub lab_info: Option<Box<crate::lab::LabInfo>>,
-    /// The tenant check after sign-in.
-    pub tenant: Option<Box<EntraCheck>>,
-    /// The cloud to sign in to.
-    pub cloud: crate::config::Cloud,
-    /// A device code being waited on, and where to enter it.
-    pub device_code: Option<(String, String)>,
-    /// "Domain controller" field.
-    pub ad_url: String,
-    /// "User name" field.
-    pub ad_user: String,
-    /// "Password" field (cleared as soon as it is sent).
-    pub ad_password: String,
-    /// What the connection found.
-    pub directory: Option<DirectoryView>,
-    /// A certificate waiting for "Trust this certificate" or "Do not trust", and the error that
-    /// stands if it is not trusted.
-    pub untrusted: Option<(Box<crate::ad::tls::CertDetails>, ErrorReport)>,
-    /// The password typed, kept only until the trust question is answered.
-    pending_password: Option<crate::secrets::Secret>,
-    /// The connector account chosen (DN).
-    pub connector: Option<String>,
-    /// Scope candidates and whether each is chosen.
-    pub scopes: Vec<(String, bool)>,
-    /// "Organizational unit" field.
-    pub new_scope: String,
-    /// The scope browser: each opened node's user count and children.
-    pub tree: std::collections::HashMap<String, (usize, Vec<crate::ad::directory::ScopeNode>)>,
-    /// Nodes asked for (so each is read once).
-    tree_requested: std::collections::HashSet<String>,
-    /// Today's state.
-    pub status: Option<Box<Status>>,
-    /// What breaks writeback in the scopes.
-    pub findings: Option<worker::Findings>,
-    /// The "Password writeback" checkbox.
-    pub writeback: bool,
-    /// The plan.
-    pub plan: Option<Box<Plan>>,
-    /// "Start the synchronization process when configuration completes".
-    pub start_sync: bool,
-    /// Configuring: each step and its state.
-    pub steps: Vec<(String, StepState)>,
-    /// The apply's result.
-    pub outcome: Option<Result<ApplyOutcome, ErrorReport>>,
-    /// "Canary user (optional)" field.
-    pub canary_user: String,
-    /// "Connector account password" field (cleared as soon as it is sent).
-    pub connector_password: String,
-    /// The canary's answer.
-    pub canary: Option<Result<crate::engine::apply::Canary, ErrorReport>>,
-    /// "Account" field of the password test.
-    pub test_user: String,
-    /// "New password" field (cleared as soon as it is sent).
-    pub test_password: String,
-    /// The tester's answer.
-    pub verdict: Option<Verdict>,
     /// The last error, with its remedy.
     pub error: Option<ErrorReport>,
     /// A passing note (e.g. where a file was saved).
@@ -117,57 +59,37 @@ pub struct App {
 }
 
 impl App {
-    /// A wizard over the settings at `config_path` and the connection flags given.
+    /// A wizard over the settings at `config_path`, with `flags` over them.
     pub fn new(
         config_path: PathBuf,
         lab: bool,
-        args: ConnectionArgs,
+        flags: SettingsOverlay,
         repaint: Arc<dyn Fn() + Send + Sync>,
-    ) -> Result<App, Error> {
-        let settings = crate::config::Settings::load(&config_path)?.overlay(&args.overlay());
-        let audit_log = crate::engine::apply::Paths::default_for(config_path.clone()).audit_log;
-        let worker = Worker::new(config_path, lab, args, repaint)?;
+    ) -> Result<App, GuiError> {
+        let opts = SessionOptions::new(config_path, lab, Front::Wizard, flags);
+        let settings = opts.settings()?;
+        let audit_log = opts.paths().audit_log;
+        let worker = Worker::new(opts, repaint)?;
         if lab {
             // Not counted as busy: the Welcome and Tasks pages need no DC.
             worker.send(Job::LabUp);
         }
+        let mut pages = Pages::default();
+        pages.entra.cloud = Some(settings.cloud.unwrap_or(if settings.lab_url.is_some() || lab {
+            crate::config::Cloud::Lab
+        } else {
+            crate::config::Cloud::Public
+        }));
+        pages.directories.ad_url = settings.ad_url.unwrap_or_default();
+        pages.directories.ad_user = settings.ad_user.unwrap_or_default();
+        pages.scope.scopes = settings.scope.into_iter().map(|s| (s, true)).collect();
         Ok(App {
             wiz: Wizard::default(),
+            pages,
             shown: None,
             worker,
             lab,
             lab_info: None,
-            tenant: None,
-            cloud: settings.cloud.unwrap_or(if settings.lab_url.is_some() || lab {
-                crate::config::Cloud::Lab
-            } else {
-                crate::config::Cloud::Public
-            }),
-            device_code: None,
-            ad_url: settings.ad_url.unwrap_or_default(),
-            ad_user: settings.ad_user.unwrap_or_default(),
-            ad_password: String::new(),
-            directory: None,
-            untrusted: None,
-            pending_password: None,
-            connector: None,
-            scopes: settings.scope.into_iter().map(|s| (s, true)).collect(),
-            new_scope: String::new(),
-            tree: Default::default(),
-            tree_requested: Default::default(),
-            status: None,
-            findings: None,
-            writeback: true,
-            plan: None,
-            start_sync: true,
-            steps: Vec::new(),
-            outcome: None,
-            canary_user: String::new(),
-            connector_password: String::new(),
-            canary: None,
-            test_user: String::new(),
-            test_password: String::new(),
-            verdict: None,
             error: None,
             note: None,
             confirm_exit: false,
@@ -199,13 +121,24 @@ impl App {
         self.worker.set_paths(paths);
     }
 
-    /// Starts engine work: the pages call this; the bar's buttons stay off until it answers.
-    pub(crate) fn start(&mut self, job: Job) {
-        self.error = None;
-        self.note = None;
-        self.pending += 1;
-        self.wiz.facts.busy = true;
-        self.worker.send(job);
+    /// The pages' way to the engine and the message area.
+    fn nav(&mut self) -> (&mut Pages, Nav<'_>) {
+        let nav = Nav {
+            wiz: &mut self.wiz,
+            worker: &self.worker,
+            pending: &mut self.pending,
+            error: &mut self.error,
+            note: &mut self.note,
+            lab: self.lab,
+            lab_info: self.lab_info.as_deref(),
+            audit_log: &self.audit_log,
+        };
+        (&mut self.pages, nav)
+    }
+
+    /// Starts engine work; the bar's buttons stay off until it answers.
+    fn start(&mut self, job: Job) {
+        self.nav().1.start(job);
     }
 
     /// Reads the engine's answers.
@@ -224,71 +157,65 @@ impl App {
             self.pending = self.pending.saturating_sub(1);
             self.wiz.facts.busy = self.pending > 0;
         }
+        let p = &mut self.pages;
         match msg {
             Msg::Children { dn, found: Ok((users, children)) } => {
-                self.tree.insert(dn, (users, children));
+                p.scope.tree.insert(dn, (users, children));
             }
             Msg::Children { dn, found: Err(e) } => {
-                self.tree_requested.remove(&dn);
+                p.scope.requested.remove(&dn);
                 self.fail(e);
             }
             Msg::Saved(Ok(Some(path))) => self.note = Some(format!("Saved {}.", path.display())),
             Msg::Saved(Ok(None)) => self.note = Some("No file was chosen: nothing was saved.".into()),
             Msg::Saved(Err(e)) => self.fail(e),
             Msg::LabUp(Ok(info)) => {
-                if self.ad_url.is_empty() {
-                    self.ad_url = info.ldap_url.clone();
+                if p.directories.ad_url.is_empty() {
+                    p.directories.ad_url = info.ldap_url.clone();
                 }
-                if self.ad_user.is_empty() {
-                    self.ad_user = info.admin_user.clone();
+                if p.directories.ad_user.is_empty() {
+                    p.directories.ad_user = info.admin_user.clone();
                 }
                 self.lab_info = Some(info);
             }
             Msg::LabUp(Err(e)) => self.fail(e),
-            Msg::DeviceCode { user_code, uri } => self.device_code = Some((user_code, uri)),
+            Msg::DeviceCode { user_code, uri } => p.entra.device_code = Some((user_code, uri)),
             Msg::SignedIn(Ok(check)) => {
-                self.device_code = None;
+                p.entra.device_code = None;
                 self.wiz.facts.tenant_ready = check.ready();
-                self.tenant = Some(check);
+                p.entra.tenant = Some(check);
             }
             Msg::SignedIn(Err(e)) => {
-                self.device_code = None;
+                p.entra.device_code = None;
                 self.fail(e);
             }
-            Msg::Untrusted { certificate, report } => self.untrusted = Some((certificate, report)),
+            Msg::Untrusted { certificate, report } => p.directories.untrusted = Some((certificate, report)),
             Msg::Connected(Ok(view)) => {
-                self.pending_password = None;
-                self.connector = view.chosen.clone().or_else(|| view.candidates.first().map(|c| c.0.clone()));
-                if self.scopes.is_empty() {
-                    self.scopes = view.domains.iter().map(|d| (d.clone(), *d == view.domain)).collect();
+                p.directories.pending_password = None;
+                p.directories.connector = view.chosen.clone().or_else(|| view.candidates.first().map(|c| c.0.clone()));
+                if p.scope.scopes.is_empty() {
+                    p.scope.scopes = view.domains.iter().map(|d| (d.clone(), *d == view.domain)).collect();
                 }
-                self.directory = Some(view);
-                self.refresh_directory_ready();
+                p.directories.directory = Some(view);
             }
             Msg::Connected(Err(e)) => {
-                self.pending_password = None;
+                p.directories.pending_password = None;
                 self.fail(e);
             }
             Msg::Status(Ok(view)) => {
-                let worker::StatusView { status, findings } = *view;
-                self.writeback = match self.wiz.task {
-                    Task::Disable => false,
-                    Task::Customize => true,
-                    _ => status.state == "enabled",
-                };
-                self.status = Some(Box::new(status));
-                self.findings = Some(findings);
+                let worker::StatusView { status, readiness } = *view;
+                p.features.set_status(self.wiz.task, status, readiness);
             }
             Msg::Status(Err(e)) | Msg::Planned(Err(e)) => self.fail(e),
             Msg::Planned(Ok(plan)) => {
                 self.wiz.facts.plan_ready = plan.ready();
-                self.steps = plan.steps.iter().map(|s| (s.id.clone(), StepState::Waiting)).collect();
-                self.plan = Some(plan);
+                p.configuring.set_plan(&plan);
+                p.ready.plan = Some(plan);
             }
-            Msg::Progress(p) => self.progress(p),
+            Msg::Progress(progress) => p.configuring.progress(progress),
             Msg::Applied(result) => {
                 let result = result.map(|(outcome, canary)| {
-                    self.canary = canary;
+                    p.complete.canary = canary;
                     outcome
                 });
                 // A canary that fails does not undo the configuration: its verdict on the last page
@@ -298,42 +225,12 @@ impl App {
                 if let Err(e) = &result {
                     self.error = Some(e.clone());
                 }
-                self.outcome = Some(result);
+                p.complete.outcome = Some(result);
                 self.wiz.advance();
             }
-            Msg::Tested(Ok(v)) => self.verdict = Some(v),
+            Msg::Tested(Ok(v)) => p.features.verdict = Some(v),
             Msg::Tested(Err(e)) => self.fail(e),
         }
-    }
-
-    fn progress(&mut self, p: Progress) {
-        let (id, state) = match p {
-            Progress::Started { id } => (id, StepState::Running),
-            Progress::Done { id, elapsed_ms } => (id, StepState::Done(elapsed_ms)),
-            Progress::Failed { id, error } => (id, StepState::Failed(error)),
-            Progress::Undone { id } => (id, StepState::Undone),
-            Progress::SyncStarted => ("start-sync".to_string(), StepState::Done(0)),
-        };
-        match self.steps.iter_mut().find(|(s, _)| *s == id) {
-            Some(entry) => entry.1 = state,
-            None => self.steps.push((id, state)),
-        }
-    }
-
-    /// Connected as an Enterprise Admin, with a connector account when the task changes things.
-    pub(crate) fn refresh_directory_ready(&mut self) {
-        let needs_connector = matches!(self.wiz.task, Task::Customize | Task::Disable);
-        self.wiz.facts.directory_ready = match &self.directory {
-            Some(d) => match self.wiz.task {
-                Task::View | Task::TestPassword => true,
-                _ => d.enterprise_admin && (!needs_connector || self.connector.is_some()),
-            },
-            None => false,
-        };
-    }
-
-    fn chosen_scopes(&self) -> Vec<String> {
-        self.scopes.iter().filter(|(_, on)| *on).map(|(s, _)| s.clone()).collect()
     }
 
     /// Next (or Configure, or Exit): what leaving each page starts.
@@ -346,86 +243,45 @@ impl App {
         if self.wiz.advance().is_none() {
             return;
         }
+        let connector = self.pages.directories.connector.clone();
         match from {
             PageId::ConnectDirectories => {
-                self.status = None;
-                self.start(Job::Choose { connector: self.connector.clone(), scopes: Vec::new() });
+                self.pages.features.status = None;
+                self.start(Job::Choose { connector, scopes: Vec::new() });
             }
             PageId::Scope => {
-                self.status = None;
-                self.start(Job::Choose { connector: self.connector.clone(), scopes: self.chosen_scopes() });
+                self.pages.features.status = None;
+                let scopes = self.pages.scope.chosen();
+                self.start(Job::Choose { connector, scopes });
             }
             PageId::OptionalFeatures => {
-                self.plan = None;
+                self.pages.ready.plan = None;
                 self.wiz.facts.plan_ready = false;
-                self.start(Job::Plan(self.writeback));
+                self.start(Job::Plan(self.pages.features.writeback));
             }
             PageId::Ready => {
-                if let Some(plan) = self.plan.clone() {
-                    let user = self.canary_user.trim().to_string();
-                    let password = std::mem::take(&mut self.connector_password);
+                let ready = &mut self.pages.ready;
+                if let Some(plan) = ready.plan.clone() {
+                    let user = ready.canary_user.trim().to_string();
+                    let password = std::mem::take(&mut ready.connector_password);
                     let canary = (!user.is_empty())
                         .then(|| (user, (!password.is_empty()).then(|| crate::secrets::Secret::new(password))));
-                    self.canary = None;
-                    self.start(Job::Apply { plan, start_sync: self.start_sync, canary });
+                    let start_sync = ready.start_sync;
+                    self.pages.complete.canary = None;
+                    self.start(Job::Apply { plan, start_sync, canary });
                 }
             }
             _ => {}
         }
     }
 
-    /// Connects with what the page's fields hold (`trust`: a certificate the person trusted).
-    pub(crate) fn connect(&mut self, trust: Option<String>) {
-        if !self.ad_password.is_empty() {
-            self.pending_password = Some(crate::secrets::Secret::new(std::mem::take(&mut self.ad_password)));
-        }
-        self.directory = None;
-        self.untrusted = None;
-        self.wiz.facts.directory_ready = false;
-        self.start(Job::Connect {
-            ad_url: self.ad_url.clone(),
-            ad_user: self.ad_user.clone(),
-            password: self.pending_password.clone(),
-            trust,
-        });
-    }
-
-    /// "Do not trust": the handshake error stands, and nothing is kept.
-    pub(crate) fn distrust(&mut self) {
-        if let Some((_, report)) = self.untrusted.take() {
-            self.error = Some(report);
-        }
-        self.pending_password = None;
-    }
-
-    /// Reads a node of the scope browser, once; browsing does not hold the Next button.
-    pub(crate) fn browse(&mut self, dn: &str) {
-        if self.tree_requested.insert(dn.to_string()) {
-            self.worker.send(Job::Children(dn.to_string()));
-        }
-    }
-
-    /// Whether `dn` is a chosen scope.
-    pub fn scope_on(&self, dn: &str) -> bool {
-        self.scopes.iter().any(|(s, on)| *on && s.eq_ignore_ascii_case(dn))
-    }
-
-    /// Chooses or unchooses `dn` as a scope.
-    pub fn set_scope(&mut self, dn: &str, on: bool) {
-        match self.scopes.iter_mut().find(|(s, _)| s.eq_ignore_ascii_case(dn)) {
-            Some(entry) => entry.1 = on,
-            None if on => self.scopes.push((dn.to_string(), true)),
-            None => {}
-        }
-    }
-
     /// Plans again after a failure (the Ready page shows the fresh plan).
-    pub(crate) fn retry(&mut self) {
-        self.outcome = None;
+    fn retry(&mut self) {
+        self.pages.complete.outcome = None;
         self.error = None;
-        self.plan = None;
-        self.steps.clear();
-        self.start(Job::Plan(self.writeback));
+        self.pages.ready.plan = None;
+        self.pages.configuring.steps.clear();
+        self.start(Job::Plan(self.pages.features.writeback));
     }
 
     fn on_cancel(&mut self) {
@@ -449,14 +305,18 @@ impl App {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.poll();
         // Before the bar is drawn, so Next is right on the frame the page first shows.
-        self.wiz.facts.scope_chosen = self.scopes.iter().any(|(_, on)| *on);
+        self.wiz.facts.scope_chosen = self.pages.scope.scopes.iter().any(|(_, on)| *on);
+        self.wiz.facts.directory_ready = self.pages.directories.ready(self.wiz.task);
         egui::Panel::left("rail").resizable(false).exact_size(230.0).show(ui, |ui| self.rail(ui));
         egui::Panel::bottom("bar").resizable(false).show(ui, |ui| self.bar(ui));
         egui::CentralPanel::default().show(ui, |ui| {
             ui.heading(self.wiz.page.title(self.wiz.failed));
             ui.separator();
             egui::ScrollArea::vertical().show(ui, |ui| {
-                pages::show(self, ui);
+                let (pages, mut nav) = self.nav();
+                if let Some(pages::complete::Action::Retry) = pages::ui(pages, ui, &mut nav) {
+                    self.retry();
+                }
                 if let Some(n) = &self.note {
                     ui.separator();
                     ui.label(n);
@@ -620,13 +480,10 @@ impl eframe::App for App {
 }
 
 /// Opens the wizard window and returns when it closes.
-pub fn run(config_path: PathBuf, lab: bool, args: ConnectionArgs) -> Result<(), Error> {
-    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
-        return Err(Error::Usage {
-            message: "there is no display to open the wizard on (neither DISPLAY nor WAYLAND_DISPLAY is set)".into(),
-            remedy: "Run it in a desktop session, or use the commands instead (see --help; `lab up` starts the lab headless)."
-                .into(),
-        });
+pub fn run(options: Options) -> Result<(), GuiError> {
+    let Options { config_path, lab } = options;
+    if cfg!(unix) && std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        return Err(GuiError::NoDisplay);
     }
     let icon = eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon.png")).ok();
     let mut viewport = egui::ViewportBuilder::default()
@@ -637,14 +494,14 @@ pub fn run(config_path: PathBuf, lab: bool, args: ConnectionArgs) -> Result<(), 
         viewport = viewport.with_icon(icon);
     }
     let options = eframe::NativeOptions { viewport, ..Default::default() };
-    let mut failure: Option<Error> = None;
+    let mut failure: Option<GuiError> = None;
     let result = eframe::run_native(
         "writeback-wizard",
         options,
         Box::new(|cc| {
             let ctx = cc.egui_ctx.clone();
             let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
-            match App::new(config_path, lab, args, repaint) {
+            match App::new(config_path, lab, SettingsOverlay::default(), repaint) {
                 Ok(app) => Ok(Box::new(app) as Box<dyn eframe::App>),
                 Err(e) => {
                     let text = ErrorReport::from_error(&e);
@@ -657,8 +514,5 @@ pub fn run(config_path: PathBuf, lab: bool, args: ConnectionArgs) -> Result<(), 
     if let Some(e) = failure {
         return Err(e);
     }
-    result.map_err(|e| Error::Usage {
-        message: format!("the wizard window could not be opened: {e}"),
-        remedy: "Check the display (DISPLAY / WAYLAND_DISPLAY) and OpenGL drivers (Mesa), or use the commands instead (see --help).".into(),
-    })
+    result.map_err(|e| GuiError::Window { detail: e.to_string() })
 }

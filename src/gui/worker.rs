@@ -8,16 +8,16 @@ use std::sync::{Arc, mpsc};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
+use super::GuiError;
 use crate::ad::directory;
-pub use crate::ad::scan::Findings;
-use crate::cli::ConnectionArgs;
-use crate::cli::engine_cmd::{self, Session};
-use crate::cli::session::{self, EntraSession, Interactive};
-use crate::engine::apply::{self, ApplyOutcome, Env, Progress};
+use crate::ad::readiness::Readiness;
+use crate::config::SyncEngineKind;
+use crate::diagnose::ErrorReport;
+use crate::engine::apply::{self, ApplyOutcome, Progress};
 use crate::engine::{Plan, Status};
 use crate::entra::check::EntraCheck;
-use crate::error::{Error, ErrorReport};
 use crate::secrets::Secret;
+use crate::session::{self, DeviceCode, EntraSession, Error, Interactive, Options, Session};
 
 /// What the wizard asks for.
 pub enum Job {
@@ -72,7 +72,6 @@ pub enum Job {
     TestPassword {
         /// sAMAccountName, UPN or DN.
         user: String,
-        /// The candidate.
         password: Secret,
     },
 }
@@ -98,20 +97,16 @@ pub struct DirectoryView {
     pub chosen: Option<String>,
 }
 
-/// Today's state and the readiness findings.
+/// Today's state and the readiness report (the same value `ad check` prints).
 #[derive(Debug, Clone)]
 pub struct StatusView {
-    /// The engine's status.
     pub status: Status,
-    /// Protected accounts, blocked inheritance, denies, users who cannot change their password.
-    pub findings: crate::ad::scan::Findings,
+    pub readiness: Readiness,
 }
 
-/// An answer.
 pub enum Msg {
     /// A node of the scope browser.
     Children {
-        /// The node.
         dn: String,
         /// Its users and children (or why they could not be read).
         found: Result<(usize, Vec<directory::ScopeNode>), ErrorReport>,
@@ -140,7 +135,6 @@ pub enum Msg {
     },
     /// Today's state, and the scan for what breaks writeback.
     Status(Result<Box<StatusView>, ErrorReport>),
-    /// The plan.
     Planned(Result<Box<Plan>, ErrorReport>),
     /// A step's progress.
     Progress(Progress),
@@ -179,9 +173,9 @@ fn save_dialog() -> Chooser {
 }
 
 struct Shared {
-    config_path: PathBuf,
-    lab: bool,
-    args: std::sync::Mutex<ConnectionArgs>,
+    /// The session's options; the pages' fields (DC, user, cloud, a trusted certificate) are
+    /// written into its flags as they are used.
+    opts: std::sync::Mutex<Options>,
     entra: Mutex<Option<EntraSession>>,
     session: Mutex<Option<Session>>,
     paths: std::sync::Mutex<Option<apply::Paths>>,
@@ -189,29 +183,21 @@ struct Shared {
     log_file: std::sync::Mutex<PathBuf>,
 }
 
-fn report(e: impl Into<Error>) -> ErrorReport {
+fn report(e: impl Into<GuiError>) -> ErrorReport {
     ErrorReport::from_error(&e.into())
 }
 
 impl Worker {
     /// Starts the runtime. `repaint` wakes the UI when an answer arrives.
-    pub fn new(
-        config_path: PathBuf,
-        lab: bool,
-        args: ConnectionArgs,
-        repaint: Arc<dyn Fn() + Send + Sync>,
-    ) -> Result<Worker, Error> {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| {
-            Error::Usage {
-                message: format!("cannot start the async runtime: {e}"),
-                remedy: "Check the process limits (threads, memory).".into(),
-            }
-        })?;
+    pub fn new(opts: Options, repaint: Arc<dyn Fn() + Send + Sync>) -> Result<Worker, GuiError> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| GuiError::Runtime { detail: e.to_string() })?;
         let (tx, rx) = mpsc::channel();
         let shared = Arc::new(Shared {
-            config_path,
-            lab,
-            args: std::sync::Mutex::new(args),
+            opts: std::sync::Mutex::new(opts),
             entra: Mutex::new(None),
             session: Mutex::new(None),
             paths: std::sync::Mutex::new(None),
@@ -273,8 +259,8 @@ impl Worker {
             };
             let code_tx = tx.clone();
             let code_repaint = repaint.clone();
-            let shown = move |user_code: String, uri: String| {
-                let _ = code_tx.send(Msg::DeviceCode { user_code, uri });
+            let shown = move |code: DeviceCode| {
+                let _ = code_tx.send(Msg::DeviceCode { user_code: code.user_code, uri: code.uri });
                 code_repaint();
             };
             let ctx = Ctx { cancel: &cancel, progress: &progress, open: &open, shown: &shown, chooser: &chooser };
@@ -285,8 +271,8 @@ impl Worker {
     }
 }
 
-fn args_of(shared: &Shared) -> ConnectionArgs {
-    shared.args.lock().map(|a| a.clone()).unwrap_or_else(|p| p.into_inner().clone())
+fn opts_of(shared: &Shared) -> Options {
+    shared.opts.lock().map(|a| a.clone()).unwrap_or_else(|p| p.into_inner().clone())
 }
 
 /// What a running job can reach besides the shared state.
@@ -294,7 +280,7 @@ struct Ctx<'a> {
     cancel: &'a CancellationToken,
     progress: &'a (dyn Fn(Progress) + Send + Sync),
     open: &'a Browser,
-    shown: &'a (dyn Fn(String, String) + Sync),
+    shown: &'a (dyn Fn(DeviceCode) + Sync),
     chooser: &'a Chooser,
 }
 
@@ -317,12 +303,14 @@ async fn run(shared: &Shared, job: Job, ctx: &Ctx<'_>) -> Msg {
             };
             Msg::Children { dn, found }
         }
-        Job::LabUp => Msg::LabUp(crate::lab::up(&crate::lab::default_dir()).await.map(Box::new).map_err(report)),
+        Job::LabUp => Msg::LabUp(
+            crate::lab::up(&crate::lab::default_dir()).await.map(Box::new).map_err(|e| report(Error::from(e))),
+        ),
         Job::SignIn { cloud, device_code } => {
             if let Some(c) = cloud
-                && let Ok(mut a) = shared.args.lock()
+                && let Ok(mut o) = shared.opts.lock()
             {
-                a.cloud = Some(c);
+                o.flags.cloud = Some(c);
             }
             let how = if device_code {
                 Interactive::Device { shown, cancel }
@@ -333,13 +321,13 @@ async fn run(shared: &Shared, job: Job, ctx: &Ctx<'_>) -> Msg {
         }
         Job::Connect { ad_url, ad_user, password, trust } => {
             match connect(shared, ConnectJob { ad_url, ad_user, password, trust }, cancel, open).await {
-                Err(Error::Ad(crate::ad::AdError::TlsHandshake {
+                Err(GuiError::Session(Error::Ad(crate::ad::AdError::TlsHandshake {
                     url,
                     detail,
                     expected,
                     presented,
                     certificate: Some(certificate),
-                })) => {
+                }))) => {
                     let err = crate::ad::AdError::TlsHandshake { url, detail, expected, presented, certificate: None };
                     Msg::Untrusted { certificate, report: report(err) }
                 }
@@ -372,9 +360,9 @@ async fn run(shared: &Shared, job: Job, ctx: &Ctx<'_>) -> Msg {
         Job::Apply { plan, start_sync, canary } => {
             let mut guard = shared.session.lock().await;
             let Some(s) = guard.as_mut() else { return Msg::Applied(Err(not_connected())) };
-            let outcome = match apply_plan(s, &plan, start_sync, cancel, progress).await {
+            let outcome = match s.apply(Some(&plan), None, start_sync, cancel, progress).await {
                 Ok(o) => o,
-                Err(e) => return Msg::Applied(Err(e)),
+                Err(e) => return Msg::Applied(Err(report(e))),
             };
             let proved = match canary {
                 Some((user, password)) if outcome.verified => Some(prove(s, &user, password).await),
@@ -393,16 +381,13 @@ async fn run(shared: &Shared, job: Job, ctx: &Ctx<'_>) -> Msg {
 }
 
 fn not_connected() -> ErrorReport {
-    report(Error::Usage {
-        message: "the wizard is not connected to a domain controller".into(),
-        remedy: "Go back to \"Connect your directories\" and connect.".into(),
-    })
+    report(GuiError::NotConnected)
 }
 
 async fn sign_in(shared: &Shared, how: Interactive<'_>) -> Result<Box<EntraCheck>, ErrorReport> {
-    let args = args_of(shared);
-    let e = session::entra_with(&shared.config_path, &args, shared.lab, how).await.map_err(report)?;
-    let check = crate::entra::check::check(&e.graph, std::time::SystemTime::now()).await.map_err(report)?;
+    let opts = opts_of(shared);
+    let e = session::entra(&opts, how).await.map_err(report)?;
+    let check = crate::entra::check::check(&e.graph, opts.clock.now()).await.map_err(|e| report(Error::from(e)))?;
     *shared.entra.lock().await = Some(e);
     Ok(Box::new(check))
 }
@@ -419,50 +404,41 @@ async fn connect(
     job: ConnectJob,
     cancel: &CancellationToken,
     open: &Browser,
-) -> Result<DirectoryView, Error> {
+) -> Result<DirectoryView, GuiError> {
     let ConnectJob { ad_url, ad_user, password, trust } = job;
-    let mut args = args_of(shared);
+    let mut opts = opts_of(shared);
     if let Some(fp) = &trust {
-        args.ad_fingerprint = Some(fp.clone());
+        opts.flags.ad_fingerprint = Some(fp.clone());
     }
     // The fields are the truth (they start from the settings and flags): an emptied one is unset.
     let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
-    args.ad_url = non_empty(&ad_url);
-    args.ad_user = non_empty(&ad_user);
-    let ad = session::connect_with(&shared.config_path, &args, shared.lab, password).await?;
+    opts.flags.ad_url = non_empty(&ad_url);
+    opts.flags.ad_user = non_empty(&ad_user);
+    let ad = session::connect(&opts, password).await?;
     if let Some(fp) = trust {
         // Trusted once, remembered: the next run connects without asking.
-        let mut saved = crate::config::Settings::load(&shared.config_path)?;
+        let mut saved = crate::config::Settings::load(&opts.config_path).map_err(Error::from)?;
         saved.ad_fingerprint = Some(fp);
-        saved.save(&shared.config_path)?;
+        saved.save(&opts.config_path).map_err(Error::from)?;
     }
     let entra = shared.entra.lock().await.take().map(Ok);
     // Disabling needs no tenant; the lab's sync engine still needs the simulator's token.
-    let lab_engine = engine_cmd::kind_of(&ad.settings, shared.lab) == crate::config::SyncEngineKind::Lab;
     let entra = match entra {
-        None if lab_engine => {
+        None if opts.sync_engine(&ad.settings) == SyncEngineKind::Lab => {
             let open = |url: String| open(url);
-            Some(
-                session::entra_with(
-                    &shared.config_path,
-                    &args,
-                    shared.lab,
-                    Interactive::Browser { open: &open, cancel },
-                )
-                .await,
-            )
+            Some(session::entra(&opts, Interactive::Browser { open: &open, cancel }).await)
         }
         other => other,
     };
-    let mut s = engine_cmd::assemble(ad, entra, shared.lab, &shared.config_path).await?;
-    s.include_adminsdholder = args.include_adminsdholder;
+    let mut s = Session::assemble(&opts, ad, entra).await?;
     if let Some(p) = shared.paths.lock().ok().and_then(|p| p.clone()) {
         s.paths = p;
     }
-    let ea = directory::enterprise_admin(&mut s.ad.conn, &s.ad.disc, &s.ad.account).await?;
+    let ea = directory::enterprise_admin(&mut s.ad.conn, &s.ad.disc, &s.ad.account).await.map_err(Error::from)?;
     let named = s.connector.as_ref().map(|a| a.dn.clone());
     let candidates = directory::connector_candidates(&mut s.ad.conn, &s.ad.disc, named.as_deref())
-        .await?
+        .await
+        .map_err(Error::from)?
         .into_iter()
         .map(|a| (a.dn, a.sam_account_name))
         .collect();
@@ -476,8 +452,8 @@ async fn connect(
         candidates,
         chosen: named,
     };
-    if let Ok(mut a) = shared.args.lock() {
-        *a = args;
+    if let Ok(mut o) = shared.opts.lock() {
+        *o = opts;
     }
     *shared.session.lock().await = Some(s);
     Ok(view)
@@ -488,36 +464,9 @@ async fn status(shared: &Shared, cancel: &CancellationToken) -> Result<Box<Statu
     let s = guard.as_mut().ok_or_else(not_connected)?;
     let tenant = s.tenant().await;
     let sync = s.sync_state().await;
-    let unfinished = crate::engine::journal::unfinished(&s.paths.state_dir).map_err(report)?;
-    let status = s.status(tenant, sync, unfinished).await.map_err(report)?;
-    let connector = s.connector.as_ref().and_then(|c| crate::ad::sd::Sid::parse(&c.sid).ok());
-    let findings = crate::ad::scan::scan(&mut s.ad.conn, &s.scopes, connector.as_ref(), cancel, &mut |_| {})
-        .await
-        .map_err(report)?;
-    Ok(Box::new(StatusView { status, findings }))
-}
-
-async fn apply_plan(
-    s: &mut Session,
-    plan: &Plan,
-    start_sync: bool,
-    cancel: &CancellationToken,
-    progress: &(dyn Fn(Progress) + Send + Sync),
-) -> Result<ApplyOutcome, ErrorReport> {
-    let backend = match &s.backend {
-        Ok(b) => b,
-        Err(e) => return Err(report(crate::sync_engine::SyncError::Lab { status: 0, detail: e.clone() })),
-    };
-    let mut env = Env {
-        ad: &mut s.ad.conn,
-        sync: backend,
-        paths: &s.paths,
-        settings: &mut s.ad.settings,
-        operator: &s.ad.account.dn,
-        cancel,
-        progress,
-    };
-    apply::apply(plan, &mut env, start_sync).await.map_err(report)
+    let status = s.status(tenant, sync).await.map_err(report)?;
+    let readiness = s.readiness(cancel, &mut |_| {}).await.map_err(report)?;
+    Ok(Box::new(StatusView { status, readiness }))
 }
 
 async fn save(shared: &Shared, settings: bool, chooser: &Chooser) -> Result<Option<PathBuf>, ErrorReport> {
@@ -525,31 +474,21 @@ async fn save(shared: &Shared, settings: bool, chooser: &Chooser) -> Result<Opti
     let Some(path) = chooser(name.to_string()).await else { return Ok(None) };
     if settings {
         // What the pages hold, over the settings file: the same as `config export` with flags.
-        let s = crate::config::Settings::load(&shared.config_path).map_err(report)?.overlay(&args_of(shared).overlay());
-        s.save(&path).map_err(report)?;
+        let s = opts_of(shared).settings().map_err(report)?;
+        s.save(&path).map_err(|e| report(Error::from(e)))?;
     } else {
         let log = shared.log_file.lock().map(|p| p.clone()).unwrap_or_else(|p| p.into_inner().clone());
         if !log.exists() {
-            return Err(report(Error::Usage {
-                message: format!("there is no log file at {} (it could not be opened when the wizard started)", log.display()),
-                remedy: "Start the wizard from a terminal with -v to see the log there, or set WRITEBACK_LOG_DIR to a folder you can write to.".into(),
-            }));
+            return Err(report(GuiError::NoLog { path: log }));
         }
-        std::fs::copy(&log, &path).map_err(|e| {
-            report(Error::Usage {
-                message: format!("cannot copy the log {} to {}: {e}", log.display(), path.display()),
-                remedy: "Choose a folder you can write to.".into(),
-            })
-        })?;
+        std::fs::copy(&log, &path)
+            .map_err(|e| report(GuiError::Save { from: log.clone(), to: path.clone(), detail: e.to_string() }))?;
     }
     Ok(Some(path))
 }
 
 async fn prove(s: &mut Session, user: &str, password: Option<Secret>) -> Result<apply::Canary, ErrorReport> {
-    let mut as_connector = engine_cmd::connector_connection(s, password).await.map_err(report)?;
-    let result = apply::canary(&mut s.ad.conn, &s.ad.disc, &mut as_connector, user).await.map_err(report);
-    as_connector.close().await;
-    result
+    s.canary(user, password).await.map_err(report)
 }
 
 async fn test_password(
@@ -557,10 +496,11 @@ async fn test_password(
     user: &str,
     password: &Secret,
 ) -> Result<crate::ad::policy::Verdict, ErrorReport> {
+    let ad = |e: crate::ad::AdError| report(Error::from(e));
     let account = directory::find_account(&mut s.ad.conn, &s.ad.disc, user)
         .await
-        .map_err(report)?
-        .ok_or_else(|| report(crate::ad::AdError::NoSuchAccount { name: user.to_string() }))?;
-    let policy = crate::ad::policy::effective_policy(&mut s.ad.conn, &s.ad.disc, &account.dn).await.map_err(report)?;
+        .map_err(ad)?
+        .ok_or_else(|| ad(crate::ad::AdError::NoSuchAccount { name: user.to_string() }))?;
+    let policy = crate::ad::policy::effective_policy(&mut s.ad.conn, &s.ad.disc, &account.dn).await.map_err(ad)?;
     Ok(crate::ad::policy::test_password(&policy, &account, password))
 }

@@ -36,7 +36,7 @@ fn ports_free(addr: Ipv4Addr) -> bool {
 
 /// Claims a free 127.0.0.N (N from 2 to 254) for the DC in `dc_dir`. `is_running(dir)` tells
 /// whether the DC of an existing claim still runs.
-pub fn claim(dc_dir: &Path, is_running: &dyn Fn(&Path) -> bool) -> Result<Claim, LabError> {
+pub fn claim(dc_dir: &Path, is_running: &dyn Fn(&Path) -> bool, now: SystemTime) -> Result<Claim, LabError> {
     let dir = claims_dir();
     std::fs::create_dir_all(&dir).map_err(|source| LabError::Io {
         what: "create the address claims folder",
@@ -46,7 +46,7 @@ pub fn claim(dc_dir: &Path, is_running: &dyn Fn(&Path) -> bool) -> Result<Claim,
     for n in 2u8..=254 {
         let addr = Ipv4Addr::new(127, 0, 0, n);
         let path = claim_path(&dir, addr);
-        if path.exists() && !is_stale(&path, is_running) {
+        if path.exists() && !is_stale(&path, is_running, now) {
             continue;
         }
         if path.exists() {
@@ -77,11 +77,11 @@ pub fn claim(dc_dir: &Path, is_running: &dyn Fn(&Path) -> bool) -> Result<Claim,
     Err(LabError::NoAddress)
 }
 
-fn is_stale(path: &Path, is_running: &dyn Fn(&Path) -> bool) -> bool {
+fn is_stale(path: &Path, is_running: &dyn Fn(&Path) -> bool, now: SystemTime) -> bool {
     let fresh = std::fs::metadata(path)
         .and_then(|m| m.modified())
         .ok()
-        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .and_then(|t| now.duration_since(t).ok())
         .is_some_and(|age| age < FRESH);
     if fresh {
         return false;

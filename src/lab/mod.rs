@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::ad::{AdConnection, ConnectOptions, TlsTrust};
-use crate::error::{Diagnose, Exit};
+use crate::diagnose::{Diagnose, Exit};
 use crate::secrets::Secret;
 use certs::TlsFiles;
 use samba::SambaTools;
@@ -176,7 +176,11 @@ async fn bind_admin(dc_dir: &Path, addr: Ipv4Addr, password: &Secret) -> Result<
 /// Starts the DC in `dc_dir` on a newly claimed address and waits until it answers. On failure
 /// the DC is stopped and the claim released.
 async fn start_claimed(tools: &SambaTools, dc_dir: &Path) -> Result<Ipv4Addr, LabError> {
-    let claim = addr::claim(dc_dir, &|d| samba::running_pid(d).is_some())?;
+    let claim = addr::claim(
+        dc_dir,
+        &|d| samba::running_pid(d).is_some(),
+        crate::clock::Clock::now(&crate::clock::SystemClock),
+    )?;
     let result = async {
         let conf = samba::smb_conf(dc_dir);
         let text = std::fs::read_to_string(&conf).map_err(io("read", &conf))?;
@@ -243,7 +247,11 @@ async fn build_template(tools: &SambaTools, building: &Path, version: &str) -> R
     let started = Instant::now();
     let dc_dir = building.join("dc");
     std::fs::create_dir_all(building).map_err(io("create", building))?;
-    let claim = addr::claim(&dc_dir, &|d| samba::running_pid(d).is_some())?;
+    let claim = addr::claim(
+        &dc_dir,
+        &|d| samba::running_pid(d).is_some(),
+        crate::clock::Clock::now(&crate::clock::SystemClock),
+    )?;
     let result = async {
         let provision_dir = dc_dir.clone();
         let tools2 = tools.clone();
@@ -435,7 +443,6 @@ pub enum LabError {
     /// A program could not be started.
     #[error("cannot run {what}: {source}")]
     Spawn {
-        /// The program.
         what: &'static str,
         /// The OS error.
         #[source]
@@ -444,7 +451,6 @@ pub enum LabError {
     /// A program failed.
     #[error("{what} failed ({status}):\n{output}")]
     Command {
-        /// The program.
         what: &'static str,
         /// Its exit status.
         status: String,
@@ -454,9 +460,7 @@ pub enum LabError {
     /// A file operation failed.
     #[error("cannot {what} {}", path.display())]
     Io {
-        /// The operation.
         what: &'static str,
-        /// The file.
         path: PathBuf,
         /// The OS error.
         #[source]
@@ -487,23 +491,16 @@ pub enum LabError {
     },
     /// Seeding found something unexpected.
     #[error("seeding the lab domain failed: {detail}")]
-    Seed {
-        /// What.
-        detail: String,
-    },
+    Seed { detail: String },
     /// An LDAP operation failed.
     #[error(transparent)]
     Ad(#[from] crate::ad::AdError),
     /// The DC did not stop.
     #[error("the lab DC (process {pid}) did not stop after SIGTERM and SIGKILL")]
-    StopFailed {
-        /// The process.
-        pid: i32,
-    },
+    StopFailed { pid: i32 },
     /// A state file is unreadable.
     #[error("{} is damaged: {detail}", path.display())]
     Corrupt {
-        /// The file.
         path: PathBuf,
         /// The parser's message.
         detail: String,
@@ -516,10 +513,7 @@ pub enum LabError {
     },
     /// A bug or a runtime failure.
     #[error("internal error: {detail}")]
-    Internal {
-        /// What.
-        detail: String,
-    },
+    Internal { detail: String },
 }
 
 impl Diagnose for LabError {

@@ -310,7 +310,7 @@ mod tests {
         let err = SambaTools::locate_in(&[empty.path().to_path_buf()]).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("samba-ad-dc"), "{text}");
-        use crate::error::Diagnose;
+        use crate::diagnose::Diagnose;
         assert!(err.remedy().contains("apt-get install"), "{}", err.remedy());
     }
 

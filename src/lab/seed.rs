@@ -45,7 +45,6 @@ pub const CANNOT_CHANGE_USER: &str = "CN=Kofi Kumah,OU=Support,OU=Staff,OU=Corp"
 
 /// The protected account (adminCount=1, member of Domain Admins).
 pub const ADMIN_USER: &str = "CN=Ada Admin,OU=Admins,OU=Corp";
-/// Its sAMAccountName.
 pub const ADMIN_SAM: &str = "ada.admin";
 
 /// The 50 staff: (given name, surname, OU relative to the root).

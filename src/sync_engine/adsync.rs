@@ -128,6 +128,10 @@ impl SyncEngine for AdSync {
             last_sync_cycle: v["lastSync"].as_str().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
             version: Some(version),
             connector: v["connector"].as_str().map(String::from),
+            switch: crate::sync_engine::SwitchCalls {
+                on: "Set-ADSyncAADPasswordResetConfiguration -Connector <Entra ID connector> -Enable $true".into(),
+                off: "Set-ADSyncAADPasswordResetConfiguration -Connector <Entra ID connector> -Enable $false".into(),
+            },
         })
     }
     async fn set_writeback(&self, enabled: bool) -> Result<(), SyncError> {

@@ -48,6 +48,10 @@ impl SyncEngine for LabEngine {
             last_sync_cycle: v["last_sync_cycle"].as_str().map(String::from),
             version: None,
             connector: None,
+            switch: crate::sync_engine::SwitchCalls {
+                on: r#"POST /lab/sync-engine {"writeback_enabled": true}"#.into(),
+                off: r#"POST /lab/sync-engine {"writeback_enabled": false}"#.into(),
+            },
         })
     }
     async fn set_writeback(&self, enabled: bool) -> Result<(), SyncError> {

@@ -9,7 +9,7 @@ use std::future::Future;
 
 use serde::Serialize;
 
-use crate::error::{Diagnose, Exit};
+use crate::diagnose::{Diagnose, Exit};
 
 /// What the sync engine says about itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -24,6 +24,23 @@ pub struct EngineState {
     pub version: Option<String>,
     /// The Entra ID connector's name (adsync).
     pub connector: Option<String>,
+    /// How this backend switches writeback, in its own words (shown in the plan).
+    #[serde(skip)]
+    pub switch: SwitchCalls,
+}
+
+/// A backend's writeback switch as text, for each direction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SwitchCalls {
+    pub on: String,
+    pub off: String,
+}
+
+impl SwitchCalls {
+    /// The call that sets the switch to `enabled`.
+    pub fn call(&self, enabled: bool) -> &str {
+        if enabled { &self.on } else { &self.off }
+    }
 }
 
 /// A sync engine that can switch password writeback.
@@ -43,7 +60,6 @@ pub trait SyncEngine: Send + Sync {
 pub enum Backend {
     /// Entra Connect's ADSync module.
     AdSync(adsync::AdSync),
-    /// The simulator.
     Lab(lab::LabEngine),
 }
 
@@ -75,12 +91,14 @@ impl SyncEngine for Backend {
 }
 
 /// Why the sync engine could not be read or switched.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SyncError {
+    /// There is no backend to ask (e.g. the lab engine without the simulator's token).
+    #[error("{detail}")]
+    Unavailable { detail: String },
     /// PowerShell could not be started.
     #[error("cannot run {program}: {detail}")]
     NoPowerShell {
-        /// The program.
         program: String,
         /// The OS error.
         detail: String,
@@ -98,7 +116,6 @@ pub enum SyncError {
     TooOld {
         /// The installed version.
         found: String,
-        /// The minimum.
         minimum: &'static str,
     },
     /// No Entra ID connector was found.
@@ -107,7 +124,6 @@ pub enum SyncError {
     /// A PowerShell command failed.
     #[error("{command} failed: {detail}")]
     Command {
-        /// The cmdlet.
         command: &'static str,
         /// PowerShell's message.
         detail: String,
@@ -115,7 +131,6 @@ pub enum SyncError {
     /// The output could not be read.
     #[error("cannot read the output of {command}: {detail}")]
     Output {
-        /// The cmdlet.
         command: &'static str,
         /// What was wrong.
         detail: String,
@@ -139,7 +154,7 @@ impl Diagnose for SyncError {
             SyncError::NoConnector => "SYNC-NO-CONNECTOR",
             SyncError::Command { .. } => "SYNC-COMMAND",
             SyncError::Output { .. } => "SYNC-OUTPUT",
-            SyncError::Lab { .. } => "SYNC-LAB",
+            SyncError::Lab { .. } | SyncError::Unavailable { .. } => "SYNC-LAB",
         }
     }
     fn remedy(&self) -> String {
@@ -156,7 +171,7 @@ impl Diagnose for SyncError {
             }
             SyncError::Output { .. } => "Report this with the message above.".into(),
             SyncError::Lab { status: 401 | 403, .. } => "Sign in as a Global Administrator or Hybrid Identity Administrator assigned directly.".into(),
-            SyncError::Lab { .. } => "Check that the lab tenant simulator runs (--lab-url).".into(),
+            SyncError::Lab { .. } | SyncError::Unavailable { .. } => "Check that the lab tenant simulator runs (--lab-url).".into(),
         }
     }
     fn exit(&self) -> Exit {

@@ -210,7 +210,7 @@ async fn graph_retries_honour_retry_after_within_a_deadline_and_keep_the_request
             let EntraError::Graph { status, code, request_id, date, .. } = &e else { unreachable!() };
             assert_eq!((*status, code.as_str()), (401, "InvalidAuthenticationToken"));
             assert!(!request_id.is_empty() && !date.is_empty());
-            assert!(writeback_wizard::error::Diagnose::remedy(&e).contains("Sign in again"));
+            assert!(writeback_wizard::diagnose::Diagnose::remedy(&e).contains("Sign in again"));
         }
         other => panic!("{other}"),
     }

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use writeback_wizard::cli::ConnectionArgs;
 use writeback_wizard::config::Cloud;
+use writeback_wizard::config::SettingsOverlay as ConnectionArgs;
 use writeback_wizard::engine::apply::Paths;
 use writeback_wizard::gui::App;
 use writeback_wizard::gui::wizard::{PageId, Task};
@@ -103,38 +103,38 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     assert!(h.get_by_label("Next").accesskit_node().is_disabled(), "not signed in yet");
     // The device code, approved on the simulator's device-login page as a person would.
     click(&mut h, "Sign in with a device code");
-    wait(&mut h, "the device code", |a| a.device_code.is_some());
-    let (code, uri) = h.state().device_code.clone().unwrap();
+    wait(&mut h, "the device code", |a| a.pages.entra.device_code.is_some());
+    let (code, uri) = h.state().pages.entra.device_code.clone().unwrap();
     assert_eq!(uri, sim.url("/devicelogin"));
     h.get_by_label(&code);
     h.get_by_label("Copy");
     rt.block_on(crate::tenant::device_login(&sim, &code, GA, "approve"));
-    wait(&mut h, "the sign-in", |a| a.tenant.is_some() && idle(a));
-    assert!(h.state().wiz.facts.tenant_ready, "{:?}", h.state().tenant.as_ref().unwrap().problems);
+    wait(&mut h, "the sign-in", |a| a.pages.entra.tenant.is_some() && idle(a));
+    assert!(h.state().wiz.facts.tenant_ready, "{:?}", h.state().pages.entra.tenant.as_ref().unwrap().problems);
     click(&mut h, "Next");
 
     assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
     type_into(&mut h, "Password", &admin_password);
     click(&mut h, "Connect");
-    assert!(h.state().ad_password.is_empty(), "the password is not kept in the form once sent");
-    wait(&mut h, "the directory connection", |a| a.directory.is_some() && idle(a));
-    let d = h.state().directory.clone().unwrap();
-    assert!(d.enterprise_admin && h.state().connector.is_some(), "{d:?}");
+    assert!(h.state().pages.directories.ad_password.is_empty(), "the password is not kept in the form once sent");
+    wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
+    let d = h.state().pages.directories.directory.clone().unwrap();
+    assert!(d.enterprise_admin && h.state().pages.directories.connector.is_some(), "{d:?}");
     click(&mut h, "Next");
 
     assert_eq!(h.state().wiz.page, PageId::Scope);
-    assert_eq!(h.state().scopes, vec![(d.domain.clone(), true)], "the domain root by default");
+    assert_eq!(h.state().pages.scope.scopes, vec![(d.domain.clone(), true)], "the domain root by default");
     click(&mut h, "Next");
     assert_eq!(h.state().wiz.page, PageId::OptionalFeatures);
-    wait(&mut h, "today's state", |a| a.status.is_some() && idle(a));
-    assert_eq!(h.state().status.as_ref().unwrap().state, "disabled");
-    assert!(h.state().writeback, "the Password writeback box is ticked for the Customize task");
+    wait(&mut h, "today's state", |a| a.pages.features.status.is_some() && idle(a));
+    assert_eq!(h.state().pages.features.status.as_ref().unwrap().state, "disabled");
+    assert!(h.state().pages.features.writeback, "the Password writeback box is ticked for the Customize task");
     h.get_by_label("Password writeback");
     click(&mut h, "Next");
 
-    wait(&mut h, "the plan", |a| a.plan.is_some() && idle(a));
+    wait(&mut h, "the plan", |a| a.pages.ready.plan.is_some() && idle(a));
     assert_eq!(h.state().wiz.page, PageId::Ready);
-    let plan = h.state().plan.clone().unwrap();
+    let plan = h.state().pages.ready.plan.clone().unwrap();
     assert!(plan.ready() && !plan.steps.is_empty(), "{plan:?}");
     h.get_by_label("Start the synchronization process when configuration completes");
     // The canary proves it end to end, bound as the connector account.
@@ -149,11 +149,11 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     h.step();
     click(&mut h, "Configure");
     wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete);
-    let outcome = h.state().outcome.clone().unwrap().unwrap();
+    let outcome = h.state().pages.complete.outcome.clone().unwrap().unwrap();
     assert!(outcome.verified && outcome.sync_started, "{outcome:?}");
-    let c = h.state().canary.clone().unwrap().unwrap();
+    let c = h.state().pages.complete.canary.clone().unwrap().unwrap();
     assert!(c.reset && c.unlock, "{c:?}");
-    assert!(h.state().connector_password.is_empty(), "not kept once sent");
+    assert!(h.state().pages.ready.connector_password.is_empty(), "not kept once sent");
     h.get_by_label(&format!("OK: The connector account reset {}'s password", c.user));
     assert!(!h.state().wiz.failed);
     assert_eq!(h.state().wiz.next_label(), "Exit");
@@ -183,20 +183,20 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     assert_eq!(h.state().wiz.page, PageId::ConnectDirectories, "disabling needs no cloud sign-in");
     type_into(&mut h, "Password", &admin_password);
     click(&mut h, "Connect");
-    wait(&mut h, "the directory connection", |a| a.directory.is_some() && idle(a));
+    wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
     click(&mut h, "Next");
     click(&mut h, "Next");
     assert_eq!(h.state().wiz.page, PageId::OptionalFeatures);
-    wait(&mut h, "today's state", |a| a.status.is_some() && idle(a));
-    let st = h.state().status.clone().unwrap();
+    wait(&mut h, "today's state", |a| a.pages.features.status.is_some() && idle(a));
+    let st = h.state().pages.features.status.clone().unwrap();
     assert_eq!(st.state, "enabled", "{:?}", st.missing);
-    assert!(!h.state().writeback, "unticked for Disable");
+    assert!(!h.state().pages.features.writeback, "unticked for Disable");
     click(&mut h, "Next");
-    wait(&mut h, "the plan", |a| a.plan.is_some() && idle(a));
-    assert!(!h.state().plan.as_ref().unwrap().steps.is_empty());
+    wait(&mut h, "the plan", |a| a.pages.ready.plan.is_some() && idle(a));
+    assert!(!h.state().pages.ready.plan.as_ref().unwrap().steps.is_empty());
     click(&mut h, "Configure");
     wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete);
-    assert!(h.state().outcome.clone().unwrap().unwrap().verified);
+    assert!(h.state().pages.complete.outcome.clone().unwrap().unwrap().verified);
     drop(h);
     assert!(!sim.running.sync_engine_writeback());
     assert_eq!(rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes, dacl_before, "the very same DACL");
@@ -261,7 +261,7 @@ fn cancel_asks_only_when_something_would_be_lost_and_bad_input_is_said() {
 
     // Connecting with no DC named: the error names the cause and the remedy, on the page.
     click(&mut h, "Connect");
-    wait(&mut h, "the error", |a| a.error.is_some() || (idle(a) && a.directory.is_some()));
+    wait(&mut h, "the error", |a| a.error.is_some() || (idle(a) && a.pages.directories.directory.is_some()));
     let e = h.state().error.clone().unwrap();
     assert_eq!(e.code, "CLI-USAGE");
     assert!(e.message.contains("no domain controller"), "{e:?}");
@@ -315,8 +315,8 @@ fn wrong_password_no_licence_and_cancel_while_configuring() {
     click(&mut h, "Next");
     click(&mut h, "Next");
     click(&mut h, "Sign in with a browser");
-    wait(&mut h, "the sign-in", |a| a.tenant.is_some() && idle(a));
-    let t = h.state().tenant.clone().unwrap();
+    wait(&mut h, "the sign-in", |a| a.pages.entra.tenant.is_some() && idle(a));
+    let t = h.state().pages.entra.tenant.clone().unwrap();
     assert!(!t.licence.eligible && !h.state().wiz.facts.tenant_ready);
     h.get_by_label(&format!("Problem: {}", t.licence.reason));
     assert!(h.get_by_label("Next").accesskit_node().is_disabled(), "no licence, no Next");
@@ -358,7 +358,11 @@ fn wrong_password_no_licence_and_cancel_while_configuring() {
     sim.running.set_faults(Faults { sync_engine_latency_ms: 1500, ..Faults::default() });
     click(&mut h, "Configure");
     wait(&mut h, "the sync engine step", |a| {
-        a.steps.iter().any(|(id, s)| id == "writeback" && *s == writeback_wizard::gui::StepState::Running)
+        a.pages
+            .configuring
+            .steps
+            .iter()
+            .any(|(id, s)| id == "writeback" && *s == writeback_wizard::gui::StepState::Running)
     });
     click(&mut h, "Cancel");
     wait(&mut h, "the roll-back", |a| a.wiz.page == PageId::Complete);
@@ -424,24 +428,24 @@ fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
     };
     let to_directories = |args: ConnectionArgs| {
         let mut h = connect(args);
-        wait(&mut h, "the trust question", |a| a.untrusted.is_some());
+        wait(&mut h, "the trust question", |a| a.pages.directories.untrusted.is_some());
         h
     };
 
     // "Do not trust": the handshake error stands, with its remedy; nothing is saved.
     let mut h = to_directories(args.clone());
-    let sha = h.state().untrusted.as_ref().unwrap().0.sha256.clone();
+    let sha = h.state().pages.directories.untrusted.as_ref().unwrap().0.sha256.clone();
     h.get_by_label(&format!("SHA-256: {sha}"));
     click(&mut h, "Do not trust");
     let e = h.state().error.clone().unwrap();
     assert_eq!(e.code, "AD-TLS");
-    assert!(h.state().directory.is_none() && !settings.exists());
+    assert!(h.state().pages.directories.directory.is_none() && !settings.exists());
     drop(h);
 
     // "Trust this certificate": connected (the password typed once is reused), and pinned.
     let mut h = to_directories(args.clone());
     click(&mut h, "Trust this certificate");
-    wait(&mut h, "the directory connection", |a| a.directory.is_some() && idle(a));
+    wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
     let saved = std::fs::read_to_string(&settings).unwrap();
     assert!(saved.contains(&format!("ad_fingerprint = \"{sha}\"")), "{saved}");
     assert!(!saved.contains(&admin_password), "no password in the settings");
@@ -449,8 +453,8 @@ fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
 
     // The next run trusts it without asking.
     let mut h = connect(args);
-    wait(&mut h, "the directory connection", |a| a.directory.is_some() && idle(a));
-    assert!(h.state().untrusted.is_none());
+    wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
+    assert!(h.state().pages.directories.untrusted.is_none());
 }
 
 #[test]
@@ -471,24 +475,24 @@ fn the_scope_browser_counts_users_and_chooses_an_ou() {
 
     // Open the domain, then Corp, then Staff: each level read from the DC with its user count.
     let open = |h: &mut Harness<'static, App>, dn: &str, name: &str| {
-        wait(h, &format!("{dn} to be read"), |a| a.tree.contains_key(dn));
-        let users = h.state().tree[dn].0;
+        wait(h, &format!("{dn} to be read"), |a| a.pages.scope.tree.contains_key(dn));
+        let users = h.state().pages.scope.tree[dn].0;
         let title = if dn == BASE { format!("{BASE} ({users} users)") } else { format!("{name} ({users} users)") };
         click(h, &title);
         users
     };
     let domain_users = open(&mut h, BASE, BASE);
     assert!(domain_users >= 50, "the seed's 50 users and more: {domain_users}");
-    wait(&mut h, "the domain's OUs", |a| a.tree.contains_key(BASE));
+    wait(&mut h, "the domain's OUs", |a| a.pages.scope.tree.contains_key(BASE));
     let l = label_of(&h, BASE, "Corp");
     click(&mut h, &l);
     let corp = format!("OU=Corp,{BASE}");
-    wait(&mut h, "Corp's OUs", |a| a.tree.contains_key(&corp));
+    wait(&mut h, "Corp's OUs", |a| a.pages.scope.tree.contains_key(&corp));
     let l = label_of(&h, &corp, "Staff");
     click(&mut h, &l);
     let staff = format!("OU=Staff,{corp}");
-    wait(&mut h, "Staff's OUs", |a| a.tree.contains_key(&staff));
-    let sales = h.state().tree[&staff].1.iter().find(|c| c.name == "Sales").unwrap().clone();
+    wait(&mut h, "Staff's OUs", |a| a.pages.scope.tree.contains_key(&staff));
+    let sales = h.state().pages.scope.tree[&staff].1.iter().find(|c| c.name == "Sales").unwrap().clone();
     assert!(sales.users > 0 && sales.users < domain_users);
     let l = label_of(&h, &staff, "Sales");
     click(&mut h, &l);
@@ -496,15 +500,19 @@ fn the_scope_browser_counts_users_and_chooses_an_ou() {
     // Only Sales: unchoose the domain root, choose Sales.
     click(&mut h, &format!("Include {BASE}"));
     click(&mut h, &format!("Include {}", sales.dn));
-    assert!(h.state().scope_on(&sales.dn) && !h.state().scope_on(BASE));
+    assert!(h.state().pages.scope.on(&sales.dn) && !h.state().pages.scope.on(BASE));
     click(&mut h, "Next");
-    wait(&mut h, "the findings", |a| a.findings.is_some() && idle(a));
-    assert_eq!(h.state().findings.as_ref().unwrap().users_in_scope, sales.users, "the scan agrees with the count");
+    wait(&mut h, "the findings", |a| a.pages.features.findings.is_some() && idle(a));
+    assert_eq!(
+        h.state().pages.features.findings.as_ref().unwrap().users_in_scope,
+        sales.users,
+        "the scan agrees with the count"
+    );
     h.get_by_label(&format!("{} users in scope.", sales.users));
 }
 
 /// The header of `name` among `parent`'s children.
 fn label_of(h: &Harness<'static, App>, parent: &str, name: &str) -> String {
-    let c = h.state().tree[parent].1.iter().find(|c| c.name == name).unwrap();
+    let c = h.state().pages.scope.tree[parent].1.iter().find(|c| c.name == name).unwrap();
     format!("{} ({} user{})", c.name, c.users, if c.users == 1 { "" } else { "s" })
 }

@@ -1,9 +1,10 @@
 //! Integration tests: the real binary against real Samba lab DCs. One test binary (each extra
 //! one costs link time). Needs root and Samba, as the README's test command provides.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::disallowed_methods)]
 
 mod ad_cli;
 mod ad_engine;
+mod architecture;
 mod cli;
 mod engine;
 mod engine_cli;

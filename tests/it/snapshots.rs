@@ -10,14 +10,15 @@ use egui_kittest::{Harness, SnapshotResults};
 use writeback_wizard::ad::directory::ScopeNode;
 use writeback_wizard::ad::scan::Findings;
 use writeback_wizard::ad::tls::CertDetails;
-use writeback_wizard::cli::ConnectionArgs;
+use writeback_wizard::config::SettingsOverlay as ConnectionArgs;
+use writeback_wizard::diagnose::ErrorReport;
 use writeback_wizard::engine::apply::{ApplyOutcome, Canary, Paths};
 use writeback_wizard::engine::{
-    AceStatus, Action, AdStatus, Kept, Plan, Precondition, Status, Step, StoredStep, TargetStatus,
+    AceStatus, Action, AdStatus, Kept, Plan, PlannedAce, Precondition, Status, Step, StepOp, TargetStatus,
+    WritebackState,
 };
 use writeback_wizard::entra::check::{DirectorySync, EntraCheck, Me, Role};
 use writeback_wizard::entra::licence::{Grant, LicenceVerdict};
-use writeback_wizard::error::ErrorReport;
 use writeback_wizard::gui::wizard::PageId;
 use writeback_wizard::gui::worker::DirectoryView;
 use writeback_wizard::gui::{App, StepState};
@@ -115,7 +116,7 @@ const WANTED: [&str; 4] = [
 
 fn status(present: bool) -> Box<Status> {
     Box::new(Status {
-        state: if present { "enabled" } else { "disabled" },
+        state: if present { WritebackState::Enabled } else { WritebackState::Disabled },
         tenant: None,
         ad: AdStatus {
             scopes: vec![TargetStatus {
@@ -138,6 +139,7 @@ fn status(present: bool) -> Box<Status> {
             last_sync_cycle: None,
             version: Some("2.5.79.0".into()),
             connector: Some("contoso.onmicrosoft.com - AAD".into()),
+            switch: Default::default(),
         }),
         missing: if present { vec![] } else { WANTED.iter().map(|d| format!("{d} on {BASE}")).collect() },
         unfinished_journal: None,
@@ -145,7 +147,17 @@ fn status(present: bool) -> Box<Status> {
 }
 
 fn plan() -> Box<Plan> {
-    let sddl: Vec<String> = (0..4).map(|i| format!("(OA;CIIO;CR;{i};;S-1-5-21-1-2-3-1105)")).collect();
+    let aces: Vec<PlannedAce> = WANTED
+        .iter()
+        .enumerate()
+        .map(|(i, words)| PlannedAce {
+            ace: writeback_wizard::ad::sd::sddl::persisted::read(&format!(
+                "(OA;CIIO;CR;00299570-246d-11d0-a768-00aa006e052{i};bf967aba-0de6-11d0-a285-00aa003049e2;S-1-5-21-1-2-3-1105)"
+            ))
+            .unwrap(),
+            words: words.to_string(),
+        })
+        .collect();
     Box::new(Plan {
         action: Action::Enable,
         steps: vec![
@@ -153,15 +165,16 @@ fn plan() -> Box<Plan> {
                 id: "grant-1".into(),
                 description: format!("Grant the connector account the 4 writeback permissions on {BASE}"),
                 target: BASE.into(),
-                change: sddl.clone(),
-                stored: StoredStep::Grant { id: "grant-1".into(), dn: BASE.into(), aces: sddl },
+                op: StepOp::Grant(aces),
             },
             Step {
                 id: "writeback".into(),
                 description: "Turn password writeback on in the sync engine (adsync)".into(),
                 target: "sync-engine".into(),
-                change: vec!["Set-ADSyncAADPasswordResetConfiguration -Enable $true".into()],
-                stored: StoredStep::Writeback { id: "writeback".into(), enabled: true },
+                op: StepOp::Writeback {
+                    enabled: true,
+                    call: "Set-ADSyncAADPasswordResetConfiguration -Enable $true".into(),
+                },
             },
         ],
         preconditions: vec![
@@ -193,18 +206,18 @@ fn every_page_looks_as_it_did() {
 
     let (mut a, _h3) = app();
     at(&mut a, PageId::ConnectEntra);
-    a.device_code = Some(("F7K2-9QXM".into(), "https://microsoft.com/devicelogin".into()));
+    a.pages.entra.device_code = Some(("F7K2-9QXM".into(), "https://microsoft.com/devicelogin".into()));
     shoot(&mut r, a, "connect-entra-device-code");
 
     let (mut a, _h4) = app();
     at(&mut a, PageId::ConnectEntra);
-    a.tenant = Some(tenant());
+    a.pages.entra.tenant = Some(tenant());
     a.wiz.facts.tenant_ready = true;
     shoot(&mut r, a, "connect-entra");
 
     let (mut a, _h5) = app();
     at(&mut a, PageId::ConnectDirectories);
-    a.untrusted = Some((
+    a.pages.directories.untrusted = Some((
         Box::new(CertDetails {
             subject: "CN=dc1.corp.example.com".into(),
             issuer: "CN=corp-DC1-CA, DC=corp, DC=example, DC=com".into(),
@@ -218,16 +231,16 @@ fn every_page_looks_as_it_did() {
 
     let (mut a, _h6) = app();
     at(&mut a, PageId::ConnectDirectories);
-    a.directory = Some(directory());
-    a.connector = directory().chosen;
+    a.pages.directories.directory = Some(directory());
+    a.pages.directories.connector = directory().chosen;
     a.wiz.facts.directory_ready = true;
     shoot(&mut r, a, "connect-directories");
 
     let (mut a, _h7) = app();
     at(&mut a, PageId::Scope);
-    a.directory = Some(directory());
-    a.scopes = vec![(BASE.into(), true)];
-    a.tree.insert(
+    a.pages.directories.directory = Some(directory());
+    a.pages.scope.scopes = vec![(BASE.into(), true)];
+    a.pages.scope.tree.insert(
         BASE.into(),
         (
             1234,
@@ -241,8 +254,8 @@ fn every_page_looks_as_it_did() {
 
     let (mut a, _h8) = app();
     at(&mut a, PageId::OptionalFeatures);
-    a.status = Some(status(false));
-    a.findings = Some(Findings {
+    a.pages.features.status = Some(status(false));
+    a.pages.features.findings = Some(Findings {
         scopes: vec![BASE.into()],
         users_in_scope: 1234,
         protected_accounts: vec![format!("CN=Alice Admin,OU=Admins,{BASE}")],
@@ -254,36 +267,36 @@ fn every_page_looks_as_it_did() {
 
     let (mut a, _h9) = app();
     at(&mut a, PageId::Ready);
-    a.status = Some(status(false));
-    a.plan = Some(plan());
+    a.pages.features.status = Some(status(false));
+    a.pages.ready.plan = Some(plan());
     a.wiz.facts.plan_ready = true;
     shoot(&mut r, a, "ready");
 
     let (mut a, _h10) = app();
     at(&mut a, PageId::Configuring);
-    a.plan = Some(plan());
-    a.steps = vec![("grant-1".into(), StepState::Done(41)), ("writeback".into(), StepState::Waiting)];
+    a.pages.ready.plan = Some(plan());
+    a.pages.configuring.steps = vec![("grant-1".into(), StepState::Done(41)), ("writeback".into(), StepState::Waiting)];
     shoot(&mut r, a, "configuring");
 
     let (mut a, _h11) = app();
     at(&mut a, PageId::Complete);
-    a.plan = Some(plan());
+    a.pages.ready.plan = Some(plan());
     a.wiz.facts.configured = true;
-    a.outcome = Some(Ok(ApplyOutcome {
+    a.pages.complete.outcome = Some(Ok(ApplyOutcome {
         applied: vec!["grant-1".into(), "writeback".into()],
         verified: true,
         sync_started: true,
         warnings: vec![],
     }));
-    a.canary = Some(Ok(Canary { user: "wb.canary".into(), reset: true, unlock: true, detail: None }));
+    a.pages.complete.canary = Some(Ok(Canary { user: "wb.canary".into(), reset: true, unlock: true, detail: None }));
     shoot(&mut r, a, "complete");
 
     let (mut a, _h12) = app();
     at(&mut a, PageId::Complete);
-    a.plan = Some(plan());
+    a.pages.ready.plan = Some(plan());
     a.wiz.failed = true;
     a.wiz.facts.configured = true;
-    a.steps = vec![
+    a.pages.configuring.steps = vec![
         ("grant-1".into(), StepState::Undone),
         ("writeback".into(), StepState::Failed("the sync engine did not answer".into())),
     ];
@@ -294,7 +307,7 @@ fn every_page_looks_as_it_did() {
         exit_code: 1,
     };
     a.error = Some(e.clone());
-    a.outcome = Some(Err(e));
+    a.pages.complete.outcome = Some(Err(e));
     shoot(&mut r, a, "failed");
     // Every page is compared before any failure is reported.
     r.unwrap();

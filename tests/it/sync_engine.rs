@@ -93,7 +93,7 @@ async fn adsync_builds_the_cmdlets_parses_their_output_and_maps_errors() {
     match old.set_writeback(true).await.unwrap_err() {
         e @ SyncError::TooOld { .. } => {
             assert!(e.to_string().contains("2.4.131.0") && e.to_string().contains("2.5.79.0"));
-            assert!(writeback_wizard::error::Diagnose::remedy(&e).contains("Upgrade"));
+            assert!(writeback_wizard::diagnose::Diagnose::remedy(&e).contains("Upgrade"));
         }
         other => panic!("{other}"),
     }

@@ -56,7 +56,6 @@ pub enum AceBody {
     Basic {
         /// Access mask.
         mask: u32,
-        /// Trustee.
         sid: Sid,
         /// Bytes after the SID up to the ACE size (padding or application data), kept verbatim.
         extra: Vec<u8>,
@@ -71,7 +70,6 @@ pub enum AceBody {
         object_type: Option<Uuid>,
         /// The object class the ACE is inherited to (ACE_INHERITED_OBJECT_TYPE_PRESENT).
         inherited_object_type: Option<Uuid>,
-        /// Trustee.
         sid: Sid,
         /// Bytes after the SID up to the ACE size, kept verbatim.
         extra: Vec<u8>,

@@ -54,7 +54,6 @@ pub enum SdError {
     /// The bytes end before a part does.
     #[error("the security descriptor is truncated: the {what} at byte {offset} runs past the end")]
     Truncated {
-        /// The part.
         what: &'static str,
         /// Where it starts.
         offset: usize,
@@ -77,12 +76,7 @@ pub enum SdError {
     },
     /// Two parts share bytes, or a part starts inside the header.
     #[error("the {what} at byte {offset} overlaps another part of the security descriptor")]
-    Overlap {
-        /// The part.
-        what: &'static str,
-        /// Its offset.
-        offset: usize,
-    },
+    Overlap { what: &'static str, offset: usize },
     /// Not a SID.
     #[error("'{text}' is not a SID")]
     BadSid {

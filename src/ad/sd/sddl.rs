@@ -554,3 +554,41 @@ pub fn parse(text: &str, ctx: &SidContext) -> Result<SecurityDescriptor, SdError
     }
     Ok(sd)
 }
+
+/// One ACE from its SDDL form (as [`render_ace`] writes it, numeric SIDs or aliases of `ctx`).
+pub fn parse_one_ace(text: &str, ctx: &SidContext) -> Result<Ace, SdError> {
+    parse(&format!("D:{text}"), ctx)?
+        .dacl
+        .and_then(|d| d.aces.into_iter().next())
+        .ok_or_else(|| SdError::Sddl { position: 0, message: format!("{text} holds no ACE") })
+}
+
+/// ACE lists kept on disk (the journal, the grant record) as SDDL with numeric SIDs: exact,
+/// readable by a person, parseable without a domain, and decoded once, where they are loaded.
+/// Use with `#[serde(with = "crate::ad::sd::sddl::persisted")]`.
+pub mod persisted {
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use super::{Ace, SidContext, parse_one_ace, render_ace};
+
+    /// The text of one persisted ACE.
+    pub fn text(a: &Ace) -> String {
+        render_ace(a, &SidContext::default())
+    }
+
+    /// Reads one persisted ACE.
+    pub fn read(t: &str) -> Result<Ace, String> {
+        parse_one_ace(t, &SidContext::default()).map_err(|e| format!("the ACE {t} is not SDDL: {e}"))
+    }
+
+    /// Writes the list as SDDL strings.
+    pub fn serialize<S: Serializer>(aces: &[Ace], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(aces.iter().map(text))
+    }
+
+    /// Reads the list, refusing any string that is not one ACE.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Ace>, D::Error> {
+        Vec::<String>::deserialize(d)?.iter().map(|t| read(t).map_err(D::Error::custom)).collect()
+    }
+}

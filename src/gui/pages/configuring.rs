@@ -1,34 +1,84 @@
 //! Configuring: each step and its progress; Cancel stops between steps and undoes.
 
-use crate::gui::{App, StepState};
+use std::collections::HashMap;
 
-/// Draws the page.
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    let described = |id: &str| {
-        app.plan
-            .as_ref()
-            .and_then(|p| p.steps.iter().find(|s| s.id == id))
-            .map(|s| s.description.clone())
-            .unwrap_or_else(|| if id == "start-sync" { "Start a synchronization cycle".into() } else { id.to_string() })
-    };
-    for (id, state) in &app.steps {
-        let text = described(id);
-        match state {
-            StepState::Waiting => ui.weak(format!("Waiting: {text}")),
-            StepState::Running => {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label(format!("Running: {text}"));
-                })
-                .response
-            }
-            StepState::Done(ms) => ui.label(format!("Done: {text} ({ms} ms)")),
-            StepState::Failed(e) => ui.colored_label(ui.visuals().error_fg_color, format!("Failed: {text}: {e}")),
-            StepState::Undone => ui.label(format!("Undone: {text}")),
-        };
+use super::Nav;
+use crate::engine::Plan;
+use crate::engine::apply::Progress;
+
+/// One step on the Configuring page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepState {
+    Waiting,
+    Running,
+    /// Done and verified, in this many milliseconds.
+    Done(u64),
+    /// Failed, with why.
+    Failed(String),
+    /// Undone after a failure or cancel.
+    Undone,
+}
+
+/// The page's state.
+#[derive(Default)]
+pub struct Configuring {
+    /// Each step of the plan and its state, in order.
+    pub steps: Vec<(String, StepState)>,
+    /// Each step's description, by id.
+    described: HashMap<String, String>,
+}
+
+impl Configuring {
+    /// A new plan: every step waits.
+    pub fn set_plan(&mut self, plan: &Plan) {
+        self.steps = plan.steps.iter().map(|s| (s.id.clone(), StepState::Waiting)).collect();
+        self.described = plan.steps.iter().map(|s| (s.id.clone(), s.description.clone())).collect();
     }
-    if app.wiz.facts.busy {
-        ui.add_space(6.0);
-        ui.label("Cancel stops after the current step and undoes what was done.");
+
+    /// What a step is, in words.
+    pub fn describe(&self, id: &str) -> String {
+        self.described
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| if id == "start-sync" { "Start a synchronization cycle".into() } else { id.to_string() })
+    }
+
+    /// The engine's progress report.
+    pub fn progress(&mut self, p: Progress) {
+        let (id, state) = match p {
+            Progress::Started { id } => (id, StepState::Running),
+            Progress::Done { id, elapsed_ms } => (id, StepState::Done(elapsed_ms)),
+            Progress::Failed { id, error } => (id, StepState::Failed(error)),
+            Progress::Undone { id } => (id, StepState::Undone),
+            Progress::SyncStarted => ("start-sync".to_string(), StepState::Done(0)),
+        };
+        match self.steps.iter_mut().find(|(s, _)| *s == id) {
+            Some(entry) => entry.1 = state,
+            None => self.steps.push((id, state)),
+        }
+    }
+
+    /// Draws the page.
+    pub fn ui(&self, ui: &mut egui::Ui, nav: &Nav<'_>) {
+        for (id, state) in &self.steps {
+            let text = self.describe(id);
+            match state {
+                StepState::Waiting => ui.weak(format!("Waiting: {text}")),
+                StepState::Running => {
+                    ui.horizontal(|ui| {
+                        ui.spinner();
+                        ui.label(format!("Running: {text}"));
+                    })
+                    .response
+                }
+                StepState::Done(ms) => ui.label(format!("Done: {text} ({ms} ms)")),
+                StepState::Failed(e) => ui.colored_label(ui.visuals().error_fg_color, format!("Failed: {text}: {e}")),
+                StepState::Undone => ui.label(format!("Undone: {text}")),
+            };
+        }
+        if nav.busy() {
+            ui.add_space(6.0);
+            ui.label("Cancel stops after the current step and undoes what was done.");
+        }
     }
 }

@@ -1,31 +1,66 @@
-//! One file per page; each draws itself from the [`App`](super::App) and starts engine work
-//! through it.
+//! One file per page: each owns its state next to the `ui` that draws it, and starts engine work
+//! through [`Nav`]. `App` keeps only navigation, the worker and the dialogs.
 
-mod complete;
-pub(crate) mod configuring;
-mod connect_directories;
-mod connect_entra;
-mod optional_features;
-mod ready;
-mod scope;
+pub mod complete;
+pub mod configuring;
+pub mod connect_directories;
+pub mod connect_entra;
+pub mod optional_features;
+pub mod ready;
+pub mod scope;
 mod tasks;
 mod welcome;
 
-use super::App;
-use super::wizard::PageId;
+use std::path::Path;
 
-/// Draws the current page.
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    match app.wiz.page {
-        PageId::Welcome => welcome::show(app, ui),
-        PageId::Tasks => tasks::show(app, ui),
-        PageId::ConnectEntra => connect_entra::show(app, ui),
-        PageId::ConnectDirectories => connect_directories::show(app, ui),
-        PageId::Scope => scope::show(app, ui),
-        PageId::OptionalFeatures => optional_features::show(app, ui),
-        PageId::Ready => ready::show(app, ui),
-        PageId::Configuring => configuring::show(app, ui),
-        PageId::Complete => complete::show(app, ui),
+use super::wizard::Wizard;
+use super::worker::{Job, Worker};
+use crate::diagnose::ErrorReport;
+
+/// Every page's state.
+#[derive(Default)]
+pub struct Pages {
+    pub entra: connect_entra::ConnectEntra,
+    pub directories: connect_directories::ConnectDirectories,
+    pub scope: scope::Scope,
+    pub features: optional_features::OptionalFeatures,
+    pub ready: ready::Ready,
+    pub configuring: configuring::Configuring,
+    pub complete: complete::Complete,
+}
+
+/// What a page may reach besides its own state: navigation, the engine, the message area.
+pub struct Nav<'a> {
+    pub wiz: &'a mut Wizard,
+    pub(crate) worker: &'a Worker,
+    pub(crate) pending: &'a mut usize,
+    pub error: &'a mut Option<ErrorReport>,
+    pub note: &'a mut Option<String>,
+    /// Lab mode.
+    pub lab: bool,
+    /// The lab DC, once up.
+    pub lab_info: Option<&'a crate::lab::LabInfo>,
+    pub audit_log: &'a Path,
+}
+
+impl Nav<'_> {
+    /// Starts engine work; the bar's buttons stay off until it answers.
+    pub fn start(&mut self, job: Job) {
+        *self.error = None;
+        *self.note = None;
+        *self.pending += 1;
+        self.wiz.facts.busy = true;
+        self.worker.send(job);
+    }
+
+    /// Starts engine work that does not hold the bar (browsing the OU tree).
+    pub fn send(&self, job: Job) {
+        self.worker.send(job);
+    }
+
+    /// Work is under way.
+    pub fn busy(&self) -> bool {
+        self.wiz.facts.busy
     }
 }
 
@@ -36,4 +71,21 @@ pub(crate) fn verdict(ui: &mut egui::Ui, ok: bool, text: &str) {
     } else {
         ui.colored_label(ui.visuals().error_fg_color, format!("Problem: {text}"));
     }
+}
+
+/// Draws the current page.
+pub(crate) fn ui(pages: &mut Pages, ui: &mut egui::Ui, nav: &mut Nav<'_>) -> Option<complete::Action> {
+    use super::wizard::PageId;
+    match nav.wiz.page {
+        PageId::Welcome => welcome::ui(ui, nav),
+        PageId::Tasks => tasks::ui(ui, nav),
+        PageId::ConnectEntra => pages.entra.ui(ui, nav),
+        PageId::ConnectDirectories => pages.directories.ui(ui, nav),
+        PageId::Scope => pages.scope.ui(ui, nav, pages.directories.directory.as_ref()),
+        PageId::OptionalFeatures => pages.features.ui(ui, nav),
+        PageId::Ready => pages.ready.ui(ui, nav),
+        PageId::Configuring => pages.configuring.ui(ui, nav),
+        PageId::Complete => return pages.complete.ui(ui, nav, &pages.configuring),
+    }
+    None
 }

@@ -1,120 +1,164 @@
 //! Optional features: the "Password writeback" checkbox with today's state and the readiness
 //! findings; for the View task the whole state, for the password test the tester.
 
-use super::verdict;
+use super::{Nav, verdict};
+use crate::ad::policy::Verdict;
+use crate::ad::readiness::Readiness;
+use crate::ad::scan::Findings;
+use crate::engine::{Status, WritebackState};
+use crate::gui::field;
 use crate::gui::wizard::Task;
 use crate::gui::worker::Job;
-use crate::gui::{App, field};
 use crate::secrets::Secret;
 
-/// Draws the page.
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    match app.wiz.task {
-        Task::TestPassword => return test_password(app, ui),
-        Task::Customize | Task::Disable => {
-            ui.checkbox(&mut app.writeback, "Password writeback");
-            ui.label(if app.writeback {
-                "Next plans granting the connector account its writeback permissions and switching writeback on in the sync engine."
-            } else {
-                "Next plans removing what this tool granted and switching writeback off in the sync engine."
-            });
-            ui.add_space(6.0);
+/// The page's state.
+pub struct OptionalFeatures {
+    /// The "Password writeback" checkbox.
+    pub writeback: bool,
+    /// Today's state.
+    pub status: Option<Box<Status>>,
+    /// What breaks writeback in the scopes: the readiness report's findings.
+    pub findings: Option<Findings>,
+    /// "Account" field of the password test.
+    pub test_user: String,
+    /// "New password" field (cleared as soon as it is sent).
+    pub test_password: String,
+    /// The tester's answer.
+    pub verdict: Option<Verdict>,
+}
+
+impl Default for OptionalFeatures {
+    fn default() -> Self {
+        OptionalFeatures {
+            writeback: true,
+            status: None,
+            findings: None,
+            test_user: String::new(),
+            test_password: String::new(),
+            verdict: None,
         }
-        Task::View => {}
-    }
-    // Taken out while drawing and put back below: no copy of the status every frame.
-    let Some(st) = app.status.take() else {
-        if app.wiz.facts.busy {
-            ui.label("Reading today's state…");
-        }
-        return;
-    };
-    ui.label(format!("Today, password writeback is {}.", st.state));
-    // What "enabled" still lacks: a finding for View, the to-do list for Customize.
-    for m in &st.missing {
-        ui.label(format!("Not in place: {m}"));
-    }
-    if let Some(j) = &st.unfinished_journal {
-        verdict(
-            ui,
-            false,
-            &format!(
-                "An earlier configuration did not finish ({}): run `writeback-wizard apply --rollback` or `--resume`.",
-                j.display()
-            ),
-        );
-    }
-    if let Some(f) = &app.findings {
-        ui.add_space(6.0);
-        ui.label(format!("{} user{} in scope.", f.users_in_scope, if f.users_in_scope == 1 { "" } else { "s" }));
-        finding(
-            ui,
-            &f.protected_accounts,
-            ("protected account (adminCount=1)", "protected accounts (adminCount=1)"),
-            "On Windows, AdminSDHolder resets their permissions every hour, so writeback cannot reset them unless the permissions are also granted on AdminSDHolder (writeback-wizard plan --enable --include-adminsdholder).",
-        );
-        finding(
-            ui,
-            &f.blocked_inheritance,
-            ("object that blocks inheritance", "objects that block inheritance"),
-            "Permissions granted above do not reach the users at or below these; add them as scopes, or turn inheritance back on.",
-        );
-        finding(
-            ui,
-            &f.explicit_deny,
-            ("explicit deny that hits the connector account", "explicit denies that hit the connector account"),
-            "A deny wins over the grant: remove the deny, or writeback fails for these users.",
-        );
-        finding(
-            ui,
-            &f.cannot_change_password,
-            ("user who cannot change their password", "users who cannot change their password"),
-            "Self-service password change from the cloud fails for them (a reset by an administrator still works); clear \"User cannot change password\" if they should.",
-        );
-    }
-    if app.wiz.task == Task::View {
-        ui.add_space(6.0);
-        for t in &st.ad.scopes {
-            ui.strong(&t.dn);
-            for a in &t.aces {
-                verdict(ui, a.present, &a.description);
-            }
-            if t.inheritance_blocked {
-                verdict(ui, false, "blocks inheritance: writeback permissions do not reach below it");
-            }
-        }
-        if let Some(e) = &st.sync_engine {
-            verdict(ui, e.writeback_enabled, &format!("Writeback in the sync engine ({})", e.backend));
-        }
-    }
-    app.status = Some(st);
-    if ui.add_enabled(!app.wiz.facts.busy, egui::Button::new("Refresh")).clicked() {
-        app.start(Job::Status);
     }
 }
 
-fn test_password(app: &mut App, ui: &mut egui::Ui) {
-    ui.label(
-        "Would Active Directory accept this password for this account? Tested here against the policy that \
-         applies to the account (its fine-grained policy, else the domain's); nothing is sent to the account.",
-    );
-    ui.add_space(6.0);
-    field(ui, "Account", &mut app.test_user, false);
-    field(ui, "New password", &mut app.test_password, true);
-    let ready = !app.test_user.trim().is_empty() && !app.test_password.is_empty() && !app.wiz.facts.busy;
-    if ui.add_enabled(ready, egui::Button::new("Test password")).clicked() {
-        let password = Secret::new(std::mem::take(&mut app.test_password));
-        app.verdict = None;
-        app.start(Job::TestPassword { user: app.test_user.trim().to_string(), password });
+impl OptionalFeatures {
+    /// Today's state arrived: the checkbox starts where the task (or, for View, the state) says.
+    pub fn set_status(&mut self, task: Task, status: Status, readiness: Readiness) {
+        self.writeback = match task {
+            Task::Disable => false,
+            Task::Customize => true,
+            _ => status.state == WritebackState::Enabled,
+        };
+        self.status = Some(Box::new(status));
+        self.findings = Some(readiness.findings());
     }
-    let Some(v) = &app.verdict else { return };
-    ui.add_space(6.0);
-    verdict(ui, v.acceptable, if v.acceptable { "Acceptable" } else { "Refused" });
-    for r in &v.reasons {
-        verdict(ui, false, &r.text);
+
+    /// Draws the page.
+    pub fn ui(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>) {
+        match nav.wiz.task {
+            Task::TestPassword => return self.test_password(ui, nav),
+            Task::Customize | Task::Disable => {
+                ui.checkbox(&mut self.writeback, "Password writeback");
+                ui.label(if self.writeback {
+                    "Next plans granting the connector account its writeback permissions and switching writeback on in the sync engine."
+                } else {
+                    "Next plans removing what this tool granted and switching writeback off in the sync engine."
+                });
+                ui.add_space(6.0);
+            }
+            Task::View => {}
+        }
+        let Some(st) = &self.status else {
+            if nav.busy() {
+                ui.label("Reading today's state…");
+            }
+            return;
+        };
+        ui.label(format!("Today, password writeback is {}.", st.state));
+        // What "enabled" still lacks: a finding for View, the to-do list for Customize.
+        for m in &st.missing {
+            ui.label(format!("Not in place: {m}"));
+        }
+        if let Some(j) = &st.unfinished_journal {
+            verdict(
+                ui,
+                false,
+                &format!(
+                    "An earlier configuration did not finish ({}): run `writeback-wizard apply --rollback` or `--resume`.",
+                    j.display()
+                ),
+            );
+        }
+        if let Some(f) = &self.findings {
+            ui.add_space(6.0);
+            ui.label(format!("{} user{} in scope.", f.users_in_scope, if f.users_in_scope == 1 { "" } else { "s" }));
+            finding(
+                ui,
+                &f.protected_accounts,
+                ("protected account (adminCount=1)", "protected accounts (adminCount=1)"),
+                "On Windows, AdminSDHolder resets their permissions every hour, so writeback cannot reset them unless the permissions are also granted on AdminSDHolder (writeback-wizard plan --enable --include-adminsdholder).",
+            );
+            finding(
+                ui,
+                &f.blocked_inheritance,
+                ("object that blocks inheritance", "objects that block inheritance"),
+                "Permissions granted above do not reach the users at or below these; add them as scopes, or turn inheritance back on.",
+            );
+            finding(
+                ui,
+                &f.explicit_deny,
+                ("explicit deny that hits the connector account", "explicit denies that hit the connector account"),
+                "A deny wins over the grant: remove the deny, or writeback fails for these users.",
+            );
+            finding(
+                ui,
+                &f.cannot_change_password,
+                ("user who cannot change their password", "users who cannot change their password"),
+                "Self-service password change from the cloud fails for them (a reset by an administrator still works); clear \"User cannot change password\" if they should.",
+            );
+        }
+        if nav.wiz.task == Task::View {
+            ui.add_space(6.0);
+            for t in &st.ad.scopes {
+                ui.strong(&t.dn);
+                for a in &t.aces {
+                    verdict(ui, a.present, &a.description);
+                }
+                if t.inheritance_blocked {
+                    verdict(ui, false, "blocks inheritance: writeback permissions do not reach below it");
+                }
+            }
+            if let Some(e) = &st.sync_engine {
+                verdict(ui, e.writeback_enabled, &format!("Writeback in the sync engine ({})", e.backend));
+            }
+        }
+        if ui.add_enabled(!nav.busy(), egui::Button::new("Refresh")).clicked() {
+            nav.start(Job::Status);
+        }
     }
-    for u in &v.unknown {
-        ui.label(format!("Not checked here: {u}"));
+
+    fn test_password(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>) {
+        ui.label(
+            "Would Active Directory accept this password for this account? Tested here against the policy that \
+             applies to the account (its fine-grained policy, else the domain's); nothing is sent to the account.",
+        );
+        ui.add_space(6.0);
+        field(ui, "Account", &mut self.test_user, false);
+        field(ui, "New password", &mut self.test_password, true);
+        let ready = !self.test_user.trim().is_empty() && !self.test_password.is_empty() && !nav.busy();
+        if ui.add_enabled(ready, egui::Button::new("Test password")).clicked() {
+            let password = Secret::new(std::mem::take(&mut self.test_password));
+            self.verdict = None;
+            nav.start(Job::TestPassword { user: self.test_user.trim().to_string(), password });
+        }
+        let Some(v) = &self.verdict else { return };
+        ui.add_space(6.0);
+        verdict(ui, v.acceptable, if v.acceptable { "Acceptable" } else { "Refused" });
+        for r in &v.reasons {
+            verdict(ui, false, &r.text);
+        }
+        for u in &v.unknown {
+            ui.label(format!("Not checked here: {u}"));
+        }
     }
 }
 

@@ -1,84 +1,126 @@
 //! Domain and OU filtering: where the writeback permissions go, chosen from a browsable tree of
 //! the domain's OUs and containers with their user counts.
 
-use crate::gui::{App, field};
+use std::collections::{HashMap, HashSet};
 
-/// Draws the page.
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
-    ui.label(
-        "Choose where the connector account gets its writeback permissions. The domain root covers every \
-         user below it; choose organizational units to limit writeback to them.",
-    );
-    ui.add_space(6.0);
-    let roots: Vec<String> = match &app.directory {
-        Some(d) => d.domains.clone(),
-        None => Vec::new(),
-    };
-    for root in &roots {
-        node(app, ui, root, root, None);
+use super::{Nav, verdict};
+use crate::ad::directory::ScopeNode;
+use crate::gui::field;
+use crate::gui::worker::{DirectoryView, Job};
+
+/// The page's state.
+#[derive(Default)]
+pub struct Scope {
+    /// Scope candidates and whether each is chosen.
+    pub scopes: Vec<(String, bool)>,
+    /// "Organizational unit" field.
+    pub new_scope: String,
+    /// The tree: each opened node's user count and children.
+    pub tree: HashMap<String, (usize, Vec<ScopeNode>)>,
+    /// Nodes asked for (so each is read once).
+    pub(crate) requested: HashSet<String>,
+}
+
+impl Scope {
+    /// Whether `dn` is a chosen scope.
+    pub fn on(&self, dn: &str) -> bool {
+        self.scopes.iter().any(|(s, on)| *on && s.eq_ignore_ascii_case(dn))
     }
-    // Scopes chosen that the tree does not show (from the settings, or typed in).
-    let shown_elsewhere: Vec<String> = app
-        .scopes
-        .iter()
-        .map(|(s, _)| s.clone())
-        .filter(|s| !roots.iter().any(|r| r.eq_ignore_ascii_case(s)) && !in_tree(app, s))
-        .collect();
-    if !shown_elsewhere.is_empty() {
+
+    /// Chooses or unchooses `dn`.
+    pub fn set(&mut self, dn: &str, on: bool) {
+        match self.scopes.iter_mut().find(|(s, _)| s.eq_ignore_ascii_case(dn)) {
+            Some(entry) => entry.1 = on,
+            None if on => self.scopes.push((dn.to_string(), true)),
+            None => {}
+        }
+    }
+
+    /// The chosen scopes.
+    pub fn chosen(&self) -> Vec<String> {
+        self.scopes.iter().filter(|(_, on)| *on).map(|(s, _)| s.clone()).collect()
+    }
+
+    /// Reads a node of the tree, once; browsing does not hold the Next button.
+    fn browse(&mut self, nav: &Nav<'_>, dn: &str) {
+        if self.requested.insert(dn.to_string()) {
+            nav.send(Job::Children(dn.to_string()));
+        }
+    }
+
+    fn in_tree(&self, dn: &str) -> bool {
+        self.tree.values().any(|(_, children)| children.iter().any(|c| c.dn.eq_ignore_ascii_case(dn)))
+    }
+
+    /// Draws the page.
+    pub fn ui(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>, directory: Option<&DirectoryView>) {
+        ui.label(
+            "Choose where the connector account gets its writeback permissions. The domain root covers every \
+             user below it; choose organizational units to limit writeback to them.",
+        );
         ui.add_space(6.0);
-        ui.label("Also chosen:");
-        for dn in shown_elsewhere {
-            let mut on = app.scope_on(&dn);
-            if ui.checkbox(&mut on, format!("Include {dn}")).changed() {
-                app.set_scope(&dn, on);
-            }
+        let roots: Vec<String> = directory.map(|d| d.domains.clone()).unwrap_or_default();
+        for root in &roots {
+            self.node(ui, nav, root, root, None);
         }
-    }
-    ui.add_space(6.0);
-    field(ui, "Organizational unit", &mut app.new_scope, false);
-    let dn = app.new_scope.trim().to_string();
-    if ui.add_enabled(!dn.is_empty(), egui::Button::new("Add organizational unit")).clicked() {
-        app.set_scope(&dn, true);
-        app.new_scope.clear();
-    }
-    if !app.scopes.iter().any(|(_, on)| *on) {
-        super::verdict(ui, false, "Choose at least one domain or organizational unit.");
-    }
-}
-
-fn in_tree(app: &App, dn: &str) -> bool {
-    app.tree.values().any(|(_, children)| children.iter().any(|c| c.dn.eq_ignore_ascii_case(dn)))
-}
-
-/// One node: a header with its name and user count that opens onto its children, and inside, the
-/// checkbox that chooses it.
-fn node(app: &mut App, ui: &mut egui::Ui, dn: &str, name: &str, listed: Option<usize>) {
-    let count = app.tree.get(dn).map(|(users, _)| *users).or(listed);
-    if count.is_none() {
-        // A domain root: its count is read before it is opened.
-        app.browse(dn);
-    }
-    let title = match count {
-        Some(1) => format!("{name} (1 user)"),
-        Some(n) => format!("{name} ({n} users)"),
-        None => format!("{name} (counting…)"),
-    };
-    egui::CollapsingHeader::new(title).id_salt(dn).default_open(false).show(ui, |ui| {
-        let mut on = app.scope_on(dn);
-        if ui.checkbox(&mut on, format!("Include {dn}")).changed() {
-            app.set_scope(dn, on);
-        }
-        let children = app.tree.get(dn).map(|(_, c)| c.clone());
-        match children {
-            Some(children) => {
-                for c in children {
-                    node(app, ui, &c.dn, &c.name, Some(c.users));
+        // Scopes chosen that the tree does not show (from the settings, or typed in).
+        let shown_elsewhere: Vec<String> = self
+            .scopes
+            .iter()
+            .map(|(s, _)| s.clone())
+            .filter(|s| !roots.iter().any(|r| r.eq_ignore_ascii_case(s)) && !self.in_tree(s))
+            .collect();
+        if !shown_elsewhere.is_empty() {
+            ui.add_space(6.0);
+            ui.label("Also chosen:");
+            for dn in shown_elsewhere {
+                let mut on = self.on(&dn);
+                if ui.checkbox(&mut on, format!("Include {dn}")).changed() {
+                    self.set(&dn, on);
                 }
             }
-            None => {
-                app.browse(dn);
-                ui.weak("Reading…");
-            }
         }
-    });
+        ui.add_space(6.0);
+        field(ui, "Organizational unit", &mut self.new_scope, false);
+        let dn = self.new_scope.trim().to_string();
+        if ui.add_enabled(!dn.is_empty(), egui::Button::new("Add organizational unit")).clicked() {
+            self.set(&dn, true);
+            self.new_scope.clear();
+        }
+        if !self.scopes.iter().any(|(_, on)| *on) {
+            verdict(ui, false, "Choose at least one domain or organizational unit.");
+        }
+    }
+
+    /// One node: a header with its name and user count that opens onto its children, and inside,
+    /// the checkbox that chooses it.
+    fn node(&mut self, ui: &mut egui::Ui, nav: &Nav<'_>, dn: &str, name: &str, listed: Option<usize>) {
+        let count = self.tree.get(dn).map(|(users, _)| *users).or(listed);
+        if count.is_none() {
+            // A domain root: its count is read before it is opened.
+            self.browse(nav, dn);
+        }
+        let title = match count {
+            Some(1) => format!("{name} (1 user)"),
+            Some(n) => format!("{name} ({n} users)"),
+            None => format!("{name} (counting…)"),
+        };
+        egui::CollapsingHeader::new(title).id_salt(dn).default_open(false).show(ui, |ui| {
+            let mut on = self.on(dn);
+            if ui.checkbox(&mut on, format!("Include {dn}")).changed() {
+                self.set(dn, on);
+            }
+            match self.tree.get(dn).map(|(_, c)| c.clone()) {
+                Some(children) => {
+                    for c in children {
+                        self.node(ui, nav, &c.dn, &c.name, Some(c.users));
+                    }
+                }
+                None => {
+                    self.browse(nav, dn);
+                    ui.weak("Reading…");
+                }
+            }
+        });
+    }
 }

@@ -1,24 +1,24 @@
-//! Tasks: "Customize synchronization options" and the wizard's other tasks.
+//! Tasks: "Customize synchronization options" and the wizard's other tasks. The task chosen is
+//! navigation state (it decides the pages), so it lives in the wizard, not here.
 
-use crate::gui::App;
+use super::Nav;
 use crate::gui::wizard::Task;
 
 /// Draws the page.
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
+pub fn ui(ui: &mut egui::Ui, nav: &mut Nav<'_>) {
     ui.label("What would you like to do?");
     ui.add_space(6.0);
-    let mut task = app.wiz.task;
+    let mut task = nav.wiz.task;
     ui.radio_value(&mut task, Task::Customize, "Customize synchronization options");
     ui.radio_value(&mut task, Task::View, "View current configuration");
     ui.radio_value(&mut task, Task::TestPassword, "Test a password against policy");
     ui.radio_value(&mut task, Task::Disable, "Disable password writeback");
     ui.add_space(12.0);
     ui.label("Keep these settings for another server, or for the command line (`--config FILE`):");
-    if ui.add_enabled(!app.wiz.facts.busy, egui::Button::new("Export settings…")).clicked() {
-        app.start(crate::gui::worker::Job::Export);
+    if ui.add_enabled(!nav.busy(), egui::Button::new("Export settings…")).clicked() {
+        nav.start(crate::gui::worker::Job::Export);
     }
-    if task != app.wiz.task {
-        app.wiz.choose(task);
-        app.refresh_directory_ready();
+    if task != nav.wiz.task {
+        nav.wiz.choose(task);
     }
 }

@@ -1,9 +1,9 @@
 //! Welcome: what the wizard does and what it needs.
 
-use crate::gui::App;
+use super::Nav;
 
 /// Draws the page.
-pub fn show(app: &mut App, ui: &mut egui::Ui) {
+pub fn ui(ui: &mut egui::Ui, nav: &Nav<'_>) {
     ui.label(
         "This wizard turns on password writeback for hybrid identity: passwords changed or reset in \
          Microsoft Entra ID are written back to your on-premises Active Directory.",
@@ -16,7 +16,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     ui.label("  • the AD DS connector account Microsoft Entra Connect uses.");
     ui.add_space(8.0);
     ui.label("Every change is shown before it is made, checked after, and can be undone by running the wizard again.");
-    if app.lab {
+    if nav.lab {
         ui.add_space(8.0);
         ui.label(
             "Lab mode: a Samba domain controller on this machine and a simulated tenant stand in for the real ones.",

@@ -99,15 +99,12 @@ pub struct Fixture {
     pub faults: Faults,
 }
 
-/// A user.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FixtureUser {
     /// Object id (GUID); generated when empty.
     pub id: String,
-    /// userPrincipalName.
     pub upn: String,
-    /// displayName.
     pub display_name: String,
     /// The password the sign-in forms and the password grant accept.
     pub password: String,
@@ -142,13 +139,11 @@ impl Default for FixtureUser {
     }
 }
 
-/// A group.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FixtureGroup {
     /// Object id.
     pub id: String,
-    /// displayName.
     pub display_name: String,
     /// Role-assignable (may hold directory roles).
     pub is_assignable_to_role: bool,
@@ -255,7 +250,6 @@ pub enum FixtureError {
     /// Not readable.
     #[error("cannot read the tenant fixture {path}: {detail}")]
     Read {
-        /// The file.
         path: String,
         /// The OS error.
         detail: String,
@@ -263,17 +257,13 @@ pub enum FixtureError {
     /// Not valid JSON or not of the documented shape.
     #[error("the tenant fixture {path} is not valid: {detail}")]
     Parse {
-        /// The file.
         path: String,
         /// The parser's message, with line and column.
         detail: String,
     },
     /// Inconsistent content.
     #[error("the tenant fixture is inconsistent: {detail}")]
-    Invalid {
-        /// What.
-        detail: String,
-    },
+    Invalid { detail: String },
 }
 
 impl Fixture {

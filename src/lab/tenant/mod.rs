@@ -24,7 +24,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::clock::{Clock, SystemClock};
-use crate::error::{Diagnose, Exit};
+use crate::diagnose::{Diagnose, Exit};
 use crate::secrets::Secret;
 pub use fixture::{Faults, Fixture, FixtureError};
 use fixture::{FixtureUser, GLOBAL_ADMINISTRATOR, HYBRID_IDENTITY_ADMINISTRATOR, role_template_id};
@@ -481,17 +481,13 @@ pub enum TenantError {
     /// The address cannot be listened on.
     #[error("cannot listen on {addr}: {detail}")]
     Listen {
-        /// The address.
         addr: SocketAddr,
         /// The OS error.
         detail: String,
     },
     /// A bug or a runtime failure.
     #[error("tenant simulator internal error: {detail}")]
-    Internal {
-        /// What.
-        detail: String,
-    },
+    Internal { detail: String },
 }
 
 impl Diagnose for TenantError {

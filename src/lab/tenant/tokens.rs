@@ -81,13 +81,11 @@ impl Keys {
 pub struct AccessClaims {
     /// Audience: `https://graph.microsoft.com`.
     pub aud: String,
-    /// Issuer.
     pub iss: String,
     /// Issued at.
     pub iat: u64,
     /// Not before.
     pub nbf: u64,
-    /// Expires.
     pub exp: u64,
     /// Client id.
     pub appid: String,
@@ -112,13 +110,11 @@ pub struct AccessClaims {
 pub struct IdClaims {
     /// Audience: the client id.
     pub aud: String,
-    /// Issuer.
     pub iss: String,
     /// Issued at.
     pub iat: u64,
     /// Not before.
     pub nbf: u64,
-    /// Expires.
     pub exp: u64,
     /// Display name.
     pub name: String,
@@ -126,7 +122,6 @@ pub struct IdClaims {
     pub oid: String,
     /// Sign-in name.
     pub preferred_username: String,
-    /// Subject.
     pub sub: String,
     /// Tenant id.
     pub tid: String,

@@ -1,47 +1,45 @@
-//! Connecting to AD from the command line: settings file, then flags, then (with `--lab`) the lab's
-//! own values for whatever is still missing; the password from the secrets lookup.
+//! Reaching the two directories: AD bound as the operator (settings, then flags, then with `--lab`
+//! the lab's own values for whatever is still missing; the password from the wizard's field or
+//! the secrets lookup), and a Graph client for the tenant.
 
-use std::path::Path;
-
-use super::ConnectionArgs;
+use super::{Error, Input, Options};
 use crate::ad::directory::{self, Account, Discovery};
 use crate::ad::{AdConnection, ConnectOptions, TlsTrust};
 use crate::config::Settings;
-use crate::error::Error;
 use crate::secrets::{self, Secret};
 
 /// A bound connection and what it found.
 pub struct AdSession {
     /// How it was reached (the canary connects the same way as the connector).
     pub options: ConnectOptions,
-    /// The lab, with --lab.
+    /// The lab, with `--lab`.
     pub lab: Option<crate::lab::LabInfo>,
-    /// The connection, bound.
     pub conn: AdConnection,
     /// rootDSE and the forest.
     pub disc: Discovery,
     /// The bound account.
     pub account: Account,
-    /// The effective settings.
+    /// The effective settings (file and flags).
     pub settings: Settings,
 }
 
-/// Connects and binds as the settings and flags say.
-pub async fn connect(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Result<AdSession, Error> {
-    connect_with(config_path, args, lab, None).await
+/// Reads a lab password file (exactly the password; a trailing newline from older labs is cut).
+pub(super) fn lab_password(path: &std::path::Path) -> Result<Secret, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| crate::lab::LabError::Io {
+        what: "read",
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(Secret::new(text.trim_end_matches('\n')))
 }
 
-/// [`connect`], with the password typed into the wizard (it wins over the secrets lookup).
-pub async fn connect_with(
-    config_path: &Path,
-    args: &ConnectionArgs,
-    lab: bool,
-    typed: Option<Secret>,
-) -> Result<AdSession, Error> {
-    let mut settings = Settings::load(config_path)?.overlay(&args.overlay());
+/// Connects and binds as the settings and flags say; `typed` is a password typed into the
+/// wizard (it wins over the secrets lookup).
+pub async fn connect(opts: &Options, typed: Option<Secret>) -> Result<AdSession, Error> {
+    let mut settings = opts.settings()?;
     let mut password: Option<Secret> = None;
     let mut lab_info = None;
-    if lab {
+    if opts.lab {
         let info = crate::lab::up(&crate::lab::default_dir()).await?;
         lab_info = Some(info.clone());
         settings.ad_url.get_or_insert(info.ldap_url.clone());
@@ -51,23 +49,13 @@ pub async fn connect_with(
         if settings.ad_user.as_deref().is_none_or(|u| u == info.admin_user) {
             settings.ad_user = Some(info.admin_user.clone());
             if typed.is_none() && std::env::var_os(secrets::AD_PASSWORD.env_var).is_none() {
-                let text = std::fs::read_to_string(&info.admin_password_file).map_err(|source| {
-                    crate::lab::LabError::Io { what: "read", path: info.admin_password_file.clone(), source }
-                })?;
-                password = Some(Secret::new(text.trim_end_matches('\n')));
+                password = Some(lab_password(&info.admin_password_file)?);
             }
         }
     }
-    let url = settings.ad_url.clone().ok_or_else(|| Error::Usage {
-        message: "no domain controller was given".into(),
-        remedy:
-            "Give --ad-url ldaps://dc.example.com (or set ad_url in the settings file, or add --lab for the lab DC)."
-                .into(),
-    })?;
-    let user = settings.ad_user.clone().ok_or_else(|| Error::Usage {
-        message: "no account to sign in to Active Directory with".into(),
-        remedy: "Give --ad-user DOMAIN\\name (an Enterprise Admin), or set ad_user in the settings file.".into(),
-    })?;
+    let missing = |input| Error::Missing { input, front: opts.front };
+    let url = settings.ad_url.clone().ok_or_else(|| missing(Input::DomainController))?;
+    let user = settings.ad_user.clone().ok_or_else(|| missing(Input::AdUser))?;
     let password = match typed.or(password) {
         Some(p) => p,
         None => secrets::resolve_default(secrets::AD_PASSWORD)?,
@@ -77,8 +65,8 @@ pub async fn connect_with(
         tls_name: settings.ad_tls_name.clone(),
         fingerprint: settings.ad_fingerprint.clone(),
     };
-    let mut options = ConnectOptions { insecure: args.insecure_ldap, ..ConnectOptions::new(url, trust) };
-    if let Some(secs) = args.ad_timeout {
+    let mut options = ConnectOptions { insecure: opts.flags.insecure_ldap, ..ConnectOptions::new(url, trust) };
+    if let Some(secs) = opts.flags.ad_timeout {
         options.timeout = std::time::Duration::from_secs(secs);
     }
     let mut conn = AdConnection::connect(&options).await?;
@@ -92,7 +80,6 @@ pub async fn connect_with(
 
 /// A Graph client for the configured tenant, and what keeps it alive.
 pub struct EntraSession {
-    /// The client.
     pub graph: crate::entra::graph::GraphClient,
     /// Its access token (the lab sync engine takes it too).
     pub token: Secret,
@@ -102,15 +89,12 @@ pub struct EntraSession {
     pub _lab_tenant: Option<crate::lab::tenant::RunningTenant>,
 }
 
-/// The sign-in settings: cloud (lab with --lab), tenant (default `organizations`), client id.
-pub fn sign_in_for(settings: &Settings) -> Result<crate::entra::auth::SignIn, Error> {
+/// The sign-in settings: cloud (lab with `--lab`), tenant (default `organizations`), client id.
+pub fn sign_in_for(settings: &Settings, front: super::Front) -> Result<crate::entra::auth::SignIn, Error> {
     use crate::config::Cloud;
     let cloud = settings.cloud.unwrap_or(if settings.lab_url.is_some() { Cloud::Lab } else { Cloud::Public });
     if cloud == Cloud::Lab && settings.lab_url.is_none() {
-        return Err(Error::Usage {
-            message: "--cloud lab needs the simulator's URL".into(),
-            remedy: "Give --lab-url (the url printed by `writeback-wizard lab tenant`), or use --lab.".into(),
-        });
+        return Err(Error::Missing { input: Input::LabUrl, front });
     }
     let endpoints = crate::entra::clouds::endpoints(cloud, settings.lab_url.as_deref());
     let tenant = settings.tenant.clone().unwrap_or_else(|| "organizations".into());
@@ -118,54 +102,46 @@ pub fn sign_in_for(settings: &Settings) -> Result<crate::entra::auth::SignIn, Er
     Ok(crate::entra::auth::SignIn::new(endpoints, tenant, client)?)
 }
 
+/// A device code to show while the sign-in waits for it.
+#[derive(Debug, Clone)]
+pub struct DeviceCode {
+    pub user_code: String,
+    pub uri: String,
+    /// Entra's own sentence saying where to enter it.
+    pub message: String,
+}
+
 /// How an interactive sign-in may happen when there is no saved one.
 pub enum Interactive<'a> {
-    /// A device-code sign-in, when stdin is a terminal (the CLI).
-    Terminal,
-    /// The system browser, with PKCE and a loopback redirect (the wizard).
+    /// Not at all: no saved sign-in is an error (a command without a terminal).
+    Never,
+    /// The system browser, with PKCE and a loopback redirect.
     Browser {
         /// Opens the sign-in page.
         open: &'a (dyn Fn(String) -> Result<(), String> + Sync),
-        /// The Cancel button.
         cancel: &'a tokio_util::sync::CancellationToken,
     },
-    /// A device code the wizard shows (for a sync server with no browser).
-    Device {
-        /// Shows the code and the page to enter it on.
-        shown: &'a (dyn Fn(String, String) + Sync),
-        /// The Cancel button.
-        cancel: &'a tokio_util::sync::CancellationToken,
-    },
+    /// A device code, shown by the front (for a sync server with no browser, or a terminal).
+    Device { shown: &'a (dyn Fn(DeviceCode) + Sync), cancel: &'a tokio_util::sync::CancellationToken },
 }
 
-/// Gets a Graph token: WRITEBACK_ENTRA_TOKEN; with --lab, the in-process simulator's
-/// administrator; a saved sign-in; a device-code sign-in on a terminal; else exit 2.
-pub async fn entra(config_path: &Path, args: &ConnectionArgs, lab: bool) -> Result<EntraSession, Error> {
-    entra_with(config_path, args, lab, Interactive::Terminal).await
-}
-
-/// [`entra`], choosing how to sign in interactively.
-pub async fn entra_with(
-    config_path: &Path,
-    args: &ConnectionArgs,
-    lab: bool,
-    how: Interactive<'_>,
-) -> Result<EntraSession, Error> {
-    use std::io::IsTerminal;
-    let mut settings = Settings::load(config_path)?.overlay(&args.overlay());
+/// Gets a Graph token: WRITEBACK_ENTRA_TOKEN; with `--lab`, the in-process simulator's
+/// administrator; a saved sign-in; an interactive one as `how` allows; else exit 2.
+pub async fn entra(opts: &Options, how: Interactive<'_>) -> Result<EntraSession, Error> {
+    let mut settings = opts.settings()?;
     if let Ok(token) = std::env::var(secrets::ENTRA_TOKEN.env_var) {
-        let si = sign_in_for(&settings)?;
+        let si = sign_in_for(&settings, opts.front)?;
         let token = Secret::new(token);
         let graph = crate::entra::graph::GraphClient::new(si.endpoints().graph_v1(), token.clone())?;
         return Ok(EntraSession { graph, token, lab_url: settings.lab_url.clone(), _lab_tenant: None });
     }
-    if lab && settings.lab_url.is_none() {
+    if opts.lab && settings.lab_url.is_none() {
         let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
         let running = crate::lab::tenant::start(crate::lab::tenant::Fixture::default(), loopback).await?;
         settings.cloud = Some(crate::config::Cloud::Lab);
         settings.lab_url = Some(running.url().to_string());
         settings.tenant = Some(running.info().tenant_id.clone());
-        let si = sign_in_for(&settings)?;
+        let si = sign_in_for(&settings, opts.front)?;
         // The lab's own administrator, whose password the simulator generated: a lab shortcut.
         let tokens = si.password(&running.info().admin_upn, &running.admin_password()).await?;
         let graph = crate::entra::graph::GraphClient::new(si.endpoints().graph_v1(), tokens.access.clone())?;
@@ -176,14 +152,10 @@ pub async fn entra_with(
             _lab_tenant: Some(running),
         });
     }
-    let si = sign_in_for(&settings)?;
+    let si = sign_in_for(&settings, opts.front)?;
     let store = secrets::KeyringStore;
-    let interactive = match how {
-        Interactive::Terminal => std::io::stdin().is_terminal(),
-        Interactive::Browser { .. } | Interactive::Device { .. } => true,
-    };
-    let silent = si.silent(&store).await;
-    let tokens = match silent {
+    let interactive = !matches!(how, Interactive::Never);
+    let tokens = match si.silent(&store).await {
         Ok(Some(t)) => t,
         Err(e) if !interactive => return Err(e.into()),
         Ok(None) if !interactive => {
@@ -191,17 +163,19 @@ pub async fn entra_with(
         }
         _ => {
             let t = match how {
-                Interactive::Terminal => {
-                    let flow = si.device().await?;
-                    eprintln!("{}", flow.message());
-                    flow.finish(tokio::time::sleep).await?
+                Interactive::Never => {
+                    return Err(crate::entra::EntraError::NoToken { env_var: secrets::ENTRA_TOKEN.env_var }.into());
                 }
                 Interactive::Browser { open, cancel } => {
                     si.browser("localhost", open, cancel, std::time::Duration::from_secs(300)).await?
                 }
                 Interactive::Device { shown, cancel } => {
                     let flow = si.device().await?;
-                    shown(flow.user_code().to_string(), flow.verification_uri().to_string());
+                    shown(DeviceCode {
+                        user_code: flow.user_code().to_string(),
+                        uri: flow.verification_uri().to_string(),
+                        message: flow.message().to_string(),
+                    });
                     tokio::select! {
                         _ = cancel.cancelled() => return Err(crate::entra::EntraError::Cancelled.into()),
                         t = flow.finish(tokio::time::sleep) => t?,

@@ -1,0 +1,108 @@
+//! Why the engine stopped: each failure with its raw cause, what to do, and the exit code.
+
+use std::path::PathBuf;
+
+use crate::ad::AdError;
+use crate::diagnose::{Diagnose, Exit};
+
+/// Why the engine stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// AD failed.
+    #[error(transparent)]
+    Ad(#[from] AdError),
+    /// The sync engine failed.
+    #[error(transparent)]
+    Sync(#[from] crate::sync_engine::SyncError),
+    /// A file failed.
+    #[error("cannot {what} {}: {source}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Another apply holds the lock (an OS file lock, released when its process ends however it
+    /// ends, so a crash never leaves it behind).
+    #[error("another apply is running (it holds the lock {})", lock.display())]
+    Busy {
+        /// The lock file.
+        lock: PathBuf,
+    },
+    /// An unfinished journal blocks a new apply.
+    #[error("an earlier apply did not finish (journal {})", path.display())]
+    Unfinished { path: PathBuf },
+    /// A precondition failed.
+    #[error("a precondition is not met: {check}")]
+    Precondition {
+        check: String,
+        /// What to do.
+        remedy: String,
+    },
+    /// Failed (or cancelled), and everything done was undone and verified.
+    #[error("{cause}; everything done was rolled back and verified")]
+    RolledBack {
+        /// The first failure, or the cancel.
+        cause: String,
+        remedy: String,
+    },
+    /// Failed, and the undo failed too: the journal is kept.
+    #[error("{cause}; rolling back failed too ({undo_error}); the journal {} holds the prior values", journal.display())]
+    NotRolledBack {
+        /// The first failure.
+        cause: String,
+        /// The undo's failure.
+        undo_error: String,
+        journal: PathBuf,
+    },
+    /// The journal is damaged.
+    #[error("the journal {} is damaged: {detail}", path.display())]
+    BadJournal { path: PathBuf, detail: String },
+    #[error("internal error: {detail}")]
+    Internal { detail: String },
+}
+
+impl Diagnose for EngineError {
+    fn code(&self) -> &'static str {
+        match self {
+            EngineError::Ad(e) => e.code(),
+            EngineError::Sync(e) => e.code(),
+            EngineError::Io { .. } => "ENGINE-IO",
+            EngineError::Busy { .. } => "ENGINE-BUSY",
+            EngineError::Unfinished { .. } => "ENGINE-UNFINISHED",
+            EngineError::Precondition { .. } => "ENGINE-PRECONDITION",
+            EngineError::RolledBack { .. } => "ENGINE-ROLLED-BACK",
+            EngineError::NotRolledBack { .. } => "ENGINE-NOT-ROLLED-BACK",
+            EngineError::BadJournal { .. } => "ENGINE-BAD-JOURNAL",
+            EngineError::Internal { .. } => "ENGINE-INTERNAL",
+        }
+    }
+    fn remedy(&self) -> String {
+        match self {
+            EngineError::Ad(e) => e.remedy(),
+            EngineError::Sync(e) => e.remedy(),
+            EngineError::Io { path, source, .. } if source.kind() == std::io::ErrorKind::StorageFull => format!(
+                "The disk holding {} is full: free space there, then run again. Nothing this run changed in AD or the sync engine was kept.",
+                path.parent().unwrap_or(path).display()
+            ),
+            EngineError::Io { .. } => "Check free disk space and the state folder's permissions; nothing was changed past the last journalled step.".into(),
+            EngineError::Busy { .. } => "Wait for the other apply to finish (or end it), then run again; the lock goes with the process that holds it.".into(),
+            EngineError::Unfinished { .. } => "Run `apply --rollback` to undo it, or `apply --resume` to finish it.".into(),
+            EngineError::Precondition { remedy, .. } | EngineError::RolledBack { remedy, .. } => remedy.clone(),
+            EngineError::NotRolledBack { .. } => "Fix the cause (usually the DC or the network), then run `apply --rollback` to restore the prior values from the journal.".into(),
+            EngineError::BadJournal { .. } => "Inspect the journal by hand (JSON lines); it holds every prior DACL in base64.".into(),
+            EngineError::Internal { .. } => "Report this as a bug.".into(),
+        }
+    }
+    fn exit(&self) -> Exit {
+        match self {
+            EngineError::Ad(e) => e.exit(),
+            EngineError::Sync(e) => e.exit(),
+            EngineError::Precondition { .. } => Exit::No,
+            EngineError::Unfinished { .. } | EngineError::Busy { .. } => Exit::Failed,
+            EngineError::NotRolledBack { .. } => Exit::NotRolledBack,
+            _ => Exit::Failed,
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! The session: what both fronts need to go from settings, options and secrets to a bound AD
+//! connection, a checked tenant, a sync-engine backend, and the engine's inputs. The CLI and the
+//! wizard build an [`Options`], open a [`Session`] and call the same methods; neither knows the
+//! other.
+
+mod connect;
+mod error;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+pub use connect::{AdSession, DeviceCode, EntraSession, Interactive, connect, entra, sign_in_for};
+pub use error::{Error, Front, Input};
+
+use crate::ad::directory::{self, Account};
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Cloud, Settings, SettingsOverlay, SyncEngineKind};
+use crate::diagnose::ErrorReport;
+use crate::engine::apply::{self, ApplyOutcome, Env, Paths, Progress, Recovery};
+use crate::engine::{self, Inputs, Plan};
+use crate::entra::check::EntraCheck;
+use crate::secrets::{self, Secret};
+use crate::sync_engine::{Backend, EngineState, SyncEngine, SyncError, adsync::AdSync, lab::LabEngine};
+
+/// What a front hands the session: where the settings are, lab mode, which front it is, the
+/// options given on top of the settings file, and the clock.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub config_path: PathBuf,
+    /// `--lab`: the lab DC and, without a lab URL, an in-process tenant simulator.
+    pub lab: bool,
+    pub front: Front,
+    /// Flags (or the wizard's fields) over the settings file.
+    pub flags: SettingsOverlay,
+    /// Read for every time the product records or compares.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Options {
+    /// Options with the system clock.
+    pub fn new(config_path: PathBuf, lab: bool, front: Front, flags: SettingsOverlay) -> Options {
+        Options { config_path, lab, front, flags, clock: Arc::new(SystemClock) }
+    }
+
+    /// The settings file with the flags over it.
+    pub fn settings(&self) -> Result<Settings, Error> {
+        Ok(Settings::load(&self.config_path)?.overlay(&self.flags))
+    }
+
+    /// Which sync engine the settings name (the lab's when the cloud is the lab).
+    pub fn sync_engine(&self, settings: &Settings) -> SyncEngineKind {
+        settings.sync_engine.unwrap_or(
+            if self.lab || settings.cloud == Some(Cloud::Lab) || settings.lab_url.is_some() {
+                SyncEngineKind::Lab
+            } else {
+                SyncEngineKind::Adsync
+            },
+        )
+    }
+
+    /// The engine's files for these settings.
+    pub fn paths(&self) -> Paths {
+        Paths::default_for(self.config_path.clone())
+    }
+}
+
+/// Where the permissions go: the scopes chosen, else the root of the bound account's domain.
+pub fn scopes_of(settings: &Settings, disc: &directory::Discovery) -> Vec<String> {
+    if settings.scope.is_empty() { vec![disc.default_naming_context.clone()] } else { settings.scope.clone() }
+}
+
+/// Everything the engine's calls need, opened once per command (or per wizard connection).
+pub struct Session {
+    pub opts: Options,
+    pub ad: AdSession,
+    /// The tenant, when it was wanted (or why it could not be reached).
+    pub entra: Option<Result<EntraSession, Error>>,
+    /// The sync engine, or why there is none.
+    pub backend: Result<Backend, SyncError>,
+    /// The connector account, when named or the only candidate.
+    pub connector: Option<Account>,
+    pub scopes: Vec<String>,
+    /// The engine's files.
+    pub paths: Paths,
+}
+
+impl Session {
+    /// Connects to AD and, when `want_tenant` (or the lab sync engine needs its token), signs in
+    /// to the tenant as `how` allows.
+    pub async fn open(opts: &Options, want_tenant: bool, how: Interactive<'_>) -> Result<Session, Error> {
+        let ad = connect(opts, None).await?;
+        let entra = if want_tenant || opts.sync_engine(&ad.settings) == SyncEngineKind::Lab {
+            Some(entra(opts, how).await)
+        } else {
+            None
+        };
+        Session::assemble(opts, ad, entra).await
+    }
+
+    /// Puts a session together from a directory connection and (maybe) a tenant sign-in: the
+    /// sync engine, the connector account, the scopes.
+    pub async fn assemble(
+        opts: &Options,
+        mut ad: AdSession,
+        entra: Option<Result<EntraSession, Error>>,
+    ) -> Result<Session, Error> {
+        let backend = match opts.sync_engine(&ad.settings) {
+            SyncEngineKind::Adsync => Ok(Backend::AdSync(AdSync::default())),
+            SyncEngineKind::Lab => match &entra {
+                Some(Ok(e)) => match &e.lab_url {
+                    Some(url) => Ok(Backend::Lab(LabEngine::new(url, e.token.clone()))),
+                    None => Err("the lab sync engine needs --lab-url (or --lab)".to_string()),
+                },
+                Some(Err(e)) => Err(format!("the lab sync engine needs a tenant administrator's token: {e}")),
+                None => Err("no token for the lab sync engine".into()),
+            }
+            .map_err(|detail| SyncError::Unavailable { detail }),
+        };
+        let connector = match &ad.settings.connector_account {
+            Some(name) => directory::find_account(&mut ad.conn, &ad.disc, name).await?,
+            None => {
+                let found = directory::connector_candidates(&mut ad.conn, &ad.disc, None).await?;
+                if found.len() == 1 { found.into_iter().next() } else { None }
+            }
+        };
+        let scopes = scopes_of(&ad.settings, &ad.disc);
+        Ok(Session { opts: opts.clone(), ad, entra, backend, connector, scopes, paths: opts.paths() })
+    }
+
+    /// The tenant's readiness, when there is a tenant.
+    pub async fn tenant(&self) -> Option<Result<EntraCheck, ErrorReport>> {
+        match &self.entra {
+            Some(Ok(e)) => Some(
+                crate::entra::check::check(&e.graph, self.opts.clock.now())
+                    .await
+                    .map_err(|err| ErrorReport::brief(&err)),
+            ),
+            Some(Err(e)) => Some(Err(ErrorReport::brief(e))),
+            None => None,
+        }
+    }
+
+    /// The sync engine's state.
+    pub async fn sync_state(&self) -> Result<EngineState, SyncError> {
+        match &self.backend {
+            Ok(b) => b.state().await,
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    fn inputs(
+        &mut self,
+        tenant: Option<Result<EntraCheck, ErrorReport>>,
+        sync: Result<EngineState, SyncError>,
+    ) -> Inputs<'_> {
+        Inputs {
+            ad: &mut self.ad.conn,
+            disc: &self.ad.disc,
+            operator: &self.ad.account,
+            connector: self.connector.as_ref(),
+            scopes: &self.scopes,
+            include_adminsdholder: self.opts.flags.include_adminsdholder,
+            tenant,
+            sync,
+            granted: &self.ad.settings.granted,
+        }
+    }
+
+    /// The engine's status, with the tenant and sync-engine answers the caller already has.
+    pub async fn status(
+        &mut self,
+        tenant: Option<Result<EntraCheck, ErrorReport>>,
+        sync: Result<EngineState, SyncError>,
+    ) -> Result<engine::Status, Error> {
+        let unfinished = engine::journal::unfinished(&self.paths.state_dir)?;
+        let mut inp = self.inputs(tenant, sync);
+        Ok(engine::status(&mut inp, unfinished).await?)
+    }
+
+    /// Plans enabling or disabling.
+    pub async fn plan(&mut self, enable: bool, remove_preexisting: bool) -> Result<Plan, Error> {
+        let tenant = if enable { self.tenant().await } else { None };
+        let sync = self.sync_state().await;
+        let mut inp = self.inputs(tenant, sync);
+        Ok(if enable {
+            engine::plan_enable(&mut inp).await?
+        } else {
+            engine::plan_disable(&mut inp, remove_preexisting).await?
+        })
+    }
+
+    /// Applies a plan (`recovery`: roll back or resume the unfinished apply in that journal
+    /// instead).
+    pub async fn apply(
+        &mut self,
+        plan: Option<&Plan>,
+        recovery: Option<(&Path, Recovery)>,
+        start_sync: bool,
+        cancel: &CancellationToken,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<ApplyOutcome, Error> {
+        let backend = self.backend.as_ref().map_err(Clone::clone)?;
+        let mut env = Env {
+            ad: &mut self.ad.conn,
+            sync: backend,
+            paths: &self.paths,
+            settings: &mut self.ad.settings,
+            operator: &self.ad.account.dn,
+            cancel,
+            progress,
+            clock: self.opts.clock.as_ref(),
+        };
+        Ok(match (recovery, plan) {
+            (Some((path, how)), _) => apply::recover(path, how, &mut env).await?,
+            (None, Some(plan)) => apply::apply(plan, &mut env, start_sync).await?,
+            (None, None) => {
+                ApplyOutcome { applied: Vec::new(), verified: false, sync_started: false, warnings: Vec::new() }
+            }
+        })
+    }
+
+    /// Binds as the connector account (for the canary), with the password typed into the
+    /// wizard, or the lab's, or from the secrets lookup.
+    pub async fn connector_connection(&self, typed: Option<Secret>) -> Result<crate::ad::AdConnection, Error> {
+        let connector =
+            self.connector.as_ref().ok_or(Error::Missing { input: Input::ConnectorAccount, front: self.opts.front })?;
+        let password = match (typed, &self.ad.lab, std::env::var_os(secrets::CONNECTOR_PASSWORD.env_var)) {
+            (Some(p), _, _) => p,
+            (None, Some(info), None) => connect::lab_password(&info.connector_password_file)?,
+            _ => secrets::resolve_default(secrets::CONNECTOR_PASSWORD)?,
+        };
+        let mut conn = crate::ad::AdConnection::connect(&self.ad.options).await?;
+        conn.bind(&connector.dn, &password).await?;
+        Ok(conn)
+    }
+
+    /// Proves writeback on `user`, bound as the connector account.
+    pub async fn canary(&mut self, user: &str, typed: Option<Secret>) -> Result<apply::Canary, Error> {
+        let mut as_connector = self.connector_connection(typed).await?;
+        let result = apply::canary(&mut self.ad.conn, &self.ad.disc, &mut as_connector, user).await;
+        as_connector.close().await;
+        Ok(result?)
+    }
+
+    /// The on-premises readiness report (`ad check`, and the wizard's findings).
+    pub async fn readiness(
+        &mut self,
+        cancel: &CancellationToken,
+        progress: &mut (dyn FnMut(usize) + Send),
+    ) -> Result<crate::ad::readiness::Readiness, Error> {
+        let named =
+            self.connector.as_ref().map(|a| a.dn.clone()).or_else(|| self.ad.settings.connector_account.clone());
+        Ok(crate::ad::readiness::check(
+            &mut self.ad.conn,
+            &self.ad.disc,
+            &self.ad.account,
+            named.as_deref(),
+            &self.scopes,
+            cancel,
+            progress,
+        )
+        .await?)
+    }
+}
