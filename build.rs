@@ -1,4 +1,5 @@
-//! Embeds the git commit for `--version` and the About box.
+//! Embeds the git commit for `--version` and the About box, and, in the Windows build, the
+//! icon, the manifest (requireAdministrator) and the version information.
 
 use std::path::Path;
 use std::process::Command;
@@ -27,4 +28,23 @@ fn main() {
         }
     }
     println!("cargo:rerun-if-changed=build.rs");
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("windows") {
+        windows_resources();
+    }
+}
+
+fn windows_resources() {
+    let version = std::env::var("CARGO_PKG_VERSION").unwrap_or_default();
+    let mut parts: Vec<String> = version.split(['.', '-']).take(3).map(String::from).collect();
+    parts.resize(3, "0".into());
+    let macros = [format!("VERSION_COMMA={},0", parts.join(",")), format!("VERSION_TEXT=\"{version}\"")];
+    for f in ["writeback-wizard.rc", "writeback-wizard.ico", "writeback-wizard.exe.manifest"] {
+        println!("cargo:rerun-if-changed=assets/windows/{f}");
+    }
+    if let Err(e) = embed_resource::compile_for("assets/windows/writeback-wizard.rc", ["writeback-wizard"], &macros)
+        .manifest_required()
+    {
+        println!("cargo:warning=the Windows resources could not be compiled: {e}");
+        std::process::exit(1);
+    }
 }

@@ -54,3 +54,10 @@ GUI_PACKAGES="libgl1 libegl1 libgl1-mesa-dri libglx-mesa0 libegl-mesa0 libx11-6 
 # What the GUI tests need besides: a virtual X server, screenshots, pointer clicks, xwininfo (the
 # real-window test), and Mesa's CPU Vulkan driver (lavapipe) for the page snapshots.
 WINDOW_TEST_PACKAGES="xvfb imagemagick xdotool x11-utils mesa-vulkan-drivers libvulkan1"
+
+# What scripts/windows.sh needs: Debian's Rust (with the standard library's source, for
+# -Zbuild-std), the mingw-w64 cross tools, and wixl for the MSI.
+WINDOWS_BUILD_PACKAGES="rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64-posix g++-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64 wixl msitools"
+
+# What the Wine tests need besides (Debian's wine64 8.0, and Xvfb from WINDOW_TEST_PACKAGES).
+WINE_PACKAGES="wine64 wine"

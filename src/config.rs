@@ -71,8 +71,8 @@ pub struct Settings {
     /// The national cloud (`public`, `usgov`, `usgov-dod`, `china`, `lab`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Cloud>,
-    /// Tenant GUID or verified domain.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Tenant GUID or verified domain (checked by [`check_tenant`] when read).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "tenant_field")]
     pub tenant: Option<String>,
     /// The tenant simulator's base URL (with `cloud = "lab"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,6 +83,9 @@ pub struct Settings {
     /// `adsync` or `lab`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_engine: Option<SyncEngineKind>,
+    /// How long one sync-engine (PowerShell) call may take, in seconds (default 120).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_engine_timeout: Option<u64>,
     /// What the engine granted, by target DN: each ACE it added (SDDL on disk, decoded on load).
     /// Owned by the engine.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty", with = "granted_table")]
@@ -164,11 +167,44 @@ impl Settings {
         set(&mut self.lab_url, &flags.lab_url);
         set(&mut self.client_id, &flags.client_id);
         set(&mut self.sync_engine, &flags.sync_engine);
+        set(&mut self.sync_engine_timeout, &flags.sync_engine_timeout);
         if !flags.scope.is_empty() {
             self.scope.clone_from(&flags.scope);
         }
         self
     }
+}
+
+/// A tenant is a GUID, a DNS name (a verified domain), or one of Entra's own words for "any"
+/// (`organizations`, `common`). Nothing else is accepted anywhere it can come from (a flag, the
+/// settings, an import), so a tenant can never carry text into a URL's path or a command line.
+pub fn check_tenant(text: &str) -> Result<(), String> {
+    let guid = uuid::Uuid::try_parse(text).is_ok() && text.len() == 36;
+    let word = matches!(text, "organizations" | "common");
+    let labels: Vec<&str> = text.split('.').collect();
+    let dns = text.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if guid || word || dns {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{}' is not a tenant: give its GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx) or a verified domain such as contoso.onmicrosoft.com",
+            text.chars().take(80).collect::<String>()
+        ))
+    }
+}
+
+fn tenant_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(d)?;
+    check_tenant(&text).map_err(serde::de::Error::custom)?;
+    Ok(Some(text))
 }
 
 /// `[granted]`: target DN → the ACEs added there, each as SDDL with numeric SIDs.
@@ -223,6 +259,8 @@ pub struct SettingsOverlay {
     pub client_id: Option<String>,
     /// `--sync-engine`
     pub sync_engine: Option<SyncEngineKind>,
+    /// `--sync-engine-timeout` in seconds
+    pub sync_engine_timeout: Option<u64>,
     /// `--insecure-ldap` (never kept in the file)
     pub insecure_ldap: bool,
     /// `--ad-timeout` in seconds (never kept in the file)
@@ -234,7 +272,7 @@ pub struct SettingsOverlay {
 /// The settings file used when `--config` is not given: `settings.toml` in the platform's config
 /// directory (`~/.config/writeback-wizard/` on Linux, `%APPDATA%\writeback-wizard\` on Windows).
 pub fn default_path() -> PathBuf {
-    dirs::config_dir().unwrap_or_else(|| PathBuf::from(".")).join("writeback-wizard").join("settings.toml")
+    crate::platform::config_dir().join("settings.toml")
 }
 
 /// Why the settings could not be read or written.
@@ -394,6 +432,21 @@ mod tests {
         assert!(err.to_string().contains("version 2"));
         assert!(err.remedy().contains("Upgrade"));
         assert_eq!(err.exit(), Exit::Usage);
+    }
+
+    #[test]
+    fn a_tenant_is_a_guid_or_a_domain_and_nothing_else() {
+        for ok in ["contoso.onmicrosoft.com", "9188040d-6c67-4c5b-b112-36a304b66dad", "organizations", "fabrikam.com"] {
+            assert!(check_tenant(ok).is_ok(), "{ok}");
+        }
+        for bad in
+            ["", "contoso", "a b.com", "x.com/../v2.0", "x.com\"; calc", "-x.com", "9188040d6c674c5bb11236a304b66dad"]
+        {
+            assert!(check_tenant(bad).is_err(), "{bad}");
+        }
+        let e = Settings::parse("version = 1\ntenant = \"x.com & calc\"\n", Path::new("s.toml")).unwrap_err();
+        assert_eq!(e.code(), "CONFIG-PARSE");
+        assert!(e.to_string().contains("is not a tenant"), "{e}");
     }
 
     #[test]

@@ -12,9 +12,7 @@ pub const FILE_ONLY: &str = "writeback_wizard::file_only";
 
 /// The log folder: `WRITEBACK_LOG_DIR`, else `logs` in the platform's data folder.
 pub fn log_dir() -> PathBuf {
-    std::env::var_os("WRITEBACK_LOG_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        dirs::data_local_dir().unwrap_or_else(std::env::temp_dir).join("writeback-wizard").join("logs")
-    })
+    std::env::var_os("WRITEBACK_LOG_DIR").map(PathBuf::from).unwrap_or_else(|| crate::platform::data_dir().join("logs"))
 }
 
 /// The log file.
@@ -44,7 +42,7 @@ pub fn init(verbose: u8) -> LogGuard {
     let path = log_file();
     let file = path
         .parent()
-        .map(std::fs::create_dir_all)
+        .map(crate::platform::ensure_private_dir)
         .transpose()
         .and_then(|_| std::fs::OpenOptions::new().create(true).append(true).open(&path));
     let registry = tracing_subscriber::registry().with(stderr);

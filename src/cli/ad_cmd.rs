@@ -12,7 +12,6 @@ use crate::ad::names::{self, Names};
 use crate::ad::policy;
 use crate::ad::{AdError, readiness, writeback};
 use crate::diagnose::Exit;
-use crate::secrets::Secret;
 use crate::session::{self, Error};
 
 /// A token cancelled by Ctrl-C, so long reads stop cleanly.
@@ -139,32 +138,6 @@ pub async fn acl(command: AclCommand, config_path: &Path, lab: bool, out: Output
     Ok(Outcome::OK)
 }
 
-/// Reads the password to test: without echo on a terminal, else all of standard input (one
-/// trailing newline removed).
-fn read_password() -> Result<Secret, Error> {
-    use std::io::{IsTerminal, Read};
-    let usage = |message: &str| {
-        Error::Usage {
-        message: message.into(),
-        remedy: "Pipe the password on standard input (for example from a password manager), or run on a terminal to be asked.".into(),
-    }
-    };
-    let text = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password("New password to test: ")
-            .map_err(|e| usage(&format!("cannot read the password: {e}")))?
-    } else {
-        let mut buf = String::new();
-        std::io::stdin().read_to_string(&mut buf).map_err(|e| usage(&format!("cannot read standard input: {e}")))?;
-        let trimmed = buf.strip_suffix('\n').map(|b| b.strip_suffix('\r').unwrap_or(b)).unwrap_or(&buf).to_string();
-        buf.replace_range(.., &"\0".repeat(buf.len()));
-        trimmed
-    };
-    if text.is_empty() {
-        return Err(usage("no password was given on standard input"));
-    }
-    Ok(Secret::new(text))
-}
-
 /// `policy test`'s JSON document.
 #[derive(Debug, Serialize)]
 struct PolicyReport {
@@ -176,7 +149,7 @@ struct PolicyReport {
 /// Runs a `policy` command.
 pub async fn policy(command: PolicyCommand, config_path: &Path, lab: bool, out: Output) -> Result<Outcome, Error> {
     let PolicyCommand::Test { user, connection } = command;
-    let password = read_password()?;
+    let password = super::read_stdin_secret("New password to test: ")?;
     let mut s = session::connect(&connection.options(config_path, lab), None).await?;
     let account =
         directory::find_account(&mut s.conn, &s.disc, &user).await?.ok_or(AdError::NoSuchAccount { name: user })?;

@@ -8,6 +8,7 @@ mod entra_cmd;
 mod lab_cmd;
 mod output;
 mod run;
+mod secret_cmd;
 
 use std::path::PathBuf;
 
@@ -159,6 +160,69 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The secrets kept in the OS keyring (Windows Credential Manager, the Linux kernel keyring):
+    /// store one from standard input, delete one, list which are stored.
+    Secret {
+        #[command(subcommand)]
+        command: SecretCommand,
+    },
+}
+
+/// `secret …`
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store NAME in the OS keyring; the value is read from standard input (asked without echo
+    /// on a terminal), never from a flag.
+    Set { name: SecretName },
+    /// Delete NAME from the OS keyring (deleting one that is not there is not an error).
+    Delete { name: SecretName },
+    /// List which secrets are stored (names only, never values).
+    List,
+}
+
+/// The secrets the product can keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SecretName {
+    /// The on-premises account's password (`--ad-user`).
+    AdPassword,
+    /// The AD DS connector account's password (the canary).
+    ConnectorPassword,
+    /// A Microsoft Graph access token for headless use.
+    EntraToken,
+}
+
+impl SecretName {
+    fn kind(self) -> crate::secrets::SecretKind {
+        match self {
+            SecretName::AdPassword => crate::secrets::AD_PASSWORD,
+            SecretName::ConnectorPassword => crate::secrets::CONNECTOR_PASSWORD,
+            SecretName::EntraToken => crate::secrets::ENTRA_TOKEN,
+        }
+    }
+}
+
+/// Reads a secret from standard input: without echo on a terminal, else all of it (one trailing
+/// newline removed).
+pub(crate) fn read_stdin_secret(prompt: &str) -> Result<crate::secrets::Secret, crate::session::Error> {
+    use std::io::{IsTerminal, Read};
+    let usage = |message: &str| crate::session::Error::Usage {
+        message: message.into(),
+        remedy: "Pipe it on standard input (for example from a password manager), or run on a terminal to be asked."
+            .into(),
+    };
+    let text = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(prompt).map_err(|e| usage(&format!("cannot read it: {e}")))?
+    } else {
+        let mut buf = String::new();
+        std::io::stdin().read_to_string(&mut buf).map_err(|e| usage(&format!("cannot read standard input: {e}")))?;
+        let trimmed = buf.strip_suffix('\n').map(|b| b.strip_suffix('\r').unwrap_or(b)).unwrap_or(&buf).to_string();
+        buf.replace_range(.., &"\0".repeat(buf.len()));
+        trimmed
+    };
+    if text.is_empty() {
+        return Err(usage("nothing was given on standard input"));
+    }
+    Ok(crate::secrets::Secret::new(text))
 }
 
 /// `lab …`
@@ -323,7 +387,7 @@ pub struct ConnectionArgs {
     #[arg(long, value_enum, value_name = "CLOUD")]
     pub cloud: Option<Cloud>,
     /// Tenant GUID or verified domain.
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_parser = tenant_id)]
     pub tenant: Option<String>,
     /// The tenant simulator's base URL (with --cloud lab).
     #[arg(long, value_name = "URL")]
@@ -334,6 +398,9 @@ pub struct ConnectionArgs {
     /// Which sync engine to switch. Default: lab with --cloud lab, else adsync.
     #[arg(long, value_enum, value_name = "ENGINE")]
     pub sync_engine: Option<SyncEngineKind>,
+    /// How long one call to the sync engine's PowerShell may take, in seconds (default 120).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub sync_engine_timeout: Option<u64>,
 }
 
 impl ConnectionArgs {
@@ -352,6 +419,7 @@ impl ConnectionArgs {
             lab_url: self.lab_url.clone(),
             client_id: self.client_id.clone(),
             sync_engine: self.sync_engine,
+            sync_engine_timeout: self.sync_engine_timeout,
             insecure_ldap: self.insecure_ldap,
             ad_timeout: self.ad_timeout,
             include_adminsdholder: self.include_adminsdholder,
@@ -362,6 +430,10 @@ impl ConnectionArgs {
     pub fn options(&self, config_path: &std::path::Path, lab: bool) -> crate::session::Options {
         crate::session::Options::new(config_path.to_path_buf(), lab, crate::session::Front::Cli, self.overlay())
     }
+}
+
+fn tenant_id(text: &str) -> Result<String, String> {
+    crate::config::check_tenant(text).map(|()| text.to_string())
 }
 
 /// How a command may sign in when there is no saved sign-in: with a device code on a terminal,

@@ -100,6 +100,7 @@ async fn dispatch(cli: Cli, out: Output) -> Result<Outcome, Error> {
     match cli.command {
         Some(Command::Lab { command }) => super::lab_cmd::run(command, out).await,
         Some(Command::Config { command }) => super::config_cmd::run(command, &config_path, out),
+        Some(Command::Secret { command }) => super::secret_cmd::run(command, out),
         Some(Command::Status { connection }) => {
             super::engine_cmd::status(&connection, &config_path, cli.global.lab, out).await
         }

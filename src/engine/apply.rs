@@ -31,7 +31,7 @@ pub struct Paths {
 impl Paths {
     /// The defaults: `state/` and `audit.jsonl` in the platform's data folder.
     pub fn default_for(settings: PathBuf) -> Paths {
-        let base = dirs::data_local_dir().unwrap_or_else(std::env::temp_dir).join("writeback-wizard");
+        let base = crate::platform::data_dir();
         Paths { state_dir: base.join("state"), audit_log: base.join("audit.jsonl"), settings }
     }
 }

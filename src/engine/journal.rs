@@ -111,7 +111,7 @@ pub struct Journal {
 impl Journal {
     /// Creates a new journal in `dir`.
     pub fn create(dir: &Path, stamp: &str) -> Result<Journal, EngineError> {
-        std::fs::create_dir_all(dir).map_err(|source| EngineError::Io {
+        crate::platform::ensure_private_dir(dir).map_err(|source| EngineError::Io {
             what: "create the journal folder",
             path: dir.to_path_buf(),
             source,
@@ -228,7 +228,7 @@ pub struct Lock {
 impl Lock {
     /// Takes the lock in `dir`, or [`EngineError::Busy`] when another apply holds it.
     pub fn acquire(dir: &Path) -> Result<Lock, EngineError> {
-        std::fs::create_dir_all(dir).map_err(|source| EngineError::Io {
+        crate::platform::ensure_private_dir(dir).map_err(|source| EngineError::Io {
             what: "create the state folder",
             path: dir.to_path_buf(),
             source,
@@ -263,7 +263,7 @@ pub struct AuditRecord<'a> {
 /// Appends an audit record (JSON lines) and syncs it. Holds no secret: DACLs and switches only.
 pub fn audit(path: &Path, record: &AuditRecord<'_>) -> Result<(), EngineError> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|source| EngineError::Io {
+        crate::platform::ensure_private_dir(dir).map_err(|source| EngineError::Io {
             what: "create the audit folder",
             path: dir.to_path_buf(),
             source,

@@ -372,23 +372,9 @@ impl DeviceFlow {
     }
 }
 
-/// Opens a URL in the system browser.
+/// Opens a sign-in page in the system browser.
 pub fn open_in_browser(url: String) -> Result<(), String> {
-    let program: (&str, Vec<String>) = if cfg!(target_os = "windows") {
-        ("cmd", vec!["/C".into(), "start".into(), String::new(), url])
-    } else if cfg!(target_os = "macos") {
-        ("open", vec![url])
-    } else {
-        ("xdg-open", vec![url])
-    };
-    std::process::Command::new(program.0)
-        .args(&program.1)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .map(|_| ())
-        .map_err(|e| format!("{} failed: {e}", program.0))
+    crate::platform::open_url(&url)
 }
 
 /// A shared handle to a secret store, for sign-ins that outlive one call.

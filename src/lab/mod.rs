@@ -85,6 +85,11 @@ pub fn template_dir() -> PathBuf {
 
 /// Fails unless the effective user is root (Samba's DC binds ports below 1024 and chowns its
 /// files).
+/// The Samba lab runs on Linux only; elsewhere its commands say so.
+pub fn needs_linux() -> Result<(), LabError> {
+    if crate::platform::SAMBA_LAB { Ok(()) } else { Err(LabError::NeedsLinux) }
+}
+
 pub fn check_root(euid: u32) -> Result<(), LabError> {
     if euid == 0 { Ok(()) } else { Err(LabError::NotRoot { euid }) }
 }
@@ -213,8 +218,8 @@ async fn ensure_template(tools: &SambaTools) -> Result<(PathBuf, TemplateInfo), 
         .map_err(io("open", &lock_path))?;
     // Another process may be building it: wait for its lock (provisioning takes seconds).
     let lock = blocking(move || {
-        nix::fcntl::Flock::lock(lock_file, nix::fcntl::FlockArg::LockExclusive)
-            .map_err(|(_, errno)| LabError::Internal { detail: format!("cannot lock the template: {errno}") })
+        crate::platform::FileLock::acquire(lock_file)
+            .map_err(|e| LabError::Internal { detail: format!("cannot lock the template: {e}") })
     })
     .await?;
     let version = tools.version()?;
@@ -292,7 +297,8 @@ async fn build_template(tools: &SambaTools, building: &Path, version: &str) -> R
 /// Brings the lab DC in `dir` up: reuses it when it runs, restarts it when it was stopped, or
 /// creates it from the template. Returns the contract's fields.
 pub async fn up(dir: &Path) -> Result<LabInfo, LabError> {
-    check_root(nix::unistd::geteuid().as_raw())?;
+    needs_linux()?;
+    check_root(crate::platform::effective_uid().unwrap_or(0))?;
     let tools = SambaTools::locate()?;
     std::fs::create_dir_all(dir).map_err(io("create the lab folder", dir))?;
     let dir = std::fs::canonicalize(dir).map_err(io("resolve the lab folder", dir))?;
@@ -382,6 +388,7 @@ pub async fn up(dir: &Path) -> Result<LabInfo, LabError> {
 
 /// Stops the lab DC in `dir` (only the process it started). Returns whether one was running.
 pub fn down(dir: &Path) -> Result<bool, LabError> {
+    needs_linux()?;
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let dc_dir = dir.join("dc");
     let state = read_json::<LabState>(&dir.join("lab.json"))?;
@@ -404,6 +411,7 @@ pub struct LabStatus {
 
 /// Reads the lab's state and probes the DC.
 pub async fn status(dir: &Path) -> Result<LabStatus, LabError> {
+    needs_linux()?;
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let dc_dir = dir.join("dc");
     let Some(state) = read_json::<LabState>(&dir.join("lab.json"))? else {
@@ -426,6 +434,9 @@ pub async fn status(dir: &Path) -> Result<LabStatus, LabError> {
 /// Everything that can go wrong with the lab.
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
+    /// The Samba lab DC on a system other than Linux.
+    #[error("the lab's Samba domain controller runs only on Linux")]
+    NeedsLinux,
     /// Not running as root.
     #[error(
         "the lab's Samba domain controller needs root (it binds ports 389 and 636), but this runs as user id {euid}"
@@ -519,6 +530,7 @@ pub enum LabError {
 impl Diagnose for LabError {
     fn code(&self) -> &'static str {
         match self {
+            LabError::NeedsLinux => "LAB-NEEDS-LINUX",
             LabError::NotRoot { .. } => "LAB-NOT-ROOT",
             LabError::SambaMissing { .. } => "LAB-NO-SAMBA",
             LabError::Spawn { .. } | LabError::Command { .. } => "LAB-COMMAND",
@@ -537,6 +549,7 @@ impl Diagnose for LabError {
     }
     fn remedy(&self) -> String {
         match self {
+            LabError::NeedsLinux => "Run `lab up` on a Linux machine and connect to its DC from here with --ad-url, --ad-ca-file and --ad-tls-name; `lab tenant`, `--cloud lab --lab-url URL` and `--sync-engine lab` work on this system.".into(),
             LabError::NotRoot { .. } => "Run the lab as root (for example with sudo); production use needs no root.".into(),
             LabError::SambaMissing { .. } => format!("Install it as root: {}", samba::INSTALL_COMMAND),
             LabError::Spawn { .. } | LabError::Command { .. } => "Check that Samba is installed completely; the output above says what it met.".into(),
@@ -556,6 +569,7 @@ impl Diagnose for LabError {
     }
     fn exit(&self) -> Exit {
         match self {
+            LabError::NeedsLinux => Exit::Usage,
             LabError::NotRoot { .. } | LabError::SambaMissing { .. } => Exit::No,
             LabError::DirInUse { .. } => Exit::Usage,
             LabError::Ad(e) => e.exit(),

@@ -233,21 +233,18 @@ pub fn wait_pid(dc_dir: &Path, deadline: Instant) -> Option<i32> {
 /// Stops the DC serving `dc_dir`: SIGTERM, then SIGKILL after `grace`. Returns whether a process
 /// was running.
 pub fn stop(dc_dir: &Path, grace: Duration) -> Result<bool, LabError> {
-    use nix::sys::signal::{Signal, kill};
-    use nix::unistd::Pid;
     let Some(pid) = running_pid(dc_dir) else {
         return Ok(false);
     };
-    let pid = Pid::from_raw(pid);
-    let _ = kill(pid, Signal::SIGTERM);
+    crate::platform::signal_stop(pid, false);
     let deadline = Instant::now() + grace;
-    while process_alive(pid.as_raw()) {
+    while process_alive(pid) {
         if Instant::now() >= deadline {
-            let _ = kill(pid, Signal::SIGKILL);
+            crate::platform::signal_stop(pid, true);
             let hard = Instant::now() + Duration::from_secs(5);
-            while process_alive(pid.as_raw()) {
+            while process_alive(pid) {
                 if Instant::now() >= hard {
-                    return Err(LabError::StopFailed { pid: pid.as_raw() });
+                    return Err(LabError::StopFailed { pid });
                 }
                 std::thread::sleep(Duration::from_millis(20));
             }

@@ -107,7 +107,10 @@ impl Session {
         entra: Option<Result<EntraSession, Error>>,
     ) -> Result<Session, Error> {
         let backend = match opts.sync_engine(&ad.settings) {
-            SyncEngineKind::Adsync => Ok(Backend::AdSync(AdSync::default())),
+            SyncEngineKind::Adsync => Ok(Backend::AdSync(match ad.settings.sync_engine_timeout {
+                Some(secs) => AdSync::default().with_timeout(std::time::Duration::from_secs(secs)),
+                None => AdSync::default(),
+            })),
             SyncEngineKind::Lab => match &entra {
                 Some(Ok(e)) => match &e.lab_url {
                     Some(url) => Ok(Backend::Lab(LabEngine::new(url, e.token.clone()))),

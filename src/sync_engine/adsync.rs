@@ -1,12 +1,18 @@
 //! The adsync backend: Microsoft Entra Connect's ADSync PowerShell module on the Windows sync
-//! server. Each call runs one short script with `-NoProfile -NonInteractive`, reads JSON from
-//! `ConvertTo-Json`, and maps PowerShell's errors to remedies.
+//! server. Each call runs one short script in Windows PowerShell, started by absolute path with
+//! `-NoProfile -NonInteractive -EncodedCommand` (the script never passes through a command line's
+//! quoting), within a timeout, killed when dropped or cancelled, with no `WRITEBACK_*` variable in
+//! its environment. It reads JSON from `ConvertTo-Json` and maps PowerShell's errors to remedies;
+//! empty output is an error, never success (Wine's powershell.exe is a stub that prints nothing
+//! and exits 0).
 //!
 //! Not run against a real Entra Connect here (this project's machines cannot run Windows): the
 //! tests run the command building and output parsing against a stand-in `powershell` script.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use base64::Engine as _;
 use serde_json::Value;
 
 use super::{EngineState, SyncEngine, SyncError};
@@ -14,16 +20,26 @@ use super::{EngineState, SyncEngine, SyncError};
 /// The oldest Entra Connect that still works (older versions stopped on 30 September 2026).
 pub const MINIMUM_VERSION: &str = "2.5.79.0";
 
+/// How long one PowerShell call may take unless told otherwise (`--sync-engine-timeout`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Runs the ADSync cmdlets through PowerShell.
 #[derive(Debug, Clone)]
 pub struct AdSync {
     program: PathBuf,
+    timeout: Duration,
 }
 
 impl Default for AdSync {
     fn default() -> Self {
-        AdSync { program: PathBuf::from(if cfg!(windows) { "powershell.exe" } else { "powershell" }) }
+        AdSync { program: crate::platform::powershell(), timeout: DEFAULT_TIMEOUT }
     }
+}
+
+/// A script as `-EncodedCommand` takes it: base64 of its UTF-16LE text.
+pub fn encode_command(script: &str) -> String {
+    let utf16: Vec<u8> = script.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    base64::engine::general_purpose::STANDARD.encode(utf16)
 }
 
 /// Compares dotted versions numerically (`2.5.79.0` < `2.10.0.0`).
@@ -47,7 +63,12 @@ if (-not $c) { throw 'NO_AAD_CONNECTOR' }; ";
 impl AdSync {
     /// Uses `program` as PowerShell (tests point it at a stand-in).
     pub fn with_program(program: impl Into<PathBuf>) -> AdSync {
-        AdSync { program: program.into() }
+        AdSync { program: program.into(), timeout: DEFAULT_TIMEOUT }
+    }
+
+    /// Gives each PowerShell call `timeout`.
+    pub fn with_timeout(self, timeout: Duration) -> AdSync {
+        AdSync { timeout, ..self }
     }
 
     /// The script of the state query (public for tests and docs).
@@ -73,17 +94,24 @@ $h = Get-ADSyncScheduler; \
     }
 
     async fn run(&self, command: &'static str, script: &str) -> Result<Value, SyncError> {
-        let out = tokio::process::Command::new(&self.program)
-            .args(["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-Command", script])
-            .stdin(std::process::Stdio::null())
-            .output()
+        let mut cmd = std::process::Command::new(&self.program);
+        cmd.args(["-NoProfile", "-NonInteractive", "-ExecutionPolicy", "Bypass", "-EncodedCommand"])
+            .arg(encode_command(script))
+            .stdin(std::process::Stdio::null());
+        crate::platform::scrub_child_env(&mut cmd);
+        let mut cmd = tokio::process::Command::from(cmd);
+        // Dropped on timeout or cancel: the child goes with it.
+        cmd.kill_on_drop(true);
+        let program = self.program.display().to_string();
+        let out = tokio::time::timeout(self.timeout, cmd.output())
             .await
-            .map_err(|e| SyncError::NoPowerShell {
-                program: self.program.display().to_string(),
-                detail: e.to_string(),
-            })?;
+            .map_err(|_| SyncError::Timeout { command, seconds: self.timeout.as_secs() })?
+            .map_err(|e| SyncError::NoPowerShell { program: program.clone(), detail: e.to_string() })?;
         let stdout = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        if out.status.success() && stdout.is_empty() {
+            return Err(SyncError::NoOutput { command, program });
+        }
         if !out.status.success() {
             let detail = if stderr.is_empty() { stdout.clone() } else { stderr };
             if detail.contains("NO_AAD_CONNECTOR") {

@@ -128,6 +128,13 @@ pub enum SyncError {
         /// PowerShell's message.
         detail: String,
     },
+    /// PowerShell ended well but printed nothing: not the real Windows PowerShell (a stub), or a
+    /// profile that swallowed the output.
+    #[error("{program} ran {command} and printed nothing")]
+    NoOutput { command: &'static str, program: String },
+    /// PowerShell did not answer in time (it was stopped).
+    #[error("{command} did not finish within {seconds} s and was stopped")]
+    Timeout { command: &'static str, seconds: u64 },
     /// The output could not be read.
     #[error("cannot read the output of {command}: {detail}")]
     Output {
@@ -154,6 +161,8 @@ impl Diagnose for SyncError {
             SyncError::NoConnector => "SYNC-NO-CONNECTOR",
             SyncError::Command { .. } => "SYNC-COMMAND",
             SyncError::Output { .. } => "SYNC-OUTPUT",
+            SyncError::NoOutput { .. } => "SYNC-NO-OUTPUT",
+            SyncError::Timeout { .. } => "SYNC-TIMEOUT",
             SyncError::Lab { .. } | SyncError::Unavailable { .. } => "SYNC-LAB",
         }
     }
@@ -170,6 +179,8 @@ impl Diagnose for SyncError {
                 "Read PowerShell's message above; run the wizard elevated, as a member of ADSyncAdmins, while no other Entra Connect wizard is open.".into()
             }
             SyncError::Output { .. } => "Report this with the message above.".into(),
+            SyncError::NoOutput { .. } => "Run writeback-wizard on the Microsoft Entra Connect server itself, elevated, where Windows PowerShell 5.1 and the ADSync module are installed; nothing was changed in the sync engine.".into(),
+            SyncError::Timeout { .. } => "The sync engine may be busy (a sync cycle, or another Entra Connect wizard open): wait and run again, or give PowerShell longer with --sync-engine-timeout SECONDS (setting sync_engine_timeout). A switch cut off may have been made: run `status` to see.".into(),
             SyncError::Lab { status: 401 | 403, .. } => "Sign in as a Global Administrator or Hybrid Identity Administrator assigned directly.".into(),
             SyncError::Lab { .. } | SyncError::Unavailable { .. } => "Check that the lab tenant simulator runs (--lab-url).".into(),
         }
@@ -179,7 +190,8 @@ impl Diagnose for SyncError {
             SyncError::TooOld { .. }
             | SyncError::NoAdSync { .. }
             | SyncError::NoPowerShell { .. }
-            | SyncError::NoConnector => Exit::No,
+            | SyncError::NoConnector
+            | SyncError::NoOutput { .. } => Exit::No,
             _ => Exit::Failed,
         }
     }

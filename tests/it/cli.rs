@@ -140,7 +140,7 @@ fn every_error_code_in_the_source_is_documented() {
         .split('"')
         .filter(|s| {
             let prefix = s.split('-').next().unwrap_or("");
-            ["CLI", "CONFIG", "SECRET", "LAB", "AD", "TENANT", "ENTRA", "ENGINE", "SYNC"].contains(&prefix)
+            ["CLI", "CONFIG", "SECRET", "LAB", "AD", "TENANT", "ENTRA", "ENGINE", "SYNC", "GUI"].contains(&prefix)
                 && s.contains('-')
                 && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
         })
@@ -150,4 +150,56 @@ fn every_error_code_in_the_source_is_documented() {
     assert!(codes.len() > 30, "found only {codes:?}");
     let missing: Vec<_> = codes.iter().filter(|c| !docs.contains(&format!("| {c} |"))).collect();
     assert!(missing.is_empty(), "not in docs/troubleshooting.md: {missing:?}");
+}
+
+#[test]
+fn secrets_are_set_listed_and_deleted_in_the_os_keyring_by_name_only() {
+    use std::io::Write;
+    let home = tempfile::tempdir().unwrap();
+    let value = format!("Kr-{}-Passw0rd!", std::process::id());
+    let mut child = crate::support::bin(home.path())
+        .args(["secret", "set", "connector-password", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{value}\n").as_bytes()).unwrap();
+    let set = child.wait_with_output().unwrap();
+    assert_eq!(code(&set), 0, "{}", String::from_utf8_lossy(&set.stderr));
+    let list = run(home.path(), &["secret", "list", "--json"]);
+    let doc = json(&list);
+    assert!(
+        doc["secrets"].as_array().unwrap().contains(&serde_json::json!({"name": "connector-password", "stored": true})),
+        "{doc}"
+    );
+    assert!(!String::from_utf8_lossy(&list.stdout).contains(&value), "names only");
+    let store = writeback_wizard::secrets::KeyringStore;
+    use writeback_wizard::secrets::SecretStore;
+    assert_eq!(store.get("connector-password").unwrap().unwrap().expose(), value, "one trailing newline cut");
+    assert_eq!(code(&run(home.path(), &["secret", "delete", "connector-password"])), 0);
+    assert!(store.get("connector-password").unwrap().is_none());
+    // An unknown name, or a value on the command line, is a usage error.
+    assert_eq!(code(&run(home.path(), &["secret", "set", "root-password"])), 2);
+    assert_eq!(code(&run(home.path(), &["secret", "set", "ad-password", "hunter2"])), 2);
+    // Nothing on standard input: said, nothing stored.
+    let empty = crate::support::bin(home.path())
+        .args(["secret", "set", "ad-password"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&empty), 2);
+    assert!(store.get("ad-password").unwrap().is_none());
+}
+
+#[test]
+fn a_tenant_flag_is_a_guid_or_a_domain() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(home.path(), &["entra", "check", "--tenant", "contoso.com/../../x", "--json"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is not a tenant"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

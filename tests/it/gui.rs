@@ -263,7 +263,7 @@ fn cancel_asks_only_when_something_would_be_lost_and_bad_input_is_said() {
     click(&mut h, "Connect");
     wait(&mut h, "the error", |a| a.error.is_some() || (idle(a) && a.pages.directories.directory.is_some()));
     let e = h.state().error.clone().unwrap();
-    assert_eq!(e.code, "CLI-USAGE");
+    assert_eq!(e.code, "GUI-MISSING-INPUT");
     assert!(e.message.contains("no domain controller"), "{e:?}");
     assert!(h.query_by_label_contains("What to do:").is_some());
     assert!(!h.state().wiz.can_advance());

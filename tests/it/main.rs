@@ -20,4 +20,5 @@ mod support;
 mod sync_engine;
 mod tenant;
 mod window;
+mod wine;
 mod xvfb;

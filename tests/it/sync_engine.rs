@@ -31,9 +31,12 @@ fn stand_in(dir: &std::path::Path, version: &str) -> std::path::PathBuf {
     let script = format!(
         r#"#!/bin/sh
 d="{dir}"
-echo "$@" >> "$d/calls.log"
-[ "$1 $2 $3 $4 $5" = "-NoProfile -NonInteractive -ExecutionPolicy Bypass -Command" ] || {{ echo "bad arguments: $*" >&2; exit 9; }}
-cmd="$6"
+[ "$1 $2 $3 $4 $5" = "-NoProfile -NonInteractive -ExecutionPolicy Bypass -EncodedCommand" ] || {{ echo "bad arguments: $*" >&2; exit 9; }}
+cmd=$(printf %s "$6" | base64 -d | iconv -f UTF-16LE -t UTF-8)
+echo "$cmd" >> "$d/calls.log"
+env | grep '^WRITEBACK_' >> "$d/env.log"
+if [ -f "$d/silent" ]; then exit 0; fi
+if [ -f "$d/slow" ]; then echo $$ > "$d/slow.pid"; exec sleep 30; fi
 if [ -f "$d/fail" ]; then cat "$d/fail" >&2; exit 1; fi
 case "$cmd" in
   *Get-ADSyncAADPasswordResetConfiguration*)
@@ -101,4 +104,29 @@ async fn adsync_builds_the_cmdlets_parses_their_output_and_maps_errors() {
     // No PowerShell at all.
     let none = AdSync::with_program("/nonexistent/powershell");
     assert!(matches!(none.state().await.unwrap_err(), SyncError::NoPowerShell { .. }));
+
+    // A PowerShell that ends well and prints nothing (Wine's stub does) is an error, never success.
+    std::fs::write(dir.path().join("silent"), "").unwrap();
+    let e = engine.set_writeback(true).await.unwrap_err();
+    assert!(matches!(e, SyncError::NoOutput { .. }), "{e}");
+    assert_eq!(writeback_wizard::diagnose::Diagnose::code(&e), "SYNC-NO-OUTPUT");
+    std::fs::remove_file(dir.path().join("silent")).unwrap();
+    // One that hangs is stopped at the timeout, and its process goes with it.
+    std::fs::write(dir.path().join("slow"), "").unwrap();
+    let hasty = AdSync::with_program(dir.path().join("powershell")).with_timeout(std::time::Duration::from_secs(1));
+    let e = hasty.state().await.unwrap_err();
+    assert!(matches!(e, SyncError::Timeout { seconds: 1, .. }), "{e}");
+    let pid = std::fs::read_to_string(dir.path().join("slow.pid")).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let running = |pid: &str| {
+        std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+            .is_ok_and(|stat| stat.rsplit_once(')').is_some_and(|(_, rest)| !rest.trim_start().starts_with('Z')))
+    };
+    while running(&pid) {
+        assert!(std::time::Instant::now() < deadline, "the timed-out PowerShell {pid} still runs");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // No child ever saw a WRITEBACK_* variable.
+    let seen = std::fs::read_to_string(dir.path().join("env.log")).unwrap_or_default();
+    assert!(seen.is_empty(), "{seen}");
 }

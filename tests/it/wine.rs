@@ -1,0 +1,380 @@
+//! The Windows build, for real, under Wine (Debian's wine64 8.0): the cross-built .exe that
+//! scripts/windows.sh leaves in target/windows/ runs the procedure against a lab DC and the
+//! tenant simulator running natively, keeps secrets in Wine's Credential Manager, names Wine's
+//! stub PowerShell as an error, draws its window under Xvfb, and its MSI installs, upgrades and
+//! uninstalls with msiexec.
+//!
+//! What belongs to the harness and never ships: `bcryptprimitives.dll` (tests/wine/processprng.c),
+//! a five-line stand-in for the ProcessPrng that Windows 10 and later have and Wine 8 lacks.
+//! Nothing here ran on a real Windows Server.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use writeback_wizard::ad::writeback;
+
+use crate::ad_engine::BASE;
+use crate::support::{LabDc, code};
+use crate::tenant::{HIA, Sim, TENANT};
+
+const WINE: &str = "/usr/lib/wine/wine64";
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The folder the .exe under test runs from: a copy of the build, with the harness's DLL.
+fn app_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let built = repo().join("target/windows/writeback-wizard.exe");
+        assert!(built.exists(), "{} is missing: run scripts/windows.sh first (the test command does)", built.display());
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wine-app");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(&built, dir.join("writeback-wizard.exe")).unwrap();
+        shim(&dir);
+        dir
+    })
+}
+
+/// Builds the harness's bcryptprimitives.dll into `dir`.
+fn shim(dir: &Path) {
+    let out = Command::new("x86_64-w64-mingw32-gcc-posix")
+        .args(["-shared", "-O2", "-o"])
+        .arg(dir.join("bcryptprimitives.dll"))
+        .arg(repo().join("tests/wine/processprng.c"))
+        .arg(repo().join("tests/wine/processprng.def"))
+        .arg("-ladvapi32")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "the ProcessPrng shim: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// One fresh Wine prefix for the run (its first start takes ≈20 s): nothing an earlier run
+/// installed or left in its state folder counts.
+fn prefix() -> &'static Path {
+    static PREFIX: OnceLock<PathBuf> = OnceLock::new();
+    PREFIX.get_or_init(|| {
+        let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wineprefix");
+        let _ = Command::new("/usr/lib/wine/wineserver").env("WINEPREFIX", &p).arg("-k").status();
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        let out = wine_cmd(&p).args(["cmd", "/c", "echo", "ready"]).output().unwrap();
+        assert!(String::from_utf8_lossy(&out.stdout).contains("ready"), "{}", String::from_utf8_lossy(&out.stderr));
+        p
+    })
+}
+
+fn wine_cmd(prefix: &Path) -> Command {
+    let mut c = Command::new(WINE);
+    c.env("WINEPREFIX", prefix)
+        .env("WINEDEBUG", "-all")
+        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("WRITEBACK_AD_PASSWORD")
+        .env_remove("WRITEBACK_CONNECTOR_PASSWORD")
+        .env_remove("WRITEBACK_ENTRA_TOKEN")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null());
+    c
+}
+
+/// The .exe under Wine, with `args`.
+fn exe(args: &[&str]) -> Command {
+    let mut c = wine_cmd(prefix());
+    c.arg(app_dir().join("writeback-wizard.exe")).args(args);
+    c
+}
+
+/// A Linux path as Wine's Z: drive names it.
+fn z(path: &str) -> String {
+    format!("Z:{}", path.replace('/', "\\"))
+}
+
+fn json(out: &Output) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| {
+        panic!("not one JSON document ({e}):\n{text}\nstderr:\n{}", String::from_utf8_lossy(&out.stderr))
+    })
+}
+
+/// The connection flags for the lab DC as the .exe sees it (the CA file through Z:).
+fn ad_flags(lab: &LabDc) -> Vec<String> {
+    vec![
+        "--ad-url".into(),
+        lab.field("ldap_url"),
+        "--ad-user".into(),
+        lab.field("admin_user"),
+        "--ad-ca-file".into(),
+        z(&lab.field("ca_file")),
+        "--ad-tls-name".into(),
+        lab.field("tls_name"),
+        "--connector-account".into(),
+        lab.field("connector_account"),
+    ]
+}
+
+fn run_exe(args: &[String], env: &[(&str, String)]) -> Output {
+    let mut c = exe(&[]);
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+#[test]
+fn version_and_help_are_the_linux_builds() {
+    let out = exe(&["--version"]).output().unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let linux = crate::support::run(tempfile::tempdir().unwrap().path(), &["--version"]);
+    assert_eq!(text.trim(), String::from_utf8_lossy(&linux.stdout).trim(), "the same version and commit");
+    assert!(text.starts_with(&format!("writeback-wizard {} (commit ", env!("CARGO_PKG_VERSION"))), "{text}");
+    let help = exe(&["--help"]).output().unwrap();
+    assert_eq!(code(&help), 0);
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("secret") && help.contains("apply"), "{help}");
+    // The Samba lab is Linux's: said with the way out, exit 2.
+    let out = exe(&["lab", "status", "--json"]).output().unwrap();
+    assert_eq!(code(&out), 2);
+    assert_eq!(json(&out)["error"]["code"], "LAB-NEEDS-LINUX");
+    let out = exe(&["ad", "check", "--lab", "--json"]).output().unwrap();
+    assert_eq!(code(&out), 2);
+    assert!(json(&out)["error"]["remedy"].as_str().unwrap().contains("--lab-url"));
+}
+
+#[test]
+fn the_procedure_runs_from_the_exe_and_leaves_the_dacl_as_it_was() {
+    let lab = LabDc::up();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = rt.block_on(Sim::hybrid());
+    let scope = format!("OU=Support,OU=Staff,OU=Corp,{BASE}");
+    let mut admin = rt.block_on(lab.admin());
+    let before = rt.block_on(writeback::read_dacl(&mut admin, &scope)).unwrap().bytes;
+    let env = [
+        ("WRITEBACK_AD_PASSWORD", lab.password("admin_password_file").expose().to_string()),
+        ("WRITEBACK_ENTRA_TOKEN", rt.block_on(sim.access(HIA))),
+    ];
+    let mut flags = ad_flags(&lab);
+    flags.extend(
+        ["--scope", &scope, "--cloud", "lab", "--lab-url", sim.running.url(), "--tenant", TENANT]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    let with = |cmd: &[&str]| {
+        let mut a: Vec<String> = cmd.iter().map(|s| s.to_string()).collect();
+        a.push("--json".into());
+        a.extend(flags.iter().cloned());
+        a
+    };
+    let check = run_exe(&with(&["ad", "check"]), &env);
+    assert_eq!(code(&check), 0, "{}", String::from_utf8_lossy(&check.stderr));
+    assert_eq!(json(&check)["enterprise_admin"], true);
+    let status = run_exe(&with(&["status"]), &env);
+    assert_eq!(json(&status)["state"], "disabled", "{}", String::from_utf8_lossy(&status.stderr));
+    let plan = run_exe(&with(&["plan", "--enable"]), &env);
+    assert_eq!(code(&plan), 0, "{}", String::from_utf8_lossy(&plan.stdout));
+    assert!(!json(&plan)["steps"].as_array().unwrap().is_empty());
+    let apply = run_exe(&with(&["apply", "--enable", "--yes", "--start-sync"]), &env);
+    assert_eq!(
+        code(&apply),
+        0,
+        "{}\n{}",
+        String::from_utf8_lossy(&apply.stdout),
+        String::from_utf8_lossy(&apply.stderr)
+    );
+    assert_eq!(json(&apply)["verified"], true);
+    assert_eq!(json(&apply)["sync_started"], true);
+    let status = run_exe(&with(&["status"]), &env);
+    assert_eq!(json(&status)["state"], "enabled", "{}", String::from_utf8_lossy(&status.stdout));
+    assert!(sim.running.sync_engine_writeback());
+    let disable = run_exe(&with(&["apply", "--disable", "--yes"]), &env);
+    assert_eq!(code(&disable), 0, "{}", String::from_utf8_lossy(&disable.stderr));
+    let after = rt.block_on(writeback::read_dacl(&mut admin, &scope)).unwrap().bytes;
+    assert_eq!(after, before, "enable then disable from the .exe gives back the very same DACL");
+    // The machine's state folder holds the audit log of both.
+    let audit = prefix().join("drive_c/ProgramData/writeback-wizard/audit.jsonl");
+    let audit = std::fs::read_to_string(&audit).unwrap_or_else(|e| panic!("{}: {e}", audit.display()));
+    assert!(audit.contains("\"grant\"") && audit.contains("\"revoke\""), "{audit}");
+}
+
+#[test]
+fn secrets_live_in_credential_manager_and_a_command_finds_them_there() {
+    let lab = LabDc::up();
+    let set = exe(&["secret", "set", "ad-password"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child.stdin.take().unwrap().write_all(lab.password("admin_password_file").expose().as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(code(&set), 0, "{}", String::from_utf8_lossy(&set.stderr));
+    let list = exe(&["secret", "list", "--json"]).output().unwrap();
+    let names = json(&list)["secrets"].clone();
+    assert_eq!(names[0], serde_json::json!({ "name": "ad-password", "stored": true }), "{names}");
+    assert!(!String::from_utf8_lossy(&list.stdout).contains(lab.password("admin_password_file").expose()));
+    // No WRITEBACK_AD_PASSWORD: the password comes from Credential Manager.
+    let mut args = vec!["ad".to_string(), "check".into(), "--json".into()];
+    args.extend(ad_flags(&lab));
+    let check = run_exe(&args, &[]);
+    assert_eq!(code(&check), 0, "{}", String::from_utf8_lossy(&check.stderr));
+    let delete = exe(&["secret", "delete", "ad-password"]).output().unwrap();
+    assert_eq!(code(&delete), 0);
+    let list = exe(&["secret", "list", "--json"]).output().unwrap();
+    assert_eq!(json(&list)["secrets"][0]["stored"], false);
+    let check = run_exe(&args, &[]);
+    assert_eq!(code(&check), 2, "no password anywhere: asked for, not guessed");
+    assert_eq!(json(&check)["error"]["code"], "SECRET-MISSING");
+}
+
+#[test]
+fn the_adsync_backend_names_wines_stub_powershell() {
+    let lab = LabDc::up();
+    let mut args =
+        vec!["plan".to_string(), "--disable".into(), "--json".into(), "--sync-engine".into(), "adsync".into()];
+    args.extend(ad_flags(&lab));
+    let out = run_exe(&args, &[("WRITEBACK_AD_PASSWORD", lab.password("admin_password_file").expose().to_string())]);
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out);
+    let failed: Vec<&Value> = doc["preconditions"].as_array().unwrap().iter().filter(|p| p["ok"] == false).collect();
+    assert_eq!(failed.len(), 1, "{doc}");
+    assert_eq!(failed[0]["check"], "the sync engine answers");
+    let remedy = failed[0]["remedy"].as_str().unwrap();
+    assert!(remedy.contains("powershell.exe") && remedy.contains("printed nothing"), "{remedy}");
+    assert!(remedy.contains(r"System32\WindowsPowerShell\v1.0"), "started by absolute path: {remedy}");
+}
+
+/// The words tesseract reads in a screenshot.
+fn ocr(png: &Path) -> String {
+    let out = Command::new("tesseract").arg(png).arg("stdout").stderr(Stdio::null()).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_wizard_draws_its_window_under_wine_and_answers_a_click() {
+    let x = crate::xvfb::Xvfb::start();
+    let mut wizard = exe(&[]).env("DISPLAY", &x.display).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    let title = format!("writeback-wizard {}", env!("CARGO_PKG_VERSION"));
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let id = loop {
+        if let Some(id) = x.window(&title) {
+            break id;
+        }
+        if let Some(status) = wizard.try_wait().unwrap() {
+            let mut err = String::new();
+            std::io::Read::read_to_string(wizard.stderr.as_mut().unwrap(), &mut err).unwrap();
+            panic!("the wizard exited ({status}) under Wine before its window showed:\n{err}");
+        }
+        assert!(Instant::now() < deadline, "no window under Wine");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wine-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let welcome_png = shots.join("welcome.png");
+    let welcome = x.settled_shot(&id, &welcome_png);
+    let text = ocr(&welcome_png);
+    assert!(text.contains("Welcome"), "the screenshot's text: {text}");
+    // Next, bottom right of the 940×620 window: a real pointer click through Wine.
+    let clicked = x.cmd("xdotool").args(["mousemove", "--window", &id, "908", "599", "click", "1"]).status().unwrap();
+    assert!(clicked.success());
+    let tasks_png = shots.join("tasks.png");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut tasks = x.settled_shot(&id, &tasks_png);
+    while tasks == welcome {
+        assert!(Instant::now() < deadline, "the click did not change the page under Wine");
+        tasks = x.settled_shot(&id, &tasks_png);
+    }
+    let text = ocr(&tasks_png);
+    assert!(text.contains("What would you like to do"), "the next page's text: {text}");
+    let _ = wizard.kill();
+    let _ = wizard.wait();
+}
+
+fn program_files() -> PathBuf {
+    prefix().join("drive_c/Program Files/writeback-wizard")
+}
+
+fn msiexec(args: &[&str]) -> Output {
+    wine_cmd(prefix()).arg("msiexec").args(args).output().unwrap()
+}
+
+/// The uninstall entries of writeback-wizard: their DisplayVersion values.
+fn installed_versions() -> Vec<String> {
+    let out = wine_cmd(prefix())
+        .args(["reg", "query", r"HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall", "/s"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut versions = Vec::new();
+    for block in text.split("HKEY_LOCAL_MACHINE").filter(|b| b.contains("writeback-wizard")) {
+        if let Some(line) = block.lines().find(|l| l.trim_start().starts_with("DisplayVersion")) {
+            versions.push(line.split_whitespace().last().unwrap_or_default().to_string());
+        }
+    }
+    versions
+}
+
+/// Runs the installed .exe (with the harness's DLL beside it for the run only).
+fn installed_version() -> String {
+    let dll = program_files().join("bcryptprimitives.dll");
+    std::fs::copy(app_dir().join("bcryptprimitives.dll"), &dll).unwrap();
+    let out = wine_cmd(prefix()).arg(program_files().join("writeback-wizard.exe")).arg("--version").output().unwrap();
+    std::fs::remove_file(&dll).unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn the_msi_installs_upgrades_and_uninstalls_keeping_the_state_folder() {
+    let version = env!("CARGO_PKG_VERSION");
+    let current = repo().join(format!("target/windows/writeback-wizard-{version}.msi"));
+    assert!(current.exists(), "{} is missing: run scripts/windows.sh first", current.display());
+    // An older version of the same product (same UpgradeCode), to upgrade from.
+    let old = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("writeback-wizard-0.0.1.msi");
+    let built = Command::new("wixl")
+        .args(["-a", "x64", "-D", "Version=0.0.1", "-D"])
+        .arg(format!("ExeSource={}", repo().join("target/windows/writeback-wizard.exe").display()))
+        .arg("-D")
+        .arg(format!("IconSource={}", repo().join("assets/windows/writeback-wizard.ico").display()))
+        .arg("-o")
+        .arg(&old)
+        .arg(repo().join("packaging/writeback-wizard.wxs"))
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let state = prefix().join("drive_c/ProgramData/writeback-wizard");
+
+    let out = msiexec(&["/i", &z(old.to_str().unwrap()), "/qn"]);
+    assert_eq!(code(&out), 0, "install: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(program_files().join("writeback-wizard.exe").exists());
+    assert_eq!(installed_versions(), vec!["0.0.1".to_string()]);
+    assert!(installed_version().starts_with(&format!("writeback-wizard {version} ")), "the installed .exe runs");
+    // The state folder is the program's: made by a run, kept by the installer.
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(state.join("msi-test-marker"), "kept").unwrap();
+
+    let out = msiexec(&["/i", &z(current.to_str().unwrap()), "/qn"]);
+    assert_eq!(code(&out), 0, "upgrade: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(installed_versions(), vec![version.to_string()], "one entry, upgraded in place");
+    assert!(installed_version().starts_with(&format!("writeback-wizard {version} ")));
+    let menu = [
+        "drive_c/ProgramData/Microsoft/Windows/Start Menu/Programs",
+        "drive_c/users/root/AppData/Roaming/Microsoft/Windows/Start Menu/Programs",
+    ];
+    assert!(menu.iter().any(|m| prefix().join(m).join("writeback-wizard.lnk").exists()), "a Start-menu shortcut");
+
+    let out = msiexec(&["/x", &z(current.to_str().unwrap()), "/qn"]);
+    assert_eq!(code(&out), 0, "uninstall: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(!program_files().exists(), "Program Files is clean");
+    assert!(installed_versions().is_empty());
+    assert!(state.join("msi-test-marker").exists(), "the state folder stays");
+}
