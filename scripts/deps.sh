@@ -59,5 +59,6 @@ WINDOW_TEST_PACKAGES="xvfb imagemagick xdotool x11-utils mesa-vulkan-drivers lib
 # -Zbuild-std), the mingw-w64 cross tools, and wixl for the MSI.
 WINDOWS_BUILD_PACKAGES="rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64-posix g++-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64 wixl msitools"
 
-# What the Wine tests need besides (Debian's wine64 8.0, and Xvfb from WINDOW_TEST_PACKAGES).
-WINE_PACKAGES="wine64 wine"
+# What the Wine tests need besides (Debian's wine64 8.0; Xvfb from WINDOW_TEST_PACKAGES; tesseract
+# to read the wizard's words off a screenshot of its window under Wine).
+WINE_PACKAGES="wine64 wine tesseract-ocr tesseract-ocr-eng"

@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test: installs what the tests need when missing (Samba, LDAP tools, Xvfb and Mesa
-# for the real-window test, keyutils, OpenSSL, Node.js for the third-party OAuth server), then lints, runs the whole suite against real
-# lab DCs, the tenant simulator and oidc-provider, and fuzzes. Needs root.
+# for the real-window test, keyutils, OpenSSL, Node.js for the third-party OAuth server, the
+# Windows cross-build's toolchain, Wine), then lints, builds the Windows .exe and MSI, runs the
+# whole suite against real lab DCs, the tenant simulator and oidc-provider — the Windows build
+# under Wine included — and fuzzes. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 require_root
 ensure_rust
 # shellcheck disable=SC2086
-ensure_packages yes $LAB_PACKAGES $GUI_PACKAGES $WINDOW_TEST_PACKAGES keyutils openssl
+ensure_packages yes $LAB_PACKAGES $GUI_PACKAGES $WINDOW_TEST_PACKAGES $WINDOWS_BUILD_PACKAGES $WINE_PACKAGES keyutils openssl
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || ensure_packages yes nodejs npm
 
 started=$(date +%s)
@@ -17,6 +19,8 @@ if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all -- --check; fi
 cargo clippy --locked --all-targets --quiet -- -D warnings
 # The headless build (no `gui` feature: the CLI alone, and what the fuzz targets link).
 cargo clippy --locked --no-default-features --lib --bins --quiet -- -D warnings
+echo "== the Windows build: writeback-wizard.exe and its MSI (scripts/windows.sh)" >&2
+scripts/windows.sh
 echo "== the certified OAuth server the sign-in conformance test runs against (npm)" >&2
 (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
 echo "== tests (in a private kernel keyring session, so the keyring tests touch no user's keys)" >&2

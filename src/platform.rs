@@ -193,4 +193,15 @@ mod tests {
         drop(first);
         assert!(FileLock::try_acquire(&path).unwrap().is_some(), "released");
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn state_folders_are_the_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("a/state");
+        ensure_private_dir(&state).unwrap();
+        assert_eq!(std::fs::metadata(&state).unwrap().permissions().mode() & 0o777, 0o700);
+        ensure_private_dir(&state).unwrap();
+    }
 }

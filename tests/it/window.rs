@@ -27,20 +27,9 @@ fn the_wizard_opens_draws_and_answers_a_click_in_a_real_window() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let id = loop {
-        // The title names the product, its version and the lab.
-        if let Some(id) = x.window(&format!("writeback-wizard {} (lab)", env!("CARGO_PKG_VERSION"))) {
-            break id;
-        }
-        if let Some(status) = wizard.try_wait().unwrap() {
-            let mut err = String::new();
-            std::io::Read::read_to_string(wizard.stderr.as_mut().unwrap(), &mut err).unwrap();
-            panic!("the wizard exited ({status}) before its window showed:\n{err}");
-        }
-        assert!(Instant::now() < deadline, "no window");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    // The title names the product, its version and the lab.
+    let title = format!("writeback-wizard {} (lab)", env!("CARGO_PKG_VERSION"));
+    let id = x.wait_window(&title, &mut wizard, Duration::from_secs(60));
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let welcome = x.settled_shot(&id, &shots.join("welcome.png"));

@@ -264,19 +264,7 @@ fn the_wizard_draws_its_window_under_wine_and_answers_a_click() {
     let x = crate::xvfb::Xvfb::start();
     let mut wizard = exe(&[]).env("DISPLAY", &x.display).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let title = format!("writeback-wizard {}", env!("CARGO_PKG_VERSION"));
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let id = loop {
-        if let Some(id) = x.window(&title) {
-            break id;
-        }
-        if let Some(status) = wizard.try_wait().unwrap() {
-            let mut err = String::new();
-            std::io::Read::read_to_string(wizard.stderr.as_mut().unwrap(), &mut err).unwrap();
-            panic!("the wizard exited ({status}) under Wine before its window showed:\n{err}");
-        }
-        assert!(Instant::now() < deadline, "no window under Wine");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let id = x.wait_window(&title, &mut wizard, Duration::from_secs(90));
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wine-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let welcome_png = shots.join("welcome.png");
@@ -340,14 +328,13 @@ fn the_msi_installs_upgrades_and_uninstalls_keeping_the_state_folder() {
     assert!(current.exists(), "{} is missing: run scripts/windows.sh first", current.display());
     // An older version of the same product (same UpgradeCode), to upgrade from.
     let old = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("writeback-wizard-0.0.1.msi");
+    // wixl takes its sources relative to where it runs, as scripts/windows.sh gives them.
     let built = Command::new("wixl")
-        .args(["-a", "x64", "-D", "Version=0.0.1", "-D"])
-        .arg(format!("ExeSource={}", repo().join("target/windows/writeback-wizard.exe").display()))
-        .arg("-D")
-        .arg(format!("IconSource={}", repo().join("assets/windows/writeback-wizard.ico").display()))
-        .arg("-o")
+        .current_dir(repo())
+        .args(["-a", "x64", "-D", "Version=0.0.1", "-D", "ExeSource=target/windows/writeback-wizard.exe"])
+        .args(["-D", "IconSource=assets/windows/writeback-wizard.ico", "-o"])
         .arg(&old)
-        .arg(repo().join("packaging/writeback-wizard.wxs"))
+        .arg("packaging/writeback-wizard.wxs")
         .output()
         .unwrap();
     assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));

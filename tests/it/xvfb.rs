@@ -58,6 +58,26 @@ impl Xvfb {
             .and_then(|l| l.split_whitespace().next().map(str::to_string))
     }
 
+    /// Waits for `child`'s window titled `title`; a child that exits first fails the test with
+    /// what it printed on stderr.
+    pub fn wait_window(&self, title: &str, child: &mut std::process::Child, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(id) = self.window(title) {
+                return id;
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut err = String::new();
+                if let Some(e) = child.stderr.as_mut() {
+                    let _ = std::io::Read::read_to_string(e, &mut err);
+                }
+                panic!("the wizard exited ({status}) before its window \"{title}\" showed:\n{err}");
+            }
+            assert!(Instant::now() < deadline, "no window \"{title}\"");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// A screenshot of the window, once two in a row are the same (the frame has settled).
     pub fn settled_shot(&self, id: &str, out: &Path) -> Vec<u8> {
         let deadline = Instant::now() + Duration::from_secs(60);
