@@ -139,6 +139,10 @@ pub enum AdError {
     /// No security descriptor came back.
     #[error("the domain controller returned no nTSecurityDescriptor for '{dn}'")]
     NoDescriptor { dn: String },
+    /// The object has no DACL (absent, or NULL: everyone may do everything). A DACL holding only
+    /// our ACEs would take every other right away, so nothing is written.
+    #[error("'{dn}' has no DACL (a NULL or absent DACL grants everyone every right)")]
+    NullDacl { dn: String },
     /// The descriptor did not decode.
     #[error("the security descriptor of '{dn}' cannot be decoded: {detail}")]
     BadDescriptor { dn: String, detail: String },
@@ -180,6 +184,7 @@ impl Diagnose for AdError {
             AdError::NoSuchAccount { .. } => "AD-NO-ACCOUNT",
             AdError::NoDescriptor { .. } => "AD-NO-DESCRIPTOR",
             AdError::BadDescriptor { .. } => "AD-BAD-DESCRIPTOR",
+            AdError::NullDacl { .. } => "AD-NULL-DACL",
             AdError::VerifyFailed { .. } => "AD-VERIFY",
         }
     }
@@ -204,6 +209,7 @@ impl Diagnose for AdError {
             AdError::NoSuchAccount { .. } => "Give the sAMAccountName, the UPN (name@domain) or the full DN of an account in the domain of the DC you connect to.".into(),
             AdError::NoDescriptor { .. } => "The bound account may not read permissions on it: use an Enterprise Admin.".into(),
             AdError::BadDescriptor { .. } => "Report this with the DN; nothing was changed.".into(),
+            AdError::NullDacl { .. } => "Give the object a real DACL first (Active Directory Users and Computers → Properties → Security → Advanced → Restore defaults), then run again; nothing was changed.".into(),
             AdError::VerifyFailed { .. } => "Another tool or replication may have changed it at the same time; run the command again, which checks first.".into(),
         }
     }

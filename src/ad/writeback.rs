@@ -217,7 +217,7 @@ pub async fn grant_over(
 ) -> Result<GrantOutcome, AdError> {
     let dn = current.dn.as_str();
     let mut sd = current.sd.clone();
-    let dacl = sd.dacl.get_or_insert_with(|| ace::Acl::new(ace::ACL_REVISION_DS));
+    let Some(dacl) = sd.dacl.as_mut() else { return Err(AdError::NullDacl { dn: dn.to_string() }) };
     let (lacking, present) = missing(dacl, wanted, connector);
     if lacking.is_empty() {
         return Ok(GrantOutcome {

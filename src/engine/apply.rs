@@ -262,29 +262,94 @@ fn audit_undo(env: &Env<'_>, record: &AuditRecord<'_>) {
     }
 }
 
-/// Undoes one step from its prior value, and checks the undo.
-async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<(), EngineError> {
-    match prior {
-        Prior::Dacl { dn, sd } => {
-            let bytes = unb64(sd)?;
-            let current = writeback::read_dacl(env.ad, dn).await?;
-            if current.bytes != bytes {
-                writeback::restore_dacl(env.ad, dn, &bytes).await?;
-                let back = writeback::read_dacl(env.ad, dn).await?;
-                if back.bytes != bytes {
-                    return Err(EngineError::Internal {
-                        detail: format!("the DACL of {dn} read back differs from the one restored"),
-                    });
-                }
-            }
-            if let StoredStep::Grant { aces, .. } | StoredStep::Revoke { aces, .. } = step {
-                record(env, dn, aces, matches!(step, StoredStep::Revoke { .. }));
-            }
-            audit_undo(
-                env,
-                &env.audit_line("rollback", dn, current.sd.to_sddl(&SidContext::default()), dacl_sddl(&bytes)),
-            );
+/// What a DACL step changed, exactly, worked out from its journalled prior DACL: the ACEs a grant
+/// added (those of the step the prior DACL lacked — the very ones `grant_over` inserted) and the
+/// ACEs a revoke removed (every explicit copy the prior DACL held).
+fn delta(step: &StoredStep, prior: &crate::ad::sd::Acl) -> Result<(Vec<Ace>, Vec<Ace>), EngineError> {
+    match step {
+        StoredStep::Grant { aces, .. } => {
+            let (sid, wanted) = as_wanted(aces)?;
+            Ok((writeback::missing(prior, &wanted, &sid).0, Vec::new()))
         }
+        StoredStep::Revoke { aces, .. } => Ok((
+            Vec::new(),
+            aces.iter().flat_map(|a| std::iter::repeat_n(a.clone(), prior.count_exact(a))).collect(),
+        )),
+        StoredStep::Writeback { .. } => Ok((Vec::new(), Vec::new())),
+    }
+}
+
+/// Undoes one DACL step on the DACL as it is now. When nobody else changed the object since our
+/// change, the journalled prior DACL is written back whole (byte-identical). When someone did, only
+/// our change is reversed — one copy of each ACE we added is removed, each we removed is put back —
+/// and every other difference stays; the returned note says so. Either way the result is read
+/// back and checked.
+async fn undo_dacl(step: &StoredStep, dn: &str, prior_bytes: &[u8], env: &mut Env<'_>) -> Result<Option<String>, EngineError> {
+    let prior = SecurityDescriptor::decode(prior_bytes)
+        .map_err(|e| EngineError::Internal { detail: format!("journal DACL: {e}") })?;
+    let current = writeback::read_dacl(env.ad, dn).await?;
+    let Some(prior_acl) = prior.dacl.clone() else {
+        // Nothing was granted over a NULL DACL (refused before any write).
+        return Ok(None);
+    };
+    let (added, removed) = delta(step, &prior_acl)?;
+    let mut ours = prior_acl.clone();
+    for a in &added {
+        ours.insert_canonical(a.clone());
+    }
+    for a in &removed {
+        ours.remove_one_exact(a);
+    }
+    let now = current.sd.dacl.clone();
+    let mut note = None;
+    if current.bytes == prior_bytes {
+        // Never changed, or already undone.
+    } else if now.as_ref().is_some_and(|n| n.aces == ours.aces) {
+        writeback::restore_dacl(env.ad, dn, prior_bytes).await?;
+        let back = writeback::read_dacl(env.ad, dn).await?;
+        if back.bytes != prior_bytes {
+            return Err(EngineError::Internal { detail: format!("the DACL of {dn} read back differs from the one restored") });
+        }
+    } else {
+        let mut sd = current.sd.clone();
+        let Some(dacl) = sd.dacl.as_mut() else { return Err(crate::ad::AdError::NullDacl { dn: dn.to_string() }.into()) };
+        for a in &added {
+            dacl.remove_one_exact(a);
+        }
+        for a in &removed {
+            if dacl.count_exact(a) < removed.iter().filter(|r| *r == a).count() {
+                dacl.insert_canonical(a.clone());
+            }
+        }
+        writeback::write_dacl(env.ad, dn, &sd).await?;
+        let back = writeback::read_dacl(env.ad, dn).await?;
+        let back_acl = back.sd.dacl.clone().unwrap_or_else(|| crate::ad::sd::Acl::new(4));
+        let expected = sd.dacl.clone().unwrap_or_else(|| crate::ad::sd::Acl::new(4));
+        let explicit = |acl: &crate::ad::sd::Acl| acl.aces.iter().filter(|a| !a.is_inherited()).cloned().collect::<Vec<_>>();
+        if explicit(&back_acl) != explicit(&expected) {
+            return Err(EngineError::Internal { detail: format!("the DACL of {dn} read back differs from the one written by the undo") });
+        }
+        note = Some(format!(
+            "{dn} was changed by someone else after this tool's change: only this tool's change was undone ({} ACE(s) taken back, {} put back), the other changes were kept",
+            added.len(),
+            removed.len()
+        ));
+    }
+    record(env, dn, &added, false);
+    record(env, dn, &removed, true);
+    let after = writeback::read_dacl(env.ad, dn).await.map(|d| d.bytes).unwrap_or_default();
+    let mut line = env.audit_line("rollback", dn, current.sd.to_sddl(&SidContext::default()), dacl_sddl(&after));
+    if let Some(n) = &note {
+        line.result = format!("ok; {n}");
+    }
+    audit_undo(env, &line);
+    Ok(note)
+}
+
+/// Undoes one step from its prior value, and checks the undo.
+async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<Option<String>, EngineError> {
+    match prior {
+        Prior::Dacl { dn, sd } => undo_dacl(step, dn, &unb64(sd)?, env).await,
         Prior::Writeback { enabled } => {
             env.sync.set_writeback(*enabled).await?;
             if env.sync.state().await?.writeback_enabled != *enabled {
@@ -293,9 +358,9 @@ async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<(),
                 });
             }
             audit_undo(env, &env.audit_line("rollback", "sync-engine", (!enabled).to_string(), enabled.to_string()));
+            Ok(None)
         }
     }
-    Ok(())
 }
 
 /// Undoes `done` in reverse; a failure stops the undo and is returned.
@@ -303,9 +368,14 @@ async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<(),
 /// The journal's Undone records are written when the disk allows: a rollback is often the answer
 /// to a full disk, and an undo missing from the journal is only done again (each undo compares
 /// before it writes).
-async fn undo_all(done: &[(StoredStep, Prior)], env: &mut Env<'_>, journal: &mut Journal) -> Result<(), EngineError> {
+async fn undo_all(
+    done: &[(StoredStep, Prior)],
+    env: &mut Env<'_>,
+    journal: &mut Journal,
+) -> Result<Vec<String>, EngineError> {
+    let mut notes = Vec::new();
     for (step, prior) in done.iter().rev() {
-        undo(step, prior, env).await?;
+        notes.extend(undo(step, prior, env).await?);
         if let Err(e) = journal.append(&Record::Undone { step: step.id().to_string(), time: env.now() }) {
             tracing::warn!("the journal could not record an undo (it will be redone if needed): {e}");
         }
@@ -315,7 +385,7 @@ async fn undo_all(done: &[(StoredStep, Prior)], env: &mut Env<'_>, journal: &mut
     if let Err(e) = journal.append(&Record::RolledBack { time: env.now() }) {
         tracing::warn!("the journal could not record the rollback: {e}");
     }
-    Ok(())
+    Ok(notes)
 }
 
 async fn run_steps(
@@ -378,10 +448,10 @@ async fn rollback(
     remedy: String,
 ) -> Result<Vec<String>, EngineError> {
     match undo_all(&done, env, journal).await {
-        Ok(()) => {
+        Ok(kept) => {
             let path = journal.path().to_path_buf();
             let _ = std::fs::remove_file(path);
-            Err(EngineError::RolledBack { cause, remedy })
+            Err(EngineError::RolledBack { cause, remedy, kept })
         }
         Err(undo_error) => Err(EngineError::NotRolledBack {
             cause,
@@ -503,13 +573,13 @@ pub async fn recover(path: &Path, how: Recovery, env: &mut Env<'_>) -> Result<Ap
                 .filter(|(s, _)| !undone_ids.contains(s))
                 .filter_map(|(s, p)| steps.iter().find(|st| st.id() == s).map(|st| (st.clone(), p.clone())))
                 .collect();
-            undo_all(&to_undo, env, &mut journal).await.map_err(|e| EngineError::NotRolledBack {
+            let kept = undo_all(&to_undo, env, &mut journal).await.map_err(|e| EngineError::NotRolledBack {
                 cause: "recovering an unfinished apply".into(),
                 undo_error: e.to_string(),
                 journal: path.to_path_buf(),
             })?;
             journal.finish()?;
-            Ok(ApplyOutcome { applied: Vec::new(), verified: true, sync_started: false, warnings: Vec::new() })
+            Ok(ApplyOutcome { applied: Vec::new(), verified: true, sync_started: false, warnings: kept })
         }
         Recovery::Resume => {
             let done: Vec<(StoredStep, Prior)> = begun

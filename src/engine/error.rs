@@ -41,11 +41,13 @@ pub enum EngineError {
         remedy: String,
     },
     /// Failed (or cancelled), and everything done was undone and verified.
-    #[error("{cause}; everything done was rolled back and verified")]
+    #[error("{cause}; everything done was rolled back and verified{}", kept.iter().map(|k| format!("; {k}")).collect::<String>())]
     RolledBack {
         /// The first failure, or the cancel.
         cause: String,
         remedy: String,
+        /// Objects someone else changed meanwhile: only our change was undone there.
+        kept: Vec<String>,
     },
     /// Failed, and the undo failed too: the journal is kept.
     #[error("{cause}; rolling back failed too ({undo_error}); the journal {} holds the prior values", journal.display())]

@@ -213,7 +213,7 @@ pub(super) async fn survey(inp: &mut Inputs<'_>) -> Result<Vec<Surveyed>, Engine
     for (dn, kind) in targets(inp.disc, inp.scopes, inp.include_adminsdholder) {
         let wanted = writeback::wanted(kind, &sid);
         let dacl = writeback::read_dacl(inp.ad, &dn).await?;
-        let acl = dacl.sd.dacl.clone().unwrap_or_else(|| Acl::new(4));
+        let Some(acl) = dacl.sd.dacl.clone() else { return Err(AdError::NullDacl { dn }.into()) };
         let (lacking, present) = writeback::missing(&acl, &wanted, &sid);
         out.push(Surveyed { dn, kind, wanted, inheritance_blocked: dacl.sd.dacl_protected(), lacking, present });
     }

@@ -594,3 +594,134 @@ async fn a_full_disk_under_the_journal_or_the_settings_changes_nothing() {
     assert_eq!(Settings::load(&w.paths.settings).unwrap().granted, w.settings.granted);
     assert_eq!(w.settings.granted.len(), 2, "{:?}", w.settings.granted);
 }
+
+/// Another administrator: changes a DACL on a connection of their own, from a thread of their
+/// own (the engine's progress callbacks, where the tests make them act, are synchronous).
+#[derive(Clone)]
+struct Other {
+    url: String,
+    trust: writeback_wizard::ad::TlsTrust,
+    user: String,
+    password: Secret,
+}
+
+impl Other {
+    fn of(lab: &LabDc) -> Other {
+        Other {
+            url: lab.field("ldap_url"),
+            trust: lab.trust(),
+            user: lab.field("admin_user"),
+            password: lab.password("admin_password_file"),
+        }
+    }
+
+    /// Adds `add` to and removes `remove` from `dn`'s DACL.
+    fn change(&self, dn: &str, add: Option<&str>, remove: Option<&str>) {
+        let (me, dn) = (self.clone(), dn.to_string());
+        let (add, remove) = (add.map(String::from), remove.map(String::from));
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let mut conn = AdConnection::connect(&ConnectOptions::new(me.url, me.trust)).await.unwrap();
+                conn.bind(&me.user, &me.password).await.unwrap();
+                let mut d = writeback::read_dacl(&mut conn, &dn).await.unwrap();
+                let acl = d.sd.dacl.as_mut().unwrap();
+                let read = writeback_wizard::ad::sd::sddl::persisted::read;
+                if let Some(a) = add {
+                    acl.insert_canonical(read(&a).unwrap());
+                }
+                if let Some(r) = remove {
+                    assert_eq!(acl.remove_exact(&read(&r).unwrap()), 1, "{r} was there");
+                }
+                writeback::write_dacl(&mut conn, &dn, &d.sd).await.unwrap();
+            });
+        })
+        .join()
+        .unwrap();
+    }
+}
+
+/// The explicit ACEs of `dn`, as SDDL.
+async fn explicit(w: &mut World, dn: &str) -> Vec<String> {
+    let d = writeback::read_dacl(&mut w.conn, dn).await.unwrap();
+    d.sd.dacl.unwrap().aces.iter().filter(|a| !a.is_inherited()).map(writeback_wizard::ad::sd::sddl::persisted::text).collect()
+}
+
+const THEIRS_BEFORE: &str = "(A;;RP;;;AO)";
+const THEIRS_DURING: &str = "(A;;RP;;;PO)";
+
+/// A progress callback that lets `other` change `dn` right after the step `id` is done, then
+/// (with `cancel`) presses Cancel.
+fn meddle(
+    other: Other,
+    id: &'static str,
+    dn: String,
+    change: (Option<&'static str>, Option<&'static str>),
+    cancel: Option<CancellationToken>,
+) -> impl Fn(Progress) + Send + Sync {
+    move |p: Progress| {
+        if matches!(&p, Progress::Done { id: done, .. } if done == id) {
+            other.change(&dn, change.0, change.1);
+            if let Some(c) = &cancel {
+                c.cancel();
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_undo_takes_back_only_our_change_and_keeps_anyone_elses() {
+    let mut w = World::new().await;
+    let other = Other::of(&w.lab);
+    let scope = format!("OU=Sales,OU=Staff,OU=Corp,{BASE}");
+    let connector = w.connector.sid.clone();
+    // Another administrator's ACE, there before we start.
+    other.change(&scope, Some(THEIRS_BEFORE), None);
+    let before_bytes = w.dacls(std::slice::from_ref(&scope)).await;
+
+    // Nobody else touches the object: the round trip is still byte-identical.
+    let plan = w.plan(std::slice::from_ref(&scope), true).await;
+    let cancel = CancellationToken::new();
+    let c = cancel.clone();
+    let progress = move |p: Progress| {
+        if matches!(&p, Progress::Done { id, .. } if id == "grant-1") {
+            c.cancel();
+        }
+    };
+    let err = w.apply(&plan, &cancel, &progress).await.unwrap_err();
+    assert!(matches!(&err, EngineError::RolledBack { kept, .. } if kept.is_empty()), "{err:?}");
+    assert_eq!(w.dacls(std::slice::from_ref(&scope)).await, before_bytes, "byte-identical when nobody else touched it");
+
+    // Between our grant and its undo (a cancel), they add an ACE and remove their old one.
+    let cancel = CancellationToken::new();
+    let progress =
+        meddle(other.clone(), "grant-1", scope.clone(), (Some(THEIRS_DURING), Some(THEIRS_BEFORE)), Some(cancel.clone()));
+    let err = w.apply(&plan, &cancel, &progress).await.unwrap_err();
+    match &err {
+        EngineError::RolledBack { kept, .. } => {
+            assert_eq!(kept.len(), 1, "{kept:?}");
+            assert!(kept[0].contains("changed by someone else") && kept[0].contains(&scope), "{kept:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(err.to_string().contains("only this tool's change was undone"), "{err}");
+    let after = explicit(&mut w, &scope).await;
+    assert!(after.contains(&THEIRS_DURING.to_string()), "their new ACE survives: {after:?}");
+    assert!(!after.contains(&THEIRS_BEFORE.to_string()), "their removal stands: {after:?}");
+    assert!(!after.iter().any(|a| a.contains(&connector)), "ours are gone: {after:?}");
+    assert!(w.settings.granted.is_empty(), "{:?}", w.settings.granted);
+    let audit = std::fs::read_to_string(&w.paths.audit_log).unwrap();
+    assert!(audit.contains("changed by someone else"), "the audit log says so");
+
+    // A failed later step undoes the same way: they add an ACE after our grant, then the
+    // sync-engine switch fails (a token without a role).
+    other.change(&scope, Some(THEIRS_BEFORE), Some(THEIRS_DURING));
+    let plan = w.plan(std::slice::from_ref(&scope), true).await;
+    let progress = meddle(other, "grant-1", scope.clone(), (Some(THEIRS_DURING), None), None);
+    w.backend = Backend::Lab(LabEngine::new(w.sim.running.url(), Secret::new(w.sim.access(crate::tenant::PLAIN).await)));
+    let err = w.apply(&plan, &CancellationToken::new(), &progress).await.unwrap_err();
+    assert!(matches!(&err, EngineError::RolledBack { kept, .. } if kept.len() == 1), "{err:?}");
+    let after = explicit(&mut w, &scope).await;
+    assert!(after.contains(&THEIRS_DURING.to_string()) && after.contains(&THEIRS_BEFORE.to_string()), "{after:?}");
+    assert!(!after.iter().any(|a| a.contains(&connector)), "{after:?}");
+}

@@ -123,3 +123,77 @@ async fn status_plan_apply_verify_round_trip_on_the_command_line() {
     assert!(audit.lines().count() >= 5);
     assert!(!audit.contains(lab.password("admin_password_file").expose()) && !audit.contains(&token));
 }
+
+/// Adds and removes ACEs on `dn` as another administrator would.
+async fn meddle(lab: &LabDc, dn: &str, add: &[&str], remove: &[&str]) {
+    let mut conn = lab.admin().await;
+    let mut d = writeback::read_dacl(&mut conn, dn).await.unwrap();
+    let acl = d.sd.dacl.as_mut().unwrap();
+    let read = writeback_wizard::ad::sd::sddl::persisted::read;
+    for a in add {
+        acl.insert_canonical(read(a).unwrap());
+    }
+    for r in remove {
+        assert_eq!(acl.remove_exact(&read(r).unwrap()), 1, "{r}");
+    }
+    writeback::write_dacl(&mut conn, dn, &d.sd).await.unwrap();
+}
+
+async fn explicit(lab: &LabDc, dn: &str) -> Vec<String> {
+    let mut conn = lab.admin().await;
+    let d = writeback::read_dacl(&mut conn, dn).await.unwrap();
+    d.sd.dacl.unwrap().aces.iter().filter(|a| !a.is_inherited()).map(writeback_wizard::ad::sd::sddl::persisted::text).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rollback_after_a_kill_and_a_disable_leave_other_administrators_changes_alone() {
+    let lab = LabDc::up();
+    let sim = Sim::hybrid().await;
+    let token = sim.access(HIA).await;
+    let scope = format!("OU=Support,OU=Staff,OU=Corp,{BASE}");
+    let connector = {
+        let mut conn = lab.admin().await;
+        let disc = writeback_wizard::ad::directory::discover(&mut conn).await.unwrap();
+        writeback_wizard::ad::directory::find_account(&mut conn, &disc, &lab.field("connector_account"))
+            .await
+            .unwrap()
+            .unwrap()
+            .sid
+    };
+    meddle(&lab, &scope, &["(A;;RP;;;AO)"], &[]).await;
+    // The sync engine is slow: the apply is killed (SIGKILL) once its grant is audited.
+    sim.running.set_faults(writeback_wizard::lab::tenant::Faults { sync_engine_latency_ms: 3000, ..Default::default() });
+    let mut child = cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json", "--scope", &scope])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let audit = lab.home.path().join("data/writeback-wizard/audit.jsonl");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !std::fs::read_to_string(&audit).is_ok_and(|t| t.contains("\"grant\"")) {
+        assert!(std::time::Instant::now() < deadline, "the grant never happened");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    sim.running.set_faults(writeback_wizard::lab::tenant::Faults::default());
+    // Meanwhile another administrator adds one ACE and takes away their old one.
+    meddle(&lab, &scope, &["(A;;RP;;;PO)"], &["(A;;RP;;;AO)"]).await;
+    let out = cmd(&lab, &sim, &token, &["apply", "--rollback", "--json", "--scope", &scope]).output().unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let warnings = json(&out)["warnings"].to_string();
+    assert!(warnings.contains("changed by someone else"), "{warnings}");
+    let after = explicit(&lab, &scope).await;
+    assert!(after.contains(&"(A;;RP;;;PO)".to_string()) && !after.contains(&"(A;;RP;;;AO)".to_string()), "{after:?}");
+    assert!(!after.iter().any(|a| a.contains(&connector)), "{after:?}");
+
+    // Enabled in full, then they change the OU again; the disable takes only ours away.
+    let out = cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json", "--scope", &scope]).output().unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    meddle(&lab, &scope, &["(A;;RP;;;AO)"], &["(A;;RP;;;PO)"]).await;
+    let out = cmd(&lab, &sim, &token, &["apply", "--disable", "--yes", "--json", "--scope", &scope]).output().unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let after = explicit(&lab, &scope).await;
+    assert!(after.contains(&"(A;;RP;;;AO)".to_string()) && !after.contains(&"(A;;RP;;;PO)".to_string()), "{after:?}");
+    assert!(!after.iter().any(|a| a.contains(&connector)), "{after:?}");
+}

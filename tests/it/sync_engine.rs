@@ -130,3 +130,29 @@ async fn adsync_builds_the_cmdlets_parses_their_output_and_maps_errors() {
     let seen = std::fs::read_to_string(dir.path().join("env.log")).unwrap_or_default();
     assert!(seen.is_empty(), "{seen}");
 }
+
+#[test]
+fn powershell_gets_none_of_the_writeback_variables() {
+    // The CLI, with a password in WRITEBACK_AD_PASSWORD, runs the adsync backend: the stand-in
+    // PowerShell found on PATH records every WRITEBACK_* variable it was given.
+    let lab = crate::support::LabDc::up();
+    let dir = tempfile::tempdir().unwrap();
+    stand_in(dir.path(), "2.5.79.0");
+    let path = format!("{}:{}", dir.path().display(), std::env::var("PATH").unwrap_or_default());
+    let home = tempfile::tempdir().unwrap();
+    let out = crate::support::bin(home.path())
+        .args(["plan", "--disable", "--json", "--sync-engine", "adsync"])
+        .args(["--ad-url", &lab.field("ldap_url"), "--ad-user", &lab.field("admin_user")])
+        .args(["--ad-ca-file", &lab.field("ca_file"), "--ad-tls-name", &lab.field("tls_name")])
+        .args(["--connector-account", &lab.field("connector_account")])
+        .env("PATH", path)
+        .env("WRITEBACK_AD_PASSWORD", lab.password("admin_password_file").expose())
+        .env("WRITEBACK_CONNECTOR_PASSWORD", "not-for-children")
+        .output()
+        .unwrap();
+    assert_eq!(crate::support::code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let calls = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
+    assert!(calls.contains("Get-ADSyncAADPasswordResetConfiguration"), "PowerShell was asked: {calls}");
+    let seen = std::fs::read_to_string(dir.path().join("env.log")).unwrap_or_default();
+    assert!(seen.is_empty(), "a child saw: {seen}");
+}

@@ -355,6 +355,22 @@ impl Acl {
         before - self.aces.len()
     }
 
+    /// Removes the first explicit ACE byte-for-byte equal to `ace`; whether there was one.
+    pub fn remove_one_exact(&mut self, ace: &Ace) -> bool {
+        match self.aces.iter().position(|a| !a.is_inherited() && a == ace) {
+            Some(i) => {
+                self.aces.remove(i);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// How many explicit ACEs are byte-for-byte equal to `ace`.
+    pub fn count_exact(&self, ace: &Ace) -> usize {
+        self.aces.iter().filter(|a| !a.is_inherited() && *a == ace).count()
+    }
+
     /// Whether the order is canonical: explicit denies, explicit allows, then inherited ACEs.
     pub fn is_canonical(&self) -> bool {
         let rank = |a: &Ace| {
