@@ -434,6 +434,7 @@ impl Rig {
             cancel: &self.cancel,
             progress: &quiet,
             clock: &writeback_wizard::clock::SystemClock,
+            directory: writeback_wizard::engine::journal::Directory::of(&self.disc),
         };
         let start = Instant::now();
         let out = apply::apply(&plan, &mut env, false).await?;

@@ -84,6 +84,8 @@ pub struct Env<'a> {
     pub progress: &'a (dyn Fn(Progress) + Send + Sync),
     /// The time the journal and the audit log record.
     pub clock: &'a dyn Clock,
+    /// The directory `ad` is bound to (the journal names it; a recovery checks it).
+    pub directory: super::journal::Directory,
 }
 
 impl Env<'_> {
@@ -480,7 +482,12 @@ pub async fn apply(plan: &Plan, env: &mut Env<'_>, start_sync: bool) -> Result<A
             Action::Enable => "enable",
             Action::Disable => "disable",
         };
-        if let Err(e) = journal.append(&Record::Plan { action: action.into(), steps: steps.clone(), time: env.now() }) {
+        if let Err(e) = journal.append(&Record::Plan {
+            action: action.into(),
+            steps: steps.clone(),
+            time: env.now(),
+            directory: Some(env.directory.clone()),
+        }) {
             // Nothing is changed yet: leave no journal that would block the next run.
             let _ = journal.finish();
             return Err(e);
@@ -544,13 +551,20 @@ pub enum Recovery {
 pub async fn recover(path: &Path, how: Recovery, env: &mut Env<'_>) -> Result<ApplyOutcome, EngineError> {
     let _lock = Lock::acquire(&env.paths.state_dir)?;
     let records = journal::read(path)?;
-    let (action, steps) = records
+    let (action, steps, directory) = records
         .iter()
         .find_map(|r| match r {
-            Record::Plan { action, steps, .. } => Some((action.clone(), steps.clone())),
+            Record::Plan { action, steps, directory, .. } => Some((action.clone(), steps.clone(), directory.clone())),
             _ => None,
         })
         .ok_or_else(|| EngineError::BadJournal { path: path.to_path_buf(), detail: "no plan record".into() })?;
+    if let Some(there) = directory.filter(|d| d.is_other_than(&env.directory)) {
+        return Err(EngineError::OtherDirectory {
+            journal: path.to_path_buf(),
+            wrote_to: format!("{} ({})", there.domain_sid.unwrap_or_default(), there.dc),
+            here: format!("{} ({})", env.directory.domain_sid.clone().unwrap_or_default(), env.directory.dc),
+        });
+    }
     let mut begun: Vec<(String, Prior)> = Vec::new();
     let mut done_ids = Vec::new();
     let mut undone_ids = Vec::new();

@@ -58,6 +58,9 @@ pub enum EngineError {
         undo_error: String,
         journal: PathBuf,
     },
+    /// A journal written in one domain, recovered while bound to another.
+    #[error("the unfinished apply in {} changed the domain {wrote_to}, but this connection is to {here}", journal.display())]
+    OtherDirectory { journal: PathBuf, wrote_to: String, here: String },
     /// The journal is damaged.
     #[error("the journal {} is damaged: {detail}", path.display())]
     BadJournal { path: PathBuf, detail: String },
@@ -77,6 +80,7 @@ impl Diagnose for EngineError {
             EngineError::RolledBack { .. } => "ENGINE-ROLLED-BACK",
             EngineError::NotRolledBack { .. } => "ENGINE-NOT-ROLLED-BACK",
             EngineError::BadJournal { .. } => "ENGINE-BAD-JOURNAL",
+            EngineError::OtherDirectory { .. } => "ENGINE-OTHER-DIRECTORY",
             EngineError::Internal { .. } => "ENGINE-INTERNAL",
         }
     }
@@ -92,6 +96,7 @@ impl Diagnose for EngineError {
             EngineError::Busy { .. } => "Wait for the other apply to finish (or end it), then run again; the lock goes with the process that holds it.".into(),
             EngineError::Unfinished { .. } => "Run `apply --rollback` to undo it, or `apply --resume` to finish it.".into(),
             EngineError::Precondition { remedy, .. } | EngineError::RolledBack { remedy, .. } => remedy.clone(),
+            EngineError::OtherDirectory { .. } => "Connect to a DC of the domain the journal names (--ad-url), then run `apply --rollback` or `--resume` again; nothing was changed.".into(),
             EngineError::NotRolledBack { .. } => "Fix the cause (usually the DC or the network), then run `apply --rollback` to restore the prior values from the journal.".into(),
             EngineError::BadJournal { .. } => "Inspect the journal by hand (JSON lines); it holds every prior DACL in base64.".into(),
             EngineError::Internal { .. } => "Report this as a bug.".into(),
@@ -103,6 +108,7 @@ impl Diagnose for EngineError {
             EngineError::Sync(e) => e.exit(),
             EngineError::Precondition { .. } => Exit::No,
             EngineError::Unfinished { .. } | EngineError::Busy { .. } => Exit::Failed,
+            EngineError::OtherDirectory { .. } => Exit::Usage,
             EngineError::NotRolledBack { .. } => Exit::NotRolledBack,
             _ => Exit::Failed,
         }

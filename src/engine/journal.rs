@@ -43,6 +43,28 @@ impl StoredStep {
     }
 }
 
+/// The directory a journal's changes were made in: recovering against another one is refused.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Directory {
+    /// The SID of the domain the DC serves (its default naming context's).
+    pub domain_sid: Option<String>,
+    /// The DC written to.
+    pub dc: String,
+}
+
+impl Directory {
+    /// The directory a discovery describes.
+    pub fn of(disc: &crate::ad::directory::Discovery) -> Directory {
+        let sid = disc.domains.iter().find(|d| d.dn.eq_ignore_ascii_case(&disc.default_naming_context)).and_then(|d| d.sid.clone());
+        Directory { domain_sid: sid, dc: disc.dc_name.clone() }
+    }
+
+    /// Both name a domain SID, and they differ.
+    pub fn is_other_than(&self, here: &Directory) -> bool {
+        matches!((&self.domain_sid, &here.domain_sid), (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b))
+    }
+}
+
 /// One journal line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "record", rename_all = "snake_case")]
@@ -53,6 +75,9 @@ pub enum Record {
         action: String,
         steps: Vec<StoredStep>,
         time: String,
+        /// Where the changes are made (journals of older versions do not say).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        directory: Option<Directory>,
     },
     /// About to change a step's target; its prior value follows.
     Begin {

@@ -214,6 +214,7 @@ impl Session {
             cancel,
             progress,
             clock: self.opts.clock.as_ref(),
+            directory: crate::engine::journal::Directory::of(&self.ad.disc),
         };
         Ok(match (recovery, plan) {
             (Some((path, how)), _) => apply::recover(path, how, &mut env).await?,

@@ -103,6 +103,7 @@ impl World {
             cancel,
             progress,
             clock: &writeback_wizard::clock::SystemClock,
+            directory: writeback_wizard::engine::journal::Directory::of(&self.disc),
         };
         apply::apply(plan, &mut env, true).await
     }
@@ -290,6 +291,7 @@ async fn a_dc_killed_mid_run_leaves_a_journal_to_roll_back_or_resume() {
             cancel: &CancellationToken::new(),
             progress: &quiet(),
             clock: &writeback_wizard::clock::SystemClock,
+            directory: writeback_wizard::engine::journal::Directory::of(&w.disc),
         };
         apply::recover(path, recovery, &mut env).await.unwrap();
         assert!(journal::unfinished(&w.paths.state_dir).unwrap().is_none());
@@ -724,4 +726,31 @@ async fn an_undo_takes_back_only_our_change_and_keeps_anyone_elses() {
     let after = explicit(&mut w, &scope).await;
     assert!(after.contains(&THEIRS_DURING.to_string()) && after.contains(&THEIRS_BEFORE.to_string()), "{after:?}");
     assert!(!after.iter().any(|a| a.contains(&connector)), "{after:?}");
+}
+
+#[tokio::test]
+async fn a_journal_from_another_domain_is_not_recovered_here() {
+    let mut w = World::new().await;
+    std::fs::create_dir_all(&w.paths.state_dir).unwrap();
+    let path = w.paths.state_dir.join("journal-1-1.jsonl");
+    let plan = serde_json::json!({
+        "record": "plan", "action": "enable", "time": "2026-12-01T00:00:00Z", "steps": [],
+        "directory": { "domain_sid": "S-1-5-21-1-2-3", "dc": "dc9.other.example" }
+    });
+    std::fs::write(&path, format!("{plan}\n")).unwrap();
+    let mut env = Env {
+        ad: &mut w.conn,
+        sync: &w.backend,
+        paths: &w.paths,
+        settings: &mut w.settings,
+        operator: "LAB\\Administrator",
+        cancel: &CancellationToken::new(),
+        progress: &quiet(),
+        clock: &writeback_wizard::clock::SystemClock,
+        directory: writeback_wizard::engine::journal::Directory::of(&w.disc),
+    };
+    let err = apply::recover(&path, Recovery::Rollback, &mut env).await.unwrap_err();
+    assert!(matches!(&err, EngineError::OtherDirectory { wrote_to, .. } if wrote_to.contains("dc9.other.example")), "{err:?}");
+    assert_eq!(writeback_wizard::diagnose::Diagnose::code(&err), "ENGINE-OTHER-DIRECTORY");
+    assert!(path.exists(), "the journal is kept for the right domain");
 }
