@@ -370,7 +370,7 @@ struct Rig {
     operator: directory::Account,
     connector: directory::Account,
     paths: writeback_wizard::engine::apply::Paths,
-    settings: writeback_wizard::config::Settings,
+    grants: writeback_wizard::engine::grants::GrantRecord,
     cancel: tokio_util::sync::CancellationToken,
     _state: tempfile::TempDir,
 }
@@ -387,12 +387,13 @@ impl Rig {
             audit_log: state.path().join("audit.jsonl"),
             settings: state.path().join("settings.toml"),
         };
+        let grants = writeback_wizard::engine::grants::GrantRecord::load(&paths)?;
         Ok(Rig {
             disc,
             operator,
             connector,
             paths,
-            settings: writeback_wizard::config::Settings::new(),
+            grants,
             cancel: tokio_util::sync::CancellationToken::new(),
             _state: state,
         })
@@ -409,7 +410,7 @@ impl Rig {
     ) -> BenchResult<(writeback_wizard::engine::Plan, writeback_wizard::engine::apply::ApplyOutcome, Duration)> {
         use writeback_wizard::engine::{self, Inputs, apply};
         use writeback_wizard::sync_engine::SyncEngine;
-        let granted = self.settings.granted.clone();
+        let granted = writeback_wizard::engine::grants::GrantRecord::load(&self.paths)?.table().clone();
         let mut inp = Inputs {
             ad: &mut lab.admin,
             disc: &self.disc,
@@ -429,7 +430,7 @@ impl Rig {
             ad: &mut lab.admin,
             sync: backend,
             paths: &self.paths,
-            settings: &mut self.settings,
+            grants: &mut self.grants,
             operator: &self.operator.dn,
             cancel: &self.cancel,
             progress: &quiet,

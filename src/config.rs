@@ -86,9 +86,9 @@ pub struct Settings {
     /// How long one sync-engine (PowerShell) call may take, in seconds (default 120).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_engine_timeout: Option<u64>,
-    /// What the engine granted, by target DN: each ACE it added (SDDL on disk, decoded on load).
-    /// Owned by the engine.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", with = "granted_table")]
+    /// What older versions recorded as granted (the engine's grant record in the state folder now
+    /// holds it; its first save moves this table there). Decoded on load.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", with = "crate::ad::sd::sddl::persisted::table")]
     pub granted: BTreeMap<String, Vec<Ace>>,
 }
 
@@ -205,31 +205,6 @@ fn tenant_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>
     let text = String::deserialize(d)?;
     check_tenant(&text).map_err(serde::de::Error::custom)?;
     Ok(Some(text))
-}
-
-/// `[granted]`: target DN → the ACEs added there, each as SDDL with numeric SIDs.
-mod granted_table {
-    use std::collections::BTreeMap;
-
-    use serde::de::Error as _;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    use crate::ad::sd::Ace;
-    use crate::ad::sd::sddl::persisted;
-
-    pub fn serialize<S: Serializer>(table: &BTreeMap<String, Vec<Ace>>, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_map(table.iter().map(|(dn, aces)| (dn, aces.iter().map(persisted::text).collect::<Vec<_>>())))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Vec<Ace>>, D::Error> {
-        let raw = BTreeMap::<String, Vec<String>>::deserialize(d)?;
-        raw.into_iter()
-            .map(|(dn, texts)| {
-                let aces = texts.iter().map(|t| persisted::read(t)).collect::<Result<Vec<_>, _>>();
-                aces.map(|a| (dn.clone(), a)).map_err(|e| D::Error::custom(format!("[granted] of {dn}: {e}")))
-            })
-            .collect()
-    }
 }
 
 /// The settings keys as given on a command line (`None` = not given).

@@ -14,7 +14,6 @@ use crate::ad::AdConnection;
 use crate::ad::sd::{Ace, SecurityDescriptor, SidContext};
 use crate::ad::writeback::{self, WantedAce};
 use crate::clock::Clock;
-use crate::config::Settings;
 use crate::sync_engine::{Backend, SyncEngine};
 
 /// Where the engine keeps its files.
@@ -74,8 +73,8 @@ pub struct Env<'a> {
     /// The sync engine.
     pub sync: &'a Backend,
     pub paths: &'a Paths,
-    /// The settings (their `[granted]` table is updated after each step).
-    pub settings: &'a mut Settings,
+    /// What this tool granted: noted as steps run, saved (merged under the lock) at the end.
+    pub grants: &'a mut super::grants::GrantRecord,
     /// Who (for the audit log).
     pub operator: &'a str,
     /// Stops the apply between steps; what was done is undone.
@@ -128,46 +127,16 @@ fn dacl_sddl(bytes: &[u8]) -> String {
         .unwrap_or_else(|e| format!("(undecodable: {e})"))
 }
 
-/// Writes the `[granted]` table into the settings file, once per apply, rollback or recovery (a
-/// write per step made 1,000 scopes quadratic). Only that table: the in-memory settings also hold
-/// this run's flags, which must not be persisted behind the user's back. Nothing is written when
-/// the file already says the same, so a rollback on a full disk does not need the disk.
-///
-/// Between two saves the journal is what makes `[granted]` recoverable: an apply that stops
-/// half-way leaves its journal, and [`recover`] records the journalled steps before saving.
-fn save_settings(env: &Env<'_>) -> Result<(), EngineError> {
-    let io = |e: crate::config::ConfigError| {
-        let source = match e {
-            crate::config::ConfigError::Read { source, .. } | crate::config::ConfigError::Write { source, .. } => {
-                source
-            }
-            other => std::io::Error::other(other.to_string()),
-        };
-        EngineError::Io { what: "write the settings", path: env.paths.settings.clone(), source }
-    };
-    let mut on_disk = Settings::load(&env.paths.settings).map_err(io)?;
-    if on_disk.granted == env.settings.granted {
-        return Ok(());
-    }
-    on_disk.granted = env.settings.granted.clone();
-    on_disk.save(&env.paths.settings).map_err(io)
+/// Saves the grant record (once per apply, rollback or recovery: a write per step made 1,000
+/// scopes quadratic). Between two saves the journal is what makes it recoverable: an apply that
+/// stops half-way leaves its journal, and [`recover`] notes the journalled steps before saving.
+fn save_grants(env: &mut Env<'_>) -> Result<(), EngineError> {
+    env.grants.save()
 }
 
-/// Notes in memory what a grant added or a revoke removed; [`save_settings`] persists it.
+/// Notes what a grant added or a revoke removed; [`save_grants`] persists it.
 fn record(env: &mut Env<'_>, dn: &str, aces: &[Ace], add: bool) {
-    let entry = env.settings.granted.entry(dn.to_string()).or_default();
-    for a in aces {
-        if add {
-            if !entry.contains(a) {
-                entry.push(a.clone());
-            }
-        } else {
-            entry.retain(|x| x != a);
-        }
-    }
-    if entry.is_empty() {
-        env.settings.granted.remove(dn);
-    }
+    env.grants.note(dn, aces, add);
 }
 
 /// What a journalled step changed, worked out from its prior DACL: the ACEs a grant found
@@ -273,10 +242,9 @@ fn delta(step: &StoredStep, prior: &crate::ad::sd::Acl) -> Result<(Vec<Ace>, Vec
             let (sid, wanted) = as_wanted(aces)?;
             Ok((writeback::missing(prior, &wanted, &sid).0, Vec::new()))
         }
-        StoredStep::Revoke { aces, .. } => Ok((
-            Vec::new(),
-            aces.iter().flat_map(|a| std::iter::repeat_n(a.clone(), prior.count_exact(a))).collect(),
-        )),
+        StoredStep::Revoke { aces, .. } => {
+            Ok((Vec::new(), aces.iter().flat_map(|a| std::iter::repeat_n(a.clone(), prior.count_exact(a))).collect()))
+        }
         StoredStep::Writeback { .. } => Ok((Vec::new(), Vec::new())),
     }
 }
@@ -286,7 +254,12 @@ fn delta(step: &StoredStep, prior: &crate::ad::sd::Acl) -> Result<(Vec<Ace>, Vec
 /// our change is reversed — one copy of each ACE we added is removed, each we removed is put back —
 /// and every other difference stays; the returned note says so. Either way the result is read
 /// back and checked.
-async fn undo_dacl(step: &StoredStep, dn: &str, prior_bytes: &[u8], env: &mut Env<'_>) -> Result<Option<String>, EngineError> {
+async fn undo_dacl(
+    step: &StoredStep,
+    dn: &str,
+    prior_bytes: &[u8],
+    env: &mut Env<'_>,
+) -> Result<Option<String>, EngineError> {
     let prior = SecurityDescriptor::decode(prior_bytes)
         .map_err(|e| EngineError::Internal { detail: format!("journal DACL: {e}") })?;
     let current = writeback::read_dacl(env.ad, dn).await?;
@@ -310,11 +283,15 @@ async fn undo_dacl(step: &StoredStep, dn: &str, prior_bytes: &[u8], env: &mut En
         writeback::restore_dacl(env.ad, dn, prior_bytes).await?;
         let back = writeback::read_dacl(env.ad, dn).await?;
         if back.bytes != prior_bytes {
-            return Err(EngineError::Internal { detail: format!("the DACL of {dn} read back differs from the one restored") });
+            return Err(EngineError::Internal {
+                detail: format!("the DACL of {dn} read back differs from the one restored"),
+            });
         }
     } else {
         let mut sd = current.sd.clone();
-        let Some(dacl) = sd.dacl.as_mut() else { return Err(crate::ad::AdError::NullDacl { dn: dn.to_string() }.into()) };
+        let Some(dacl) = sd.dacl.as_mut() else {
+            return Err(crate::ad::AdError::NullDacl { dn: dn.to_string() }.into());
+        };
         for a in &added {
             dacl.remove_one_exact(a);
         }
@@ -327,9 +304,12 @@ async fn undo_dacl(step: &StoredStep, dn: &str, prior_bytes: &[u8], env: &mut En
         let back = writeback::read_dacl(env.ad, dn).await?;
         let back_acl = back.sd.dacl.clone().unwrap_or_else(|| crate::ad::sd::Acl::new(4));
         let expected = sd.dacl.clone().unwrap_or_else(|| crate::ad::sd::Acl::new(4));
-        let explicit = |acl: &crate::ad::sd::Acl| acl.aces.iter().filter(|a| !a.is_inherited()).cloned().collect::<Vec<_>>();
+        let explicit =
+            |acl: &crate::ad::sd::Acl| acl.aces.iter().filter(|a| !a.is_inherited()).cloned().collect::<Vec<_>>();
         if explicit(&back_acl) != explicit(&expected) {
-            return Err(EngineError::Internal { detail: format!("the DACL of {dn} read back differs from the one written by the undo") });
+            return Err(EngineError::Internal {
+                detail: format!("the DACL of {dn} read back differs from the one written by the undo"),
+            });
         }
         note = Some(format!(
             "{dn} was changed by someone else after this tool's change: only this tool's change was undone ({} ACE(s) taken back, {} put back), the other changes were kept",
@@ -383,7 +363,7 @@ async fn undo_all(
         }
         (env.progress)(Progress::Undone { id: step.id().to_string() });
     }
-    save_settings(env)?;
+    save_grants(env)?;
     if let Err(e) = journal.append(&Record::RolledBack { time: env.now() }) {
         tracing::warn!("the journal could not record the rollback: {e}");
     }
@@ -435,7 +415,7 @@ async fn run_steps(
     }
     // What was granted is kept only if it can be written down: otherwise the disable could not
     // find it again, so the whole apply is undone instead.
-    if let Err(e) = save_settings(env) {
+    if let Err(e) = save_grants(env) {
         let remedy = crate::diagnose::Diagnose::remedy(&e);
         return rollback(done, env, journal, e.to_string(), remedy).await;
     }

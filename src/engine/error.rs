@@ -58,6 +58,9 @@ pub enum EngineError {
         undo_error: String,
         journal: PathBuf,
     },
+    /// The grant record cannot be read.
+    #[error("the grant record {} is damaged: {detail}", path.display())]
+    BadGrantRecord { path: PathBuf, detail: String },
     /// A journal written in one domain, recovered while bound to another.
     #[error("the unfinished apply in {} changed the domain {wrote_to}, but this connection is to {here}", journal.display())]
     OtherDirectory { journal: PathBuf, wrote_to: String, here: String },
@@ -81,6 +84,7 @@ impl Diagnose for EngineError {
             EngineError::NotRolledBack { .. } => "ENGINE-NOT-ROLLED-BACK",
             EngineError::BadJournal { .. } => "ENGINE-BAD-JOURNAL",
             EngineError::OtherDirectory { .. } => "ENGINE-OTHER-DIRECTORY",
+            EngineError::BadGrantRecord { .. } => "ENGINE-BAD-GRANT-RECORD",
             EngineError::Internal { .. } => "ENGINE-INTERNAL",
         }
     }
@@ -97,6 +101,7 @@ impl Diagnose for EngineError {
             EngineError::Unfinished { .. } => "Run `apply --rollback` to undo it, or `apply --resume` to finish it.".into(),
             EngineError::Precondition { remedy, .. } | EngineError::RolledBack { remedy, .. } => remedy.clone(),
             EngineError::OtherDirectory { .. } => "Connect to a DC of the domain the journal names (--ad-url), then run `apply --rollback` or `--resume` again; nothing was changed.".into(),
+            EngineError::BadGrantRecord { .. } => "Restore the file from a backup; without it, `apply --disable` treats this tool's ACEs as pre-existing (`--remove-preexisting` removes them). Nothing was changed.".into(),
             EngineError::NotRolledBack { .. } => "Fix the cause (usually the DC or the network), then run `apply --rollback` to restore the prior values from the journal.".into(),
             EngineError::BadJournal { .. } => "Inspect the journal by hand (JSON lines); it holds every prior DACL in base64.".into(),
             EngineError::Internal { .. } => "Report this as a bug.".into(),

@@ -55,7 +55,11 @@ pub struct Directory {
 impl Directory {
     /// The directory a discovery describes.
     pub fn of(disc: &crate::ad::directory::Discovery) -> Directory {
-        let sid = disc.domains.iter().find(|d| d.dn.eq_ignore_ascii_case(&disc.default_naming_context)).and_then(|d| d.sid.clone());
+        let sid = disc
+            .domains
+            .iter()
+            .find(|d| d.dn.eq_ignore_ascii_case(&disc.default_naming_context))
+            .and_then(|d| d.sid.clone());
         Directory { domain_sid: sid, dc: disc.dc_name.clone() }
     }
 

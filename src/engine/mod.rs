@@ -6,10 +6,12 @@
 //! - [`status`]: the state as it is;
 //! - [`apply`]: run a plan, recover an unfinished one, the canary;
 //! - [`journal`]: the journal, the apply lock and the audit log;
+//! - [`grants`]: the record of what this tool granted, merged under the lock;
 //! - [`error`]: why the engine stopped.
 
 pub mod apply;
 pub mod error;
+pub mod grants;
 pub mod journal;
 pub mod plan;
 pub mod status;

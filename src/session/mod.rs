@@ -19,6 +19,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::{Cloud, Settings, SettingsOverlay, SyncEngineKind};
 use crate::diagnose::ErrorReport;
 use crate::engine::apply::{self, ApplyOutcome, Env, Paths, Progress, Recovery};
+use crate::engine::grants::GrantRecord;
 use crate::engine::{self, Inputs, Plan};
 use crate::entra::check::EntraCheck;
 use crate::secrets::{self, Secret};
@@ -153,11 +154,12 @@ impl Session {
         }
     }
 
-    fn inputs(
-        &mut self,
+    fn inputs<'a>(
+        &'a mut self,
         tenant: Option<Result<EntraCheck, ErrorReport>>,
         sync: Result<EngineState, SyncError>,
-    ) -> Inputs<'_> {
+        granted: &'a std::collections::BTreeMap<String, Vec<crate::ad::sd::Ace>>,
+    ) -> Inputs<'a> {
         Inputs {
             ad: &mut self.ad.conn,
             disc: &self.ad.disc,
@@ -167,7 +169,7 @@ impl Session {
             include_adminsdholder: self.opts.flags.include_adminsdholder,
             tenant,
             sync,
-            granted: &self.ad.settings.granted,
+            granted,
         }
     }
 
@@ -178,7 +180,8 @@ impl Session {
         sync: Result<EngineState, SyncError>,
     ) -> Result<engine::Status, Error> {
         let unfinished = engine::journal::unfinished(&self.paths.state_dir)?;
-        let mut inp = self.inputs(tenant, sync);
+        let record = GrantRecord::load(&self.paths)?;
+        let mut inp = self.inputs(tenant, sync, record.table());
         Ok(engine::status(&mut inp, unfinished).await?)
     }
 
@@ -186,7 +189,8 @@ impl Session {
     pub async fn plan(&mut self, enable: bool, remove_preexisting: bool) -> Result<Plan, Error> {
         let tenant = if enable { self.tenant().await } else { None };
         let sync = self.sync_state().await;
-        let mut inp = self.inputs(tenant, sync);
+        let record = GrantRecord::load(&self.paths)?;
+        let mut inp = self.inputs(tenant, sync, record.table());
         Ok(if enable {
             engine::plan_enable(&mut inp).await?
         } else {
@@ -205,11 +209,12 @@ impl Session {
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<ApplyOutcome, Error> {
         let backend = self.backend.as_ref().map_err(Clone::clone)?;
+        let mut grants = GrantRecord::load(&self.paths)?;
         let mut env = Env {
             ad: &mut self.ad.conn,
             sync: backend,
             paths: &self.paths,
-            settings: &mut self.ad.settings,
+            grants: &mut grants,
             operator: &self.ad.account.dn,
             cancel,
             progress,

@@ -12,6 +12,7 @@ use writeback_wizard::ad::writeback;
 use writeback_wizard::ad::{AdConnection, ConnectOptions};
 use writeback_wizard::config::Settings;
 use writeback_wizard::engine::apply::{self, Env, Paths, Progress, Recovery};
+use writeback_wizard::engine::grants::GrantRecord;
 use writeback_wizard::engine::{self, EngineError, Inputs, Precondition, journal};
 use writeback_wizard::entra::check;
 use writeback_wizard::lab::tenant::Faults;
@@ -32,7 +33,7 @@ pub struct World {
     pub connector: Account,
     pub backend: Backend,
     pub paths: Paths,
-    pub settings: Settings,
+    pub grants: GrantRecord,
     /// Holds the state folder alive for the test.
     pub _dir: tempfile::TempDir,
     pub token: Secret,
@@ -54,7 +55,8 @@ impl World {
             audit_log: dir.path().join("audit.jsonl"),
             settings: dir.path().join("settings.toml"),
         };
-        World { lab, sim, conn, disc, operator, connector, backend, paths, settings: Settings::new(), _dir: dir, token }
+        let grants = GrantRecord::load(&paths).unwrap();
+        World { lab, sim, conn, disc, operator, connector, backend, paths, grants, _dir: dir, token }
     }
 
     pub async fn tenant(&self) -> Result<check::EntraCheck, writeback_wizard::diagnose::ErrorReport> {
@@ -69,7 +71,7 @@ impl World {
     pub async fn plan(&mut self, scopes: &[String], enable: bool) -> engine::Plan {
         let tenant = if enable { Some(self.tenant().await) } else { None };
         let sync = self.backend.state().await;
-        let granted = self.settings.granted.clone();
+        let granted = GrantRecord::load(&self.paths).unwrap().table().clone();
         let mut inp = Inputs {
             ad: &mut self.conn,
             disc: &self.disc,
@@ -98,7 +100,7 @@ impl World {
             ad: &mut self.conn,
             sync: &self.backend,
             paths: &self.paths,
-            settings: &mut self.settings,
+            grants: &mut self.grants,
             operator: "LAB\\Administrator",
             cancel,
             progress,
@@ -118,7 +120,7 @@ impl World {
 
     pub async fn status(&mut self, scopes: &[String]) -> engine::Status {
         let sync = self.backend.state().await;
-        let granted = self.settings.granted.clone();
+        let granted = GrantRecord::load(&self.paths).unwrap().table().clone();
         let mut inp = Inputs {
             ad: &mut self.conn,
             disc: &self.disc,
@@ -174,8 +176,8 @@ async fn enable_status_disable_round_trips_to_identical_dacls() {
     assert_eq!(out.applied, vec!["grant-1", "writeback"]);
     assert!(out.verified && out.sync_started);
     assert!(events.lock().unwrap().contains(&Progress::SyncStarted));
-    assert_eq!(w.settings.granted[BASE].len(), 8, "the settings record exactly what was added");
-    assert_eq!(Settings::load(&w.paths.settings).unwrap().granted, w.settings.granted, "saved");
+    assert_eq!(w.grants.table()[BASE].len(), 8, "the settings record exactly what was added");
+    assert_eq!(GrantRecord::load(&w.paths).unwrap().table(), w.grants.table(), "saved");
     assert!(journal::unfinished(&w.paths.state_dir).unwrap().is_none());
     let audit = std::fs::read_to_string(&w.paths.audit_log).unwrap();
     let first: serde_json::Value = serde_json::from_str(audit.lines().next().unwrap()).unwrap();
@@ -208,7 +210,7 @@ async fn enable_status_disable_round_trips_to_identical_dacls() {
     assert_eq!(ids, vec!["writeback", "revoke-1"]);
     w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap();
     assert_eq!(w.dacls(&scopes).await, before, "enable then disable must leave the DACL byte-identical");
-    assert!(w.settings.granted.is_empty());
+    assert!(w.grants.table().is_empty());
     assert_eq!(w.status(&scopes).await.state, "disabled");
     let c = apply::canary(&mut w.conn, &w.disc, &mut as_connector, "wb.canary").await.unwrap();
     assert!(!c.reset && c.detail.is_some());
@@ -243,7 +245,7 @@ async fn cancel_at_every_step_rolls_everything_back() {
         assert_eq!(undone.lock().unwrap().len(), k + 1, "step {k}");
         assert_eq!(w.dacls(&all).await, before, "cancel after step {k}");
         assert!(!w.backend.state().await.unwrap().writeback_enabled);
-        assert!(w.settings.granted.is_empty(), "{:?}", w.settings.granted);
+        assert!(w.grants.table().is_empty(), "{:?}", w.grants.table());
         assert!(journal::unfinished(&w.paths.state_dir).unwrap().is_none());
     }
 }
@@ -286,7 +288,7 @@ async fn a_dc_killed_mid_run_leaves_a_journal_to_roll_back_or_resume() {
             ad: &mut w.conn,
             sync: &w.backend,
             paths: &w.paths,
-            settings: &mut w.settings,
+            grants: &mut w.grants,
             operator: "LAB\\Administrator",
             cancel: &CancellationToken::new(),
             progress: &quiet(),
@@ -298,13 +300,13 @@ async fn a_dc_killed_mid_run_leaves_a_journal_to_roll_back_or_resume() {
         match recovery {
             Recovery::Rollback => {
                 assert_eq!(w.dacls(&scopes).await, before);
-                assert!(w.settings.granted.is_empty(), "{:?}", w.settings.granted);
+                assert!(w.grants.table().is_empty(), "{:?}", w.grants.table());
             }
             Recovery::Resume => {
                 assert_eq!(w.status(&scopes).await.state, "enabled");
-                assert_eq!(w.settings.granted.len(), 2);
+                assert_eq!(w.grants.table().len(), 2);
                 // The killed run never wrote [granted]: the resume rebuilt it from the journal.
-                assert_eq!(Settings::load(&w.paths.settings).unwrap().granted, w.settings.granted);
+                assert_eq!(GrantRecord::load(&w.paths).unwrap().table(), w.grants.table());
             }
         }
     }
@@ -463,8 +465,8 @@ async fn a_thousand_ous_in_scope_are_planned_applied_and_undone() {
     assert_eq!(plan.steps.len(), 1001, "one grant per OU and the switch");
     let out = w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap();
     assert!(out.verified && out.applied.len() == 1001);
-    assert_eq!(w.settings.granted.len(), 1000, "every grant is recorded for the disable");
-    assert_eq!(Settings::load(&w.paths.settings).unwrap().granted, w.settings.granted, "and written to disk");
+    assert_eq!(w.grants.table().len(), 1000, "every grant is recorded for the disable");
+    assert_eq!(GrantRecord::load(&w.paths).unwrap().table(), w.grants.table(), "and written to disk");
     let status = w.status(&scopes).await;
     assert_eq!(status.state, "enabled", "{:?}", status.missing.first());
     let disable = w.plan(&scopes, false).await;
@@ -531,6 +533,7 @@ async fn a_full_disk_under_the_journal_or_the_settings_changes_nothing() {
         audit_log: disk.dir.join("audit.jsonl"),
         settings: disk.dir.join("settings.toml"),
     };
+    w.grants = GrantRecord::load(&w.paths).unwrap();
     let scopes = vec![format!("OU=Sales,OU=Staff,OU=Corp,{BASE}"), format!("OU=Support,OU=Staff,OU=Corp,{BASE}")];
     let all: Vec<String> = scopes.iter().cloned().chain([BASE.to_string()]).collect();
     let before = w.dacls(&all).await;
@@ -541,9 +544,9 @@ async fn a_full_disk_under_the_journal_or_the_settings_changes_nothing() {
         assert!(report.message.contains("No space left on device"), "{report:?}");
         assert!(report.remedy.contains("is full: free space there"), "{report:?}");
         assert!(journal::unfinished(&w.paths.state_dir).unwrap().is_none(), "no journal blocks the next run");
-        assert!(w.settings.granted.is_empty(), "{:?}", w.settings.granted);
-        let on_disk = Settings::load(&w.paths.settings).unwrap();
-        assert!(on_disk.granted.is_empty(), "{:?}", on_disk.granted);
+        assert!(w.grants.table().is_empty(), "{:?}", w.grants.table());
+        let on_disk = GrantRecord::load(&w.paths).unwrap();
+        assert!(on_disk.table().is_empty(), "{:?}", on_disk.table());
     };
 
     // A journal record is written whole or not at all: one refused by the full disk leaves no
@@ -593,8 +596,8 @@ async fn a_full_disk_under_the_journal_or_the_settings_changes_nothing() {
     // With space again the same plan goes through and [granted] is on disk once.
     let out = w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap();
     assert!(out.verified);
-    assert_eq!(Settings::load(&w.paths.settings).unwrap().granted, w.settings.granted);
-    assert_eq!(w.settings.granted.len(), 2, "{:?}", w.settings.granted);
+    assert_eq!(GrantRecord::load(&w.paths).unwrap().table(), w.grants.table());
+    assert_eq!(w.grants.table().len(), 2, "{:?}", w.grants.table());
 }
 
 /// Another administrator: changes a DACL on a connection of their own, from a thread of their
@@ -646,7 +649,13 @@ impl Other {
 /// The explicit ACEs of `dn`, as SDDL.
 async fn explicit(w: &mut World, dn: &str) -> Vec<String> {
     let d = writeback::read_dacl(&mut w.conn, dn).await.unwrap();
-    d.sd.dacl.unwrap().aces.iter().filter(|a| !a.is_inherited()).map(writeback_wizard::ad::sd::sddl::persisted::text).collect()
+    d.sd.dacl
+        .unwrap()
+        .aces
+        .iter()
+        .filter(|a| !a.is_inherited())
+        .map(writeback_wizard::ad::sd::sddl::persisted::text)
+        .collect()
 }
 
 const THEIRS_BEFORE: &str = "(A;;RP;;;AO)";
@@ -696,8 +705,13 @@ async fn an_undo_takes_back_only_our_change_and_keeps_anyone_elses() {
 
     // Between our grant and its undo (a cancel), they add an ACE and remove their old one.
     let cancel = CancellationToken::new();
-    let progress =
-        meddle(other.clone(), "grant-1", scope.clone(), (Some(THEIRS_DURING), Some(THEIRS_BEFORE)), Some(cancel.clone()));
+    let progress = meddle(
+        other.clone(),
+        "grant-1",
+        scope.clone(),
+        (Some(THEIRS_DURING), Some(THEIRS_BEFORE)),
+        Some(cancel.clone()),
+    );
     let err = w.apply(&plan, &cancel, &progress).await.unwrap_err();
     match &err {
         EngineError::RolledBack { kept, .. } => {
@@ -711,7 +725,7 @@ async fn an_undo_takes_back_only_our_change_and_keeps_anyone_elses() {
     assert!(after.contains(&THEIRS_DURING.to_string()), "their new ACE survives: {after:?}");
     assert!(!after.contains(&THEIRS_BEFORE.to_string()), "their removal stands: {after:?}");
     assert!(!after.iter().any(|a| a.contains(&connector)), "ours are gone: {after:?}");
-    assert!(w.settings.granted.is_empty(), "{:?}", w.settings.granted);
+    assert!(w.grants.table().is_empty(), "{:?}", w.grants.table());
     let audit = std::fs::read_to_string(&w.paths.audit_log).unwrap();
     assert!(audit.contains("changed by someone else"), "the audit log says so");
 
@@ -720,7 +734,8 @@ async fn an_undo_takes_back_only_our_change_and_keeps_anyone_elses() {
     other.change(&scope, Some(THEIRS_BEFORE), Some(THEIRS_DURING));
     let plan = w.plan(std::slice::from_ref(&scope), true).await;
     let progress = meddle(other, "grant-1", scope.clone(), (Some(THEIRS_DURING), None), None);
-    w.backend = Backend::Lab(LabEngine::new(w.sim.running.url(), Secret::new(w.sim.access(crate::tenant::PLAIN).await)));
+    w.backend =
+        Backend::Lab(LabEngine::new(w.sim.running.url(), Secret::new(w.sim.access(crate::tenant::PLAIN).await)));
     let err = w.apply(&plan, &CancellationToken::new(), &progress).await.unwrap_err();
     assert!(matches!(&err, EngineError::RolledBack { kept, .. } if kept.len() == 1), "{err:?}");
     let after = explicit(&mut w, &scope).await;
@@ -742,7 +757,7 @@ async fn a_journal_from_another_domain_is_not_recovered_here() {
         ad: &mut w.conn,
         sync: &w.backend,
         paths: &w.paths,
-        settings: &mut w.settings,
+        grants: &mut w.grants,
         operator: "LAB\\Administrator",
         cancel: &CancellationToken::new(),
         progress: &quiet(),
@@ -750,7 +765,10 @@ async fn a_journal_from_another_domain_is_not_recovered_here() {
         directory: writeback_wizard::engine::journal::Directory::of(&w.disc),
     };
     let err = apply::recover(&path, Recovery::Rollback, &mut env).await.unwrap_err();
-    assert!(matches!(&err, EngineError::OtherDirectory { wrote_to, .. } if wrote_to.contains("dc9.other.example")), "{err:?}");
+    assert!(
+        matches!(&err, EngineError::OtherDirectory { wrote_to, .. } if wrote_to.contains("dc9.other.example")),
+        "{err:?}"
+    );
     assert_eq!(writeback_wizard::diagnose::Diagnose::code(&err), "ENGINE-OTHER-DIRECTORY");
     assert!(path.exists(), "the journal is kept for the right domain");
 }

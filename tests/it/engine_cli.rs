@@ -95,8 +95,12 @@ async fn status_plan_apply_verify_round_trip_on_the_command_line() {
     assert_eq!((doc["verified"].as_bool(), doc["sync_started"].as_bool()), (Some(true), Some(true)));
     assert_eq!(doc["canary"]["reset"], true);
     assert!(sim.running.sync_engine_writeback());
-    let settings = std::fs::read_to_string(lab.home.path().join("settings.toml")).unwrap();
-    assert!(settings.contains("[granted]") && settings.contains("00299570-246d-11d0-a768-00aa006e0529"), "{settings}");
+    // The settings file is not written by an apply at all (no flag persisted behind the user's back).
+    let settings = std::fs::read_to_string(lab.home.path().join("settings.toml")).unwrap_or_default();
+    // What was granted is recorded in the state folder, beside the journal, not in the settings.
+    let record = std::fs::read_to_string(lab.home.path().join("data/writeback-wizard/state/granted.json")).unwrap();
+    assert!(record.contains("00299570-246d-11d0-a768-00aa006e0529"), "{record}");
+    assert!(!settings.contains("[granted]"), "{settings}");
     assert!(
         !settings.contains("ad_url") && !settings.contains("lab_url"),
         "flags are not persisted behind the user's back: {settings}"
@@ -142,7 +146,13 @@ async fn meddle(lab: &LabDc, dn: &str, add: &[&str], remove: &[&str]) {
 async fn explicit(lab: &LabDc, dn: &str) -> Vec<String> {
     let mut conn = lab.admin().await;
     let d = writeback::read_dacl(&mut conn, dn).await.unwrap();
-    d.sd.dacl.unwrap().aces.iter().filter(|a| !a.is_inherited()).map(writeback_wizard::ad::sd::sddl::persisted::text).collect()
+    d.sd.dacl
+        .unwrap()
+        .aces
+        .iter()
+        .filter(|a| !a.is_inherited())
+        .map(writeback_wizard::ad::sd::sddl::persisted::text)
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,7 +172,8 @@ async fn a_rollback_after_a_kill_and_a_disable_leave_other_administrators_change
     };
     meddle(&lab, &scope, &["(A;;RP;;;AO)"], &[]).await;
     // The sync engine is slow: the apply is killed (SIGKILL) once its grant is audited.
-    sim.running.set_faults(writeback_wizard::lab::tenant::Faults { sync_engine_latency_ms: 3000, ..Default::default() });
+    sim.running
+        .set_faults(writeback_wizard::lab::tenant::Faults { sync_engine_latency_ms: 3000, ..Default::default() });
     let mut child = cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json", "--scope", &scope])
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -591,4 +591,29 @@ pub mod persisted {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Ace>, D::Error> {
         Vec::<String>::deserialize(d)?.iter().map(|t| read(t).map_err(D::Error::custom)).collect()
     }
+
+    /// A table of them by DN (the grant record, and the settings' `[granted]` of older versions).
+    /// Use with `#[serde(with = "crate::ad::sd::sddl::persisted::table")]`.
+    pub mod table {
+        use std::collections::BTreeMap;
+
+        use serde::de::Error as _;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        use super::{Ace, read, text};
+
+        pub fn serialize<S: Serializer>(table: &BTreeMap<String, Vec<Ace>>, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_map(table.iter().map(|(dn, aces)| (dn, aces.iter().map(text).collect::<Vec<_>>())))
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Vec<Ace>>, D::Error> {
+            BTreeMap::<String, Vec<String>>::deserialize(d)?
+                .into_iter()
+                .map(|(dn, texts)| {
+                    let aces = texts.iter().map(|t| read(t)).collect::<Result<Vec<_>, _>>();
+                    aces.map(|a| (dn.clone(), a)).map_err(|e| D::Error::custom(format!("[granted] of {dn}: {e}")))
+                })
+                .collect()
+        }
+    }
 }
