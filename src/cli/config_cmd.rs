@@ -7,6 +7,24 @@ use super::output::{Outcome, Output};
 use crate::config::Settings;
 use crate::session::Error;
 
+fn same_pin(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_ascii_lowercase();
+    norm(a) == norm(b)
+}
+
+/// Asks on the terminal; no terminal is no.
+fn confirm(question: &str) -> bool {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        return false;
+    }
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    matches!(answer.trim(), "y" | "Y" | "yes" | "Yes")
+}
+
 /// Runs one `config` command against the settings file at `config_path`.
 pub fn run(command: ConfigCommand, config_path: &Path, out: Output) -> Result<Outcome, Error> {
     match command {
@@ -17,9 +35,28 @@ pub fn run(command: ConfigCommand, config_path: &Path, out: Output) -> Result<Ou
                 format!("Exported the settings to {}.", file.display())
             });
         }
-        ConfigCommand::Import { file } => {
+        ConfigCommand::Import { file, yes } => {
             // Parse (and so validate) before touching the current settings.
-            let settings = Settings::load_existing(&file)?;
+            let mut settings = Settings::load_existing(&file)?;
+            let local = Settings::load(config_path)?;
+            // What another machine granted is not ours: the local record (or its [granted]) stays.
+            settings.granted = local.granted.clone();
+            // A pinned certificate is trust: another machine's pin replaces ours only when asked.
+            if let Some(theirs) = settings.ad_fingerprint.clone()
+                && local.ad_fingerprint.as_deref().is_some_and(|ours| !same_pin(ours, &theirs))
+                && !yes
+                && !confirm(&format!(
+                    "{} pins another certificate for the DC ({theirs}) than this machine trusts ({}). Take it? [y/N] ",
+                    file.display(),
+                    local.ad_fingerprint.as_deref().unwrap_or_default()
+                ))
+            {
+                return Err(Error::Usage {
+                    message: format!("{} pins another DC certificate than this machine's settings", file.display()),
+                    remedy: "Check the new fingerprint against the DC's certificate, then import with --yes (or on a terminal, answer y)."
+                        .into(),
+                });
+            }
             settings.save(config_path)?;
             out.result(&serde_json::json!({ "imported": file, "to": config_path }), || {
                 format!("Imported {} into {}.", file.display(), config_path.display())

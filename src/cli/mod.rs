@@ -345,6 +345,9 @@ pub enum ConfigCommand {
     Import {
         /// The settings to import.
         file: PathBuf,
+        /// Take the file's pinned DC certificate even when it differs from this machine's.
+        #[arg(long)]
+        yes: bool,
     },
 }
 

@@ -203,3 +203,30 @@ fn a_tenant_flag_is_a_guid_or_a_domain() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn an_import_keeps_what_this_machine_granted_and_asks_before_taking_another_pin() {
+    let home = tempfile::tempdir().unwrap();
+    let local = home.path().join("settings.toml");
+    let ours = "(A;;RP;;;S-1-5-21-1-2-3-1105)";
+    let theirs = "(A;;RP;;;S-1-5-21-9-9-9-2222)";
+    std::fs::write(&local, format!("version = 1\nad_fingerprint = \"aa:bb\"\n[granted]\n\"OU=Ours,DC=x\" = [\"{ours}\"]\n")).unwrap();
+    let other = home.path().join("other.toml");
+    std::fs::write(&other, format!("version = 1\nad_url = \"ldaps://dc9\"\nad_fingerprint = \"cc:dd\"\n[granted]\n\"OU=Theirs,DC=x\" = [\"{theirs}\"]\n")).unwrap();
+    let import = |extra: &[&str]| {
+        let mut args = vec!["config", "import", other.to_str().unwrap(), "--config", local.to_str().unwrap(), "--json"];
+        args.extend_from_slice(extra);
+        run(home.path(), &args)
+    };
+    // Another pin, no terminal to ask on: refused, nothing changed.
+    let out = import(&[]);
+    assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(json(&out)["error"]["remedy"].as_str().unwrap().contains("--yes"));
+    assert!(std::fs::read_to_string(&local).unwrap().contains("aa:bb"));
+    // Asked and answered: the pin and URL come over, the local [granted] stays, theirs does not.
+    let out = import(&["--yes"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let now = std::fs::read_to_string(&local).unwrap();
+    assert!(now.contains("cc:dd") && now.contains("ldaps://dc9"), "{now}");
+    assert!(now.contains(ours) && !now.contains(theirs), "{now}");
+}
