@@ -44,7 +44,7 @@ pub fn init(verbose: u8) -> LogGuard {
         .parent()
         .map(crate::platform::ensure_private_dir)
         .transpose()
-        .and_then(|_| std::fs::OpenOptions::new().create(true).append(true).open(&path));
+        .and_then(|_| crate::platform::private_file().create(true).append(true).open(&path));
     let registry = tracing_subscriber::registry().with(stderr);
     match file {
         Ok(file) => {

@@ -153,6 +153,18 @@ fn restrict_to_administrators(dir: &Path) -> std::io::Result<()> {
     }
 }
 
+/// Options that create a file readable and writable by its owner alone (0600 on Unix; on Windows
+/// the state folder's ACL is inherited): the journal, the audit log, the log.
+pub fn private_file() -> OpenOptions {
+    let mut o = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o
+}
+
 /// An exclusive lock on a file, held until dropped. It is the operating system's lock (flock on
 /// Linux, LockFileEx on Windows), so it goes with the process that holds it however that process
 /// ends: a crash never leaves a stale lock, and no process id needs checking.

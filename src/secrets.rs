@@ -203,6 +203,27 @@ pub fn resolve(
     Err(SecretError::Missing { env_var: kind.env_var })
 }
 
+/// Never asks (a token is not typed: without one, a sign-in follows).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NeverPrompt;
+
+impl Prompter for NeverPrompt {
+    fn can_prompt(&self) -> bool {
+        false
+    }
+    fn prompt(&self, _: &str) -> Result<Secret, SecretError> {
+        Err(SecretError::Prompt { detail: "not asked".into() })
+    }
+}
+
+/// A Graph token brought by the administrator: WRITEBACK_ENTRA_TOKEN, else the keyring's
+/// `entra-token`, through the same lookup as the passwords; an empty variable counts as none.
+/// `None` when neither holds one (then a sign-in is needed).
+pub fn brought_token(env: &dyn Fn(&str) -> Option<String>, store: &dyn SecretStore) -> Option<Secret> {
+    let env = |name: &str| env(name).filter(|v| !v.is_empty());
+    resolve(ENTRA_TOKEN, &env, store, &NeverPrompt).ok()
+}
+
 /// Looks a secret up in the real environment, the OS keyring and the terminal.
 pub fn resolve_default(kind: SecretKind) -> Result<Secret, SecretError> {
     resolve(kind, &|name| std::env::var(name).ok(), &KeyringStore, &TerminalPrompter)
@@ -279,6 +300,19 @@ impl Diagnose for SecretError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_brought_token_is_the_variable_else_the_keyring_and_empty_is_none() {
+        let store = MemoryStore::default();
+        let none = |_: &str| None;
+        let empty = |_: &str| Some(String::new());
+        let set = |_: &str| Some("from-env".to_string());
+        assert!(brought_token(&none, &store).is_none());
+        assert!(brought_token(&empty, &store).is_none());
+        store.set("entra-token", &Secret::new("from-keyring")).unwrap();
+        assert_eq!(brought_token(&empty, &store).unwrap().expose(), "from-keyring", "empty is missing: keyring next");
+        assert_eq!(brought_token(&set, &store).unwrap().expose(), "from-env");
+    }
     use std::cell::Cell;
 
     struct FakePrompter {

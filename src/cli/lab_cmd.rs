@@ -70,6 +70,12 @@ async fn tenant(args: LabTenantArgs, out: Output) -> Result<Outcome, Error> {
         Some(path) => Fixture::load(path).map_err(tenant::TenantError::from)?,
         None => Fixture::default(),
     };
+    if !args.listen.ip().is_loopback() {
+        return Err(Error::Usage {
+            message: format!("--listen {} is not a loopback address", args.listen),
+            remedy: "The simulator hands out tokens to anyone who asks: give it 127.0.0.1:PORT or [::1]:PORT.".into(),
+        });
+    }
     let running = tenant::start(fixture, args.listen).await?;
     // Listen for SIGTERM before announcing the URL: a script may stop us as soon as it reads it.
     let stop = stop_signal();

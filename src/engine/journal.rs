@@ -146,11 +146,11 @@ impl Journal {
             source,
         })?;
         let path = dir.join(format!("journal-{stamp}-{}.jsonl", std::process::id()));
-        let file = OpenOptions::new().create_new(true).append(true).open(&path).map_err(|source| EngineError::Io {
-            what: "create the journal",
-            path: path.clone(),
-            source,
-        })?;
+        let file = crate::platform::private_file()
+            .create_new(true)
+            .append(true)
+            .open(&path)
+            .map_err(|source| EngineError::Io { what: "create the journal", path: path.clone(), source })?;
         Ok(Journal { path, file })
     }
 
@@ -238,7 +238,25 @@ pub fn unfinished(dir: &Path) -> Result<Option<PathBuf>, EngineError> {
         .collect();
     found.sort();
     for path in found {
-        let records = read(&path)?;
+        let records = match read(&path) {
+            Ok(r) => r,
+            Err(EngineError::BadJournal { detail, .. }) => {
+                // Damage a person must look at, but not a lock on every later command.
+                let aside = path.with_extension("jsonl.damaged");
+                std::fs::rename(&path, &aside).map_err(|source| EngineError::Io {
+                    what: "move a damaged journal aside",
+                    path: path.clone(),
+                    source,
+                })?;
+                tracing::warn!(
+                    "the journal {} is damaged ({detail}); it was moved aside to {}: read it to see what an earlier apply changed",
+                    path.display(),
+                    aside.display()
+                );
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let terminal = records.last().is_some_and(|r| matches!(r, Record::Complete { .. } | Record::RolledBack { .. }));
         if !terminal {
             return Ok(Some(path));
@@ -298,11 +316,11 @@ pub fn audit(path: &Path, record: &AuditRecord<'_>) -> Result<(), EngineError> {
             source,
         })?;
     }
-    let mut f = OpenOptions::new().create(true).append(true).open(path).map_err(|source| EngineError::Io {
-        what: "open the audit log",
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let mut f = crate::platform::private_file()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|source| EngineError::Io { what: "open the audit log", path: path.to_path_buf(), source })?;
     let mut line = serde_json::to_vec(record).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
     line.push(b'\n');
     f.write_all(&line).and_then(|_| f.sync_all()).map_err(|source| EngineError::Io {
@@ -330,6 +348,26 @@ mod tests {
         let err = parse(&damaged).unwrap_err();
         assert!(err.starts_with("line 1:"), "{err}");
         assert!(parse(b"").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_damaged_journal_is_moved_aside_and_blocks_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("journal-1-1.jsonl"), b"{not json\n{\"record\":\"complete\",\"time\":\"t\"}\n")
+            .unwrap();
+        assert_eq!(unfinished(dir.path()).unwrap(), None);
+        assert!(dir.path().join("journal-1-1.jsonl.damaged").exists());
+        assert!(!dir.path().join("journal-1-1.jsonl").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_journal_is_the_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::create(dir.path(), "1").unwrap();
+        assert_eq!(std::fs::metadata(j.path()).unwrap().permissions().mode() & 0o777, 0o600);
+        j.finish().unwrap();
     }
 
     #[test]

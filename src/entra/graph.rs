@@ -17,6 +17,20 @@ pub trait Sleeper: Send + Sync {
     fn sleep(&self, d: Duration) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
 }
 
+/// Whether `next` (an `@odata.nextLink`) is on the same scheme, host and port as the Graph base
+/// the client was made for: the bearer token goes to that host and no other. A relative link is.
+pub fn same_origin(base: &str, next: &str) -> bool {
+    let origin = |u: &str| -> Option<String> {
+        let (scheme, rest) = u.split_once("://")?;
+        let host = rest.split(['/', '?', '#']).next()?;
+        Some(format!("{}://{}", scheme.to_ascii_lowercase(), host.to_ascii_lowercase()))
+    };
+    if !next.contains("://") {
+        return next.starts_with('/');
+    }
+    matches!((origin(base), origin(next)), (Some(a), Some(b)) if a == b)
+}
+
 /// Waits on the tokio timer.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TokioSleeper;
@@ -111,6 +125,15 @@ impl GraphClient {
                 None => return Err(EntraError::BadResponse { url, detail: "a collection without \"value\"".into() }),
             }
             next = page.get("@odata.nextLink").and_then(Value::as_str).map(String::from);
+            if let Some(n) = next.as_deref().filter(|n| !same_origin(&self.base, n)) {
+                return Err(EntraError::BadResponse {
+                    url,
+                    detail: format!(
+                        "the next page points away from Graph ({}): not followed",
+                        n.chars().take(120).collect::<String>()
+                    ),
+                });
+            }
         }
         Ok(items)
     }
@@ -195,5 +218,23 @@ pub fn error_from_body(status: u16, json: Option<&Value>, text: &str, header_req
             .map(String::from)
             .unwrap_or(header_request_id),
         date: err.and_then(|e| e["innerError"]["date"].as_str()).unwrap_or("").to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin;
+
+    #[test]
+    fn next_links_are_followed_only_on_the_clouds_graph_host() {
+        let base = "https://graph.microsoft.us/v1.0";
+        assert!(same_origin(base, "https://graph.microsoft.us/v1.0/users?$skiptoken=x"));
+        assert!(same_origin(base, "https://GRAPH.microsoft.us/v1.0/users"));
+        assert!(!same_origin(base, "https://graph.microsoft.com/v1.0/users?$skiptoken=x"), "another cloud");
+        assert!(!same_origin(base, "https://evil.example/v1.0/users"));
+        assert!(!same_origin(base, "https://graph.microsoft.us.evil.example/v1.0"));
+        assert!(!same_origin(base, "http://graph.microsoft.us/v1.0/users"), "not downgraded");
+        assert!(!same_origin(base, "https://graph.microsoft.us:8443/v1.0/users"));
+        assert!(same_origin("http://127.0.0.1:41234/v1.0", "http://127.0.0.1:41234/v1.0/users?page=2"));
     }
 }

@@ -136,8 +136,8 @@ fn read_secret(path: &Path) -> Result<Secret, LabError> {
 }
 
 fn write_secret(path: &Path, secret: &Secret) -> Result<(), LabError> {
-    crate::fsutil::write_atomic(path, format!("{}\n", secret.expose()).as_bytes(), true)
-        .map_err(io("write a password file", path))
+    // Exactly the password, no newline: OpenLDAP's `-y FILE` (ldapsearch) reads every byte.
+    crate::fsutil::write_atomic(path, secret.expose().as_bytes(), true).map_err(io("write a password file", path))
 }
 
 /// Waits until the DC in `dc_dir` answers a rootDSE read over LDAPS at `addr`.

@@ -129,9 +129,8 @@ pub enum Interactive<'a> {
 /// administrator; a saved sign-in; an interactive one as `how` allows; else exit 2.
 pub async fn entra(opts: &Options, how: Interactive<'_>) -> Result<EntraSession, Error> {
     let mut settings = opts.settings()?;
-    if let Ok(token) = std::env::var(secrets::ENTRA_TOKEN.env_var) {
+    if let Some(token) = secrets::brought_token(&|name| std::env::var(name).ok(), &secrets::KeyringStore) {
         let si = sign_in_for(&settings, opts.front)?;
-        let token = Secret::new(token);
         let graph = crate::entra::graph::GraphClient::new(si.endpoints().graph_v1(), token.clone())?;
         return Ok(EntraSession { graph, token, lab_url: settings.lab_url.clone(), _lab_tenant: None });
     }

@@ -110,6 +110,10 @@ fn errors_reach_the_log_file_and_stdout_stays_clean() {
     assert!(out.stdout.is_empty(), "human mode prints errors on stderr only");
     let log = std::fs::read_to_string(home.path().join("logs/writeback-wizard.log")).unwrap();
     assert!(log.contains("CONFIG-NEWER"), "{log}");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(home.path().join("logs/writeback-wizard.log")).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "the log is the owner's alone");
 }
 
 #[test]
@@ -210,7 +214,11 @@ fn an_import_keeps_what_this_machine_granted_and_asks_before_taking_another_pin(
     let local = home.path().join("settings.toml");
     let ours = "(A;;RP;;;S-1-5-21-1-2-3-1105)";
     let theirs = "(A;;RP;;;S-1-5-21-9-9-9-2222)";
-    std::fs::write(&local, format!("version = 1\nad_fingerprint = \"aa:bb\"\n[granted]\n\"OU=Ours,DC=x\" = [\"{ours}\"]\n")).unwrap();
+    std::fs::write(
+        &local,
+        format!("version = 1\nad_fingerprint = \"aa:bb\"\n[granted]\n\"OU=Ours,DC=x\" = [\"{ours}\"]\n"),
+    )
+    .unwrap();
     let other = home.path().join("other.toml");
     std::fs::write(&other, format!("version = 1\nad_url = \"ldaps://dc9\"\nad_fingerprint = \"cc:dd\"\n[granted]\n\"OU=Theirs,DC=x\" = [\"{theirs}\"]\n")).unwrap();
     let import = |extra: &[&str]| {
@@ -229,4 +237,14 @@ fn an_import_keeps_what_this_machine_granted_and_asks_before_taking_another_pin(
     let now = std::fs::read_to_string(&local).unwrap();
     assert!(now.contains("cc:dd") && now.contains("ldaps://dc9"), "{now}");
     assert!(now.contains(ours) && !now.contains(theirs), "{now}");
+}
+
+#[test]
+fn the_tenant_simulator_listens_on_loopback_only() {
+    let home = tempfile::tempdir().unwrap();
+    for addr in ["0.0.0.0:0", "10.1.2.3:8080"] {
+        let out = run(home.path(), &["lab", "tenant", "--listen", addr, "--json"]);
+        assert_eq!(code(&out), 2, "{addr}");
+        assert!(json(&out)["error"]["message"].as_str().unwrap().contains("not a loopback address"), "{addr}");
+    }
 }

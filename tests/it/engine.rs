@@ -728,6 +728,8 @@ async fn an_undo_takes_back_only_our_change_and_keeps_anyone_elses() {
     assert!(w.grants.table().is_empty(), "{:?}", w.grants.table());
     let audit = std::fs::read_to_string(&w.paths.audit_log).unwrap();
     assert!(audit.contains("changed by someone else"), "the audit log says so");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&w.paths.audit_log).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600, "the audit log is the owner's alone");
 
     // A failed later step undoes the same way: they add an ACE after our grant, then the
     // sync-engine switch fails (a token without a role).

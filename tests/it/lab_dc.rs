@@ -41,6 +41,9 @@ async fn lab_up_prints_the_contract_and_serves_ldaps_with_the_printed_trust() {
         let mode = std::fs::metadata(lab.field(key)).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{key}");
         assert!(lab.password(key).expose().len() >= 20);
+        // Exactly the password: OpenLDAP's `-y FILE` reads every byte, a newline included.
+        let bytes = std::fs::read(lab.field(key)).unwrap();
+        assert_eq!(bytes, lab.password(key).expose().as_bytes(), "{key} holds exactly the password");
     }
 
     // Bound as the admin over LDAPS, trusting only the printed CA for the printed name.
