@@ -11,7 +11,7 @@ use crate::diagnose::{Diagnose, Exit};
 /// A secret string (password or token). `Debug` and `Display` print `[redacted]`, it has no
 /// `Serialize`, and its memory is overwritten when dropped, so it cannot leak through logs,
 /// JSON output or panic messages by accident.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
 pub struct Secret(String);
 
 impl Secret {
@@ -40,15 +40,6 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("[redacted]")
-    }
-}
-
-impl Drop for Secret {
-    fn drop(&mut self) {
-        // Overwrite in place so the value does not linger in freed memory; NUL bytes keep the
-        // String valid UTF-8.
-        let zeroes = "\0".repeat(self.0.len());
-        self.0.replace_range(.., &zeroes);
     }
 }
 
@@ -300,6 +291,15 @@ impl Diagnose for SecretError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_is_wiped_on_drop_by_zeroize() {
+        fn wiped_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wiped_on_drop::<Secret>();
+        let mut s = Secret::new("hunter2");
+        zeroize::Zeroize::zeroize(&mut s);
+        assert!(s.is_empty());
+    }
 
     #[test]
     fn a_brought_token_is_the_variable_else_the_keyring_and_empty_is_none() {

@@ -216,7 +216,7 @@ pub(crate) fn read_stdin_secret(prompt: &str) -> Result<crate::secrets::Secret, 
         let mut buf = String::new();
         std::io::stdin().read_to_string(&mut buf).map_err(|e| usage(&format!("cannot read standard input: {e}")))?;
         let trimmed = buf.strip_suffix('\n').map(|b| b.strip_suffix('\r').unwrap_or(b)).unwrap_or(&buf).to_string();
-        buf.replace_range(.., &"\0".repeat(buf.len()));
+        zeroize::Zeroize::zeroize(&mut buf);
         trimmed
     };
     if text.is_empty() {

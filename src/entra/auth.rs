@@ -263,11 +263,13 @@ impl SignIn {
     }
 }
 
-/// Accepts connections on the loopback listener until the redirect with the code (or an error)
-/// arrives; answers every request with a small page.
-async fn wait_for_code(listener: &tokio::net::TcpListener, state: &str) -> Result<Secret, EntraError> {
-    loop {
-        let (mut socket, _) = listener.accept().await.map_err(|e| EntraError::Browser { detail: e.to_string() })?;
+/// How long one connection to the redirect listener may take to send its request: an idle one
+/// (a port scanner, another local process) is dropped instead of holding up the sign-in.
+const REDIRECT_READ_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Reads one request head, or `None` for a connection that stays idle or closes.
+async fn read_head(socket: &mut tokio::net::TcpStream) -> Option<String> {
+    let read = async {
         let mut buf = vec![0u8; 8192];
         let mut len = 0;
         while len < buf.len() {
@@ -280,7 +282,30 @@ async fn wait_for_code(listener: &tokio::net::TcpListener, state: &str) -> Resul
                 break;
             }
         }
-        let head = String::from_utf8_lossy(&buf[..len]).into_owned();
+        String::from_utf8_lossy(&buf[..len]).into_owned()
+    };
+    tokio::time::timeout(REDIRECT_READ_TIMEOUT, read).await.ok().filter(|h| !h.is_empty())
+}
+
+async fn answer(socket: &mut tokio::net::TcpStream, status: &str, page: &str) {
+    let html = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>writeback-wizard</title></head><body><p>{page}</p></body></html>"
+    );
+    let resp = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{html}",
+        html.len()
+    );
+    let _ = socket.write_all(resp.as_bytes()).await;
+}
+
+/// Accepts connections on the loopback listener until the redirect of this sign-in arrives. The
+/// `state` is checked first: a request that does not carry this sign-in's state — a stray one, an
+/// old tab, another local process — is answered and ignored, never taken as the answer (not even
+/// as an error). Idle connections are dropped after [`REDIRECT_READ_TIMEOUT`].
+pub async fn wait_for_code(listener: &tokio::net::TcpListener, state: &str) -> Result<Secret, EntraError> {
+    loop {
+        let (mut socket, _) = listener.accept().await.map_err(|e| EntraError::Browser { detail: e.to_string() })?;
+        let Some(head) = read_head(&mut socket).await else { continue };
         let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
         let Some(query) = target.strip_prefix("/callback?") else {
             let _ = socket.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
@@ -288,32 +313,22 @@ async fn wait_for_code(listener: &tokio::net::TcpListener, state: &str) -> Resul
         };
         let params: std::collections::HashMap<String, String> =
             oauth2::url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
-        let (page, result) = if let Some(error) = params.get("error") {
+        if params.get("state").map(String::as_str) != Some(state) {
+            answer(&mut socket, "400 Bad Request", "This sign-in answer was not for this session.").await;
+            continue;
+        }
+        let result = if let Some(error) = params.get("error") {
             let body = serde_json::json!({ "error": error, "error_description": params.get("error_description").cloned().unwrap_or_default() });
-            ("The sign-in did not complete. Return to writeback-wizard for the reason.", Err(aadsts_error(&body)))
-        } else if params.get("state").map(String::as_str) != Some(state) {
-            (
-                "This sign-in answer was not for this session.",
-                Err(EntraError::Browser {
-                    detail: "the answer's state does not match this sign-in (a stale tab?)".into(),
-                }),
-            )
+            answer(&mut socket, "200 OK", "The sign-in did not complete. Return to writeback-wizard for the reason.")
+                .await;
+            Err(aadsts_error(&body))
         } else if let Some(code) = params.get("code") {
-            ("Signed in. You can close this tab and return to writeback-wizard.", Ok(Secret::new(code.clone())))
+            answer(&mut socket, "200 OK", "Signed in. You can close this tab and return to writeback-wizard.").await;
+            Ok(Secret::new(code.clone()))
         } else {
-            (
-                "The sign-in answer had no code.",
-                Err(EntraError::Browser { detail: "the redirect carried no code".into() }),
-            )
+            answer(&mut socket, "200 OK", "The sign-in answer had no code.").await;
+            Err(EntraError::Browser { detail: "the redirect carried no code".into() })
         };
-        let html = format!(
-            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>writeback-wizard</title></head><body><p>{page}</p></body></html>"
-        );
-        let resp = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{html}",
-            html.len()
-        );
-        let _ = socket.write_all(resp.as_bytes()).await;
         return result;
     }
 }
@@ -379,3 +394,33 @@ pub fn open_in_browser(url: String) -> Result<(), String> {
 
 /// A shared handle to a secret store, for sign-ins that outlive one call.
 pub type Store = Arc<dyn SecretStore>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn send(port: u16, target: &str) -> String {
+        let mut c = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        c.write_all(format!("GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n").as_bytes()).await.unwrap();
+        let mut out = String::new();
+        let _ = c.read_to_string(&mut out).await;
+        out
+    }
+
+    #[tokio::test]
+    async fn the_redirect_listener_takes_only_its_own_answer() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let waiting = tokio::spawn(async move { wait_for_code(&listener, "our-state").await });
+        // An idle connection holds nothing up for long; stray requests are answered and ignored,
+        // an error without our state included.
+        let _idle = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        assert!(send(port, "/favicon.ico").await.starts_with("HTTP/1.1 404"));
+        assert!(send(port, "/callback?code=theirs&state=old-tab").await.starts_with("HTTP/1.1 400"));
+        assert!(send(port, "/callback?error=access_denied").await.starts_with("HTTP/1.1 400"));
+        assert!(!waiting.is_finished());
+        assert!(send(port, "/callback?code=ours&state=our-state").await.contains("Signed in"));
+        assert_eq!(waiting.await.unwrap().unwrap().expose(), "ours");
+    }
+}
