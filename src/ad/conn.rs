@@ -319,6 +319,17 @@ fn connect_error(opts: &ConnectOptions, e: LdapError, presented: &PresentedSlot)
         let is_tls = source.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some());
         if is_tls || cert.is_some() {
             let host = url.split("://").nth(1).unwrap_or(url).split(['/', ':']).next().unwrap_or(url);
+            let details = cert.as_ref().and_then(|c| c.details());
+            // A pinned certificate that is now another one is not "untrusted": it CHANGED.
+            if let (Some(pinned), Some(now)) = (opts.trust.fingerprint.as_deref(), details.as_ref())
+                && super::tls::normalize_fingerprint(pinned) != super::tls::normalize_fingerprint(&now.sha256)
+            {
+                return AdError::CertChanged {
+                    url: url.to_string(),
+                    pinned: pinned.to_string(),
+                    certificate: Box::new(now.clone()),
+                };
+            }
             return AdError::TlsHandshake {
                 url: url.to_string(),
                 detail: source.to_string(),

@@ -92,6 +92,12 @@ pub enum AdError {
         /// The same, as fields (the wizard's trust prompt shows them).
         certificate: Option<Box<tls::CertDetails>>,
     },
+    /// The DC presented another certificate than the one pinned when it was trusted.
+    #[error(
+        "this server's certificate has CHANGED since you trusted it: {url} now presents SHA-256 {} (subject {}, issued by {}), not the pinned {pinned}",
+        certificate.sha256, certificate.subject, certificate.issuer
+    )]
+    CertChanged { url: String, pinned: String, certificate: Box<tls::CertDetails> },
     /// TLS could not be set up at all.
     #[error("TLS setup failed: {detail}")]
     Tls {
@@ -175,6 +181,7 @@ impl Diagnose for AdError {
             AdError::BadTlsName { .. } => "AD-TLS-NAME",
             AdError::Connect { .. } => "AD-CONNECT",
             AdError::TlsHandshake { .. } | AdError::Tls { .. } => "AD-TLS",
+            AdError::CertChanged { .. } => "AD-CERT-CHANGED",
             AdError::Bind { .. } => "AD-BIND",
             AdError::Ldap { .. } => "AD-LDAP",
             AdError::Timeout { .. } => "AD-TIMEOUT",
@@ -196,6 +203,10 @@ impl Diagnose for AdError {
             AdError::BadFingerprint { .. } => "Copy the SHA-256 fingerprint exactly as the wizard or `openssl x509 -fingerprint -sha256` shows it.".into(),
             AdError::BadTlsName { .. } => "Give --ad-tls-name as the DC's DNS name as written in its certificate.".into(),
             AdError::Connect { .. } => "Check the DC's name and port, that it is running, and that no firewall blocks 636 (LDAPS) or 389 (StartTLS).".into(),
+            AdError::CertChanged { certificate, .. } => format!(
+                "If the DC's certificate was renewed, check the new fingerprint on the DC (export its certificate as DER and run Get-FileHash -Algorithm SHA256 on it), then trust it with --ad-fingerprint {} (in the wizard, type its last 8 characters). If it was not renewed, do not connect: something may be standing in for the DC. Nothing was sent to it.",
+                certificate.sha256
+            ),
             AdError::TlsHandshake { .. } | AdError::Tls { .. } => "Trust the DC's CA with --ad-ca-file (and --ad-tls-name when connecting by IP), or pin its certificate with --ad-fingerprint after checking it on the DC.".into(),
             AdError::Bind { remedy, .. } => remedy.clone(),
             AdError::Ldap { rc: 50, .. } => "The bound account lacks the right for this: use an account in Enterprise Admins (changing permissions needs WRITE_DAC).".into(),
@@ -218,7 +229,8 @@ impl Diagnose for AdError {
             AdError::BadUrl { .. }
             | AdError::InsecureRefused { .. }
             | AdError::BadFingerprint { .. }
-            | AdError::BadTlsName { .. } => Exit::Usage,
+            | AdError::BadTlsName { .. }
+            | AdError::CertChanged { .. } => Exit::Usage,
             _ => Exit::Failed,
         }
     }

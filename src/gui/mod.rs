@@ -189,7 +189,11 @@ impl App {
                 p.entra.device_code = None;
                 self.fail(e);
             }
-            Msg::Untrusted { certificate, report } => p.directories.untrusted = Some((certificate, report)),
+            Msg::Untrusted { changed_from, certificate, report } => {
+                p.directories.changed_from = changed_from;
+                p.directories.typed_tail.clear();
+                p.directories.untrusted = Some((certificate, report));
+            }
             Msg::Connected(Ok(view)) => {
                 p.directories.pending_password = None;
                 p.directories.connector = view.chosen.clone().or_else(|| view.candidates.first().map(|c| c.0.clone()));

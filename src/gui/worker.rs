@@ -126,8 +126,11 @@ pub enum Msg {
     SignedIn(Result<Box<EntraCheck>, ErrorReport>),
     /// Connected (or why not).
     Connected(Result<DirectoryView, ErrorReport>),
-    /// The DC presented a certificate nothing here vouches for: ask the person.
+    /// The DC presented a certificate nothing here vouches for (or, with `changed_from`, another
+    /// one than the certificate pinned): ask the person.
     Untrusted {
+        /// The fingerprint that was pinned, when the certificate CHANGED.
+        changed_from: Option<String>,
         /// What it presented.
         certificate: Box<crate::ad::tls::CertDetails>,
         /// The handshake error, for "Do not trust".
@@ -329,7 +332,15 @@ async fn run(shared: &Shared, job: Job, ctx: &Ctx<'_>) -> Msg {
                     certificate: Some(certificate),
                 }))) => {
                     let err = crate::ad::AdError::TlsHandshake { url, detail, expected, presented, certificate: None };
-                    Msg::Untrusted { certificate, report: report(err) }
+                    Msg::Untrusted { changed_from: None, certificate, report: report(err) }
+                }
+                Err(GuiError::Session(Error::Ad(crate::ad::AdError::CertChanged { url, pinned, certificate }))) => {
+                    let err = crate::ad::AdError::CertChanged {
+                        url,
+                        pinned: pinned.clone(),
+                        certificate: certificate.clone(),
+                    };
+                    Msg::Untrusted { changed_from: Some(pinned), certificate, report: report(err) }
                 }
                 other => Msg::Connected(other.map_err(report)),
             }

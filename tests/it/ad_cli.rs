@@ -257,3 +257,28 @@ async fn a_dc_dropping_or_stalling_mid_scan_is_named_and_nothing_partial_is_repo
     let out = ad_cmd(&lab, "LAB\\Administrator", &pw, &["ad", "check", "--ad-timeout", "0"]).output().unwrap();
     assert_eq!(code(&out), 2);
 }
+
+#[test]
+fn a_pinned_certificate_that_changed_is_refused_until_the_new_one_is_given() {
+    let lab = LabDc::up();
+    let home = lab.home.path();
+    let wrong = "ab:".repeat(31) + "ab";
+    let run_with = |pin: &str| {
+        crate::support::bin(home)
+            .args(["ad", "check", "--json", "--ad-url", &lab.field("ldap_url"), "--ad-user", &lab.field("admin_user")])
+            .args(["--ad-fingerprint", pin])
+            .env("WRITEBACK_AD_PASSWORD", lab.password("admin_password_file").expose())
+            .output()
+            .unwrap()
+    };
+    let out = run_with(&wrong);
+    assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(&out.stdout));
+    let e = &json(&out)["error"];
+    assert_eq!(e["code"], "AD-CERT-CHANGED");
+    assert!(e["message"].as_str().unwrap().contains("has CHANGED since you trusted it"), "{e}");
+    // The remedy names the new fingerprint, to be checked on the DC and then given.
+    let remedy = e["remedy"].as_str().unwrap();
+    let new = remedy.split("--ad-fingerprint ").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    let out = run_with(&new);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -452,9 +452,33 @@ fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
     drop(h);
 
     // The next run trusts it without asking.
-    let mut h = connect(args);
+    let mut h = connect(args.clone());
     wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
     assert!(h.state().pages.directories.untrusted.is_none());
+    drop(h);
+
+    // The pinned certificate is not the one the DC presents any more: CHANGED, said as such, and
+    // trusted only once the last 8 characters of the new fingerprint are typed.
+    let old_pin = "ab:".repeat(31) + "ab";
+    std::fs::write(&settings, saved.replace(&sha, &old_pin)).unwrap();
+    let mut h = connect(args);
+    wait(&mut h, "the changed-certificate question", |a| a.pages.directories.changed_from.is_some());
+    h.get_by_label("This server's certificate has CHANGED since you trusted it.");
+    h.get_by_label(&format!("Trusted before: SHA-256 {old_pin}"));
+    h.step();
+    assert!(h.get_by_label("Trust the new certificate").accesskit_node().is_disabled(), "not a click-through");
+    type_into(&mut h, "Last 8 characters of the new fingerprint", "00:00:00:00");
+    assert!(h.get_by_label("Trust the new certificate").accesskit_node().is_disabled());
+    let hex: String = sha.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+    let tail = &hex[hex.len() - 8..];
+    // Retyped (upper case and all: case does not matter).
+    h.state_mut().pages.directories.typed_tail.clear();
+    type_into(&mut h, "Last 8 characters of the new fingerprint", &tail.to_uppercase());
+    h.step();
+    click(&mut h, "Trust the new certificate");
+    wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
+    let now = std::fs::read_to_string(&settings).unwrap();
+    assert!(now.contains(&sha) && !now.contains(&old_pin), "{now}");
 }
 
 #[test]

@@ -22,6 +22,11 @@ pub struct ConnectDirectories {
     /// A certificate waiting for "Trust this certificate" or "Do not trust", and the error that
     /// stands if it is not trusted.
     pub untrusted: Option<(Box<CertDetails>, ErrorReport)>,
+    /// With `untrusted`: the fingerprint pinned before, when the certificate CHANGED since.
+    pub changed_from: Option<String>,
+    /// "Last 8 characters of the new fingerprint" field: a changed certificate is trusted only
+    /// once they are typed, so it is never a click-through.
+    pub typed_tail: String,
     /// The password typed, kept only until the trust question is answered.
     pub(crate) pending_password: Option<Secret>,
     /// The connector account chosen (DN).
@@ -79,7 +84,35 @@ impl ConnectDirectories {
         if ui.add_enabled(!nav.busy() && self.untrusted.is_none(), egui::Button::new("Connect")).clicked() {
             self.connect(nav, None);
         }
-        if let Some((cert, _)) = self.untrusted.clone() {
+        if let (Some((cert, _)), Some(pinned)) = (self.untrusted.clone(), self.changed_from.clone()) {
+            ui.add_space(6.0);
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.colored_label(ui.visuals().warn_fg_color, "This server's certificate has CHANGED since you trusted it.");
+                ui.label(format!("Trusted before: SHA-256 {pinned}"));
+                ui.label(format!("Presented now: SHA-256 {}", cert.sha256));
+                ui.label(format!("Subject: {} — issued by {} — valid until {}", cert.subject, cert.issuer, cert.not_after));
+                ui.label(
+                    "If the DC's certificate was renewed, check the new fingerprint on the DC (export it as DER and run \
+                     Get-FileHash -Algorithm SHA256 on the file) and type its last 8 characters below. If it was not \
+                     renewed, do not connect: something may be standing in for the DC.",
+                );
+                field(ui, "Last 8 characters of the new fingerprint", &mut self.typed_tail, false);
+                let tail: String = cert.sha256.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>();
+                let tail = tail.get(tail.len().saturating_sub(8)..).unwrap_or_default().to_ascii_lowercase();
+                let typed: String =
+                    self.typed_tail.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_ascii_lowercase();
+                ui.horizontal(|ui| {
+                    if ui.add_enabled(typed == tail, egui::Button::new("Trust the new certificate")).clicked() {
+                        self.changed_from = None;
+                        self.connect(nav, Some(cert.sha256.clone()));
+                    }
+                    if ui.button("Do not trust").clicked() {
+                        self.changed_from = None;
+                        self.distrust(nav);
+                    }
+                });
+            });
+        } else if let Some((cert, _)) = self.untrusted.clone() {
             ui.add_space(6.0);
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.strong("This computer does not trust the domain controller's certificate.");
