@@ -434,6 +434,9 @@ pub async fn status(dir: &Path) -> Result<LabStatus, LabError> {
 /// Everything that can go wrong with the lab.
 #[derive(Debug, thiserror::Error)]
 pub enum LabError {
+    /// `--lab` with a DC that is not the lab's own.
+    #[error("lab mode works only with the lab's own DC, not {url}")]
+    Sealed { url: String },
     /// The Samba lab DC on a system other than Linux.
     #[error("the lab's Samba domain controller runs only on Linux")]
     NeedsLinux,
@@ -531,6 +534,7 @@ impl Diagnose for LabError {
     fn code(&self) -> &'static str {
         match self {
             LabError::NeedsLinux => "LAB-NEEDS-LINUX",
+            LabError::Sealed { .. } => "LAB-SEALED",
             LabError::NotRoot { .. } => "LAB-NOT-ROOT",
             LabError::SambaMissing { .. } => "LAB-NO-SAMBA",
             LabError::Spawn { .. } | LabError::Command { .. } => "LAB-COMMAND",
@@ -549,6 +553,7 @@ impl Diagnose for LabError {
     }
     fn remedy(&self) -> String {
         match self {
+            LabError::Sealed { .. } => "Leave out --lab to work with another DC (lab mode keeps its own settings and state, so it can never touch a production domain); or leave out --ad-url to use the lab's.".into(),
             LabError::NeedsLinux => "Run `lab up` on a Linux machine and connect to its DC from here with --ad-url, --ad-ca-file and --ad-tls-name; `lab tenant`, `--cloud lab --lab-url URL` and `--sync-engine lab` work on this system.".into(),
             LabError::NotRoot { .. } => "Run the lab as root (for example with sudo); production use needs no root.".into(),
             LabError::SambaMissing { .. } => format!("Install it as root: {}", samba::INSTALL_COMMAND),
@@ -569,7 +574,7 @@ impl Diagnose for LabError {
     }
     fn exit(&self) -> Exit {
         match self {
-            LabError::NeedsLinux => Exit::Usage,
+            LabError::NeedsLinux | LabError::Sealed { .. } => Exit::Usage,
             LabError::NotRoot { .. } | LabError::SambaMissing { .. } => Exit::No,
             LabError::DirInUse { .. } => Exit::Usage,
             LabError::Ad(e) => e.exit(),

@@ -40,6 +40,15 @@ pub async fn connect(opts: &Options, typed: Option<Secret>) -> Result<AdSession,
     let mut password: Option<Secret> = None;
     let mut lab_info = None;
     if opts.lab {
+        crate::lab::needs_linux()?;
+        // Sealed: the lab's own loopback DC, and no other.
+        if let Some(url) = settings.ad_url.as_deref() {
+            let status = crate::lab::status(&crate::lab::default_dir()).await.ok();
+            let lab_url = status.and_then(|s| s.info).map(|i| i.ldap_url);
+            if lab_url.as_deref() != Some(url) {
+                return Err(crate::lab::LabError::Sealed { url: url.to_string() }.into());
+            }
+        }
         let info = crate::lab::up(&crate::lab::default_dir()).await?;
         lab_info = Some(info.clone());
         settings.ad_url.get_or_insert(info.ldap_url.clone());

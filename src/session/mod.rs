@@ -40,8 +40,11 @@ pub struct Options {
 }
 
 impl Options {
-    /// Options with the system clock.
+    /// Options with the system clock. Lab mode is sealed: its settings and state live in a
+    /// folder of their own (`lab-mode` in the data folder), whatever `--config` names, so nothing
+    /// done in the lab touches production settings, journal, grant record or audit log.
     pub fn new(config_path: PathBuf, lab: bool, front: Front, flags: SettingsOverlay) -> Options {
+        let config_path = if lab { lab_mode_dir().join("settings.toml") } else { config_path };
         Options { config_path, lab, front, flags, clock: Arc::new(SystemClock) }
     }
 
@@ -61,10 +64,23 @@ impl Options {
         )
     }
 
-    /// The engine's files for these settings.
+    /// The engine's files for these settings (lab mode's own, with `--lab`).
     pub fn paths(&self) -> Paths {
+        if self.lab {
+            let dir = lab_mode_dir();
+            return Paths {
+                state_dir: dir.join("state"),
+                audit_log: dir.join("audit.jsonl"),
+                settings: self.config_path.clone(),
+            };
+        }
         Paths::default_for(self.config_path.clone())
     }
+}
+
+/// Lab mode's own folder for its settings and state.
+pub fn lab_mode_dir() -> PathBuf {
+    crate::platform::data_dir().join("lab-mode")
 }
 
 /// Where the permissions go: the scopes chosen, else the root of the bound account's domain.

@@ -391,3 +391,27 @@ async fn starttls_plain_refusal_tls_details_and_every_bind_subcode() {
         }
     }
 }
+
+#[test]
+fn lab_mode_is_sealed_from_production_settings_and_state() {
+    let home = tempfile::tempdir().unwrap();
+    // A production settings file naming a production DC: --lab never reads it.
+    let production = home.path().join("config/writeback-wizard/settings.toml");
+    std::fs::create_dir_all(production.parent().unwrap()).unwrap();
+    std::fs::write(&production, "version = 1\nad_url = \"ldaps://dc1.corp.example\"\n").unwrap();
+    let before = std::fs::read(&production).unwrap();
+    // Another DC with --lab is refused before anything starts.
+    let out = crate::support::run(home.path(), &["ad", "check", "--lab", "--ad-url", "ldaps://10.9.9.9", "--json"]);
+    assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(json(&out)["error"]["code"], "LAB-SEALED");
+    // The lab's whole procedure: its settings, journal, grant record and audit log are its own.
+    let out = crate::support::run(home.path(), &["apply", "--enable", "--yes", "--lab", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let data = home.path().join("data/writeback-wizard");
+    assert!(data.join("lab-mode/audit.jsonl").exists());
+    assert!(data.join("lab-mode/state/granted.json").exists());
+    assert!(!data.join("audit.jsonl").exists() && !data.join("state").exists(), "production state untouched");
+    assert_eq!(std::fs::read(&production).unwrap(), before, "production settings untouched");
+    let down = crate::support::run(home.path(), &["lab", "down", "--json"]);
+    assert_eq!(code(&down), 0);
+}
