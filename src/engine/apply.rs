@@ -202,13 +202,22 @@ async fn run_step(
             Ok(Some(prior))
         }
         StoredStep::Writeback { id, enabled } => {
-            let before = env.sync.state().await?.writeback_enabled;
+            let cancelled = || EngineError::Cancelled;
+            let before = tokio::select! {
+                s = env.sync.state() => s?.writeback_enabled,
+                _ = env.cancel.cancelled() => return Err(cancelled()),
+            };
             let prior = Prior::Writeback { enabled: before };
             if !begun {
                 journal.append(&Record::Begin { step: id.clone(), prior: prior.clone(), time: env.now() })?;
                 *started = Some(prior.clone());
             }
-            env.sync.set_writeback(*enabled).await?;
+            // A switch cut off by Cancel may have been made: the step counts as begun (its prior
+            // value is journalled), so the rollback sets the switch back either way.
+            tokio::select! {
+                r = env.sync.set_writeback(*enabled) => r?,
+                _ = env.cancel.cancelled() => return Err(cancelled()),
+            }
             let after = env.sync.state().await?.writeback_enabled;
             if after != *enabled {
                 return Err(EngineError::Internal {

@@ -33,6 +33,9 @@ pub enum EngineError {
     /// An unfinished journal blocks a new apply.
     #[error("an earlier apply did not finish (journal {})", path.display())]
     Unfinished { path: PathBuf },
+    /// Cancel was pressed (or SIGINT came) while a step ran.
+    #[error("the apply was cancelled")]
+    Cancelled,
     /// A precondition failed.
     #[error("a precondition is not met: {check}")]
     Precondition {
@@ -80,6 +83,7 @@ impl Diagnose for EngineError {
             EngineError::Busy { .. } => "ENGINE-BUSY",
             EngineError::Unfinished { .. } => "ENGINE-UNFINISHED",
             EngineError::Precondition { .. } => "ENGINE-PRECONDITION",
+            EngineError::Cancelled => "ENGINE-CANCELLED",
             EngineError::RolledBack { .. } => "ENGINE-ROLLED-BACK",
             EngineError::NotRolledBack { .. } => "ENGINE-NOT-ROLLED-BACK",
             EngineError::BadJournal { .. } => "ENGINE-BAD-JOURNAL",
@@ -100,6 +104,7 @@ impl Diagnose for EngineError {
             EngineError::Busy { .. } => "Wait for the other apply to finish (or end it), then run again; the lock goes with the process that holds it.".into(),
             EngineError::Unfinished { .. } => "Run `apply --rollback` to undo it, or `apply --resume` to finish it.".into(),
             EngineError::Precondition { remedy, .. } | EngineError::RolledBack { remedy, .. } => remedy.clone(),
+            EngineError::Cancelled => "Run it again when ready.".into(),
             EngineError::OtherDirectory { .. } => "Connect to a DC of the domain the journal names (--ad-url), then run `apply --rollback` or `--resume` again; nothing was changed.".into(),
             EngineError::BadGrantRecord { .. } => "Restore the file from a backup; without it, `apply --disable` treats this tool's ACEs as pre-existing (`--remove-preexisting` removes them). Nothing was changed.".into(),
             EngineError::NotRolledBack { .. } => "Fix the cause (usually the DC or the network), then run `apply --rollback` to restore the prior values from the journal.".into(),

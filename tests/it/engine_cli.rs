@@ -208,3 +208,48 @@ async fn a_rollback_after_a_kill_and_a_disable_leave_other_administrators_change
     assert!(after.contains(&"(A;;RP;;;AO)".to_string()) && !after.contains(&"(A;;RP;;;PO)".to_string()), "{after:?}");
     assert!(!after.iter().any(|a| a.contains(&connector)), "{after:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_cuts_a_slow_sync_engine_call_off_and_the_undo_finishes_within_30_s() {
+    let lab = LabDc::up();
+    let sim = Sim::hybrid().await;
+    let token = sim.access(HIA).await;
+    let scope = format!("OU=Sales,OU=Staff,OU=Corp,{BASE}");
+    let mut conn = lab.admin().await;
+    let before = writeback::read_dacl(&mut conn, &scope).await.unwrap().bytes;
+    // Every call to the sync engine takes 8 s: the switch is under way when SIGINT comes.
+    sim.running
+        .set_faults(writeback_wizard::lab::tenant::Faults { sync_engine_latency_ms: 8000, ..Default::default() });
+    let child = cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json", "--scope", &scope])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let state = lab.home.path().join("data/writeback-wizard/state");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    // The grants are made and the switch has begun (its prior value journalled): SIGINT now.
+    let switching = || {
+        std::fs::read_dir(&state).is_ok_and(|d| {
+            d.flatten().any(|e| {
+                std::fs::read_to_string(e.path())
+                    .is_ok_and(|t| t.lines().any(|l| l.contains("\"begin\"") && l.contains("\"writeback\"")))
+            })
+        })
+    };
+    while !switching() {
+        assert!(std::time::Instant::now() < deadline, "the switch never began");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let sent = std::time::Instant::now();
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    let took = sent.elapsed();
+    sim.running.set_faults(writeback_wizard::lab::tenant::Faults::default());
+    assert!(took < std::time::Duration::from_secs(30), "the undo took {took:?}");
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
+    let doc = json(&out);
+    assert_eq!(doc["error"]["code"], "ENGINE-ROLLED-BACK", "{doc}");
+    assert!(doc["error"]["message"].as_str().unwrap().contains("cancelled"), "{doc}");
+    assert_eq!(writeback::read_dacl(&mut conn, &scope).await.unwrap().bytes, before, "every grant undone");
+    assert!(!sim.running.sync_engine_writeback(), "the switch cut off was set back");
+}
