@@ -16,7 +16,7 @@ command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || ensure_pack
 started=$(date +%s)
 echo "== format and lints" >&2
 if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all -- --check; fi
-cargo clippy --locked --all-targets --quiet -- -D warnings
+cargo clippy --locked --all-targets --features crash-points --quiet -- -D warnings
 # The headless build (no `gui` feature: the CLI alone, and what the fuzz targets link).
 cargo clippy --locked --no-default-features --lib --bins --quiet -- -D warnings
 echo "== the Windows build: writeback-wizard.exe and its MSI (scripts/windows.sh)" >&2
@@ -24,7 +24,8 @@ scripts/windows.sh
 echo "== the certified OAuth server the sign-in conformance test runs against (npm)" >&2
 (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
 echo "== tests (in a private kernel keyring session, so the keyring tests touch no user's keys)" >&2
-keyctl session - cargo test --locked
+# `crash-points` (test only, never in a release) lets the crash test kill the binary mid-apply.
+keyctl session - cargo test --locked --features crash-points
 echo "== benchmarks, smoke sizes (docs/performance.md has the full figures; cargo bench --bench perf)" >&2
 WRITEBACK_LAB_TEMPLATE_DIR="$PWD/target/tmp/lab-template" cargo bench --locked --profile dev --bench perf -- --smoke
 echo "== fuzzing (each target for a bounded time, from its in-tree corpus and dictionary)" >&2

@@ -19,6 +19,7 @@ pub mod ad;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod crash;
 pub mod diagnose;
 pub mod engine;
 pub mod entra;

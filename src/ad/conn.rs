@@ -256,7 +256,11 @@ impl AdConnection {
         let timed = crate::netstats::timed(crate::netstats::Kind::Ldap);
         let result = self.ldap.with_controls(controls).with_timeout(self.timeout).modify(dn, mods).await;
         drop(timed);
-        self.check(&format!("modify of '{dn}'"), result)
+        let checked = self.check(&format!("modify of '{dn}'"), result);
+        if checked.is_ok() {
+            crate::crash::reached(crate::crash::Point::LdapWrite);
+        }
+        checked
     }
 
     /// Reads one entry by DN (`None` when it does not exist).

@@ -184,7 +184,9 @@ impl Journal {
         if let (Err(_), Some(length)) = (&written, length) {
             let _ = self.file.set_len(length);
         }
-        written.map_err(|source| EngineError::Io { what: "write the journal", path: self.path.clone(), source })
+        written.map_err(|source| EngineError::Io { what: "write the journal", path: self.path.clone(), source })?;
+        crate::crash::reached(crate::crash::Point::JournalRecord);
+        Ok(())
     }
 
     /// Removes a finished journal.

@@ -6,6 +6,8 @@ mod ad_cli;
 mod ad_engine;
 mod architecture;
 mod cli;
+#[cfg(feature = "crash-points")]
+mod crash;
 mod engine;
 mod engine_cli;
 mod entra;
