@@ -279,6 +279,21 @@ impl AdConnection {
         Ok(entry.map(|e| e.attrs).unwrap_or_default())
     }
 
+    /// LDAP Who-Am-I (RFC 4532): the authorization identity of this connection, as the DC says it
+    /// (`u:DOMAIN\\name` or `dn:…`).
+    pub async fn who_am_i(&mut self) -> Result<String, AdError> {
+        let timed = crate::netstats::timed(crate::netstats::Kind::Ldap);
+        let result = self.ldap.with_timeout(self.timeout).extended(ldap3::exop::WhoAmI).await;
+        drop(timed);
+        match result {
+            Ok(ldap3::result::ExopResult(exop, r)) if r.rc == 0 => {
+                Ok(String::from_utf8_lossy(exop.val.as_deref().unwrap_or_default()).into_owned())
+            }
+            Ok(ldap3::result::ExopResult(_, r)) => Err(AdError::Ldap { op: "Who-Am-I".into(), rc: r.rc, text: r.text }),
+            Err(e) => Err(self.op_error("Who-Am-I", e)),
+        }
+    }
+
     /// Raw access for operations this module does not wrap yet (adds, modifies with controls).
     pub fn ldap(&mut self) -> &mut Ldap {
         &mut self.ldap

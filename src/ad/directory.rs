@@ -49,6 +49,9 @@ pub struct Discovery {
     pub naming_contexts: Vec<String>,
     /// LDAP controls the DC supports (OIDs).
     pub supported_controls: Vec<String>,
+    /// The extended operations the DC lists (rootDSE `supportedExtension`).
+    #[serde(default)]
+    pub supported_extensions: Vec<String>,
     /// Product name when the DC says it (Samba does; Windows does not).
     pub vendor_name: Option<String>,
     /// Forest functional level.
@@ -149,6 +152,7 @@ pub async fn discover(conn: &mut AdConnection) -> Result<Discovery, AdError> {
         root_domain_naming_context: root_nc,
         naming_contexts: root.get("namingContexts").cloned().unwrap_or_default(),
         supported_controls: root.get("supportedControl").cloned().unwrap_or_default(),
+        supported_extensions: root.get("supportedExtension").cloned().unwrap_or_default(),
         vendor_name: first(&root, "vendorName"),
         forest_functionality: first(&root, "forestFunctionality").and_then(|v| v.parse().ok()),
         domains,
@@ -257,15 +261,67 @@ pub fn account_filter(name: &str) -> Result<Option<String>, AdError> {
     Ok(Some(format!("(&(objectClass=user)(sAMAccountName={}))", filter_escape(name))))
 }
 
-/// Finds an account by DN, UPN, `DOMAIN\name` or sAMAccountName in the DC's domain.
+/// Finds an account by DN, UPN, `DOMAIN\name` or sAMAccountName. `DOMAIN\name` is looked for in
+/// the domain whose NetBIOS name DOMAIN is (from the partitions); anything else in the DC's own
+/// domain. Several matches are an error naming them, never a guess.
 pub async fn find_account(conn: &mut AdConnection, disc: &Discovery, name: &str) -> Result<Option<Account>, AdError> {
     match account_filter(name)? {
         None => Ok(conn.read(name, ACCOUNT_ATTRS).await?.and_then(account_from)),
         Some(filter) => {
-            let mut found = conn.search(&disc.default_naming_context, Scope::Subtree, &filter, ACCOUNT_ATTRS).await?;
+            let base = match name.trim().split_once('\\') {
+                Some((domain, _)) => disc
+                    .domains
+                    .iter()
+                    .find(|d| d.netbios_name.eq_ignore_ascii_case(domain) || d.dns_name.eq_ignore_ascii_case(domain))
+                    .map(|d| d.dn.clone())
+                    .ok_or_else(|| AdError::UnknownDomain {
+                        name: name.to_string(),
+                        known: disc.domains.iter().map(|d| d.netbios_name.clone()).collect(),
+                    })?,
+                None => disc.default_naming_context.clone(),
+            };
+            let mut found = conn.search(&base, Scope::Subtree, &filter, ACCOUNT_ATTRS).await?;
+            if found.len() > 1 {
+                return Err(AdError::AmbiguousAccount {
+                    name: name.to_string(),
+                    matches: found.into_iter().map(|e| e.dn).collect(),
+                });
+            }
             Ok(found.pop().and_then(account_from))
         }
     }
+}
+
+/// The OID of LDAP Who-Am-I (RFC 4532).
+pub const WHO_AM_I: &str = "1.3.6.1.4.1.4203.1.11.3";
+
+/// How the bound account was identified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentitySource {
+    /// The DC said who the connection is bound as (Who-Am-I; Windows Server 2008 and later).
+    WhoAmI,
+    /// The DC lists no Who-Am-I (Samba 4.17): the account whose name is exactly the bind name.
+    BindName,
+}
+
+/// The account this connection is bound as: from Who-Am-I where the DC lists it, else by an exact
+/// match of the name it was bound with.
+pub async fn bound_account(
+    conn: &mut AdConnection,
+    disc: &Discovery,
+    bind_name: &str,
+) -> Result<(Account, IdentitySource), AdError> {
+    if disc.supported_extensions.iter().any(|e| e == WHO_AM_I) {
+        let id = conn.who_am_i().await?;
+        let name = id.strip_prefix("dn:").or_else(|| id.strip_prefix("u:")).unwrap_or(&id).to_string();
+        let account = find_account(conn, disc, &name).await?.ok_or(AdError::NoSuchAccount { name })?;
+        return Ok((account, IdentitySource::WhoAmI));
+    }
+    let account = find_account(conn, disc, bind_name)
+        .await?
+        .ok_or_else(|| AdError::NoSuchAccount { name: bind_name.to_string() })?;
+    Ok((account, IdentitySource::BindName))
 }
 
 /// The Enterprise Admins verdict for an account.
@@ -304,6 +360,35 @@ pub async fn enterprise_admin(
         enterprise_admins_sid: ea.to_string(),
         domain_admin: groups.contains(&da),
     })
+}
+
+/// The privileged groups `account` is in, directly or nested (its tokenGroups): the built-in
+/// administrators and operators, Domain Admins, Enterprise Admins, Schema Admins.
+pub async fn privileged_groups(
+    conn: &mut AdConnection,
+    disc: &Discovery,
+    account: &Account,
+) -> Result<Vec<&'static str>, AdError> {
+    let entry = conn.read(&account.dn, &["tokenGroups"]).await?;
+    let groups: Vec<String> = entry
+        .and_then(|e| e.bin_attrs.get("tokenGroups").cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|b| Sid::decode(b, 0).ok().map(|(s, _)| s.to_string()))
+        .collect();
+    let domain = |rid: u32| Sid::with_rid(&disc.domain_sid, rid).to_string();
+    let root = |rid: u32| Sid::with_rid(&disc.forest_root_sid, rid).to_string();
+    let privileged = [
+        ("S-1-5-32-544".to_string(), "Administrators"),
+        ("S-1-5-32-548".to_string(), "Account Operators"),
+        ("S-1-5-32-549".to_string(), "Server Operators"),
+        ("S-1-5-32-550".to_string(), "Print Operators"),
+        ("S-1-5-32-551".to_string(), "Backup Operators"),
+        (domain(DOMAIN_ADMINS_RID), "Domain Admins"),
+        (root(ENTERPRISE_ADMINS_RID), "Enterprise Admins"),
+        (root(518), "Schema Admins"),
+    ];
+    Ok(privileged.into_iter().filter(|(sid, _)| groups.contains(sid)).map(|(_, name)| name).collect())
 }
 
 /// A container or OU that can be a writeback scope, with how many users it holds.

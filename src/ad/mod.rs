@@ -145,6 +145,12 @@ pub enum AdError {
     /// No security descriptor came back.
     #[error("the domain controller returned no nTSecurityDescriptor for '{dn}'")]
     NoDescriptor { dn: String },
+    /// `DOMAIN\\name` with a DOMAIN the forest does not have.
+    #[error("'{name}' names a domain this forest does not have (its domains: {})", known.join(", "))]
+    UnknownDomain { name: String, known: Vec<String> },
+    /// A name that matches several accounts.
+    #[error("'{name}' matches several accounts: {}", matches.join("; "))]
+    AmbiguousAccount { name: String, matches: Vec<String> },
     /// The object has no DACL (absent, or NULL: everyone may do everything). A DACL holding only
     /// our ACEs would take every other right away, so nothing is written.
     #[error("'{dn}' has no DACL (a NULL or absent DACL grants everyone every right)")]
@@ -192,6 +198,8 @@ impl Diagnose for AdError {
             AdError::NoDescriptor { .. } => "AD-NO-DESCRIPTOR",
             AdError::BadDescriptor { .. } => "AD-BAD-DESCRIPTOR",
             AdError::NullDacl { .. } => "AD-NULL-DACL",
+            AdError::UnknownDomain { .. } => "AD-UNKNOWN-DOMAIN",
+            AdError::AmbiguousAccount { .. } => "AD-AMBIGUOUS-ACCOUNT",
             AdError::VerifyFailed { .. } => "AD-VERIFY",
         }
     }
@@ -220,6 +228,8 @@ impl Diagnose for AdError {
             AdError::NoSuchAccount { .. } => "Give the sAMAccountName, the UPN (name@domain) or the full DN of an account in the domain of the DC you connect to.".into(),
             AdError::NoDescriptor { .. } => "The bound account may not read permissions on it: use an Enterprise Admin.".into(),
             AdError::BadDescriptor { .. } => "Report this with the DN; nothing was changed.".into(),
+            AdError::UnknownDomain { .. } => "Use one of the forest's NetBIOS domain names before the backslash, or the account's UPN (name@domain) or DN.".into(),
+            AdError::AmbiguousAccount { .. } => "Name the account by its full DN or its UPN (name@domain), which are unique.".into(),
             AdError::NullDacl { .. } => "Give the object a real DACL first (Active Directory Users and Computers → Properties → Security → Advanced → Restore defaults), then run again; nothing was changed.".into(),
             AdError::VerifyFailed { .. } => "Another tool or replication may have changed it at the same time; run the command again, which checks first.".into(),
         }
@@ -230,7 +240,9 @@ impl Diagnose for AdError {
             | AdError::InsecureRefused { .. }
             | AdError::BadFingerprint { .. }
             | AdError::BadTlsName { .. }
-            | AdError::CertChanged { .. } => Exit::Usage,
+            | AdError::CertChanged { .. }
+            | AdError::UnknownDomain { .. }
+            | AdError::AmbiguousAccount { .. } => Exit::Usage,
             _ => Exit::Failed,
         }
     }

@@ -97,6 +97,12 @@ pub async fn check(
     let Findings {
         users_in_scope, protected_accounts, blocked_inheritance, explicit_deny, cannot_change_password, ..
     } = scan::scan(conn, scopes, connector_sid.as_ref(), cancel, progress).await?;
+    if !disc.supported_extensions.iter().any(|e| e == directory::WHO_AM_I) {
+        warnings.push(format!(
+            "the DC does not offer LDAP Who-Am-I (RFC 4532; Windows Server 2008 and later do): the bound account was taken to be the one whose name is exactly the name bound with ({})",
+            account.dn
+        ));
+    }
     let policy_hints_control = disc.policy_hints();
     if !policy_hints_control {
         warnings.push("the DC does not offer the password-policy-hints control (Windows Server 2016 and later do): writeback resets will not honour password history (event 6329)".into());

@@ -36,6 +36,9 @@ pub enum EngineError {
     /// Cancel was pressed (or SIGINT came) while a step ran.
     #[error("the apply was cancelled")]
     Cancelled,
+    /// The canary named an account whose password must not be reset to a forgotten value.
+    #[error("{user} cannot be the canary: {why}")]
+    CanaryRefused { user: String, why: String },
     /// A precondition failed.
     #[error("a precondition is not met: {check}")]
     Precondition {
@@ -84,6 +87,7 @@ impl Diagnose for EngineError {
             EngineError::Unfinished { .. } => "ENGINE-UNFINISHED",
             EngineError::Precondition { .. } => "ENGINE-PRECONDITION",
             EngineError::Cancelled => "ENGINE-CANCELLED",
+            EngineError::CanaryRefused { .. } => "ENGINE-CANARY-REFUSED",
             EngineError::RolledBack { .. } => "ENGINE-ROLLED-BACK",
             EngineError::NotRolledBack { .. } => "ENGINE-NOT-ROLLED-BACK",
             EngineError::BadJournal { .. } => "ENGINE-BAD-JOURNAL",
@@ -105,6 +109,7 @@ impl Diagnose for EngineError {
             EngineError::Unfinished { .. } => "Run `apply --rollback` to undo it, or `apply --resume` to finish it.".into(),
             EngineError::Precondition { remedy, .. } | EngineError::RolledBack { remedy, .. } => remedy.clone(),
             EngineError::Cancelled => "Run it again when ready.".into(),
+            EngineError::CanaryRefused { .. } => "Name a test account nobody uses (the lab's wb.canary, or one made for it): its password is reset to a random value nobody keeps.".into(),
             EngineError::OtherDirectory { .. } => "Connect to a DC of the domain the journal names (--ad-url), then run `apply --rollback` or `--resume` again; nothing was changed.".into(),
             EngineError::BadGrantRecord { .. } => "Restore the file from a backup; without it, `apply --disable` treats this tool's ACEs as pre-existing (`--remove-preexisting` removes them). Nothing was changed.".into(),
             EngineError::NotRolledBack { .. } => "Fix the cause (usually the DC or the network), then run `apply --rollback` to restore the prior values from the journal.".into(),
@@ -118,7 +123,7 @@ impl Diagnose for EngineError {
             EngineError::Sync(e) => e.exit(),
             EngineError::Precondition { .. } => Exit::No,
             EngineError::Unfinished { .. } | EngineError::Busy { .. } => Exit::Failed,
-            EngineError::OtherDirectory { .. } => Exit::Usage,
+            EngineError::OtherDirectory { .. } | EngineError::CanaryRefused { .. } => Exit::Usage,
             EngineError::NotRolledBack { .. } => Exit::NotRolledBack,
             _ => Exit::Failed,
         }

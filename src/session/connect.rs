@@ -19,6 +19,8 @@ pub struct AdSession {
     pub disc: Discovery,
     /// The bound account.
     pub account: Account,
+    /// How the bound account was identified (Who-Am-I, or the bind name where the DC has none).
+    pub identity: directory::IdentitySource,
     /// The effective settings (file and flags).
     pub settings: Settings,
 }
@@ -81,10 +83,8 @@ pub async fn connect(opts: &Options, typed: Option<Secret>) -> Result<AdSession,
     let mut conn = AdConnection::connect(&options).await?;
     conn.bind(&user, &password).await?;
     let disc = directory::discover(&mut conn).await?;
-    let account = directory::find_account(&mut conn, &disc, &user)
-        .await?
-        .ok_or(crate::ad::AdError::NoSuchAccount { name: user })?;
-    Ok(AdSession { options, lab: lab_info, conn, disc, account, settings })
+    let (account, identity) = directory::bound_account(&mut conn, &disc, &user).await?;
+    Ok(AdSession { options, lab: lab_info, conn, disc, account, identity, settings })
 }
 
 /// A Graph client for the configured tenant, and what keeps it alive.

@@ -263,6 +263,21 @@ impl Session {
 
     /// Proves writeback on `user`, bound as the connector account.
     pub async fn canary(&mut self, user: &str, typed: Option<Secret>) -> Result<apply::Canary, Error> {
+        // Not the operator, not the connector: resetting either to a forgotten value locks out the
+        // very accounts this procedure needs.
+        if let Some(a) = directory::find_account(&mut self.ad.conn, &self.ad.disc, user).await? {
+            let who = [
+                (Some(&self.ad.account), "the account you are signed in with"),
+                (self.connector.as_ref(), "the AD DS connector account"),
+            ];
+            if let Some((_, what)) =
+                who.iter().find(|(acc, _)| acc.is_some_and(|acc| acc.dn.eq_ignore_ascii_case(&a.dn)))
+            {
+                return Err(
+                    crate::engine::EngineError::CanaryRefused { user: a.dn, why: format!("it is {what}") }.into()
+                );
+            }
+        }
         let mut as_connector = self.connector_connection(typed).await?;
         let result = apply::canary(&mut self.ad.conn, &self.ad.disc, &mut as_connector, user).await;
         as_connector.close().await;

@@ -253,3 +253,51 @@ async fn sigint_cuts_a_slow_sync_engine_call_off_and_the_undo_finishes_within_30
     assert_eq!(writeback::read_dacl(&mut conn, &scope).await.unwrap().bytes, before, "every grant undone");
     assert!(!sim.running.sync_engine_writeback(), "the switch cut off was set back");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_canary_is_never_an_account_that_matters_and_names_resolve_exactly() {
+    let lab = LabDc::up();
+    let sim = Sim::hybrid().await;
+    let token = sim.access(HIA).await;
+    let run = |args: &[&str]| cmd(&lab, &sim, &token, args).output().unwrap();
+    let connector = lab.field("connector_account");
+    let protected = writeback_wizard::lab::seed::ADMIN_SAM;
+    for (who, why) in [
+        ("Administrator", "the account you are signed in with"),
+        (connector.as_str(), "the AD DS connector account"),
+        ("krbtgt", "krbtgt"),
+        (protected, "adminCount=1"),
+    ] {
+        let out = run(&["verify", "--canary", who, "--json"]);
+        assert_eq!(code(&out), 2, "{who}: {}", String::from_utf8_lossy(&out.stdout));
+        let e = &json(&out)["error"];
+        assert_eq!(e["code"], "ENGINE-CANARY-REFUSED", "{who}: {e}");
+        assert!(e["message"].as_str().unwrap().contains(why), "{who}: {e}");
+    }
+    // A member of a privileged group (without adminCount) is refused too, the group named.
+    let mut conn = lab.admin().await;
+    let member = format!("CN=Backup Op,OU=Support,OU=Staff,OU=Corp,{BASE}");
+    conn.add(&member, vec![("objectClass", vec![b"user".to_vec()]), ("sAMAccountName", vec![b"backup.op".to_vec()])])
+        .await
+        .unwrap();
+    conn.modify(
+        &format!("CN=Backup Operators,CN=Builtin,{BASE}"),
+        vec![ldap3::Mod::Add(b"member".to_vec(), [member.as_bytes().to_vec()].into())],
+        vec![],
+    )
+    .await
+    .unwrap();
+    let out = run(&["verify", "--canary", "backup.op", "--json"]);
+    assert_eq!(code(&out), 2);
+    assert!(json(&out)["error"]["message"].as_str().unwrap().contains("Backup Operators"));
+    // DOMAIN\name resolves in that domain; an unknown DOMAIN is named with the forest's domains.
+    let out = run(&["verify", "--canary", "NOPE\\wb.canary", "--json"]);
+    assert_eq!(code(&out), 2);
+    assert_eq!(json(&out)["error"]["code"], "AD-UNKNOWN-DOMAIN");
+    // Without Who-Am-I in its rootDSE (Samba 4.17), ad check says how the bound account was found.
+    let out = run(&["ad", "check", "--json"]);
+    let doc = json(&out);
+    let lists_who_am_i = doc.to_string().contains("1.3.6.1.4.1.4203.1.11.3");
+    let said = doc["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("Who-Am-I"));
+    assert!(said || lists_who_am_i, "{doc}");
+}
