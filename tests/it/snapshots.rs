@@ -275,12 +275,14 @@ fn every_page_looks_as_it_did() {
     let (mut a, _h10) = app();
     at(&mut a, PageId::Configuring);
     a.pages.ready.plan = Some(plan());
+    a.pages.configuring.set_plan(&plan());
     a.pages.configuring.steps = vec![("grant-1".into(), StepState::Done(41)), ("writeback".into(), StepState::Waiting)];
     shoot(&mut r, a, "configuring");
 
     let (mut a, _h11) = app();
     at(&mut a, PageId::Complete);
     a.pages.ready.plan = Some(plan());
+    a.pages.configuring.set_plan(&plan());
     a.wiz.facts.configured = true;
     a.pages.complete.outcome = Some(Ok(ApplyOutcome {
         applied: vec!["grant-1".into(), "writeback".into()],
@@ -294,6 +296,7 @@ fn every_page_looks_as_it_did() {
     let (mut a, _h12) = app();
     at(&mut a, PageId::Complete);
     a.pages.ready.plan = Some(plan());
+    a.pages.configuring.set_plan(&plan());
     a.wiz.failed = true;
     a.wiz.facts.configured = true;
     a.pages.configuring.steps = vec![
