@@ -53,19 +53,49 @@ fn shim(dir: &Path) {
     assert!(out.status.success(), "the ProcessPrng shim: {}", String::from_utf8_lossy(&out.stderr));
 }
 
-/// One fresh Wine prefix for the run (its first start takes ≈20 s): nothing an earlier run
-/// installed or left in its state folder counts.
+/// A fresh Wine prefix under target/tmp, made with `wineboot` (nothing an earlier run installed or
+/// left in its state folder counts). `display`: the X display its desktop process gets — Wine's
+/// desktop belongs to the first process of a prefix, so the window test has a prefix of its own.
+fn fresh_prefix(name: &str, display: Option<&str>) -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = Command::new("/usr/lib/wine/wineserver").env("WINEPREFIX", &p).arg("-k").status();
+    let _ = std::fs::remove_dir_all(&p);
+    std::fs::create_dir_all(&p).unwrap();
+    let mut boot = wine_cmd(&p);
+    boot.args(["wineboot", "-i"]);
+    if let Some(d) = display {
+        boot.env("DISPLAY", d);
+    }
+    let out = run(&mut boot);
+    assert!(out.status.success(), "wineboot: {}", String::from_utf8_lossy(&out.stderr));
+    p
+}
+
+/// The prefix the command-line tests share (its first start takes ≈20 s).
 fn prefix() -> &'static Path {
     static PREFIX: OnceLock<PathBuf> = OnceLock::new();
-    PREFIX.get_or_init(|| {
-        let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wineprefix");
-        let _ = Command::new("/usr/lib/wine/wineserver").env("WINEPREFIX", &p).arg("-k").status();
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        let out = wine_cmd(&p).args(["cmd", "/c", "echo", "ready"]).output().unwrap();
-        assert!(String::from_utf8_lossy(&out.stdout).contains("ready"), "{}", String::from_utf8_lossy(&out.stderr));
-        p
-    })
+    PREFIX.get_or_init(|| fresh_prefix("wineprefix", None))
+}
+
+/// Runs a Wine command to its end with its output in files, not pipes: the wineserver and the
+/// services the first process of a prefix starts inherit its standard handles and outlive it, so
+/// a pipe would never see its end.
+fn run(cmd: &mut Command) -> Output {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let status =
+        cmd.stdout(std::fs::File::create(&out).unwrap()).stderr(std::fs::File::create(&err).unwrap()).status().unwrap();
+    Output { status, stdout: std::fs::read(&out).unwrap(), stderr: std::fs::read(&err).unwrap() }
+}
+
+/// A child killed when dropped, so a failing test leaves no process behind.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 fn wine_cmd(prefix: &Path) -> Command {
@@ -124,26 +154,26 @@ fn run_exe(args: &[String], env: &[(&str, String)]) -> Output {
     for (k, v) in env {
         c.env(k, v);
     }
-    c.output().unwrap()
+    run(&mut c)
 }
 
 #[test]
 fn version_and_help_are_the_linux_builds() {
-    let out = exe(&["--version"]).output().unwrap();
+    let out = run(&mut exe(&["--version"]));
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
     let linux = crate::support::run(tempfile::tempdir().unwrap().path(), &["--version"]);
     assert_eq!(text.trim(), String::from_utf8_lossy(&linux.stdout).trim(), "the same version and commit");
     assert!(text.starts_with(&format!("writeback-wizard {} (commit ", env!("CARGO_PKG_VERSION"))), "{text}");
-    let help = exe(&["--help"]).output().unwrap();
+    let help = run(&mut exe(&["--help"]));
     assert_eq!(code(&help), 0);
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("secret") && help.contains("apply"), "{help}");
     // The Samba lab is Linux's: said with the way out, exit 2.
-    let out = exe(&["lab", "status", "--json"]).output().unwrap();
+    let out = run(&mut exe(&["lab", "status", "--json"]));
     assert_eq!(code(&out), 2);
     assert_eq!(json(&out)["error"]["code"], "LAB-NEEDS-LINUX");
-    let out = exe(&["ad", "check", "--lab", "--json"]).output().unwrap();
+    let out = run(&mut exe(&["ad", "check", "--lab", "--json"]));
     assert_eq!(code(&out), 2);
     assert!(json(&out)["error"]["remedy"].as_str().unwrap().contains("--lab-url"));
 }
@@ -206,19 +236,12 @@ fn the_procedure_runs_from_the_exe_and_leaves_the_dacl_as_it_was() {
 #[test]
 fn secrets_live_in_credential_manager_and_a_command_finds_them_there() {
     let lab = LabDc::up();
-    let set = exe(&["secret", "set", "ad-password"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child.stdin.take().unwrap().write_all(lab.password("admin_password_file").expose().as_bytes())?;
-            child.wait_with_output()
-        })
-        .unwrap();
+    // The value on standard input, from a file (pipes meet Wine's inherited handles, see `run`).
+    let input = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(input.path(), lab.password("admin_password_file").expose()).unwrap();
+    let set = run(exe(&["secret", "set", "ad-password"]).stdin(std::fs::File::open(input.path()).unwrap()));
     assert_eq!(code(&set), 0, "{}", String::from_utf8_lossy(&set.stderr));
-    let list = exe(&["secret", "list", "--json"]).output().unwrap();
+    let list = run(&mut exe(&["secret", "list", "--json"]));
     let names = json(&list)["secrets"].clone();
     assert_eq!(names[0], serde_json::json!({ "name": "ad-password", "stored": true }), "{names}");
     assert!(!String::from_utf8_lossy(&list.stdout).contains(lab.password("admin_password_file").expose()));
@@ -227,9 +250,9 @@ fn secrets_live_in_credential_manager_and_a_command_finds_them_there() {
     args.extend(ad_flags(&lab));
     let check = run_exe(&args, &[]);
     assert_eq!(code(&check), 0, "{}", String::from_utf8_lossy(&check.stderr));
-    let delete = exe(&["secret", "delete", "ad-password"]).output().unwrap();
+    let delete = run(&mut exe(&["secret", "delete", "ad-password"]));
     assert_eq!(code(&delete), 0);
-    let list = exe(&["secret", "list", "--json"]).output().unwrap();
+    let list = run(&mut exe(&["secret", "list", "--json"]));
     assert_eq!(json(&list)["secrets"][0]["stored"], false);
     let check = run_exe(&args, &[]);
     assert_eq!(code(&check), 2, "no password anywhere: asked for, not guessed");
@@ -262,9 +285,19 @@ fn ocr(png: &Path) -> String {
 #[test]
 fn the_wizard_draws_its_window_under_wine_and_answers_a_click() {
     let x = crate::xvfb::Xvfb::start();
-    let mut wizard = exe(&[]).env("DISPLAY", &x.display).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+    // A prefix of its own, whose desktop is this display's.
+    let own = fresh_prefix("wineprefix-window", Some(&x.display));
+    let mut wizard = Reaped(
+        wine_cmd(&own)
+            .env("DISPLAY", &x.display)
+            .arg(app_dir().join("writeback-wizard.exe"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let title = format!("writeback-wizard {}", env!("CARGO_PKG_VERSION"));
-    let id = x.wait_window(&title, &mut wizard, Duration::from_secs(90));
+    let id = x.wait_window(&title, &mut wizard.0, Duration::from_secs(90));
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("wine-screenshots");
     std::fs::create_dir_all(&shots).unwrap();
     let welcome_png = shots.join("welcome.png");
@@ -283,8 +316,8 @@ fn the_wizard_draws_its_window_under_wine_and_answers_a_click() {
     }
     let text = ocr(&tasks_png);
     assert!(text.contains("What would you like to do"), "the next page's text: {text}");
-    let _ = wizard.kill();
-    let _ = wizard.wait();
+    drop(wizard);
+    let _ = Command::new("/usr/lib/wine/wineserver").env("WINEPREFIX", &own).arg("-k").status();
 }
 
 fn program_files() -> PathBuf {
@@ -292,15 +325,17 @@ fn program_files() -> PathBuf {
 }
 
 fn msiexec(args: &[&str]) -> Output {
-    wine_cmd(prefix()).arg("msiexec").args(args).output().unwrap()
+    run(wine_cmd(prefix()).arg("msiexec").args(args))
 }
 
 /// The uninstall entries of writeback-wizard: their DisplayVersion values.
 fn installed_versions() -> Vec<String> {
-    let out = wine_cmd(prefix())
-        .args(["reg", "query", r"HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall", "/s"])
-        .output()
-        .unwrap();
+    let out = run(wine_cmd(prefix()).args([
+        "reg",
+        "query",
+        r"HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall",
+        "/s",
+    ]));
     let text = String::from_utf8_lossy(&out.stdout);
     let mut versions = Vec::new();
     for block in text.split("HKEY_LOCAL_MACHINE").filter(|b| b.contains("writeback-wizard")) {
@@ -315,7 +350,7 @@ fn installed_versions() -> Vec<String> {
 fn installed_version() -> String {
     let dll = program_files().join("bcryptprimitives.dll");
     std::fs::copy(app_dir().join("bcryptprimitives.dll"), &dll).unwrap();
-    let out = wine_cmd(prefix()).arg(program_files().join("writeback-wizard.exe")).arg("--version").output().unwrap();
+    let out = run(wine_cmd(prefix()).arg(program_files().join("writeback-wizard.exe")).arg("--version"));
     std::fs::remove_file(&dll).unwrap();
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
