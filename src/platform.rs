@@ -156,13 +156,15 @@ fn restrict_to_administrators(dir: &Path) -> std::io::Result<()> {
 /// Options that create a file readable and writable by its owner alone (0600 on Unix; on Windows
 /// the state folder's ACL is inherited): the journal, the audit log, the log.
 pub fn private_file() -> OpenOptions {
-    let mut o = OpenOptions::new();
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
+        let mut o = OpenOptions::new();
         o.mode(0o600);
+        o
     }
-    o
+    #[cfg(not(unix))]
+    OpenOptions::new()
 }
 
 /// An exclusive lock on a file, held until dropped. It is the operating system's lock (flock on
