@@ -110,6 +110,22 @@ impl World {
         apply::apply(plan, &mut env, true).await
     }
 
+    /// Rolls back or resumes the unfinished apply in `path`.
+    pub async fn recover(&mut self, path: &std::path::Path, how: Recovery) -> Result<apply::ApplyOutcome, EngineError> {
+        let mut env = Env {
+            ad: &mut self.conn,
+            sync: &self.backend,
+            paths: &self.paths,
+            grants: &mut self.grants,
+            operator: "LAB\\Administrator",
+            cancel: &CancellationToken::new(),
+            progress: &quiet(),
+            clock: &writeback_wizard::clock::SystemClock,
+            directory: writeback_wizard::engine::journal::Directory::of(&self.disc),
+        };
+        apply::recover(path, how, &mut env).await
+    }
+
     pub async fn dacls(&mut self, dns: &[String]) -> BTreeMap<String, Vec<u8>> {
         let mut out = BTreeMap::new();
         for dn in dns {
@@ -284,18 +300,7 @@ async fn a_dc_killed_mid_run_leaves_a_journal_to_roll_back_or_resume() {
         assert_eq!(crate::support::code(&out), 0);
         w.lab.info = crate::support::json(&out);
         w.reconnect().await;
-        let mut env = Env {
-            ad: &mut w.conn,
-            sync: &w.backend,
-            paths: &w.paths,
-            grants: &mut w.grants,
-            operator: "LAB\\Administrator",
-            cancel: &CancellationToken::new(),
-            progress: &quiet(),
-            clock: &writeback_wizard::clock::SystemClock,
-            directory: writeback_wizard::engine::journal::Directory::of(&w.disc),
-        };
-        apply::recover(path, recovery, &mut env).await.unwrap();
+        w.recover(path, recovery).await.unwrap();
         assert!(journal::unfinished(&w.paths.state_dir).unwrap().is_none());
         match recovery {
             Recovery::Rollback => {
@@ -646,16 +651,8 @@ impl Other {
     }
 }
 
-/// The explicit ACEs of `dn`, as SDDL.
 async fn explicit(w: &mut World, dn: &str) -> Vec<String> {
-    let d = writeback::read_dacl(&mut w.conn, dn).await.unwrap();
-    d.sd.dacl
-        .unwrap()
-        .aces
-        .iter()
-        .filter(|a| !a.is_inherited())
-        .map(writeback_wizard::ad::sd::sddl::persisted::text)
-        .collect()
+    crate::support::explicit_aces(&mut w.conn, dn).await
 }
 
 const THEIRS_BEFORE: &str = "(A;;RP;;;AO)";
@@ -755,18 +752,7 @@ async fn a_journal_from_another_domain_is_not_recovered_here() {
         "directory": { "domain_sid": "S-1-5-21-1-2-3", "dc": "dc9.other.example" }
     });
     std::fs::write(&path, format!("{plan}\n")).unwrap();
-    let mut env = Env {
-        ad: &mut w.conn,
-        sync: &w.backend,
-        paths: &w.paths,
-        grants: &mut w.grants,
-        operator: "LAB\\Administrator",
-        cancel: &CancellationToken::new(),
-        progress: &quiet(),
-        clock: &writeback_wizard::clock::SystemClock,
-        directory: writeback_wizard::engine::journal::Directory::of(&w.disc),
-    };
-    let err = apply::recover(&path, Recovery::Rollback, &mut env).await.unwrap_err();
+    let err = w.recover(&path, Recovery::Rollback).await.unwrap_err();
     assert!(
         matches!(&err, EngineError::OtherDirectory { wrote_to, .. } if wrote_to.contains("dc9.other.example")),
         "{err:?}"

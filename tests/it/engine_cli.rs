@@ -144,15 +144,7 @@ async fn meddle(lab: &LabDc, dn: &str, add: &[&str], remove: &[&str]) {
 }
 
 async fn explicit(lab: &LabDc, dn: &str) -> Vec<String> {
-    let mut conn = lab.admin().await;
-    let d = writeback::read_dacl(&mut conn, dn).await.unwrap();
-    d.sd.dacl
-        .unwrap()
-        .aces
-        .iter()
-        .filter(|a| !a.is_inherited())
-        .map(writeback_wizard::ad::sd::sddl::persisted::text)
-        .collect()
+    crate::support::explicit_aces(&mut lab.admin().await, dn).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -208,3 +208,15 @@ impl Relay {
         self.from_dc.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
+
+/// The explicit ACEs of `dn`'s DACL, as SDDL with numeric SIDs.
+pub async fn explicit_aces(conn: &mut AdConnection, dn: &str) -> Vec<String> {
+    let d = writeback_wizard::ad::writeback::read_dacl(conn, dn).await.unwrap();
+    d.sd.dacl
+        .unwrap()
+        .aces
+        .iter()
+        .filter(|a| !a.is_inherited())
+        .map(writeback_wizard::ad::sd::sddl::persisted::text)
+        .collect()
+}
