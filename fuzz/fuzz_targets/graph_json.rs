@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use writeback_wizard::entra::{EntraError, graph, licence};
-use writeback_wizard::error::ErrorReport;
+use writeback_wizard::diagnose::ErrorReport;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

@@ -293,3 +293,36 @@ async fn the_canary_is_never_an_account_that_matters_and_names_resolve_exactly()
     let said = doc["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("Who-Am-I"));
     assert!(said || lists_who_am_i, "{doc}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_apply_from_another_process_is_refused_at_once() {
+    let lab = LabDc::up();
+    let sim = Sim::hybrid().await;
+    let token = sim.access(HIA).await;
+    let scope = format!("OU=Sales,OU=Staff,OU=Corp,{BASE}");
+    // A slow sync engine keeps the first apply (and its lock) going for a while.
+    sim.running
+        .set_faults(writeback_wizard::lab::tenant::Faults { sync_engine_latency_ms: 3000, ..Default::default() });
+    let mut first = cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json", "--scope", &scope])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let state = lab.home.path().join("data/writeback-wizard/state");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !std::fs::read_dir(&state)
+        .is_ok_and(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with("journal-")))
+    {
+        assert!(std::time::Instant::now() < deadline, "the first apply never began");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let second =
+        cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json", "--scope", &scope]).output().unwrap();
+    assert_eq!(code(&second), 1, "{}", String::from_utf8_lossy(&second.stdout));
+    assert_eq!(json(&second)["error"]["code"], "ENGINE-BUSY");
+    // At once: refused while the first still runs, not after waiting for its lock.
+    assert!(first.try_wait().unwrap().is_none(), "the first apply still holds the lock");
+    let first = tokio::task::spawn_blocking(move || first.wait_with_output().unwrap()).await.unwrap();
+    sim.running.set_faults(writeback_wizard::lab::tenant::Faults::default());
+    assert_eq!(code(&first), 0, "{}", String::from_utf8_lossy(&first.stderr));
+}
