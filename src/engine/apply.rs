@@ -285,9 +285,10 @@ async fn undo_dacl(
         ours.remove_one_exact(a);
     }
     let now = current.sd.dacl.clone();
-    let mut note = None;
-    if current.bytes == prior_bytes {
+    // The DACL as it stands once undone (read back and checked), for the audit line.
+    let (after, note) = if current.bytes == prior_bytes {
         // Never changed, or already undone.
+        (current.bytes.clone(), None)
     } else if now.as_ref().is_some_and(|n| n.aces == ours.aces) {
         writeback::restore_dacl(env.ad, dn, prior_bytes).await?;
         let back = writeback::read_dacl(env.ad, dn).await?;
@@ -296,6 +297,7 @@ async fn undo_dacl(
                 detail: format!("the DACL of {dn} read back differs from the one restored"),
             });
         }
+        (back.bytes, None)
     } else {
         let mut sd = current.sd.clone();
         let Some(dacl) = sd.dacl.as_mut() else {
@@ -311,24 +313,23 @@ async fn undo_dacl(
         }
         writeback::write_dacl(env.ad, dn, &sd).await?;
         let back = writeback::read_dacl(env.ad, dn).await?;
-        let back_acl = back.sd.dacl.clone().unwrap_or_else(|| crate::ad::sd::Acl::new(4));
-        let expected = sd.dacl.clone().unwrap_or_else(|| crate::ad::sd::Acl::new(4));
-        let explicit =
-            |acl: &crate::ad::sd::Acl| acl.aces.iter().filter(|a| !a.is_inherited()).cloned().collect::<Vec<_>>();
-        if explicit(&back_acl) != explicit(&expected) {
+        let explicit = |acl: Option<&crate::ad::sd::Acl>| {
+            acl.map(|a| a.aces.iter().filter(|x| !x.is_inherited()).cloned().collect::<Vec<_>>()).unwrap_or_default()
+        };
+        if explicit(back.sd.dacl.as_ref()) != explicit(sd.dacl.as_ref()) {
             return Err(EngineError::Internal {
                 detail: format!("the DACL of {dn} read back differs from the one written by the undo"),
             });
         }
-        note = Some(format!(
+        let note = format!(
             "{dn} was changed by someone else after this tool's change: only this tool's change was undone ({} ACE(s) taken back, {} put back), the other changes were kept",
             added.len(),
             removed.len()
-        ));
-    }
+        );
+        (back.bytes, Some(note))
+    };
     record(env, dn, &added, false);
     record(env, dn, &removed, true);
-    let after = writeback::read_dacl(env.ad, dn).await.map(|d| d.bytes).unwrap_or_default();
     let mut line = env.audit_line("rollback", dn, current.sd.to_sddl(&SidContext::default()), dacl_sddl(&after));
     if let Some(n) = &note {
         line.result = format!("ok; {n}");

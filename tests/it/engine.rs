@@ -96,7 +96,12 @@ impl World {
         cancel: &CancellationToken,
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<apply::ApplyOutcome, EngineError> {
-        let mut env = Env {
+        apply::apply(plan, &mut self.env(cancel, progress), true).await
+    }
+
+    /// What the engine needs to change things, bound as the lab's administrator.
+    fn env<'a>(&'a mut self, cancel: &'a CancellationToken, progress: &'a (dyn Fn(Progress) + Send + Sync)) -> Env<'a> {
+        Env {
             ad: &mut self.conn,
             sync: &self.backend,
             paths: &self.paths,
@@ -106,24 +111,13 @@ impl World {
             progress,
             clock: &writeback_wizard::clock::SystemClock,
             directory: writeback_wizard::engine::journal::Directory::of(&self.disc),
-        };
-        apply::apply(plan, &mut env, true).await
+        }
     }
 
     /// Rolls back or resumes the unfinished apply in `path`.
     pub async fn recover(&mut self, path: &std::path::Path, how: Recovery) -> Result<apply::ApplyOutcome, EngineError> {
-        let mut env = Env {
-            ad: &mut self.conn,
-            sync: &self.backend,
-            paths: &self.paths,
-            grants: &mut self.grants,
-            operator: "LAB\\Administrator",
-            cancel: &CancellationToken::new(),
-            progress: &quiet(),
-            clock: &writeback_wizard::clock::SystemClock,
-            directory: writeback_wizard::engine::journal::Directory::of(&self.disc),
-        };
-        apply::recover(path, how, &mut env).await
+        let (cancel, progress) = (CancellationToken::new(), quiet());
+        apply::recover(path, how, &mut self.env(&cancel, &progress)).await
     }
 
     pub async fn dacls(&mut self, dns: &[String]) -> BTreeMap<String, Vec<u8>> {
