@@ -56,6 +56,16 @@ pub struct AdConnection {
     url: String,
     timeout: Duration,
     presented: PresentedSlot,
+    /// Writes sent that did not answer in time. The DC may still make them: an undo waits for
+    /// their answers ([`Self::confirm_writes`]) before it trusts what it reads back.
+    unconfirmed: Vec<Unconfirmed>,
+}
+
+/// A write still waiting for the DC's answer.
+#[derive(Debug)]
+struct Unconfirmed {
+    dn: String,
+    answer: tokio::task::JoinHandle<Result<ldap3::LdapResult, LdapError>>,
 }
 
 enum Transport {
@@ -87,7 +97,7 @@ impl AdConnection {
         drop(timed);
         let (conn, ldap) = connected.map_err(|e| connect_error(opts, e, &presented))?;
         ldap3::drive!(conn);
-        Ok(AdConnection { ldap, url: opts.url.clone(), timeout: opts.timeout, presented })
+        Ok(AdConnection { ldap, url: opts.url.clone(), timeout: opts.timeout, presented, unconfirmed: Vec::new() })
     }
 
     /// The SHA-256 fingerprint of the certificate the DC presented, if TLS was used.
@@ -253,14 +263,44 @@ impl AdConnection {
         mods: Vec<Mod<Vec<u8>>>,
         controls: Vec<RawControl>,
     ) -> Result<(), AdError> {
+        let op = format!("modify of '{dn}'");
+        crate::crash::before(crate::crash::Point::LdapWrite);
         let timed = crate::netstats::timed(crate::netstats::Kind::Ldap);
-        let result = self.ldap.with_controls(controls).with_timeout(self.timeout).modify(dn, mods).await;
+        // The write runs on its own task so that, past the timeout, its answer is still awaited
+        // (ldap3's own timeout forgets the request; the DC does not).
+        let mut ldap = self.ldap.clone();
+        let target = dn.to_string();
+        let mut answer = tokio::spawn(async move { ldap.with_controls(controls).modify(&target, mods).await });
+        let waited = tokio::time::timeout(self.timeout, &mut answer).await;
         drop(timed);
-        let checked = self.check(&format!("modify of '{dn}'"), result);
+        let result = match waited {
+            Ok(joined) => joined.map_err(|e| AdError::Protocol { op: op.clone(), detail: e.to_string() })?,
+            Err(_) => {
+                self.unconfirmed.push(Unconfirmed { dn: dn.to_string(), answer });
+                return Err(AdError::Timeout { op, timeout_secs: self.timeout.as_secs() });
+            }
+        };
+        let checked = self.check(&op, result);
         if checked.is_ok() {
             crate::crash::reached(crate::crash::Point::LdapWrite);
         }
         checked
+    }
+
+    /// Waits (up to the timeout) for the answers to writes that timed out. Until the DC has
+    /// answered one, whether it was made is unknown — it may still land after a read that did not
+    /// show it — so an undo asks this first, and fails rather than trust the read.
+    pub async fn confirm_writes(&mut self) -> Result<(), AdError> {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        while let Some(mut pending) = self.unconfirmed.pop() {
+            // Answered either way (made or refused): a read now shows what the DC holds.
+            if tokio::time::timeout_at(deadline, &mut pending.answer).await.is_err() {
+                let dn = pending.dn.clone();
+                self.unconfirmed.push(pending);
+                return Err(AdError::Unconfirmed { dn, waited_secs: 2 * self.timeout.as_secs() });
+            }
+        }
+        Ok(())
     }
 
     /// Reads one entry by DN (`None` when it does not exist).

@@ -133,6 +133,11 @@ pub enum AdError {
     /// The operation did not answer in time.
     #[error("LDAP {op} did not answer within {timeout_secs} s")]
     Timeout { op: String, timeout_secs: u64 },
+    /// A write timed out and the DC has not answered it since: whether it was made is unknown.
+    #[error(
+        "the domain controller has not confirmed a change sent to '{dn}' ({waited_secs} s without an answer): whether it was made is not known yet"
+    )]
+    Unconfirmed { dn: String, waited_secs: u64 },
     /// The DN does not exist.
     #[error("there is no object '{dn}' on this domain controller")]
     NoSuchObject { dn: String },
@@ -191,6 +196,7 @@ impl Diagnose for AdError {
             AdError::Bind { .. } => "AD-BIND",
             AdError::Ldap { .. } => "AD-LDAP",
             AdError::Timeout { .. } => "AD-TIMEOUT",
+            AdError::Unconfirmed { .. } => "AD-UNCONFIRMED",
             AdError::Protocol { .. } => "AD-PROTOCOL",
             AdError::Cancelled { .. } => "AD-CANCELLED",
             AdError::NoSuchObject { .. } => "AD-NO-OBJECT",
@@ -222,6 +228,7 @@ impl Diagnose for AdError {
             AdError::Ldap { rc: 19 | 53, text, .. } if text.contains("0000052D") => "The password does not meet the domain's password policy: use a longer or more complex one.".into(),
             AdError::Ldap { .. } => "Read AD's message above; check the DN and the bound account's rights.".into(),
             AdError::Timeout { .. } => "Check the network path to the DC, or that the DC is not overloaded, then try again; a DC that is only slow (a permission change on the root of a large Samba domain) can be given longer with --ad-timeout SECONDS.".into(),
+            AdError::Unconfirmed { .. } => "The journal is kept. When the DC answers again (check that it runs and is not overloaded), run `writeback-wizard apply --rollback` — with --ad-timeout SECONDS for a slow DC: it reads every object back and undoes only what was made.".into(),
             AdError::Protocol { .. } => "Try again; if it persists, check the network path to the DC (firewalls, idle timeouts) and the DC's event log for LDAP errors.".into(),
             AdError::Cancelled { .. } => "Nothing was changed by the cancelled read; run it again when ready.".into(),
             AdError::NoSuchObject { .. } => "Check the DN (copy it from ADSI Edit or `Get-ADObject`); it must exist in the domain of the DC you connect to.".into(),

@@ -262,7 +262,7 @@ fn delta(step: &StoredStep, prior: &crate::ad::sd::Acl) -> Result<(Vec<Ace>, Vec
 /// change, the journalled prior DACL is written back whole (byte-identical). When someone did, only
 /// our change is reversed — one copy of each ACE we added is removed, each we removed is put back —
 /// and every other difference stays; the returned note says so. Either way the result is read
-/// back and checked.
+/// back and checked, and nothing is read before every write that timed out has been answered.
 async fn undo_dacl(
     step: &StoredStep,
     dn: &str,
@@ -271,6 +271,8 @@ async fn undo_dacl(
 ) -> Result<Option<String>, EngineError> {
     let prior = SecurityDescriptor::decode(prior_bytes)
         .map_err(|e| EngineError::Internal { detail: format!("journal DACL: {e}") })?;
+    // A write of ours that timed out may still be made: read only once the DC has answered it.
+    env.ad.confirm_writes().await?;
     let current = writeback::read_dacl(env.ad, dn).await?;
     let Some(prior_acl) = prior.dacl.clone() else {
         // Nothing was granted over a NULL DACL (refused before any write).

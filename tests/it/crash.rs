@@ -176,3 +176,101 @@ async fn a_crash_at_any_point_of_an_enable_or_a_disable_is_recovered_whole() {
     assert!(inconsistent.is_empty(), "{inconsistent:#?}");
     assert!(kills * 4 >= points * 3, "only {kills} of {points} points crashed the process: the counts drifted");
 }
+
+/// Sends SIGCONT to the DC when dropped, so a failing assertion never leaves it frozen.
+struct Frozen(i32);
+
+impl Frozen {
+    fn freeze(pid: i32) -> Frozen {
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGSTOP).unwrap();
+        Frozen(pid)
+    }
+}
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(self.0), nix::sys::signal::Signal::SIGCONT);
+    }
+}
+
+/// Waits (60 s at most) until `what` holds.
+async fn until(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    while !cond() {
+        assert!(Instant::now() < deadline, "{what} never happened");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_the_dc_has_not_answered_is_read_back_before_the_undo_and_the_journal_waits_for_it() {
+    let lab = LabDc::up();
+    let sim = Sim::hybrid().await;
+    let token = sim.access(HIA).await;
+    let scope = format!("OU=Sales,OU=Staff,OU=Corp,{BASE}");
+    let rig = Rig { lab, sim, token, scopes: vec![scope.clone()] };
+    let before = rig.dacls().await;
+    let pid = rig.lab.pid().expect("the lab DC's pid");
+    let pause = rig.lab.home.path().join("pause");
+    let journal_has = |what: &str| {
+        std::fs::read_dir(rig.state_dir())
+            .is_ok_and(|d| d.flatten().any(|e| std::fs::read_to_string(e.path()).is_ok_and(|t| t.contains(what))))
+    };
+    // The apply stops just before its first write; the DC is frozen (SIGSTOP: a hung DC), the
+    // write goes out, and no answer comes.
+    let start = || {
+        let _ = std::fs::remove_file(&pause);
+        rig.cmd(&["apply", "--enable", "--ad-timeout", "2"])
+            .env("WRITEBACK_PAUSE_AT", "ldap:1")
+            .env("WRITEBACK_PAUSE_FILE", &pause)
+            .spawn()
+            .unwrap()
+    };
+
+    // 1. The DC stays frozen: the write timed out and the undo cannot learn whether it was made.
+    // It says so, and keeps the journal (exit 4).
+    let child = start();
+    until("the pause before the first write", || pause.exists()).await;
+    let frozen = Frozen::freeze(pid);
+    std::fs::remove_file(&pause).unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    drop(frozen);
+    assert_eq!(code(&out), 4, "{}", String::from_utf8_lossy(&out.stdout));
+    let doc = crate::support::json(&out);
+    assert_eq!(doc["error"]["code"], "ENGINE-NOT-ROLLED-BACK", "{doc}");
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(message.contains("did not answer within 2 s"), "{message}");
+    assert!(message.contains("has not confirmed a change sent to"), "{message}");
+    assert!(rig.unfinished(), "the journal is kept until the DC confirms");
+    // The DC runs again; the rollback reads every object back and leaves each as it was.
+    rig.apply("--rollback");
+    assert!(!rig.unfinished());
+    assert_eq!(rig.dacls().await, before);
+    assert_eq!(rig.recorded(), 0);
+
+    // 2. The DC answers late, while the undo waits for it: the write was made, the undo reads it
+    // back and takes it away, and only then is the rollback declared done.
+    let audit = rig.lab.home.path().join("data/writeback-wizard/audit.jsonl");
+    let audited = std::fs::read_to_string(&audit).unwrap_or_default().lines().count();
+    let child = start();
+    until("the pause before the first write", || pause.exists()).await;
+    let frozen = Frozen::freeze(pid);
+    std::fs::remove_file(&pause).unwrap();
+    until("the write's timeout", || journal_has("\"record\":\"failed\"")).await;
+    drop(frozen);
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
+    let doc = crate::support::json(&out);
+    assert_eq!(doc["error"]["code"], "ENGINE-ROLLED-BACK", "{doc}");
+    assert!(!rig.unfinished());
+    assert_eq!(rig.dacls().await, before, "the late write was undone");
+    let text = std::fs::read_to_string(&audit).unwrap();
+    let undone: Vec<serde_json::Value> = text
+        .lines()
+        .skip(audited)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|r: &serde_json::Value| r["action"] == "rollback")
+        .collect();
+    assert_eq!(undone.len(), 1, "{text}");
+    assert_ne!(undone[0]["before"], undone[0]["after"], "the undo saw the late write: {}", undone[0]);
+}
