@@ -421,6 +421,7 @@ impl Rig {
             tenant: None,
             sync: backend.state().await,
             granted: &granted,
+            connector_source: None,
         };
         let plan =
             if enable { engine::plan_enable(&mut inp).await? } else { engine::plan_disable(&mut inp, false).await? };

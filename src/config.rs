@@ -34,6 +34,8 @@ pub enum Cloud {
 pub enum SyncEngineKind {
     /// Entra Connect's ADSync PowerShell module (Windows).
     Adsync,
+    /// Entra Cloud Sync's provisioning agent and its PowerShell module (Windows).
+    Cloudsync,
     /// The tenant simulator's sync engine.
     Lab,
 }
@@ -80,12 +82,16 @@ pub struct Settings {
     /// The public client used for sign-in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
-    /// `adsync` or `lab`.
+    /// `adsync`, `cloudsync` or `lab`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_engine: Option<SyncEngineKind>,
     /// How long one sync-engine (PowerShell) call may take, in seconds (default 120).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_engine_timeout: Option<u64>,
+    /// The Global Administrator whose credential switches Cloud Sync writeback (the password is
+    /// never stored: WRITEBACK_CLOUDSYNC_PASSWORD, for one run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudsync_admin: Option<String>,
     /// What older versions recorded as granted (the engine's grant record in the state folder now
     /// holds it; its first save moves this table there). Decoded on load.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty", with = "crate::ad::sd::sddl::persisted::table")]
@@ -168,6 +174,7 @@ impl Settings {
         set(&mut self.client_id, &flags.client_id);
         set(&mut self.sync_engine, &flags.sync_engine);
         set(&mut self.sync_engine_timeout, &flags.sync_engine_timeout);
+        set(&mut self.cloudsync_admin, &flags.cloudsync_admin);
         if !flags.scope.is_empty() {
             self.scope.clone_from(&flags.scope);
         }
@@ -236,6 +243,8 @@ pub struct SettingsOverlay {
     pub sync_engine: Option<SyncEngineKind>,
     /// `--sync-engine-timeout` in seconds
     pub sync_engine_timeout: Option<u64>,
+    /// `--cloudsync-admin`
+    pub cloudsync_admin: Option<String>,
     /// `--insecure-ldap` (never kept in the file)
     pub insecure_ldap: bool,
     /// `--ad-timeout` in seconds (never kept in the file)

@@ -40,6 +40,24 @@ pub fn powershell() -> PathBuf {
     PathBuf::from("powershell")
 }
 
+/// Which sync engines are installed here, from their files under Program Files: Entra Connect
+/// Sync's `Microsoft Azure AD Sync\Bin\miiserver.exe` and Entra Cloud Sync's provisioning agent
+/// module. (Neither is ever installed off Windows.)
+pub fn installed_sync_engines() -> (bool, bool) {
+    #[cfg(windows)]
+    {
+        let Some(root) = std::env::var_os("ProgramFiles").map(PathBuf::from) else { return (false, false) };
+        (
+            root.join(r"Microsoft Azure AD Sync\Bin\miiserver.exe").is_file(),
+            root.join(crate::sync_engine::cloudsync::MODULE).is_file(),
+        )
+    }
+    #[cfg(not(windows))]
+    {
+        (false, false)
+    }
+}
+
 /// Takes every `WRITEBACK_*` variable out of a child's environment: the secrets they may carry
 /// are this process's, never a child's (PowerShell, Samba, a browser launcher).
 pub fn scrub_child_env(cmd: &mut std::process::Command) {

@@ -79,6 +79,15 @@ pub const ENTRA_TOKEN: SecretKind = SecretKind {
     prompt: "Microsoft Graph access token: ",
 };
 
+/// The Global Administrator password for Cloud Sync's writeback switch: from the environment
+/// only, for one run (never the keyring, never a file).
+pub const CLOUDSYNC_PASSWORD_ENV: &str = "WRITEBACK_CLOUDSYNC_PASSWORD";
+
+/// A secret from the environment alone (empty is missing).
+pub fn from_env_only(var: &str) -> Option<Secret> {
+    std::env::var(var).ok().filter(|v| !v.is_empty()).map(Secret::new)
+}
+
 /// Where secrets are kept between runs. The OS keyring in production; a map in tests.
 pub trait SecretStore: Send + Sync {
     /// The stored secret, or `None` when there is no entry.

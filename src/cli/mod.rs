@@ -398,12 +398,17 @@ pub struct ConnectionArgs {
     /// The public client used for sign-in.
     #[arg(long, value_name = "GUID")]
     pub client_id: Option<String>,
-    /// Which sync engine to switch. Default: lab with --cloud lab, else adsync.
+    /// Which sync engine to switch. Default: lab with --cloud lab; else cloudsync where the Entra
+    /// provisioning agent is installed and Entra Connect is not; else adsync.
     #[arg(long, value_enum, value_name = "ENGINE")]
     pub sync_engine: Option<SyncEngineKind>,
     /// How long one call to the sync engine's PowerShell may take, in seconds (default 120).
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub sync_engine_timeout: Option<u64>,
+    /// The Global Administrator whose user name and password switch Cloud Sync writeback (the
+    /// password from WRITEBACK_CLOUDSYNC_PASSWORD, used for that call only, never stored).
+    #[arg(long, value_name = "USER@DOMAIN")]
+    pub cloudsync_admin: Option<String>,
 }
 
 impl ConnectionArgs {
@@ -423,6 +428,7 @@ impl ConnectionArgs {
             client_id: self.client_id.clone(),
             sync_engine: self.sync_engine,
             sync_engine_timeout: self.sync_engine_timeout,
+            cloudsync_admin: self.cloudsync_admin.clone(),
             insecure_ldap: self.insecure_ldap,
             ad_timeout: self.ad_timeout,
             include_adminsdholder: self.include_adminsdholder,

@@ -203,10 +203,14 @@ async fn run_step(
         }
         StoredStep::Writeback { id, enabled } => {
             let cancelled = || EngineError::Cancelled;
-            let before = tokio::select! {
-                s = env.sync.state() => s?.writeback_enabled,
+            let state = tokio::select! {
+                s = env.sync.state() => s?,
                 _ = env.cancel.cancelled() => return Err(cancelled()),
             };
+            // A switch that cannot be read (Cloud Sync) is journalled as already at its target:
+            // nothing claims to know what it was, so an undo leaves it as set and says so.
+            let readable = state.writeback_readable;
+            let before = if readable { state.writeback_enabled } else { *enabled };
             let prior = Prior::Writeback { enabled: before };
             if !begun {
                 journal.append(&Record::Begin { step: id.clone(), prior: prior.clone(), time: env.now() })?;
@@ -218,7 +222,7 @@ async fn run_step(
                 r = env.sync.set_writeback(*enabled) => r?,
                 _ = env.cancel.cancelled() => return Err(cancelled()),
             }
-            let after = env.sync.state().await?.writeback_enabled;
+            let after = if readable { env.sync.state().await?.writeback_enabled } else { *enabled };
             if after != *enabled {
                 return Err(EngineError::Internal {
                     detail: "the sync engine did not take the writeback switch".into(),
@@ -345,6 +349,14 @@ async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<Opt
     match prior {
         Prior::Dacl { dn, sd } => undo_dacl(step, dn, &unb64(sd)?, env).await,
         Prior::Writeback { enabled } => {
+            if let StoredStep::Writeback { enabled: target, .. } = step
+                && target == enabled
+            {
+                return Ok(Some(format!(
+                    "the sync engine's writeback switch was set {} and cannot be read back, so the undo left it as set: check it in the Entra admin center (Password reset → On-premises integration)",
+                    if *enabled { "on" } else { "off" }
+                )));
+            }
             env.sync.set_writeback(*enabled).await?;
             if env.sync.state().await?.writeback_enabled != *enabled {
                 return Err(EngineError::Internal {
@@ -521,6 +533,13 @@ async fn finish(
         }
     }
     let verified = match env.sync.state().await {
+        Ok(s) if !s.writeback_readable => {
+            warnings.push(format!(
+                "the sync engine's writeback switch ({}) has no documented way to be read: it was set, not checked; see it in the Entra admin center (Password reset → On-premises integration)",
+                s.backend
+            ));
+            true
+        }
         Ok(s) => s.writeback_enabled == (action == Action::Enable),
         Err(e) => {
             warnings.push(format!("the sync engine could not be read back: {e}"));

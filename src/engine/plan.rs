@@ -106,6 +106,9 @@ pub struct Precondition {
     pub ok: bool,
     /// What to do when it did not pass.
     pub remedy: String,
+    /// The error code a failure means, where one applies (SYNC-STAGING, SYNC-TOO-OLD).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
 }
 
 /// An ACE that is already there and stays.
@@ -127,6 +130,10 @@ pub struct Plan {
     /// ACEs already in place that the plan leaves alone.
     pub preexisting: Vec<Kept>,
     pub warnings: Vec<String>,
+    /// Where the connector account came from (named, read from the sync engine, the only
+    /// MSOL_ account).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connector_source: Option<String>,
 }
 
 impl Plan {
@@ -158,6 +165,8 @@ pub struct Inputs<'a> {
     pub sync: Result<EngineState, SyncError>,
     /// What this tool granted before (the grant record).
     pub granted: &'a BTreeMap<String, Vec<Ace>>,
+    /// Where the connector account came from, in words.
+    pub connector_source: Option<String>,
 }
 
 /// The targets writeback needs: each scope, each scope's domain root, AdminSDHolder when asked.
@@ -232,28 +241,33 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
     match &inp.tenant {
         Some(Ok(t)) => {
             pre.push(Precondition {
+                code: None,
                 check: "role: Global Administrator or Hybrid Identity Administrator, assigned directly, cloud account"
                     .into(),
                 ok: t.role_ok,
                 remedy: t.problems.first().cloned().unwrap_or_default(),
             });
             pre.push(Precondition {
+                code: None,
                 check: "licence carrying Microsoft Entra ID P1 or P2".into(),
                 ok: t.licence.eligible,
                 remedy: t.licence.reason.clone(),
             });
             pre.push(Precondition {
+                code: None,
                 check: "directory synchronisation enabled".into(),
                 ok: t.directory_sync.enabled,
                 remedy: "Install and run Microsoft Entra Connect for the tenant first.".into(),
             });
         }
         Some(Err(e)) => pre.push(Precondition {
+            code: None,
             check: "the tenant could be checked (role, licence, directory sync)".into(),
             ok: false,
             remedy: e.message.clone(),
         }),
         None => pre.push(Precondition {
+            code: None,
             check: "the tenant was checked".into(),
             ok: false,
             remedy: "Sign in to Microsoft Entra ID (entra check) first.".into(),
@@ -304,13 +318,25 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
             });
         }
     }
-    if let Ok(state) = &inp.sync
-        && !state.writeback_enabled
-    {
-        steps.push(writeback_step(true, state));
+    if let Ok(state) = &inp.sync {
+        for b in state.enable_blockers() {
+            pre.push(Precondition { code: Some(b.code), check: b.check, ok: false, remedy: b.remedy });
+        }
+        warnings.extend(state.warnings.iter().cloned());
+        // A switch that cannot be read is set either way (the cmdlet is idempotent).
+        if !state.writeback_enabled || !state.writeback_readable {
+            steps.push(writeback_step(true, state));
+        }
     }
     warnings.extend(samba_root_warning(inp.disc, &steps));
-    Ok(Plan { action: Action::Enable, steps, preconditions: pre, preexisting, warnings })
+    Ok(Plan {
+        action: Action::Enable,
+        steps,
+        preconditions: pre,
+        preexisting,
+        warnings,
+        connector_source: inp.connector_source.clone(),
+    })
 }
 
 fn writeback_step(enabled: bool, state: &EngineState) -> Step {
@@ -329,17 +355,20 @@ fn writeback_step(enabled: bool, state: &EngineState) -> Step {
 async fn common_preconditions(inp: &mut Inputs<'_>) -> Result<Vec<Precondition>, EngineError> {
     let ea = directory::enterprise_admin(inp.ad, inp.disc, inp.operator).await?;
     let mut pre = vec![Precondition {
+        code: None,
         check: format!("{} is an Enterprise Admin", inp.operator.sam_account_name),
         ok: ea.enterprise_admin,
         remedy: format!("Use an account in Enterprise Admins ({}).", ea.enterprise_admins_sid),
     }];
     pre.push(match inp.connector {
         Some(c) => Precondition {
+            code: None,
             check: format!("the connector account {} exists and is enabled", c.sam_account_name),
             ok: c.enabled,
             remedy: "Enable the AD DS connector account, or name the right one with --connector-account.".into(),
         },
         None => Precondition {
+            code: None,
             check: "the AD DS connector account is known".into(),
             ok: false,
             remedy: "Name it with --connector-account (its name starts with MSOL_ when Entra Connect created it)."
@@ -347,6 +376,7 @@ async fn common_preconditions(inp: &mut Inputs<'_>) -> Result<Vec<Precondition>,
         },
     });
     pre.push(Precondition {
+        code: None,
         check: "the sync engine answers".into(),
         ok: inp.sync.is_ok(),
         remedy: inp.sync.as_ref().err().map(ToString::to_string).unwrap_or_default(),
@@ -422,11 +452,21 @@ pub async fn plan_disable(inp: &mut Inputs<'_>, remove_preexisting: bool) -> Res
             });
         }
     }
-    if let Ok(state) = &inp.sync
-        && state.writeback_enabled
-    {
-        steps.insert(0, writeback_step(false, state));
+    let mut warnings: Vec<String> = Vec::new();
+    if let Ok(state) = &inp.sync {
+        // Staging mode says nothing against a disable; the rest still matters.
+        warnings.extend(state.warnings.iter().filter(|w| !w.contains("staging mode")).cloned());
+        if state.writeback_enabled || !state.writeback_readable {
+            steps.insert(0, writeback_step(false, state));
+        }
     }
-    let warnings = samba_root_warning(inp.disc, &steps).into_iter().collect();
-    Ok(Plan { action: Action::Disable, steps, preconditions: pre, preexisting, warnings })
+    warnings.extend(samba_root_warning(inp.disc, &steps));
+    Ok(Plan {
+        action: Action::Disable,
+        steps,
+        preconditions: pre,
+        preexisting,
+        warnings,
+        connector_source: inp.connector_source.clone(),
+    })
 }

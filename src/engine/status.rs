@@ -84,6 +84,9 @@ pub struct Status {
 #[derive(Debug, Clone, Serialize)]
 pub struct AdStatus {
     pub scopes: Vec<TargetStatus>,
+    /// Where the connector account came from, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connector_source: Option<String>,
 }
 
 /// The whole state in one call.
@@ -113,6 +116,10 @@ pub async fn status(inp: &mut Inputs<'_>, unfinished_journal: Option<PathBuf>) -
     let sync_engine = inp.sync.as_ref().ok().cloned();
     let writeback_on = sync_engine.as_ref().is_some_and(|s| s.writeback_enabled);
     match &inp.sync {
+        Ok(s) if !s.writeback_readable => missing.push(format!(
+            "the writeback switch of the sync engine ({}) cannot be read: check it in the Entra admin center (Password reset → On-premises integration)",
+            s.backend
+        )),
         Ok(s) if !s.writeback_enabled => {
             missing.push(format!("password writeback is off in the sync engine ({})", s.backend))
         }
@@ -130,5 +137,12 @@ pub async fn status(inp: &mut Inputs<'_>, unfinished_journal: Option<PathBuf>) -
     } else {
         WritebackState::Partial
     };
-    Ok(Status { state, tenant, ad: AdStatus { scopes }, sync_engine, missing, unfinished_journal })
+    Ok(Status {
+        state,
+        tenant,
+        ad: AdStatus { scopes, connector_source: inp.connector_source.clone() },
+        sync_engine,
+        missing,
+        unfinished_journal,
+    })
 }

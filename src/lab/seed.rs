@@ -174,6 +174,12 @@ async fn add_user(conn: &mut AdConnection, user: NewUser<'_>, rng: &mut impl Rng
     Ok(())
 }
 
+/// Entra Cloud Sync's default agent gMSA (Microsoft: "Group Managed Service Accounts", Entra Cloud
+/// Sync), relative to the domain.
+pub const CLOUD_SYNC_AGENT: &str = "CN=provAgentgMSA,CN=Managed Service Accounts";
+/// Its sAMAccountName.
+pub const CLOUD_SYNC_AGENT_SAM: &str = "provAgentgMSA$";
+
 /// What the seeding created that `lab up` reports.
 #[derive(Debug, Clone)]
 pub struct Seeded {
@@ -229,6 +235,19 @@ pub async fn seed(conn: &mut AdConnection, rng: &mut impl Rng) -> Result<Seeded,
         &dn(&connector_rel),
         vec![Mod::Replace(b"description".to_vec(), [description.into_bytes()].into())],
         vec![],
+    )
+    .await?;
+
+    // Entra Cloud Sync's agent account, as its installer names it (provAgentgMSA$), for the lab
+    // sync engine's cloudsync flavour.
+    conn.add(
+        &dn(CLOUD_SYNC_AGENT),
+        vec![
+            ("objectClass", vals(&["top", "msDS-GroupManagedServiceAccount"])),
+            ("sAMAccountName", vals(&[CLOUD_SYNC_AGENT_SAM])),
+            ("dNSHostName", vals(&["provagentgmsa.lab.example.test"])),
+            ("msDS-ManagedPasswordInterval", vals(&["30"])),
+        ],
     )
     .await?;
 

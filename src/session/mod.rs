@@ -23,6 +23,7 @@ use crate::engine::grants::GrantRecord;
 use crate::engine::{self, Inputs, Plan};
 use crate::entra::check::EntraCheck;
 use crate::secrets::{self, Secret};
+use crate::sync_engine::cloudsync::{CloudSync, Credential};
 use crate::sync_engine::{Backend, EngineState, SyncEngine, SyncError, adsync::AdSync, lab::LabEngine};
 
 /// What a front hands the session: where the settings are, lab mode, which front it is, the
@@ -53,15 +54,18 @@ impl Options {
         Ok(Settings::load(&self.config_path)?.overlay(&self.flags))
     }
 
-    /// Which sync engine the settings name (the lab's when the cloud is the lab).
+    /// Which sync engine the settings name: the lab's when the cloud is the lab; else Cloud Sync
+    /// where its provisioning agent is installed and Entra Connect is not; else Entra Connect.
     pub fn sync_engine(&self, settings: &Settings) -> SyncEngineKind {
-        settings.sync_engine.unwrap_or(
+        settings.sync_engine.unwrap_or_else(|| {
             if self.lab || settings.cloud == Some(Cloud::Lab) || settings.lab_url.is_some() {
-                SyncEngineKind::Lab
-            } else {
-                SyncEngineKind::Adsync
-            },
-        )
+                return SyncEngineKind::Lab;
+            }
+            match crate::platform::installed_sync_engines() {
+                (false, true) => SyncEngineKind::Cloudsync,
+                _ => SyncEngineKind::Adsync,
+            }
+        })
     }
 
     /// The engine's files for these settings (lab mode's own, with `--lab`).
@@ -83,6 +87,50 @@ pub fn lab_mode_dir() -> PathBuf {
     crate::platform::data_dir().join("lab-mode")
 }
 
+/// The AD DS connector account: named in the settings; else the one the sync engine signs in
+/// with (Entra Connect's AD connector for the bound DC's forest, or Cloud Sync's agent account);
+/// else the only `MSOL_` account. With where it came from, in words.
+async fn find_connector(
+    ad: &mut AdSession,
+    state: Option<&EngineState>,
+) -> Result<(Option<Account>, Option<String>), Error> {
+    if let Some(name) = ad.settings.connector_account.clone() {
+        let found = directory::find_account(&mut ad.conn, &ad.disc, &name).await?;
+        return Ok((found, Some(format!("named in the settings or with --connector-account ({name})"))));
+    }
+    if let Some(state) = state {
+        let here = |domain: &str| ad.disc.domains.iter().any(|d| d.dns_name.eq_ignore_ascii_case(domain));
+        let ours: Vec<&crate::sync_engine::AdConnector> =
+            state.ad_connectors.iter().filter(|c| here(&c.domain) && !c.user.is_empty()).collect();
+        if let Some(c) = ours.first() {
+            let name = format!("{}\\{}", c.domain, c.user);
+            let found = directory::find_account(&mut ad.conn, &ad.disc, &name).await?;
+            let mut source = format!("read from the sync engine: AD connector '{}' signs in as {name}", c.name);
+            if state.ad_connectors.len() > 1 {
+                let all: Vec<&str> = state.ad_connectors.iter().map(|c| c.name.as_str()).collect();
+                source.push_str(&format!(
+                    "; the sync engine has {} AD connectors ({}): only this forest, the bound DC's, is acted on",
+                    all.len(),
+                    all.join(", ")
+                ));
+            }
+            return Ok((found, Some(source)));
+        }
+        if let Some(agent) = &state.agent_account {
+            let found = directory::find_account(&mut ad.conn, &ad.disc, agent).await?;
+            return Ok((found, Some(format!("read from the sync engine: the Cloud Sync agent runs as {agent}"))));
+        }
+    }
+    let found = directory::connector_candidates(&mut ad.conn, &ad.disc, None).await?;
+    Ok(if found.len() == 1 {
+        let only = found.into_iter().next();
+        let source = only.as_ref().map(|a| format!("the only MSOL_ account in the domain ({})", a.sam_account_name));
+        (only, source)
+    } else {
+        (None, None)
+    })
+}
+
 /// Where the permissions go: the scopes chosen, else the root of the bound account's domain.
 pub fn scopes_of(settings: &Settings, disc: &directory::Discovery) -> Vec<String> {
     if settings.scope.is_empty() { vec![disc.default_naming_context.clone()] } else { settings.scope.clone() }
@@ -96,8 +144,10 @@ pub struct Session {
     pub entra: Option<Result<EntraSession, Error>>,
     /// The sync engine, or why there is none.
     pub backend: Result<Backend, SyncError>,
-    /// The connector account, when named or the only candidate.
+    /// The connector account, when named, known to the sync engine or the only candidate.
     pub connector: Option<Account>,
+    /// Where it came from, in words (the plan and the status say it).
+    pub connector_source: Option<String>,
     pub scopes: Vec<String>,
     /// The engine's files.
     pub paths: Paths,
@@ -128,6 +178,18 @@ impl Session {
                 Some(secs) => AdSync::default().with_timeout(std::time::Duration::from_secs(secs)),
                 None => AdSync::default(),
             })),
+            SyncEngineKind::Cloudsync => {
+                let credential =
+                    match (&ad.settings.cloudsync_admin, secrets::from_env_only(secrets::CLOUDSYNC_PASSWORD_ENV)) {
+                        (Some(user), Some(password)) => Some(Credential { user: user.clone(), password }),
+                        _ => None,
+                    };
+                let engine = CloudSync::default().with_credential(credential);
+                Ok(Backend::CloudSync(match ad.settings.sync_engine_timeout {
+                    Some(secs) => engine.with_timeout(std::time::Duration::from_secs(secs)),
+                    None => engine,
+                }))
+            }
             SyncEngineKind::Lab => match &entra {
                 Some(Ok(e)) => match &e.lab_url {
                     Some(url) => Ok(Backend::Lab(LabEngine::new(url, e.token.clone()))),
@@ -138,15 +200,13 @@ impl Session {
             }
             .map_err(|detail| SyncError::Unavailable { detail }),
         };
-        let connector = match &ad.settings.connector_account {
-            Some(name) => directory::find_account(&mut ad.conn, &ad.disc, name).await?,
-            None => {
-                let found = directory::connector_candidates(&mut ad.conn, &ad.disc, None).await?;
-                if found.len() == 1 { found.into_iter().next() } else { None }
-            }
+        let known = match &backend {
+            Ok(b) => b.state().await.ok(),
+            Err(_) => None,
         };
+        let (connector, connector_source) = find_connector(&mut ad, known.as_ref()).await?;
         let scopes = scopes_of(&ad.settings, &ad.disc);
-        Ok(Session { opts: opts.clone(), ad, entra, backend, connector, scopes, paths: opts.paths() })
+        Ok(Session { opts: opts.clone(), ad, entra, backend, connector, connector_source, scopes, paths: opts.paths() })
     }
 
     /// The tenant's readiness, when there is a tenant.
@@ -162,12 +222,14 @@ impl Session {
         }
     }
 
-    /// The sync engine's state.
+    /// The sync engine's state, with what it means today (its warnings).
     pub async fn sync_state(&self) -> Result<EngineState, SyncError> {
-        match &self.backend {
-            Ok(b) => b.state().await,
-            Err(e) => Err(e.clone()),
-        }
+        let mut state = match &self.backend {
+            Ok(b) => b.state().await?,
+            Err(e) => return Err(e.clone()),
+        };
+        state.assess(self.opts.clock.now());
+        Ok(state)
     }
 
     fn inputs<'a>(
@@ -186,6 +248,7 @@ impl Session {
             tenant,
             sync,
             granted,
+            connector_source: self.connector_source.clone(),
         }
     }
 

@@ -36,23 +36,38 @@ impl LabEngine {
     }
 }
 
+impl LabEngine {
+    /// Reads `GET /lab/sync-engine`'s document (public for tests).
+    pub fn parse_state(v: &Value) -> EngineState {
+        let cloudsync = v["flavour"].as_str() == Some("cloudsync");
+        EngineState {
+            backend: "lab",
+            flavour: if cloudsync { "cloudsync" } else { "adsync" },
+            writeback_enabled: v["writeback_enabled"].as_bool().unwrap_or(false),
+            writeback_readable: true,
+            last_sync_cycle: v["last_sync_cycle"].as_str().map(String::from),
+            version: if cloudsync { None } else { v["version"].as_str().map(String::from) },
+            installed_version: v["version"].as_str().map(String::from),
+            staging_mode: (!cloudsync).then(|| v["staging_mode"].as_bool()).flatten(),
+            sync_cycle_enabled: v["sync_cycle_enabled"].as_bool(),
+            scheduler_suspended: (!cloudsync).then(|| v["scheduler_suspended"].as_bool()).flatten(),
+            agent_account: v["agent_account"].as_str().map(String::from),
+            switch: crate::sync_engine::SwitchCalls {
+                on: r#"POST /lab/sync-engine {"writeback_enabled": true}"#.into(),
+                off: r#"POST /lab/sync-engine {"writeback_enabled": false}"#.into(),
+            },
+            ..EngineState::default()
+        }
+    }
+}
+
 impl SyncEngine for LabEngine {
     fn name(&self) -> &'static str {
         "lab"
     }
     async fn state(&self) -> Result<EngineState, SyncError> {
         let v = self.call(reqwest::Method::GET, "/lab/sync-engine", None).await?;
-        Ok(EngineState {
-            backend: "lab",
-            writeback_enabled: v["writeback_enabled"].as_bool().unwrap_or(false),
-            last_sync_cycle: v["last_sync_cycle"].as_str().map(String::from),
-            version: None,
-            connector: None,
-            switch: crate::sync_engine::SwitchCalls {
-                on: r#"POST /lab/sync-engine {"writeback_enabled": true}"#.into(),
-                off: r#"POST /lab/sync-engine {"writeback_enabled": false}"#.into(),
-            },
-        })
+        Ok(Self::parse_state(&v))
     }
     async fn set_writeback(&self, enabled: bool) -> Result<(), SyncError> {
         self.call(reqwest::Method::POST, "/lab/sync-engine", Some(serde_json::json!({ "writeback_enabled": enabled })))

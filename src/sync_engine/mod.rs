@@ -1,9 +1,13 @@
-//! The sync engine's password-writeback switch, behind one trait with two backends: `adsync` (the
-//! ADSync PowerShell module of Microsoft Entra Connect, on the Windows sync server) and `lab` (the
-//! tenant simulator's sync engine).
+//! The sync engine's password-writeback switch, behind one trait with three backends: `adsync`
+//! (the ADSync PowerShell module of Microsoft Entra Connect Sync), `cloudsync` (the PowerShell
+//! module of the Microsoft Entra provisioning agent, for Entra Cloud Sync), both on the Windows
+//! sync server, and `lab` (the tenant simulator's sync engine, in either flavour). Every cmdlet and
+//! property used is named with its source in docs/sync-engines.md.
 
 pub mod adsync;
+pub mod cloudsync;
 pub mod lab;
+pub mod support;
 
 use std::future::Future;
 
@@ -11,22 +15,128 @@ use serde::Serialize;
 
 use crate::diagnose::{Diagnose, Exit};
 
-/// What the sync engine says about itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What the sync engine says about itself. What a backend cannot read stays `None`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct EngineState {
-    /// `adsync` or `lab`.
+    /// `adsync`, `cloudsync` or `lab`.
     pub backend: &'static str,
+    /// The kind of engine: `adsync` (Entra Connect Sync) or `cloudsync` (Entra Cloud Sync).
+    pub flavour: &'static str,
     /// The writeback switch.
     pub writeback_enabled: bool,
-    /// The last sync cycle, when known.
+    /// Whether the switch could be read. Cloud Sync has no documented way to read it: its state
+    /// is then what this tool last set, or unknown, and nothing claims it was checked.
+    pub writeback_readable: bool,
+    /// The last sync run, when known (the result and when it ended).
     pub last_sync_cycle: Option<String>,
-    /// Entra Connect's version (adsync).
+    /// The sync engine's own version (Entra Connect: the server configuration's version).
     pub version: Option<String>,
+    /// The installed binaries' version (Entra Connect: miiserver.exe), to tell a half-finished
+    /// upgrade.
+    pub installed_version: Option<String>,
     /// The Entra ID connector's name (adsync).
     pub connector: Option<String>,
+    /// Entra Connect's staging mode: it imports and synchronises but exports nothing, and
+    /// writes no password back.
+    pub staging_mode: Option<bool>,
+    /// The scheduler runs sync cycles.
+    pub sync_cycle_enabled: Option<bool>,
+    /// The scheduler is suspended (Entra Connect sets this during an upgrade or while its wizard
+    /// is open).
+    pub scheduler_suspended: Option<bool>,
+    /// When the scheduler starts the next cycle (UTC).
+    pub next_sync_cycle: Option<String>,
+    /// A connector running now (a sync is in progress).
+    pub run_in_progress: Option<String>,
+    /// The AD DS connectors and the account each signs in with, as the sync engine has them.
+    pub ad_connectors: Vec<AdConnector>,
+    /// The account the Cloud Sync agent runs as (its gMSA), `DOMAIN\name$`.
+    pub agent_account: Option<String>,
+    /// What the state means for writeback, each with its remedy (warnings, never failures).
+    pub warnings: Vec<String>,
     /// How this backend switches writeback, in its own words (shown in the plan).
     #[serde(skip)]
     pub switch: SwitchCalls,
+}
+
+/// An AD DS connector of Entra Connect and the account it signs in to its forest with.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct AdConnector {
+    /// The connector's name (usually the forest's DNS name).
+    pub name: String,
+    /// `forest-login-domain`: the account's domain (DNS name).
+    pub domain: String,
+    /// `forest-login-user`: the account's sAMAccountName.
+    pub user: String,
+}
+
+/// Why enabling cannot go ahead on this engine, as the plan's precondition codes them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blocker {
+    pub code: &'static str,
+    pub check: String,
+    pub remedy: String,
+}
+
+impl EngineState {
+    /// Works out the warnings for `today` (the support dates depend on it).
+    pub fn assess(&mut self, now: std::time::SystemTime) {
+        let mut w = Vec::new();
+        if self.staging_mode == Some(true) {
+            w.push("this Entra Connect server is in staging mode: it exports nothing and writes no password back; configure writeback on the active server".to_string());
+        }
+        if self.sync_cycle_enabled == Some(false) {
+            w.push("the sync scheduler's cycles are disabled (SyncCycleEnabled is False): no change reaches Entra ID until they run; turn them back on with Set-ADSyncScheduler -SyncCycleEnabled $true".into());
+        }
+        if self.scheduler_suspended == Some(true) {
+            w.push("the sync scheduler is suspended (SchedulerSuspended is True): Entra Connect sets this during an upgrade or while its wizard is open; close the wizard or finish the upgrade".into());
+        }
+        if let (Some(v), Some(i)) = (&self.version, &self.installed_version)
+            && !v.is_empty()
+            && !i.is_empty()
+            && adsync::version_at_least(v, i) != adsync::version_at_least(i, v)
+        {
+            w.push(format!(
+                "the sync engine's configuration is version {v} but the installed binaries are {i}: an upgrade did not finish; run the Entra Connect wizard and choose Upgrade"
+            ));
+        }
+        if let Some(run) = &self.run_in_progress {
+            w.push(format!("a sync is running now ({run}): the switch is made between runs, which may take a while"));
+        }
+        if self.flavour == "adsync"
+            && let Some(v) = self.version.as_deref().or(self.installed_version.as_deref())
+            && let Some(ended) = support::ended(v, now)
+        {
+            w.push(format!(
+                "Microsoft Entra Connect {v} is past its end of support ({ended}, see docs/sync-engines.md): it may stop working without warning; upgrade to the latest version"
+            ));
+        }
+        self.warnings = w;
+    }
+
+    /// What refuses an enable here: staging mode, and a Connect older than the minimum. Never
+    /// a disable or a status.
+    pub fn enable_blockers(&self) -> Vec<Blocker> {
+        let mut out = Vec::new();
+        if self.staging_mode == Some(true) {
+            out.push(Blocker {
+                code: "SYNC-STAGING",
+                check: "the Entra Connect server is active (not in staging mode)".into(),
+                remedy: "This server is in staging mode and writes no password back: run writeback-wizard on the active Entra Connect server (or take this one out of staging mode in the Entra Connect wizard first).".into(),
+            });
+        }
+        if self.flavour == "adsync"
+            && let Some(v) = self.version.as_deref().or(self.installed_version.as_deref())
+            && !adsync::version_at_least(v, adsync::MINIMUM_VERSION)
+        {
+            out.push(Blocker {
+                code: "SYNC-TOO-OLD",
+                check: format!("Microsoft Entra Connect is {} or later (found {v})", adsync::MINIMUM_VERSION),
+                remedy: SyncError::TooOld { found: v.to_string(), minimum: adsync::MINIMUM_VERSION }.remedy(),
+            });
+        }
+        out
+    }
 }
 
 /// A backend's writeback switch as text, for each direction.
@@ -60,6 +170,8 @@ pub trait SyncEngine: Send + Sync {
 pub enum Backend {
     /// Entra Connect's ADSync module.
     AdSync(adsync::AdSync),
+    /// The Entra provisioning agent's module (Entra Cloud Sync).
+    CloudSync(cloudsync::CloudSync),
     Lab(lab::LabEngine),
 }
 
@@ -67,24 +179,28 @@ impl SyncEngine for Backend {
     fn name(&self) -> &'static str {
         match self {
             Backend::AdSync(e) => e.name(),
+            Backend::CloudSync(e) => e.name(),
             Backend::Lab(e) => e.name(),
         }
     }
     async fn state(&self) -> Result<EngineState, SyncError> {
         match self {
             Backend::AdSync(e) => e.state().await,
+            Backend::CloudSync(e) => e.state().await,
             Backend::Lab(e) => e.state().await,
         }
     }
     async fn set_writeback(&self, enabled: bool) -> Result<(), SyncError> {
         match self {
             Backend::AdSync(e) => e.set_writeback(enabled).await,
+            Backend::CloudSync(e) => e.set_writeback(enabled).await,
             Backend::Lab(e) => e.set_writeback(enabled).await,
         }
     }
     async fn start_sync_cycle(&self) -> Result<(), SyncError> {
         match self {
             Backend::AdSync(e) => e.start_sync_cycle().await,
+            Backend::CloudSync(e) => e.start_sync_cycle().await,
             Backend::Lab(e) => e.start_sync_cycle().await,
         }
     }
@@ -118,6 +234,23 @@ pub enum SyncError {
         found: String,
         minimum: &'static str,
     },
+    /// The server is in staging mode (it writes no password back).
+    #[error("this Microsoft Entra Connect server is in staging mode: it exports nothing and writes no password back")]
+    Staging,
+    /// The cmdlet wanted an interactive cloud sign-in, which a non-interactive PowerShell cannot give.
+    #[error("{command} asked for an interactive sign-in to Microsoft Entra ID: {detail}")]
+    NeedsSignIn { command: &'static str, detail: String },
+    /// The Cloud Sync agent's PowerShell module is not there.
+    #[error("the Microsoft Entra provisioning agent's PowerShell module is not installed here: {detail}")]
+    NoCloudSync { detail: String },
+    /// Switching Cloud Sync writeback needs a Global Administrator's credential, and none was given.
+    #[error(
+        "switching Cloud Sync password writeback needs a Global Administrator's user name and password, and none was given"
+    )]
+    NeedsCredential,
+    /// The credential was refused (wrong, or an account that must use MFA).
+    #[error("Microsoft Entra ID refused the Global Administrator credential for Cloud Sync: {detail}")]
+    CredentialRefused { detail: String },
     /// No Entra ID connector was found.
     #[error("the sync engine has no Microsoft Entra ID connector")]
     NoConnector,
@@ -152,12 +285,20 @@ pub enum SyncError {
     },
 }
 
+/// The portal's own switches, for when a cmdlet cannot do it.
+pub const PORTAL: &str = "or, in the Microsoft Entra admin center, Password reset → On-premises integration → \"Enable password write back for synced users\" (with Cloud Sync also \"Write back passwords with Microsoft Entra Cloud Sync\")";
+
 impl Diagnose for SyncError {
     fn code(&self) -> &'static str {
         match self {
             SyncError::NoPowerShell { .. } => "SYNC-NO-POWERSHELL",
             SyncError::NoAdSync { .. } => "SYNC-NO-ADSYNC",
             SyncError::TooOld { .. } => "SYNC-TOO-OLD",
+            SyncError::Staging => "SYNC-STAGING",
+            SyncError::NeedsSignIn { .. } => "SYNC-NEEDS-SIGN-IN",
+            SyncError::NoCloudSync { .. } => "SYNC-NO-CLOUDSYNC",
+            SyncError::NeedsCredential => "SYNC-NEEDS-CREDENTIAL",
+            SyncError::CredentialRefused { .. } => "SYNC-CREDENTIAL-REFUSED",
             SyncError::NoConnector => "SYNC-NO-CONNECTOR",
             SyncError::Command { .. } => "SYNC-COMMAND",
             SyncError::Output { .. } => "SYNC-OUTPUT",
@@ -174,6 +315,11 @@ impl Diagnose for SyncError {
             SyncError::TooOld { .. } => {
                 "Upgrade Microsoft Entra Connect (download the latest from the Entra admin center, or let auto-upgrade run), then run the wizard again.".into()
             }
+            SyncError::Staging => "Run writeback-wizard on the active Entra Connect server (or take this one out of staging mode in the Entra Connect wizard first).".into(),
+            SyncError::NeedsSignIn { .. } => format!("This version of the sync engine wants an administrator to sign in interactively for this change: turn writeback on or off in the Entra Connect wizard (Configure → Customize synchronization options → Optional features → Password writeback), then run `writeback-wizard status`; {PORTAL}"),
+            SyncError::NoCloudSync { .. } => "Run writeback-wizard on a server where the Microsoft Entra provisioning agent is installed, or choose --sync-engine adsync on an Entra Connect server.".into(),
+            SyncError::NeedsCredential => "Give a Global Administrator's user name with --cloudsync-admin NAME@DOMAIN and the password in WRITEBACK_CLOUDSYNC_PASSWORD or at the prompt (it is used for this call only and never stored).".into(),
+            SyncError::CredentialRefused { .. } => format!("Check the user name and password; an account that must use MFA cannot be used here (the cmdlet takes a user name and password only): {PORTAL}"),
             SyncError::NoConnector => "Finish Entra Connect's own setup (it creates the Entra ID connector) first.".into(),
             SyncError::Command { .. } => {
                 "Read PowerShell's message above; run the wizard elevated, as a member of ADSyncAdmins, while no other Entra Connect wizard is open.".into()
@@ -188,6 +334,9 @@ impl Diagnose for SyncError {
     fn exit(&self) -> Exit {
         match self {
             SyncError::TooOld { .. }
+            | SyncError::Staging
+            | SyncError::NoCloudSync { .. }
+            | SyncError::NeedsCredential
             | SyncError::NoAdSync { .. }
             | SyncError::NoPowerShell { .. }
             | SyncError::NoConnector

@@ -82,6 +82,7 @@ impl World {
             tenant,
             sync,
             granted: &granted,
+            connector_source: None,
         };
         if enable {
             engine::plan_enable(&mut inp).await.unwrap()
@@ -141,6 +142,7 @@ impl World {
             tenant: None,
             sync,
             granted: &granted,
+            connector_source: None,
         };
         engine::status(&mut inp, None).await.unwrap()
     }

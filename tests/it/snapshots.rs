@@ -119,6 +119,7 @@ fn status(present: bool) -> Box<Status> {
         state: if present { WritebackState::Enabled } else { WritebackState::Disabled },
         tenant: None,
         ad: AdStatus {
+            connector_source: None,
             scopes: vec![TargetStatus {
                 dn: BASE.into(),
                 aces: WANTED
@@ -139,7 +140,9 @@ fn status(present: bool) -> Box<Status> {
             last_sync_cycle: None,
             version: Some("2.5.79.0".into()),
             connector: Some("contoso.onmicrosoft.com - AAD".into()),
-            switch: Default::default(),
+            flavour: "adsync",
+            writeback_readable: true,
+            ..Default::default()
         }),
         missing: if present { vec![] } else { WANTED.iter().map(|d| format!("{d} on {BASE}")).collect() },
         unfinished_journal: None,
@@ -178,8 +181,14 @@ fn plan() -> Box<Plan> {
             },
         ],
         preconditions: vec![
-            Precondition { check: "CORP\\alice.admin is an Enterprise Admin".into(), ok: true, remedy: String::new() },
             Precondition {
+                check: "CORP\\alice.admin is an Enterprise Admin".into(),
+                ok: true,
+                remedy: String::new(),
+                code: None,
+            },
+            Precondition {
+                code: None,
                 check: "licence carrying Microsoft Entra ID P1 or P2".into(),
                 ok: true,
                 remedy: String::new(),
@@ -191,6 +200,7 @@ fn plan() -> Box<Plan> {
             description: "Unexpire Password on the domain — already there, kept".into(),
         }],
         warnings: vec![],
+        connector_source: None,
     })
 }
 

@@ -5,6 +5,7 @@ use std::os::unix::fs::PermissionsExt;
 
 use writeback_wizard::secrets::Secret;
 use writeback_wizard::sync_engine::adsync::AdSync;
+use writeback_wizard::sync_engine::cloudsync::{CloudSync, Credential};
 use writeback_wizard::sync_engine::lab::LabEngine;
 use writeback_wizard::sync_engine::{SyncEngine, SyncError};
 
@@ -41,13 +42,26 @@ if [ -f "$d/fail" ]; then cat "$d/fail" >&2; exit 1; fi
 case "$cmd" in
   *Get-ADSyncAADPasswordResetConfiguration*)
     enabled=false; [ -f "$d/enabled" ] && enabled=true
+    staging=false; [ -f "$d/staging" ] && staging=true
+    installed="{version}"; [ -f "$d/installed" ] && installed=$(cat "$d/installed")
     echo "WARNING: some chatter before the JSON"
-    printf '{{"connector":"contoso.onmicrosoft.com - AAD","enabled":%s,"version":"{version}","lastSync":"Success 2026-11-26 13:00:00"}}\n' "$enabled" ;;
-  *'Set-ADSyncAADPasswordResetConfiguration -Connector $c.Name -Enable $true'*) touch "$d/enabled"; echo '{{"ok":true}}' ;;
-  *'Set-ADSyncAADPasswordResetConfiguration -Connector $c.Name -Enable $false'*) rm -f "$d/enabled"; echo '{{"ok":true}}' ;;
+    printf '{{"connector":"contoso.onmicrosoft.com - AAD","enabled":%s,"configurationVersion":"{version}","installedVersion":"%s","syncCycleEnabled":true,"stagingModeEnabled":%s,"schedulerSuspended":false,"nextSyncCycle":"11/26/2026 13:30:00","running":"","lastRun":"Delta Import success 11/26/2026 13:00:00","adConnectors":{{"name":"lab.example.test","user":"MSOL_0123456789ab","domain":"lab.example.test"}}}}\n' "$enabled" "$installed" "$staging" ;;
+  *'-Connector $aad.Name -Enable $true'*) touch "$d/enabled"; echo '{{"ok":true}}' ;;
+  *'-Connector $aad.Name -Enable $false'*) rm -f "$d/enabled"; echo '{{"ok":true}}' ;;
   *'Start-ADSyncSyncCycle -PolicyType Delta'*)
     if [ -f "$d/busy" ]; then echo "Start-ADSyncSyncCycle : System.InvalidOperationException: Connector: Sync is already running" >&2; exit 1; fi
     echo '{{"Result":"Success"}}' ;;
+  *"Name='AADConnectProvisioningAgent'"*)
+    printf '{{"account":"LAB\\\\provAgentgMSA$","state":"Running","version":"1.1.1586.0"}}\n' ;;
+  *'Set-AADCloudSyncPasswordWritebackConfiguration -Enable'*)
+    read user; read password
+    echo "$user" > "$d/cloudsync.user"
+    case "$password" in
+      mfa-only) echo "Set-AADCloudSyncPasswordWritebackConfiguration : AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication" >&2; exit 1 ;;
+      "") echo "no password on stdin" >&2; exit 7 ;;
+    esac
+    printf %s "$password" > "$d/cloudsync.password"
+    echo '{{"ok":true}}' ;;
   *) echo "unexpected script: $cmd" >&2; exit 8 ;;
 esac
 "#,
@@ -66,7 +80,16 @@ async fn adsync_builds_the_cmdlets_parses_their_output_and_maps_errors() {
     let s = engine.state().await.unwrap();
     assert_eq!((s.backend, s.writeback_enabled), ("adsync", false));
     assert_eq!(s.version.as_deref(), Some("2.5.79.0"));
+    assert_eq!(s.installed_version.as_deref(), Some("2.5.79.0"));
     assert_eq!(s.connector.as_deref(), Some("contoso.onmicrosoft.com - AAD"));
+    assert_eq!((s.staging_mode, s.sync_cycle_enabled, s.scheduler_suspended), (Some(false), Some(true), Some(false)));
+    assert_eq!(s.last_sync_cycle.as_deref(), Some("Delta Import success 11/26/2026 13:00:00"));
+    assert_eq!(s.run_in_progress, None);
+    assert_eq!(s.ad_connectors.len(), 1);
+    assert_eq!(
+        (s.ad_connectors[0].user.as_str(), s.ad_connectors[0].domain.as_str()),
+        ("MSOL_0123456789ab", "lab.example.test")
+    );
     engine.set_writeback(true).await.unwrap();
     assert!(engine.state().await.unwrap().writeback_enabled);
     engine.set_writeback(false).await.unwrap();
@@ -90,7 +113,18 @@ async fn adsync_builds_the_cmdlets_parses_their_output_and_maps_errors() {
     assert!(matches!(engine.set_writeback(true).await.unwrap_err(), SyncError::Command { .. }));
     std::fs::remove_file(dir.path().join("fail")).unwrap();
 
-    // Too old: refused before anything is switched.
+    // An interactive sign-in asked for (newer builds' cloud-changing cmdlets) is named as such.
+    std::fs::write(
+        dir.path().join("fail"),
+        "Set-ADSyncAADPasswordResetConfiguration : PowerShell is in NonInteractive mode. Read and Prompt functionality is not available.",
+    )
+    .unwrap();
+    let e = engine.set_writeback(false).await.unwrap_err();
+    assert_eq!(writeback_wizard::diagnose::Diagnose::code(&e), "SYNC-NEEDS-SIGN-IN", "{e}");
+    assert!(writeback_wizard::diagnose::Diagnose::remedy(&e).contains("Optional features"));
+    std::fs::remove_file(dir.path().join("fail")).unwrap();
+
+    // Too old: an enable is refused before anything is switched; a disable and the state are not.
     let old_dir = tempfile::tempdir().unwrap();
     let old = AdSync::with_program(stand_in(old_dir.path(), "2.4.131.0"));
     match old.set_writeback(true).await.unwrap_err() {
@@ -101,6 +135,26 @@ async fn adsync_builds_the_cmdlets_parses_their_output_and_maps_errors() {
         other => panic!("{other}"),
     }
     assert!(!old_dir.path().join("enabled").exists());
+    let s = old.state().await.unwrap();
+    assert_eq!(s.enable_blockers().iter().map(|b| b.code).collect::<Vec<_>>(), ["SYNC-TOO-OLD"]);
+    std::fs::write(old_dir.path().join("enabled"), "").unwrap();
+    old.set_writeback(false).await.unwrap();
+    assert!(!old_dir.path().join("enabled").exists(), "a disable goes through on an old engine");
+
+    // Staging mode: an enable is refused, a disable is not; a half-finished upgrade is a warning.
+    std::fs::write(dir.path().join("staging"), "").unwrap();
+    std::fs::write(dir.path().join("installed"), "2.5.190.0").unwrap();
+    assert!(matches!(engine.set_writeback(true).await.unwrap_err(), SyncError::Staging));
+    assert!(!dir.path().join("enabled").exists());
+    engine.set_writeback(false).await.unwrap();
+    let mut s = engine.state().await.unwrap();
+    assert_eq!(s.staging_mode, Some(true));
+    s.assess(std::time::SystemTime::now());
+    assert!(s.warnings.iter().any(|w| w.contains("staging mode")), "{:?}", s.warnings);
+    assert!(s.warnings.iter().any(|w| w.contains("did not finish")), "{:?}", s.warnings);
+    std::fs::remove_file(dir.path().join("staging")).unwrap();
+    std::fs::remove_file(dir.path().join("installed")).unwrap();
+
     // No PowerShell at all.
     let none = AdSync::with_program("/nonexistent/powershell");
     assert!(matches!(none.state().await.unwrap_err(), SyncError::NoPowerShell { .. }));
@@ -155,4 +209,41 @@ fn powershell_gets_none_of_the_writeback_variables() {
     assert!(calls.contains("Get-ADSyncAADPasswordResetConfiguration"), "PowerShell was asked: {calls}");
     let seen = std::fs::read_to_string(dir.path().join("env.log")).unwrap_or_default();
     assert!(seen.is_empty(), "a child saw: {seen}");
+}
+
+#[tokio::test]
+async fn cloudsync_reads_the_agent_account_and_sends_the_credential_on_stdin_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = stand_in(dir.path(), "2.5.79.0");
+    let bare = CloudSync::with_program(&program);
+    let s = bare.state().await.unwrap();
+    assert_eq!((s.backend, s.flavour, s.writeback_readable), ("cloudsync", "cloudsync", false));
+    assert_eq!(s.agent_account.as_deref(), Some("LAB\\provAgentgMSA$"));
+    assert_eq!(s.installed_version.as_deref(), Some("1.1.1586.0"));
+    assert!(s.enable_blockers().is_empty(), "no Connect version rule for Cloud Sync");
+    // Without a credential the switch is not tried.
+    let e = bare.set_writeback(true).await.unwrap_err();
+    assert_eq!(writeback_wizard::diagnose::Diagnose::code(&e), "SYNC-NEEDS-CREDENTIAL");
+    assert!(!std::fs::read_to_string(dir.path().join("calls.log")).unwrap().contains("Set-AADCloudSync"));
+    let password = "Cl0ud-Sync-Secret!";
+    let with = |pw: &str| {
+        CloudSync::with_program(&program)
+            .with_credential(Some(Credential { user: "ga@lab.onmicrosoft.com".into(), password: Secret::new(pw) }))
+    };
+    with(password).set_writeback(true).await.unwrap();
+    assert_eq!(std::fs::read_to_string(dir.path().join("cloudsync.user")).unwrap().trim(), "ga@lab.onmicrosoft.com");
+    assert_eq!(std::fs::read_to_string(dir.path().join("cloudsync.password")).unwrap(), password);
+    let calls = std::fs::read_to_string(dir.path().join("calls.log")).unwrap();
+    assert!(!calls.contains(password), "the password never reaches the command line");
+    assert!(calls.contains("Set-AADCloudSyncPasswordWritebackConfiguration -Enable $true -Credential $credential"));
+    // An account that must use MFA is refused, and the remedy names the portal's switch.
+    let e = with("mfa-only").set_writeback(false).await.unwrap_err();
+    assert_eq!(writeback_wizard::diagnose::Diagnose::code(&e), "SYNC-CREDENTIAL-REFUSED", "{e}");
+    let remedy = writeback_wizard::diagnose::Diagnose::remedy(&e);
+    assert!(
+        remedy.contains("Write back passwords with Microsoft Entra Cloud Sync") && remedy.contains("MFA"),
+        "{remedy}"
+    );
+    let seen = std::fs::read_to_string(dir.path().join("env.log")).unwrap_or_default();
+    assert!(seen.is_empty(), "{seen}");
 }

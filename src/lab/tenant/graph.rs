@@ -648,9 +648,23 @@ fn sync_admin(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Response> 
     Ok(caller)
 }
 
+/// The account Entra Cloud Sync's agent runs as by default (Microsoft: "Group Managed Service
+/// Accounts", Microsoft Entra Cloud Sync); the lab DC seeds it.
+pub const LAB_AGENT_ACCOUNT: &str = crate::lab::seed::CLOUD_SYNC_AGENT_SAM;
+
 fn sync_state(shared: &Shared) -> Value {
     let st = shared.state();
-    json!({ "writeback_enabled": st.sync_engine_writeback, "last_sync_cycle": st.sync_engine_last_cycle.map(rfc3339) })
+    let m = &st.sync_engine;
+    json!({
+        "writeback_enabled": st.sync_engine_writeback,
+        "last_sync_cycle": st.sync_engine_last_cycle.map(rfc3339),
+        "staging_mode": m.staging_mode,
+        "sync_cycle_enabled": m.sync_cycle_enabled,
+        "scheduler_suspended": m.scheduler_suspended,
+        "version": m.version,
+        "flavour": m.flavour,
+        "agent_account": (m.flavour == "cloudsync").then_some(LAB_AGENT_ACCOUNT),
+    })
 }
 
 /// `GET /lab/sync-engine`.
@@ -661,10 +675,16 @@ pub(crate) async fn sync_engine_get(State(shared): State<Arc<Shared>>, headers: 
     }
 }
 
+/// What `POST /lab/sync-engine` may change; what is not sent stays as it was.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SyncSwitch {
-    writeback_enabled: bool,
+    writeback_enabled: Option<bool>,
+    staging_mode: Option<bool>,
+    sync_cycle_enabled: Option<bool>,
+    scheduler_suspended: Option<bool>,
+    version: Option<String>,
+    flavour: Option<String>,
 }
 
 /// `POST /lab/sync-engine` `{"writeback_enabled": bool}`.
@@ -680,16 +700,51 @@ pub(crate) async fn sync_engine_set(
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
     }
-    match serde_json::from_slice::<SyncSwitch>(&body) {
-        Ok(switch) => {
-            shared.state().sync_engine_writeback = switch.writeback_enabled;
+    let parsed = serde_json::from_slice::<SyncSwitch>(&body).map_err(|e| e.to_string()).and_then(|s| {
+        match s.flavour.as_deref() {
+            None | Some("adsync" | "cloudsync") => {}
+            Some(other) => return Err(format!("flavour '{other}' is neither adsync nor cloudsync")),
+        }
+        if let Some(v) = &s.version
+            && (v.split('.').count() != 4 || v.split('.').any(|p| p.parse::<u32>().is_err()))
+        {
+            return Err(format!("version '{v}' is not four dotted numbers"));
+        }
+        Ok(s)
+    });
+    match parsed {
+        Ok(s) => {
+            {
+                let mut st = shared.state();
+                if let Some(v) = s.writeback_enabled {
+                    st.sync_engine_writeback = v;
+                }
+                let m = &mut st.sync_engine;
+                if let Some(v) = s.staging_mode {
+                    m.staging_mode = v;
+                }
+                if let Some(v) = s.sync_cycle_enabled {
+                    m.sync_cycle_enabled = v;
+                }
+                if let Some(v) = s.scheduler_suspended {
+                    m.scheduler_suspended = v;
+                }
+                if let Some(v) = s.version {
+                    m.version = v;
+                }
+                if let Some(v) = s.flavour {
+                    m.flavour = v;
+                }
+            }
             ok(sync_state(&shared))
         }
         Err(e) => graph_error(
             &shared,
             StatusCode::BAD_REQUEST,
             "BadRequest",
-            &format!("Expected {{\"writeback_enabled\": true|false}}: {e}"),
+            &format!(
+                "Expected {{\"writeback_enabled\", \"staging_mode\", \"sync_cycle_enabled\", \"scheduler_suspended\": true|false, \"version\": \"2.5.190.0\", \"flavour\": \"adsync\"|\"cloudsync\"}}, each optional: {e}"
+            ),
         ),
     }
 }

@@ -155,7 +155,32 @@ pub(crate) struct State {
     pub on_prem_sync_object: Value,
     pub sync_engine_writeback: bool,
     pub sync_engine_last_cycle: Option<SystemTime>,
+    /// What the lab sync engine reports beside the switch (`POST /lab/sync-engine`).
+    pub sync_engine: LabEngineModel,
     pub graph_requests: u64,
+}
+
+/// The lab sync engine's model of what a real engine reports, so every branch runs end to end.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct LabEngineModel {
+    pub staging_mode: bool,
+    pub sync_cycle_enabled: bool,
+    pub scheduler_suspended: bool,
+    pub version: String,
+    /// `adsync` (Entra Connect Sync) or `cloudsync` (Entra Cloud Sync).
+    pub flavour: String,
+}
+
+impl Default for LabEngineModel {
+    fn default() -> Self {
+        LabEngineModel {
+            staging_mode: false,
+            sync_cycle_enabled: true,
+            scheduler_suspended: false,
+            version: "2.5.190.0".into(),
+            flavour: "adsync".into(),
+        }
+    }
 }
 
 /// Everything a request handler needs.
@@ -378,6 +403,7 @@ fn resolve(fixture: Fixture, now: SystemTime) -> Result<(Tenant, State, TenantIn
         on_prem_sync_object: graph::default_on_prem_sync(&tenant_id),
         sync_engine_writeback: false,
         sync_engine_last_cycle: None,
+        sync_engine: LabEngineModel::default(),
         graph_requests: 0,
     };
     Ok((tenant, state, info))
