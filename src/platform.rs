@@ -40,6 +40,9 @@ pub fn powershell() -> PathBuf {
     PathBuf::from("powershell")
 }
 
+/// Where the Entra provisioning agent installs its PowerShell module, under Program Files.
+pub const CLOUDSYNC_MODULE: &str = "Microsoft Azure AD Connect Provisioning Agent\\Microsoft.CloudSync.Powershell.dll";
+
 /// Which sync engines are installed here, from their files under Program Files: Entra Connect
 /// Sync's `Microsoft Azure AD Sync\Bin\miiserver.exe` and Entra Cloud Sync's provisioning agent
 /// module. (Neither is ever installed off Windows.)
@@ -47,10 +50,7 @@ pub fn installed_sync_engines() -> (bool, bool) {
     #[cfg(windows)]
     {
         let Some(root) = std::env::var_os("ProgramFiles").map(PathBuf::from) else { return (false, false) };
-        (
-            root.join(r"Microsoft Azure AD Sync\Bin\miiserver.exe").is_file(),
-            root.join(crate::sync_engine::cloudsync::MODULE).is_file(),
-        )
+        (root.join(r"Microsoft Azure AD Sync\Bin\miiserver.exe").is_file(), root.join(CLOUDSYNC_MODULE).is_file())
     }
     #[cfg(not(windows))]
     {

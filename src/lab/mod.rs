@@ -24,7 +24,7 @@ use certs::TlsFiles;
 use samba::SambaTools;
 
 /// Bump when the seeded content or layout changes: older templates are rebuilt.
-const TEMPLATE_FORMAT: u32 = 3;
+const TEMPLATE_FORMAT: u32 = 4;
 /// How long a starting DC may take to answer LDAPS.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -247,6 +247,8 @@ pub async fn seed(conn: &mut AdConnection, rng: &mut impl Rng) -> Result<Seeded,
             ("sAMAccountName", vals(&[CLOUD_SYNC_AGENT_SAM])),
             ("dNSHostName", vals(&["provagentgmsa.lab.example.test"])),
             ("msDS-ManagedPasswordInterval", vals(&["30"])),
+            // WORKSTATION_TRUST_ACCOUNT, enabled, as Windows creates a gMSA.
+            ("userAccountControl", vals(&["4096"])),
         ],
     )
     .await?;

@@ -41,7 +41,7 @@ impl Default for CloudSync {
 }
 
 /// Where the agent installs its module, under Program Files.
-pub const MODULE: &str = "Microsoft Azure AD Connect Provisioning Agent\\Microsoft.CloudSync.Powershell.dll";
+pub const MODULE: &str = crate::platform::CLOUDSYNC_MODULE;
 
 impl CloudSync {
     /// Uses `program` as PowerShell (tests point it at a stand-in).

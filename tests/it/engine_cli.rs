@@ -326,3 +326,115 @@ async fn a_second_apply_from_another_process_is_refused_at_once() {
     sim.running.set_faults(writeback_wizard::lab::tenant::Faults::default());
     assert_eq!(code(&first), 0, "{}", String::from_utf8_lossy(&first.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_lab_sync_engine_models_staging_versions_the_scheduler_and_cloud_sync_end_to_end() {
+    use serde_json::{Value, json};
+    use writeback_wizard::ad::sd::sddl::persisted;
+    let lab = LabDc::up();
+    let sim = Sim::hybrid().await;
+    let token = sim.access(HIA).await;
+    let scope = format!("OU=Sales,OU=Staff,OU=Corp,{BASE}");
+    let run = |args: &[&str]| {
+        let mut c = cmd(&lab, &sim, &token, args);
+        c.args(["--scope", &scope]);
+        c.output().unwrap()
+    };
+    let engine = format!("{}/lab/sync-engine", sim.running.url());
+    let http = reqwest::Client::new();
+    let post = |body: Value| {
+        let req = http.post(&engine).bearer_auth(&token).json(&body);
+        async move {
+            let resp = req.send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let precondition_codes = |plan: &Value| -> Vec<String> {
+        plan["preconditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["ok"] == false)
+            .filter_map(|p| p["code"].as_str().map(String::from))
+            .collect()
+    };
+
+    // What was never posted has its defaults; GET returns every field.
+    let got: Value = http.get(&engine).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        got,
+        json!({"writeback_enabled": false, "last_sync_cycle": null, "staging_mode": false, "sync_cycle_enabled": true,
+               "scheduler_suspended": false, "version": "2.5.190.0", "flavour": "adsync", "agent_account": null})
+    );
+
+    // Staging mode: enable refused with SYNC-STAGING (exit 3), status shows it, disable is fine.
+    let (status, doc) = post(json!({"staging_mode": true})).await;
+    assert_eq!((status, &doc["staging_mode"], &doc["writeback_enabled"]), (200, &json!(true), &json!(false)));
+    let out = run(&["plan", "--enable", "--json"]);
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(precondition_codes(&json(&out)), ["SYNC-STAGING"]);
+    let out = run(&["status", "--json"]);
+    let doc = json(&out);
+    assert_eq!(doc["sync_engine"]["staging_mode"], true, "{doc}");
+    assert!(doc["sync_engine"]["warnings"].to_string().contains("staging mode"), "{doc}");
+    let out = run(&["plan", "--disable", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(precondition_codes(&json(&out)).is_empty());
+
+    // A Connect older than 2.5.79.0: enable refused with SYNC-TOO-OLD; disable and status go through.
+    post(json!({"staging_mode": false, "version": "2.4.131.0", "writeback_enabled": true})).await;
+    let out = run(&["plan", "--enable", "--json"]);
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(precondition_codes(&json(&out)), ["SYNC-TOO-OLD"]);
+    let out = run(&["apply", "--enable", "--yes", "--json"]);
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(code(&run(&["status", "--json"])), 0);
+    let out = run(&["apply", "--disable", "--yes", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(!sim.running.sync_engine_writeback(), "the old engine's switch was turned off");
+
+    // A build past its support date, a disabled or suspended scheduler: warnings with remedies.
+    post(json!({"version": "2.5.79.0", "sync_cycle_enabled": false, "scheduler_suspended": true})).await;
+    let out = run(&["plan", "--enable", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    let warnings = json(&out)["warnings"].to_string();
+    for needle in ["past its end of support (2026-10-23", "SyncCycleEnabled is False", "SchedulerSuspended is True"] {
+        assert!(warnings.contains(needle), "{needle}: {warnings}");
+    }
+    assert!(json(&out)["connector_source"].as_str().unwrap().contains("the only MSOL_ account"), "{warnings}");
+
+    // Cloud Sync: the agent's gMSA is the connector account. The agent set Reset Password itself:
+    // it shows as pre-existing, and stays after a disable.
+    let (status, doc) =
+        post(json!({"flavour": "cloudsync", "version": "2.5.190.0", "sync_cycle_enabled": true, "scheduler_suspended": false}))
+            .await;
+    assert_eq!((status, doc["agent_account"].as_str()), (200, Some("provAgentgMSA$")));
+    let gmsa = {
+        let mut conn = lab.admin().await;
+        let disc = writeback_wizard::ad::directory::discover(&mut conn).await.unwrap();
+        let a =
+            writeback_wizard::ad::directory::find_account(&mut conn, &disc, "provAgentgMSA$").await.unwrap().unwrap();
+        writeback_wizard::ad::sd::Sid::parse(&a.sid).unwrap()
+    };
+    let agents = persisted::text(&writeback::wanted(writeback::TargetKind::Scope, &gmsa)[0].ace);
+    meddle(&lab, &scope, &[&agents], &[]).await;
+    let out = run(&["plan", "--enable", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    let plan = json(&out);
+    assert!(plan["connector_source"].as_str().unwrap().contains("Cloud Sync agent runs as provAgentgMSA$"), "{plan}");
+    assert!(plan["preexisting"].to_string().contains(&agents), "{plan}");
+    assert!(plan["steps"].to_string().contains(&gmsa.to_string()), "{plan}");
+    let out = run(&["apply", "--enable", "--yes", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(sim.running.sync_engine_writeback());
+    let out = run(&["apply", "--disable", "--yes", "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    let after = explicit(&lab, &scope).await;
+    assert_eq!(after.iter().filter(|a| a.contains(&gmsa.to_string())).count(), 1, "only the agent's own: {after:?}");
+    assert!(after.contains(&agents), "{after:?}");
+
+    // What the lab engine does not model is refused, and says what it takes.
+    let (status, doc) = post(json!({"flavour": "dirsync"})).await;
+    assert_eq!(status, 400, "{doc}");
+    assert!(doc.to_string().contains("neither adsync nor cloudsync"), "{doc}");
+}

@@ -16,6 +16,7 @@ mod gui;
 mod lab_dc;
 mod oidc;
 mod policy;
+mod powershell_scripts;
 mod sd_lab;
 mod snapshots;
 mod support;
