@@ -829,6 +829,11 @@ fn main() -> BenchResult<()> {
         Ok::<_, Box<dyn std::error::Error>>(())
     });
     let _ = writeback_wizard::lab::down(&dir);
+    // Nothing of the benchmark's lab may outlive it (an orphaned Samba keeps its address).
+    let left = writeback_wizard::lab::processes(&dir);
     let _ = std::fs::remove_dir_all(&dir);
+    if !left.is_empty() {
+        return Err(format!("the benchmark's lab left Samba processes running: {left:?}").into());
+    }
     result
 }

@@ -165,10 +165,39 @@ async fn wait_ready(dc_dir: &Path, addr: Ipv4Addr) -> Result<(), LabError> {
     }
 }
 
+/// Samba's own last words: the last lines of each log it wrote in the DC's log folder (the root
+/// process's log.samba, and those of smbd and winbindd), newest first.
 fn log_tail(dc_dir: &Path) -> String {
-    std::fs::read_to_string(samba::log_file(dc_dir))
-        .map(|t| samba::tail(&t, 12))
-        .unwrap_or_else(|_| "(no log written)".into())
+    let folder = samba::log_file(dc_dir).parent().map(Path::to_path_buf).unwrap_or_else(|| dc_dir.join("log"));
+    let mut logs: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&folder)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| {
+                    let meta = e.metadata().ok()?;
+                    let modified = meta.modified().ok()?;
+                    (meta.is_file() && meta.len() > 0).then(|| (modified, e.path()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    logs.sort_by_key(|l| std::cmp::Reverse(l.0));
+    let parts: Vec<String> = logs
+        .iter()
+        .take(3)
+        .filter_map(|(_, path)| {
+            let text = std::fs::read_to_string(path).ok()?;
+            Some(format!("{}:\n{}", path.display(), samba::tail(&text, 8)))
+        })
+        .collect();
+    if parts.is_empty() {
+        format!(
+            "(Samba wrote no log in {}; `samba -i -s {}` shows why it stops)",
+            folder.display(),
+            samba::smb_conf(dc_dir).display()
+        )
+    } else {
+        parts.join("\n")
+    }
 }
 
 async fn bind_admin(dc_dir: &Path, addr: Ipv4Addr, password: &Secret) -> Result<AdConnection, LabError> {
@@ -176,6 +205,24 @@ async fn bind_admin(dc_dir: &Path, addr: Ipv4Addr, password: &Secret) -> Result<
     let mut conn = AdConnection::connect(&opts).await?;
     conn.bind(&admin_user(), password).await?;
     Ok(conn)
+}
+
+fn lock_file(dir: &Path) -> Result<std::fs::File, LabError> {
+    let path = dir.join("lab.lock");
+    std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io("open", &path))
+}
+
+/// Takes the lab folder's lock, waiting (without blocking the runtime) for another start.
+async fn lock_folder(dir: &Path) -> Result<crate::platform::FileLock, LabError> {
+    let file = lock_file(dir)?;
+    let dir = dir.to_path_buf();
+    blocking(move || crate::platform::FileLock::acquire(file).map_err(io("lock the lab folder", &dir))).await
+}
+
+/// Every Samba process of the lab in `dir` (for tests: none may be left after `lab down`).
+pub fn processes(dir: &Path) -> Vec<i32> {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    samba::processes(&dir.join("dc"))
 }
 
 /// Starts the DC in `dc_dir` on a newly claimed address and waits until it answers. On failure
@@ -187,6 +234,10 @@ async fn start_claimed(tools: &SambaTools, dc_dir: &Path) -> Result<Ipv4Addr, La
         crate::clock::Clock::now(&crate::clock::SystemClock),
     )?;
     let result = async {
+        // Whatever of an earlier run is left (an orphaned smbd holds the folder's databases) would
+        // keep this start from answering.
+        let strays = dc_dir.to_path_buf();
+        blocking(move || samba::stop(&strays, Duration::from_secs(5))).await?;
         let conf = samba::smb_conf(dc_dir);
         let text = std::fs::read_to_string(&conf).map_err(io("read", &conf))?;
         let dir_text = dc_dir.display().to_string();
@@ -302,6 +353,10 @@ pub async fn up(dir: &Path) -> Result<LabInfo, LabError> {
     let tools = SambaTools::locate()?;
     std::fs::create_dir_all(dir).map_err(io("create the lab folder", dir))?;
     let dir = std::fs::canonicalize(dir).map_err(io("resolve the lab folder", dir))?;
+    // One start at a time per lab folder: two at once (the wizard starts the lab when it opens,
+    // and again when it connects) each claimed an address and started a Samba in the same
+    // folder, and the one whose PID file was overwritten ran on as an orphan.
+    let _lock = lock_folder(&dir).await?;
     let dc_dir = dir.join("dc");
     let state_path = dir.join("lab.json");
 
@@ -390,6 +445,11 @@ pub async fn up(dir: &Path) -> Result<LabInfo, LabError> {
 pub fn down(dir: &Path) -> Result<bool, LabError> {
     needs_linux()?;
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let _lock = if dir.is_dir() {
+        Some(crate::platform::FileLock::acquire(lock_file(&dir)?).map_err(io("lock the lab folder", &dir))?)
+    } else {
+        None
+    };
     let dc_dir = dir.join("dc");
     let state = read_json::<LabState>(&dir.join("lab.json"))?;
     let was_running = samba::stop(&dc_dir, Duration::from_secs(10))?;

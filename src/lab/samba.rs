@@ -230,19 +230,67 @@ pub fn wait_pid(dc_dir: &Path, deadline: Instant) -> Option<i32> {
     }
 }
 
-/// Stops the DC serving `dc_dir`: SIGTERM, then SIGKILL after `grace`. Returns whether a process
-/// was running.
+/// Every Samba process serving `dc_dir` — the root process and the smbd and winbindd it starts,
+/// also those a killed root process left behind (their parent is then init) or whose PID file
+/// was lost: any `samba`, `smbd` or `winbindd` working in `dc_dir` or holding a file open in it.
+pub fn processes(dc_dir: &Path) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let mine = std::process::id() as i32;
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()))
+        .filter(|pid| *pid != mine && belongs(*pid, dc_dir))
+        .collect()
+}
+
+/// Whether process `pid` is one of Samba's daemons for `dc_dir`.
+fn belongs(pid: i32, dc_dir: &Path) -> bool {
+    let proc_dir = PathBuf::from(format!("/proc/{pid}"));
+    let daemon = std::fs::read_link(proc_dir.join("exe"))
+        .is_ok_and(|exe| exe.file_name().is_some_and(|n| n == "samba" || n == "smbd" || n == "winbindd"));
+    if !daemon || !process_alive(pid) {
+        return false;
+    }
+    std::fs::read_link(proc_dir.join("cwd")).is_ok_and(|cwd| cwd.starts_with(dc_dir))
+        || std::fs::read_dir(proc_dir.join("fd")).is_ok_and(|fds| {
+            fds.flatten().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|target| target.starts_with(dc_dir)))
+        })
+}
+
+/// Stops the DC serving `dc_dir` and everything of it: SIGTERM to the root process, then to
+/// whatever of it is left (orphans included), then SIGKILL after `grace`. Returns whether a
+/// process was running.
 pub fn stop(dc_dir: &Path, grace: Duration) -> Result<bool, LabError> {
-    let Some(pid) = running_pid(dc_dir) else {
+    let root = running_pid(dc_dir);
+    let mut all = processes(dc_dir);
+    if root.is_none() && all.is_empty() {
+        let _ = std::fs::remove_file(pid_file(dc_dir));
         return Ok(false);
-    };
-    crate::platform::signal_stop(pid, false);
+    }
+    // The root process first: it takes its children down with it when it can.
+    if let Some(pid) = root {
+        crate::platform::signal_stop(pid, false);
+        let deadline = Instant::now() + grace;
+        while process_alive(pid) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        all = processes(dc_dir);
+    }
+    for pid in &all {
+        crate::platform::signal_stop(*pid, false);
+    }
     let deadline = Instant::now() + grace;
-    while process_alive(pid) {
+    loop {
+        let left = processes(dc_dir);
+        if left.is_empty() {
+            break;
+        }
         if Instant::now() >= deadline {
-            crate::platform::signal_stop(pid, true);
+            for pid in &left {
+                crate::platform::signal_stop(*pid, true);
+            }
             let hard = Instant::now() + Duration::from_secs(5);
-            while process_alive(pid) {
+            while let Some(pid) = processes(dc_dir).first().copied() {
                 if Instant::now() >= hard {
                     return Err(LabError::StopFailed { pid });
                 }

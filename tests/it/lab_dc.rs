@@ -415,3 +415,61 @@ fn lab_mode_is_sealed_from_production_settings_and_state() {
     let down = crate::support::run(home.path(), &["lab", "down", "--json"]);
     assert_eq!(code(&down), 0);
 }
+
+/// The PID's parent, from /proc.
+fn parent(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn two_starts_at_once_share_one_dc_and_down_leaves_no_samba_process_even_after_a_crash() {
+    // The wizard starts the lab when it opens and again when it connects: two `lab up` at once.
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("lab");
+    let start = || {
+        crate::support::bin(home.path())
+            .args(["lab", "up", "--dir", dir.to_str().unwrap(), "--json"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (start(), start());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert_eq!(
+        (code(&a), code(&b)),
+        (0, 0),
+        "{}\n{}",
+        String::from_utf8_lossy(&a.stderr),
+        String::from_utf8_lossy(&b.stderr)
+    );
+    assert_eq!(json(&a)["ldap_url"], json(&b)["ldap_url"], "both name the one DC");
+    // One Samba: every process serving the folder descends from the PID file's.
+    let root: i32 = std::fs::read_to_string(dir.join("dc/run/samba.pid")).unwrap().trim().parse().unwrap();
+    let all = writeback_wizard::lab::processes(&dir);
+    assert!(all.contains(&root), "{all:?}");
+    for pid in &all {
+        let mut p = *pid;
+        while p != root {
+            p = parent(p).filter(|pp| *pp > 1).unwrap_or_else(|| panic!("{pid} is not the DC's ({root}): {all:?}"));
+        }
+    }
+    // A crash of the root process leaves its children to init; `lab down` still stops them all.
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(root), nix::sys::signal::Signal::SIGKILL).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while alive(root) {
+        assert!(std::time::Instant::now() < deadline, "the killed root process {root} still runs");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = crate::support::run(home.path(), &["lab", "down", "--dir", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let left = writeback_wizard::lab::processes(&dir);
+    assert!(left.is_empty(), "left running: {left:?}");
+    // And it starts again, answers, and stops completely.
+    let out = crate::support::run(home.path(), &["lab", "up", "--dir", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let out = crate::support::run(home.path(), &["lab", "down", "--dir", dir.to_str().unwrap(), "--json"]);
+    assert_eq!(code(&out), 0);
+    assert!(writeback_wizard::lab::processes(&dir).is_empty());
+}

@@ -51,9 +51,13 @@ fn the_wizard_opens_draws_and_answers_a_click_in_a_real_window() {
         assert!(Instant::now() < deadline, "the lab DC never came up behind the wizard");
         std::thread::sleep(Duration::from_millis(200));
     }
+    let status = crate::support::run(home.path(), &["lab", "status", "--json"]);
+    let lab_dir = PathBuf::from(crate::support::json(&status)["dir"].as_str().unwrap());
     let _ = wizard.kill();
     let _ = wizard.wait();
-    // --lab started the lab DC in this test's home: stop it.
+    // --lab started the lab DC in this test's home: stop it, all of it.
     let down = crate::support::run(home.path(), &["lab", "down"]);
     assert_eq!(crate::support::code(&down), 0, "{}", String::from_utf8_lossy(&down.stderr));
+    let left = writeback_wizard::lab::processes(&lab_dir);
+    assert!(left.is_empty(), "the wizard's lab left Samba running: {left:?}");
 }
