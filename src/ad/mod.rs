@@ -237,7 +237,7 @@ impl Diagnose for AdError {
             AdError::BadDescriptor { .. } => "Report this with the DN; nothing was changed.".into(),
             AdError::UnknownDomain { .. } => "Use one of the forest's NetBIOS domain names before the backslash, or the account's UPN (name@domain) or DN.".into(),
             AdError::AmbiguousAccount { .. } => "Name the account by its full DN or its UPN (name@domain), which are unique.".into(),
-            AdError::NullDacl { .. } => "Give the object a real DACL first (Active Directory Users and Computers → Properties → Security → Advanced → Restore defaults), then run again; nothing was changed.".into(),
+            AdError::NullDacl { .. } => "Give the object a real DACL first (Active Directory Users and Computers > Properties > Security > Advanced > Restore defaults), then run again; nothing was changed.".into(),
             AdError::VerifyFailed { .. } => "Another tool or replication may have changed it at the same time; run the command again, which checks first.".into(),
         }
     }

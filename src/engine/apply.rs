@@ -353,7 +353,7 @@ async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<Opt
                 && target == enabled
             {
                 return Ok(Some(format!(
-                    "the sync engine's writeback switch was set {} and cannot be read back, so the undo left it as set: check it in the Entra admin center (Password reset → On-premises integration)",
+                    "the sync engine's writeback switch was set {} and cannot be read back, so the undo left it as set: check it in the Entra admin center (Password reset > On-premises integration)",
                     if *enabled { "on" } else { "off" }
                 )));
             }
@@ -535,7 +535,7 @@ async fn finish(
     let verified = match env.sync.state().await {
         Ok(s) if !s.writeback_readable => {
             warnings.push(format!(
-                "the sync engine's writeback switch ({}) has no documented way to be read: it was set, not checked; see it in the Entra admin center (Password reset → On-premises integration)",
+                "the sync engine's writeback switch ({}) has no documented way to be read: it was set, not checked; see it in the Entra admin center (Password reset > On-premises integration)",
                 s.backend
             ));
             true

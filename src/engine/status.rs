@@ -117,7 +117,7 @@ pub async fn status(inp: &mut Inputs<'_>, unfinished_journal: Option<PathBuf>) -
     let writeback_on = sync_engine.as_ref().is_some_and(|s| s.writeback_enabled);
     match &inp.sync {
         Ok(s) if !s.writeback_readable => missing.push(format!(
-            "the writeback switch of the sync engine ({}) cannot be read: check it in the Entra admin center (Password reset → On-premises integration)",
+            "the writeback switch of the sync engine ({}) cannot be read: check it in the Entra admin center (Password reset > On-premises integration)",
             s.backend
         )),
         Ok(s) if !s.writeback_enabled => {

@@ -71,6 +71,29 @@ pub fn endpoints(cloud: Cloud, lab_url: Option<&str>) -> Endpoints {
     }
 }
 
+/// The Microsoft Entra admin center of a cloud (the hosts Microsoft's Entra FAQ lists for
+/// firewalls: entra.microsoft.com, entra.microsoft.us, entra.microsoftonline.cn; DoD shares the
+/// US Government one). The lab's stand-in is a page of the tenant simulator.
+pub fn admin_center(cloud: Cloud, lab_url: Option<&str>) -> String {
+    match cloud {
+        Cloud::Public => "https://entra.microsoft.com".into(),
+        Cloud::Usgov | Cloud::UsgovDod => "https://entra.microsoft.us".into(),
+        Cloud::China => "https://entra.microsoftonline.cn".into(),
+        Cloud::Lab => format!("{}/lab/admin-center", lab_url.unwrap_or("http://127.0.0.1").trim_end_matches('/')),
+    }
+}
+
+/// Where the admin center shows Password reset (whose "On-premises integration" holds the
+/// writeback switches). Microsoft documents the way there in words ("Entra ID > Password reset >
+/// On-premises integration"), not a link: this opens the Password reset blade, and the page says
+/// which part of it to choose.
+pub fn password_reset_page(cloud: Cloud, lab_url: Option<&str>) -> String {
+    match cloud {
+        Cloud::Lab => admin_center(cloud, lab_url),
+        _ => format!("{}/#view/Microsoft_AAD_IAM/PasswordResetMenuBlade", admin_center(cloud, lab_url)),
+    }
+}
+
 /// Whether `/directory/onPremisesSynchronization` exists in this cloud (Microsoft documents the
 /// GET as global-cloud only).
 pub fn has_on_prem_sync_api(cloud: Cloud) -> bool {
@@ -98,5 +121,15 @@ mod tests {
         assert_eq!(lab.graph_v1(), "http://127.0.0.1:4000/v1.0");
         assert_eq!(lab.scope(".default"), "https://graph.microsoft.com/.default");
         assert!(has_on_prem_sync_api(Cloud::Public) && !has_on_prem_sync_api(Cloud::China));
+        assert_eq!(
+            password_reset_page(Cloud::Public, None),
+            "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/PasswordResetMenuBlade"
+        );
+        assert_eq!(admin_center(Cloud::UsgovDod, None), "https://entra.microsoft.us");
+        assert_eq!(admin_center(Cloud::China, None), "https://entra.microsoftonline.cn");
+        assert_eq!(
+            password_reset_page(Cloud::Lab, Some("http://127.0.0.1:4000/")),
+            "http://127.0.0.1:4000/lab/admin-center"
+        );
     }
 }

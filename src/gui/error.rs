@@ -26,6 +26,9 @@ pub enum GuiError {
     /// A file could not be saved where the person chose.
     #[error("cannot copy the log {} to {}: {detail}", from.display(), to.display())]
     Save { from: PathBuf, to: PathBuf, detail: String },
+    /// The browser could not be started for a page.
+    #[error("the browser could not be opened on {url}: {detail}")]
+    Browser { url: String, detail: String },
     /// The settings or a connection failed before the first page.
     #[error(transparent)]
     Session(#[from] crate::session::Error),
@@ -40,6 +43,7 @@ impl Diagnose for GuiError {
             GuiError::NotConnected => "GUI-NOT-CONNECTED",
             GuiError::NoLog { .. } => "GUI-NO-LOG",
             GuiError::Save { .. } => "GUI-SAVE",
+            GuiError::Browser { .. } => "GUI-BROWSER",
             GuiError::Session(e) => e.code(),
         }
     }
@@ -48,6 +52,7 @@ impl Diagnose for GuiError {
             GuiError::NoDisplay => "Run it in a desktop session, or use the commands instead (see --help; `lab up` starts the lab headless).".into(),
             GuiError::Window { .. } => "Check the display (DISPLAY / WAYLAND_DISPLAY) and OpenGL drivers (Mesa), or use the commands instead (see --help).".into(),
             GuiError::Runtime { .. } => "Check the process limits (threads, memory).".into(),
+            GuiError::Browser { url, .. } => format!("Open {url} in a browser yourself (copy it from here)."),
             GuiError::NotConnected => "Go back to \"Connect your directories\" and connect.".into(),
             GuiError::NoLog { .. } => "Start the wizard from a terminal with -v to see the log there, or set WRITEBACK_LOG_DIR to a folder you can write to.".into(),
             GuiError::Save { .. } => "Choose a folder you can write to.".into(),

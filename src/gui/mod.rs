@@ -153,7 +153,10 @@ impl App {
     }
 
     fn handle(&mut self, msg: Msg) {
-        if !matches!(msg, Msg::Progress(_) | Msg::DeviceCode { .. } | Msg::LabUp(_) | Msg::Children { .. }) {
+        if !matches!(
+            msg,
+            Msg::Progress(_) | Msg::DeviceCode { .. } | Msg::LabUp(_) | Msg::Children { .. } | Msg::Opened(_)
+        ) {
             self.pending = self.pending.saturating_sub(1);
             self.wiz.facts.busy = self.pending > 0;
         }
@@ -169,6 +172,8 @@ impl App {
             Msg::Saved(Ok(Some(path))) => self.note = Some(format!("Saved {}.", path.display())),
             Msg::Saved(Ok(None)) => self.note = Some("No file was chosen: nothing was saved.".into()),
             Msg::Saved(Err(e)) => self.fail(e),
+            Msg::Opened(Ok(url)) => self.note = Some(format!("Opened {url} in the browser.")),
+            Msg::Opened(Err(e)) => self.fail(e),
             Msg::LabUp(Ok(info)) => {
                 if p.directories.ad_url.is_empty() {
                     p.directories.ad_url = info.ldap_url.clone();

@@ -56,6 +56,8 @@ pub enum Job {
     },
     /// Today's state.
     Status,
+    /// Opens the admin center's Password reset page of the chosen cloud in the browser.
+    OpenPortal,
     /// Plan enabling (`true`) or disabling.
     Plan(bool),
     /// Apply the plan.
@@ -113,6 +115,8 @@ pub enum Msg {
     },
     /// A file was saved (`None`: the person chose no file).
     Saved(Result<Option<PathBuf>, ErrorReport>),
+    /// The admin center page was handed to the browser (its URL), or why not.
+    Opened(Result<String, ErrorReport>),
     /// The lab DC is up.
     LabUp(Result<Box<crate::lab::LabInfo>, ErrorReport>),
     /// A device code to show while the sign-in waits.
@@ -361,6 +365,24 @@ async fn run(shared: &Shared, job: Job, ctx: &Ctx<'_>) -> Msg {
             Msg::Status(status(shared, cancel).await)
         }
         Job::Status => Msg::Status(status(shared, cancel).await),
+        Job::OpenPortal => {
+            let cloud = shared.opts.lock().ok().and_then(|o| o.settings().ok()).and_then(|s| s.cloud);
+            let lab_url = shared.entra.lock().await.as_ref().and_then(|e| e.lab_url.clone());
+            let session_lab = match shared.session.lock().await.as_ref().and_then(|s| s.entra.as_ref()) {
+                Some(Ok(e)) => e.lab_url.clone(),
+                _ => None,
+            };
+            let lab_url = lab_url.or(session_lab);
+            let cloud = cloud.unwrap_or(if lab_url.is_some() {
+                crate::config::Cloud::Lab
+            } else {
+                crate::config::Cloud::Public
+            });
+            let url = crate::entra::clouds::password_reset_page(cloud, lab_url.as_deref());
+            Msg::Opened(
+                open(url.clone()).map(|()| url.clone()).map_err(|detail| report(GuiError::Browser { url, detail })),
+            )
+        }
         Job::Plan(enable) => {
             let mut guard = shared.session.lock().await;
             Msg::Planned(match guard.as_mut() {

@@ -286,7 +286,7 @@ pub enum SyncError {
 }
 
 /// The portal's own switches, for when a cmdlet cannot do it.
-pub const PORTAL: &str = "or, in the Microsoft Entra admin center, Password reset → On-premises integration → \"Enable password write back for synced users\" (with Cloud Sync also \"Write back passwords with Microsoft Entra Cloud Sync\")";
+pub const PORTAL: &str = "or, in the Microsoft Entra admin center, Password reset > On-premises integration > \"Enable password write back for synced users\" (with Cloud Sync also \"Write back passwords with Microsoft Entra Cloud Sync\")";
 
 impl Diagnose for SyncError {
     fn code(&self) -> &'static str {
@@ -316,7 +316,7 @@ impl Diagnose for SyncError {
                 "Upgrade Microsoft Entra Connect (download the latest from the Entra admin center, or let auto-upgrade run), then run the wizard again.".into()
             }
             SyncError::Staging => "Run writeback-wizard on the active Entra Connect server (or take this one out of staging mode in the Entra Connect wizard first).".into(),
-            SyncError::NeedsSignIn { .. } => format!("This version of the sync engine wants an administrator to sign in interactively for this change: turn writeback on or off in the Entra Connect wizard (Configure → Customize synchronization options → Optional features → Password writeback), then run `writeback-wizard status`; {PORTAL}"),
+            SyncError::NeedsSignIn { .. } => format!("This version of the sync engine wants an administrator to sign in interactively for this change: turn writeback on or off in the Entra Connect wizard (Configure > Customize synchronization options > Optional features > Password writeback), then run `writeback-wizard status`; {PORTAL}"),
             SyncError::NoCloudSync { .. } => "Run writeback-wizard on a server where the Microsoft Entra provisioning agent is installed, or choose --sync-engine adsync on an Entra Connect server.".into(),
             SyncError::NeedsCredential => "Give a Global Administrator's user name with --cloudsync-admin NAME@DOMAIN and the password in WRITEBACK_CLOUDSYNC_PASSWORD or at the prompt (it is used for this call only and never stored).".into(),
             SyncError::CredentialRefused { .. } => format!("Check the user name and password; an account that must use MFA cannot be used here (the cmdlet takes a user name and password only): {PORTAL}"),

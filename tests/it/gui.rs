@@ -92,7 +92,14 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     let args = lab_args(&lab, &sim, TENANT);
     let admin_password = lab.password("admin_password_file").expose().to_string();
 
-    let mut h = harness(app(home.path(), args.clone()));
+    let opened: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let mut a = app(home.path(), args.clone());
+    let seen = opened.clone();
+    a.set_browser(Arc::new(move |url: String| {
+        seen.lock().unwrap().push(url);
+        Ok(())
+    }));
+    let mut h = harness(a);
     h.step();
     assert_eq!(h.state().wiz.page, PageId::Welcome);
     click(&mut h, "Next");
@@ -158,6 +165,21 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     assert!(!h.state().wiz.failed);
     assert_eq!(h.state().wiz.next_label(), "Exit");
     h.get_by_label("Configuration complete");
+    // The seed's last step, in the admin center: named, not claimed, one click away.
+    use writeback_wizard::gui::pages::complete::words;
+    h.get_by_label(words::REMAINS);
+    h.get_by_label(words::NOT_CHECKED);
+    h.get_by_label(&format!("2. {}", words::ON_PREM));
+    assert!(h.query_by_label(&format!("3. {}", words::CLOUD_SYNC)).is_none(), "Entra Connect, not Cloud Sync");
+    click(&mut h, words::OPEN);
+    wait(&mut h, "the browser", |a| a.note.as_deref().is_some_and(|n| n.starts_with("Opened")));
+    let url = opened.lock().unwrap().last().cloned().unwrap();
+    assert_eq!(url, sim.url("/lab/admin-center"));
+    let page = rt.block_on(async { reqwest::get(&url).await.unwrap().text().await.unwrap() });
+    assert!(
+        page.contains("On-premises integration") && page.contains("Enable password write back for synced users"),
+        "{page}"
+    );
     let audit = std::fs::read_to_string(home.path().join("audit.jsonl")).unwrap();
     assert!(audit.lines().count() >= plan.steps.len(), "{audit}");
     assert!(!audit.contains(&admin_password), "no secret in the audit log");
@@ -197,6 +219,7 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     click(&mut h, "Configure");
     wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete);
     assert!(h.state().pages.complete.outcome.clone().unwrap().unwrap().verified);
+    assert!(h.query_by_label(words::REMAINS).is_none(), "nothing remains in the portal after a disable");
     drop(h);
     assert!(!sim.running.sync_engine_writeback());
     assert_eq!(rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes, dacl_before, "the very same DACL");

@@ -21,9 +21,51 @@ pub enum Action {
     Retry,
 }
 
+/// What the page needs to know of the rest of the wizard.
+pub struct Context<'a> {
+    /// The task was to turn writeback on (the portal's last step then remains).
+    pub enabling: bool,
+    /// The sync engine is Entra Cloud Sync.
+    pub cloudsync: bool,
+    /// The cloud chosen.
+    pub cloud: crate::config::Cloud,
+    pub configuring: &'a Configuring,
+}
+
+/// The seed's last step, which the wizard cannot take or check: Graph v1.0 has no documented API
+/// for these switches (docs/entra.md). All of the page's own words are here.
+pub mod words {
+    pub const REMAINS: &str = "What remains in the Microsoft Entra admin center";
+    pub const NOT_CHECKED: &str = "These switches are in the tenant, where Microsoft documents no Graph API for them: this wizard cannot set or check them.";
+    pub const SSPR: &str = "Password reset > Properties: self-service password reset enabled for the users who will use it (All, or a group).";
+    pub const ON_PREM: &str = "Password reset > On-premises integration: \"Enable password write back for synced users\" and \"Allow users to unlock accounts without resetting their password\".";
+    pub const CLOUD_SYNC: &str =
+        "With Cloud Sync, on the same page: \"Write back passwords with Microsoft Entra Cloud Sync\".";
+    pub const OPEN: &str = "Open Password reset in the Entra admin center";
+    pub const TRY_PUBLIC: &str = "To try it, a synced user goes to https://aka.ms/sspr (or \"Forgot my password\" on the sign-in page), resets their password, then signs in to a domain-joined computer with the new one.";
+    pub const TRY_OTHER: &str = "To try it, a synced user chooses \"Forgot my password\" on the sign-in page, resets their password, then signs in to a domain-joined computer with the new one.";
+}
+
 impl Complete {
+    /// The portal's last step, with the button that opens it.
+    fn portal(ui: &mut egui::Ui, nav: &mut Nav<'_>, cx: &Context<'_>) {
+        ui.add_space(8.0);
+        ui.strong(words::REMAINS);
+        ui.label(words::NOT_CHECKED);
+        ui.label(format!("1. {}", words::SSPR));
+        ui.label(format!("2. {}", words::ON_PREM));
+        if cx.cloudsync {
+            ui.label(format!("3. {}", words::CLOUD_SYNC));
+        }
+        if ui.button(words::OPEN).clicked() {
+            nav.send(crate::gui::worker::Job::OpenPortal);
+        }
+        ui.label(if cx.cloud == crate::config::Cloud::Public { words::TRY_PUBLIC } else { words::TRY_OTHER });
+    }
+
     /// Draws the page.
-    pub fn ui(&self, ui: &mut egui::Ui, nav: &mut Nav<'_>, configuring: &Configuring) -> Option<Action> {
+    pub fn ui(&self, ui: &mut egui::Ui, nav: &mut Nav<'_>, cx: &Context<'_>) -> Option<Action> {
+        let configuring = cx.configuring;
         let mut action = None;
         match &self.outcome {
             Some(Ok(o)) => {
@@ -54,6 +96,9 @@ impl Complete {
                 }
                 for w in &o.warnings {
                     ui.label(format!("Note: {w}"));
+                }
+                if cx.enabling && o.verified {
+                    Self::portal(ui, nav, cx);
                 }
             }
             Some(Err(_)) => {

@@ -85,7 +85,20 @@ pub(crate) fn ui(pages: &mut Pages, ui: &mut egui::Ui, nav: &mut Nav<'_>) -> Opt
         PageId::OptionalFeatures => pages.features.ui(ui, nav),
         PageId::Ready => pages.ready.ui(ui, nav),
         PageId::Configuring => pages.configuring.ui(ui, nav),
-        PageId::Complete => return pages.complete.ui(ui, nav, &pages.configuring),
+        PageId::Complete => {
+            let cx = complete::Context {
+                enabling: nav.wiz.task == super::wizard::Task::Customize,
+                cloudsync: pages
+                    .features
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.sync_engine.as_ref())
+                    .is_some_and(|e| e.flavour == "cloudsync"),
+                cloud: pages.entra.cloud.unwrap_or(crate::config::Cloud::Public),
+                configuring: &pages.configuring,
+            };
+            return pages.complete.ui(ui, nav, &cx);
+        }
     }
     None
 }

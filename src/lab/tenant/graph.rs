@@ -749,6 +749,19 @@ pub(crate) async fn sync_engine_set(
     }
 }
 
+/// `GET /lab/admin-center`: the lab's stand-in for the Entra admin center's Password reset page.
+pub(crate) async fn admin_center() -> Response {
+    axum::response::Html(
+        "<!doctype html><title>Lab: Password reset</title><h1>Password reset (lab)</h1>\
+<p>The lab has no admin center. In a real tenant this is Microsoft Entra admin center → Entra ID → \
+Password reset: under Properties, self-service password reset for the users; under On-premises \
+integration, \"Enable password write back for synced users\" and \"Allow users to unlock accounts \
+without resetting their password\" (with Cloud Sync also \"Write back passwords with Microsoft \
+Entra Cloud Sync\").</p>",
+    )
+    .into_response()
+}
+
 /// `POST /lab/sync-engine/sync-cycle`: a delta sync, which updates the organisation's last sync.
 pub(crate) async fn sync_cycle(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     if let Err(r) = sync_admin(&shared, &headers) {

@@ -454,6 +454,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/{tenant}/discovery/v2.0/keys", get(oauth::keys))
         .route("/devicelogin", get(oauth::device_login_form).post(oauth::device_login_submit))
         .route("/lab/sync-engine", get(graph::sync_engine_get).post(graph::sync_engine_set))
+        .route("/lab/admin-center", get(graph::admin_center))
         .route("/lab/sync-engine/sync-cycle", post(graph::sync_cycle))
         .route("/lab/faults", put(set_faults))
         .route("/lab/revoke-sessions", post(revoke_sessions))
