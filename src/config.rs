@@ -28,6 +28,16 @@ pub enum Cloud {
     Lab,
 }
 
+/// The wizard's colours: light, dark, or as the system says (the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Theme {
+    Light,
+    Dark,
+    #[default]
+    System,
+}
+
 /// Which sync engine switches the writeback feature.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
@@ -92,6 +102,9 @@ pub struct Settings {
     /// never stored: WRITEBACK_CLOUDSYNC_PASSWORD, for one run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloudsync_admin: Option<String>,
+    /// The wizard's colours (`light`, `dark`, `system`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<Theme>,
     /// What older versions recorded as granted (the engine's grant record in the state folder now
     /// holds it; its first save moves this table there). Decoded on load.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty", with = "crate::ad::sd::sddl::persisted::table")]

@@ -51,6 +51,9 @@ pub struct GlobalArgs {
     /// command, the wizard on the lab and an in-process tenant simulator.
     #[arg(long, global = true)]
     pub lab: bool,
+    /// The wizard's colours (default: as the system says; setting `theme`).
+    #[arg(long, value_enum, value_name = "THEME")]
+    pub theme: Option<crate::config::Theme>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -32,7 +32,8 @@ pub fn main() -> ExitCode {
     if cli.command.is_none() {
         // The wizard: eframe owns the main thread; the engine runs on the wizard's own runtime.
         let config_path = cli.global.config.clone().unwrap_or_else(crate::config::default_path);
-        return match crate::gui::run(crate::gui::Options { config_path, lab: cli.global.lab }) {
+        return match crate::gui::run(crate::gui::Options { config_path, lab: cli.global.lab, theme: cli.global.theme })
+        {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 out.error(&ErrorReport::from_error(&err));

@@ -5,6 +5,7 @@
 
 mod error;
 pub mod pages;
+pub mod theme;
 pub mod wizard;
 pub mod worker;
 
@@ -28,6 +29,8 @@ pub struct Options {
     pub config_path: PathBuf,
     /// Lab mode: the lab DC and an in-process tenant simulator.
     pub lab: bool,
+    /// `--theme` (over the setting).
+    pub theme: Option<crate::config::Theme>,
 }
 
 /// The wizard: navigation, the pages' states, the worker, the dialogs.
@@ -56,6 +59,9 @@ pub struct App {
     pub audit_log: PathBuf,
     /// Jobs sent and not yet answered (the bar stays off until all have answered).
     pending: usize,
+    /// The colours (`--theme`, the setting, else the system's); installed on the first frame.
+    pub theme: crate::config::Theme,
+    themed: Option<crate::config::Theme>,
 }
 
 impl App {
@@ -97,6 +103,8 @@ impl App {
             about: false,
             audit_log,
             pending: 0,
+            theme: settings.theme.unwrap_or_default(),
+            themed: None,
         })
     }
 
@@ -312,15 +320,33 @@ impl App {
 
     /// Draws the wizard into `ui` (the whole window).
     pub fn ui(&mut self, ui: &mut egui::Ui) {
+        if self.themed != Some(self.theme) {
+            theme::install(ui.ctx(), self.theme);
+            self.themed = Some(self.theme);
+        }
         self.poll();
         // Before the bar is drawn, so Next is right on the frame the page first shows.
         self.wiz.facts.scope_chosen = self.pages.scope.scopes.iter().any(|(_, on)| *on);
         self.wiz.facts.directory_ready = self.pages.directories.ready(self.wiz.task);
-        egui::Panel::left("rail").resizable(false).exact_size(230.0).show(ui, |ui| self.rail(ui));
-        egui::Panel::bottom("bar").resizable(false).show(ui, |ui| self.bar(ui));
-        egui::CentralPanel::default().show(ui, |ui| {
-            ui.heading(self.wiz.page.title(self.wiz.failed));
-            ui.separator();
+        let t = theme::tokens(ui.ctx());
+        let margin = egui::Margin::same(theme::space::MARGIN);
+        egui::Panel::left("rail")
+            .resizable(false)
+            .exact_size(theme::space::RAIL)
+            .frame(egui::Frame::new().fill(t.rail).inner_margin(margin).stroke(egui::Stroke::new(1.0, t.line)))
+            .show(ui, |ui| self.rail(ui));
+        egui::Panel::bottom("bar")
+            .resizable(false)
+            .frame(egui::Frame::new().fill(t.rail).inner_margin(egui::Margin::symmetric(theme::space::MARGIN, 8)))
+            .show(ui, |ui| self.bar(ui));
+        // The title band: the page's title on the accent's light tint, as Microsoft's wizard has.
+        egui::Panel::top("band").resizable(false).frame(egui::Frame::new().fill(t.band).inner_margin(margin)).show(
+            ui,
+            |ui| {
+                ui.heading(egui::RichText::new(self.wiz.page.title(self.wiz.failed)).color(t.text));
+            },
+        );
+        egui::CentralPanel::default().frame(egui::Frame::new().fill(t.page).inner_margin(margin)).show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 let (pages, mut nav) = self.nav();
                 if let Some(pages::complete::Action::Retry) = pages::ui(pages, ui, &mut nav) {
@@ -385,9 +411,9 @@ impl App {
     }
 
     fn rail(&mut self, ui: &mut egui::Ui) {
-        ui.add_space(8.0);
+        let t = theme::tokens(ui.ctx());
         ui.horizontal(|ui| {
-            ui.strong("writeback-wizard");
+            ui.label(egui::RichText::new("writeback-wizard").size(theme::text::SECTION).strong());
             if self.lab {
                 // So nobody mistakes the lab for production.
                 let badge = egui::RichText::new(" LAB ")
@@ -397,13 +423,13 @@ impl App {
                 ui.label(badge);
             }
         });
-        ui.add_space(8.0);
+        ui.add_space(theme::space::SECTION);
         for (page, state) in self.wiz.rail() {
             let title = page.title(self.wiz.failed);
             let text = match state {
-                RailState::Done => egui::RichText::new(format!("•  {title}")),
-                RailState::Current => egui::RichText::new(format!("› {title}")).strong(),
-                RailState::Later => egui::RichText::new(format!("   {title}")).weak(),
+                RailState::Done => egui::RichText::new(format!("•  {title}")).color(t.text),
+                RailState::Current => egui::RichText::new(format!("› {title}")).strong().color(t.accent),
+                RailState::Later => egui::RichText::new(format!("   {title}")).color(t.weak),
             };
             ui.label(text);
         }
@@ -424,7 +450,15 @@ impl App {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let next_enabled = self.wiz.can_advance() || (self.wiz.is_last() && !self.wiz.facts.busy);
-                if ui.add_enabled(next_enabled, egui::Button::new(self.wiz.next_label())).clicked() {
+                // The default button (Enter presses it) in the accent colour, as Windows draws it.
+                let t = theme::tokens(ui.ctx());
+                let label = egui::RichText::new(self.wiz.next_label());
+                let next = if next_enabled {
+                    egui::Button::new(label.color(t.on_accent)).fill(t.accent)
+                } else {
+                    egui::Button::new(label)
+                };
+                if ui.add_enabled(next_enabled, next).clicked() {
                     self.on_next();
                 }
                 if ui.add_enabled(self.wiz.can_go_back(), egui::Button::new("Previous")).clicked() {
@@ -460,10 +494,14 @@ impl App {
     }
 }
 
-/// An error: code, what happened (with the raw diagnostic), and the remedy.
+/// An error: what happened, with its icon; what to do; and the code (for support), quietly.
 pub(crate) fn error_box(ui: &mut egui::Ui, e: &ErrorReport) {
-    ui.colored_label(ui.visuals().error_fg_color, format!("{}: {}", e.code, e.message));
-    ui.label(format!("What to do: {}", e.remedy));
+    let t = theme::tokens(ui.ctx());
+    egui::Frame::new().stroke(egui::Stroke::new(1.0, t.line)).inner_margin(10).corner_radius(4).show(ui, |ui| {
+        theme::verdict_line(ui, theme::Verdict::Failed, &e.message);
+        ui.label(format!("What to do: {}", e.remedy));
+        ui.label(egui::RichText::new(e.code.as_str()).small().color(t.weak));
+    });
 }
 
 /// A label and a single-line field it names (so screen readers and tests find it by label).
@@ -490,7 +528,7 @@ impl eframe::App for App {
 
 /// Opens the wizard window and returns when it closes.
 pub fn run(options: Options) -> Result<(), GuiError> {
-    let Options { config_path, lab } = options;
+    let Options { config_path, lab, theme } = options;
     if cfg!(unix) && std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         return Err(GuiError::NoDisplay);
     }
@@ -511,7 +549,12 @@ pub fn run(options: Options) -> Result<(), GuiError> {
             let ctx = cc.egui_ctx.clone();
             let repaint: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
             match App::new(config_path, lab, SettingsOverlay::default(), repaint) {
-                Ok(app) => Ok(Box::new(app) as Box<dyn eframe::App>),
+                Ok(mut app) => {
+                    if let Some(t) = theme {
+                        app.theme = t;
+                    }
+                    Ok(Box::new(app) as Box<dyn eframe::App>)
+                }
                 Err(e) => {
                     let text = ErrorReport::from_error(&e);
                     failure = Some(e);

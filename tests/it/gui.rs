@@ -161,7 +161,8 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     let c = h.state().pages.complete.canary.clone().unwrap().unwrap();
     assert!(c.reset && c.unlock, "{c:?}");
     assert!(h.state().pages.ready.connector_password.is_empty(), "not kept once sent");
-    h.get_by_label(&format!("OK: The connector account reset {}'s password", c.user));
+    h.get_by_label(&format!("The connector account reset {}'s password", c.user));
+    assert!(h.query_all_by_label("Passed").count() >= 3, "verdicts carry a spoken icon");
     assert!(!h.state().wiz.failed);
     assert_eq!(h.state().wiz.next_label(), "Exit");
     h.get_by_label("Configuration complete");
@@ -341,7 +342,8 @@ fn wrong_password_no_licence_and_cancel_while_configuring() {
     wait(&mut h, "the sign-in", |a| a.pages.entra.tenant.is_some() && idle(a));
     let t = h.state().pages.entra.tenant.clone().unwrap();
     assert!(!t.licence.eligible && !h.state().wiz.facts.tenant_ready);
-    h.get_by_label(&format!("Problem: {}", t.licence.reason));
+    h.get_by_label(&t.licence.reason);
+    h.get_by_label("Failed");
     assert!(h.get_by_label("Next").accesskit_node().is_disabled(), "no licence, no Next");
     drop(h);
     drop(bare);

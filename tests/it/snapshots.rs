@@ -53,10 +53,25 @@ fn at(app: &mut App, page: PageId) {
     app.wiz.page = page;
 }
 
-fn shoot(results: &mut SnapshotResults, app: App, name: &str) {
+/// Pages shot at 1.5x as well (a 150 % display, common on servers' consoles).
+const SCALED: [&str; 3] = ["welcome", "ready", "complete"];
+
+/// Each page in the light theme (`NAME.png`, the default where the system is light), the dark
+/// theme (`NAME-dark.png`) and, for some, at 1.5x (`NAME-1.5x.png`).
+fn shoot(results: &mut SnapshotResults, mut app: App, name: &str) {
+    app.theme = writeback_wizard::config::Theme::Light;
     let mut h = Harness::builder().with_size([940.0, 620.0]).wgpu().build_ui_state(|ui, a: &mut App| a.ui(ui), app);
     h.run_steps(4);
     h.snapshot(name);
+    h.state_mut().theme = writeback_wizard::config::Theme::Dark;
+    h.run_steps(4);
+    h.snapshot(&format!("{name}-dark"));
+    if SCALED.contains(&name) {
+        h.state_mut().theme = writeback_wizard::config::Theme::Light;
+        h.ctx.set_pixels_per_point(1.5);
+        h.run_steps(4);
+        h.snapshot(&format!("{name}-1.5x"));
+    }
     results.extend_harness(&mut h);
 }
 

@@ -95,7 +95,7 @@ impl Complete {
                     ui.label("A synchronization cycle was started.");
                 }
                 for w in &o.warnings {
-                    ui.label(format!("Note: {w}"));
+                    crate::gui::theme::verdict_line(ui, crate::gui::theme::Verdict::Warning, w);
                 }
                 if cx.enabling && o.verified {
                     Self::portal(ui, nav, cx);

@@ -71,8 +71,16 @@ impl Configuring {
                     })
                     .response
                 }
-                StepState::Done(ms) => ui.label(format!("Done: {text} ({ms} ms)")),
-                StepState::Failed(e) => ui.colored_label(ui.visuals().error_fg_color, format!("Failed: {text}: {e}")),
+                StepState::Done(ms) => crate::gui::theme::verdict_line(
+                    ui,
+                    crate::gui::theme::Verdict::Ok,
+                    &format!("Done: {text} ({ms} ms)"),
+                ),
+                StepState::Failed(e) => crate::gui::theme::verdict_line(
+                    ui,
+                    crate::gui::theme::Verdict::Failed,
+                    &format!("Failed: {text}: {e}"),
+                ),
                 StepState::Undone => ui.label(format!("Undone: {text}")),
             };
         }

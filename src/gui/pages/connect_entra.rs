@@ -96,7 +96,7 @@ impl ConnectEntra {
             verdict(ui, false, p);
         }
         for w in t.warnings.iter().chain(&t.licence.warnings) {
-            ui.label(format!("Note: {w}"));
+            crate::gui::theme::verdict_line(ui, crate::gui::theme::Verdict::Warning, w);
         }
     }
 }

@@ -64,13 +64,11 @@ impl Nav<'_> {
     }
 }
 
-/// A verdict line: a tick or a cross, then the words.
+/// A verdict line: a check or a cross (named "Passed" or "Failed" for screen readers), then the
+/// words.
 pub(crate) fn verdict(ui: &mut egui::Ui, ok: bool, text: &str) {
-    if ok {
-        ui.label(format!("OK: {text}"));
-    } else {
-        ui.colored_label(ui.visuals().error_fg_color, format!("Problem: {text}"));
-    }
+    let v = if ok { super::theme::Verdict::Ok } else { super::theme::Verdict::Failed };
+    super::theme::verdict_line(ui, v, text);
 }
 
 /// Draws the current page.

@@ -56,7 +56,7 @@ impl Ready {
             ui.label(format!("Kept (there before): {} on {}", k.description, k.target));
         }
         for w in &plan.warnings {
-            ui.label(format!("Note: {w}"));
+            crate::gui::theme::verdict_line(ui, crate::gui::theme::Verdict::Warning, w);
         }
         ui.add_space(6.0);
         ui.checkbox(&mut self.start_sync, "Start the synchronization process when configuration completes");
