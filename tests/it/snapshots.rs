@@ -65,12 +65,12 @@ fn shoot(results: &mut SnapshotResults, mut app: App, name: &str) {
     h.snapshot(name);
     h.state_mut().theme = writeback_wizard::config::Theme::Dark;
     h.run_steps(4);
-    h.snapshot(&format!("{name}-dark"));
+    h.snapshot(format!("{name}-dark"));
     if SCALED.contains(&name) {
         h.state_mut().theme = writeback_wizard::config::Theme::Light;
         h.ctx.set_pixels_per_point(1.5);
         h.run_steps(4);
-        h.snapshot(&format!("{name}-1.5x"));
+        h.snapshot(format!("{name}-1.5x"));
     }
     results.extend_harness(&mut h);
 }
