@@ -274,7 +274,7 @@ impl App {
             PageId::OptionalFeatures => {
                 self.pages.ready.plan = None;
                 self.wiz.facts.plan_ready = false;
-                self.start(Job::Plan(self.pages.features.writeback));
+                self.start(Job::Plan(self.pages.features.choice()));
             }
             PageId::Ready => {
                 let ready = &mut self.pages.ready;
@@ -298,7 +298,7 @@ impl App {
         self.error = None;
         self.pages.ready.plan = None;
         self.pages.configuring.steps.clear();
-        self.start(Job::Plan(self.pages.features.writeback));
+        self.start(Job::Plan(self.pages.features.choice()));
     }
 
     fn on_cancel(&mut self) {

@@ -46,6 +46,8 @@ pub enum Job {
         password: Option<Secret>,
         /// A certificate the person chose to trust (SHA-256): pinned, and kept in the settings.
         trust: Option<String>,
+        /// How long one LDAP operation may take, in seconds (`--ad-timeout`).
+        ad_timeout: Option<u64>,
     },
     /// Choose the connector account and the scopes, then read today's state.
     Choose {
@@ -58,8 +60,8 @@ pub enum Job {
     Status,
     /// Opens the admin center's Password reset page of the chosen cloud in the browser.
     OpenPortal,
-    /// Plan enabling (`true`) or disabling.
-    Plan(bool),
+    /// Plan enabling or disabling, with the page's options.
+    Plan(PlanChoice),
     /// Apply the plan.
     Apply {
         /// The plan shown on the Ready page.
@@ -97,6 +99,17 @@ pub struct DirectoryView {
     pub candidates: Vec<(String, String)>,
     /// The one chosen by the settings (or the only candidate).
     pub chosen: Option<String>,
+}
+
+/// What the Optional features page asks of a plan (the CLI's `plan` flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PlanChoice {
+    /// Enable (`true`) or disable.
+    pub enable: bool,
+    /// `--include-adminsdholder`.
+    pub include_adminsdholder: bool,
+    /// `--remove-preexisting` (disable only).
+    pub remove_preexisting: bool,
 }
 
 /// Today's state and the readiness report (the same value `ad check` prints).
@@ -326,8 +339,8 @@ async fn run(shared: &Shared, job: Job, ctx: &Ctx<'_>) -> Msg {
             };
             Msg::SignedIn(sign_in(shared, how).await)
         }
-        Job::Connect { ad_url, ad_user, password, trust } => {
-            match connect(shared, ConnectJob { ad_url, ad_user, password, trust }, cancel, open).await {
+        Job::Connect { ad_url, ad_user, password, trust, ad_timeout } => {
+            match connect(shared, ConnectJob { ad_url, ad_user, password, trust, ad_timeout }, cancel, open).await {
                 Err(GuiError::Session(Error::Ad(crate::ad::AdError::TlsHandshake {
                     url,
                     detail,
@@ -383,10 +396,16 @@ async fn run(shared: &Shared, job: Job, ctx: &Ctx<'_>) -> Msg {
                 open(url.clone()).map(|()| url.clone()).map_err(|detail| report(GuiError::Browser { url, detail })),
             )
         }
-        Job::Plan(enable) => {
+        Job::Plan(choice) => {
             let mut guard = shared.session.lock().await;
             Msg::Planned(match guard.as_mut() {
-                Some(s) => s.plan(enable, false).await.map(Box::new).map_err(report),
+                Some(s) => {
+                    s.opts.flags.include_adminsdholder = choice.include_adminsdholder;
+                    s.plan(choice.enable, choice.remove_preexisting && !choice.enable)
+                        .await
+                        .map(Box::new)
+                        .map_err(report)
+                }
                 None => Err(not_connected()),
             })
         }
@@ -430,6 +449,7 @@ struct ConnectJob {
     ad_user: String,
     password: Option<Secret>,
     trust: Option<String>,
+    ad_timeout: Option<u64>,
 }
 
 async fn connect(
@@ -438,7 +458,7 @@ async fn connect(
     cancel: &CancellationToken,
     open: &Browser,
 ) -> Result<DirectoryView, GuiError> {
-    let ConnectJob { ad_url, ad_user, password, trust } = job;
+    let ConnectJob { ad_url, ad_user, password, trust, ad_timeout: job_timeout } = job;
     let mut opts = opts_of(shared);
     if let Some(fp) = &trust {
         opts.flags.ad_fingerprint = Some(fp.clone());
@@ -447,6 +467,7 @@ async fn connect(
     let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
     opts.flags.ad_url = non_empty(&ad_url);
     opts.flags.ad_user = non_empty(&ad_user);
+    opts.flags.ad_timeout = job_timeout;
     let ad = session::connect(&opts, password).await?;
     if let Some(fp) = trust {
         // Trusted once, remembered: the next run connects without asking.

@@ -122,6 +122,12 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
 
     assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
     type_into(&mut h, "Password", &admin_password);
+    // The CLI's --ad-timeout: a bad value is said, a good one is used.
+    type_into(&mut h, "Timeout (seconds)", "0");
+    h.get_by_label_contains("a number of seconds from 1 to 3600");
+    h.state_mut().pages.directories.ad_timeout = "45".into();
+    h.step();
+    assert!(h.query_by_label_contains("a number of seconds from 1 to 3600").is_none());
     click(&mut h, "Connect");
     assert!(h.state().pages.directories.ad_password.is_empty(), "the password is not kept in the form once sent");
     wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
@@ -137,12 +143,16 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     assert_eq!(h.state().pages.features.status.as_ref().unwrap().state, "disabled");
     assert!(h.state().pages.features.writeback, "the Password writeback box is ticked for the Customize task");
     h.get_by_label("Password writeback");
+    // The CLI's --include-adminsdholder, with its warning.
+    click(&mut h, "Also grant the permissions on AdminSDHolder (protected accounts)");
+    h.get_by_label_contains("reset the passwords of protected accounts");
     click(&mut h, "Next");
 
     wait(&mut h, "the plan", |a| a.pages.ready.plan.is_some() && idle(a));
     assert_eq!(h.state().wiz.page, PageId::Ready);
     let plan = h.state().pages.ready.plan.clone().unwrap();
     assert!(plan.ready() && !plan.steps.is_empty(), "{plan:?}");
+    assert!(plan.steps.iter().any(|s| s.target.starts_with("CN=AdminSDHolder,CN=System,")), "{plan:?}");
     h.get_by_label("Start the synchronization process when configuration completes");
     // The canary proves it end to end, bound as the connector account.
     let canary_user = h.get_by_label("Canary user (optional)");
@@ -214,6 +224,10 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     let st = h.state().pages.features.status.clone().unwrap();
     assert_eq!(st.state, "enabled", "{:?}", st.missing);
     assert!(!h.state().pages.features.writeback, "unticked for Disable");
+    // The Disable task cannot be ticked back into an enable.
+    assert!(h.get_by_label("Password writeback").accesskit_node().is_disabled());
+    h.get_by_label("Also remove permissions that were there before (not added by this tool)");
+    assert!(!h.state().pages.features.choice().remove_preexisting, "off unless asked");
     click(&mut h, "Next");
     wait(&mut h, "the plan", |a| a.pages.ready.plan.is_some() && idle(a));
     assert!(!h.state().pages.ready.plan.as_ref().unwrap().steps.is_empty());

@@ -15,6 +15,8 @@ pub struct ConnectDirectories {
     pub ad_url: String,
     /// "Username" field.
     pub ad_user: String,
+    /// How long one LDAP operation may take, in seconds (empty: 30, or the setting).
+    pub ad_timeout: String,
     /// "Password" field (cleared as soon as it is sent).
     pub ad_password: String,
     /// What the connection found.
@@ -57,6 +59,7 @@ impl ConnectDirectories {
             ad_user: self.ad_user.clone(),
             password: self.pending_password.clone(),
             trust,
+            ad_timeout: self.ad_timeout.trim().parse().ok().filter(|s| (1..=3600).contains(s)),
         });
     }
 
@@ -81,6 +84,16 @@ impl ConnectDirectories {
         field(ui, "Domain controller", &mut self.ad_url, false);
         field(ui, "Username", &mut self.ad_user, false);
         field(ui, "Password", &mut self.ad_password, true);
+        field(ui, "Timeout (seconds)", &mut self.ad_timeout, false);
+        if !self.ad_timeout.trim().is_empty()
+            && self.ad_timeout.trim().parse::<u64>().ok().filter(|s| (1..=3600).contains(s)).is_none()
+        {
+            crate::gui::theme::verdict_line(
+                ui,
+                crate::gui::theme::Verdict::Warning,
+                "The timeout is a number of seconds from 1 to 3600 (30 when empty); give more for a slow DC.",
+            );
+        }
         if ui.add_enabled(!nav.busy() && self.untrusted.is_none(), egui::Button::new("Connect")).clicked() {
             self.connect(nav, None);
         }

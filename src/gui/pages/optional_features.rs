@@ -25,6 +25,10 @@ pub struct OptionalFeatures {
     pub test_password: String,
     /// The tester's answer.
     pub verdict: Option<Verdict>,
+    /// "Also grant the permissions on AdminSDHolder" (`--include-adminsdholder`).
+    pub include_adminsdholder: bool,
+    /// "Also remove permissions that were there before" (`--remove-preexisting`, disable only).
+    pub remove_preexisting: bool,
 }
 
 impl Default for OptionalFeatures {
@@ -36,6 +40,8 @@ impl Default for OptionalFeatures {
             test_user: String::new(),
             test_password: String::new(),
             verdict: None,
+            include_adminsdholder: false,
+            remove_preexisting: false,
         }
     }
 }
@@ -52,17 +58,53 @@ impl OptionalFeatures {
         self.findings = Some(readiness.findings());
     }
 
+    /// What Next asks the engine to plan.
+    pub fn choice(&self) -> crate::gui::worker::PlanChoice {
+        crate::gui::worker::PlanChoice {
+            enable: self.writeback,
+            include_adminsdholder: self.writeback && self.include_adminsdholder,
+            remove_preexisting: !self.writeback && self.remove_preexisting,
+        }
+    }
+
     /// Draws the page.
     pub fn ui(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>) {
         match nav.wiz.task {
             Task::TestPassword => return self.test_password(ui, nav),
             Task::Customize | Task::Disable => {
-                ui.checkbox(&mut self.writeback, "Password writeback");
+                // The Disable task stays a disable: it cannot be ticked back into an enable.
+                let disabling = nav.wiz.task == Task::Disable;
+                ui.add_enabled(!disabling, egui::Checkbox::new(&mut self.writeback, "Password writeback"));
                 ui.label(if self.writeback {
                     "Next plans granting the connector account its writeback permissions and switching writeback on in the sync engine."
                 } else {
                     "Next plans removing what this tool granted and switching writeback off in the sync engine."
                 });
+                if self.writeback {
+                    ui.checkbox(
+                        &mut self.include_adminsdholder,
+                        "Also grant the permissions on AdminSDHolder (protected accounts)",
+                    );
+                    if self.include_adminsdholder {
+                        crate::gui::theme::verdict_line(
+                            ui,
+                            crate::gui::theme::Verdict::Warning,
+                            "The connector account will be able to reset the passwords of protected accounts (Domain Admins and the like). Tick it only when protected accounts must reset their own passwords.",
+                        );
+                    }
+                } else {
+                    ui.checkbox(
+                        &mut self.remove_preexisting,
+                        "Also remove permissions that were there before (not added by this tool)",
+                    );
+                    if self.remove_preexisting {
+                        crate::gui::theme::verdict_line(
+                            ui,
+                            crate::gui::theme::Verdict::Warning,
+                            "Permissions the connector account had before this tool (set by Entra Connect's own wizard, or by hand) are taken away too.",
+                        );
+                    }
+                }
                 ui.add_space(6.0);
             }
             Task::View => {}
