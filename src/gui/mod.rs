@@ -74,7 +74,8 @@ impl App {
     ) -> Result<App, GuiError> {
         let opts = SessionOptions::new(config_path, lab, Front::Wizard, flags);
         let settings = opts.settings()?;
-        let audit_log = opts.paths().audit_log;
+        let opts_paths = opts.paths();
+        let audit_log = opts_paths.audit_log.clone();
         let worker = Worker::new(opts, repaint)?;
         if lab {
             // Not counted as busy: the Welcome and Tasks pages need no DC.
@@ -89,6 +90,7 @@ impl App {
         pages.directories.ad_url = settings.ad_url.unwrap_or_default();
         pages.directories.ad_user = settings.ad_user.unwrap_or_default();
         pages.scope.scopes = settings.scope.into_iter().map(|s| (s, true)).collect();
+        pages.unfinished = crate::engine::journal::unfinished(&opts_paths.state_dir).ok().flatten();
         Ok(App {
             wiz: Wizard::default(),
             pages,
@@ -126,6 +128,7 @@ impl App {
     /// Keeps the journal and audit log elsewhere (tests; a portable install).
     pub fn set_paths(&mut self, paths: crate::engine::apply::Paths) {
         self.audit_log = paths.audit_log.clone();
+        self.pages.unfinished = crate::engine::journal::unfinished(&paths.state_dir).ok().flatten();
         self.worker.set_paths(paths);
     }
 
@@ -239,6 +242,9 @@ impl App {
                 // says what to look at.
                 self.wiz.failed = !matches!(&result, Ok(o) if o.verified);
                 self.wiz.facts.configured = true;
+                if result.is_ok() && self.wiz.task == wizard::Task::Recover {
+                    p.unfinished = None;
+                }
                 if let Err(e) = &result {
                     self.error = Some(e.clone());
                 }
@@ -261,6 +267,20 @@ impl App {
             return;
         }
         let connector = self.pages.directories.connector.clone();
+        if self.wiz.task == wizard::Task::Recover {
+            match from {
+                // The journal holds the plan: the choice is all Ready needs.
+                PageId::ConnectDirectories => self.wiz.facts.plan_ready = self.pages.unfinished.is_some(),
+                PageId::Ready => {
+                    if let Some(journal) = self.pages.unfinished.clone() {
+                        let roll_back = self.pages.ready.roll_back;
+                        self.start(Job::Recover { journal, roll_back });
+                    }
+                }
+                _ => {}
+            }
+            return;
+        }
         match from {
             PageId::ConnectDirectories => {
                 self.pages.features.status = None;

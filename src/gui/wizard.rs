@@ -38,6 +38,8 @@ pub enum Task {
     TestPassword,
     /// "Disable password writeback".
     Disable,
+    /// "Finish the unfinished configuration": roll back or resume an apply that did not end.
+    Recover,
 }
 
 impl PageId {
@@ -78,6 +80,8 @@ pub fn pages_for(task: Task) -> Vec<PageId> {
             vec![Welcome, Tasks, ConnectDirectories, Scope, OptionalFeatures, Ready, Configuring, Complete]
         }
         Task::View | Task::TestPassword => vec![Welcome, Tasks, ConnectDirectories, OptionalFeatures],
+        // The journal holds the plan: only the directory is needed, then the choice.
+        Task::Recover => vec![Welcome, Tasks, ConnectDirectories, Ready, Configuring, Complete],
     }
 }
 
@@ -314,5 +318,13 @@ mod tests {
         assert_eq!(v.page, PageId::OptionalFeatures);
         assert_eq!(v.next_label(), "Exit");
         assert!(!Wizard::default().should_confirm_exit());
+        // Finishing an unfinished configuration needs the directory, then the choice.
+        let mut r = Wizard::default();
+        r.advance();
+        r.choose(Task::Recover);
+        assert_eq!(r.advance(), Some(PageId::ConnectDirectories));
+        r.facts.directory_ready = true;
+        assert_eq!(r.advance(), Some(PageId::Ready));
+        assert_eq!(r.next_label(), "Configure");
     }
 }

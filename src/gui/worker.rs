@@ -58,6 +58,8 @@ pub enum Job {
     },
     /// Today's state.
     Status,
+    /// Rolls back (or resumes) the unfinished apply whose journal is at this path.
+    Recover { journal: PathBuf, roll_back: bool },
     /// Opens the admin center's Password reset page of the chosen cloud in the browser.
     OpenPortal,
     /// Plan enabling or disabling, with the page's options.
@@ -421,6 +423,14 @@ async fn run(shared: &Shared, job: Job, ctx: &Ctx<'_>) -> Msg {
                 _ => None,
             };
             Msg::Applied(Ok((outcome, proved)))
+        }
+        Job::Recover { journal, roll_back } => {
+            let mut guard = shared.session.lock().await;
+            let Some(s) = guard.as_mut() else { return Msg::Applied(Err(not_connected())) };
+            let how = if roll_back { apply::Recovery::Rollback } else { apply::Recovery::Resume };
+            Msg::Applied(
+                s.apply(None, Some((&journal, how)), false, cancel, progress).await.map(|o| (o, None)).map_err(report),
+            )
         }
         Job::TestPassword { user, password } => {
             let mut guard = shared.session.lock().await;

@@ -9,7 +9,7 @@ use crate::ad_engine::BASE;
 use crate::support::{LabDc, bin, code, json};
 use crate::tenant::{HIA, Sim};
 
-fn cmd(lab: &LabDc, sim: &Sim, token: &str, args: &[&str]) -> Command {
+pub(crate) fn cmd(lab: &LabDc, sim: &Sim, token: &str, args: &[&str]) -> Command {
     let mut c = bin(lab.home.path());
     let config = lab.home.path().join("settings.toml");
     c.args(args)

@@ -579,3 +579,54 @@ fn label_of(h: &Harness<'static, App>, parent: &str, name: &str) -> String {
     let c = h.state().pages.scope.tree[parent].1.iter().find(|c| c.name == name).unwrap();
     format!("{} ({} user{})", c.name, c.users, if c.users == 1 { "" } else { "s" })
 }
+
+#[cfg(feature = "crash-points")]
+#[test]
+fn an_unfinished_configuration_is_offered_at_start_and_rolled_back_from_the_wizard() {
+    let lab = LabDc::up();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = rt.block_on(Sim::hybrid());
+    let token = rt.block_on(sim.access(crate::tenant::HIA));
+    let (mut admin, _) = rt.block_on(crate::ad_engine::discover(&lab));
+    let before = rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes;
+    // An apply killed after its grant (plan, begin, done): its journal is left.
+    let out = crate::engine_cli::cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json"])
+        .env("WRITEBACK_CRASH_AT", "journal:3")
+        .output()
+        .unwrap();
+    assert!(out.status.code().is_none(), "killed: {}", String::from_utf8_lossy(&out.stderr));
+    assert_ne!(rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes, before, "the grant was made");
+    let data = lab.home.path().join("data/writeback-wizard");
+    let mut a =
+        App::new(lab.home.path().join("settings.toml"), false, lab_args(&lab, &sim, TENANT), Arc::new(|| {})).unwrap();
+    a.set_paths(Paths {
+        state_dir: data.join("state"),
+        audit_log: data.join("audit.jsonl"),
+        settings: lab.home.path().join("settings.toml"),
+    });
+    a.set_browser(Arc::new(crate::tenant::form_browser(GA)));
+    let mut h = harness(a);
+    h.step();
+    // Found at start: a banner, and a task of its own.
+    h.get_by_label_contains("An earlier configuration did not finish");
+    click(&mut h, "Next");
+    h.get_by_label("Finish the unfinished configuration").click();
+    h.step();
+    assert_eq!(h.state().wiz.task, Task::Recover);
+    click(&mut h, "Next");
+    assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
+    type_into(&mut h, "Password", lab.password("admin_password_file").expose());
+    click(&mut h, "Connect");
+    wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
+    click(&mut h, "Next");
+    assert_eq!(h.state().wiz.page, PageId::Ready);
+    h.get_by_label("Roll back: undo every change it made (only its own, checked)");
+    h.get_by_label("Resume: make the changes it had not made yet");
+    click(&mut h, "Configure");
+    wait(&mut h, "the rollback", |a| a.wiz.page == PageId::Complete);
+    assert!(h.state().pages.complete.outcome.clone().unwrap().is_ok(), "{:?}", h.state().pages.complete.outcome);
+    assert!(h.state().pages.unfinished.is_none());
+    drop(h);
+    assert!(writeback_wizard::engine::journal::unfinished(&data.join("state")).unwrap().is_none(), "journal finished");
+    assert_eq!(rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes, before, "the very same DACL");
+}

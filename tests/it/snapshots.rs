@@ -229,6 +229,11 @@ fn every_page_looks_as_it_did() {
     at(&mut a, PageId::Tasks);
     shoot(&mut r, a, "tasks");
 
+    let (mut a, _h2b) = app();
+    at(&mut a, PageId::Tasks);
+    a.pages.unfinished = Some(PathBuf::from("/var/lib/writeback-wizard/state/apply-1796169600.journal"));
+    shoot(&mut r, a, "tasks-unfinished");
+
     let (mut a, _h3) = app();
     at(&mut a, PageId::ConnectEntra);
     a.pages.entra.device_code = Some(("F7K2-9QXM".into(), "https://microsoft.com/devicelogin".into()));

@@ -41,6 +41,7 @@ impl ConnectDirectories {
         match &self.directory {
             Some(d) => match task {
                 Task::View | Task::TestPassword => true,
+                Task::Recover => d.enterprise_admin,
                 Task::Customize | Task::Disable => d.enterprise_admin && self.connector.is_some(),
             },
             None => false,

@@ -27,6 +27,8 @@ pub struct Pages {
     pub ready: ready::Ready,
     pub configuring: configuring::Configuring,
     pub complete: complete::Complete,
+    /// An apply that neither completed nor rolled back (its journal), found at start.
+    pub unfinished: Option<std::path::PathBuf>,
 }
 
 /// What a page may reach besides its own state: navigation, the engine, the message area.
@@ -71,16 +73,32 @@ pub(crate) fn verdict(ui: &mut egui::Ui, ok: bool, text: &str) {
     super::theme::verdict_line(ui, v, text);
 }
 
+/// The banner for an unfinished configuration (Welcome and Tasks show it).
+pub(crate) fn unfinished_banner(ui: &mut egui::Ui, journal: &Path) {
+    super::theme::verdict_line(
+        ui,
+        super::theme::Verdict::Warning,
+        &format!(
+            "An earlier configuration did not finish; its journal is {}. Choose \"Finish the unfinished configuration\" to roll it back (every change undone) or resume it (the rest done).",
+            journal.display()
+        ),
+    );
+    ui.add_space(super::theme::space::SECTION);
+}
+
 /// Draws the current page.
 pub(crate) fn ui(pages: &mut Pages, ui: &mut egui::Ui, nav: &mut Nav<'_>) -> Option<complete::Action> {
     use super::wizard::PageId;
     match nav.wiz.page {
-        PageId::Welcome => welcome::ui(ui, nav),
-        PageId::Tasks => tasks::ui(ui, nav),
+        PageId::Welcome => welcome::ui(ui, nav, pages.unfinished.as_deref()),
+        PageId::Tasks => tasks::ui(ui, nav, pages.unfinished.as_deref()),
         PageId::ConnectEntra => pages.entra.ui(ui, nav),
         PageId::ConnectDirectories => pages.directories.ui(ui, nav),
         PageId::Scope => pages.scope.ui(ui, nav, pages.directories.directory.as_ref()),
         PageId::OptionalFeatures => pages.features.ui(ui, nav),
+        PageId::Ready if nav.wiz.task == super::wizard::Task::Recover => {
+            pages.ready.recovery_ui(ui, pages.unfinished.as_deref())
+        }
         PageId::Ready => pages.ready.ui(ui, nav),
         PageId::Configuring => pages.configuring.ui(ui, nav),
         PageId::Complete => {

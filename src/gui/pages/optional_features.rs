@@ -107,7 +107,7 @@ impl OptionalFeatures {
                 }
                 ui.add_space(6.0);
             }
-            Task::View => {}
+            Task::View | Task::Recover => {}
         }
         let Some(st) = &self.status else {
             if nav.busy() {

@@ -15,15 +15,39 @@ pub struct Ready {
     pub canary_user: String,
     /// "Connector account password" field (cleared as soon as it is sent).
     pub connector_password: String,
+    /// Finishing an unfinished configuration: roll it back (`true`, the default) or resume it.
+    pub roll_back: bool,
 }
 
 impl Default for Ready {
     fn default() -> Self {
-        Ready { plan: None, start_sync: true, canary_user: String::new(), connector_password: String::new() }
+        Ready {
+            plan: None,
+            start_sync: true,
+            canary_user: String::new(),
+            connector_password: String::new(),
+            roll_back: true,
+        }
     }
 }
 
 impl Ready {
+    /// The choice for an unfinished configuration.
+    pub fn recovery_ui(&mut self, ui: &mut egui::Ui, journal: Option<&std::path::Path>) {
+        let Some(journal) = journal else {
+            ui.label("There is no unfinished configuration.");
+            return;
+        };
+        ui.label(format!("The journal of the unfinished configuration: {}", journal.display()));
+        ui.add_space(6.0);
+        ui.radio_value(&mut self.roll_back, true, "Roll back: undo every change it made (only its own, checked)");
+        ui.radio_value(&mut self.roll_back, false, "Resume: make the changes it had not made yet");
+        ui.add_space(6.0);
+        ui.label(
+            "Press Configure to do it. Each object is read back first; what someone else changed meanwhile stays.",
+        );
+    }
+
     /// Draws the page.
     pub fn ui(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>) {
         let Some(plan) = &self.plan else {

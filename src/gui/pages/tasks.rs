@@ -5,7 +5,10 @@ use super::Nav;
 use crate::gui::wizard::Task;
 
 /// Draws the page.
-pub fn ui(ui: &mut egui::Ui, nav: &mut Nav<'_>) {
+pub fn ui(ui: &mut egui::Ui, nav: &mut Nav<'_>, unfinished: Option<&std::path::Path>) {
+    if let Some(journal) = unfinished {
+        super::unfinished_banner(ui, journal);
+    }
     ui.label("What would you like to do?");
     ui.add_space(6.0);
     let mut task = nav.wiz.task;
@@ -13,6 +16,9 @@ pub fn ui(ui: &mut egui::Ui, nav: &mut Nav<'_>) {
     ui.radio_value(&mut task, Task::View, "View current configuration");
     ui.radio_value(&mut task, Task::TestPassword, "Test a password against policy");
     ui.radio_value(&mut task, Task::Disable, "Disable password writeback");
+    if unfinished.is_some() {
+        ui.radio_value(&mut task, Task::Recover, "Finish the unfinished configuration");
+    }
     ui.add_space(12.0);
     ui.label("Keep these settings for another server, or for the command line (`--config FILE`):");
     if ui.add_enabled(!nav.busy(), egui::Button::new("Export settings…")).clicked() {

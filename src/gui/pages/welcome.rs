@@ -3,7 +3,10 @@
 use super::Nav;
 
 /// Draws the page.
-pub fn ui(ui: &mut egui::Ui, nav: &Nav<'_>) {
+pub fn ui(ui: &mut egui::Ui, nav: &Nav<'_>, unfinished: Option<&std::path::Path>) {
+    if let Some(journal) = unfinished {
+        super::unfinished_banner(ui, journal);
+    }
     ui.label(
         "This wizard turns on password writeback for hybrid identity: passwords changed or reset in \
          Microsoft Entra ID are written back to your on-premises Active Directory.",
