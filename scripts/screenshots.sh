@@ -14,7 +14,7 @@ Xvfb :$n -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 & xvfb=$!
 while [ ! -e /tmp/.X11-unix/X$n ]; do sleep 0.1; done
 export DISPLAY=:$n XDG_RUNTIME_DIR=$work XDG_DATA_HOME=$work/data XDG_CONFIG_HOME=$work/config WRITEBACK_LOG_DIR=$work/logs
 chmod 700 "$work"
-"$bin" --lab >"$work/wizard.log" 2>&1 & wiz=$!
+"$bin" --lab --theme light >"$work/wizard.log" 2>&1 & wiz=$!
 id=
 while [ -z "$id" ]; do sleep 0.1; id=$(xwininfo -root -tree | awk '/"writeback-wizard/ {print $1; exit}'); done
 # Waits until two screenshots in a row are the same (the engine has answered, the frame settled).
@@ -23,11 +23,12 @@ settle() {
 }
 shot() { settle; import -window "$id" "$out/$1.png"; }
 click() { xdotool mousemove --window "$id" "$1" "$2" click 1; settle; }
-next() { click 908 599; }
+# Positions in the 940x620 window: Next at the bar's right, the pages' first buttons.
+next() { click 897 588; }
 mkdir -p "$out"
 shot welcome; next; shot tasks; next
-click 264 93; shot connect-entra; next
-click 269 162; sleep 2; shot connect-directories; next
+click 346 160; shot connect-entra; next
+click 304 272; sleep 2; shot connect-directories; next
 shot scope; next; sleep 1; shot optional-features; next; sleep 1; shot ready
 next; sleep 2; shot complete
 echo "screenshots in $out"
