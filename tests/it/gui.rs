@@ -630,3 +630,102 @@ fn an_unfinished_configuration_is_offered_at_start_and_rolled_back_from_the_wiza
     assert!(writeback_wizard::engine::journal::unfinished(&data.join("state")).unwrap().is_none(), "journal finished");
     assert_eq!(rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes, before, "the very same DACL");
 }
+
+/// Presses Tab until the widget labelled `label` has the keyboard focus.
+fn tab_to(h: &mut Harness<'static, App>, label: &str) {
+    for _ in 0..60 {
+        if h.query_by_label(label).is_some_and(|n| n.is_focused()) {
+            return;
+        }
+        h.key_press(egui::Key::Tab);
+        h.step();
+    }
+    panic!("Tab never reached {label}");
+}
+
+/// Presses a button from the keyboard: Tab to it, then Space (once it is enabled).
+fn press(h: &mut Harness<'static, App>, label: &str) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    while h.get_by_label(label).accesskit_node().is_disabled() {
+        assert!(Instant::now() < deadline, "{label} stayed disabled");
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    tab_to(h, label);
+    h.key_press(egui::Key::Space);
+    h.step();
+    h.step();
+}
+
+#[test]
+fn the_whole_procedure_and_its_undo_by_keyboard_alone() {
+    let lab = LabDc::up();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = rt.block_on(Sim::hybrid());
+    sim.running.set_faults(Faults { device_code_interval_secs: 1, ..Faults::default() });
+    let (mut admin, _) = rt.block_on(crate::ad_engine::discover(&lab));
+    let before = rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes;
+    let home = tempfile::tempdir().unwrap();
+    let args = lab_args(&lab, &sim, TENANT);
+    let password = lab.password("admin_password_file").expose().to_string();
+    let connect = |h: &mut Harness<'static, App>| {
+        tab_to(h, "Password");
+        h.event(egui::Event::Text(password.clone()));
+        h.step();
+        press(h, "Connect");
+        wait(h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
+    };
+
+    let mut h = harness(app(home.path(), args.clone()));
+    h.step();
+    h.key_press(egui::Key::Enter);
+    h.step();
+    assert_eq!(h.state().wiz.page, PageId::Tasks, "Enter is Next");
+    press(&mut h, "Next");
+    assert_eq!(h.state().wiz.page, PageId::ConnectEntra);
+    press(&mut h, "Sign in with a device code");
+    wait(&mut h, "the device code", |a| a.pages.entra.device_code.is_some());
+    let (code, _) = h.state().pages.entra.device_code.clone().unwrap();
+    rt.block_on(crate::tenant::device_login(&sim, &code, GA, "approve"));
+    wait(&mut h, "the sign-in", |a| a.pages.entra.tenant.is_some() && idle(a));
+    press(&mut h, "Next");
+    assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
+    connect(&mut h);
+    press(&mut h, "Next");
+    assert_eq!(h.state().wiz.page, PageId::Scope);
+    press(&mut h, "Next");
+    wait(&mut h, "today's state", |a| a.pages.features.status.is_some() && idle(a));
+    press(&mut h, "Next");
+    wait(&mut h, "the plan", |a| a.pages.ready.plan.is_some() && idle(a));
+    assert_eq!(h.state().wiz.page, PageId::Ready);
+    press(&mut h, "Configure");
+    wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete && idle(a));
+    assert!(h.state().pages.complete.outcome.clone().unwrap().unwrap().verified);
+    press(&mut h, "Exit");
+    assert!(h.state().exit);
+    drop(h);
+    assert!(sim.running.sync_engine_writeback());
+
+    // And back, through Disable.
+    let mut a = app(home.path(), args);
+    a.set_browser(Arc::new(crate::tenant::form_browser(GA)));
+    let mut h = harness(a);
+    h.step();
+    press(&mut h, "Next");
+    press(&mut h, "Disable password writeback");
+    assert_eq!(h.state().wiz.task, Task::Disable);
+    press(&mut h, "Next");
+    assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
+    connect(&mut h);
+    press(&mut h, "Next");
+    press(&mut h, "Next");
+    wait(&mut h, "today's state", |a| a.pages.features.status.is_some() && idle(a));
+    press(&mut h, "Next");
+    wait(&mut h, "the plan", |a| a.pages.ready.plan.is_some() && idle(a));
+    press(&mut h, "Configure");
+    wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete && idle(a));
+    assert!(h.state().pages.complete.outcome.clone().unwrap().unwrap().verified);
+    drop(h);
+    assert!(!sim.running.sync_engine_writeback());
+    assert_eq!(rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes, before, "the very same DACL");
+}
