@@ -2,11 +2,12 @@
 # Regenerates the README's screenshots: the wizard in lab mode in a real X window (Xvfb), driven
 # by real pointer clicks (xdotool) through the whole "Customize synchronization options" flow.
 # Needs: xvfb, imagemagick, xdotool, x11-utils. Usage: scripts/screenshots.sh [OUT_DIR]
+# The wizard's log of the last run is left in ${TMPDIR:-/tmp}/writeback-wizard-screenshots.log.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$here/docs/screenshots}
 work=$(mktemp -d)
-trap 'kill $wiz $xvfb 2>/dev/null || true; WRITEBACK_LOG_DIR=$work/logs XDG_DATA_HOME=$work/data "$bin" lab down >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+trap 'cp "$work/wizard.log" "${TMPDIR:-/tmp}/writeback-wizard-screenshots.log" 2>/dev/null; kill $wiz $xvfb 2>/dev/null || true; WRITEBACK_LOG_DIR=$work/logs XDG_DATA_HOME=$work/data "$bin" lab down >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 cargo build --quiet --manifest-path "$here/Cargo.toml"
 bin=$here/target/debug/writeback-wizard
 n=151; while [ -e /tmp/.X11-unix/X$n ]; do n=$((n + 1)); done
