@@ -227,6 +227,40 @@ fn tenant_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>
     Ok(Some(text))
 }
 
+/// What an import would do to the certificate pin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinChange {
+    /// None, or the same pin.
+    Same,
+    /// The file pins another certificate than this machine trusts.
+    Differs { theirs: String, ours: String },
+}
+
+/// `config import` (and the wizard's Import settings…): the file is parsed (and so validated)
+/// before anything is touched; this machine's record of what it granted stays; another
+/// certificate pin is taken only when `take_their_pin`, else this machine's pin is kept. Returns
+/// what happened to the pin.
+pub fn import(file: &Path, config_path: &Path, take_their_pin: bool) -> Result<PinChange, ConfigError> {
+    let mut settings = Settings::load_existing(file)?;
+    let local = Settings::load(config_path)?;
+    // What another machine granted is not ours: the local record (or its [granted]) stays.
+    settings.granted = local.granted.clone();
+    let norm = |s: &str| s.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_ascii_lowercase();
+    let change = match (&settings.ad_fingerprint, &local.ad_fingerprint) {
+        (Some(theirs), Some(ours)) if norm(theirs) != norm(ours) => {
+            PinChange::Differs { theirs: theirs.clone(), ours: ours.clone() }
+        }
+        _ => PinChange::Same,
+    };
+    if let PinChange::Differs { ours, .. } = &change
+        && !take_their_pin
+    {
+        settings.ad_fingerprint = Some(ours.clone());
+    }
+    settings.save(config_path)?;
+    Ok(change)
+}
+
 /// The settings keys as given on a command line (`None` = not given).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SettingsOverlay {

@@ -36,19 +36,15 @@ pub fn run(command: ConfigCommand, config_path: &Path, out: Output) -> Result<Ou
             });
         }
         ConfigCommand::Import { file, yes } => {
-            // Parse (and so validate) before touching the current settings.
-            let mut settings = Settings::load_existing(&file)?;
-            let local = Settings::load(config_path)?;
-            // What another machine granted is not ours: the local record (or its [granted]) stays.
-            settings.granted = local.granted.clone();
             // A pinned certificate is trust: another machine's pin replaces ours only when asked.
-            if let Some(theirs) = settings.ad_fingerprint.clone()
-                && local.ad_fingerprint.as_deref().is_some_and(|ours| !same_pin(ours, &theirs))
+            let theirs = crate::config::Settings::load_existing(&file)?.ad_fingerprint;
+            let ours = Settings::load(config_path)?.ad_fingerprint;
+            if let (Some(theirs), Some(ours)) = (&theirs, &ours)
+                && !same_pin(ours, theirs)
                 && !yes
                 && !confirm(&format!(
-                    "{} pins another certificate for the DC ({theirs}) than this machine trusts ({}). Take it? [y/N] ",
-                    file.display(),
-                    local.ad_fingerprint.as_deref().unwrap_or_default()
+                    "{} pins another certificate for the DC ({theirs}) than this machine trusts ({ours}). Take it? [y/N] ",
+                    file.display()
                 ))
             {
                 return Err(Error::Usage {
@@ -57,7 +53,7 @@ pub fn run(command: ConfigCommand, config_path: &Path, out: Output) -> Result<Ou
                         .into(),
                 });
             }
-            settings.save(config_path)?;
+            crate::config::import(&file, config_path, true)?;
             out.result(&serde_json::json!({ "imported": file, "to": config_path }), || {
                 format!("Imported {} into {}.", file.display(), config_path.display())
             });

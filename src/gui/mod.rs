@@ -120,6 +120,11 @@ impl App {
         self.worker.set_chooser(chooser);
     }
 
+    /// Replaces the open dialog (tests pick the file themselves).
+    pub fn set_opener(&mut self, opener: worker::Chooser) {
+        self.worker.set_opener(opener);
+    }
+
     /// Copies another file on "Save log…" (tests; a log kept elsewhere).
     pub fn set_log_file(&mut self, path: PathBuf) {
         self.worker.set_log_file(path);
@@ -183,6 +188,25 @@ impl App {
             Msg::Saved(Ok(Some(path))) => self.note = Some(format!("Saved {}.", path.display())),
             Msg::Saved(Ok(None)) => self.note = Some("No file was chosen: nothing was saved.".into()),
             Msg::Saved(Err(e)) => self.fail(e),
+            Msg::Imported(Ok(None)) => self.note = Some("No file was chosen: nothing was imported.".into()),
+            Msg::Imported(Ok(Some((file, pin_kept, settings)))) => {
+                // The pages start again from the imported settings.
+                p.directories.ad_url = settings.ad_url.clone().unwrap_or_default();
+                p.directories.ad_user = settings.ad_user.clone().unwrap_or_default();
+                p.scope.scopes = settings.scope.iter().map(|s| (s.clone(), true)).collect();
+                if let Some(c) = settings.cloud {
+                    p.entra.cloud = Some(c);
+                }
+                self.note = Some(if pin_kept {
+                    format!(
+                        "Imported {}. It pins another certificate for the DC than this machine trusts: this machine's pin was kept (take theirs with `writeback-wizard config import --yes` after checking it).",
+                        file.display()
+                    )
+                } else {
+                    format!("Imported {}.", file.display())
+                });
+            }
+            Msg::Imported(Err(e)) => self.fail(e),
             Msg::Opened(Ok(url)) => self.note = Some(format!("Opened {url} in the browser.")),
             Msg::Opened(Err(e)) => self.fail(e),
             Msg::LabUp(Ok(info)) => {

@@ -27,6 +27,9 @@ pub enum Job {
     Export,
     /// "Save log…": a copy of the log file, to a file the person picks.
     SaveLog,
+    /// "Import settings…": a settings file the person picks, over this machine's (its own record
+    /// of grants and its certificate pin stay).
+    Import,
     /// The scope browser opened a node: its user count and its child OUs and containers.
     Children(String),
     /// Sign in to the tenant and check it.
@@ -130,6 +133,8 @@ pub enum Msg {
     },
     /// A file was saved (`None`: the person chose no file).
     Saved(Result<Option<PathBuf>, ErrorReport>),
+    /// Settings were imported (the file, and whether its pin was set aside), or none was chosen.
+    Imported(Result<Option<(PathBuf, bool, Box<crate::config::Settings>)>, ErrorReport>),
     /// The admin center page was handed to the browser (its URL), or why not.
     Opened(Result<String, ErrorReport>),
     /// The lab DC is up.
@@ -176,6 +181,8 @@ pub struct Worker {
     repaint: Arc<dyn Fn() + Send + Sync>,
     open: Browser,
     chooser: Chooser,
+    /// Picks a file to open (Import settings…).
+    opener: Chooser,
 }
 
 /// Opens a sign-in page (the system browser; tests fill the simulator's form instead).
@@ -185,6 +192,18 @@ pub type Browser = Arc<dyn Fn(String) -> Result<(), String> + Send + Sync>;
 /// `None` when the person cancels or there is no dialog to show).
 pub type Chooser =
     Arc<dyn Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<PathBuf>> + Send>> + Send + Sync>;
+
+fn open_dialog() -> Chooser {
+    Arc::new(|_name: String| {
+        Box::pin(async move {
+            rfd::AsyncFileDialog::new()
+                .add_filter("Settings", &["toml"])
+                .pick_file()
+                .await
+                .map(|h| h.path().to_path_buf())
+        })
+    })
+}
 
 fn save_dialog() -> Chooser {
     Arc::new(|name: String| {
@@ -226,7 +245,17 @@ impl Worker {
             log_file: std::sync::Mutex::new(crate::logging::log_file()),
         });
         let open: Browser = Arc::new(crate::entra::auth::open_in_browser);
-        Ok(Worker { rt, tx, rx, shared, cancel: CancellationToken::new(), repaint, open, chooser: save_dialog() })
+        Ok(Worker {
+            rt,
+            tx,
+            rx,
+            shared,
+            cancel: CancellationToken::new(),
+            repaint,
+            open,
+            chooser: save_dialog(),
+            opener: open_dialog(),
+        })
     }
 
     /// Keeps the journal and audit log elsewhere than the platform's data folder.
@@ -246,6 +275,11 @@ impl Worker {
     /// Replaces the save dialog.
     pub fn set_chooser(&mut self, chooser: Chooser) {
         self.chooser = chooser;
+    }
+
+    /// Replaces the open dialog (tests pick the file themselves).
+    pub fn set_opener(&mut self, opener: Chooser) {
+        self.opener = opener;
     }
 
     /// Replaces how sign-in pages are opened.
@@ -272,6 +306,7 @@ impl Worker {
         let repaint = self.repaint.clone();
         let open = self.open.clone();
         let chooser = self.chooser.clone();
+        let opener = self.opener.clone();
         self.rt.spawn(async move {
             let progress_tx = tx.clone();
             let progress_repaint = repaint.clone();
@@ -285,7 +320,14 @@ impl Worker {
                 let _ = code_tx.send(Msg::DeviceCode { user_code: code.user_code, uri: code.uri });
                 code_repaint();
             };
-            let ctx = Ctx { cancel: &cancel, progress: &progress, open: &open, shown: &shown, chooser: &chooser };
+            let ctx = Ctx {
+                cancel: &cancel,
+                progress: &progress,
+                open: &open,
+                shown: &shown,
+                chooser: &chooser,
+                opener: &opener,
+            };
             let msg = run(&shared, job, &ctx).await;
             let _ = tx.send(msg);
             repaint();
@@ -304,13 +346,15 @@ struct Ctx<'a> {
     open: &'a Browser,
     shown: &'a (dyn Fn(DeviceCode) + Sync),
     chooser: &'a Chooser,
+    opener: &'a Chooser,
 }
 
 async fn run(shared: &Shared, job: Job, ctx: &Ctx<'_>) -> Msg {
-    let Ctx { cancel, progress, open, shown, chooser } = *ctx;
+    let Ctx { cancel, progress, open, shown, chooser, opener } = *ctx;
     match job {
         Job::Export => Msg::Saved(save(shared, true, chooser).await),
         Job::SaveLog => Msg::Saved(save(shared, false, chooser).await),
+        Job::Import => Msg::Imported(import(shared, opener).await),
         Job::Children(dn) => {
             let mut guard = shared.session.lock().await;
             let found = match guard.as_mut() {
@@ -531,6 +575,18 @@ async fn status(shared: &Shared, cancel: &CancellationToken) -> Result<Box<Statu
     let status = s.status(tenant, sync).await.map_err(report)?;
     let readiness = s.readiness(cancel, &mut |_| {}).await.map_err(report)?;
     Ok(Box::new(StatusView { status, readiness }))
+}
+
+async fn import(
+    shared: &Shared,
+    opener: &Chooser,
+) -> Result<Option<(PathBuf, bool, Box<crate::config::Settings>)>, ErrorReport> {
+    let Some(file) = opener("writeback-wizard.toml".into()).await else { return Ok(None) };
+    let config_path = opts_of(shared).config_path.clone();
+    // Another machine's certificate pin is never taken silently: the wizard keeps this one's.
+    let change = crate::config::import(&file, &config_path, false).map_err(|e| report(Error::from(e)))?;
+    let settings = crate::config::Settings::load(&config_path).map_err(|e| report(Error::from(e)))?;
+    Ok(Some((file, change != crate::config::PinChange::Same, Box::new(settings))))
 }
 
 async fn save(shared: &Shared, settings: bool, chooser: &Chooser) -> Result<Option<PathBuf>, ErrorReport> {

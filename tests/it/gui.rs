@@ -729,3 +729,36 @@ fn the_whole_procedure_and_its_undo_by_keyboard_alone() {
     assert!(!sim.running.sync_engine_writeback());
     assert_eq!(rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes, before, "the very same DACL");
 }
+
+#[test]
+fn import_settings_fills_the_pages_and_keeps_this_machines_pin() {
+    let home = tempfile::tempdir().unwrap();
+    let ours = "11".repeat(32);
+    let theirs = "22".repeat(32);
+    std::fs::write(home.path().join("settings.toml"), format!("version = 1\nad_fingerprint = \"{ours}\"\n")).unwrap();
+    let other = home.path().join("other.toml");
+    std::fs::write(
+        &other,
+        format!(
+            "version = 1\nad_url = \"ldaps://dc9.corp.example.com\"\nad_user = \"CORP\\\\bob.admin\"\nscope = [\"OU=Staff,DC=corp,DC=example,DC=com\"]\nad_fingerprint = \"{theirs}\"\n"
+        ),
+    )
+    .unwrap();
+    let mut a = app(home.path(), ConnectionArgs::default());
+    let picked = other.clone();
+    a.set_opener(Arc::new(move |_| {
+        let p = picked.clone();
+        Box::pin(async move { Some(p) })
+    }));
+    let mut h = harness(a);
+    h.step();
+    click(&mut h, "Next");
+    click(&mut h, "Import settings…");
+    wait(&mut h, "the import", |a| a.note.as_deref().is_some_and(|n| n.starts_with("Imported")));
+    assert_eq!(h.state().pages.directories.ad_url, "ldaps://dc9.corp.example.com");
+    assert_eq!(h.state().pages.directories.ad_user, "CORP\\bob.admin");
+    assert_eq!(h.state().pages.scope.scopes, vec![("OU=Staff,DC=corp,DC=example,DC=com".to_string(), true)]);
+    assert!(h.state().note.as_deref().unwrap().contains("this machine's pin was kept"), "{:?}", h.state().note);
+    let saved = std::fs::read_to_string(home.path().join("settings.toml")).unwrap();
+    assert!(saved.contains("dc9.corp.example.com") && saved.contains(&ours) && !saved.contains(&theirs), "{saved}");
+}

@@ -21,9 +21,14 @@ pub fn ui(ui: &mut egui::Ui, nav: &mut Nav<'_>, unfinished: Option<&std::path::P
     }
     ui.add_space(12.0);
     ui.label("Keep these settings for another server, or for the command line (`--config FILE`):");
-    if ui.add_enabled(!nav.busy(), egui::Button::new("Export settings…")).clicked() {
-        nav.start(crate::gui::worker::Job::Export);
-    }
+    ui.horizontal(|ui| {
+        if ui.add_enabled(!nav.busy(), egui::Button::new("Export settings…")).clicked() {
+            nav.start(crate::gui::worker::Job::Export);
+        }
+        if ui.add_enabled(!nav.busy(), egui::Button::new("Import settings…")).clicked() {
+            nav.start(crate::gui::worker::Job::Import);
+        }
+    });
     if task != nav.wiz.task {
         nav.wiz.choose(task);
     }
