@@ -188,6 +188,32 @@ impl AdConnection {
         Ok(entries.into_iter().map(SearchEntry::construct).collect())
     }
 
+    /// A subtree search that stops at `limit` entries (the DC's size limit: a picker needs the
+    /// first few matches, not all of a large domain). Hitting the limit is not an error.
+    pub async fn search_limited(
+        &mut self,
+        base: &str,
+        filter: &str,
+        attrs: &[&str],
+        limit: i32,
+    ) -> Result<Vec<SearchEntry>, AdError> {
+        let op = format!("search of '{base}'");
+        let _timed = crate::netstats::timed(crate::netstats::Kind::Ldap);
+        let result = self
+            .ldap
+            .with_search_options(ldap3::SearchOptions::new().sizelimit(limit))
+            .with_timeout(self.timeout)
+            .search(base, Scope::Subtree, filter, attrs.to_vec())
+            .await
+            .map_err(|e| self.op_error(&op, e))?;
+        let (entries, res) = (result.0, result.1);
+        // 4 = sizeLimitExceeded: the first `limit` entries came, which is what was asked.
+        if res.rc != 0 && res.rc != 4 {
+            return Err(AdError::Ldap { op, rc: res.rc, text: res.text });
+        }
+        Ok(entries.into_iter().map(SearchEntry::construct).collect())
+    }
+
     /// A paged, streaming search: `on_entry` sees each entry as it arrives (no list of the whole
     /// result is built), referrals are skipped, and `cancel` stops it between entries. Returns
     /// the number of entries seen.

@@ -443,6 +443,42 @@ pub async fn child_scopes(
 
 /// AD DS connector account candidates: every `MSOL_*` account (Entra Connect's naming), and the
 /// named one when given.
+/// An account a picker offers: its DN, sAMAccountName and display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountHit {
+    pub dn: String,
+    pub sam: String,
+    pub display: String,
+}
+
+/// The users and gMSAs whose sAMAccountName, name or display name starts with `text`, the first
+/// `limit` of them, in the bound DC's domain (search-as-you-type for the wizard's pickers).
+pub async fn search_accounts(
+    conn: &mut AdConnection,
+    disc: &Discovery,
+    text: &str,
+    limit: i32,
+) -> Result<Vec<AccountHit>, AdError> {
+    let t = filter_escape(text.trim());
+    let filter = format!(
+        "(&(|(objectCategory=person)(objectClass=msDS-GroupManagedServiceAccount))(objectClass=user)(|(sAMAccountName={t}*)(cn={t}*)(displayName={t}*)))"
+    );
+    let found = conn
+        .search_limited(&disc.default_naming_context, &filter, &["sAMAccountName", "displayName", "cn"], limit)
+        .await?;
+    let first = |e: &ldap3::SearchEntry, a: &str| e.attrs.get(a).and_then(|v| v.first()).cloned().unwrap_or_default();
+    let mut hits: Vec<AccountHit> = found
+        .iter()
+        .map(|e| AccountHit {
+            dn: e.dn.clone(),
+            sam: first(e, "sAMAccountName"),
+            display: Some(first(e, "displayName")).filter(|d| !d.is_empty()).unwrap_or_else(|| first(e, "cn")),
+        })
+        .collect();
+    hits.sort_by_key(|h| h.sam.to_lowercase());
+    Ok(hits)
+}
+
 pub async fn connector_candidates(
     conn: &mut AdConnection,
     disc: &Discovery,

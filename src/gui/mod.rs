@@ -185,6 +185,8 @@ impl App {
                 p.scope.requested.remove(&dn);
                 self.fail(e);
             }
+            Msg::Accounts { picker, text, found: Ok(hits) } => p.found(picker, text, hits),
+            Msg::Accounts { found: Err(e), .. } => self.fail(e),
             Msg::Saved(Ok(Some(path))) => self.note = Some(format!("Saved {}.", path.display())),
             Msg::Saved(Ok(None)) => self.note = Some("No file was chosen: nothing was saved.".into()),
             Msg::Saved(Err(e)) => self.fail(e),
@@ -323,7 +325,7 @@ impl App {
             PageId::Ready => {
                 let ready = &mut self.pages.ready;
                 if let Some(plan) = ready.plan.clone() {
-                    let user = ready.canary_user.trim().to_string();
+                    let user = ready.canary.text.trim().to_string();
                     let password = std::mem::take(&mut ready.connector_password);
                     let canary = (!user.is_empty())
                         .then(|| (user, (!password.is_empty()).then(|| crate::secrets::Secret::new(password))));

@@ -32,6 +32,8 @@ pub enum Job {
     Import,
     /// The scope browser opened a node: its user count and its child OUs and containers.
     Children(String),
+    /// A picker's search as the person types: the users and gMSAs whose name starts so.
+    FindAccounts { picker: &'static str, text: String },
     /// Sign in to the tenant and check it.
     SignIn {
         /// The cloud chosen on the page (`None`: the settings').
@@ -130,6 +132,12 @@ pub enum Msg {
         dn: String,
         /// Its users and children (or why they could not be read).
         found: Result<(usize, Vec<directory::ScopeNode>), ErrorReport>,
+    },
+    /// A picker's matches (for the text it searched).
+    Accounts {
+        picker: &'static str,
+        text: String,
+        found: Result<Vec<directory::AccountHit>, ErrorReport>,
     },
     /// A file was saved (`None`: the person chose no file).
     Saved(Result<Option<PathBuf>, ErrorReport>),
@@ -368,6 +376,14 @@ async fn run(shared: &Shared, job: Job, ctx: &Ctx<'_>) -> Msg {
                 None => Err(not_connected()),
             };
             Msg::Children { dn, found }
+        }
+        Job::FindAccounts { picker, text } => {
+            let mut guard = shared.session.lock().await;
+            let found = match guard.as_mut() {
+                Some(s) => directory::search_accounts(&mut s.ad.conn, &s.ad.disc, &text, 12).await.map_err(report),
+                None => Err(not_connected()),
+            };
+            Msg::Accounts { picker, text, found }
         }
         Job::LabUp => Msg::LabUp(
             crate::lab::up(&crate::lab::default_dir()).await.map(Box::new).map_err(|e| report(Error::from(e))),

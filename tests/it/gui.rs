@@ -133,6 +133,10 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
     let d = h.state().pages.directories.directory.clone().unwrap();
     assert!(d.enterprise_admin && h.state().pages.directories.connector.is_some(), "{d:?}");
+    // Another connector account can be picked from the domain: gMSAs too.
+    type_into(&mut h, "Another account", "provAg");
+    wait(&mut h, "the connector's matches", |a| a.pages.directories.other_connector.found.is_some());
+    h.get_by_label("provAgentgMSA$");
     click(&mut h, "Next");
 
     assert_eq!(h.state().wiz.page, PageId::Scope);
@@ -155,11 +159,11 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     assert!(plan.steps.iter().any(|s| s.target.starts_with("CN=AdminSDHolder,CN=System,")), "{plan:?}");
     h.get_by_label("Start the synchronization process when configuration completes");
     // The canary proves it end to end, bound as the connector account.
-    let canary_user = h.get_by_label("Canary user (optional)");
-    canary_user.focus();
-    canary_user.type_text(&lab.field("canary_user"));
-    h.step();
-    h.step();
+    // Picked from the domain as it is typed, never typed whole.
+    type_into(&mut h, "Canary user (optional)", "wb.can");
+    wait(&mut h, "the canary's matches", |a| a.pages.ready.canary.found.is_some());
+    press(&mut h, &format!("{} (Writeback Canary)", lab.field("canary_user")));
+    assert_eq!(h.state().pages.ready.canary.text, lab.field("canary_user"));
     let connector_password = h.get_by_label("Connector account password");
     connector_password.focus();
     connector_password.type_text(lab.password("connector_password_file").expose());
@@ -594,7 +598,13 @@ fn an_unfinished_configuration_is_offered_at_start_and_rolled_back_from_the_wiza
         .env("WRITEBACK_CRASH_AT", "journal:3")
         .output()
         .unwrap();
-    assert!(out.status.code().is_none(), "killed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.code().is_none(),
+        "killed: {:?} {} {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_ne!(rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes, before, "the grant was made");
     let data = lab.home.path().join("data/writeback-wizard");
     let mut a =

@@ -17,6 +17,8 @@ pub struct ConnectDirectories {
     pub ad_user: String,
     /// How long one LDAP operation may take, in seconds (empty: 30, or the setting).
     pub ad_timeout: String,
+    /// "Another account": a custom connector account or gMSA, picked from the domain.
+    pub other_connector: super::Picker,
     /// "Password" field (cleared as soon as it is sent).
     pub ad_password: String,
     /// What the connection found.
@@ -170,8 +172,11 @@ impl ConnectDirectories {
         );
         ui.add_space(6.0);
         if d.candidates.is_empty() {
-            verdict(ui, false, "No connector account (MSOL_*) was found; name it in the settings (connector_account).");
-            return;
+            verdict(
+                ui,
+                false,
+                "No connector account (MSOL_*) was found: choose the account the sync engine uses below.",
+            );
         }
         let shown = self
             .connector
@@ -191,5 +196,14 @@ impl ConnectDirectories {
                 .response
                 .labelled_by(l.id);
         });
+        // A custom account or a gMSA the sync engine signs in with (Cloud Sync's agent runs as one).
+        if let Some(hit) = self.other_connector.ui(ui, nav, "connector", "Another account") {
+            if let Some(d) = self.directory.as_mut()
+                && !d.candidates.iter().any(|c| c.0 == hit.dn)
+            {
+                d.candidates.push((hit.dn.clone(), hit.sam.clone()));
+            }
+            self.connector = Some(hit.dn);
+        }
     }
 }

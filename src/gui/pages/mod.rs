@@ -31,6 +31,17 @@ pub struct Pages {
     pub unfinished: Option<std::path::PathBuf>,
 }
 
+impl Pages {
+    /// A picker's matches arrived.
+    pub fn found(&mut self, picker: &str, text: String, hits: Vec<crate::ad::directory::AccountHit>) {
+        let target = match picker {
+            "connector" => &mut self.directories.other_connector,
+            _ => &mut self.ready.canary,
+        };
+        target.found = Some((text, hits));
+    }
+}
+
 /// What a page may reach besides its own state: navigation, the engine, the message area.
 pub struct Nav<'a> {
     pub wiz: &'a mut Wizard,
@@ -71,6 +82,75 @@ impl Nav<'_> {
 pub(crate) fn verdict(ui: &mut egui::Ui, ok: bool, text: &str) {
     let v = if ok { super::theme::Verdict::Ok } else { super::theme::Verdict::Failed };
     super::theme::verdict_line(ui, v, text);
+}
+
+/// A search-as-you-type picker over the domain's users and gMSAs: a field, and under it the
+/// first matches, each a button that picks it. Searches from two characters on.
+#[derive(Debug, Default)]
+pub struct Picker {
+    /// What is typed.
+    pub text: String,
+    /// The last search sent.
+    asked: String,
+    /// The matches for the text they were found for.
+    pub found: Option<(String, Vec<crate::ad::directory::AccountHit>)>,
+    /// The text whose matches were last scrolled into view.
+    shown: String,
+}
+
+impl Picker {
+    /// Draws the field and the matches; returns the account picked on this frame.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        nav: &Nav<'_>,
+        picker: &'static str,
+        label: &str,
+    ) -> Option<crate::ad::directory::AccountHit> {
+        super::field(ui, label, &mut self.text, false);
+        let text = self.text.trim().to_string();
+        if text.chars().count() >= 2 && text != self.asked {
+            self.asked = text.clone();
+            nav.send(Job::FindAccounts { picker, text: text.clone() });
+        }
+        let mut picked = None;
+        if let Some((for_text, hits)) = &self.found
+            && *for_text == text
+            && !text.is_empty()
+        {
+            if hits.is_empty() {
+                ui.label(format!("No user or gMSA starts with \"{text}\"."));
+            }
+            for hit in hits {
+                let words =
+                    if hit.display.is_empty() || hit.display.trim_end_matches('$') == hit.sam.trim_end_matches('$') {
+                        hit.sam.clone()
+                    } else {
+                        format!("{} ({})", hit.sam, hit.display)
+                    };
+                // A stable id per account, so a click lands whatever the frame before drew.
+                let clicked = ui.push_id(&hit.dn, |ui| {
+                    ui.add(egui::Button::new(words).frame(false)).on_hover_text(&hit.dn).clicked()
+                });
+                if clicked.inner {
+                    picked = Some(hit.clone());
+                }
+                // New matches come into view (the page may be scrolled to the field's height).
+                if self.shown != text {
+                    clicked.response.scroll_to_me(None);
+                }
+            }
+        }
+        if self.found.as_ref().is_some_and(|(t, _)| *t == text) {
+            self.shown = text.clone();
+        }
+        if let Some(hit) = &picked {
+            self.text = hit.sam.clone();
+            self.asked = hit.sam.clone();
+            self.found = None;
+        }
+        picked
+    }
 }
 
 /// The banner for an unfinished configuration (Welcome and Tasks show it).

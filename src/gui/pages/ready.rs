@@ -11,8 +11,8 @@ pub struct Ready {
     pub plan: Option<Box<Plan>>,
     /// "Start the synchronization process when configuration completes".
     pub start_sync: bool,
-    /// "Canary user (optional)" field.
-    pub canary_user: String,
+    /// "Canary user (optional)": picked from the domain as it is typed.
+    pub canary: super::Picker,
     /// "Connector account password" field (cleared as soon as it is sent).
     pub connector_password: String,
     /// Finishing an unfinished configuration: roll it back (`true`, the default) or resume it.
@@ -24,7 +24,7 @@ impl Default for Ready {
         Ready {
             plan: None,
             start_sync: true,
-            canary_user: String::new(),
+            canary: super::Picker::default(),
             connector_password: String::new(),
             roll_back: true,
         }
@@ -91,8 +91,8 @@ impl Ready {
                  account's password to a random value it does not keep, and clears its lockout. Name an account \
                  nobody uses; never a real person's.",
             );
-            field(ui, "Canary user (optional)", &mut self.canary_user, false);
-            if !self.canary_user.trim().is_empty() {
+            self.canary.ui(ui, nav, "canary", "Canary user (optional)");
+            if !self.canary.text.trim().is_empty() {
                 field(ui, "Connector account password", &mut self.connector_password, true);
                 if nav.lab {
                     ui.label("Lab mode: leave it empty to use the lab connector account's password.");
