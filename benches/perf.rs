@@ -177,13 +177,14 @@ fn wizard_ready() -> BenchResult<()> {
                 .args(["mousemove", "--window", &id, &at.0.to_string(), &at.1.to_string(), "click", "1"])
                 .status();
         };
-        const NEXT: (u32, u32) = (908, 599);
+        // Positions in the 940x620 window (as scripts/screenshots.sh has them).
+        const NEXT: (u32, u32) = (897, 588);
         // (what to click first, if anything; then Next until this page shows)
         let steps: [(Option<(u32, u32)>, &str); 6] = [
             (None, "Tasks"),
             (None, "Connect to Microsoft Entra ID"),
-            (Some((264, 93)), "Connect your directories"), // Sign in
-            (Some((269, 162)), "Domain and OU filtering"), // Connect
+            (Some((346, 160)), "Connect your directories"), // Sign in with a browser
+            (Some((304, 272)), "Domain and OU filtering"), // Connect
             (None, "Optional features"),
             (None, "Ready to configure"),
         ];
