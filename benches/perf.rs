@@ -184,7 +184,7 @@ fn wizard_ready() -> BenchResult<()> {
             (None, "Tasks"),
             (None, "Connect to Microsoft Entra ID"),
             (Some((346, 160)), "Connect your directories"), // Sign in with a browser
-            (Some((304, 272)), "Domain and OU filtering"), // Connect
+            (Some((304, 272)), "Domain and OU filtering"),  // Connect
             (None, "Optional features"),
             (None, "Ready to configure"),
         ];
