@@ -11,6 +11,10 @@ use super::{AdConnection, AdError};
 /// older _DEPRECATED one). With them, a reset by the sync engine honours password history.
 pub const POLICY_HINTS_OIDS: [&str; 2] = ["1.2.840.113556.1.4.2239", "1.2.840.113556.1.4.2066"];
 
+/// What a DC without the policy-hints control means, in the same words in `ad check`, the plan
+/// and the wizard.
+pub const NO_POLICY_HINTS: &str = "the DC does not offer the password-policy-hints control (Windows Server 2016 and later do): writeback resets will not honour password history (event 6329)";
+
 /// Relative id of Enterprise Admins in the forest root domain.
 pub const ENTERPRISE_ADMINS_RID: u32 = 519;
 /// Relative id of Domain Admins.

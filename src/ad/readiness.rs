@@ -105,7 +105,7 @@ pub async fn check(
     }
     let policy_hints_control = disc.policy_hints();
     if !policy_hints_control {
-        warnings.push("the DC does not offer the password-policy-hints control (Windows Server 2016 and later do): writeback resets will not honour password history (event 6329)".into());
+        warnings.push(directory::NO_POLICY_HINTS.into());
     }
     Ok(Readiness {
         dc: disc.dc_name.clone(),

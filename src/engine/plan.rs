@@ -329,6 +329,9 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
         }
     }
     warnings.extend(samba_root_warning(inp.disc, &steps));
+    if !inp.disc.policy_hints() {
+        warnings.push(directory::NO_POLICY_HINTS.into());
+    }
     Ok(Plan {
         action: Action::Enable,
         steps,

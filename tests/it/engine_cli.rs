@@ -402,6 +402,12 @@ async fn the_lab_sync_engine_models_staging_versions_the_scheduler_and_cloud_syn
         assert!(warnings.contains(needle), "{needle}: {warnings}");
     }
     assert!(json(&out)["connector_source"].as_str().unwrap().contains("the only MSOL_ account"), "{warnings}");
+    // A DC without the password-policy-hints control is named in the plan, as in `ad check`.
+    let hints = {
+        let mut conn = lab.admin().await;
+        writeback_wizard::ad::directory::discover(&mut conn).await.unwrap().policy_hints()
+    };
+    assert_eq!(warnings.contains("password-policy-hints control"), !hints, "{warnings}");
 
     // Cloud Sync: the agent's gMSA is the connector account. The agent set Reset Password itself:
     // it shows as pre-existing, and stays after a disable.
