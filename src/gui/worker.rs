@@ -66,7 +66,7 @@ pub enum Job {
     /// Rolls back (or resumes) the unfinished apply whose journal is at this path.
     Recover { journal: PathBuf, roll_back: bool },
     /// Opens the admin center's Password reset page of the chosen cloud in the browser.
-    OpenPortal,
+    OpenPortal(crate::config::Cloud),
     /// Plan enabling or disabling, with the page's options.
     Plan(PlanChoice),
     /// Apply the plan.
@@ -440,19 +440,14 @@ async fn run(shared: &Shared, job: Job, ctx: &Ctx<'_>) -> Msg {
             Msg::Status(status(shared, cancel).await)
         }
         Job::Status => Msg::Status(status(shared, cancel).await),
-        Job::OpenPortal => {
-            let cloud = shared.opts.lock().ok().and_then(|o| o.settings().ok()).and_then(|s| s.cloud);
+        Job::OpenPortal(cloud) => {
+            // The simulator's address, when the cloud is the lab (from whichever sign-in holds it).
             let lab_url = shared.entra.lock().await.as_ref().and_then(|e| e.lab_url.clone());
             let session_lab = match shared.session.lock().await.as_ref().and_then(|s| s.entra.as_ref()) {
                 Some(Ok(e)) => e.lab_url.clone(),
                 _ => None,
             };
             let lab_url = lab_url.or(session_lab);
-            let cloud = cloud.unwrap_or(if lab_url.is_some() {
-                crate::config::Cloud::Lab
-            } else {
-                crate::config::Cloud::Public
-            });
             let url = crate::entra::clouds::password_reset_page(cloud, lab_url.as_deref());
             Msg::Opened(
                 open(url.clone()).map(|()| url.clone()).map_err(|detail| report(GuiError::Browser { url, detail })),

@@ -58,7 +58,7 @@ impl Complete {
             ui.label(format!("3. {}", words::CLOUD_SYNC));
         }
         if ui.button(words::OPEN).clicked() {
-            nav.send(crate::gui::worker::Job::OpenPortal);
+            nav.send(crate::gui::worker::Job::OpenPortal(cx.cloud));
         }
         ui.label(if cx.cloud == crate::config::Cloud::Public { words::TRY_PUBLIC } else { words::TRY_OTHER });
     }

@@ -80,30 +80,22 @@ impl OptionalFeatures {
                 } else {
                     "Next plans removing what this tool granted and switching writeback off in the sync engine."
                 });
-                if self.writeback {
-                    ui.checkbox(
+                let (flag, label, warning) = if self.writeback {
+                    (
                         &mut self.include_adminsdholder,
                         "Also grant the permissions on AdminSDHolder (protected accounts)",
-                    );
-                    if self.include_adminsdholder {
-                        crate::gui::theme::verdict_line(
-                            ui,
-                            crate::gui::theme::Verdict::Warning,
-                            "The connector account will be able to reset the passwords of protected accounts (Domain Admins and the like). Tick it only when protected accounts must reset their own passwords.",
-                        );
-                    }
+                        "The connector account will be able to reset the passwords of protected accounts (Domain Admins and the like). Tick it only when protected accounts must reset their own passwords.",
+                    )
                 } else {
-                    ui.checkbox(
+                    (
                         &mut self.remove_preexisting,
                         "Also remove permissions that were there before (not added by this tool)",
-                    );
-                    if self.remove_preexisting {
-                        crate::gui::theme::verdict_line(
-                            ui,
-                            crate::gui::theme::Verdict::Warning,
-                            "Permissions the connector account had before this tool (set by Entra Connect's own wizard, or by hand) are taken away too.",
-                        );
-                    }
+                        "Permissions the connector account had before this tool (set by Entra Connect's own wizard, or by hand) are taken away too.",
+                    )
+                };
+                ui.checkbox(flag, label);
+                if *flag {
+                    crate::gui::theme::verdict_line(ui, crate::gui::theme::Verdict::Warning, warning);
                 }
                 ui.add_space(6.0);
             }
