@@ -357,6 +357,11 @@ async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<Opt
                     if *enabled { "on" } else { "off" }
                 )));
             }
+            // A switch that failed (or was never reached) is still at its prior value: nothing
+            // to undo, and no second call that may fail for the same reason (a missing credential).
+            if env.sync.state().await?.writeback_enabled == *enabled {
+                return Ok(None);
+            }
             env.sync.set_writeback(*enabled).await?;
             if env.sync.state().await?.writeback_enabled != *enabled {
                 return Err(EngineError::Internal {

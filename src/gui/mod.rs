@@ -257,6 +257,11 @@ impl App {
                 self.wiz.facts.plan_ready = plan.ready();
                 p.configuring.set_plan(&plan);
                 p.ready.plan = Some(plan);
+                if p.ready.cloudsync_admin.is_empty()
+                    && let Some(t) = &p.entra.tenant
+                {
+                    p.ready.cloudsync_admin = t.account.user_principal_name.clone();
+                }
             }
             Msg::Progress(progress) => p.configuring.progress(progress),
             Msg::Applied(result) => {
@@ -330,8 +335,9 @@ impl App {
                     let canary = (!user.is_empty())
                         .then(|| (user, (!password.is_empty()).then(|| crate::secrets::Secret::new(password))));
                     let start_sync = ready.start_sync;
+                    let cloudsync = if self.pages.cloudsync() { self.pages.ready.take_cloudsync() } else { None };
                     self.pages.complete.canary = None;
-                    self.start(Job::Apply { plan, start_sync, canary });
+                    self.start(Job::Apply { plan, start_sync, canary, cloudsync });
                 }
             }
             _ => {}

@@ -78,6 +78,9 @@ pub enum Job {
         /// Prove writeback afterwards on this test account, with the connector's password (typed,
         /// or `None` for the lab's or the secrets lookup).
         canary: Option<(String, Option<Secret>)>,
+        /// With Cloud Sync: the Global Administrator its switch signs in as, and the password typed
+        /// (`None`: the lab tenant's administrator).
+        cloudsync: Option<(String, Option<Secret>)>,
     },
     /// Test a password for an account against the policy that applies to it.
     TestPassword {
@@ -466,9 +469,14 @@ async fn run(shared: &Shared, job: Job, ctx: &Ctx<'_>) -> Msg {
                 None => Err(not_connected()),
             })
         }
-        Job::Apply { plan, start_sync, canary } => {
+        Job::Apply { plan, start_sync, canary, cloudsync } => {
             let mut guard = shared.session.lock().await;
             let Some(s) = guard.as_mut() else { return Msg::Applied(Err(not_connected())) };
+            if let Some((user, password)) = cloudsync
+                && let Err(e) = s.set_cloudsync_credential(user, password)
+            {
+                return Msg::Applied(Err(report(e)));
+            }
             let outcome = match s.apply(Some(&plan), None, start_sync, cancel, progress).await {
                 Ok(o) => o,
                 Err(e) => return Msg::Applied(Err(report(e))),

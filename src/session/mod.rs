@@ -179,12 +179,7 @@ impl Session {
                 None => AdSync::default(),
             })),
             SyncEngineKind::Cloudsync => {
-                let credential =
-                    match (&ad.settings.cloudsync_admin, secrets::from_env_only(secrets::CLOUDSYNC_PASSWORD_ENV)) {
-                        (Some(user), Some(password)) => Some(Credential { user: user.clone(), password }),
-                        _ => None,
-                    };
-                let engine = CloudSync::default().with_credential(credential);
+                let engine = CloudSync::default().with_credential(cloudsync_credential(&ad.settings));
                 Ok(Backend::CloudSync(match ad.settings.sync_engine_timeout {
                     Some(secs) => engine.with_timeout(std::time::Duration::from_secs(secs)),
                     None => engine,
@@ -192,7 +187,9 @@ impl Session {
             }
             SyncEngineKind::Lab => match &entra {
                 Some(Ok(e)) => match &e.lab_url {
-                    Some(url) => Ok(Backend::Lab(LabEngine::new(url, e.token.clone()))),
+                    Some(url) => Ok(Backend::Lab(
+                        LabEngine::new(url, e.token.clone()).with_credential(cloudsync_credential(&ad.settings)),
+                    )),
                     None => Err("the lab sync engine needs --lab-url (or --lab)".to_string()),
                 },
                 Some(Err(e)) => Err(format!("the lab sync engine needs a tenant administrator's token: {e}")),
@@ -207,6 +204,25 @@ impl Session {
         let (connector, connector_source) = find_connector(&mut ad, known.as_ref()).await?;
         let scopes = scopes_of(&ad.settings, &ad.disc);
         Ok(Session { opts: opts.clone(), ad, entra, backend, connector, connector_source, scopes, paths: opts.paths() })
+    }
+
+    /// The Global Administrator whom Cloud Sync's switch signs in as, given in the wizard: the
+    /// typed password, or with `--lab` (no password typed) the in-process tenant's administrator.
+    pub fn set_cloudsync_credential(&mut self, user: String, typed: Option<Secret>) -> Result<(), Error> {
+        let password = match (typed, &self.entra) {
+            (Some(p), _) => p,
+            (None, Some(Ok(EntraSession { _lab_tenant: Some(t), .. }))) => t.admin_password(),
+            (None, _) => return Err(crate::sync_engine::SyncError::NeedsCredential.into()),
+        };
+        let credential = Some(Credential { user, password });
+        if let Ok(b) = &mut self.backend {
+            match b {
+                Backend::CloudSync(e) => e.set_credential(credential),
+                Backend::Lab(e) => e.set_credential(credential),
+                Backend::AdSync(_) => {}
+            }
+        }
+        Ok(())
     }
 
     /// The tenant's readiness, when there is a tenant.
@@ -365,5 +381,14 @@ impl Session {
             progress,
         )
         .await?)
+    }
+}
+
+/// Cloud Sync's switch credential from the settings and the environment (`--cloudsync-admin` and
+/// WRITEBACK_CLOUDSYNC_PASSWORD), for one run.
+fn cloudsync_credential(settings: &crate::config::Settings) -> Option<Credential> {
+    match (&settings.cloudsync_admin, secrets::from_env_only(secrets::CLOUDSYNC_PASSWORD_ENV)) {
+        (Some(user), Some(password)) => Some(Credential { user: user.clone(), password }),
+        _ => None,
     }
 }

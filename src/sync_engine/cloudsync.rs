@@ -54,6 +54,11 @@ impl CloudSync {
         CloudSync { timeout, ..self }
     }
 
+    /// Replaces the credential (given in the wizard after the session was opened).
+    pub fn set_credential(&mut self, credential: Option<Credential>) {
+        self.credential = credential;
+    }
+
     /// The Global Administrator credential the switch will use.
     pub fn with_credential(self, credential: Option<Credential>) -> CloudSync {
         CloudSync { credential, ..self }

@@ -12,12 +12,29 @@ pub struct LabEngine {
     base: String,
     token: Secret,
     http: reqwest::Client,
+    /// With the cloudsync flavour, the switch's Global Administrator (as the real module wants).
+    credential: Option<super::cloudsync::Credential>,
 }
 
 impl LabEngine {
     /// The engine of the simulator at `base`, called with `token`.
     pub fn new(base: &str, token: Secret) -> LabEngine {
-        LabEngine { base: base.trim_end_matches('/').to_string(), token, http: reqwest::Client::new() }
+        LabEngine {
+            base: base.trim_end_matches('/').to_string(),
+            token,
+            http: reqwest::Client::new(),
+            credential: None,
+        }
+    }
+
+    /// Replaces the credential (given in the wizard after the session was opened).
+    pub fn set_credential(&mut self, credential: Option<super::cloudsync::Credential>) {
+        self.credential = credential;
+    }
+
+    /// The Global Administrator credential a cloudsync-flavoured switch sends.
+    pub fn with_credential(self, credential: Option<super::cloudsync::Credential>) -> LabEngine {
+        LabEngine { credential, ..self }
     }
 
     async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Result<Value, SyncError> {
@@ -30,7 +47,14 @@ impl LabEngine {
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap_or_default();
         if !(200..300).contains(&status) {
-            return Err(SyncError::Lab { status, detail: text.chars().take(300).collect() });
+            // The simulator's Cloud Sync switch refuses as the real module does.
+            let doc: Value = serde_json::from_str(&text).unwrap_or_default();
+            let detail = doc["error"]["message"].as_str().unwrap_or_default().to_string();
+            return Err(match doc["error"]["code"].as_str() {
+                Some("CredentialRequired") => SyncError::NeedsCredential,
+                Some("CredentialRefused") => SyncError::CredentialRefused { detail },
+                _ => SyncError::Lab { status, detail: text.chars().take(300).collect() },
+            });
         }
         serde_json::from_str(&text).map_err(|e| SyncError::Lab { status, detail: format!("not JSON: {e}") })
     }
@@ -70,9 +94,11 @@ impl SyncEngine for LabEngine {
         Ok(Self::parse_state(&v))
     }
     async fn set_writeback(&self, enabled: bool) -> Result<(), SyncError> {
-        self.call(reqwest::Method::POST, "/lab/sync-engine", Some(serde_json::json!({ "writeback_enabled": enabled })))
-            .await
-            .map(|_| ())
+        let mut body = serde_json::json!({ "writeback_enabled": enabled });
+        if let Some(c) = &self.credential {
+            body["credential"] = serde_json::json!({ "user": c.user, "password": c.password.expose() });
+        }
+        self.call(reqwest::Method::POST, "/lab/sync-engine", Some(body)).await.map(|_| ())
     }
     async fn start_sync_cycle(&self) -> Result<(), SyncError> {
         self.call(reqwest::Method::POST, "/lab/sync-engine/sync-cycle", None).await.map(|_| ())

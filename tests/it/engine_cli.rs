@@ -430,10 +430,24 @@ async fn the_lab_sync_engine_models_staging_versions_the_scheduler_and_cloud_syn
     assert!(plan["connector_source"].as_str().unwrap().contains("Cloud Sync agent runs as provAgentgMSA$"), "{plan}");
     assert!(plan["preexisting"].to_string().contains(&agents), "{plan}");
     assert!(plan["steps"].to_string().contains(&gmsa.to_string()), "{plan}");
+    // Cloud Sync's switch wants a Global Administrator's user name and password, as the real
+    // module does: without them nothing changes; with them (the password from the environment).
     let out = run(&["apply", "--enable", "--yes", "--json"]);
+    assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
+    let refused = json(&out);
+    assert_eq!(refused["error"]["code"], "ENGINE-ROLLED-BACK", "{refused}");
+    assert!(refused["error"]["remedy"].as_str().unwrap().contains("--cloudsync-admin"), "{refused}");
+    assert!(!sim.running.sync_engine_writeback());
+    let with_ga = |args: &[&str]| {
+        let mut c = cmd(&lab, &sim, &token, args);
+        c.args(["--scope", &scope, "--cloudsync-admin", crate::tenant::GA.0]);
+        c.env(writeback_wizard::secrets::CLOUDSYNC_PASSWORD_ENV, crate::tenant::GA.1);
+        c.output().unwrap()
+    };
+    let out = with_ga(&["apply", "--enable", "--yes", "--json"]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
     assert!(sim.running.sync_engine_writeback());
-    let out = run(&["apply", "--disable", "--yes", "--json"]);
+    let out = with_ga(&["apply", "--disable", "--yes", "--json"]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
     let after = explicit(&lab, &scope).await;
     assert_eq!(after.iter().filter(|a| a.contains(&gmsa.to_string())).count(), 1, "only the agent's own: {after:?}");

@@ -442,7 +442,7 @@ fn wrong_password_no_licence_and_cancel_while_configuring() {
     wait(&mut h, "the fresh plan", |a| a.wiz.facts.plan_ready && idle(a));
     click(&mut h, "Configure");
     wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete);
-    assert!(!h.state().wiz.failed && sim.running.sync_engine_writeback());
+    assert!(!h.state().wiz.failed && sim.running.sync_engine_writeback(), "{:?}", h.state().error);
 }
 
 #[test]
@@ -771,4 +771,62 @@ fn import_settings_fills_the_pages_and_keeps_this_machines_pin() {
     assert!(h.state().note.as_deref().unwrap().contains("this machine's pin was kept"), "{:?}", h.state().note);
     let saved = std::fs::read_to_string(home.path().join("settings.toml")).unwrap();
     assert!(saved.contains("dc9.corp.example.com") && saved.contains(&ours) && !saved.contains(&theirs), "{saved}");
+}
+
+#[test]
+fn cloud_sync_asks_ready_for_a_global_administrator_and_names_the_portal_switch() {
+    use writeback_wizard::gui::pages::{complete, ready};
+    let lab = LabDc::up();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sim = rt.block_on(Sim::hybrid());
+    sim.running.with_sync_engine(|m| m.flavour = "cloudsync".into());
+    let home = tempfile::tempdir().unwrap();
+    let mut a = app(home.path(), lab_args(&lab, &sim, TENANT));
+    a.set_browser(Arc::new(crate::tenant::form_browser(GA)));
+    let mut h = harness(a);
+    h.step();
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    click(&mut h, "Sign in with a browser");
+    wait(&mut h, "the sign-in", |a| a.wiz.facts.tenant_ready && idle(a));
+    click(&mut h, "Next");
+    type_into(&mut h, "Password", lab.password("admin_password_file").expose());
+    click(&mut h, "Connect");
+    wait(&mut h, "the directory connection", |a| a.wiz.facts.directory_ready && idle(a));
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    wait(&mut h, "the plan", |a| a.wiz.facts.plan_ready && idle(a));
+
+    // The signed-in account is offered; with no password the switch is refused before anything
+    // changes, and the error says where to give one.
+    h.get_by_label(ready::words::CLOUDSYNC);
+    assert_eq!(h.state().pages.ready.cloudsync_admin, GA.0);
+    click(&mut h, "Configure");
+    wait(&mut h, "the missing credential", |a| a.error.is_some() && idle(a));
+    let e = h.state().error.clone().unwrap();
+    assert_eq!(e.code, "SYNC-NEEDS-CREDENTIAL", "{e:?}");
+    assert!(e.remedy.contains("Ready to configure"), "{e:?}");
+    assert!(!sim.running.sync_engine_writeback());
+
+    // A wrong password: Entra's refusal, everything undone.
+    click(&mut h, "Retry");
+    wait(&mut h, "the fresh plan", |a| a.wiz.facts.plan_ready && idle(a));
+    type_into(&mut h, ready::words::CLOUDSYNC_PASSWORD, "not-the-password");
+    click(&mut h, "Configure");
+    wait(&mut h, "the refusal", |a| a.error.is_some() && a.wiz.page == PageId::Complete && idle(a));
+    let e = h.state().error.clone().unwrap();
+    assert!(e.code == "SYNC-CREDENTIAL-REFUSED" || e.message.contains("AADSTS50126"), "{e:?}");
+    assert!(e.message.contains("AADSTS50126"), "Entra's own code is kept: {e:?}");
+    assert!(h.state().wiz.failed && !sim.running.sync_engine_writeback());
+    assert!(h.state().pages.ready.cloudsync_password.is_empty(), "the password left the field when sent");
+
+    // The right one: configured, and the Complete page names Cloud Sync's own portal checkbox.
+    click(&mut h, "Retry");
+    wait(&mut h, "the fresh plan", |a| a.wiz.facts.plan_ready && idle(a));
+    type_into(&mut h, ready::words::CLOUDSYNC_PASSWORD, GA.1);
+    click(&mut h, "Configure");
+    wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete && idle(a));
+    assert!(!h.state().wiz.failed && sim.running.sync_engine_writeback(), "{:?}", h.state().error);
+    h.get_by_label(&format!("3. {}", complete::words::CLOUD_SYNC));
 }

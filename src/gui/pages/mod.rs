@@ -32,6 +32,11 @@ pub struct Pages {
 }
 
 impl Pages {
+    /// The sync engine is Entra Cloud Sync.
+    pub fn cloudsync(&self) -> bool {
+        self.features.status.as_ref().and_then(|s| s.sync_engine.as_ref()).is_some_and(|e| e.flavour == "cloudsync")
+    }
+
     /// A picker's matches arrived.
     pub fn found(&mut self, picker: &str, text: String, hits: Vec<crate::ad::directory::AccountHit>) {
         let target = match picker {
@@ -179,17 +184,15 @@ pub(crate) fn ui(pages: &mut Pages, ui: &mut egui::Ui, nav: &mut Nav<'_>) -> Opt
         PageId::Ready if nav.wiz.task == super::wizard::Task::Recover => {
             pages.ready.recovery_ui(ui, pages.unfinished.as_deref())
         }
-        PageId::Ready => pages.ready.ui(ui, nav),
+        PageId::Ready => {
+            let cloudsync = pages.cloudsync();
+            pages.ready.ui(ui, nav, cloudsync)
+        }
         PageId::Configuring => pages.configuring.ui(ui, nav),
         PageId::Complete => {
             let cx = complete::Context {
                 enabling: nav.wiz.task == super::wizard::Task::Customize,
-                cloudsync: pages
-                    .features
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.sync_engine.as_ref())
-                    .is_some_and(|e| e.flavour == "cloudsync"),
+                cloudsync: pages.cloudsync(),
                 cloud: pages.entra.cloud.unwrap_or(crate::config::Cloud::Public),
                 configuring: &pages.configuring,
             };

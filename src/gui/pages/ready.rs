@@ -17,6 +17,11 @@ pub struct Ready {
     pub connector_password: String,
     /// Finishing an unfinished configuration: roll it back (`true`, the default) or resume it.
     pub roll_back: bool,
+    /// With Cloud Sync: the Global Administrator its switch signs in as (the signed-in account
+    /// at first).
+    pub cloudsync_admin: String,
+    /// Their password (cleared as soon as it is sent; never stored).
+    pub cloudsync_password: String,
 }
 
 impl Default for Ready {
@@ -27,11 +32,34 @@ impl Default for Ready {
             canary: super::Picker::default(),
             connector_password: String::new(),
             roll_back: true,
+            cloudsync_admin: String::new(),
+            cloudsync_password: String::new(),
         }
     }
 }
 
+/// The page's own words.
+pub mod words {
+    pub const CLOUDSYNC: &str = "Cloud Sync switches writeback with a Global Administrator's user name and password (Set-AADCloudSyncPasswordWritebackConfiguration): used for this switch only, never stored. An account that must use MFA cannot sign in this way; switch it in the Entra admin center instead.";
+    pub const CLOUDSYNC_ADMIN: &str = "Global Administrator for Cloud Sync";
+    pub const CLOUDSYNC_PASSWORD: &str = "Global Administrator's password";
+    pub const CLOUDSYNC_LAB: &str = "Lab mode: leave it empty to use the lab tenant administrator's password.";
+}
+
 impl Ready {
+    /// The plan switches the sync engine (and so, with Cloud Sync, needs its credential).
+    pub fn switches_cloudsync(&self) -> bool {
+        self.plan.as_ref().is_some_and(|p| p.steps.iter().any(|s| s.id == "writeback"))
+    }
+
+    /// The Cloud Sync credential typed, for the apply (the password taken out of the field).
+    pub fn take_cloudsync(&mut self) -> Option<(String, Option<crate::secrets::Secret>)> {
+        let password = std::mem::take(&mut self.cloudsync_password);
+        let user = self.cloudsync_admin.trim().to_string();
+        (!user.is_empty() && self.switches_cloudsync())
+            .then(|| (user, (!password.is_empty()).then(|| crate::secrets::Secret::new(password))))
+    }
+
     /// The choice for an unfinished configuration.
     pub fn recovery_ui(&mut self, ui: &mut egui::Ui, journal: Option<&std::path::Path>) {
         let Some(journal) = journal else {
@@ -49,7 +77,7 @@ impl Ready {
     }
 
     /// Draws the page.
-    pub fn ui(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>, cloudsync: bool) {
         let Some(plan) = &self.plan else {
             ui.label(if nav.busy() { "Working out the plan…" } else { "There is no plan." });
             return;
@@ -81,6 +109,15 @@ impl Ready {
         }
         for w in &plan.warnings {
             crate::gui::theme::verdict_line(ui, crate::gui::theme::Verdict::Warning, w);
+        }
+        if cloudsync && self.switches_cloudsync() {
+            ui.add_space(6.0);
+            ui.label(words::CLOUDSYNC);
+            field(ui, words::CLOUDSYNC_ADMIN, &mut self.cloudsync_admin, false);
+            field(ui, words::CLOUDSYNC_PASSWORD, &mut self.cloudsync_password, true);
+            if nav.lab {
+                ui.label(words::CLOUDSYNC_LAB);
+            }
         }
         ui.add_space(6.0);
         ui.checkbox(&mut self.start_sync, "Start the synchronization process when configuration completes");

@@ -685,6 +685,51 @@ pub(crate) struct SyncSwitch {
     scheduler_suspended: Option<bool>,
     version: Option<String>,
     flavour: Option<String>,
+    /// With the cloudsync flavour, a switch carries the credential
+    /// `Set-AADCloudSyncPasswordWritebackConfiguration -Credential` takes: a Global Administrator.
+    credential: Option<SwitchCredential>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SwitchCredential {
+    user: String,
+    password: String,
+}
+
+/// Cloud Sync's switch signs in with a user name and password: the user must exist, the password
+/// match, and the account be a Global Administrator (Microsoft's cmdlet reference asks for one).
+fn cloudsync_credential(shared: &Shared, c: Option<&SwitchCredential>) -> Result<(), Response> {
+    let Some(c) = c else {
+        return Err(graph_error(
+            shared,
+            StatusCode::BAD_REQUEST,
+            "CredentialRequired",
+            "Cloud Sync's writeback switch takes a Global Administrator's user name and password.",
+        ));
+    };
+    let known = shared.tenant.user_by_upn(&c.user).filter(|u| u.password == c.password).cloned();
+    match known {
+        None => Err(graph_error(
+            shared,
+            StatusCode::UNAUTHORIZED,
+            "CredentialRefused",
+            "AADSTS50126: Error validating credentials due to invalid username or password.",
+        )),
+        Some(u) if u.mfa_required => Err(graph_error(
+            shared,
+            StatusCode::UNAUTHORIZED,
+            "CredentialRefused",
+            "AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access this resource.",
+        )),
+        Some(u) if !u.is_global_admin() => Err(graph_error(
+            shared,
+            StatusCode::UNAUTHORIZED,
+            "CredentialRefused",
+            &format!("{} is not a Global Administrator.", u.upn),
+        )),
+        Some(_) => Ok(()),
+    }
 }
 
 /// `POST /lab/sync-engine` `{"writeback_enabled": bool}`.
@@ -714,6 +759,13 @@ pub(crate) async fn sync_engine_set(
     });
     match parsed {
         Ok(s) => {
+            let cloudsync = shared.state().sync_engine.flavour == "cloudsync";
+            if cloudsync
+                && s.writeback_enabled.is_some()
+                && let Err(r) = cloudsync_credential(&shared, s.credential.as_ref())
+            {
+                return r;
+            }
             {
                 let mut st = shared.state();
                 if let Some(v) = s.writeback_enabled {

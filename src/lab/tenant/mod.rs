@@ -274,6 +274,11 @@ impl RunningTenant {
     }
 
     /// Whether the lab sync engine's writeback is on.
+    /// Changes what the lab sync engine reports (a test's set-up: the flavour, the version…).
+    pub fn with_sync_engine(&self, change: impl FnOnce(&mut LabEngineModel)) {
+        change(&mut self.shared.state().sync_engine);
+    }
+
     pub fn sync_engine_writeback(&self) -> bool {
         self.shared.state().sync_engine_writeback
     }
