@@ -121,3 +121,86 @@ fn the_engine_index_is_an_index() {
     let apply = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/engine/apply.rs")).unwrap();
     assert!(!apply.contains("sddl::parse") && !apply.contains("from_sddl"), "apply.rs parses SDDL");
 }
+
+/// Every user-facing string of a page is in its `words` module: outside it, a page's code holds
+/// only identifiers ("connector", "start-sync") and layouts of placeholders ("{}. {}").
+#[test]
+fn every_page_keeps_its_words_in_one_place() {
+    let pages = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/gui/pages");
+    let mut stray = Vec::new();
+    let mut pages_seen = 0;
+    for entry in std::fs::read_dir(&pages).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        // The words module ends at the first line that is a lone closing brace.
+        let code = match text.find("pub mod words {") {
+            Some(start) => {
+                let end = start + text[start..].find("\n}\n").expect("the words module closes");
+                pages_seen += 1;
+                format!("{}{}", &text[..start], &text[end..])
+            }
+            None => text.clone(),
+        };
+        for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for lit in literals(line) {
+                let bare = without_placeholders(&lit);
+                let prose = bare.chars().any(|c| c.is_alphabetic())
+                    && (bare.contains(' ') || bare.chars().any(|c| c.is_uppercase()));
+                if prose {
+                    stray.push(format!("{}: {}", path.file_name().unwrap().to_string_lossy(), line.trim()));
+                }
+            }
+        }
+    }
+    assert!(pages_seen >= 10, "every page and the shared module have words: {pages_seen}");
+    assert!(stray.is_empty(), "words outside a page's words module:\n{}", stray.join("\n"));
+}
+
+/// The string literals of one line of Rust (escapes kept as written; char literals skipped).
+fn literals(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' {
+            // A char literal such as '"' holds no string.
+            let rest: String = chars.clone().take(3).collect();
+            if rest.starts_with("\"'") || rest.starts_with("\\\"") {
+                chars.nth(if rest.starts_with('\\') { 2 } else { 1 });
+            }
+            continue;
+        }
+        if c != '"' {
+            continue;
+        }
+        let mut lit = String::new();
+        while let Some(d) = chars.next() {
+            match d {
+                '\\' => {
+                    lit.push(d);
+                    if let Some(e) = chars.next() {
+                        lit.push(e);
+                    }
+                }
+                '"' => break,
+                _ => lit.push(d),
+            }
+        }
+        out.push(lit);
+    }
+    out
+}
+
+/// A format string without its `{…}` placeholders.
+fn without_placeholders(s: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in s.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}

@@ -147,6 +147,18 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     assert_eq!(h.state().pages.features.status.as_ref().unwrap().state, "disabled");
     assert!(h.state().pages.features.writeback, "the Password writeback box is ticked for the Customize task");
     h.get_by_label("Password writeback");
+    // The findings: a line each to scan, what to do one click away, with the objects.
+    {
+        use writeback_wizard::gui::pages::optional_features::words;
+        let f = h.state().pages.features.findings.clone().unwrap();
+        assert!(!f.protected_accounts.is_empty(), "the lab seeds protected accounts");
+        let count = words::count(f.protected_accounts.len(), words::PROTECTED);
+        h.get_by_label(&count);
+        assert!(h.query_by_label(words::PROTECTED_DO).is_none(), "the remedy waits for its click");
+        click(&mut h, &words::what_to_do(&count));
+        h.get_by_label(words::PROTECTED_DO);
+        h.get_by_label(&f.protected_accounts[0]);
+    }
     // The CLI's --include-adminsdholder, with its warning.
     click(&mut h, "Also grant the permissions on AdminSDHolder (protected accounts)");
     h.get_by_label_contains("reset the passwords of protected accounts");

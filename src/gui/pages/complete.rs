@@ -44,6 +44,29 @@ pub mod words {
     pub const OPEN: &str = "Open Password reset in the Entra admin center";
     pub const TRY_PUBLIC: &str = "To try it, a synced user goes to https://aka.ms/sspr (or \"Forgot my password\" on the sign-in page), resets their password, then signs in to a domain-joined computer with the new one.";
     pub const TRY_OTHER: &str = "To try it, a synced user chooses \"Forgot my password\" on the sign-in page, resets their password, then signs in to a domain-joined computer with the new one.";
+    pub const NOTHING: &str = "Nothing needed changing.";
+    pub const VERIFIED: &str = "Verified: every change reads back as planned";
+    pub const NOT_VERIFIED: &str = "Not verified";
+    pub const SYNC_STARTED: &str = "A synchronization cycle was started.";
+    pub const UNDONE: &str = "Nothing was left half done: the steps that ran were undone, and each undo was checked.";
+    pub const RETRY: &str = "Retry";
+    pub const SAVE_LOG: &str = "Save log…";
+    pub const AGAIN: &str = "Run the wizard again at any time to see the state or to turn writeback off.";
+    pub fn done(step: &str) -> String {
+        format!("Done: {step}")
+    }
+    pub fn canary_reset(user: &str) -> String {
+        format!("The connector account reset {user}'s password")
+    }
+    pub fn canary_unlock(user: &str) -> String {
+        format!("The connector account cleared {user}'s lockout")
+    }
+    pub fn note(detail: &str) -> String {
+        format!("Note: {detail}")
+    }
+    pub fn audit(path: &std::path::Path) -> String {
+        format!("Every change is recorded in {}.", path.display())
+    }
 }
 
 impl Complete {
@@ -70,29 +93,25 @@ impl Complete {
         match &self.outcome {
             Some(Ok(o)) => {
                 if o.applied.is_empty() {
-                    ui.label("Nothing needed changing.");
+                    ui.label(words::NOTHING);
                 }
                 for id in &o.applied {
-                    ui.label(format!("Done: {}", configuring.describe(id)));
+                    ui.label(words::done(&configuring.describe(id)));
                 }
-                verdict(
-                    ui,
-                    o.verified,
-                    if o.verified { "Verified: every change reads back as planned" } else { "Not verified" },
-                );
+                verdict(ui, o.verified, if o.verified { words::VERIFIED } else { words::NOT_VERIFIED });
                 match &self.canary {
                     Some(Ok(c)) => {
-                        verdict(ui, c.reset, &format!("The connector account reset {}'s password", c.user));
-                        verdict(ui, c.unlock, &format!("The connector account cleared {}'s lockout", c.user));
+                        verdict(ui, c.reset, &words::canary_reset(&c.user));
+                        verdict(ui, c.unlock, &words::canary_unlock(&c.user));
                         if let Some(d) = &c.detail {
-                            ui.label(format!("Note: {d}"));
+                            ui.label(words::note(d));
                         }
                     }
                     Some(Err(e)) => crate::gui::error_box(ui, e),
                     None => {}
                 }
                 if o.sync_started {
-                    ui.label("A synchronization cycle was started.");
+                    ui.label(words::SYNC_STARTED);
                 }
                 for w in &o.warnings {
                     crate::gui::theme::verdict_line(ui, crate::gui::theme::Verdict::Warning, w);
@@ -104,12 +123,12 @@ impl Complete {
             Some(Err(_)) => {
                 configuring.ui(ui, nav);
                 ui.add_space(6.0);
-                ui.label("Nothing was left half done: the steps that ran were undone, and each undo was checked.");
+                ui.label(words::UNDONE);
                 ui.horizontal(|ui| {
-                    if ui.button("Retry").clicked() && nav.wiz.retry() {
+                    if ui.button(words::RETRY).clicked() && nav.wiz.retry() {
                         action = Some(Action::Retry);
                     }
-                    if ui.button("Save log…").clicked() {
+                    if ui.button(words::SAVE_LOG).clicked() {
                         nav.start(crate::gui::worker::Job::SaveLog);
                     }
                 });
@@ -117,8 +136,8 @@ impl Complete {
             None => {}
         }
         ui.add_space(6.0);
-        ui.label(format!("Every change is recorded in {}.", nav.audit_log.display()));
-        ui.label("Run the wizard again at any time to see the state or to turn writeback off.");
+        ui.label(words::audit(nav.audit_log));
+        ui.label(words::AGAIN);
         action
     }
 }

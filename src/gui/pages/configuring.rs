@@ -6,6 +6,27 @@ use super::Nav;
 use crate::engine::Plan;
 use crate::engine::apply::Progress;
 
+/// The page's own words.
+pub mod words {
+    pub const START_SYNC: &str = "Start a synchronization cycle";
+    pub const CANCEL: &str = "Cancel stops after the current step and undoes what was done.";
+    pub fn waiting(step: &str) -> String {
+        format!("Waiting: {step}")
+    }
+    pub fn running(step: &str) -> String {
+        format!("Running: {step}")
+    }
+    pub fn done(step: &str, ms: u64) -> String {
+        format!("Done: {step} ({ms} ms)")
+    }
+    pub fn failed(step: &str, why: &str) -> String {
+        format!("Failed: {step}: {why}")
+    }
+    pub fn undone(step: &str) -> String {
+        format!("Undone: {step}")
+    }
+}
+
 /// One step on the Configuring page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StepState {
@@ -40,7 +61,7 @@ impl Configuring {
         self.described
             .get(id)
             .cloned()
-            .unwrap_or_else(|| if id == "start-sync" { "Start a synchronization cycle".into() } else { id.to_string() })
+            .unwrap_or_else(|| if id == "start-sync" { words::START_SYNC.into() } else { id.to_string() })
     }
 
     /// The engine's progress report.
@@ -63,30 +84,26 @@ impl Configuring {
         for (id, state) in &self.steps {
             let text = self.describe(id);
             match state {
-                StepState::Waiting => ui.weak(format!("Waiting: {text}")),
+                StepState::Waiting => ui.weak(words::waiting(&text)),
                 StepState::Running => {
                     ui.horizontal(|ui| {
                         ui.spinner();
-                        ui.label(format!("Running: {text}"));
+                        ui.label(words::running(&text));
                     })
                     .response
                 }
-                StepState::Done(ms) => crate::gui::theme::verdict_line(
-                    ui,
-                    crate::gui::theme::Verdict::Ok,
-                    &format!("Done: {text} ({ms} ms)"),
-                ),
-                StepState::Failed(e) => crate::gui::theme::verdict_line(
-                    ui,
-                    crate::gui::theme::Verdict::Failed,
-                    &format!("Failed: {text}: {e}"),
-                ),
-                StepState::Undone => ui.label(format!("Undone: {text}")),
+                StepState::Done(ms) => {
+                    crate::gui::theme::verdict_line(ui, crate::gui::theme::Verdict::Ok, &words::done(&text, *ms))
+                }
+                StepState::Failed(e) => {
+                    crate::gui::theme::verdict_line(ui, crate::gui::theme::Verdict::Failed, &words::failed(&text, e))
+                }
+                StepState::Undone => ui.label(words::undone(&text)),
             };
         }
         if nav.busy() {
             ui.add_space(6.0);
-            ui.label("Cancel stops after the current step and undoes what was done.");
+            ui.label(words::CANCEL);
         }
     }
 }

@@ -16,39 +16,61 @@ pub struct ConnectEntra {
     pub tenant: Option<Box<EntraCheck>>,
 }
 
-fn cloud_name(c: Cloud) -> &'static str {
-    match c {
-        Cloud::Public => "Microsoft Entra ID (worldwide)",
-        Cloud::Usgov => "US Government (GCC High)",
-        Cloud::UsgovDod => "US Government (DoD)",
-        Cloud::China => "China (21Vianet)",
-        Cloud::Lab => "Lab (tenant simulator)",
+/// The page's own words.
+pub mod words {
+    use crate::config::Cloud;
+    pub const WHO: &str = "Sign in as a Global Administrator or Hybrid Identity Administrator of the tenant. The account needs no licence of its own.";
+    pub const LAB: &str = "Lab mode: the sign-in uses the simulated tenant's administrator.";
+    pub const SIGN_IN_LAB: &str = "Sign in to the lab tenant";
+    pub const CLOUD: &str = "Cloud";
+    pub const BROWSER: &str = "Sign in with a browser";
+    pub const DEVICE: &str = "Sign in with a device code";
+    pub const COPY: &str = "Copy";
+    pub const WAITING: &str = "Waiting for the sign-in… (Cancel stops waiting)";
+    pub const NO_ROLES: &str = "none";
+    pub fn cloud(c: Cloud) -> &'static str {
+        match c {
+            Cloud::Public => "Microsoft Entra ID (worldwide)",
+            Cloud::Usgov => "US Government (GCC High)",
+            Cloud::UsgovDod => "US Government (DoD)",
+            Cloud::China => "China (21Vianet)",
+            Cloud::Lab => "Lab (tenant simulator)",
+        }
+    }
+    pub fn enter_code(uri: &str) -> String {
+        format!("On any device, open {uri} and enter this code:")
+    }
+    pub fn signed_in(name: &str, upn: &str) -> String {
+        format!("Signed in as {name} ({upn})")
+    }
+    pub fn roles(roles: &str) -> String {
+        format!("Roles: {roles}")
+    }
+    pub fn not_counted(product: Option<&str>, sku: &str, why: &str) -> String {
+        format!("    {} ({sku}): {why}", product.unwrap_or("?"))
     }
 }
 
 impl ConnectEntra {
     /// Draws the page.
     pub fn ui(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>) {
-        ui.label(
-            "Sign in as a Global Administrator or Hybrid Identity Administrator of the tenant. \
-             The account needs no licence of its own.",
-        );
+        ui.label(words::WHO);
         let idle = !nav.busy();
         let mut cloud = self.cloud.unwrap_or(Cloud::Public);
         if nav.lab {
-            ui.label("Lab mode: the sign-in uses the simulated tenant's administrator.");
+            ui.label(words::LAB);
             ui.add_space(6.0);
-            if ui.add_enabled(idle, egui::Button::new("Sign in to the lab tenant")).clicked() {
+            if ui.add_enabled(idle, egui::Button::new(words::SIGN_IN_LAB)).clicked() {
                 nav.start(Job::SignIn { cloud: None, device_code: false });
             }
         } else {
             ui.horizontal(|ui| {
-                let l = ui.add_sized([150.0, 20.0], egui::Label::new("Cloud"));
+                let l = ui.add_sized([150.0, 20.0], egui::Label::new(words::CLOUD));
                 egui::ComboBox::from_id_salt("cloud")
-                    .selected_text(cloud_name(cloud))
+                    .selected_text(words::cloud(cloud))
                     .show_ui(ui, |ui| {
                         for c in [Cloud::Public, Cloud::Usgov, Cloud::UsgovDod, Cloud::China, Cloud::Lab] {
-                            ui.selectable_value(&mut cloud, c, cloud_name(c));
+                            ui.selectable_value(&mut cloud, c, words::cloud(c));
                         }
                     })
                     .response
@@ -57,39 +79,38 @@ impl ConnectEntra {
             self.cloud = Some(cloud);
             ui.add_space(6.0);
             ui.horizontal(|ui| {
-                if ui.add_enabled(idle, egui::Button::new("Sign in with a browser")).clicked() {
+                if ui.add_enabled(idle, egui::Button::new(words::BROWSER)).clicked() {
                     nav.start(Job::SignIn { cloud: Some(cloud), device_code: false });
                 }
-                if ui.add_enabled(idle, egui::Button::new("Sign in with a device code")).clicked() {
+                if ui.add_enabled(idle, egui::Button::new(words::DEVICE)).clicked() {
                     nav.start(Job::SignIn { cloud: Some(cloud), device_code: true });
                 }
             });
         }
         if let Some((code, uri)) = self.device_code.clone() {
             ui.add_space(6.0);
-            ui.label(format!("On any device, open {uri} and enter this code:"));
+            ui.label(words::enter_code(&uri));
             ui.horizontal(|ui| {
                 ui.label(egui::RichText::new(&code).monospace().size(28.0).strong());
-                if ui.button("Copy").clicked() {
+                if ui.button(words::COPY).clicked() {
                     ui.ctx().copy_text(code.clone());
                 }
             });
-            ui.label("Waiting for the sign-in… (Cancel stops waiting)");
+            ui.label(words::WAITING);
         }
         let Some(t) = &self.tenant else { return };
         ui.add_space(6.0);
-        ui.label(format!("Signed in as {} ({})", t.account.display_name, t.account.user_principal_name));
+        ui.label(words::signed_in(&t.account.display_name, &t.account.user_principal_name));
         let roles: Vec<&str> = t.roles.iter().map(|r| r.display_name.as_str()).collect();
-        verdict(ui, t.role_ok, &format!("Roles: {}", if roles.is_empty() { "none".into() } else { roles.join(", ") }));
+        verdict(
+            ui,
+            t.role_ok,
+            &words::roles(&if roles.is_empty() { words::NO_ROLES.into() } else { roles.join(", ") }),
+        );
         verdict(ui, t.licence.eligible, &t.licence.reason);
         if !t.licence.eligible {
             for n in &t.licence.not_counted {
-                ui.label(format!(
-                    "    {} ({}): {}",
-                    n.product_name.as_deref().unwrap_or("?"),
-                    n.sku_part_number,
-                    n.why
-                ));
+                ui.label(words::not_counted(n.product_name.as_deref(), &n.sku_part_number, &n.why));
             }
         }
         for p in t.problems.iter().filter(|p| **p != t.licence.reason) {

@@ -17,6 +17,19 @@ use super::wizard::Wizard;
 use super::worker::{Job, Worker};
 use crate::diagnose::ErrorReport;
 
+/// The words shared by several pages (the picker, the unfinished-configuration banner).
+pub mod words {
+    pub fn no_match(text: &str) -> String {
+        format!("No user or gMSA starts with \"{text}\".")
+    }
+    pub fn unfinished(journal: &std::path::Path) -> String {
+        format!(
+            "An earlier configuration did not finish; its journal is {}. Choose \"Finish the unfinished configuration\" to roll it back (every change undone) or resume it (the rest done).",
+            journal.display()
+        )
+    }
+}
+
 /// Every page's state.
 #[derive(Default)]
 pub struct Pages {
@@ -124,7 +137,7 @@ impl Picker {
             && !text.is_empty()
         {
             if hits.is_empty() {
-                ui.label(format!("No user or gMSA starts with \"{text}\"."));
+                ui.label(words::no_match(&text));
             }
             for hit in hits {
                 let words =
@@ -160,14 +173,7 @@ impl Picker {
 
 /// The banner for an unfinished configuration (Welcome and Tasks show it).
 pub(crate) fn unfinished_banner(ui: &mut egui::Ui, journal: &Path) {
-    super::theme::verdict_line(
-        ui,
-        super::theme::Verdict::Warning,
-        &format!(
-            "An earlier configuration did not finish; its journal is {}. Choose \"Finish the unfinished configuration\" to roll it back (every change undone) or resume it (the rest done).",
-            journal.display()
-        ),
-    );
+    super::theme::verdict_line(ui, super::theme::Verdict::Warning, &words::unfinished(journal));
     ui.add_space(super::theme::space::SECTION);
 }
 

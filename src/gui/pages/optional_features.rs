@@ -11,6 +11,68 @@ use crate::gui::wizard::Task;
 use crate::gui::worker::Job;
 use crate::secrets::Secret;
 
+/// The page's own words.
+pub mod words {
+    pub const WRITEBACK: &str = "Password writeback";
+    pub const ENABLE_PLAN: &str = "Next plans granting the connector account its writeback permissions and switching writeback on in the sync engine.";
+    pub const DISABLE_PLAN: &str =
+        "Next plans removing what this tool granted and switching writeback off in the sync engine.";
+    pub const ADMINSDHOLDER: &str = "Also grant the permissions on AdminSDHolder (protected accounts)";
+    pub const ADMINSDHOLDER_WARNING: &str = "The connector account will be able to reset the passwords of protected accounts (Domain Admins and the like). Tick it only when protected accounts must reset their own passwords.";
+    pub const PREEXISTING: &str = "Also remove permissions that were there before (not added by this tool)";
+    pub const PREEXISTING_WARNING: &str = "Permissions the connector account had before this tool (set by Entra Connect's own wizard, or by hand) are taken away too.";
+    pub const READING: &str = "Reading today's state…";
+    pub const CLEAR: &str = "Nothing found in scope that stops writeback for these users.";
+    pub const INHERITANCE_HERE: &str = "blocks inheritance: writeback permissions do not reach below it";
+    pub const REFRESH: &str = "Refresh";
+    pub const TESTER: &str = "Would Active Directory accept this password for this account? Tested here against the policy that applies to the account (its fine-grained policy, else the domain's); nothing is sent to the account.";
+    pub const ACCOUNT: &str = "Account";
+    pub const NEW_PASSWORD: &str = "New password";
+    pub const TEST: &str = "Test password";
+    pub const ACCEPTABLE: &str = "Acceptable";
+    pub const REFUSED: &str = "Refused";
+    pub const PROTECTED: (&str, &str) = ("protected account (adminCount=1)", "protected accounts (adminCount=1)");
+    pub const PROTECTED_DO: &str = "On Windows, AdminSDHolder resets their permissions every hour, so writeback cannot reset them unless the permissions are also granted on AdminSDHolder (tick \"Also grant the permissions on AdminSDHolder\" above, or writeback-wizard plan --enable --include-adminsdholder).";
+    pub const BLOCKED: (&str, &str) = ("object that blocks inheritance", "objects that block inheritance");
+    pub const BLOCKED_DO: &str = "Permissions granted above do not reach the users at or below these; add them as scopes, or turn inheritance back on.";
+    pub const DENY: (&str, &str) =
+        ("explicit deny that hits the connector account", "explicit denies that hit the connector account");
+    pub const DENY_DO: &str = "A deny wins over the grant: remove the deny, or writeback fails for these users.";
+    pub const CANNOT_CHANGE: (&str, &str) =
+        ("user who cannot change their password", "users who cannot change their password");
+    pub const CANNOT_CHANGE_DO: &str = "Self-service password change from the cloud fails for them (a reset by an administrator still works); clear \"User cannot change password\" if they should.";
+    pub fn today(state: &str) -> String {
+        format!("Today, password writeback is {state}.")
+    }
+    pub fn missing(what: &str) -> String {
+        format!("Not in place: {what}")
+    }
+    pub fn unfinished(journal: &std::path::Path) -> String {
+        format!(
+            "An earlier configuration did not finish ({}): choose \"Finish the unfinished configuration\" on Tasks, or run `writeback-wizard apply --rollback` or `--resume`.",
+            journal.display()
+        )
+    }
+    pub fn in_scope(users: usize) -> String {
+        format!("{users} user{} in scope.", if users == 1 { "" } else { "s" })
+    }
+    pub fn count(n: usize, what: (&str, &str)) -> String {
+        format!("{n} {}", if n == 1 { what.0 } else { what.1 })
+    }
+    pub fn what_to_do(count: &str) -> String {
+        format!("What to do about the {count}")
+    }
+    pub fn more(n: usize) -> String {
+        format!("… and {n} more (writeback-wizard ad check --json lists them all)")
+    }
+    pub fn engine(backend: &str) -> String {
+        format!("Writeback in the sync engine ({backend})")
+    }
+    pub fn not_checked(what: &str) -> String {
+        format!("Not checked here: {what}")
+    }
+}
+
 /// The page's state.
 pub struct OptionalFeatures {
     /// The "Password writeback" checkbox.
@@ -74,24 +136,12 @@ impl OptionalFeatures {
             Task::Customize | Task::Disable => {
                 // The Disable task stays a disable: it cannot be ticked back into an enable.
                 let disabling = nav.wiz.task == Task::Disable;
-                ui.add_enabled(!disabling, egui::Checkbox::new(&mut self.writeback, "Password writeback"));
-                ui.label(if self.writeback {
-                    "Next plans granting the connector account its writeback permissions and switching writeback on in the sync engine."
-                } else {
-                    "Next plans removing what this tool granted and switching writeback off in the sync engine."
-                });
+                ui.add_enabled(!disabling, egui::Checkbox::new(&mut self.writeback, words::WRITEBACK));
+                ui.label(if self.writeback { words::ENABLE_PLAN } else { words::DISABLE_PLAN });
                 let (flag, label, warning) = if self.writeback {
-                    (
-                        &mut self.include_adminsdholder,
-                        "Also grant the permissions on AdminSDHolder (protected accounts)",
-                        "The connector account will be able to reset the passwords of protected accounts (Domain Admins and the like). Tick it only when protected accounts must reset their own passwords.",
-                    )
+                    (&mut self.include_adminsdholder, words::ADMINSDHOLDER, words::ADMINSDHOLDER_WARNING)
                 } else {
-                    (
-                        &mut self.remove_preexisting,
-                        "Also remove permissions that were there before (not added by this tool)",
-                        "Permissions the connector account had before this tool (set by Entra Connect's own wizard, or by hand) are taken away too.",
-                    )
+                    (&mut self.remove_preexisting, words::PREEXISTING, words::PREEXISTING_WARNING)
                 };
                 ui.checkbox(flag, label);
                 if *flag {
@@ -103,52 +153,33 @@ impl OptionalFeatures {
         }
         let Some(st) = &self.status else {
             if nav.busy() {
-                ui.label("Reading today's state…");
+                ui.label(words::READING);
             }
             return;
         };
-        ui.label(format!("Today, password writeback is {}.", st.state));
+        ui.label(words::today(&st.state.to_string()));
         // What "enabled" still lacks: a finding for View, the to-do list for Customize.
         for m in &st.missing {
-            ui.label(format!("Not in place: {m}"));
+            ui.label(words::missing(m));
         }
         if let Some(j) = &st.unfinished_journal {
-            verdict(
-                ui,
-                false,
-                &format!(
-                    "An earlier configuration did not finish ({}): run `writeback-wizard apply --rollback` or `--resume`.",
-                    j.display()
-                ),
-            );
+            verdict(ui, false, &words::unfinished(j));
         }
         if let Some(f) = &self.findings {
             ui.add_space(6.0);
-            ui.label(format!("{} user{} in scope.", f.users_in_scope, if f.users_in_scope == 1 { "" } else { "s" }));
-            finding(
-                ui,
-                &f.protected_accounts,
-                ("protected account (adminCount=1)", "protected accounts (adminCount=1)"),
-                "On Windows, AdminSDHolder resets their permissions every hour, so writeback cannot reset them unless the permissions are also granted on AdminSDHolder (writeback-wizard plan --enable --include-adminsdholder).",
-            );
-            finding(
-                ui,
-                &f.blocked_inheritance,
-                ("object that blocks inheritance", "objects that block inheritance"),
-                "Permissions granted above do not reach the users at or below these; add them as scopes, or turn inheritance back on.",
-            );
-            finding(
-                ui,
-                &f.explicit_deny,
-                ("explicit deny that hits the connector account", "explicit denies that hit the connector account"),
-                "A deny wins over the grant: remove the deny, or writeback fails for these users.",
-            );
-            finding(
-                ui,
-                &f.cannot_change_password,
-                ("user who cannot change their password", "users who cannot change their password"),
-                "Self-service password change from the cloud fails for them (a reset by an administrator still works); clear \"User cannot change password\" if they should.",
-            );
+            ui.strong(words::in_scope(f.users_in_scope));
+            let kinds = [
+                (&f.protected_accounts, words::PROTECTED, words::PROTECTED_DO),
+                (&f.blocked_inheritance, words::BLOCKED, words::BLOCKED_DO),
+                (&f.explicit_deny, words::DENY, words::DENY_DO),
+                (&f.cannot_change_password, words::CANNOT_CHANGE, words::CANNOT_CHANGE_DO),
+            ];
+            if kinds.iter().all(|(dns, _, _)| dns.is_empty()) {
+                verdict(ui, true, words::CLEAR);
+            }
+            for (dns, what, remedy) in kinds {
+                finding(ui, dns, what, remedy);
+            }
         }
         if nav.wiz.task == Task::View {
             ui.add_space(6.0);
@@ -158,57 +189,59 @@ impl OptionalFeatures {
                     verdict(ui, a.present, &a.description);
                 }
                 if t.inheritance_blocked {
-                    verdict(ui, false, "blocks inheritance: writeback permissions do not reach below it");
+                    verdict(ui, false, words::INHERITANCE_HERE);
                 }
             }
             if let Some(e) = &st.sync_engine {
-                verdict(ui, e.writeback_enabled, &format!("Writeback in the sync engine ({})", e.backend));
+                verdict(ui, e.writeback_enabled, &words::engine(e.backend));
             }
         }
-        if ui.add_enabled(!nav.busy(), egui::Button::new("Refresh")).clicked() {
+        if ui.add_enabled(!nav.busy(), egui::Button::new(words::REFRESH)).clicked() {
             nav.start(Job::Status);
         }
     }
 
     fn test_password(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>) {
-        ui.label(
-            "Would Active Directory accept this password for this account? Tested here against the policy that \
-             applies to the account (its fine-grained policy, else the domain's); nothing is sent to the account.",
-        );
+        ui.label(words::TESTER);
         ui.add_space(6.0);
-        field(ui, "Account", &mut self.test_user, false);
-        field(ui, "New password", &mut self.test_password, true);
+        field(ui, words::ACCOUNT, &mut self.test_user, false);
+        field(ui, words::NEW_PASSWORD, &mut self.test_password, true);
         let ready = !self.test_user.trim().is_empty() && !self.test_password.is_empty() && !nav.busy();
-        if ui.add_enabled(ready, egui::Button::new("Test password")).clicked() {
+        if ui.add_enabled(ready, egui::Button::new(words::TEST)).clicked() {
             let password = Secret::new(std::mem::take(&mut self.test_password));
             self.verdict = None;
             nav.start(Job::TestPassword { user: self.test_user.trim().to_string(), password });
         }
         let Some(v) = &self.verdict else { return };
         ui.add_space(6.0);
-        verdict(ui, v.acceptable, if v.acceptable { "Acceptable" } else { "Refused" });
+        verdict(ui, v.acceptable, if v.acceptable { words::ACCEPTABLE } else { words::REFUSED });
         for r in &v.reasons {
             verdict(ui, false, &r.text);
         }
         for u in &v.unknown {
-            ui.label(format!("Not checked here: {u}"));
+            ui.label(words::not_checked(u));
         }
     }
 }
 
-/// One kind of finding: how many, the first few, and what to do.
+/// One kind of finding, one line to scan (a warning and how many), and one click away under it,
+/// what to do and which objects.
 fn finding(ui: &mut egui::Ui, dns: &[String], what: (&str, &str), remedy: &str) {
     if dns.is_empty() {
         return;
     }
-    let what = if dns.len() == 1 { what.0 } else { what.1 };
-    egui::CollapsingHeader::new(format!("{} {what}", dns.len())).show(ui, |ui| {
-        for dn in dns.iter().take(50) {
-            ui.label(dn);
-        }
-        if dns.len() > 50 {
-            ui.label(format!("… and {} more (writeback-wizard ad check --json lists them all)", dns.len() - 50));
-        }
+    let count = words::count(dns.len(), what);
+    crate::gui::theme::verdict_line(ui, crate::gui::theme::Verdict::Warning, &count);
+    ui.indent(what.1, |ui| {
+        egui::CollapsingHeader::new(words::what_to_do(&count)).id_salt(what.1).show(ui, |ui| {
+            ui.label(remedy);
+            ui.add_space(crate::gui::theme::space::ITEM);
+            for dn in dns.iter().take(50) {
+                ui.label(egui::RichText::new(dn).small());
+            }
+            if dns.len() > 50 {
+                ui.label(words::more(dns.len() - 50));
+            }
+        });
     });
-    ui.label(format!("What to do: {remedy}"));
 }

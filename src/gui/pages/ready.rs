@@ -44,6 +44,33 @@ pub mod words {
     pub const CLOUDSYNC_ADMIN: &str = "Global Administrator for Cloud Sync";
     pub const CLOUDSYNC_PASSWORD: &str = "Global Administrator's password";
     pub const CLOUDSYNC_LAB: &str = "Lab mode: leave it empty to use the lab tenant administrator's password.";
+    pub const NO_JOURNAL: &str = "There is no unfinished configuration.";
+    pub const ROLL_BACK: &str = "Roll back: undo every change it made (only its own, checked)";
+    pub const RESUME: &str = "Resume: make the changes it had not made yet";
+    pub const RECOVER_HOW: &str =
+        "Press Configure to do it. Each object is read back first; what someone else changed meanwhile stays.";
+    pub const PLANNING: &str = "Working out the plan…";
+    pub const NO_PLAN: &str = "There is no plan.";
+    pub const NOTHING: &str = "Nothing to change: it is already so.";
+    pub const START_SYNC: &str = "Start the synchronization process when configuration completes";
+    pub const CANARY_WHY: &str = "Optionally prove writeback afterwards: bound as the connector account, the wizard resets this test account's password to a random value it does not keep, and clears its lockout. Name an account nobody uses; never a real person's.";
+    pub const CANARY: &str = "Canary user (optional)";
+    pub const CONNECTOR_PASSWORD: &str = "Connector account password";
+    pub const CONNECTOR_LAB: &str = "Lab mode: leave it empty to use the lab connector account's password.";
+    pub const GO: &str =
+        "Press Configure to make these changes. Each is checked after it is made; a failure undoes them all.";
+    pub fn journal(path: &std::path::Path) -> String {
+        format!("The journal of the unfinished configuration: {}", path.display())
+    }
+    pub fn failed_check(check: &str, remedy: &str) -> String {
+        format!("{check}: {remedy}")
+    }
+    pub fn sddl(step: usize) -> String {
+        format!("Exact ACEs of step {step} (SDDL)")
+    }
+    pub fn kept(what: &str, target: &str) -> String {
+        format!("Kept (there before): {what} on {target}")
+    }
 }
 
 impl Ready {
@@ -63,31 +90,29 @@ impl Ready {
     /// The choice for an unfinished configuration.
     pub fn recovery_ui(&mut self, ui: &mut egui::Ui, journal: Option<&std::path::Path>) {
         let Some(journal) = journal else {
-            ui.label("There is no unfinished configuration.");
+            ui.label(words::NO_JOURNAL);
             return;
         };
-        ui.label(format!("The journal of the unfinished configuration: {}", journal.display()));
+        ui.label(words::journal(journal));
         ui.add_space(6.0);
-        ui.radio_value(&mut self.roll_back, true, "Roll back: undo every change it made (only its own, checked)");
-        ui.radio_value(&mut self.roll_back, false, "Resume: make the changes it had not made yet");
+        ui.radio_value(&mut self.roll_back, true, words::ROLL_BACK);
+        ui.radio_value(&mut self.roll_back, false, words::RESUME);
         ui.add_space(6.0);
-        ui.label(
-            "Press Configure to do it. Each object is read back first; what someone else changed meanwhile stays.",
-        );
+        ui.label(words::RECOVER_HOW);
     }
 
     /// Draws the page.
     pub fn ui(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>, cloudsync: bool) {
         let Some(plan) = &self.plan else {
-            ui.label(if nav.busy() { "Working out the plan…" } else { "There is no plan." });
+            ui.label(if nav.busy() { words::PLANNING } else { words::NO_PLAN });
             return;
         };
         for c in &plan.preconditions {
-            verdict(ui, c.ok, &if c.ok { c.check.clone() } else { format!("{} — {}", c.check, c.remedy) });
+            verdict(ui, c.ok, &if c.ok { c.check.clone() } else { words::failed_check(&c.check, &c.remedy) });
         }
         ui.add_space(6.0);
         if plan.steps.is_empty() {
-            ui.label("Nothing to change: it is already so.");
+            ui.label(words::NOTHING);
         }
         // The SDDL is exact but unreadable: each ACE in words, the SDDL one click away.
         let sign = if plan.action == Action::Enable { "+" } else { "-" };
@@ -97,7 +122,7 @@ impl Ready {
                 ui.label(format!("      {sign} {}", a.words));
             }
             if !s.aces().is_empty() {
-                egui::CollapsingHeader::new(format!("Exact ACEs of step {} (SDDL)", i + 1)).show(ui, |ui| {
+                egui::CollapsingHeader::new(words::sddl(i + 1)).show(ui, |ui| {
                     for c in s.change() {
                         ui.add(egui::Label::new(egui::RichText::new(c).monospace().small()).wrap());
                     }
@@ -105,7 +130,7 @@ impl Ready {
             }
         }
         for k in &plan.preexisting {
-            ui.label(format!("Kept (there before): {} on {}", k.description, k.target));
+            ui.label(words::kept(&k.description, &k.target));
         }
         for w in &plan.warnings {
             crate::gui::theme::verdict_line(ui, crate::gui::theme::Verdict::Warning, w);
@@ -120,26 +145,20 @@ impl Ready {
             }
         }
         ui.add_space(6.0);
-        ui.checkbox(&mut self.start_sync, "Start the synchronization process when configuration completes");
+        ui.checkbox(&mut self.start_sync, words::START_SYNC);
         if plan.action == Action::Enable {
             ui.add_space(6.0);
-            ui.label(
-                "Optionally prove writeback afterwards: bound as the connector account, the wizard resets this test \
-                 account's password to a random value it does not keep, and clears its lockout. Name an account \
-                 nobody uses; never a real person's.",
-            );
-            self.canary.ui(ui, nav, "canary", "Canary user (optional)");
+            ui.label(words::CANARY_WHY);
+            self.canary.ui(ui, nav, "canary", words::CANARY);
             if !self.canary.text.trim().is_empty() {
-                field(ui, "Connector account password", &mut self.connector_password, true);
+                field(ui, words::CONNECTOR_PASSWORD, &mut self.connector_password, true);
                 if nav.lab {
-                    ui.label("Lab mode: leave it empty to use the lab connector account's password.");
+                    ui.label(words::CONNECTOR_LAB);
                 }
             }
         }
         if plan.ready() {
-            ui.label(
-                "Press Configure to make these changes. Each is checked after it is made; a failure undoes them all.",
-            );
+            ui.label(words::GO);
         }
     }
 }

@@ -8,6 +8,26 @@ use crate::ad::directory::ScopeNode;
 use crate::gui::field;
 use crate::gui::worker::{DirectoryView, Job};
 
+/// The page's own words.
+pub mod words {
+    pub const WHERE: &str = "Choose where the connector account gets its writeback permissions. The domain root covers every user below it; choose organizational units to limit writeback to them.";
+    pub const ALSO: &str = "Also chosen:";
+    pub const OU: &str = "Organizational unit";
+    pub const ADD: &str = "Add organizational unit";
+    pub const NONE: &str = "Choose at least one domain or organizational unit.";
+    pub const READING: &str = "Reading…";
+    pub fn include(dn: &str) -> String {
+        format!("Include {dn}")
+    }
+    pub fn node(name: &str, users: Option<usize>) -> String {
+        match users {
+            Some(1) => format!("{name} (1 user)"),
+            Some(n) => format!("{name} ({n} users)"),
+            None => format!("{name} (counting…)"),
+        }
+    }
+}
+
 /// The page's state.
 #[derive(Default)]
 pub struct Scope {
@@ -54,10 +74,7 @@ impl Scope {
 
     /// Draws the page.
     pub fn ui(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>, directory: Option<&DirectoryView>) {
-        ui.label(
-            "Choose where the connector account gets its writeback permissions. The domain root covers every \
-             user below it; choose organizational units to limit writeback to them.",
-        );
+        ui.label(words::WHERE);
         ui.add_space(6.0);
         let roots: Vec<String> = directory.map(|d| d.domains.clone()).unwrap_or_default();
         for root in &roots {
@@ -72,23 +89,23 @@ impl Scope {
             .collect();
         if !shown_elsewhere.is_empty() {
             ui.add_space(6.0);
-            ui.label("Also chosen:");
+            ui.label(words::ALSO);
             for dn in shown_elsewhere {
                 let mut on = self.on(&dn);
-                if ui.checkbox(&mut on, format!("Include {dn}")).changed() {
+                if ui.checkbox(&mut on, words::include(&dn)).changed() {
                     self.set(&dn, on);
                 }
             }
         }
         ui.add_space(6.0);
-        field(ui, "Organizational unit", &mut self.new_scope, false);
+        field(ui, words::OU, &mut self.new_scope, false);
         let dn = self.new_scope.trim().to_string();
-        if ui.add_enabled(!dn.is_empty(), egui::Button::new("Add organizational unit")).clicked() {
+        if ui.add_enabled(!dn.is_empty(), egui::Button::new(words::ADD)).clicked() {
             self.set(&dn, true);
             self.new_scope.clear();
         }
         if !self.scopes.iter().any(|(_, on)| *on) {
-            verdict(ui, false, "Choose at least one domain or organizational unit.");
+            verdict(ui, false, words::NONE);
         }
     }
 
@@ -100,14 +117,9 @@ impl Scope {
             // A domain root: its count is read before it is opened.
             self.browse(nav, dn);
         }
-        let title = match count {
-            Some(1) => format!("{name} (1 user)"),
-            Some(n) => format!("{name} ({n} users)"),
-            None => format!("{name} (counting…)"),
-        };
-        egui::CollapsingHeader::new(title).id_salt(dn).default_open(false).show(ui, |ui| {
+        egui::CollapsingHeader::new(words::node(name, count)).id_salt(dn).default_open(false).show(ui, |ui| {
             let mut on = self.on(dn);
-            if ui.checkbox(&mut on, format!("Include {dn}")).changed() {
+            if ui.checkbox(&mut on, words::include(dn)).changed() {
                 self.set(dn, on);
             }
             match self.tree.get(dn).map(|(_, c)| c.clone()) {
@@ -118,7 +130,7 @@ impl Scope {
                 }
                 None => {
                     self.browse(nav, dn);
-                    ui.weak("Reading…");
+                    ui.weak(words::READING);
                 }
             }
         });
