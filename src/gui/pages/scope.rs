@@ -5,15 +5,12 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Nav, verdict};
 use crate::ad::directory::ScopeNode;
-use crate::gui::field;
 use crate::gui::worker::{DirectoryView, Job};
 
 /// The page's own words.
 pub mod words {
     pub const WHERE: &str = "Choose where the connector account gets its writeback permissions. The domain root covers every user below it; choose organizational units to limit writeback to them.";
-    pub const ALSO: &str = "Also chosen:";
-    pub const OU: &str = "Organizational unit";
-    pub const ADD: &str = "Add organizational unit";
+    pub const ALSO: &str = "Also chosen (from the settings):";
     pub const NONE: &str = "Choose at least one domain or organizational unit.";
     pub const READING: &str = "Reading…";
     pub fn include(dn: &str) -> String {
@@ -33,8 +30,6 @@ pub mod words {
 pub struct Scope {
     /// Scope candidates and whether each is chosen.
     pub scopes: Vec<(String, bool)>,
-    /// "Organizational unit" field.
-    pub new_scope: String,
     /// The tree: each opened node's user count and children.
     pub tree: HashMap<String, (usize, Vec<ScopeNode>)>,
     /// Nodes asked for (so each is read once).
@@ -96,13 +91,6 @@ impl Scope {
                     self.set(&dn, on);
                 }
             }
-        }
-        ui.add_space(6.0);
-        field(ui, words::OU, &mut self.new_scope, false);
-        let dn = self.new_scope.trim().to_string();
-        if ui.add_enabled(!dn.is_empty(), egui::Button::new(words::ADD)).clicked() {
-            self.set(&dn, true);
-            self.new_scope.clear();
         }
         if !self.scopes.iter().any(|(_, on)| *on) {
             verdict(ui, false, words::NONE);
