@@ -423,6 +423,7 @@ impl Rig {
             sync: backend.state().await,
             granted: &granted,
             connector_source: None,
+            findings: None,
         };
         let plan =
             if enable { engine::plan_enable(&mut inp).await? } else { engine::plan_disable(&mut inp, false).await? };

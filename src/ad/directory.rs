@@ -206,10 +206,19 @@ pub struct Account {
     /// adminCount=1: protected by AdminSDHolder on Windows.
     pub admin_count: bool,
     pub user_account_control: u32,
+    /// pwdLastSet as AD keeps it (100 ns since 1601; 0: must change at next sign-in).
+    pub pwd_last_set: Option<u64>,
 }
 
-const ACCOUNT_ATTRS: &[&str] =
-    &["sAMAccountName", "userPrincipalName", "displayName", "objectSid", "userAccountControl", "adminCount"];
+const ACCOUNT_ATTRS: &[&str] = &[
+    "sAMAccountName",
+    "userPrincipalName",
+    "displayName",
+    "objectSid",
+    "userAccountControl",
+    "adminCount",
+    "pwdLastSet",
+];
 
 fn account_from(entry: ldap3::SearchEntry) -> Option<Account> {
     let sid = entry
@@ -227,6 +236,7 @@ fn account_from(entry: ldap3::SearchEntry) -> Option<Account> {
         enabled: uac & UAC_ACCOUNTDISABLE == 0,
         admin_count: first(&entry.attrs, "adminCount").is_some_and(|v| v == "1"),
         user_account_control: uac,
+        pwd_last_set: first(&entry.attrs, "pwdLastSet").and_then(|v| v.parse().ok()),
         dn: entry.dn,
     })
 }

@@ -80,6 +80,57 @@ pub async fn domain_policy(conn: &mut AdConnection, disc: &Discovery) -> Result<
     })
 }
 
+/// Every PSO of the domain (for the readiness scan, which meets users under any of them).
+pub async fn all_psos(conn: &mut AdConnection, disc: &Discovery) -> Result<Vec<PasswordPolicy>, AdError> {
+    let container = format!("CN=Password Settings Container,CN=System,{}", disc.default_naming_context);
+    let found =
+        match conn.search(&container, ldap3::Scope::OneLevel, "(objectClass=msDS-PasswordSettings)", &["cn"]).await {
+            Ok(found) => found,
+            // No container (a domain below Windows Server 2008's functional level): no PSO.
+            Err(AdError::Ldap { rc: 32, .. }) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+    let mut out = Vec::new();
+    for e in found {
+        out.push(pso_policy(conn, &e.dn).await?);
+    }
+    Ok(out)
+}
+
+/// A FILETIME (100 ns since 1601-01-01, as pwdLastSet holds it) as a time; `None` for 0 and
+/// values before 1970.
+pub fn filetime(value: u64) -> Option<std::time::SystemTime> {
+    const UNIX_EPOCH_AS_FILETIME_SECS: u64 = 11_644_473_600;
+    let secs = (value / 10_000_000).checked_sub(UNIX_EPOCH_AS_FILETIME_SECS)?;
+    (value != 0).then(|| std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+}
+
+/// When a password set at `pwd_last_set` may next be changed under `min_age_secs`, if that is
+/// still to come at `now`.
+pub fn too_young(
+    pwd_last_set: Option<u64>,
+    min_age_secs: u64,
+    now: std::time::SystemTime,
+) -> Option<std::time::SystemTime> {
+    if min_age_secs == 0 {
+        return None;
+    }
+    let next = filetime(pwd_last_set?)? + std::time::Duration::from_secs(min_age_secs);
+    (now < next).then_some(next)
+}
+
+/// A span of seconds in the policy's own unit (days, else hours, else minutes).
+pub fn span(secs: u64) -> String {
+    let (n, unit) = if secs.is_multiple_of(86_400) {
+        (secs / 86_400, "day")
+    } else if secs.is_multiple_of(3_600) {
+        (secs / 3_600, "hour")
+    } else {
+        (secs.div_ceil(60), "minute")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Reads a PSO.
 pub async fn pso_policy(conn: &mut AdConnection, dn: &str) -> Result<PasswordPolicy, AdError> {
     let attrs = [
@@ -174,8 +225,18 @@ pub struct Verdict {
     pub policy: PasswordPolicy,
 }
 
-/// Tests `password` for `user` against `policy` by Windows' rules.
-pub fn test_password(policy: &PasswordPolicy, user: &Account, password: &Secret) -> Verdict {
+/// Tests `password` for `user` against `policy` by Windows' rules. With `now`, the minimum age
+/// too: Microsoft's writeback documentation says a reset is checked against "history,
+/// complexity, age, password filters", so a user whose password is younger than the minimum age
+/// is refused here, conservatively (MS-ADTS has the policy-hints control enforce history on a
+/// reset; docs/permissions.md has both sources). `None` leaves the age out (the canary, whose own
+/// reset the DC judges).
+pub fn test_password(
+    policy: &PasswordPolicy,
+    user: &Account,
+    password: &Secret,
+    now: Option<std::time::SystemTime>,
+) -> Verdict {
     let pw = password.expose();
     let mut reasons = Vec::new();
     let length = pw.encode_utf16().count();
@@ -215,17 +276,22 @@ pub fn test_password(policy: &PasswordPolicy, user: &Account, password: &Secret)
             }
         }
     }
+    if let Some(next) = now.and_then(|now| too_young(user.pwd_last_set, policy.min_age_secs, now)) {
+        let set = user.pwd_last_set.and_then(filetime).map(crate::clock::rfc3339).unwrap_or_default();
+        reasons.push(Reason {
+            rule: "min_age",
+            text: format!(
+                "the password was last set {set}, and {which} keeps a password at least {} (minimum password age): it can be changed from {}",
+                span(policy.min_age_secs),
+                crate::clock::rfc3339(next)
+            ),
+        });
+    }
     let mut unknown = Vec::new();
     if policy.history_length > 0 {
         unknown.push(format!(
             "password history ({} remembered) cannot be checked offline; a writeback reset honours it only on DCs that offer the password-policy-hints control",
             policy.history_length
-        ));
-    }
-    if policy.min_age_secs > 0 {
-        unknown.push(format!(
-            "the minimum password age ({} days) applies to a user's own change, not to a reset",
-            policy.min_age_secs / 86_400
         ));
     }
     unknown.push("password filters on the DCs (for example Microsoft Entra Password Protection's banned-password lists) cannot be checked offline".into());
@@ -246,6 +312,7 @@ mod tests {
             enabled: true,
             admin_count: false,
             user_account_control: 512,
+            pwd_last_set: None,
         }
     }
 
@@ -269,25 +336,46 @@ mod tests {
     fn windows_rules() {
         let u = user("jsmith", "John Smith-Jones");
         let p = policy(8, true);
-        assert!(test_password(&p, &u, &Secret::new("Tr0ub4dor&3")).acceptable);
-        assert_eq!(rules(&test_password(&p, &u, &Secret::new("Ab1!"))), vec!["too_short"]);
-        assert_eq!(rules(&test_password(&p, &u, &Secret::new("abcdefghij"))), vec!["not_complex"]);
+        assert!(test_password(&p, &u, &Secret::new("Tr0ub4dor&3"), None).acceptable);
+        assert_eq!(rules(&test_password(&p, &u, &Secret::new("Ab1!"), None)), vec!["too_short"]);
+        assert_eq!(rules(&test_password(&p, &u, &Secret::new("abcdefghij"), None)), vec!["not_complex"]);
         assert_eq!(
-            rules(&test_password(&p, &u, &Secret::new("xxJSmith99!"))),
+            rules(&test_password(&p, &u, &Secret::new("xxJSmith99!"), None)),
             vec!["contains_account_name", "contains_display_name"]
         );
-        assert_eq!(rules(&test_password(&p, &u, &Secret::new("Jones-2026!x"))), vec!["contains_display_name"]);
+        assert_eq!(rules(&test_password(&p, &u, &Secret::new("Jones-2026!x"), None)), vec!["contains_display_name"]);
         // "Jo" and "Sm" are too short to count; only 3+ character tokens do.
         let short = user("ab", "Jo Li");
-        assert!(test_password(&p, &short, &Secret::new("xxJoLiab1!")).acceptable);
+        assert!(test_password(&p, &short, &Secret::new("xxJoLiab1!"), None).acceptable);
         // Without complexity only the length counts.
-        assert!(test_password(&policy(8, false), &u, &Secret::new("jsmithjsmith")).acceptable);
+        assert!(test_password(&policy(8, false), &u, &Secret::new("jsmithjsmith"), None).acceptable);
         // The verdict lists what cannot be known offline, never as a refusal.
-        let v = test_password(&p, &u, &Secret::new("Tr0ub4dor&3"));
+        let v = test_password(&p, &u, &Secret::new("Tr0ub4dor&3"), None);
+        assert!(v.unknown.iter().any(|s| s.contains("history")));
+    }
+
+    #[test]
+    fn the_minimum_age_refuses_a_password_set_too_recently() {
+        let day = std::time::Duration::from_secs(86_400);
+        // 2026-12-01T00:00:00Z as a FILETIME.
+        let set_at = (1_796_083_200 + 11_644_473_600) * 10_000_000;
+        let set = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_796_083_200);
+        let mut u = user("jsmith", "John Smith");
+        u.pwd_last_set = Some(set_at);
+        let p = policy(8, true);
+        let v = test_password(&p, &u, &Secret::new("Tr0ub4dor&3"), Some(set + day / 2));
+        assert_eq!(rules(&v), vec!["min_age"]);
         assert!(
-            v.unknown.iter().any(|s| s.contains("history"))
-                && v.unknown.iter().any(|s| s.contains("minimum password age"))
+            v.reasons[0].text.contains("at least 1 day") && v.reasons[0].text.contains("2026-12-02T00:00:00Z"),
+            "{v:?}"
         );
+        assert!(test_password(&p, &u, &Secret::new("Tr0ub4dor&3"), Some(set + day)).acceptable, "a day later");
+        assert!(test_password(&p, &u, &Secret::new("Tr0ub4dor&3"), None).acceptable, "no clock, no age");
+        // "Must change at next sign-in" (0) and no minimum age leave it out.
+        u.pwd_last_set = Some(0);
+        assert!(test_password(&p, &u, &Secret::new("Tr0ub4dor&3"), Some(set)).acceptable);
+        assert_eq!(too_young(Some(set_at), 0, set), None);
+        assert_eq!((span(86_400), span(7_200), span(90)), ("1 day".into(), "2 hours".into(), "2 minutes".into()));
     }
 
     #[test]
@@ -303,8 +391,8 @@ mod tests {
     fn lengths_count_utf16_units_and_intervals_convert() {
         let p = policy(4, false);
         let u = user("abc", "A B");
-        assert!(!test_password(&p, &u, &Secret::new("a😀")).acceptable, "an emoji is two UTF-16 units: 3 in all");
-        assert!(test_password(&p, &u, &Secret::new("ab😀")).acceptable);
+        assert!(!test_password(&p, &u, &Secret::new("a😀"), None).acceptable, "an emoji is two UTF-16 units: 3 in all");
+        assert!(test_password(&p, &u, &Secret::new("ab😀"), None).acceptable);
         assert_eq!(interval_secs("-864000000000"), Some(86_400));
         assert_eq!(interval_secs("-9223372036854775808"), None);
         assert_eq!(interval_secs("0"), None);

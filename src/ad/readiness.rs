@@ -32,6 +32,7 @@ pub struct Readiness {
     pub blocked_inheritance: Vec<String>,
     pub cannot_change_password: Vec<String>,
     pub explicit_deny: Vec<String>,
+    pub min_age_not_reached: Vec<String>,
     /// The DC offers the password-policy-hints control (history is enforced on resets).
     pub policy_hints_control: bool,
     pub warnings: Vec<String>,
@@ -47,24 +48,34 @@ impl Readiness {
             blocked_inheritance: self.blocked_inheritance.clone(),
             explicit_deny: self.explicit_deny.clone(),
             cannot_change_password: self.cannot_change_password.clone(),
+            min_age_not_reached: self.min_age_not_reached.clone(),
         }
     }
 }
 
-/// Reads everything the report says. `named` is the connector account as named (sAMAccountName
-/// or DN); without it the only `MSOL_` candidate is taken. `progress` hears how many objects the
-/// scan has read.
+/// What a readiness check is asked about: the connector account as named (sAMAccountName or DN;
+/// without it the only `MSOL_` candidate is taken), the scopes, and the time the minimum age is
+/// judged at.
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    pub named: Option<&'a str>,
+    pub scopes: &'a [String],
+    pub now: std::time::SystemTime,
+}
+
+/// Reads everything the report says. `progress` hears how many objects the scan has read.
 pub async fn check(
     conn: &mut AdConnection,
     disc: &directory::Discovery,
     account: &Account,
-    named: Option<&str>,
-    scopes: &[String],
+    ask: Ask<'_>,
     cancel: &CancellationToken,
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Readiness, AdError> {
+    let Ask { named, scopes, now } = ask;
     let ea = directory::enterprise_admin(conn, disc, account).await?;
     let password_policy = policy::domain_policy(conn, disc).await?;
+    let min_age = min_age(conn, disc, &password_policy, now).await?;
     let candidates = directory::connector_candidates(conn, disc, named).await?;
     let mut warnings = Vec::new();
     let connector = match named {
@@ -95,8 +106,14 @@ pub async fn check(
     }
     let connector_sid = connector.as_ref().and_then(|c| Sid::parse(&c.sid).ok());
     let Findings {
-        users_in_scope, protected_accounts, blocked_inheritance, explicit_deny, cannot_change_password, ..
-    } = scan::scan(conn, scopes, connector_sid.as_ref(), cancel, progress).await?;
+        users_in_scope,
+        protected_accounts,
+        blocked_inheritance,
+        explicit_deny,
+        cannot_change_password,
+        min_age_not_reached,
+        ..
+    } = scan::scan_with(conn, scopes, connector_sid.as_ref(), Some(&min_age), cancel, progress).await?;
     if !disc.supported_extensions.iter().any(|e| e == directory::WHO_AM_I) {
         warnings.push(format!(
             "the DC does not offer LDAP Who-Am-I (RFC 4532; Windows Server 2008 and later do): the bound account was taken to be the one whose name is exactly the name bound with ({})",
@@ -123,7 +140,26 @@ pub async fn check(
         blocked_inheritance,
         cannot_change_password,
         explicit_deny,
+        min_age_not_reached,
         policy_hints_control,
         warnings,
     })
+}
+
+/// The minimum ages the scan checks users against: the domain's and every PSO's.
+pub async fn min_age(
+    conn: &mut AdConnection,
+    disc: &directory::Discovery,
+    domain: &PasswordPolicy,
+    now: std::time::SystemTime,
+) -> Result<scan::MinAge, AdError> {
+    let pso_secs = policy::all_psos(conn, disc)
+        .await?
+        .into_iter()
+        .filter_map(|p| match p.source {
+            policy::PolicySource::Pso { dn, .. } => Some((dn.to_ascii_lowercase(), p.min_age_secs)),
+            policy::PolicySource::Domain { .. } => None,
+        })
+        .collect();
+    Ok(scan::MinAge { domain_secs: domain.min_age_secs, pso_secs, now })
 }

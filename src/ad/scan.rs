@@ -33,6 +33,88 @@ pub struct Findings {
     pub explicit_deny: Vec<String>,
     /// Users with "User cannot change password" (a deny of Change Password to Everyone or SELF).
     pub cannot_change_password: Vec<String>,
+    /// Users whose password is younger than the minimum age of the policy that applies to them
+    /// (their PSO, else the domain's): a reset written back now is refused.
+    pub min_age_not_reached: Vec<String>,
+}
+
+/// One kind of finding, in the words every front uses (the plan, `ad check`, the wizard).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind {
+    /// The JSON field that lists them.
+    pub field: &'static str,
+    pub one: &'static str,
+    pub many: &'static str,
+    /// What it does to writeback, and what to do.
+    pub remedy: &'static str,
+}
+
+pub const PROTECTED: Kind = Kind {
+    field: "protected_accounts",
+    one: "protected account (adminCount=1)",
+    many: "protected accounts (adminCount=1)",
+    remedy: "On Windows, AdminSDHolder resets their permissions every hour, so writeback cannot reset their passwords unless the permissions are also granted on AdminSDHolder (the wizard's \"Also grant the permissions on AdminSDHolder\", or --include-adminsdholder).",
+};
+pub const BLOCKED: Kind = Kind {
+    field: "blocked_inheritance",
+    one: "object that blocks inheritance",
+    many: "objects that block inheritance",
+    remedy: "Permissions granted above do not reach the users at or below these: add them as scopes, or turn inheritance back on.",
+};
+pub const DENY: Kind = Kind {
+    field: "explicit_deny",
+    one: "explicit deny that hits the connector account",
+    many: "explicit denies that hit the connector account",
+    remedy: "A deny wins over the grant, so writeback is refused for the users it covers (event 33004 on the sync server): remove the deny.",
+};
+pub const CANNOT_CHANGE: Kind = Kind {
+    field: "cannot_change_password",
+    one: "user with \"User cannot change password\"",
+    many: "users with \"User cannot change password\"",
+    remedy: "\"User cannot change password\" is a deny of Change Password to Everyone and SELF on the user. Microsoft names it among the causes of event 33004: a password these users change or reset in the cloud can be refused when it is written back. Clear it (Active Directory Users and Computers > the user > Account) for users who should use self-service password reset.",
+};
+pub const MIN_AGE: Kind = Kind {
+    field: "min_age_not_reached",
+    one: "user whose password is younger than the minimum password age",
+    many: "users whose password is younger than the minimum password age",
+    remedy: "Writeback checks a new password against the on-premises policy's age (Microsoft's writeback documentation), so a reset written back for them now is refused until their password is older than the minimum age of the policy that applies (their PSO, else the domain's). Wait, or lower that minimum age.",
+};
+
+impl Kind {
+    /// "3 protected accounts (adminCount=1)".
+    pub fn count(&self, n: usize) -> String {
+        format!("{n} {}", if n == 1 { self.one } else { self.many })
+    }
+}
+
+impl Findings {
+    /// Each kind with what was found of it, in the order the fronts show them.
+    pub fn each(&self) -> [(Kind, &[String]); 5] {
+        [
+            (PROTECTED, &self.protected_accounts),
+            (BLOCKED, &self.blocked_inheritance),
+            (DENY, &self.explicit_deny),
+            (CANNOT_CHANGE, &self.cannot_change_password),
+            (MIN_AGE, &self.min_age_not_reached),
+        ]
+    }
+
+    /// One warning per kind found: how many, and the remedy (the plan's warnings).
+    pub fn warnings(&self) -> Vec<String> {
+        self.each()
+            .iter()
+            .filter(|(_, dns)| !dns.is_empty())
+            .map(|(kind, dns)| format!("{} in scope: {}", kind.count(dns.len()), kind.remedy))
+            .collect()
+    }
+}
+
+/// The minimum ages in force: the domain's, and each PSO's by its DN (lowercase), at `now`.
+#[derive(Debug, Clone)]
+pub struct MinAge {
+    pub domain_secs: u64,
+    pub pso_secs: std::collections::HashMap<String, u64>,
+    pub now: std::time::SystemTime,
 }
 
 fn is_writeback_right(object_type: Option<uuid::Uuid>) -> bool {
@@ -77,6 +159,19 @@ pub async fn scan(
     cancel: &CancellationToken,
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Findings, AdError> {
+    scan_with(conn, scopes, connector, None, cancel, progress).await
+}
+
+/// [`scan`], and with `min_age` the users whose password is too young to be reset.
+pub async fn scan_with(
+    conn: &mut AdConnection,
+    scopes: &[String],
+    connector: Option<&Sid>,
+    min_age: Option<&MinAge>,
+    cancel: &CancellationToken,
+    progress: &mut (dyn FnMut(usize) + Send),
+) -> Result<Findings, AdError> {
+    let mut too_young = BTreeSet::new();
     let mut users = BTreeSet::new();
     let mut protected_accounts = BTreeSet::new();
     let mut blocked = BTreeSet::new();
@@ -91,7 +186,7 @@ pub async fn scan(
             base: scope,
             scope: Scope::Subtree,
             filter,
-            attrs: &["objectClass", "adminCount", "nTSecurityDescriptor"],
+            attrs: &["objectClass", "adminCount", "nTSecurityDescriptor", "pwdLastSet", "msDS-ResultantPSO"],
             controls: vec![sd_flags_control(SD_FLAGS_DACL)],
         };
         let result = conn
@@ -129,6 +224,17 @@ pub async fn scan(
                     if e.attrs.get("adminCount").and_then(|v| v.first()).is_some_and(|v| v == "1") {
                         protected_accounts.insert(e.dn.clone());
                     }
+                    if let Some(m) = min_age {
+                        let first = |a: &str| e.attrs.get(a).and_then(|v| v.first());
+                        let secs = match first("msDS-ResultantPSO") {
+                            Some(pso) => m.pso_secs.get(&pso.to_ascii_lowercase()).copied().unwrap_or(0),
+                            None => m.domain_secs,
+                        };
+                        let set = first("pwdLastSet").and_then(|v| v.parse().ok());
+                        if super::policy::too_young(set, secs, m.now).is_some() {
+                            too_young.insert(e.dn.clone());
+                        }
+                    }
                     users.insert(e.dn);
                 }
                 Ok(())
@@ -156,5 +262,6 @@ pub async fn scan(
         blocked_inheritance: blocked.into_iter().collect(),
         explicit_deny: deny.into_iter().collect(),
         cannot_change_password: cannot_change.into_iter().collect(),
+        min_age_not_reached: too_young.into_iter().collect(),
     })
 }

@@ -26,11 +26,11 @@ fn ctrl_c_token() -> CancellationToken {
     token
 }
 
-fn list(title: &str, items: &[String], advice: &str) -> String {
+fn list(kind: &crate::ad::scan::Kind, items: &[String]) -> String {
     if items.is_empty() {
         return String::new();
     }
-    let mut s = format!("\n{title} ({}): {advice}\n", items.len());
+    let mut s = format!("\n{}: {}\n", kind.count(items.len()), kind.remedy);
     for i in items.iter().take(20) {
         s.push_str(&format!("  - {i}\n"));
     }
@@ -53,8 +53,8 @@ pub async fn ad(command: AdCommand, config_path: &Path, lab: bool, out: Output) 
         }
     };
     let named = s.settings.connector_account.clone();
-    let report =
-        readiness::check(&mut s.conn, &s.disc, &s.account, named.as_deref(), &scopes, &cancel, &mut progress).await?;
+    let ask = readiness::Ask { named: named.as_deref(), scopes: &scopes, now: opts.clock.now() };
+    let report = readiness::check(&mut s.conn, &s.disc, &s.account, ask, &cancel, &mut progress).await?;
     if !out.json {
         eprintln!();
     }
@@ -79,10 +79,9 @@ pub async fn ad(command: AdCommand, config_path: &Path, lab: bool, out: Output) 
             None => t.push_str("Connector account: not chosen\n"),
         }
         t.push_str(&format!("Scopes: {} — {} users\n", report.scopes.join("; "), report.users_in_scope));
-        t.push_str(&list("Protected accounts (adminCount=1)", &report.protected_accounts, "writeback fails for them unless AdminSDHolder is included (--include-adminsdholder)"));
-        t.push_str(&list("Inheritance blocked", &report.blocked_inheritance, "permissions granted above never reach these; enable inheritance or add them as scopes"));
-        t.push_str(&list("User cannot change password", &report.cannot_change_password, "writeback fails for them (event 33004); clear the option if SSPR should work"));
-        t.push_str(&list("Explicit deny for the connector", &report.explicit_deny, "remove the deny, or writeback fails below it"));
+        for (kind, items) in report.findings().each() {
+            t.push_str(&list(&kind, items));
+        }
         t.push_str(&format!("Password-policy-hints control: {}\n", if report.policy_hints_control { "offered" } else { "not offered" }));
         for w in &report.warnings {
             t.push_str(&format!("warning: {w}\n"));
@@ -150,11 +149,12 @@ struct PolicyReport {
 pub async fn policy(command: PolicyCommand, config_path: &Path, lab: bool, out: Output) -> Result<Outcome, Error> {
     let PolicyCommand::Test { user, connection } = command;
     let password = super::read_stdin_secret("New password to test: ")?;
-    let mut s = session::connect(&connection.options(config_path, lab), None).await?;
+    let opts = connection.options(config_path, lab);
+    let mut s = session::connect(&opts, None).await?;
     let account =
         directory::find_account(&mut s.conn, &s.disc, &user).await?.ok_or(AdError::NoSuchAccount { name: user })?;
     let effective = policy::effective_policy(&mut s.conn, &s.disc, &account.dn).await?;
-    let verdict = policy::test_password(&effective, &account, &password);
+    let verdict = policy::test_password(&effective, &account, &password, Some(opts.clock.now()));
     let acceptable = verdict.acceptable;
     let report = PolicyReport { user: account.dn.clone(), verdict };
     out.result(&report, || {

@@ -167,6 +167,8 @@ pub struct Inputs<'a> {
     pub granted: &'a BTreeMap<String, Vec<Ace>>,
     /// Where the connector account came from, in words.
     pub connector_source: Option<String>,
+    /// What the readiness scan found in the scopes (enable: each kind is a warning of the plan).
+    pub findings: Option<crate::ad::scan::Findings>,
 }
 
 /// The targets writeback needs: each scope, each scope's domain root, AdminSDHolder when asked.
@@ -331,6 +333,9 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
     warnings.extend(samba_root_warning(inp.disc, &steps));
     if !inp.disc.policy_hints() {
         warnings.push(directory::NO_POLICY_HINTS.into());
+    }
+    if let Some(f) = &inp.findings {
+        warnings.extend(f.warnings());
     }
     Ok(Plan {
         action: Action::Enable,

@@ -641,5 +641,5 @@ async fn test_password(
         .map_err(ad)?
         .ok_or_else(|| ad(crate::ad::AdError::NoSuchAccount { name: user.to_string() }))?;
     let policy = crate::ad::policy::effective_policy(&mut s.ad.conn, &s.ad.disc, &account.dn).await.map_err(ad)?;
-    Ok(crate::ad::policy::test_password(&policy, &account, password))
+    Ok(crate::ad::policy::test_password(&policy, &account, password, Some(s.opts.clock.now())))
 }

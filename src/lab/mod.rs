@@ -24,7 +24,7 @@ use certs::TlsFiles;
 use samba::SambaTools;
 
 /// Bump when the seeded content or layout changes: older templates are rebuilt.
-const TEMPLATE_FORMAT: u32 = 4;
+const TEMPLATE_FORMAT: u32 = 5;
 /// How long a starting DC may take to answer LDAPS.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -410,7 +410,13 @@ pub async fn up(dir: &Path) -> Result<LabInfo, LabError> {
         let connector_password = crate::ad::passgen::generate_os(24);
         let admin_dn = format!("CN=Administrator,CN=Users,{}", samba::BASE_DN);
         let connector_dn = format!("CN={},CN=Users,{}", tinfo.connector_account, samba::BASE_DN);
-        for (dn, pw) in [(&admin_dn, &admin_password), (&connector_dn, &connector_password)] {
+        // RECENT_USER's password is renewed on every start, so it is younger than its PSO's
+        // minimum age in every lab (a password nobody keeps).
+        let recent_dn = format!("{},{}", seed::RECENT_USER, samba::BASE_DN);
+        let recent_password = crate::ad::passgen::generate_os(24);
+        for (dn, pw) in
+            [(&admin_dn, &admin_password), (&connector_dn, &connector_password), (&recent_dn, &recent_password)]
+        {
             let pwd = crate::ad::unicode_pwd(pw);
             conn.modify(dn, vec![ldap3::Mod::Replace(b"unicodePwd".to_vec(), [pwd].into())], vec![]).await?;
         }

@@ -43,6 +43,12 @@ pub const CANARY: &str = "CN=Writeback Canary,OU=Support,OU=Staff,OU=Corp";
 /// A user with "User cannot change password" (deny Change Password to Everyone and SELF).
 pub const CANNOT_CHANGE_USER: &str = "CN=Kofi Kumah,OU=Support,OU=Staff,OU=Corp";
 
+/// A user whose password every lab start renews, under a PSO with a one-day minimum age: the
+/// readiness scan's "younger than the minimum password age" finding, the same in every lab.
+pub const RECENT_USER: &str = "CN=Olga Olsen,OU=Engineering,OU=Staff,OU=Corp";
+/// That PSO.
+pub const RECENT_PSO: &str = "CN=Lab Minimum Age,CN=Password Settings Container,CN=System";
+
 /// The protected account (adminCount=1, member of Domain Admins).
 pub const ADMIN_USER: &str = "CN=Ada Admin,OU=Admins,OU=Corp";
 pub const ADMIN_SAM: &str = "ada.admin";
@@ -290,8 +296,11 @@ pub async fn seed(conn: &mut AdConnection, rng: &mut impl Rng) -> Result<Seeded,
             ("msDS-PasswordHistoryLength", vals(&["24"])),
             ("msDS-PasswordComplexityEnabled", vals(&["TRUE"])),
             ("msDS-MinimumPasswordLength", vals(&[&min_len])),
-            // Intervals are negative counts of 100 ns, as AD stores them: 1 day, 60 days, 30 min.
-            ("msDS-MinimumPasswordAge", vals(&["-864000000000"])),
+            // Intervals are negative counts of 100 ns, as AD stores them: none, 60 days, 30 min.
+            // No minimum age here: its users were created when the lab's template was, and a
+            // finding that shows only on a template's first day would make the lab's findings
+            // depend on its age (RECENT_PSO holds the minimum age instead).
+            ("msDS-MinimumPasswordAge", vals(&["0"])),
             ("msDS-MaximumPasswordAge", vals(&["-51840000000000"])),
             ("msDS-LockoutThreshold", vals(&["10"])),
             ("msDS-LockoutObservationWindow", vals(&["-18000000000"])),
@@ -300,6 +309,30 @@ pub async fn seed(conn: &mut AdConnection, rng: &mut impl Rng) -> Result<Seeded,
         ],
     )
     .await?;
+
+    conn.add(
+        &dn(RECENT_PSO),
+        vec![
+            ("objectClass", vals(&["top", "msDS-PasswordSettings"])),
+            ("msDS-PasswordSettingsPrecedence", vals(&["20"])),
+            ("msDS-PasswordReversibleEncryptionEnabled", vals(&["FALSE"])),
+            ("msDS-PasswordHistoryLength", vals(&["24"])),
+            ("msDS-PasswordComplexityEnabled", vals(&["TRUE"])),
+            ("msDS-MinimumPasswordLength", vals(&["7"])),
+            ("msDS-MinimumPasswordAge", vals(&["-864000000000"])),
+            ("msDS-MaximumPasswordAge", vals(&["-36288000000000"])),
+            ("msDS-LockoutThreshold", vals(&["0"])),
+            ("msDS-LockoutObservationWindow", vals(&["-18000000000"])),
+            ("msDS-LockoutDuration", vals(&["-18000000000"])),
+            ("msDS-PSOAppliesTo", vals(&[&dn(RECENT_USER)])),
+        ],
+    )
+    .await?;
+    // The domain's own policy keeps no minimum age either (Windows' default is one day): every
+    // lab start renews the administrator's and the connector's passwords, which would otherwise
+    // show as findings of their own.
+    conn.modify(super::samba::BASE_DN, vec![Mod::Replace(b"minPwdAge".to_vec(), [b"0".to_vec()].into())], vec![])
+        .await?;
 
     protect_dacl(conn, &dn(PROTECTED_OU)).await?;
     deny_change_password(conn, &dn(CANNOT_CHANGE_USER)).await?;

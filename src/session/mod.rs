@@ -253,6 +253,7 @@ impl Session {
         tenant: Option<Result<EntraCheck, ErrorReport>>,
         sync: Result<EngineState, SyncError>,
         granted: &'a std::collections::BTreeMap<String, Vec<crate::ad::sd::Ace>>,
+        findings: Option<crate::ad::scan::Findings>,
     ) -> Inputs<'a> {
         Inputs {
             ad: &mut self.ad.conn,
@@ -265,7 +266,25 @@ impl Session {
             sync,
             granted,
             connector_source: self.connector_source.clone(),
+            findings,
         }
+    }
+
+    /// What the readiness scan finds in the scopes, the minimum age included (for the plan).
+    pub async fn findings(&mut self, cancel: &CancellationToken) -> Result<crate::ad::scan::Findings, Error> {
+        let domain = crate::ad::policy::domain_policy(&mut self.ad.conn, &self.ad.disc).await?;
+        let min_age =
+            crate::ad::readiness::min_age(&mut self.ad.conn, &self.ad.disc, &domain, self.opts.clock.now()).await?;
+        let sid = self.connector.as_ref().and_then(|c| crate::ad::sd::Sid::parse(&c.sid).ok());
+        Ok(crate::ad::scan::scan_with(
+            &mut self.ad.conn,
+            &self.scopes,
+            sid.as_ref(),
+            Some(&min_age),
+            cancel,
+            &mut |_| {},
+        )
+        .await?)
     }
 
     /// The engine's status, with the tenant and sync-engine answers the caller already has.
@@ -276,7 +295,7 @@ impl Session {
     ) -> Result<engine::Status, Error> {
         let unfinished = engine::journal::unfinished(&self.paths.state_dir)?;
         let record = GrantRecord::load(&self.paths)?;
-        let mut inp = self.inputs(tenant, sync, record.table());
+        let mut inp = self.inputs(tenant, sync, record.table(), None);
         Ok(engine::status(&mut inp, unfinished).await?)
     }
 
@@ -285,7 +304,8 @@ impl Session {
         let tenant = if enable { self.tenant().await } else { None };
         let sync = self.sync_state().await;
         let record = GrantRecord::load(&self.paths)?;
-        let mut inp = self.inputs(tenant, sync, record.table());
+        let findings = if enable { Some(self.findings(&CancellationToken::new()).await?) } else { None };
+        let mut inp = self.inputs(tenant, sync, record.table(), findings);
         Ok(if enable {
             engine::plan_enable(&mut inp).await?
         } else {
@@ -375,8 +395,7 @@ impl Session {
             &mut self.ad.conn,
             &self.ad.disc,
             &self.ad.account,
-            named.as_deref(),
-            &self.scopes,
+            crate::ad::readiness::Ask { named: named.as_deref(), scopes: &self.scopes, now: self.opts.clock.now() },
             cancel,
             progress,
         )

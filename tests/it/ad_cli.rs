@@ -67,6 +67,11 @@ async fn ad_check_reports_the_contracts_fields_and_answers_no_for_a_non_enterpri
     );
     assert_eq!(doc["policy_hints_control"], false);
     assert_eq!(doc["domains"][0]["netbios_name"], "LAB");
+    // The lab renews one user's password at every start, under a PSO with a one-day minimum age.
+    assert_eq!(
+        doc["min_age_not_reached"],
+        serde_json::json!([format!("{},{BASE}", writeback_wizard::lab::seed::RECENT_USER)])
+    );
 
     // Ada is a Domain Admin, not an Enterprise Admin: exit 3 and the reason.
     let mut conn = lab.admin().await;
@@ -200,6 +205,24 @@ async fn acl_show_and_policy_test() {
     assert_eq!(json(&out)["error"]["code"], "AD-NO-ACCOUNT");
     let out = with_stdin(ad_cmd(&lab, "LAB\\Administrator", &pw, &["policy", "test", "amir.abbasi"]), "");
     assert_eq!(code(&out), 2);
+
+    // A password younger than the minimum age: refused (Microsoft's writeback documentation checks
+    // the age on a reset), with when it can next change; the rest of the password is fine.
+    let out = with_stdin(
+        ad_cmd(&lab, "LAB\\Administrator", &pw, &["policy", "test", "olga.olsen"]),
+        &format!("{}\n", strong.expose()),
+    );
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stdout));
+    let doc = json(&out);
+    let reasons = doc["reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), 1, "{doc}");
+    assert_eq!(reasons[0]["rule"], "min_age");
+    let text = reasons[0]["text"].as_str().unwrap();
+    assert!(
+        text.contains("Lab Minimum Age") && text.contains("at least 1 day") && text.contains("can be changed from"),
+        "{text}"
+    );
+    assert!(!doc["unknown"].to_string().contains("minimum password age"), "no longer said not to apply: {doc}");
 }
 
 #[tokio::test]

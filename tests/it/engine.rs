@@ -83,6 +83,7 @@ impl World {
             sync,
             granted: &granted,
             connector_source: None,
+            findings: None,
         };
         if enable {
             engine::plan_enable(&mut inp).await.unwrap()
@@ -143,6 +144,7 @@ impl World {
             sync,
             granted: &granted,
             connector_source: None,
+            findings: None,
         };
         engine::status(&mut inp, None).await.unwrap()
     }

@@ -68,6 +68,23 @@ async fn status_plan_apply_verify_round_trip_on_the_command_line() {
     assert_eq!(plan["action"], "enable");
     let ids: Vec<&str> = plan["steps"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
     assert_eq!(ids, vec!["grant-1", "writeback"]);
+    // Every breaker the lab seeds is a warning of the plan, in the words `ad check` and the
+    // wizard use; none fails a precondition.
+    {
+        use writeback_wizard::ad::scan::{BLOCKED, CANNOT_CHANGE, MIN_AGE, PROTECTED};
+        let warnings: Vec<&str> = plan["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+        // Administrator, krbtgt and Ada Admin: however many, the plural line.
+        let protected = format!(" {} in scope: {}", PROTECTED.many, PROTECTED.remedy);
+        assert!(warnings.iter().any(|w| w.ends_with(&protected)), "{protected}\nnot in {warnings:#?}");
+        for expected in [
+            format!("{} in scope: {}", BLOCKED.count(1), BLOCKED.remedy),
+            format!("{} in scope: {}", CANNOT_CHANGE.count(1), CANNOT_CHANGE.remedy),
+            format!("{} in scope: {}", MIN_AGE.count(1), MIN_AGE.remedy),
+            writeback_wizard::ad::directory::NO_POLICY_HINTS.to_string(),
+        ] {
+            assert!(warnings.contains(&expected.as_str()), "{expected}\nnot in {warnings:#?}");
+        }
+    }
     for key in ["id", "description", "target", "change"] {
         assert!(plan["steps"][0].get(key).is_some(), "{key}");
     }

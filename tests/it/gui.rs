@@ -149,15 +149,17 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     h.get_by_label("Password writeback");
     // The findings: a line each to scan, what to do one click away, with the objects.
     {
+        use writeback_wizard::ad::scan::PROTECTED;
         use writeback_wizard::gui::pages::optional_features::words;
         let f = h.state().pages.features.findings.clone().unwrap();
         assert!(!f.protected_accounts.is_empty(), "the lab seeds protected accounts");
-        let count = words::count(f.protected_accounts.len(), words::PROTECTED);
+        let count = PROTECTED.count(f.protected_accounts.len());
         h.get_by_label(&count);
-        assert!(h.query_by_label(words::PROTECTED_DO).is_none(), "the remedy waits for its click");
+        assert!(h.query_by_label(PROTECTED.remedy).is_none(), "the remedy waits for its click");
         click(&mut h, &words::what_to_do(&count));
-        h.get_by_label(words::PROTECTED_DO);
+        h.get_by_label(PROTECTED.remedy);
         h.get_by_label(&f.protected_accounts[0]);
+        h.get_by_label(&writeback_wizard::ad::scan::MIN_AGE.count(1));
     }
     // The CLI's --include-adminsdholder, with its warning.
     click(&mut h, "Also grant the permissions on AdminSDHolder (protected accounts)");
@@ -841,4 +843,45 @@ fn cloud_sync_asks_ready_for_a_global_administrator_and_names_the_portal_switch(
     wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete && idle(a));
     assert!(!h.state().wiz.failed && sim.running.sync_engine_writeback(), "{:?}", h.state().error);
     h.get_by_label(&format!("3. {}", complete::words::CLOUD_SYNC));
+}
+
+#[test]
+fn the_password_test_says_what_ad_would_refuse_the_minimum_age_included() {
+    use writeback_wizard::gui::pages::optional_features::words;
+    let lab = LabDc::up();
+    let home = tempfile::tempdir().unwrap();
+    let mut h = harness(app(home.path(), ad_args(&lab)));
+    h.step();
+    click(&mut h, "Next");
+    h.get_by_label("Test a password against policy").click();
+    h.step();
+    assert_eq!(h.state().wiz.task, Task::TestPassword);
+    click(&mut h, "Next");
+    type_into(&mut h, "Password", lab.password("admin_password_file").expose());
+    click(&mut h, "Connect");
+    wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
+    click(&mut h, "Next");
+    assert_eq!(h.state().wiz.page, PageId::OptionalFeatures);
+    let strong = writeback_wizard::ad::passgen::generate_os(20);
+
+    // Whose password was set less than a day ago, under a PSO with a one-day minimum age.
+    type_into(&mut h, words::ACCOUNT, "olga.olsen");
+    type_into(&mut h, words::NEW_PASSWORD, strong.expose());
+    click(&mut h, words::TEST);
+    wait(&mut h, "the verdict", |a| a.pages.features.verdict.is_some() && idle(a));
+    h.get_by_label(words::REFUSED);
+    let v = h.state().pages.features.verdict.clone().unwrap();
+    assert_eq!(v.reasons.iter().map(|r| r.rule).collect::<Vec<_>>(), vec!["min_age"], "{v:?}");
+    h.get_by_label(&v.reasons[0].text);
+    assert!(h.state().pages.features.test_password.is_empty(), "the password left the field when sent");
+
+    // Someone else, the same password: acceptable, with what cannot be known offline.
+    h.state_mut().pages.features.test_user.clear();
+    type_into(&mut h, words::ACCOUNT, "alice.archer");
+    type_into(&mut h, words::NEW_PASSWORD, strong.expose());
+    click(&mut h, words::TEST);
+    wait(&mut h, "the verdict", |a| a.pages.features.verdict.is_some() && idle(a));
+    h.get_by_label(words::ACCEPTABLE);
+    assert!(h.state().pages.features.verdict.as_ref().unwrap().acceptable);
+    h.get_by_label_contains("Not checked here: password history");
 }

@@ -292,6 +292,7 @@ fn every_page_looks_as_it_did() {
         blocked_inheritance: vec![format!("OU=Legacy,OU=Corp,{BASE}")],
         explicit_deny: vec![],
         cannot_change_password: vec![format!("CN=Kiosk,OU=Shared,OU=Corp,{BASE}")],
+        min_age_not_reached: vec![format!("CN=Amir Abbasi,OU=Finance,OU=Corp,{BASE}")],
     });
     shoot(&mut r, a, "optional-features");
 

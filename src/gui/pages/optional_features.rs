@@ -31,16 +31,6 @@ pub mod words {
     pub const TEST: &str = "Test password";
     pub const ACCEPTABLE: &str = "Acceptable";
     pub const REFUSED: &str = "Refused";
-    pub const PROTECTED: (&str, &str) = ("protected account (adminCount=1)", "protected accounts (adminCount=1)");
-    pub const PROTECTED_DO: &str = "On Windows, AdminSDHolder resets their permissions every hour, so writeback cannot reset them unless the permissions are also granted on AdminSDHolder (tick \"Also grant the permissions on AdminSDHolder\" above, or writeback-wizard plan --enable --include-adminsdholder).";
-    pub const BLOCKED: (&str, &str) = ("object that blocks inheritance", "objects that block inheritance");
-    pub const BLOCKED_DO: &str = "Permissions granted above do not reach the users at or below these; add them as scopes, or turn inheritance back on.";
-    pub const DENY: (&str, &str) =
-        ("explicit deny that hits the connector account", "explicit denies that hit the connector account");
-    pub const DENY_DO: &str = "A deny wins over the grant: remove the deny, or writeback fails for these users.";
-    pub const CANNOT_CHANGE: (&str, &str) =
-        ("user who cannot change their password", "users who cannot change their password");
-    pub const CANNOT_CHANGE_DO: &str = "Self-service password change from the cloud fails for them (a reset by an administrator still works); clear \"User cannot change password\" if they should.";
     pub fn today(state: &str) -> String {
         format!("Today, password writeback is {state}.")
     }
@@ -55,9 +45,6 @@ pub mod words {
     }
     pub fn in_scope(users: usize) -> String {
         format!("{users} user{} in scope.", if users == 1 { "" } else { "s" })
-    }
-    pub fn count(n: usize, what: (&str, &str)) -> String {
-        format!("{n} {}", if n == 1 { what.0 } else { what.1 })
     }
     pub fn what_to_do(count: &str) -> String {
         format!("What to do about the {count}")
@@ -168,17 +155,12 @@ impl OptionalFeatures {
         if let Some(f) = &self.findings {
             ui.add_space(6.0);
             ui.strong(words::in_scope(f.users_in_scope));
-            let kinds = [
-                (&f.protected_accounts, words::PROTECTED, words::PROTECTED_DO),
-                (&f.blocked_inheritance, words::BLOCKED, words::BLOCKED_DO),
-                (&f.explicit_deny, words::DENY, words::DENY_DO),
-                (&f.cannot_change_password, words::CANNOT_CHANGE, words::CANNOT_CHANGE_DO),
-            ];
-            if kinds.iter().all(|(dns, _, _)| dns.is_empty()) {
+            let kinds = f.each();
+            if kinds.iter().all(|(_, dns)| dns.is_empty()) {
                 verdict(ui, true, words::CLEAR);
             }
-            for (dns, what, remedy) in kinds {
-                finding(ui, dns, what, remedy);
+            for (kind, dns) in kinds {
+                finding(ui, dns, &kind);
             }
         }
         if nav.wiz.task == Task::View {
@@ -225,16 +207,16 @@ impl OptionalFeatures {
 }
 
 /// One kind of finding, one line to scan (a warning and how many), and one click away under it,
-/// what to do and which objects.
-fn finding(ui: &mut egui::Ui, dns: &[String], what: (&str, &str), remedy: &str) {
+/// what to do and which objects. The words are the engine's, the same in the plan and `ad check`.
+fn finding(ui: &mut egui::Ui, dns: &[String], kind: &crate::ad::scan::Kind) {
     if dns.is_empty() {
         return;
     }
-    let count = words::count(dns.len(), what);
+    let count = kind.count(dns.len());
     crate::gui::theme::verdict_line(ui, crate::gui::theme::Verdict::Warning, &count);
-    ui.indent(what.1, |ui| {
-        egui::CollapsingHeader::new(words::what_to_do(&count)).id_salt(what.1).show(ui, |ui| {
-            ui.label(remedy);
+    ui.indent(kind.field, |ui| {
+        egui::CollapsingHeader::new(words::what_to_do(&count)).id_salt(kind.field).show(ui, |ui| {
+            ui.label(kind.remedy);
             ui.add_space(crate::gui::theme::space::ITEM);
             for dn in dns.iter().take(50) {
                 ui.label(egui::RichText::new(dn).small());
