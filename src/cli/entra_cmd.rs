@@ -103,6 +103,9 @@ pub async fn entra(command: EntraCommand, config_path: &Path, lab: bool, out: Ou
                 for w in &c.warnings {
                     t.push_str(&format!("warning: {w}\n"));
                 }
+                for n in &c.not_checked {
+                    t.push_str(&format!("not checked: {n}\n"));
+                }
                 t
             });
             Ok(Outcome { exit: if c.ready() { Exit::Ok } else { Exit::No } })

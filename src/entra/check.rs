@@ -64,6 +64,12 @@ pub struct EntraCheck {
     /// `features.passwordWritebackEnabled` of `/directory/onPremisesSynchronization`, shown for
     /// information only (Microsoft documents it as not in use); `None` when not available.
     pub graph_password_writeback_flag: Option<bool>,
+    /// Writeback roles the account is only eligible for in PIM (not active).
+    pub eligible_roles: Vec<String>,
+    /// The authentication type of the account's domain (`Managed`, `Federated`), when read.
+    pub domain_authentication: Option<String>,
+    /// What could not be checked, and why (never reported as fine).
+    pub not_checked: Vec<String>,
     /// Why not, and what to do, in words.
     pub problems: Vec<String>,
     /// Things to know that do not stop the wizard.
@@ -154,6 +160,65 @@ pub async fn graph_writeback_flag(graph: &GraphClient) -> Result<Option<bool>, E
     }
 }
 
+/// A check that needs a permission the app may not have been consented: 403 is "not checked".
+enum Optional<T> {
+    Read(T),
+    NotChecked(String),
+}
+
+async fn optional<T>(
+    read: impl std::future::Future<Output = Result<T, EntraError>>,
+    what: &str,
+    permission: &str,
+) -> Result<Optional<T>, EntraError> {
+    match read.await {
+        Ok(v) => Ok(Optional::Read(v)),
+        Err(EntraError::Graph { status: 403, code, message, .. }) => Ok(Optional::NotChecked(format!(
+            "{what} was not checked: Graph refused it ({code}: {message}); it needs the delegated permission {permission} consented for this app (docs/entra.md)"
+        ))),
+        Err(e) => Err(e),
+    }
+}
+
+fn role_name(template_id: &str) -> Option<&'static str> {
+    match template_id {
+        GLOBAL_ADMINISTRATOR => Some("Global Administrator"),
+        HYBRID_IDENTITY_ADMINISTRATOR => Some("Hybrid Identity Administrator"),
+        _ => None,
+    }
+}
+
+/// The writeback roles the account is eligible for in PIM and has not activated (Graph v1.0
+/// `roleEligibilityScheduleInstances`, filtered on the account).
+pub async fn eligible_roles(graph: &GraphClient, principal: &str) -> Result<Vec<String>, EntraError> {
+    let items = graph
+        .get_all(
+            &format!(
+                "/roleManagement/directory/roleEligibilityScheduleInstances?$filter=principalId%20eq%20'{principal}'"
+            ),
+            false,
+        )
+        .await?;
+    let mut names: Vec<String> = items
+        .iter()
+        .filter_map(|i| role_name(i["roleDefinitionId"].as_str().unwrap_or_default()))
+        .map(String::from)
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+/// The authentication type (`Managed` or `Federated`) of the domain of `upn`, from `/domains`.
+pub async fn domain_authentication(graph: &GraphClient, upn: &str) -> Result<Option<String>, EntraError> {
+    let Some((_, domain)) = upn.rsplit_once('@') else { return Ok(None) };
+    let items = graph.get_all("/domains", false).await?;
+    Ok(items
+        .iter()
+        .find(|d| d["id"].as_str().is_some_and(|id| id.eq_ignore_ascii_case(domain)))
+        .and_then(|d| d["authenticationType"].as_str().map(String::from)))
+}
+
 /// Everything `entra check` reports.
 pub async fn check(graph: &GraphClient, now: SystemTime) -> Result<EntraCheck, EntraError> {
     let account = me(graph).await?;
@@ -166,8 +231,46 @@ pub async fn check(graph: &GraphClient, now: SystemTime) -> Result<EntraCheck, E
     let flag = graph_writeback_flag(graph).await?;
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
+    let mut not_checked = Vec::new();
+    let eligible = if direct {
+        Vec::new()
+    } else {
+        match optional(eligible_roles(graph, &account.id), "PIM role eligibility", "RoleEligibilitySchedule.Read.Directory (and an active Global Reader, Security Reader or Privileged Role Administrator role)").await? {
+            Optional::Read(roles) => roles,
+            Optional::NotChecked(why) => {
+                not_checked.push(why);
+                Vec::new()
+            }
+        }
+    };
+    let domain_authentication = match optional(
+        domain_authentication(graph, &account.user_principal_name),
+        "whether the account's domain is federated",
+        "Domain.Read.All",
+    )
+    .await?
+    {
+        Optional::Read(kind) => kind,
+        Optional::NotChecked(why) => {
+            not_checked.push(why);
+            None
+        }
+    };
+    if domain_authentication.as_deref() == Some("Federated") {
+        warnings.push(format!(
+            "{} is in a federated domain ({}): it signs in through the federation service (AD FS or another), not with a password Entra ID holds, and the sync engine's registration needs a managed cloud account; sign in with an account of the tenant's onmicrosoft.com domain",
+            account.user_principal_name,
+            account.user_principal_name.rsplit_once('@').map(|(_, d)| d).unwrap_or_default()
+        ));
+    }
     if !direct {
-        if through_groups.is_empty() {
+        if !eligible.is_empty() {
+            problems.push(format!(
+                "{} is eligible for {}, not active: activate it in PIM (Microsoft Entra admin center > Identity Governance > Privileged Identity Management > My roles), then sign in again",
+                account.user_principal_name,
+                eligible.join(" and ")
+            ));
+        } else if through_groups.is_empty() {
             problems.push(format!(
                 "{} holds neither Global Administrator nor Hybrid Identity Administrator: sign in with an account that does (assigned directly; a PIM-eligible role must be activated first)",
                 account.user_principal_name
@@ -210,6 +313,9 @@ pub async fn check(graph: &GraphClient, now: SystemTime) -> Result<EntraCheck, E
         licence,
         directory_sync,
         graph_password_writeback_flag: flag,
+        eligible_roles: eligible,
+        domain_authentication,
+        not_checked,
         problems,
         warnings,
     })

@@ -84,6 +84,15 @@ pub struct Grant {
     pub service_plan_name: String,
     /// Enabled or Warning.
     pub capability_status: String,
+    /// A SKU for meeting rooms or shared devices (Teams Rooms, Teams Shared Devices): it carries
+    /// P1 for the device's account, not for people.
+    pub for_devices: bool,
+}
+
+/// The SKUs that carry Entra ID P1 for a room or a shared device, by part-number family (as the
+/// licence table names them: MEETING_ROOM*, Microsoft_Teams_Rooms_*, MCOCAP*).
+pub fn for_devices(part_number: &str) -> bool {
+    ["MEETING_ROOM", "Microsoft_Teams_Rooms", "MCOCAP"].iter().any(|p| part_number.starts_with(p))
 }
 
 /// A SKU that does not count, and why.
@@ -201,7 +210,14 @@ fn decide(skus: &[SubscribedSku]) -> LicenceVerdict {
         if let Some(s) = plan.provisioning_status.as_deref().filter(|s| s.starts_with("Pending")) {
             warnings.push(format!("{label}'s {plan_name} plan is still being provisioned ({s}); writeback may not work until it is Success"));
         }
+        let devices = for_devices(&part);
+        if devices {
+            warnings.push(format!(
+                "{label} carries Entra ID P1 for meeting rooms and shared devices, not for people: it is counted, but the users who reset their passwords need a user licence that includes Entra ID P1 or P2"
+            ));
+        }
         granted_by.push(Grant {
+            for_devices: devices,
             sku_part_number: part,
             sku_id,
             product_name: product,
@@ -210,6 +226,9 @@ fn decide(skus: &[SubscribedSku]) -> LicenceVerdict {
         });
     }
     let eligible = !granted_by.is_empty();
+    if eligible && granted_by.iter().all(|g| g.for_devices) {
+        warnings.push("every licence that carries Entra ID P1 here is for meeting rooms or shared devices: add a user licence that includes Entra ID P1 or P2 for the people who will use writeback".into());
+    }
     let reason = if eligible {
         let names: Vec<String> =
             granted_by.iter().map(|g| g.product_name.clone().unwrap_or_else(|| g.sku_part_number.clone())).collect();
@@ -237,6 +256,24 @@ mod tests {
             "skuId": sku_id, "skuPartNumber": part, "capabilityStatus": status,
             "servicePlans": plans.iter().map(|(id, st)| json!({"servicePlanId": id, "servicePlanName": if *id == AAD_PREMIUM { "AAD_PREMIUM" } else if *id == AAD_PREMIUM_P2 { "AAD_PREMIUM_P2" } else { "OTHER" }, "provisioningStatus": st})).collect::<Vec<_>>()
         })
+    }
+
+    #[test]
+    fn room_and_shared_device_skus_count_and_are_flagged() {
+        let rooms = sku("MEETING_ROOM", "Enabled", &[(AAD_PREMIUM, "Success")]);
+        let v = verdict_from_json(&json!([rooms.clone()])).unwrap();
+        assert!(v.eligible && v.granted_by[0].for_devices);
+        assert!(v.warnings.iter().any(|w| w.contains("meeting rooms and shared devices, not for people")), "{v:?}");
+        assert!(v.warnings.iter().any(|w| w.starts_with("every licence that carries Entra ID P1 here")), "{v:?}");
+        let both =
+            verdict_from_json(&json!([rooms, sku("AAD_PREMIUM", "Enabled", &[(AAD_PREMIUM, "Success")])])).unwrap();
+        assert!(!both.warnings.iter().any(|w| w.starts_with("every licence")), "{both:?}");
+        let families: Vec<&str> =
+            known_skus().iter().filter(|k| for_devices(&k.part_number)).map(|k| k.product_name.as_str()).collect();
+        assert!(
+            families.len() >= 9 && families.iter().all(|n| n.contains("Teams Rooms") || n.contains("Shared Devices")),
+            "{families:?}"
+        );
     }
 
     #[test]

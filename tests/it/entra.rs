@@ -258,8 +258,54 @@ async fn tenant_checks_roles_licence_and_directory_sync() {
     assert!(grp.problems[0].contains("assigned directly"), "{:?}", grp.problems);
     let synced = run(("synced@contoso.example", "Syn-Passw0rd!")).await;
     assert!(!synced.role_ok && synced.problems.iter().any(|p| p.contains("cloud (managed) account")));
+    // Its domain is federated: named with what it means (a warning, never a failed check).
+    assert_eq!(synced.domain_authentication.as_deref(), Some("Federated"));
+    assert!(
+        synced
+            .warnings
+            .iter()
+            .any(|w| w.starts_with("synced@contoso.example is in a federated domain (contoso.example)")),
+        "{:?}",
+        synced.warnings
+    );
+    assert_eq!(ga.domain_authentication.as_deref(), Some("Managed"));
+    assert!(!ga.warnings.iter().any(|w| w.contains("federated")) && ga.not_checked.is_empty(), "{ga:?}");
     let plain = run(crate::tenant::PLAIN).await;
     assert!(plain.problems[0].contains("PIM-eligible"), "{:?}", plain.problems);
+
+    // PIM: a role held only as eligible is named as such, with the way to activate it.
+    let pim = run(("pim@contosohybrid.onmicrosoft.com", "Prv-Passw0rd!")).await;
+    assert!(!pim.role_ok);
+    assert_eq!(pim.eligible_roles, vec!["Hybrid Identity Administrator"]);
+    assert!(
+        pim.problems[0].contains("is eligible for Hybrid Identity Administrator, not active: activate it in PIM"),
+        "{:?}",
+        pim.problems
+    );
+    assert!(!pim.problems.iter().any(|p| p.contains("holds neither")), "{:?}", pim.problems);
+    // Without a role that may read PIM's schedules, Graph says no: "not checked", never "none".
+    let eligible = run(("eligible@contosohybrid.onmicrosoft.com", "Pim-Passw0rd!")).await;
+    assert!(eligible.eligible_roles.is_empty());
+    assert!(eligible.not_checked.iter().any(|n| n.starts_with("PIM role eligibility was not checked")), "{eligible:?}");
+
+    // An app consented before Domain.Read.All: the federation check is "not checked".
+    let older = SignIn::new(
+        clouds::endpoints(Cloud::Lab, Some(sim.running.url())),
+        TENANT,
+        "12121212-3434-4565-8787-909090909090",
+    )
+    .unwrap()
+    .password(GA.0, &Secret::new(GA.1))
+    .await
+    .unwrap()
+    .access;
+    let c = check::check(&graph(&sim, &older), SystemTime::now()).await.unwrap();
+    assert_eq!(c.domain_authentication, None);
+    assert!(
+        c.not_checked.iter().any(|n| n.contains("federated was not checked") && n.contains("Domain.Read.All")),
+        "{:?}",
+        c.not_checked
+    );
 
     // No licence, no directory sync.
     let fx =

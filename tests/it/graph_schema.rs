@@ -197,7 +197,8 @@ async fn every_graph_response_of_the_simulator_matches_microsofts_schema() {
     let ga = sim.access(GA).await;
     let hia = sim.access(HIA).await;
     let group_user = sim.access(VIA_GROUP).await;
-    let user_read = sim.password_token(GA, "User.Read").await["access_token"].as_str().unwrap().to_string();
+    let pim = sim.access(("pim@contosohybrid.onmicrosoft.com", "Prv-Passw0rd!")).await;
+    let user_read = sim.user_read_token(GA).await;
     let calls: Vec<(&str, &String, String)> = vec![
         ("/me", &ga, "/v1.0/me".into()),
         ("/me", &ga, "/v1.0/me?$select=id,displayName,onPremisesSyncEnabled,accountEnabled,userType".into()),
@@ -211,6 +212,9 @@ async fn every_graph_response_of_the_simulator_matches_microsofts_schema() {
         ("/subscribedSkus", &ga, "/v1.0/subscribedSkus".into()),
         ("/directory/onPremisesSynchronization", &ga, "/v1.0/directory/onPremisesSynchronization".into()),
         ("/directory/onPremisesSynchronization/{id}", &ga, format!("/v1.0/directory/onPremisesSynchronization/{TENANT}")),
+        ("/domains", &ga, "/v1.0/domains".into()),
+        ("/roleManagement/directory/roleEligibilityScheduleInstances", &ga, "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances".into()),
+        ("/roleManagement/directory/roleEligibilityScheduleInstances", &pim, "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances?$filter=principalId%20eq%20'0a000000-0000-4000-8000-000000000009'".into()),
     ];
     let mut failures = Vec::new();
     for (template, token, url) in &calls {

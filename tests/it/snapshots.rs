@@ -97,6 +97,7 @@ fn tenant() -> Box<EntraCheck> {
                 product_name: Some("Microsoft Entra ID P1".into()),
                 service_plan_name: "AAD_PREMIUM".into(),
                 capability_status: "Enabled".into(),
+                for_devices: false,
             }],
             warnings: vec![],
             reason: "password writeback is licensed through Microsoft Entra ID P1".into(),
@@ -104,6 +105,9 @@ fn tenant() -> Box<EntraCheck> {
         },
         directory_sync: DirectorySync { enabled: true, last_sync: None, minutes_since_last_sync: Some(12) },
         graph_password_writeback_flag: None,
+        eligible_roles: vec![],
+        domain_authentication: Some("Managed".into()),
+        not_checked: vec![],
         problems: vec![],
         warnings: vec![],
     })

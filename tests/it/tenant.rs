@@ -13,6 +13,8 @@ use writeback_wizard::clock::ManualClock;
 use writeback_wizard::lab::tenant::{self, Faults, Fixture, RunningTenant};
 
 pub const APP: &str = "11111111-2222-4333-8444-555555555555";
+/// The fixture's app consented for User.Read alone.
+pub const USER_READ_APP: &str = "66666666-7777-4888-8999-000000000000";
 pub const TENANT: &str = "4f1c2b8a-7d3e-4a5b-9c6d-0e1f2a3b4c5d";
 pub const GA: (&str, &str) = ("ga@contosohybrid.onmicrosoft.com", "Ga-Passw0rd!");
 pub const HIA: (&str, &str) = ("hia@contosohybrid.onmicrosoft.com", "Hia-Passw0rd!");
@@ -89,6 +91,21 @@ impl Sim {
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body
+    }
+    /// A token that carries User.Read alone: from the app consented for nothing else (Entra puts
+    /// every consented permission in a token, whatever was asked for).
+    pub async fn user_read_token(&self, user: (&str, &str)) -> String {
+        let (status, body) = self
+            .token_request(&[
+                ("grant_type", "password"),
+                ("client_id", USER_READ_APP),
+                ("username", user.0),
+                ("password", user.1),
+                ("scope", "User.Read"),
+            ])
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["access_token"].as_str().unwrap().to_string()
     }
     pub async fn access(&self, user: (&str, &str)) -> String {
         self.password_token(user, ALL_SCOPES).await["access_token"].as_str().unwrap().to_string()
@@ -195,7 +212,7 @@ async fn discovery_keys_and_tenant_names() {
     assert_eq!(c["oid"], "0a000000-0000-4000-8000-000000000001");
     assert_eq!(
         c["scp"],
-        "OnPremDirectorySynchronization.Read.All Organization.Read.All RoleManagement.Read.Directory User.Read"
+        "Domain.Read.All OnPremDirectorySynchronization.Read.All Organization.Read.All RoleEligibilitySchedule.Read.Directory RoleManagement.Read.Directory User.Read"
     );
     assert!(c["exp"].as_u64().unwrap() > c["iat"].as_u64().unwrap());
     // A tampered token is refused by Graph.
@@ -212,7 +229,12 @@ async fn password_grant_and_its_refusals() {
     assert_eq!(body["token_type"], "Bearer");
     assert!(body["refresh_token"].is_string() && body["id_token"].is_string());
     assert_eq!(claims(body["id_token"].as_str().unwrap())["aud"], APP);
-    assert_eq!(claims(body["access_token"].as_str().unwrap())["scp"], "User.Read");
+    // Asked for User.Read, the token carries every permission consented for the app, as Entra's do.
+    assert_eq!(
+        claims(body["access_token"].as_str().unwrap())["scp"],
+        "Domain.Read.All OnPremDirectorySynchronization.Read.All Organization.Read.All RoleEligibilitySchedule.Read.Directory RoleManagement.Read.Directory User.Read"
+    );
+    assert_eq!(claims(&sim.user_read_token(GA).await)["scp"], "User.Read");
     let no_offline = sim.password_token(GA, "https://graph.microsoft.com/User.Read").await;
     assert!(no_offline.get("refresh_token").is_none() && no_offline.get("id_token").is_none());
 
@@ -652,7 +674,7 @@ async fn graph_reads_roles_scopes_and_bearer_errors() {
     let (_, _, org) = sim.graph(&ga, "/v1.0/organization").await;
     assert_eq!(org["value"][0]["onPremisesSyncEnabled"], true);
     assert!(org["value"][0]["onPremisesLastSyncDateTime"].as_str().unwrap().ends_with('Z'));
-    let user_read = sim.password_token(GA, "User.Read").await["access_token"].as_str().unwrap().to_string();
+    let user_read = sim.user_read_token(GA).await;
     let (_, _, org) = sim.graph(&user_read, "/v1.0/organization").await;
     let keys: Vec<&String> = org["value"][0].as_object().unwrap().keys().collect();
     assert_eq!(keys.len(), 3, "{keys:?}");

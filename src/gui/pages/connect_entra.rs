@@ -43,6 +43,9 @@ pub mod words {
     pub fn signed_in(name: &str, upn: &str) -> String {
         format!("Signed in as {name} ({upn})")
     }
+    pub fn not_checked(what: &str) -> String {
+        format!("Not checked: {what}")
+    }
     pub fn roles(roles: &str) -> String {
         format!("Roles: {roles}")
     }
@@ -116,8 +119,12 @@ impl ConnectEntra {
         for p in t.problems.iter().filter(|p| **p != t.licence.reason) {
             verdict(ui, false, p);
         }
-        for w in t.warnings.iter().chain(&t.licence.warnings) {
+        // The check's warnings already hold the licence's.
+        for w in &t.warnings {
             crate::gui::theme::verdict_line(ui, crate::gui::theme::Verdict::Warning, w);
+        }
+        for n in &t.not_checked {
+            ui.label(words::not_checked(n));
         }
     }
 }

@@ -53,6 +53,10 @@ pub const GRAPH_SCOPES: &[&str] = &[
     "OnPremDirectorySynchronization.ReadWrite.All",
     "Directory.Read.All",
     "Directory.ReadWrite.All",
+    "Domain.Read.All",
+    "Domain.ReadWrite.All",
+    "RoleEligibilitySchedule.Read.Directory",
+    "RoleEligibilitySchedule.ReadWrite.Directory",
 ];
 
 /// Resolves a role given by display name or template id to its template id.
@@ -76,6 +80,8 @@ pub struct Fixture {
     pub domains: Vec<String>,
     /// The default domain (one of `domains`).
     pub default_domain: String,
+    /// Domains whose sign-in is federated (`authenticationType` Federated; the rest are Managed).
+    pub federated_domains: Vec<String>,
     /// `organization.onPremisesSyncEnabled`.
     pub on_premises_sync_enabled: Option<bool>,
     /// Minutes before start-up of `organization.onPremisesLastSyncDateTime` (absent: never synced).
@@ -210,6 +216,7 @@ impl Default for Fixture {
             display_name: "Writeback Lab".into(),
             domains: vec!["writebacklab.onmicrosoft.com".into(), "lab.example.test".into()],
             default_domain: "lab.example.test".into(),
+            federated_domains: Vec::new(),
             on_premises_sync_enabled: Some(true),
             last_sync_minutes_ago: Some(20),
             users: Vec::new(),
@@ -278,6 +285,14 @@ impl Fixture {
     /// Checks references (roles, groups, domains) so a typo fails at start-up, not mid-test.
     pub fn validate(&self) -> Result<(), FixtureError> {
         let bad = |detail: String| Err(FixtureError::Invalid { detail });
+        if let Some(d) =
+            self.federated_domains.iter().find(|d| !self.domains.contains(d) || self.domains.first() == Some(d))
+        {
+            return bad(format!(
+                "federated domain '{d}' is not one of domains {:?} after the initial one",
+                self.domains
+            ));
+        }
         if !self.domains.iter().any(|d| d == &self.default_domain) {
             return bad(format!("default_domain '{}' is not one of domains {:?}", self.default_domain, self.domains));
         }

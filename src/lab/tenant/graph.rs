@@ -26,6 +26,8 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/v1.0/me/memberOf/microsoft.graph.directoryRole", get(member_of_roles))
         .route("/v1.0/roleManagement/directory/roleAssignments", get(role_assignments))
         .route("/v1.0/organization", get(organization))
+        .route("/v1.0/domains", get(domains))
+        .route("/v1.0/roleManagement/directory/roleEligibilityScheduleInstances", get(role_eligibility_instances))
         .route("/v1.0/subscribedSkus", get(subscribed_skus))
         .route("/v1.0/directory/onPremisesSynchronization", get(on_prem_sync_list))
         .route("/v1.0/directory/onPremisesSynchronization/{id}", get(on_prem_sync_get).patch(on_prem_sync_patch))
@@ -413,6 +415,119 @@ async fn role_assignments(
     collection(&shared, "roleManagement/directory/roleAssignments", items, &uri, &q, false)
 }
 
+/// `GET /domains`: each verified domain, Managed or Federated.
+async fn domains(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let scopes = ["Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"];
+    if let Err(r) = authorize(&shared, &headers, &scopes) {
+        return r;
+    }
+    let t = &shared.tenant;
+    let items = t
+        .domains
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let federated = t.federated_domains.contains(d);
+            json!({
+                "id": d,
+                "authenticationType": if federated { "Federated" } else { "Managed" },
+                "availabilityStatus": null,
+                "isAdminManaged": true,
+                "isDefault": *d == t.default_domain,
+                "isInitial": i == 0,
+                "isRoot": true,
+                "isVerified": true,
+                "passwordNotificationWindowInDays": null,
+                "passwordValidityPeriodInDays": null,
+                "state": null,
+                "supportedServices": if i == 0 { json!(["Email", "OfficeCommunicationsOnline"]) } else { json!(["Email", "OfficeCommunicationsOnline", "OrgIdAuthentication"]) },
+            })
+        })
+        .collect();
+    collection(&shared, "domains", items, &uri, &q, false)
+}
+
+/// The active roles that may read PIM's schedules for Microsoft Entra roles in a delegated call
+/// (Microsoft's rbac-pim-entra-roles-apis: Global Reader, Security Operator, Security Reader,
+/// Security Administrator, Privileged Role Administrator; Global Administrator holds them all).
+const PIM_READERS: &[&str] = &[
+    super::fixture::GLOBAL_ADMINISTRATOR,
+    "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
+    "5f2222b1-57c3-48ba-8ad5-d4759f1fde6f",
+    "5d6b6bb7-de71-4623-b4af-96380a352509",
+    "194ae4cb-b126-40b2-bd5b-6091b380977d",
+    "e8611ab8-c189-46e8-94e1-60213ab1f814",
+];
+
+/// `GET /roleManagement/directory/roleEligibilityScheduleInstances`, `$filter=principalId eq '…'`.
+async fn role_eligibility_instances(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let scopes = [
+        "RoleEligibilitySchedule.Read.Directory",
+        "RoleEligibilitySchedule.ReadWrite.Directory",
+        "RoleManagement.Read.All",
+        "RoleManagement.Read.Directory",
+        "RoleManagement.ReadWrite.Directory",
+    ];
+    let caller = match authorize(&shared, &headers, &scopes) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !caller.user.roles.iter().any(|r| PIM_READERS.contains(&r.as_str())) {
+        return graph_error(
+            &shared,
+            StatusCode::FORBIDDEN,
+            "UnauthorizedAccessException",
+            "The current user does not have the required role to read role eligibility schedules.",
+        );
+    }
+    let filter = match q.get("$filter").map(|f| (f, parse_filter(f))) {
+        None => None,
+        Some((_, Some(("principalId", id)))) => Some(id),
+        Some((f, _)) => {
+            return graph_error(
+                &shared,
+                StatusCode::BAD_REQUEST,
+                "BadRequest",
+                &format!("Invalid filter clause: '{f}'. This simulator supports principalId eq '<id>'."),
+            );
+        }
+    };
+    let start = rfc3339(shared.tenant.created);
+    let items = shared
+        .tenant
+        .users
+        .iter()
+        .filter(|u| filter.as_ref().is_none_or(|id| *id == u.id))
+        .flat_map(|u| {
+            u.eligible_roles.iter().map(|role| {
+                let id = format!("{}-{}", &role[..8.min(role.len())], u.id);
+                json!({
+                    "id": id,
+                    "principalId": u.id,
+                    "roleDefinitionId": role,
+                    "directoryScopeId": "/",
+                    "appScopeId": null,
+                    "startDateTime": start,
+                    "endDateTime": null,
+                    "memberType": "Direct",
+                    "roleEligibilityScheduleId": id,
+                })
+            })
+        })
+        .collect();
+    collection(&shared, "roleManagement/directory/roleEligibilityScheduleInstances", items, &uri, &q, false)
+}
+
 async fn organization(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
@@ -432,7 +547,10 @@ async fn organization(
         .domains
         .iter()
         .enumerate()
-        .map(|(i, d)| json!({ "capabilities": "Email, OfficeCommunicationsOnline", "isDefault": *d == t.default_domain, "isInitial": i == 0, "name": d, "type": "Managed" }))
+        .map(|(i, d)| {
+            let kind = if t.federated_domains.contains(d) { "Federated" } else { "Managed" };
+            json!({ "capabilities": "Email, OfficeCommunicationsOnline", "isDefault": *d == t.default_domain, "isInitial": i == 0, "name": d, "type": kind })
+        })
         .collect();
     let mut org = json!({ "id": t.id, "displayName": t.display_name, "verifiedDomains": domains });
     // With User.Read alone, Graph fills only id, displayName and verifiedDomains.

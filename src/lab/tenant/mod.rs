@@ -40,6 +40,8 @@ pub(crate) struct User {
     pub mfa_required: bool,
     /// Directly assigned, active role template ids.
     pub roles: Vec<String>,
+    /// Role template ids the user is only eligible for (PIM).
+    pub eligible_roles: Vec<String>,
     pub groups: Vec<String>,
     pub on_premises_sync_enabled: bool,
     pub account_enabled: bool,
@@ -71,6 +73,7 @@ pub(crate) struct Tenant {
     pub display_name: String,
     pub domains: Vec<String>,
     pub default_domain: String,
+    pub federated_domains: Vec<String>,
     pub users: Vec<User>,
     pub groups: Vec<Group>,
     pub skus: Vec<Value>,
@@ -344,6 +347,7 @@ fn resolve(fixture: Fixture, now: SystemTime) -> Result<(Tenant, State, TenantIn
             password: u.password.clone(),
             mfa_required: u.mfa_required,
             roles: u.roles.iter().filter_map(|r| role_template_id(r)).map(String::from).collect(),
+            eligible_roles: u.eligible_roles.iter().filter_map(|r| role_template_id(r)).map(String::from).collect(),
             groups: u.groups.clone(),
             on_premises_sync_enabled: u.on_premises_sync_enabled,
             account_enabled: u.account_enabled,
@@ -386,6 +390,7 @@ fn resolve(fixture: Fixture, now: SystemTime) -> Result<(Tenant, State, TenantIn
         display_name: fixture.display_name.clone(),
         domains: fixture.domains.clone(),
         default_domain: fixture.default_domain.clone(),
+        federated_domains: fixture.federated_domains.clone(),
         users,
         groups,
         skus,

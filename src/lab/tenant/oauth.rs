@@ -193,12 +193,20 @@ fn grant_scopes(
         req.graph.clone()
     };
     let lacking: Vec<String> = wanted.iter().filter(|s| !have.contains(s)).cloned().collect();
+    // As Entra does, the token carries every delegated Graph permission consented for the app,
+    // not only those asked for: an administrator's later consent reaches the next token.
+    let all = |mut have: Vec<String>, wanted: Vec<String>| {
+        have.extend(wanted);
+        have.sort();
+        have.dedup();
+        have
+    };
     if lacking.is_empty() && !wanted.is_empty() {
-        return Ok(wanted);
+        return Ok(all(have, wanted));
     }
     if interactive_admin && !lacking.is_empty() {
         shared.state().consents.entry(client_id.to_string()).or_default().extend(lacking);
-        return Ok(wanted);
+        return Ok(all(have, wanted));
     }
     Err(err(
         "invalid_grant",
