@@ -57,9 +57,13 @@ pub struct AdConnection {
     timeout: Duration,
     presented: PresentedSlot,
     /// Writes sent that did not answer in time. The DC may still make them: an undo waits for
-    /// their answers ([`Self::confirm_writes`]) before it trusts what it reads back.
-    unconfirmed: Vec<Unconfirmed>,
+    /// their answers ([`Self::confirm_writes`]) before it trusts what it reads back. Shared by
+    /// every [`Self::handle`] of the connection.
+    unconfirmed: std::sync::Arc<std::sync::Mutex<Vec<Unconfirmed>>>,
 }
+
+/// Requests a pipelined batch keeps in flight on one connection at most.
+pub const WINDOW: usize = 16;
 
 /// A write still waiting for the DC's answer.
 #[derive(Debug)]
@@ -97,7 +101,13 @@ impl AdConnection {
         drop(timed);
         let (conn, ldap) = connected.map_err(|e| connect_error(opts, e, &presented))?;
         ldap3::drive!(conn);
-        Ok(AdConnection { ldap, url: opts.url.clone(), timeout: opts.timeout, presented, unconfirmed: Vec::new() })
+        Ok(AdConnection {
+            ldap,
+            url: opts.url.clone(),
+            timeout: opts.timeout,
+            presented,
+            unconfirmed: Default::default(),
+        })
     }
 
     /// The SHA-256 fingerprint of the certificate the DC presented, if TLS was used.
@@ -302,7 +312,7 @@ impl AdConnection {
         let result = match waited {
             Ok(joined) => joined.map_err(|e| AdError::Protocol { op: op.clone(), detail: e.to_string() })?,
             Err(_) => {
-                self.unconfirmed.push(Unconfirmed { dn: dn.to_string(), answer });
+                self.pending().push(Unconfirmed { dn: dn.to_string(), answer });
                 return Err(AdError::Timeout { op, timeout_secs: self.timeout.as_secs() });
             }
         };
@@ -318,15 +328,15 @@ impl AdConnection {
     /// show it — so an undo asks this first, and fails rather than trust the read.
     pub async fn confirm_writes(&mut self) -> Result<(), AdError> {
         let deadline = tokio::time::Instant::now() + self.timeout;
-        while let Some(mut pending) = self.unconfirmed.pop() {
+        loop {
+            let Some(mut pending) = self.pending().pop() else { return Ok(()) };
             // Answered either way (made or refused): a read now shows what the DC holds.
             if tokio::time::timeout_at(deadline, &mut pending.answer).await.is_err() {
                 let dn = pending.dn.clone();
-                self.unconfirmed.push(pending);
+                self.pending().push(pending);
                 return Err(AdError::Unconfirmed { dn, waited_secs: 2 * self.timeout.as_secs() });
             }
         }
-        Ok(())
     }
 
     /// Reads one entry by DN (`None` when it does not exist).
@@ -358,6 +368,34 @@ impl AdConnection {
             Ok(ldap3::result::ExopResult(_, r)) => Err(AdError::Ldap { op: "Who-Am-I".into(), rc: r.rc, text: r.text }),
             Err(e) => Err(self.op_error("Who-Am-I", e)),
         }
+    }
+
+    /// The writes still unanswered (a poisoned lock only means a panic elsewhere: the list stands).
+    fn pending(&self) -> std::sync::MutexGuard<'_, Vec<Unconfirmed>> {
+        self.unconfirmed.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Another handle on this very connection, for requests in flight together: ldap3 multiplexes
+    /// a connection's requests by message id. Writes that time out are tracked for all handles.
+    pub fn handle(&self) -> AdConnection {
+        AdConnection {
+            ldap: self.ldap.clone(),
+            url: self.url.clone(),
+            timeout: self.timeout,
+            presented: self.presented.clone(),
+            unconfirmed: self.unconfirmed.clone(),
+        }
+    }
+
+    /// Runs `op` for each item with up to [`WINDOW`] requests in flight on this connection, each
+    /// on its own handle; the answers come back in the items' order.
+    pub async fn pipelined<T, R, F, Fut>(&self, items: Vec<T>, op: F) -> Vec<R>
+    where
+        F: Fn(AdConnection, T) -> Fut,
+        Fut: std::future::Future<Output = R>,
+    {
+        use futures_util::StreamExt;
+        futures_util::stream::iter(items).map(|item| op(self.handle(), item)).buffered(WINDOW).collect().await
     }
 
     /// Raw access for operations this module does not wrap yet (adds, modifies with controls).

@@ -207,6 +207,44 @@ pub async fn grant(
     grant_over(conn, current, wanted, connector).await
 }
 
+/// A grant worked out over a DACL just read: the descriptor to write (`None` when nothing is
+/// lacking), the ACEs it adds and the wanted ones already there.
+#[derive(Debug, Clone)]
+pub struct GrantChange {
+    pub write: Option<SecurityDescriptor>,
+    pub added: Vec<Ace>,
+    pub preexisting: Vec<Ace>,
+}
+
+/// Works a grant out over `current`: what is missing, inserted in canonical order. No I/O.
+pub fn grant_change(current: &Dacl, wanted: &[WantedAce], connector: &Sid) -> Result<GrantChange, AdError> {
+    let mut sd = current.sd.clone();
+    let Some(dacl) = sd.dacl.as_mut() else { return Err(AdError::NullDacl { dn: current.dn.clone() }) };
+    let (lacking, present) = missing(dacl, wanted, connector);
+    if lacking.is_empty() {
+        return Ok(GrantChange { write: None, added: Vec::new(), preexisting: present });
+    }
+    for a in &lacking {
+        dacl.insert_canonical(a.clone());
+    }
+    Ok(GrantChange { write: Some(sd), added: lacking, preexisting: present })
+}
+
+/// Checks a grant's ACEs are in the DACL read back.
+pub fn verify_grant(after: &Dacl, added: &[Ace]) -> Result<(), AdError> {
+    let after_dacl = after.sd.dacl.clone().unwrap_or_else(|| ace::Acl::new(ace::ACL_REVISION_DS));
+    match added.iter().find(|a| !after_dacl.contains_explicit(a)) {
+        Some(gone) => Err(AdError::VerifyFailed {
+            dn: after.dn.clone(),
+            detail: format!(
+                "the ACE {} is not in the DACL read back",
+                super::sd::sddl::render_ace(gone, &SidContext::default())
+            ),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// [`grant`] over a DACL the caller has just read (the engine reads it to journal it first), which
 /// saves a round trip per object.
 pub async fn grant_over(
@@ -216,40 +254,36 @@ pub async fn grant_over(
     connector: &Sid,
 ) -> Result<GrantOutcome, AdError> {
     let dn = current.dn.as_str();
-    let mut sd = current.sd.clone();
-    let Some(dacl) = sd.dacl.as_mut() else { return Err(AdError::NullDacl { dn: dn.to_string() }) };
-    let (lacking, present) = missing(dacl, wanted, connector);
-    if lacking.is_empty() {
+    let change = grant_change(&current, wanted, connector)?;
+    let Some(sd) = change.write else {
         return Ok(GrantOutcome {
             dn: dn.to_string(),
             after: current.bytes.clone(),
             before: current.bytes,
             added: Vec::new(),
-            preexisting: present,
+            preexisting: change.preexisting,
         });
-    }
-    for a in &lacking {
-        dacl.insert_canonical(a.clone());
-    }
+    };
     write_dacl(conn, dn, &sd).await?;
     let after = read_dacl(conn, dn).await?;
-    let after_dacl = after.sd.dacl.clone().unwrap_or_else(|| ace::Acl::new(ace::ACL_REVISION_DS));
-    if let Some(gone) = lacking.iter().find(|a| !after_dacl.contains_explicit(a)) {
-        return Err(AdError::VerifyFailed {
-            dn: dn.to_string(),
-            detail: format!(
-                "the ACE {} is not in the DACL read back",
-                super::sd::sddl::render_ace(gone, &SidContext::default())
-            ),
-        });
-    }
+    verify_grant(&after, &change.added)?;
     Ok(GrantOutcome {
         dn: dn.to_string(),
         before: current.bytes,
         after: after.bytes,
-        added: lacking,
-        preexisting: present,
+        added: change.added,
+        preexisting: change.preexisting,
     })
+}
+
+/// Reads the DACLs of `dns`, requests in flight together on the one connection.
+pub async fn read_dacls(conn: &AdConnection, dns: Vec<String>) -> Vec<Result<Dacl, AdError>> {
+    conn.pipelined(dns, |mut c, dn| async move { read_dacl(&mut c, &dn).await }).await
+}
+
+/// Writes each descriptor's DACL, requests in flight together on the one connection.
+pub async fn write_dacls(conn: &AdConnection, writes: Vec<(String, SecurityDescriptor)>) -> Vec<Result<(), AdError>> {
+    conn.pipelined(writes, |mut c, (dn, sd)| async move { write_dacl(&mut c, &dn, &sd).await }).await
 }
 
 /// What a revoke did on one object.
@@ -289,18 +323,32 @@ pub async fn revoke_over(conn: &mut AdConnection, current: Dacl, aces: &[Ace]) -
     }
     write_dacl(conn, dn, &sd).await?;
     let after = read_dacl(conn, dn).await?;
-    if let Some(still) =
-        after.sd.dacl.as_ref().and_then(|d| aces.iter().find(|a| d.aces.iter().any(|x| !x.is_inherited() && x == *a)))
+    verify_revoke(&after, aces)?;
+    Ok(RevokeOutcome { dn: dn.to_string(), before: current.bytes, after: after.bytes, removed })
+}
+
+/// Works a revoke out over `current`: the descriptor without the given explicit ACEs (`None` when
+/// none is there). No I/O.
+pub fn revoke_change(current: &Dacl, aces: &[Ace]) -> Option<SecurityDescriptor> {
+    let mut sd = current.sd.clone();
+    let dacl = sd.dacl.as_mut()?;
+    let removed: usize = aces.iter().map(|a| dacl.remove_exact(a)).sum();
+    (removed > 0).then_some(sd)
+}
+
+/// Checks none of a revoke's ACEs is left explicit in the DACL read back.
+pub fn verify_revoke(after: &Dacl, aces: &[Ace]) -> Result<(), AdError> {
+    match after.sd.dacl.as_ref().and_then(|d| aces.iter().find(|a| d.aces.iter().any(|x| !x.is_inherited() && x == *a)))
     {
-        return Err(AdError::VerifyFailed {
-            dn: dn.to_string(),
+        Some(still) => Err(AdError::VerifyFailed {
+            dn: after.dn.clone(),
             detail: format!(
                 "the ACE {} is still in the DACL read back",
                 super::sd::sddl::render_ace(still, &SidContext::default())
             ),
-        });
+        }),
+        None => Ok(()),
     }
-    Ok(RevokeOutcome { dn: dn.to_string(), before: current.bytes, after: after.bytes, removed })
 }
 
 /// Restores a DACL exactly as it was (rollback): writes the saved bytes' DACL back.

@@ -166,76 +166,47 @@ fn as_wanted(parsed: &[Ace]) -> Result<(crate::ad::sd::Sid, Vec<WantedAce>), Eng
     Ok((sid, parsed.iter().map(|a| WantedAce { ace: a.clone(), description: String::new() }).collect()))
 }
 
-/// Runs one step, journalling its prior value first. `started` is set once the step may have
-/// changed its target (its prior value is journalled), so a failure after that point is undone.
-async fn run_step(
-    step: &StoredStep,
+/// Switches the sync engine's writeback, journalling its prior value first. `started` is set once
+/// the switch may have been made (its prior value is journalled), so a failure after that point is
+/// undone.
+async fn run_switch(
+    id: &str,
+    enabled: &bool,
     env: &mut Env<'_>,
     journal: &mut Journal,
     begun: bool,
     started: &mut Option<Prior>,
 ) -> Result<Option<Prior>, EngineError> {
-    match step {
-        StoredStep::Grant { id, dn, aces } | StoredStep::Revoke { id, dn, aces } => {
-            let before = writeback::read_dacl(env.ad, dn).await?;
-            let prior = Prior::Dacl { dn: dn.clone(), sd: b64(&before.bytes) };
-            if !begun {
-                journal.append(&Record::Begin { step: id.clone(), prior: prior.clone(), time: env.now() })?;
-                *started = Some(prior.clone());
-            }
-            let grant = matches!(step, StoredStep::Grant { .. });
-            let (after, changed): (Vec<u8>, Vec<Ace>) = if grant {
-                let (sid, wanted) = as_wanted(aces)?;
-                // Computed over the very DACL just journalled: one read serves both.
-                let out = writeback::grant_over(env.ad, before.clone(), &wanted, &sid).await?;
-                (out.after, out.added)
-            } else {
-                let out = writeback::revoke_over(env.ad, before.clone(), aces).await?;
-                (out.after, aces.clone())
-            };
-            let action = if grant { "grant" } else { "revoke" };
-            record(env, dn, &changed, grant);
-            journal::audit(
-                &env.paths.audit_log,
-                &env.audit_line(action, dn, before.sd.to_sddl(&SidContext::default()), dacl_sddl(&after)),
-            )?;
-            Ok(Some(prior))
-        }
-        StoredStep::Writeback { id, enabled } => {
-            let cancelled = || EngineError::Cancelled;
-            let state = tokio::select! {
-                s = env.sync.state() => s?,
-                _ = env.cancel.cancelled() => return Err(cancelled()),
-            };
-            // A switch that cannot be read (Cloud Sync) is journalled as already at its target:
-            // nothing claims to know what it was, so an undo leaves it as set and says so.
-            let readable = state.writeback_readable;
-            let before = if readable { state.writeback_enabled } else { *enabled };
-            let prior = Prior::Writeback { enabled: before };
-            if !begun {
-                journal.append(&Record::Begin { step: id.clone(), prior: prior.clone(), time: env.now() })?;
-                *started = Some(prior.clone());
-            }
-            // A switch cut off by Cancel may have been made: the step counts as begun (its prior
-            // value is journalled), so the rollback sets the switch back either way.
-            tokio::select! {
-                r = env.sync.set_writeback(*enabled) => r?,
-                _ = env.cancel.cancelled() => return Err(cancelled()),
-            }
-            let after = if readable { env.sync.state().await?.writeback_enabled } else { *enabled };
-            if after != *enabled {
-                return Err(EngineError::Internal {
-                    detail: "the sync engine did not take the writeback switch".into(),
-                });
-            }
-            let action = if *enabled { "writeback-on" } else { "writeback-off" };
-            journal::audit(
-                &env.paths.audit_log,
-                &env.audit_line(action, "sync-engine", before.to_string(), after.to_string()),
-            )?;
-            Ok(Some(prior))
-        }
+    let cancelled = || EngineError::Cancelled;
+    let state = tokio::select! {
+        s = env.sync.state() => s?,
+        _ = env.cancel.cancelled() => return Err(cancelled()),
+    };
+    // A switch that cannot be read (Cloud Sync) is journalled as already at its target:
+    // nothing claims to know what it was, so an undo leaves it as set and says so.
+    let readable = state.writeback_readable;
+    let before = if readable { state.writeback_enabled } else { *enabled };
+    let prior = Prior::Writeback { enabled: before };
+    if !begun {
+        journal.append(&Record::Begin { step: id.to_string(), prior: prior.clone(), time: env.now() })?;
+        *started = Some(prior.clone());
     }
+    // A switch cut off by Cancel may have been made: the step counts as begun (its prior
+    // value is journalled), so the rollback sets the switch back either way.
+    tokio::select! {
+        r = env.sync.set_writeback(*enabled) => r?,
+        _ = env.cancel.cancelled() => return Err(cancelled()),
+    }
+    let after = if readable { env.sync.state().await?.writeback_enabled } else { *enabled };
+    if after != *enabled {
+        return Err(EngineError::Internal { detail: "the sync engine did not take the writeback switch".into() });
+    }
+    let action = if *enabled { "writeback-on" } else { "writeback-off" };
+    journal::audit(
+        &env.paths.audit_log,
+        &env.audit_line(action, "sync-engine", before.to_string(), after.to_string()),
+    )?;
+    Ok(Some(prior))
 }
 
 /// Records an undo in the audit log when the disk allows: the undo is already made and checked,
@@ -262,92 +233,146 @@ fn delta(step: &StoredStep, prior: &crate::ad::sd::Acl) -> Result<(Vec<Ace>, Vec
     }
 }
 
-/// Undoes one DACL step on the DACL as it is now. When nobody else changed the object since our
-/// change, the journalled prior DACL is written back whole (byte-identical). When someone did, only
-/// our change is reversed — one copy of each ACE we added is removed, each we removed is put back —
-/// and every other difference stays; the returned note says so. Either way the result is read
-/// back and checked, and nothing is read before every write that timed out has been answered.
-async fn undo_dacl(
-    step: &StoredStep,
-    dn: &str,
-    prior_bytes: &[u8],
-    env: &mut Env<'_>,
-) -> Result<Option<String>, EngineError> {
-    let prior = SecurityDescriptor::decode(prior_bytes)
+/// How one DACL step is undone over the DACL as it is now. When nobody else changed the object
+/// since our change, the journalled prior DACL is written back whole (byte-identical). When someone
+/// did, only our change is reversed — one copy of each ACE we added is removed, each we removed is
+/// put back — and every other difference stays; the note says so.
+struct UndoDacl<'s> {
+    dn: &'s str,
+    prior_bytes: Vec<u8>,
+    current: writeback::Dacl,
+    added: Vec<Ace>,
+    removed: Vec<Ace>,
+    /// What to write (`None`: nothing to undo), and whether it is the prior DACL whole.
+    write: Option<SecurityDescriptor>,
+    whole: bool,
+    note: Option<String>,
+}
+
+/// Works out the undo of `step` over `current` (no I/O); `None` when the prior DACL was NULL
+/// (nothing was granted over it: refused before any write).
+fn undo_change<'s>(
+    step: &'s StoredStep,
+    dn: &'s str,
+    prior_bytes: Vec<u8>,
+    current: writeback::Dacl,
+) -> Result<Option<UndoDacl<'s>>, EngineError> {
+    let prior = SecurityDescriptor::decode(&prior_bytes)
         .map_err(|e| EngineError::Internal { detail: format!("journal DACL: {e}") })?;
-    // A write of ours that timed out may still be made: read only once the DC has answered it.
-    env.ad.confirm_writes().await?;
-    let current = writeback::read_dacl(env.ad, dn).await?;
-    let Some(prior_acl) = prior.dacl.clone() else {
-        // Nothing was granted over a NULL DACL (refused before any write).
-        return Ok(None);
-    };
+    let Some(prior_acl) = prior.dacl.clone() else { return Ok(None) };
     let (added, removed) = delta(step, &prior_acl)?;
-    let mut ours = prior_acl.clone();
+    let mut ours = prior_acl;
     for a in &added {
         ours.insert_canonical(a.clone());
     }
     for a in &removed {
         ours.remove_one_exact(a);
     }
-    let now = current.sd.dacl.clone();
-    // The DACL as it stands once undone (read back and checked), for the audit line.
-    let (after, note) = if current.bytes == prior_bytes {
+    let mut undo = UndoDacl { dn, prior_bytes, current, added, removed, write: None, whole: false, note: None };
+    if undo.current.bytes == undo.prior_bytes {
         // Never changed, or already undone.
-        (current.bytes.clone(), None)
-    } else if now.as_ref().is_some_and(|n| n.aces == ours.aces) {
-        writeback::restore_dacl(env.ad, dn, prior_bytes).await?;
-        let back = writeback::read_dacl(env.ad, dn).await?;
-        if back.bytes != prior_bytes {
-            return Err(EngineError::Internal {
-                detail: format!("the DACL of {dn} read back differs from the one restored"),
-            });
-        }
-        (back.bytes, None)
-    } else {
-        let mut sd = current.sd.clone();
-        let Some(dacl) = sd.dacl.as_mut() else {
-            return Err(crate::ad::AdError::NullDacl { dn: dn.to_string() }.into());
-        };
-        for a in &added {
-            dacl.remove_one_exact(a);
-        }
-        for a in &removed {
-            if dacl.count_exact(a) < removed.iter().filter(|r| *r == a).count() {
-                dacl.insert_canonical(a.clone());
-            }
-        }
-        writeback::write_dacl(env.ad, dn, &sd).await?;
-        let back = writeback::read_dacl(env.ad, dn).await?;
-        let explicit = |acl: Option<&crate::ad::sd::Acl>| {
-            acl.map(|a| a.aces.iter().filter(|x| !x.is_inherited()).cloned().collect::<Vec<_>>()).unwrap_or_default()
-        };
-        if explicit(back.sd.dacl.as_ref()) != explicit(sd.dacl.as_ref()) {
-            return Err(EngineError::Internal {
-                detail: format!("the DACL of {dn} read back differs from the one written by the undo"),
-            });
-        }
-        let note = format!(
-            "{dn} was changed by someone else after this tool's change: only this tool's change was undone ({} ACE(s) taken back, {} put back), the other changes were kept",
-            added.len(),
-            removed.len()
-        );
-        (back.bytes, Some(note))
-    };
-    record(env, dn, &added, false);
-    record(env, dn, &removed, true);
-    let mut line = env.audit_line("rollback", dn, current.sd.to_sddl(&SidContext::default()), dacl_sddl(&after));
-    if let Some(n) = &note {
-        line.result = format!("ok; {n}");
+        return Ok(Some(undo));
     }
-    audit_undo(env, &line);
-    Ok(note)
+    if undo.current.sd.dacl.as_ref().is_some_and(|n| n.aces == ours.aces) {
+        (undo.write, undo.whole) = (Some(prior), true);
+        return Ok(Some(undo));
+    }
+    let mut sd = undo.current.sd.clone();
+    let Some(dacl) = sd.dacl.as_mut() else {
+        return Err(crate::ad::AdError::NullDacl { dn: dn.to_string() }.into());
+    };
+    for a in &undo.added {
+        dacl.remove_one_exact(a);
+    }
+    for a in &undo.removed {
+        if dacl.count_exact(a) < undo.removed.iter().filter(|r| *r == a).count() {
+            dacl.insert_canonical(a.clone());
+        }
+    }
+    undo.note = Some(format!(
+        "{dn} was changed by someone else after this tool's change: only this tool's change was undone ({} ACE(s) taken back, {} put back), the other changes were kept",
+        undo.added.len(),
+        undo.removed.len()
+    ));
+    undo.write = Some(sd);
+    Ok(Some(undo))
 }
 
-/// Undoes one step from its prior value, and checks the undo.
+/// Checks an undo's DACL read back: the prior bytes exactly, or our change reversed.
+fn undo_check(undo: &UndoDacl<'_>, back: &writeback::Dacl) -> Result<(), EngineError> {
+    let explicit = |acl: Option<&crate::ad::sd::Acl>| {
+        acl.map(|a| a.aces.iter().filter(|x| !x.is_inherited()).cloned().collect::<Vec<_>>()).unwrap_or_default()
+    };
+    let (ok, what) = match &undo.write {
+        Some(_) if undo.whole => (back.bytes == undo.prior_bytes, "the one restored"),
+        Some(sd) => (explicit(back.sd.dacl.as_ref()) == explicit(sd.dacl.as_ref()), "the one written by the undo"),
+        None => (true, ""),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(EngineError::Internal { detail: format!("the DACL of {} read back differs from {what}", undo.dn) })
+    }
+}
+
+/// Undoes DACL steps on distinct objects together, their requests in flight at once: every
+/// current DACL read (once every write that timed out has been answered), every undo written,
+/// every one read back and checked, the audit lines written. Returns the notes, in order.
+async fn undo_dacls(items: &[(StoredStep, Prior)], env: &mut Env<'_>) -> Result<Vec<String>, EngineError> {
+    // A write of ours that timed out may still be made: read only once the DC has answered it.
+    env.ad.confirm_writes().await?;
+    let mut targets = Vec::new();
+    for (step, prior) in items {
+        if let Prior::Dacl { dn, sd } = prior {
+            targets.push((step, dn.as_str(), unb64(sd)?));
+        }
+    }
+    let read = writeback::read_dacls(env.ad, targets.iter().map(|(_, dn, _)| dn.to_string()).collect()).await;
+    let mut undos = Vec::new();
+    for ((step, dn, prior), current) in targets.into_iter().zip(read) {
+        undos.extend(undo_change(step, dn, prior, current?)?);
+    }
+    let writes: Vec<(usize, String, SecurityDescriptor)> =
+        undos.iter().enumerate().filter_map(|(i, u)| Some((i, u.dn.to_string(), u.write.clone()?))).collect();
+    for answer in
+        writeback::write_dacls(env.ad, writes.iter().map(|(_, dn, sd)| (dn.clone(), sd.clone())).collect()).await
+    {
+        answer?;
+    }
+    let back = writeback::read_dacls(env.ad, writes.iter().map(|(_, dn, _)| dn.clone()).collect()).await;
+    let mut after: Vec<Vec<u8>> = undos.iter().map(|u| u.current.bytes.clone()).collect();
+    for ((i, _, _), read) in writes.iter().zip(back) {
+        let read = read?;
+        undo_check(&undos[*i], &read)?;
+        after[*i] = read.bytes;
+    }
+    for u in &undos {
+        record(env, u.dn, &u.added, false);
+        record(env, u.dn, &u.removed, true);
+    }
+    let lines: Vec<AuditRecord<'_>> = undos
+        .iter()
+        .zip(&after)
+        .map(|(u, after)| {
+            let mut line =
+                env.audit_line("rollback", u.dn, u.current.sd.to_sddl(&SidContext::default()), dacl_sddl(after));
+            if let Some(n) = &u.note {
+                line.result = format!("ok; {n}");
+            }
+            line
+        })
+        .collect();
+    // The undo is made and checked: failing the rollback over its log lines would leave the
+    // journal claiming work that is done.
+    if let Err(e) = journal::audit_all(&env.paths.audit_log, &lines) {
+        tracing::warn!("the audit log could not record {} undo(s): {e}", lines.len());
+    }
+    Ok(undos.into_iter().filter_map(|u| u.note).collect())
+}
+
 async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<Option<String>, EngineError> {
     match prior {
-        Prior::Dacl { dn, sd } => undo_dacl(step, dn, &unb64(sd)?, env).await,
+        Prior::Dacl { .. } => Ok(undo_dacls(&[(step.clone(), prior.clone())], env).await?.into_iter().next()),
         Prior::Writeback { enabled } => {
             if let StoredStep::Writeback { enabled: target, .. } = step
                 && target == enabled
@@ -385,18 +410,173 @@ async fn undo_all(
     journal: &mut Journal,
 ) -> Result<Vec<String>, EngineError> {
     let mut notes = Vec::new();
-    for (step, prior) in done.iter().rev() {
-        notes.extend(undo(step, prior, env).await?);
-        if let Err(e) = journal.append(&Record::Undone { step: step.id().to_string(), time: env.now() }) {
-            tracing::warn!("the journal could not record an undo (it will be redone if needed): {e}");
+    let reversed: Vec<(StoredStep, Prior)> = done.iter().rev().cloned().collect();
+    let steps: Vec<StoredStep> = reversed.iter().map(|(s, _)| s.clone()).collect();
+    let mut at = 0;
+    // The same runs as the apply's: DACL undos on distinct objects together, the switch alone.
+    for batch in batches(&steps) {
+        let items = &reversed[at..at + batch.len()];
+        at += batch.len();
+        if dacl_target(&batch[0]).is_some() {
+            notes.extend(undo_dacls(items, env).await?);
+        } else {
+            for (step, prior) in items {
+                notes.extend(undo(step, prior, env).await?);
+            }
         }
-        (env.progress)(Progress::Undone { id: step.id().to_string() });
+        for (step, _) in items {
+            if let Err(e) = journal.append(&Record::Undone { step: step.id().to_string(), time: env.now() }) {
+                tracing::warn!("the journal could not record an undo (it will be redone if needed): {e}");
+            }
+            (env.progress)(Progress::Undone { id: step.id().to_string() });
+        }
     }
     save_grants(env)?;
     if let Err(e) = journal.append(&Record::RolledBack { time: env.now() }) {
         tracing::warn!("the journal could not record the rollback: {e}");
     }
     Ok(notes)
+}
+
+/// The object a DACL step changes (`None` for the sync engine's switch).
+fn dacl_target(step: &StoredStep) -> Option<&str> {
+    match step {
+        StoredStep::Grant { dn, .. } | StoredStep::Revoke { dn, .. } => Some(dn),
+        StoredStep::Writeback { .. } => None,
+    }
+}
+
+/// Splits the steps into runs the apply takes together: consecutive DACL steps on distinct
+/// objects (two changes of one object in flight at once would each write over the other), and the
+/// sync engine's switch alone.
+fn batches(steps: &[StoredStep]) -> Vec<&[StoredStep]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 0..steps.len() {
+        let here = dacl_target(&steps[i]);
+        let joins = i > start
+            && here.is_some()
+            && steps[start..i]
+                .iter()
+                .all(|s| dacl_target(s).is_some_and(|d| !here.is_some_and(|h| h.eq_ignore_ascii_case(d))));
+        if i > start && !joins {
+            out.push(&steps[start..i]);
+            start = i;
+        }
+    }
+    if start < steps.len() {
+        out.push(&steps[start..]);
+    }
+    out
+}
+
+/// One DACL step of a batch, as its phases fill it in.
+struct Pending<'s> {
+    step: &'s StoredStep,
+    dn: &'s str,
+    before: writeback::Dacl,
+    prior: Prior,
+    /// The descriptor to write, and the ACEs it adds (grant) or removes (revoke).
+    write: Option<SecurityDescriptor>,
+    changed: Vec<Ace>,
+}
+
+/// Runs consecutive DACL steps on distinct objects in phases, their requests in flight together
+/// on the one connection: every prior DACL read; every Begin record journalled with one sync; every
+/// change written; every change read back and checked; the audit lines written with one sync. As
+/// one step at a time: nothing is written before its prior value is on disk, and once the Begin
+/// records are, every step of the batch counts as begun (in `done`), so a failure undoes each.
+/// The error names the step it came from.
+async fn run_batch(
+    batch: &[StoredStep],
+    env: &mut Env<'_>,
+    journal: &mut Journal,
+    done: &mut Vec<(StoredStep, Prior)>,
+    already_begun: &[(String, Prior)],
+) -> Result<Vec<String>, (String, EngineError)> {
+    let started = Instant::now();
+    let id_of = |i: usize| batch[i].id().to_string();
+    let begun_before = |step: &StoredStep| already_begun.iter().find(|(s, _)| s == step.id()).map(|(_, p)| p.clone());
+    for step in batch {
+        (env.progress)(Progress::Started { id: step.id().to_string() });
+        // Begun by a run that crashed: it may have changed its object, so it is undone on failure.
+        if let Some(p) = begun_before(step) {
+            done.push((step.clone(), p));
+        }
+    }
+    let dns: Vec<&str> = batch.iter().filter_map(dacl_target).collect();
+    let read = writeback::read_dacls(env.ad, dns.iter().map(|d| d.to_string()).collect()).await;
+    let mut pending = Vec::new();
+    let mut begins = Vec::new();
+    for (i, (step, before)) in batch.iter().zip(read).enumerate() {
+        let before = before.map_err(|e| (id_of(i), e.into()))?;
+        let dn = dns[i];
+        let prior = match begun_before(step) {
+            Some(p) => p,
+            None => {
+                let prior = Prior::Dacl { dn: dn.to_string(), sd: b64(&before.bytes) };
+                begins.push(Record::Begin { step: step.id().to_string(), prior: prior.clone(), time: env.now() });
+                prior
+            }
+        };
+        pending.push(Pending { step, dn, before, prior, write: None, changed: Vec::new() });
+    }
+    journal.append_all(&begins).map_err(|e| (id_of(0), e))?;
+    done.extend(pending.iter().filter(|p| begun_before(p.step).is_none()).map(|p| (p.step.clone(), p.prior.clone())));
+    for (i, p) in pending.iter_mut().enumerate() {
+        match p.step {
+            StoredStep::Grant { aces, .. } => {
+                let (sid, wanted) = as_wanted(aces).map_err(|e| (id_of(i), e))?;
+                let change = writeback::grant_change(&p.before, &wanted, &sid).map_err(|e| (id_of(i), e.into()))?;
+                (p.write, p.changed) = (change.write, change.added);
+            }
+            StoredStep::Revoke { aces, .. } => {
+                p.write = writeback::revoke_change(&p.before, aces);
+                p.changed = aces.clone();
+            }
+            StoredStep::Writeback { .. } => {}
+        }
+    }
+    let writes: Vec<(usize, String, SecurityDescriptor)> =
+        pending.iter().enumerate().filter_map(|(i, p)| Some((i, p.dn.to_string(), p.write.clone()?))).collect();
+    let answers =
+        writeback::write_dacls(env.ad, writes.iter().map(|(_, dn, sd)| (dn.clone(), sd.clone())).collect()).await;
+    for ((i, _, _), answer) in writes.iter().zip(answers) {
+        answer.map_err(|e| (id_of(*i), e.into()))?;
+    }
+    let back = writeback::read_dacls(env.ad, writes.iter().map(|(_, dn, _)| dn.clone()).collect()).await;
+    let mut after: Vec<Vec<u8>> = pending.iter().map(|p| p.before.bytes.clone()).collect();
+    for ((i, _, _), read) in writes.iter().zip(back) {
+        let read = read.map_err(|e| (id_of(*i), e.into()))?;
+        let p = &pending[*i];
+        let checked = match p.step {
+            StoredStep::Grant { .. } => writeback::verify_grant(&read, &p.changed),
+            _ => writeback::verify_revoke(&read, &p.changed),
+        };
+        checked.map_err(|e| (id_of(*i), e.into()))?;
+        after[*i] = read.bytes;
+    }
+    for p in &pending {
+        record(env, p.dn, &p.changed, matches!(p.step, StoredStep::Grant { .. }));
+    }
+    let lines: Vec<AuditRecord<'_>> = pending
+        .iter()
+        .zip(&after)
+        .map(|(p, after)| {
+            let action = if matches!(p.step, StoredStep::Grant { .. }) { "grant" } else { "revoke" };
+            env.audit_line(action, p.dn, p.before.sd.to_sddl(&SidContext::default()), dacl_sddl(after))
+        })
+        .collect();
+    journal::audit_all(&env.paths.audit_log, &lines).map_err(|e| (id_of(0), e))?;
+    let mut applied = Vec::new();
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    for p in &pending {
+        let id = p.step.id().to_string();
+        journal.append(&Record::Done { step: id.clone(), time: env.now() }).map_err(|e| (id.clone(), e))?;
+        applied.push(id.clone());
+        (env.progress)(Progress::Done { id, elapsed_ms });
+    }
+    Ok(applied)
 }
 
 async fn run_steps(
@@ -407,17 +587,33 @@ async fn run_steps(
     already_begun: &[(String, Prior)],
 ) -> Result<Vec<String>, EngineError> {
     let mut applied = Vec::new();
-    for step in steps {
-        let id = step.id().to_string();
+    for batch in batches(steps) {
         if env.cancel.is_cancelled() {
             return rollback(done, env, journal, "the apply was cancelled".into(), "Run it again when ready.".into())
                 .await;
         }
+        if dacl_target(&batch[0]).is_some() {
+            match run_batch(batch, env, journal, &mut done, already_begun).await {
+                Ok(ids) => applied.extend(ids),
+                Err((id, e)) => {
+                    let _ = journal.append(&Record::Failed { step: id.clone(), error: e.to_string(), time: env.now() });
+                    (env.progress)(Progress::Failed { id, error: e.to_string() });
+                    let remedy = crate::diagnose::Diagnose::remedy(&e);
+                    return rollback(done, env, journal, e.to_string(), remedy).await;
+                }
+            }
+            continue;
+        }
+        let step = &batch[0];
+        let id = step.id().to_string();
         (env.progress)(Progress::Started { id: id.clone() });
         let started = Instant::now();
         let begun = already_begun.iter().find(|(s, _)| *s == id).map(|(_, p)| p.clone());
         let mut touched = None;
-        match run_step(step, env, journal, begun.is_some(), &mut touched).await {
+        let StoredStep::Writeback { enabled, .. } = step else {
+            return Err(EngineError::Internal { detail: format!("step {id} is neither a DACL change nor the switch") });
+        };
+        match run_switch(&id, enabled, env, journal, begun.is_some(), &mut touched).await {
             Ok(prior) => {
                 journal.append(&Record::Done { step: id.clone(), time: env.now() })?;
                 if let Some(p) = begun.or(prior) {

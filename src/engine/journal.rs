@@ -189,6 +189,30 @@ impl Journal {
         Ok(())
     }
 
+    /// Appends several records with one sync at the end, when any of them must be durable (the
+    /// Begin records of a batch of steps: all on disk before the first of their changes).
+    pub fn append_all(&mut self, records: &[Record]) -> Result<(), EngineError> {
+        let length = self.file.metadata().map(|m| m.len()).ok();
+        let mut durable = false;
+        let mut written = Ok(());
+        for record in records {
+            let mut line = serde_json::to_vec(record).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
+            line.push(b'\n');
+            durable |= matches!(record, Record::Plan { .. } | Record::Begin { .. });
+            written = self.file.write_all(&line);
+            if written.is_err() {
+                break;
+            }
+            crate::crash::reached(crate::crash::Point::JournalRecord);
+        }
+        let written = written.and_then(|()| if durable { self.file.sync_data() } else { Ok(()) });
+        if let (Err(_), Some(length)) = (&written, length) {
+            // None of the batch counts: the caller changes nothing of it.
+            let _ = self.file.set_len(length);
+        }
+        written.map_err(|source| EngineError::Io { what: "write the journal", path: self.path.clone(), source })
+    }
+
     /// Removes a finished journal.
     pub fn finish(self) -> Result<(), EngineError> {
         drop(self.file);
@@ -311,6 +335,11 @@ pub struct AuditRecord<'a> {
 
 /// Appends an audit record (JSON lines) and syncs it. Holds no secret: DACLs and switches only.
 pub fn audit(path: &Path, record: &AuditRecord<'_>) -> Result<(), EngineError> {
+    audit_all(path, std::slice::from_ref(record))
+}
+
+/// Appends audit records with one sync.
+pub fn audit_all(path: &Path, records: &[AuditRecord<'_>]) -> Result<(), EngineError> {
     if let Some(dir) = path.parent() {
         crate::platform::ensure_private_dir(dir).map_err(|source| EngineError::Io {
             what: "create the audit folder",
@@ -323,9 +352,12 @@ pub fn audit(path: &Path, record: &AuditRecord<'_>) -> Result<(), EngineError> {
         .append(true)
         .open(path)
         .map_err(|source| EngineError::Io { what: "open the audit log", path: path.to_path_buf(), source })?;
-    let mut line = serde_json::to_vec(record).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
-    line.push(b'\n');
-    f.write_all(&line).and_then(|_| f.sync_all()).map_err(|source| EngineError::Io {
+    let mut lines = Vec::new();
+    for record in records {
+        lines.extend(serde_json::to_vec(record).map_err(|e| EngineError::Internal { detail: e.to_string() })?);
+        lines.push(b'\n');
+    }
+    f.write_all(&lines).and_then(|_| f.sync_all()).map_err(|source| EngineError::Io {
         what: "write the audit log",
         path: path.to_path_buf(),
         source,
