@@ -109,10 +109,17 @@ fn wizard_start(smoke: bool) -> BenchResult<()> {
         hello.arg("--hello").env("XDG_RUNTIME_DIR", work.path());
         peer.push(start_to_frame(&x, hello, "hello-egui", work.path())?);
     }
+    let (start_ours, start_peer): (Vec<Duration>, Vec<Duration>) =
+        (ours.iter().map(|o| o.0).collect(), peer.iter().map(|p| p.0).collect());
+    row(
+        "wizard: process start to first drawn frame (Xvfb, Mesa GL)",
+        &start_ours,
+        "egui's hello world, same build",
+        &start_peer,
+    );
     ours.sort();
     peer.sort();
     let (o, p) = (ours[runs / 2], peer[runs / 2]);
-    row("wizard: process start to first drawn frame (Xvfb, Mesa GL)", o.0, "egui's hello world, same build", p.0);
     println!(
         "Resident memory once drawn (Welcome page): wizard {} KiB, hello world {} KiB ({:.2}×)",
         o.1,
@@ -227,19 +234,41 @@ fn wizard_ready() -> BenchResult<()> {
     Ok(())
 }
 
-/// The median of `runs` timings of `f`.
-fn median(runs: usize, mut f: impl FnMut() -> Duration) -> Duration {
-    let mut times: Vec<Duration> = (0..runs).map(|_| f()).collect();
-    times.sort();
-    times[times.len() / 2]
+/// `runs` timings of `f`.
+fn times(runs: usize, mut f: impl FnMut() -> Duration) -> Vec<Duration> {
+    (0..runs).map(|_| f()).collect()
 }
 
-fn row(what: &str, ours: Duration, peer_name: &str, peer: Duration) {
-    let ratio = ours.as_secs_f64() / peer.as_secs_f64().max(1e-9);
+/// The median of some timings.
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+/// One table row: the median of ours and of the peer's runs, each with its spread (min–max), and
+/// the ratio of the medians with the spread of the run-by-run ratios (run i of ours beside run i
+/// of the peer's, measured one after the other).
+fn row(what: &str, ours: &[Duration], peer_name: &str, peer: &[Duration]) {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let spread = |v: &[Duration]| {
+        let (lo, hi) = (v.iter().min().copied().unwrap_or_default(), v.iter().max().copied().unwrap_or_default());
+        if v.len() > 1 { format!(" ({:.1}–{:.1})", ms(lo), ms(hi)) } else { String::new() }
+    };
+    let (o, p) = (median(ours.to_vec()), median(peer.to_vec()));
+    let mut ratios: Vec<f64> =
+        ours.iter().zip(peer).map(|(a, b)| a.as_secs_f64() / b.as_secs_f64().max(1e-9)).collect();
+    ratios.sort_by(f64::total_cmp);
+    let ratio_spread = match (ratios.first(), ratios.last()) {
+        (Some(lo), Some(hi)) if ratios.len() > 1 => format!(" ({lo:.2}–{hi:.2})"),
+        _ => String::new(),
+    };
     println!(
-        "| {what} | {:.1} ms | {peer_name} | {:.1} ms | {ratio:.2}× |",
-        ours.as_secs_f64() * 1e3,
-        peer.as_secs_f64() * 1e3
+        "| {what} | {:.1} ms{} | {peer_name} | {:.1} ms{} | {:.2}×{ratio_spread} |",
+        ms(o),
+        spread(ours),
+        ms(p),
+        spread(peer),
+        o.as_secs_f64() / p.as_secs_f64().max(1e-9)
     );
 }
 
@@ -254,7 +283,7 @@ fn sd_codec(smoke: bool) -> BenchResult<()> {
     }
     let bytes: usize = sds.iter().map(Vec::len).sum();
     let rounds = if smoke { 10 } else { 2000 };
-    let ours = median(5, || {
+    let ours = times(5, || {
         let start = Instant::now();
         for _ in 0..rounds {
             for sd in &sds {
@@ -264,7 +293,7 @@ fn sd_codec(smoke: bool) -> BenchResult<()> {
         }
         start.elapsed()
     });
-    let copy = median(5, || {
+    let copy = times(5, || {
         let start = Instant::now();
         for _ in 0..rounds {
             for sd in &sds {
@@ -277,10 +306,10 @@ fn sd_codec(smoke: bool) -> BenchResult<()> {
     println!(
         "SD codec: {} real lab descriptors, {bytes} bytes, ×{rounds}: decode+encode {:.0} MB/s, plain copy {:.0} MB/s",
         sds.len(),
-        mb / ours.as_secs_f64(),
-        mb / copy.as_secs_f64()
+        mb / median(ours.clone()).as_secs_f64(),
+        mb / median(copy.clone()).as_secs_f64()
     );
-    row("SD decode + encode", ours, "copy of the same bytes", copy);
+    row("SD decode + encode", &ours, "copy of the same bytes", &copy);
     Ok(())
 }
 
@@ -319,24 +348,27 @@ async fn grant_ous(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
         .ok_or("no connector account")?;
     let sid = Sid::parse(&connector.sid)?;
     let wanted = writeback::wanted(TargetKind::Scope, &sid);
-    let runs = if smoke { 1 } else { 3 };
+    let runs = if smoke { 1 } else { 5 };
     let mut ours = Vec::new();
     let mut bare = Vec::new();
     for _ in 0..runs {
         let start = Instant::now();
-        let mut added = Vec::new();
-        for ou in &ous {
-            added.push(writeback::grant(&mut lab.admin, ou, &wanted, &sid).await?);
-        }
+        let added = writeback::grant_many(&lab.admin, ous.clone(), &wanted, &sid).await?;
         ours.push(start.elapsed());
+        if added.iter().any(|a| a.added.len() != wanted.len()) {
+            return Err("a grant wrote less than the 8 ACEs".into());
+        }
         for a in &added {
             writeback::revoke(&mut lab.admin, &a.dn, &a.added).await?;
         }
         bare.push(bare_round_trips(&mut lab.admin, &ous).await?);
     }
-    ours.sort();
-    bare.sort();
-    row(&format!("grant on {n} OUs"), ours[runs / 2], "bare read + write of each DACL (ldap3)", bare[runs / 2]);
+    row(
+        &format!("verified grant on {n} OUs, pipelined ({} in flight)", writeback_wizard::ad::WINDOW),
+        &ours,
+        "bare read + write of each DACL, one at a time (ldap3)",
+        &bare,
+    );
     Ok(())
 }
 
@@ -458,7 +490,7 @@ async fn apply_ous(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
         "http://127.0.0.1:9",
         Secret::new(""),
     ));
-    let runs = if smoke { 1 } else { 3 };
+    let runs = if smoke { 1 } else { 5 };
     let (mut ours, mut bare) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         let (plan, _, took) = rig.cycle(lab, &backend, &ous, true).await?;
@@ -467,14 +499,7 @@ async fn apply_ous(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
         rig.cycle(lab, &backend, &ous, false).await?;
         bare.push(bare_round_trips(&mut lab.admin, &ous).await?);
     }
-    ours.sort();
-    bare.sort();
-    row(
-        &format!("`apply` of {n} OU grants through the engine"),
-        ours[runs / 2],
-        "the same bare round trips",
-        bare[runs / 2],
-    );
+    row(&format!("`apply` of {n} OU grants through the engine"), &ours, "the same bare round trips", &bare);
     Ok(())
 }
 
@@ -492,12 +517,42 @@ async fn scan_users(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
     let base = format!("OU=BenchUsers,{}", lab.info.base_dn);
     add_ou(&mut lab.admin, &base).await?;
     let mut seeded = 0;
+    let mut peaks = Vec::new();
     for n in sizes {
         seed_users(lab, &base, seeded, n).await?;
         seeded = seeded.max(n);
-        scan_once(lab, &base, n, smoke).await?;
+        peaks.push((n, scan_once(lab, &base, n, smoke).await?));
+    }
+    for (n, kib) in &peaks {
+        println!("Scan memory: {n} users, peak resident memory {kib} KiB above the process's before the scan");
+    }
+    if let (Some((n0, k0)), Some((n1, k1))) = (peaks.first(), peaks.last())
+        && n1 > n0
+    {
+        println!(
+            "Scan memory at {n1} users over {n0}: {:.2}× ({} KiB over {} KiB)",
+            *k1 as f64 / (*k0).max(1) as f64,
+            k1,
+            k0
+        );
     }
     root_write(lab, seeded).await
+}
+
+/// Peak resident memory of this process (VmHWM), in KiB, after resetting the peak to the current
+/// resident memory (Linux: `5` written to clear_refs).
+fn reset_peak() -> u64 {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    rss_kib()
+}
+
+fn peak_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 async fn seed_users(lab: &mut Lab, base: &str, from: usize, to: usize) -> BenchResult<()> {
@@ -518,17 +573,33 @@ async fn seed_users(lab: &mut Lab, base: &str, from: usize, to: usize) -> BenchR
     Ok(())
 }
 
-async fn scan_once(lab: &mut Lab, base: &str, n: usize, smoke: bool) -> BenchResult<()> {
+/// The readiness scan as `ad check` and the plan run it (the minimum age included, so the DC
+/// computes each user's resultant PSO), beside `ldapsearch` asking for the same. Returns the scan's
+/// peak resident memory above the process's before it, in KiB.
+async fn scan_once(lab: &mut Lab, base: &str, n: usize, smoke: bool) -> BenchResult<u64> {
     let base = base.to_string();
     let cancel = tokio_util::sync::CancellationToken::new();
     let runs = if smoke { 1 } else { 5 };
+    let disc = directory::discover(&mut lab.admin).await?;
+    let domain = writeback_wizard::ad::policy::domain_policy(&mut lab.admin, &disc).await?;
+    let min_age =
+        writeback_wizard::ad::readiness::min_age(&mut lab.admin, &disc, &domain, std::time::SystemTime::now()).await?;
     let mut ours = Vec::new();
+    let mut peak = 0;
     for _ in 0..runs {
+        let before = reset_peak();
         let start = Instant::now();
-        let found =
-            writeback_wizard::ad::scan::scan(&mut lab.admin, std::slice::from_ref(&base), None, &cancel, &mut |_| {})
-                .await?;
+        let found = writeback_wizard::ad::scan::scan_with(
+            &mut lab.admin,
+            std::slice::from_ref(&base),
+            None,
+            Some(&min_age),
+            &cancel,
+            &mut |_| {},
+        )
+        .await?;
         ours.push(start.elapsed());
+        peak = peak.max(peak_kib().saturating_sub(before));
         assert_eq!(found.users_in_scope, n);
     }
     let pw_file = lab.info.dir.join("bench.pw");
@@ -544,7 +615,7 @@ async fn scan_once(lab: &mut Lab, base: &str, n: usize, smoke: bool) -> BenchRes
             .arg(&pw_file)
             .args(["-E", "pr=1000/noprompt", "-E", "!1.2.840.113556.1.4.801=::MAMCAQQ=", "-b", &base, "-s", "sub"])
             .arg("(|(objectClass=organizationalUnit)(objectClass=container)(&(objectCategory=person)(objectClass=user)))")
-            .args(["objectClass", "adminCount", "nTSecurityDescriptor"])
+            .args(["objectClass", "adminCount", "nTSecurityDescriptor", "pwdLastSet", "msDS-ResultantPSO"])
             .output()?;
         peer.push(start.elapsed());
         if !out.status.success() {
@@ -554,15 +625,8 @@ async fn scan_once(lab: &mut Lab, base: &str, n: usize, smoke: bool) -> BenchRes
         assert!(entries > n, "ldapsearch saw {entries} entries");
     }
     std::fs::remove_file(&pw_file)?;
-    ours.sort();
-    peer.sort();
-    row(
-        &format!("readiness scan of {n} users"),
-        ours[runs / 2],
-        "ldapsearch, paged, same attributes and control",
-        peer[runs / 2],
-    );
-    Ok(())
+    row(&format!("readiness scan of {n} users"), &ours, "ldapsearch, paged, same attributes and control", &peer);
+    Ok(peak)
 }
 
 /// One permission change on the domain root once the users are seeded, beside the same change on
@@ -605,9 +669,9 @@ async fn root_write(lab: &mut Lab, users: usize) -> BenchResult<()> {
     let root = time_grant(&lab.info.base_dn, TargetKind::Scope).await?;
     row(
         &format!("granting the 8 scope ACEs on the domain root, {users} users below (Samba)"),
-        root,
+        &[root],
         "the same change on an empty OU",
-        ou,
+        &[ou],
     );
     Ok(())
 }
@@ -720,9 +784,15 @@ async fn status_round_trips(lab: &Lab, tenant: &Tenant, smoke: bool) -> BenchRes
         let [ldap, ldap_ms, http, http_ms] = numbers[..] else { return Err(format!("cannot read {line}").into()) };
         samples.push((wall, Duration::from_millis(ldap_ms + http_ms), ldap, http));
     }
-    samples.sort();
-    let (wall, network, ldap, http) = samples[runs / 2];
-    row("`status` (CLI process, wall)", wall, &format!("sum of its {ldap} LDAP + {http} HTTPS round trips"), network);
+    let (_, _, ldap, http) = samples[0];
+    let walls: Vec<Duration> = samples.iter().map(|s| s.0).collect();
+    let network: Vec<Duration> = samples.iter().map(|s| s.1).collect();
+    row(
+        "`status` (CLI process, wall)",
+        &walls,
+        &format!("sum of its {ldap} LDAP + {http} HTTPS round trips"),
+        &network,
+    );
     Ok(())
 }
 

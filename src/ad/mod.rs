@@ -14,7 +14,7 @@ pub mod sd;
 pub mod tls;
 pub mod writeback;
 
-pub use conn::{AdConnection, ConnectOptions, Query};
+pub use conn::{AdConnection, ConnectOptions, Query, WINDOW};
 pub use tls::TlsTrust;
 
 use crate::diagnose::{Diagnose, Exit};

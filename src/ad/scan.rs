@@ -172,7 +172,23 @@ pub async fn scan_with(
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Findings, AdError> {
     let mut too_young = BTreeSet::new();
-    let mut users = BTreeSet::new();
+    // A scope inside another is read with it: each user is counted once without keeping every
+    // user's DN (the scan's memory stays flat in the number of users).
+    let outer: Vec<&String> = scopes
+        .iter()
+        .filter(|s| {
+            let low = s.to_ascii_lowercase();
+            !scopes.iter().any(|o| {
+                let o = o.to_ascii_lowercase();
+                o != low && low.ends_with(&format!(",{o}"))
+            })
+        })
+        .collect();
+    let mut outer_seen = std::collections::HashSet::new();
+    let outer: Vec<&String> = outer.into_iter().filter(|s| outer_seen.insert(s.to_ascii_lowercase())).collect();
+    let mut users = 0usize;
+    // Where users sit (their parents, lowercase): a protected container matters only above one.
+    let mut user_parents = std::collections::HashSet::new();
     let mut protected_accounts = BTreeSet::new();
     let mut blocked = BTreeSet::new();
     let mut blocked_containers = BTreeSet::new();
@@ -181,12 +197,19 @@ pub async fn scan_with(
     let mut seen = 0usize;
     let filter =
         "(|(objectClass=organizationalUnit)(objectClass=container)(&(objectCategory=person)(objectClass=user)))";
-    for scope in scopes {
+    // The policy's attributes only when the minimum age is asked about: msDS-ResultantPSO is
+    // computed by the DC for each user.
+    let attrs: &[&str] = if min_age.is_some() {
+        &["objectClass", "adminCount", "nTSecurityDescriptor", "pwdLastSet", "msDS-ResultantPSO"]
+    } else {
+        &["objectClass", "adminCount", "nTSecurityDescriptor"]
+    };
+    for scope in outer {
         let query = Query {
             base: scope,
             scope: Scope::Subtree,
             filter,
-            attrs: &["objectClass", "adminCount", "nTSecurityDescriptor", "pwdLastSet", "msDS-ResultantPSO"],
+            attrs,
             controls: vec![sd_flags_control(SD_FLAGS_DACL)],
         };
         let result = conn
@@ -235,7 +258,10 @@ pub async fn scan_with(
                             too_young.insert(e.dn.clone());
                         }
                     }
-                    users.insert(e.dn);
+                    users += 1;
+                    if let Some((_, parent)) = e.dn.split_once(',') {
+                        user_parents.insert(parent.to_ascii_lowercase());
+                    }
                 }
                 Ok(())
             })
@@ -250,14 +276,15 @@ pub async fn scan_with(
     // A protected container matters only when users sit beneath it (GPO containers, for one, are
     // protected and hold none).
     for container in blocked_containers {
-        let suffix = format!(",{}", container.to_ascii_lowercase());
-        if users.iter().any(|u| u.to_ascii_lowercase().ends_with(&suffix)) {
+        let low = container.to_ascii_lowercase();
+        let suffix = format!(",{low}");
+        if user_parents.iter().any(|p| *p == low || p.ends_with(&suffix)) {
             blocked.insert(container);
         }
     }
     Ok(Findings {
         scopes: scopes.to_vec(),
-        users_in_scope: users.len(),
+        users_in_scope: users,
         protected_accounts: protected_accounts.into_iter().collect(),
         blocked_inheritance: blocked.into_iter().collect(),
         explicit_deny: deny.into_iter().collect(),

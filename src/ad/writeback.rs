@@ -276,6 +276,54 @@ pub async fn grant_over(
     })
 }
 
+/// [`grant`] on many objects in phases, requests in flight together on the one connection: every
+/// DACL read, every change written, every change read back and checked. The engine's apply does
+/// the same with its journal between the reads and the writes.
+pub async fn grant_many(
+    conn: &AdConnection,
+    dns: Vec<String>,
+    wanted: &[WantedAce],
+    connector: &Sid,
+) -> Result<Vec<GrantOutcome>, AdError> {
+    let mut read = Vec::new();
+    for r in read_dacls(conn, dns).await {
+        read.push(r?);
+    }
+    let mut changes = Vec::new();
+    for current in &read {
+        changes.push(grant_change(current, wanted, connector)?);
+    }
+    let writes: Vec<(String, SecurityDescriptor)> =
+        read.iter().zip(&changes).filter_map(|(d, c)| Some((d.dn.clone(), c.write.clone()?))).collect();
+    let written: Vec<String> = writes.iter().map(|(dn, _)| dn.clone()).collect();
+    for answer in write_dacls(conn, writes).await {
+        answer?;
+    }
+    let mut back = std::collections::HashMap::new();
+    for r in read_dacls(conn, written).await {
+        let after = r?;
+        back.insert(after.dn.clone(), after);
+    }
+    let mut out = Vec::new();
+    for (current, change) in read.into_iter().zip(changes) {
+        let after = match back.remove(&current.dn) {
+            Some(after) => {
+                verify_grant(&after, &change.added)?;
+                after.bytes
+            }
+            None => current.bytes.clone(),
+        };
+        out.push(GrantOutcome {
+            dn: current.dn,
+            before: current.bytes,
+            after,
+            added: change.added,
+            preexisting: change.preexisting,
+        });
+    }
+    Ok(out)
+}
+
 /// Reads the DACLs of `dns`, requests in flight together on the one connection.
 pub async fn read_dacls(conn: &AdConnection, dns: Vec<String>) -> Vec<Result<Dacl, AdError>> {
     conn.pipelined(dns, |mut c, dn| async move { read_dacl(&mut c, &dn).await }).await

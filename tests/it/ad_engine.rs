@@ -255,3 +255,61 @@ async fn the_readiness_scan_finds_what_breaks_writeback() {
     // The connection is still usable after a cancel.
     assert!(conn.read(BASE, &["dc"]).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn a_pipelined_grant_matches_one_at_a_time_and_a_missing_object_stops_it_before_any_write() {
+    let lab = LabDc::up();
+    let (mut conn, disc) = discover(&lab).await;
+    let connector = connector_sid(&mut conn, &disc, &lab).await;
+    let wanted = writeback::wanted(TargetKind::Scope, &connector);
+    // More objects than the window, and one that already holds the ACEs (nothing written there).
+    let parent = format!("OU=Pipe,{BASE}");
+    conn.add(&parent, vec![("objectClass", vec![b"organizationalUnit".to_vec()])]).await.unwrap();
+    let ous: Vec<String> = (0..40).map(|i| format!("OU=P{i:02},{parent}")).collect();
+    for ou in &ous {
+        conn.add(ou, vec![("objectClass", vec![b"organizationalUnit".to_vec()])]).await.unwrap();
+    }
+    let held = writeback::grant(&mut conn, &ous[7], &wanted, &connector).await.unwrap();
+    let mut before = Vec::new();
+    for ou in &ous {
+        before.push(writeback::read_dacl(&mut conn, ou).await.unwrap().bytes);
+    }
+    let out = writeback::grant_many(&conn, ous.clone(), &wanted, &connector).await.unwrap();
+    assert_eq!(out.len(), ous.len());
+    for (i, (o, ou)) in out.iter().zip(&ous).enumerate() {
+        assert_eq!(&o.dn, ou, "answers in the items' order");
+        assert_eq!(o.before, before[i]);
+        let now = writeback::read_dacl(&mut conn, ou).await.unwrap();
+        assert_eq!(now.bytes, o.after, "{ou}");
+        if i == 7 {
+            assert!(o.added.is_empty() && o.after == o.before, "nothing lacking, nothing written");
+        } else {
+            assert_eq!(o.added.len(), 8, "{ou}");
+            // The same bytes a grant one at a time gives.
+            writeback::revoke(&mut conn, ou, &o.added).await.unwrap();
+            let single = writeback::grant(&mut conn, ou, &wanted, &connector).await.unwrap();
+            assert_eq!(single.after, o.after, "{ou}");
+        }
+    }
+    assert_eq!(held.added.len(), 8);
+    // A missing object fails the batch before anything is written.
+    let mut with_missing = ous.clone();
+    with_missing.push(format!("OU=Nowhere,{parent}"));
+    for o in &out {
+        writeback::revoke(&mut conn, &o.dn, &wanted.iter().map(|w| w.ace.clone()).collect::<Vec<_>>()).await.unwrap();
+    }
+    let untouched: Vec<Vec<u8>> = {
+        let mut v = Vec::new();
+        for ou in &ous {
+            v.push(writeback::read_dacl(&mut conn, ou).await.unwrap().bytes);
+        }
+        v
+    };
+    let err = writeback::grant_many(&conn, with_missing, &wanted, &connector).await.unwrap_err();
+    assert!(matches!(err, writeback_wizard::ad::AdError::NoSuchObject { .. }), "{err}");
+    for (ou, bytes) in ous.iter().zip(&untouched) {
+        assert_eq!(&writeback::read_dacl(&mut conn, ou).await.unwrap().bytes, bytes, "{ou} untouched");
+    }
+    // More objects than one window holds went through.
+    assert!(ous.len() > writeback_wizard::ad::WINDOW);
+}
