@@ -227,6 +227,12 @@ fn tenant_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>
     Ok(Some(text))
 }
 
+/// Two certificate pins name the same certificate (colons, spaces and case do not matter).
+pub fn same_pin(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_ascii_lowercase();
+    norm(a) == norm(b)
+}
+
 /// What an import would do to the certificate pin.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PinChange {
@@ -245,9 +251,8 @@ pub fn import(file: &Path, config_path: &Path, take_their_pin: bool) -> Result<P
     let local = Settings::load(config_path)?;
     // What another machine granted is not ours: the local record (or its [granted]) stays.
     settings.granted = local.granted.clone();
-    let norm = |s: &str| s.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_ascii_lowercase();
     let change = match (&settings.ad_fingerprint, &local.ad_fingerprint) {
-        (Some(theirs), Some(ours)) if norm(theirs) != norm(ours) => {
+        (Some(theirs), Some(ours)) if !same_pin(theirs, ours) => {
             PinChange::Differs { theirs: theirs.clone(), ours: ours.clone() }
         }
         _ => PinChange::Same,

@@ -7,11 +7,6 @@ use super::output::{Outcome, Output};
 use crate::config::Settings;
 use crate::session::Error;
 
-fn same_pin(a: &str, b: &str) -> bool {
-    let norm = |s: &str| s.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_ascii_lowercase();
-    norm(a) == norm(b)
-}
-
 /// Asks on the terminal; no terminal is no.
 fn confirm(question: &str) -> bool {
     use std::io::{BufRead, IsTerminal, Write};
@@ -40,7 +35,7 @@ pub fn run(command: ConfigCommand, config_path: &Path, out: Output) -> Result<Ou
             let theirs = crate::config::Settings::load_existing(&file)?.ad_fingerprint;
             let ours = Settings::load(config_path)?.ad_fingerprint;
             if let (Some(theirs), Some(ours)) = (&theirs, &ours)
-                && !same_pin(ours, theirs)
+                && !crate::config::same_pin(ours, theirs)
                 && !yes
                 && !confirm(&format!(
                     "{} pins another certificate for the DC ({theirs}) than this machine trusts ({ours}). Take it? [y/N] ",
