@@ -885,3 +885,37 @@ fn the_password_test_says_what_ad_would_refuse_the_minimum_age_included() {
     assert!(h.state().pages.features.verdict.as_ref().unwrap().acceptable);
     h.get_by_label_contains("Not checked here: password history");
 }
+
+#[test]
+fn a_browser_that_will_not_start_gives_the_admin_centers_address_to_open_by_hand() {
+    use writeback_wizard::engine::apply::ApplyOutcome;
+    use writeback_wizard::gui::pages::complete::words;
+    let home = tempfile::tempdir().unwrap();
+    let mut a = app(home.path(), ConnectionArgs::default());
+    a.set_browser(Arc::new(|_url: String| Err("no default browser is set".to_string())));
+    for p in a.wiz.pages() {
+        if p == PageId::Complete {
+            break;
+        }
+        a.wiz.done.insert(p);
+    }
+    a.wiz.page = PageId::Complete;
+    a.wiz.facts.configured = true;
+    a.pages.entra.cloud = Some(Cloud::Usgov);
+    a.pages.complete.outcome =
+        Some(Ok(ApplyOutcome { applied: vec![], verified: true, sync_started: false, warnings: vec![] }));
+    let mut h = harness(a);
+    h.step();
+    click(&mut h, words::OPEN);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while h.state().error.is_none() {
+        assert!(Instant::now() < deadline, "no error shown");
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    let e = h.state().error.clone().unwrap();
+    assert_eq!(e.code, "GUI-BROWSER", "{e:?}");
+    let url = writeback_wizard::entra::clouds::password_reset_page(Cloud::Usgov, None);
+    assert!(e.message.contains(&url) && e.message.contains("no default browser"), "the chosen cloud's page: {e:?}");
+    assert!(e.remedy.contains(&url) && e.remedy.starts_with("Open"), "{e:?}");
+}

@@ -52,6 +52,7 @@ case "$cmd" in
     if [ -f "$d/busy" ]; then echo "Start-ADSyncSyncCycle : System.InvalidOperationException: Connector: Sync is already running" >&2; exit 1; fi
     echo '{{"Result":"Success"}}' ;;
   *"Name='AADConnectProvisioningAgent'"*)
+    if [ -f "$d/no-agent" ]; then echo "the Microsoft Entra provisioning agent (service AADConnectProvisioningAgent, CloudSync) was not found" >&2; exit 1; fi
     printf '{{"account":"LAB\\\\provAgentgMSA$","state":"Running","version":"1.1.1586.0"}}\n' ;;
   *'Set-AADCloudSyncPasswordWritebackConfiguration -Enable'*)
     read user; read password
@@ -216,6 +217,12 @@ async fn cloudsync_reads_the_agent_account_and_sends_the_credential_on_stdin_onl
     let dir = tempfile::tempdir().unwrap();
     let program = stand_in(dir.path(), "2.5.79.0");
     let bare = CloudSync::with_program(&program);
+    // No agent on this server: said so, with where to run instead.
+    std::fs::write(dir.path().join("no-agent"), "").unwrap();
+    let e = bare.state().await.unwrap_err();
+    assert_eq!(writeback_wizard::diagnose::Diagnose::code(&e), "SYNC-NO-CLOUDSYNC", "{e}");
+    assert!(writeback_wizard::diagnose::Diagnose::remedy(&e).contains("--sync-engine adsync"), "{e}");
+    std::fs::remove_file(dir.path().join("no-agent")).unwrap();
     let s = bare.state().await.unwrap();
     assert_eq!((s.backend, s.flavour, s.writeback_readable), ("cloudsync", "cloudsync", false));
     assert_eq!(s.agent_account.as_deref(), Some("LAB\\provAgentgMSA$"));
