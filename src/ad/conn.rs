@@ -12,8 +12,9 @@ use super::tls::{PresentedSlot, TlsTrust, client_config};
 use super::{AdError, bind_subcode_words, diagnostic_subcode};
 use crate::secrets::Secret;
 
-/// Entries per page of a paged search. AD's MaxPageSize is 1000 by default; 500 leaves room.
-pub const PAGE_SIZE: i32 = 500;
+/// Entries per page of a paged search: AD's default MaxPageSize (a DC with a lower limit answers
+/// with pages of its own size), and the size the benchmark's `ldapsearch -E pr=1000` asks for.
+pub const PAGE_SIZE: i32 = 1000;
 
 /// How to reach a DC.
 #[derive(Debug, Clone)]

@@ -240,6 +240,14 @@ fn planned(ace: &Ace, wanted: &[WantedAce]) -> PlannedAce {
 /// Plans enabling writeback.
 pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
     let mut pre = common_preconditions(inp).await?;
+    // What the tenant check warns of (a federated account, room SKUs, a stale sync) and could
+    // not check: said in the plan too, never a failed precondition.
+    let tenant_warnings: Vec<String> = match &inp.tenant {
+        Some(Ok(t)) => {
+            t.warnings.iter().cloned().chain(t.not_checked.iter().map(|n| format!("not checked: {n}"))).collect()
+        }
+        _ => Vec::new(),
+    };
     match &inp.tenant {
         Some(Ok(t)) => {
             pre.push(Precondition {
@@ -277,7 +285,7 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
     }
     let mut steps = Vec::new();
     let mut preexisting = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings = tenant_warnings;
     if let Some(c) = inp.connector.filter(|c| c.admin_count) {
         warnings.push(format!(
             "the connector account {} has adminCount=1 (it is, or was, in a protected group): on Windows, \

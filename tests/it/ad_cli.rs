@@ -229,7 +229,7 @@ async fn acl_show_and_policy_test() {
 async fn a_dc_dropping_or_stalling_mid_scan_is_named_and_nothing_partial_is_reported() {
     let lab = LabDc::up();
     let pw = admin_password(&lab);
-    // Enough objects for several pages of the paged scan (500 a page).
+    // Enough objects for more than one page of the paged scan (1000 a page).
     let parent = format!("OU=Pages,{BASE}");
     let mut conn = lab.admin().await;
     conn.add(&parent, vec![("objectClass", vec![b"organizationalUnit".to_vec()])]).await.unwrap();

@@ -85,6 +85,20 @@ async fn status_plan_apply_verify_round_trip_on_the_command_line() {
             assert!(warnings.contains(&expected.as_str()), "{expected}\nnot in {warnings:#?}");
         }
     }
+    // The tenant check's warnings reach the plan too: a synced account of a federated domain.
+    let federated = sim.access(("synced@contoso.example", "Syn-Passw0rd!")).await;
+    let out = cmd(&lab, &sim, &federated, &["plan", "--enable", "--json"]).output().unwrap();
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stdout));
+    let refused = json(&out);
+    assert!(refused["warnings"].to_string().contains("is in a federated domain (contoso.example)"), "{refused}");
+    assert!(
+        refused["preconditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["ok"] == false && p["remedy"].as_str().unwrap().contains("cloud (managed) account")),
+        "{refused}"
+    );
     for key in ["id", "description", "target", "change"] {
         assert!(plan["steps"][0].get(key).is_some(), "{key}");
     }
