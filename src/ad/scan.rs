@@ -189,18 +189,14 @@ pub async fn scan_with(
     let mut too_young = BTreeSet::new();
     // A scope inside another is read with it: each user is counted once without keeping every
     // user's DN (the scan's memory stays flat in the number of users).
+    let lower: Vec<String> = scopes.iter().map(|s| s.to_ascii_lowercase()).collect();
+    let mut taken = std::collections::HashSet::new();
     let outer: Vec<&String> = scopes
         .iter()
-        .filter(|s| {
-            let low = s.to_ascii_lowercase();
-            !scopes.iter().any(|o| {
-                let o = o.to_ascii_lowercase();
-                o != low && low.ends_with(&format!(",{o}"))
-            })
-        })
+        .zip(&lower)
+        .filter(|(_, low)| !lower.iter().any(|o| low.ends_with(&format!(",{o}"))) && taken.insert(low.as_str()))
+        .map(|(s, _)| s)
         .collect();
-    let mut outer_seen = std::collections::HashSet::new();
-    let outer: Vec<&String> = outer.into_iter().filter(|s| outer_seen.insert(s.to_ascii_lowercase())).collect();
     let mut users = 0usize;
     // Where users sit (their parents, lowercase): a protected container matters only above one.
     let mut user_parents = std::collections::HashSet::new();

@@ -203,8 +203,8 @@ pub async fn grant(
     wanted: &[WantedAce],
     connector: &Sid,
 ) -> Result<GrantOutcome, AdError> {
-    let current = read_dacl(conn, dn).await?;
-    grant_over(conn, current, wanted, connector).await
+    let mut out = grant_many(conn, vec![dn.to_string()], wanted, connector).await?;
+    out.pop().ok_or_else(|| AdError::NoSuchObject { dn: dn.to_string() })
 }
 
 /// A grant worked out over a DACL just read: the descriptor to write (`None` when nothing is
@@ -245,37 +245,6 @@ pub fn verify_grant(after: &Dacl, added: &[Ace]) -> Result<(), AdError> {
     }
 }
 
-/// [`grant`] over a DACL the caller has just read (the engine reads it to journal it first), which
-/// saves a round trip per object.
-pub async fn grant_over(
-    conn: &mut AdConnection,
-    current: Dacl,
-    wanted: &[WantedAce],
-    connector: &Sid,
-) -> Result<GrantOutcome, AdError> {
-    let dn = current.dn.as_str();
-    let change = grant_change(&current, wanted, connector)?;
-    let Some(sd) = change.write else {
-        return Ok(GrantOutcome {
-            dn: dn.to_string(),
-            after: current.bytes.clone(),
-            before: current.bytes,
-            added: Vec::new(),
-            preexisting: change.preexisting,
-        });
-    };
-    write_dacl(conn, dn, &sd).await?;
-    let after = read_dacl(conn, dn).await?;
-    verify_grant(&after, &change.added)?;
-    Ok(GrantOutcome {
-        dn: dn.to_string(),
-        before: current.bytes,
-        after: after.bytes,
-        added: change.added,
-        preexisting: change.preexisting,
-    })
-}
-
 /// [`grant`] on many objects in phases, requests in flight together on the one connection: every
 /// DACL read, every change written, every change read back and checked. The engine's apply does
 /// the same with its journal between the reads and the writes.
@@ -293,35 +262,29 @@ pub async fn grant_many(
     for current in &read {
         changes.push(grant_change(current, wanted, connector)?);
     }
-    let writes: Vec<(String, SecurityDescriptor)> =
-        read.iter().zip(&changes).filter_map(|(d, c)| Some((d.dn.clone(), c.write.clone()?))).collect();
-    let written: Vec<String> = writes.iter().map(|(dn, _)| dn.clone()).collect();
-    for answer in write_dacls(conn, writes).await {
-        answer?;
+    let writes: Vec<(usize, String, SecurityDescriptor)> = read
+        .iter()
+        .zip(&changes)
+        .enumerate()
+        .filter_map(|(i, (d, c))| Some((i, d.dn.clone(), c.write.clone()?)))
+        .collect();
+    let mut after: Vec<Vec<u8>> = read.iter().map(|d| d.bytes.clone()).collect();
+    for (i, back) in write_then_read(conn, writes).await.map_err(|(_, e)| e)? {
+        verify_grant(&back, &changes[i].added)?;
+        after[i] = back.bytes;
     }
-    let mut back = std::collections::HashMap::new();
-    for r in read_dacls(conn, written).await {
-        let after = r?;
-        back.insert(after.dn.clone(), after);
-    }
-    let mut out = Vec::new();
-    for (current, change) in read.into_iter().zip(changes) {
-        let after = match back.remove(&current.dn) {
-            Some(after) => {
-                verify_grant(&after, &change.added)?;
-                after.bytes
-            }
-            None => current.bytes.clone(),
-        };
-        out.push(GrantOutcome {
+    Ok(read
+        .into_iter()
+        .zip(changes)
+        .zip(after)
+        .map(|((current, change), after)| GrantOutcome {
             dn: current.dn,
             before: current.bytes,
             after,
             added: change.added,
             preexisting: change.preexisting,
-        });
-    }
-    Ok(out)
+        })
+        .collect())
 }
 
 /// Reads the DACLs of `dns`, requests in flight together on the one connection.
@@ -329,9 +292,20 @@ pub async fn read_dacls(conn: &AdConnection, dns: Vec<String>) -> Vec<Result<Dac
     conn.pipelined(dns, |mut c, dn| async move { read_dacl(&mut c, &dn).await }).await
 }
 
-/// Writes each descriptor's DACL, requests in flight together on the one connection.
-pub async fn write_dacls(conn: &AdConnection, writes: Vec<(String, SecurityDescriptor)>) -> Vec<Result<(), AdError>> {
-    conn.pipelined(writes, |mut c, (dn, sd)| async move { write_dacl(&mut c, &dn, &sd).await }).await
+/// Writes each descriptor's DACL, then reads each back, requests in flight together on the one
+/// connection. Each write carries a caller's key (an index); the DACLs read back come with theirs,
+/// in order, or the first failure with its key.
+pub async fn write_then_read<K: Copy>(
+    conn: &AdConnection,
+    writes: Vec<(K, String, SecurityDescriptor)>,
+) -> Result<Vec<(K, Dacl)>, (K, AdError)> {
+    let keys: Vec<(K, String)> = writes.iter().map(|(k, dn, _)| (*k, dn.clone())).collect();
+    let answers = conn.pipelined(writes, |mut c, (_, dn, sd)| async move { write_dacl(&mut c, &dn, &sd).await }).await;
+    for ((k, _), answer) in keys.iter().zip(answers) {
+        answer.map_err(|e| (*k, e))?;
+    }
+    let back = read_dacls(conn, keys.iter().map(|(_, dn)| dn.clone()).collect()).await;
+    keys.into_iter().zip(back).map(|((k, _), read)| read.map(|d| (k, d)).map_err(|e| (k, e))).collect()
 }
 
 /// What a revoke did on one object.
@@ -350,14 +324,7 @@ pub struct RevokeOutcome {
 /// they are gone. Changes nothing when none is there.
 pub async fn revoke(conn: &mut AdConnection, dn: &str, aces: &[Ace]) -> Result<RevokeOutcome, AdError> {
     let current = read_dacl(conn, dn).await?;
-    revoke_over(conn, current, aces).await
-}
-
-/// [`revoke`] over a DACL the caller has just read.
-pub async fn revoke_over(conn: &mut AdConnection, current: Dacl, aces: &[Ace]) -> Result<RevokeOutcome, AdError> {
-    let dn = current.dn.as_str();
-    let mut sd = current.sd.clone();
-    let Some(dacl) = sd.dacl.as_mut() else {
+    let Some((sd, removed)) = revoke_change(&current, aces) else {
         return Ok(RevokeOutcome {
             dn: dn.to_string(),
             after: current.bytes.clone(),
@@ -365,23 +332,19 @@ pub async fn revoke_over(conn: &mut AdConnection, current: Dacl, aces: &[Ace]) -
             removed: 0,
         });
     };
-    let removed: usize = aces.iter().map(|a| dacl.remove_exact(a)).sum();
-    if removed == 0 {
-        return Ok(RevokeOutcome { dn: dn.to_string(), after: current.bytes.clone(), before: current.bytes, removed });
-    }
     write_dacl(conn, dn, &sd).await?;
     let after = read_dacl(conn, dn).await?;
     verify_revoke(&after, aces)?;
     Ok(RevokeOutcome { dn: dn.to_string(), before: current.bytes, after: after.bytes, removed })
 }
 
-/// Works a revoke out over `current`: the descriptor without the given explicit ACEs (`None` when
-/// none is there). No I/O.
-pub fn revoke_change(current: &Dacl, aces: &[Ace]) -> Option<SecurityDescriptor> {
+/// Works a revoke out over `current`: the descriptor without the given explicit ACEs and how many
+/// were removed (`None` when none is there). No I/O.
+pub fn revoke_change(current: &Dacl, aces: &[Ace]) -> Option<(SecurityDescriptor, usize)> {
     let mut sd = current.sd.clone();
     let dacl = sd.dacl.as_mut()?;
     let removed: usize = aces.iter().map(|a| dacl.remove_exact(a)).sum();
-    (removed > 0).then_some(sd)
+    (removed > 0).then_some((sd, removed))
 }
 
 /// Checks none of a revoke's ACEs is left explicit in the DACL read back.

@@ -97,7 +97,7 @@ pub async fn plan(
 ) -> Result<Outcome, Error> {
     let enable = action_of(action)?;
     let mut s = open(config_path, args, lab, enable).await?;
-    let p = s.plan(enable, remove_preexisting).await?;
+    let p = s.plan(enable, remove_preexisting, &CancellationToken::new()).await?;
     out.result(&p, || plan_text(&p));
     Ok(Outcome { exit: if p.ready() { Exit::Ok } else { Exit::No } })
 }
@@ -178,7 +178,7 @@ pub async fn apply(
             }
         }
     };
-    let plan = if recovering { None } else { Some(s.plan(enable, opts.remove_preexisting).await?) };
+    let plan = if recovering { None } else { Some(s.plan(enable, opts.remove_preexisting, &cancel).await?) };
     if let Err(e) = &s.backend {
         return Err(e.clone().into());
     }

@@ -334,17 +334,10 @@ async fn undo_dacls(items: &[(StoredStep, Prior)], env: &mut Env<'_>) -> Result<
     }
     let writes: Vec<(usize, String, SecurityDescriptor)> =
         undos.iter().enumerate().filter_map(|(i, u)| Some((i, u.dn.to_string(), u.write.clone()?))).collect();
-    for answer in
-        writeback::write_dacls(env.ad, writes.iter().map(|(_, dn, sd)| (dn.clone(), sd.clone())).collect()).await
-    {
-        answer?;
-    }
-    let back = writeback::read_dacls(env.ad, writes.iter().map(|(_, dn, _)| dn.clone()).collect()).await;
     let mut after: Vec<Vec<u8>> = undos.iter().map(|u| u.current.bytes.clone()).collect();
-    for ((i, _, _), read) in writes.iter().zip(back) {
-        let read = read?;
-        undo_check(&undos[*i], &read)?;
-        after[*i] = read.bytes;
+    for (i, back) in writeback::write_then_read(env.ad, writes).await.map_err(|(_, e)| e)? {
+        undo_check(&undos[i], &back)?;
+        after[i] = back.bytes;
     }
     for u in &undos {
         record(env, u.dn, &u.added, false);
@@ -370,33 +363,29 @@ async fn undo_dacls(items: &[(StoredStep, Prior)], env: &mut Env<'_>) -> Result<
     Ok(undos.into_iter().filter_map(|u| u.note).collect())
 }
 
-async fn undo(step: &StoredStep, prior: &Prior, env: &mut Env<'_>) -> Result<Option<String>, EngineError> {
-    match prior {
-        Prior::Dacl { .. } => Ok(undo_dacls(&[(step.clone(), prior.clone())], env).await?.into_iter().next()),
-        Prior::Writeback { enabled } => {
-            if let StoredStep::Writeback { enabled: target, .. } = step
-                && target == enabled
-            {
-                return Ok(Some(format!(
-                    "the sync engine's writeback switch was set {} and cannot be read back, so the undo left it as set: check it in the Entra admin center (Password reset > On-premises integration)",
-                    if *enabled { "on" } else { "off" }
-                )));
-            }
-            // A switch that failed (or was never reached) is still at its prior value: nothing
-            // to undo, and no second call that may fail for the same reason (a missing credential).
-            if env.sync.state().await?.writeback_enabled == *enabled {
-                return Ok(None);
-            }
-            env.sync.set_writeback(*enabled).await?;
-            if env.sync.state().await?.writeback_enabled != *enabled {
-                return Err(EngineError::Internal {
-                    detail: "the sync engine did not take the restored writeback switch".into(),
-                });
-            }
-            audit_undo(env, &env.audit_line("rollback", "sync-engine", (!enabled).to_string(), enabled.to_string()));
-            Ok(None)
-        }
+/// Sets the sync engine's switch back to `enabled`, its journalled prior value.
+async fn undo_switch(step: &StoredStep, enabled: bool, env: &mut Env<'_>) -> Result<Option<String>, EngineError> {
+    if let StoredStep::Writeback { enabled: target, .. } = step
+        && *target == enabled
+    {
+        return Ok(Some(format!(
+            "the sync engine's writeback switch was set {} and cannot be read back, so the undo left it as set: check it in the Entra admin center (Password reset > On-premises integration)",
+            if enabled { "on" } else { "off" }
+        )));
     }
+    // A switch that failed (or was never reached) is still at its prior value: nothing to undo,
+    // and no second call that may fail for the same reason (a missing credential).
+    if env.sync.state().await?.writeback_enabled == enabled {
+        return Ok(None);
+    }
+    env.sync.set_writeback(enabled).await?;
+    if env.sync.state().await?.writeback_enabled != enabled {
+        return Err(EngineError::Internal {
+            detail: "the sync engine did not take the restored writeback switch".into(),
+        });
+    }
+    audit_undo(env, &env.audit_line("rollback", "sync-engine", (!enabled).to_string(), enabled.to_string()));
+    Ok(None)
 }
 
 /// Undoes `done` in reverse; a failure stops the undo and is returned.
@@ -411,18 +400,12 @@ async fn undo_all(
 ) -> Result<Vec<String>, EngineError> {
     let mut notes = Vec::new();
     let reversed: Vec<(StoredStep, Prior)> = done.iter().rev().cloned().collect();
-    let steps: Vec<StoredStep> = reversed.iter().map(|(s, _)| s.clone()).collect();
-    let mut at = 0;
     // The same runs as the apply's: DACL undos on distinct objects together, the switch alone.
-    for batch in batches(&steps) {
-        let items = &reversed[at..at + batch.len()];
-        at += batch.len();
-        if dacl_target(&batch[0]).is_some() {
-            notes.extend(undo_dacls(items, env).await?);
-        } else {
-            for (step, prior) in items {
-                notes.extend(undo(step, prior, env).await?);
-            }
+    for items in batches(&reversed, |(step, _)| step) {
+        match &items[0] {
+            (_, Prior::Dacl { .. }) => notes.extend(undo_dacls(items, env).await?),
+            // The switch is a run of its own.
+            (step, Prior::Writeback { enabled }) => notes.extend(undo_switch(step, *enabled, env).await?),
         }
         for (step, _) in items {
             if let Err(e) = journal.append(&Record::Undone { step: step.id().to_string(), time: env.now() }) {
@@ -446,26 +429,28 @@ fn dacl_target(step: &StoredStep) -> Option<&str> {
     }
 }
 
-/// Splits the steps into runs the apply takes together: consecutive DACL steps on distinct
-/// objects (two changes of one object in flight at once would each write over the other), and the
-/// sync engine's switch alone.
-fn batches(steps: &[StoredStep]) -> Vec<&[StoredStep]> {
+/// Splits `items` into runs the apply (and the undo) takes together: consecutive DACL steps on
+/// distinct objects (two changes of one object in flight at once would each write over the
+/// other), and the sync engine's switch alone. `step` finds an item's step.
+fn batches<T>(items: &[T], step: impl Fn(&T) -> &StoredStep) -> Vec<&[T]> {
     let mut out = Vec::new();
     let mut start = 0;
-    for i in 0..steps.len() {
-        let here = dacl_target(&steps[i]);
-        let joins = i > start
-            && here.is_some()
-            && steps[start..i]
-                .iter()
-                .all(|s| dacl_target(s).is_some_and(|d| !here.is_some_and(|h| h.eq_ignore_ascii_case(d))));
+    let mut objects = std::collections::HashSet::new();
+    for (i, item) in items.iter().enumerate() {
+        let here = dacl_target(step(item)).map(str::to_ascii_lowercase);
+        let joins = match &here {
+            Some(dn) => i > start && dacl_target(step(&items[start])).is_some() && !objects.contains(dn),
+            None => false,
+        };
         if i > start && !joins {
-            out.push(&steps[start..i]);
+            out.push(&items[start..i]);
             start = i;
+            objects.clear();
         }
+        objects.extend(here);
     }
-    if start < steps.len() {
-        out.push(&steps[start..]);
+    if start < items.len() {
+        out.push(&items[start..]);
     }
     out
 }
@@ -531,7 +516,7 @@ async fn run_batch(
                 (p.write, p.changed) = (change.write, change.added);
             }
             StoredStep::Revoke { aces, .. } => {
-                p.write = writeback::revoke_change(&p.before, aces);
+                p.write = writeback::revoke_change(&p.before, aces).map(|(sd, _)| sd);
                 p.changed = aces.clone();
             }
             StoredStep::Writeback { .. } => {}
@@ -539,22 +524,15 @@ async fn run_batch(
     }
     let writes: Vec<(usize, String, SecurityDescriptor)> =
         pending.iter().enumerate().filter_map(|(i, p)| Some((i, p.dn.to_string(), p.write.clone()?))).collect();
-    let answers =
-        writeback::write_dacls(env.ad, writes.iter().map(|(_, dn, sd)| (dn.clone(), sd.clone())).collect()).await;
-    for ((i, _, _), answer) in writes.iter().zip(answers) {
-        answer.map_err(|e| (id_of(*i), e.into()))?;
-    }
-    let back = writeback::read_dacls(env.ad, writes.iter().map(|(_, dn, _)| dn.clone()).collect()).await;
     let mut after: Vec<Vec<u8>> = pending.iter().map(|p| p.before.bytes.clone()).collect();
-    for ((i, _, _), read) in writes.iter().zip(back) {
-        let read = read.map_err(|e| (id_of(*i), e.into()))?;
-        let p = &pending[*i];
+    for (i, back) in writeback::write_then_read(env.ad, writes).await.map_err(|(i, e)| (id_of(i), e.into()))? {
+        let p = &pending[i];
         let checked = match p.step {
-            StoredStep::Grant { .. } => writeback::verify_grant(&read, &p.changed),
-            _ => writeback::verify_revoke(&read, &p.changed),
+            StoredStep::Grant { .. } => writeback::verify_grant(&back, &p.changed),
+            _ => writeback::verify_revoke(&back, &p.changed),
         };
-        checked.map_err(|e| (id_of(*i), e.into()))?;
-        after[*i] = read.bytes;
+        checked.map_err(|e| (id_of(i), e.into()))?;
+        after[i] = back.bytes;
     }
     for p in &pending {
         record(env, p.dn, &p.changed, matches!(p.step, StoredStep::Grant { .. }));
@@ -587,7 +565,7 @@ async fn run_steps(
     already_begun: &[(String, Prior)],
 ) -> Result<Vec<String>, EngineError> {
     let mut applied = Vec::new();
-    for batch in batches(steps) {
+    for batch in batches(steps, |s| s) {
         if env.cancel.is_cancelled() {
             return rollback(done, env, journal, "the apply was cancelled".into(), "Run it again when ready.".into())
                 .await;

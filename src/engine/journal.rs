@@ -171,35 +171,29 @@ impl Journal {
 
     /// Appends a record; a plan or a Begin record is forced to disk before this returns.
     pub fn append(&mut self, record: &Record) -> Result<(), EngineError> {
-        let mut line = serde_json::to_vec(record).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
-        line.push(b'\n');
-        // A record is written whole or not at all: on a full disk a half-written line is cut off
-        // again, so the next record does not glue onto it and the journal stays readable.
+        self.append_all(std::slice::from_ref(record))
+    }
+
+    /// Appends records with one sync at the end, when any of them must be durable (the Begin
+    /// records of a batch of steps are all on disk before the first of their changes).
+    pub fn append_all(&mut self, records: &[Record]) -> Result<(), EngineError> {
+        // Records are written whole or not at all: on a full disk what was written is cut off
+        // again, so the next record does not glue onto half a line and the journal stays
+        // readable (and none of the batch counts: the caller changes nothing of it).
         let length = self.file.metadata().map(|m| m.len()).ok();
         // Only the plan and a step's prior value must be on disk before the change they cover.
         // Any other record lost in a crash makes a recovery do again what is idempotent (redo a
         // done step, undo an undone one), and the next synced record flushes it anyway.
-        let durable = matches!(record, Record::Plan { .. } | Record::Begin { .. });
-        let written = self.file.write_all(&line).and_then(|()| if durable { self.file.sync_data() } else { Ok(()) });
-        if let (Err(_), Some(length)) = (&written, length) {
-            let _ = self.file.set_len(length);
-        }
-        written.map_err(|source| EngineError::Io { what: "write the journal", path: self.path.clone(), source })?;
-        crate::crash::reached(crate::crash::Point::JournalRecord);
-        Ok(())
-    }
-
-    /// Appends several records with one sync at the end, when any of them must be durable (the
-    /// Begin records of a batch of steps: all on disk before the first of their changes).
-    pub fn append_all(&mut self, records: &[Record]) -> Result<(), EngineError> {
-        let length = self.file.metadata().map(|m| m.len()).ok();
-        let mut durable = false;
-        let mut written = Ok(());
+        let durable = records.iter().any(|r| matches!(r, Record::Plan { .. } | Record::Begin { .. }));
+        let mut lines = Vec::new();
         for record in records {
             let mut line = serde_json::to_vec(record).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
             line.push(b'\n');
-            durable |= matches!(record, Record::Plan { .. } | Record::Begin { .. });
-            written = self.file.write_all(&line);
+            lines.push(line);
+        }
+        let mut written = Ok(());
+        for line in &lines {
+            written = self.file.write_all(line);
             if written.is_err() {
                 break;
             }
@@ -207,7 +201,6 @@ impl Journal {
         }
         let written = written.and_then(|()| if durable { self.file.sync_data() } else { Ok(()) });
         if let (Err(_), Some(length)) = (&written, length) {
-            // None of the batch counts: the caller changes nothing of it.
             let _ = self.file.set_len(length);
         }
         written.map_err(|source| EngineError::Io { what: "write the journal", path: self.path.clone(), source })

@@ -117,10 +117,7 @@ pub async fn roles_through_groups(graph: &GraphClient) -> Result<Vec<String>, En
             .get_all(&format!("/roleManagement/directory/roleAssignments?$filter=principalId%20eq%20'{id}'"), false)
             .await?;
         for a in assignments {
-            let role = text(&a, "roleDefinitionId");
-            if role == GLOBAL_ADMINISTRATOR || role == HYBRID_IDENTITY_ADMINISTRATOR {
-                let name =
-                    if role == GLOBAL_ADMINISTRATOR { "Global Administrator" } else { "Hybrid Identity Administrator" };
+            if let Some(name) = role_name(&text(&a, "roleDefinitionId")) {
                 found.push(format!("{name} through the group {}", text(group, "displayName")));
             }
         }

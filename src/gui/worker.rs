@@ -461,7 +461,7 @@ async fn run(shared: &Shared, job: Job, ctx: &Ctx<'_>) -> Msg {
             Msg::Planned(match guard.as_mut() {
                 Some(s) => {
                     s.opts.flags.include_adminsdholder = choice.include_adminsdholder;
-                    s.plan(choice.enable, choice.remove_preexisting && !choice.enable)
+                    s.plan(choice.enable, choice.remove_preexisting && !choice.enable, cancel)
                         .await
                         .map(Box::new)
                         .map_err(report)

@@ -300,11 +300,17 @@ impl Session {
     }
 
     /// Plans enabling or disabling.
-    pub async fn plan(&mut self, enable: bool, remove_preexisting: bool) -> Result<Plan, Error> {
+    /// `cancel` stops the readiness scan an enable plan runs (the wizard's Cancel).
+    pub async fn plan(
+        &mut self,
+        enable: bool,
+        remove_preexisting: bool,
+        cancel: &CancellationToken,
+    ) -> Result<Plan, Error> {
         let tenant = if enable { self.tenant().await } else { None };
         let sync = self.sync_state().await;
         let record = GrantRecord::load(&self.paths)?;
-        let findings = if enable { Some(self.findings(&CancellationToken::new()).await?) } else { None };
+        let findings = if enable { Some(self.findings(cancel).await?) } else { None };
         let mut inp = self.inputs(tenant, sync, record.table(), findings);
         Ok(if enable {
             engine::plan_enable(&mut inp).await?

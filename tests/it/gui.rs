@@ -71,6 +71,20 @@ fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
     h.step();
 }
 
+/// The wizard with the lab DC's fields, the task labelled `task` chosen, and Connect pressed with
+/// the lab administrator's password.
+fn connected_for(lab: &LabDc, home: &std::path::Path, task: &str) -> Harness<'static, App> {
+    let mut h = harness(app(home, ad_args(lab)));
+    h.step();
+    click(&mut h, "Next");
+    h.get_by_label(task).click();
+    h.step();
+    click(&mut h, "Next");
+    type_into(&mut h, "Password", lab.password("admin_password_file").expose());
+    click(&mut h, "Connect");
+    h
+}
+
 fn idle(app: &App) -> bool {
     !app.wiz.facts.busy
 }
@@ -542,14 +556,7 @@ fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
 fn the_scope_browser_counts_users_and_chooses_an_ou() {
     let lab = LabDc::up();
     let home = tempfile::tempdir().unwrap();
-    let mut h = harness(app(home.path(), ad_args(&lab)));
-    h.step();
-    click(&mut h, "Next");
-    h.get_by_label("Disable password writeback").click();
-    h.step();
-    click(&mut h, "Next");
-    type_into(&mut h, "Password", lab.password("admin_password_file").expose());
-    click(&mut h, "Connect");
+    let mut h = connected_for(&lab, home.path(), "Disable password writeback");
     wait(&mut h, "the directory connection", |a| a.wiz.facts.directory_ready && idle(a));
     click(&mut h, "Next");
     assert_eq!(h.state().wiz.page, PageId::Scope);
@@ -850,15 +857,8 @@ fn the_password_test_says_what_ad_would_refuse_the_minimum_age_included() {
     use writeback_wizard::gui::pages::optional_features::words;
     let lab = LabDc::up();
     let home = tempfile::tempdir().unwrap();
-    let mut h = harness(app(home.path(), ad_args(&lab)));
-    h.step();
-    click(&mut h, "Next");
-    h.get_by_label("Test a password against policy").click();
-    h.step();
+    let mut h = connected_for(&lab, home.path(), "Test a password against policy");
     assert_eq!(h.state().wiz.task, Task::TestPassword);
-    click(&mut h, "Next");
-    type_into(&mut h, "Password", lab.password("admin_password_file").expose());
-    click(&mut h, "Connect");
     wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
     click(&mut h, "Next");
     assert_eq!(h.state().wiz.page, PageId::OptionalFeatures);
