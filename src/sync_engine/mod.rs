@@ -318,7 +318,7 @@ impl Diagnose for SyncError {
             SyncError::Staging => "Run writeback-wizard on the active Entra Connect server (or take this one out of staging mode in the Entra Connect wizard first).".into(),
             SyncError::NeedsSignIn { .. } => format!("This version of the sync engine wants an administrator to sign in interactively for this change: turn writeback on or off in the Entra Connect wizard (Configure > Customize synchronization options > Optional features > Password writeback), then run `writeback-wizard status`; {PORTAL}"),
             SyncError::NoCloudSync { .. } => "Run writeback-wizard on a server where the Microsoft Entra provisioning agent is installed, or choose --sync-engine adsync on an Entra Connect server.".into(),
-            SyncError::NeedsCredential => "Give a Global Administrator's user name and password: in the wizard on Ready to configure; on the command line with --cloudsync-admin NAME@DOMAIN and the password in WRITEBACK_CLOUDSYNC_PASSWORD or at the prompt. It is used for this switch only and never stored.".into(),
+            SyncError::NeedsCredential => "Give a Global Administrator's user name and password: in the wizard on Ready to configure; on the command line with --cloudsync-admin NAME@DOMAIN and the password in WRITEBACK_CLOUDSYNC_PASSWORD. It is used for this switch only and never stored.".into(),
             SyncError::CredentialRefused { .. } => format!("Check the user name and password; an account that must use MFA cannot be used here (the cmdlet takes a user name and password only): {PORTAL}"),
             SyncError::NoConnector => "Finish Entra Connect's own setup (it creates the Entra ID connector) first.".into(),
             SyncError::Command { .. } => {
