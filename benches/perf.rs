@@ -16,11 +16,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use ldap3::Mod;
-use writeback_wizard::ad::directory;
-use writeback_wizard::ad::sd::{SecurityDescriptor, Sid};
-use writeback_wizard::ad::writeback::{self, TargetKind};
-use writeback_wizard::ad::{AdConnection, ConnectOptions, TlsTrust, sd_flags_control};
-use writeback_wizard::secrets::Secret;
+use writeback_ad::directory;
+use writeback_ad::sd::{SecurityDescriptor, Sid};
+use writeback_ad::writeback::{self, TargetKind};
+use writeback_ad::{AdConnection, ConnectOptions, TlsTrust, sd_flags_control};
+use writeback_base::secrets::Secret;
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -314,13 +314,13 @@ fn sd_codec(smoke: bool) -> BenchResult<()> {
 }
 
 struct Lab {
-    info: writeback_wizard::lab::LabInfo,
+    info: writeback_lab::LabInfo,
     admin: AdConnection,
     password: Secret,
 }
 
 async fn lab_up(dir: &Path) -> BenchResult<Lab> {
-    let info = writeback_wizard::lab::up(dir).await?;
+    let info = writeback_lab::up(dir).await?;
     let password = Secret::new(std::fs::read_to_string(&info.admin_password_file)?.trim_end().to_string());
     let trust =
         TlsTrust { ca_file: Some(info.ca_file.clone()), tls_name: Some(info.tls_name.clone()), fingerprint: None };
@@ -364,7 +364,7 @@ async fn grant_ous(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
         bare.push(bare_round_trips(&mut lab.admin, &ous).await?);
     }
     row(
-        &format!("verified grant on {n} OUs, pipelined ({} in flight)", writeback_wizard::ad::WINDOW),
+        &format!("verified grant on {n} OUs, pipelined ({} in flight)", writeback_ad::WINDOW),
         &ours,
         "bare read + write of each DACL, one at a time (ldap3)",
         &bare,
@@ -402,8 +402,8 @@ struct Rig {
     disc: directory::Discovery,
     operator: directory::Account,
     connector: directory::Account,
-    paths: writeback_wizard::engine::apply::Paths,
-    grants: writeback_wizard::engine::grants::GrantRecord,
+    paths: writeback_core::engine::Paths,
+    grants: writeback_core::engine::grants::GrantRecord,
     cancel: tokio_util::sync::CancellationToken,
     _state: tempfile::TempDir,
 }
@@ -415,12 +415,12 @@ impl Rig {
         let connector =
             directory::find_account(&mut lab.admin, &disc, &lab.info.connector_account).await?.ok_or("no connector")?;
         let state = tempfile::tempdir()?;
-        let paths = writeback_wizard::engine::apply::Paths {
+        let paths = writeback_core::engine::Paths {
             state_dir: state.path().join("state"),
             audit_log: state.path().join("audit.jsonl"),
             settings: state.path().join("settings.toml"),
         };
-        let grants = writeback_wizard::engine::grants::GrantRecord::load(&paths)?;
+        let grants = writeback_core::engine::grants::GrantRecord::load(&paths)?;
         Ok(Rig {
             disc,
             operator,
@@ -437,13 +437,13 @@ impl Rig {
     async fn cycle(
         &mut self,
         lab: &mut Lab,
-        backend: &writeback_wizard::sync_engine::Backend,
+        backend: &writeback_sync::Backend,
         scopes: &[String],
         enable: bool,
-    ) -> BenchResult<(writeback_wizard::engine::Plan, writeback_wizard::engine::apply::ApplyOutcome, Duration)> {
-        use writeback_wizard::engine::{self, Inputs, apply};
-        use writeback_wizard::sync_engine::SyncEngine;
-        let granted = writeback_wizard::engine::grants::GrantRecord::load(&self.paths)?.table().clone();
+    ) -> BenchResult<(writeback_core::engine::Plan, writeback_core::engine::apply::ApplyOutcome, Duration)> {
+        use writeback_core::engine::{self, Inputs, apply};
+        use writeback_sync::SyncEngine;
+        let granted = writeback_core::engine::grants::GrantRecord::load(&self.paths)?.table().clone();
         let mut inp = Inputs {
             ad: &mut lab.admin,
             disc: &self.disc,
@@ -469,8 +469,8 @@ impl Rig {
             operator: &self.operator.dn,
             cancel: &self.cancel,
             progress: &quiet,
-            clock: &writeback_wizard::clock::SystemClock,
-            directory: writeback_wizard::engine::journal::Directory::of(&self.disc),
+            clock: &writeback_base::clock::SystemClock,
+            directory: writeback_core::engine::journal::Directory::of(&self.disc),
         };
         let start = Instant::now();
         let out = apply::apply(&plan, &mut env, false).await?;
@@ -486,10 +486,8 @@ async fn apply_ous(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
     let ous: Vec<String> = (0..n).map(|i| format!("OU=G{i:04},OU=BenchGrant,{}", lab.info.base_dn)).collect();
     let mut rig = Rig::new(lab).await?;
     // No sync engine here (nothing listens on port 9): the plan's steps are the grants alone.
-    let backend = writeback_wizard::sync_engine::Backend::Lab(writeback_wizard::sync_engine::lab::LabEngine::new(
-        "http://127.0.0.1:9",
-        Secret::new(""),
-    ));
+    let backend =
+        writeback_sync::Backend::Lab(writeback_sync::lab::LabEngine::new("http://127.0.0.1:9", Secret::new("")));
     let runs = if smoke { 1 } else { 5 };
     let (mut ours, mut bare) = (Vec::new(), Vec::new());
     for _ in 0..runs {
@@ -583,15 +581,15 @@ async fn scan_once(lab: &mut Lab, base: &str, n: usize, smoke: bool) -> BenchRes
     let cancel = tokio_util::sync::CancellationToken::new();
     let runs = if smoke { 1 } else { 5 };
     let disc = directory::discover(&mut lab.admin).await?;
-    let domain = writeback_wizard::ad::policy::domain_policy(&mut lab.admin, &disc).await?;
+    let domain = writeback_ad::policy::domain_policy(&mut lab.admin, &disc).await?;
     let min_age =
-        writeback_wizard::ad::readiness::min_age(&mut lab.admin, &disc, &domain, std::time::SystemTime::now()).await?;
+        writeback_ad::readiness::min_age(&mut lab.admin, &disc, &domain, std::time::SystemTime::now()).await?;
     let mut ours = Vec::new();
     let mut peak = 0;
     for _ in 0..runs {
         let before = reset_peak();
         let start = Instant::now();
-        let found = writeback_wizard::ad::scan::scan_with(
+        let found = writeback_ad::scan::scan_with(
             &mut lab.admin,
             std::slice::from_ref(&base),
             None,
@@ -691,7 +689,7 @@ fn rss_kib() -> u64 {
 /// Enable and disable, again and again, in one process (as the wizard would over a long day):
 /// resident memory after the first cycles and after the last.
 async fn cycles(lab: &mut Lab, tenant: &Tenant, smoke: bool) -> BenchResult<()> {
-    use writeback_wizard::sync_engine::{Backend, lab::LabEngine};
+    use writeback_sync::{Backend, lab::LabEngine};
     let n = if smoke { 3 } else { 100 };
     let backend = Backend::Lab(LabEngine::new(tenant.running.url(), tenant.token.clone()));
     let mut rig = Rig::new(lab).await?;
@@ -721,19 +719,18 @@ async fn cycles(lab: &mut Lab, tenant: &Tenant, smoke: bool) -> BenchResult<()> 
 
 /// The tenant simulator the lab benchmarks share, and its administrator's access token.
 struct Tenant {
-    running: writeback_wizard::lab::tenant::RunningTenant,
+    running: writeback_lab::tenant::RunningTenant,
     token: Secret,
 }
 
 async fn tenant_up() -> BenchResult<Tenant> {
-    let running = writeback_wizard::lab::tenant::start(
-        writeback_wizard::lab::tenant::Fixture::default(),
+    let running = writeback_lab::tenant::start(
+        writeback_lab::tenant::Fixture::default(),
         std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
     )
     .await?;
-    let endpoints =
-        writeback_wizard::entra::clouds::endpoints(writeback_wizard::config::Cloud::Lab, Some(running.url()));
-    let si = writeback_wizard::entra::auth::SignIn::new(endpoints, running.info().tenant_id.clone(), "bench")?;
+    let endpoints = writeback_entra::clouds::endpoints(writeback_core::config::Cloud::Lab, Some(running.url()));
+    let si = writeback_entra::auth::SignIn::new(endpoints, running.info().tenant_id.clone(), "bench")?;
     let token = si.password(&running.info().admin_upn, &running.admin_password()).await?.access;
     Ok(Tenant { running, token })
 }
@@ -891,7 +888,7 @@ fn main() -> BenchResult<()> {
         wizard_ready()?;
     }
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(if smoke { "bench-lab-smoke" } else { "bench-lab" });
-    let _ = writeback_wizard::lab::down(&dir);
+    let _ = writeback_lab::down(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let result = rt.block_on(async {
@@ -912,9 +909,9 @@ fn main() -> BenchResult<()> {
         tenant.running.stop().await;
         Ok::<_, Box<dyn std::error::Error>>(())
     });
-    let _ = writeback_wizard::lab::down(&dir);
+    let _ = writeback_lab::down(&dir);
     // Nothing of the benchmark's lab may outlive it (an orphaned Samba keeps its address).
-    let left = writeback_wizard::lab::processes(&dir);
+    let left = writeback_lab::processes(&dir);
     let _ = std::fs::remove_dir_all(&dir);
     if !left.is_empty() {
         return Err(format!("the benchmark's lab left Samba processes running: {left:?}").into());

@@ -3,7 +3,7 @@
 //! words exist only for the sub-codes we document.
 #![no_main]
 
-use writeback_wizard::ad::diag;
+use writeback_ad::diag;
 
 use libfuzzer_sys::fuzz_target;
 

@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use writeback_wizard::entra::{EntraError, graph, licence};
-use writeback_wizard::diagnose::ErrorReport;
+use writeback_entra::{EntraError, graph, licence};
+use writeback_base::diagnose::ErrorReport;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);

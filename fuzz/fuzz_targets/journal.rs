@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use writeback_wizard::engine::journal;
+use writeback_core::engine::journal;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(records) = journal::parse(data) {

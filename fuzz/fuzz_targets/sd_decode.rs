@@ -2,7 +2,7 @@
 //! SDDL rendering parses, and renders again to the same text.
 #![no_main]
 
-use writeback_wizard::ad::sd;
+use writeback_ad::sd;
 
 use libfuzzer_sys::fuzz_target;
 

@@ -2,7 +2,7 @@
 //! descriptor, and renders to SDDL that parses to the same descriptor.
 #![no_main]
 
-use writeback_wizard::ad::sd;
+use writeback_ad::sd;
 
 use libfuzzer_sys::fuzz_target;
 

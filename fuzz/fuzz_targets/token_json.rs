@@ -5,8 +5,8 @@
 use libfuzzer_sys::fuzz_target;
 use oauth2::StandardDeviceAuthorizationResponse;
 use oauth2::basic::BasicTokenResponse;
-use writeback_wizard::entra::auth;
-use writeback_wizard::diagnose::ErrorReport;
+use writeback_entra::auth;
+use writeback_base::diagnose::ErrorReport;
 
 fuzz_target!(|data: &[u8]| {
     let err = auth::token_error_from_body(data, "https://login.microsoftonline.com/organizations/oauth2/v2.0/token");

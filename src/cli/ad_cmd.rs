@@ -2,17 +2,12 @@
 
 use std::path::Path;
 
-use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use super::output::{Outcome, Output};
 use super::{AclCommand, AdCommand, PolicyCommand};
-use crate::ad::directory;
-use crate::ad::names::{self, Names};
-use crate::ad::policy;
-use crate::ad::{AdError, readiness, writeback};
-use crate::diagnose::Exit;
 use crate::session::{self, Error};
+use crate::types::{Exit, FindingKind};
 
 /// A token cancelled by Ctrl-C, so long reads stop cleanly.
 fn ctrl_c_token() -> CancellationToken {
@@ -26,7 +21,7 @@ fn ctrl_c_token() -> CancellationToken {
     token
 }
 
-fn list(kind: &crate::ad::scan::Kind, items: &[String]) -> String {
+fn list(kind: &FindingKind, items: &[String]) -> String {
     if items.is_empty() {
         return String::new();
     }
@@ -41,20 +36,18 @@ fn list(kind: &crate::ad::scan::Kind, items: &[String]) -> String {
 }
 
 /// Runs an `ad` command.
-pub async fn ad(command: AdCommand, config_path: &Path, lab: bool, out: Output) -> Result<Outcome, Error> {
+pub async fn ad(command: AdCommand, config_path: &Path, lab: &super::LabMode, out: Output) -> Result<Outcome, Error> {
     let AdCommand::Check { connection } = command;
     let opts = connection.options(config_path, lab);
     let mut s = session::connect(&opts, None).await?;
-    let scopes = session::scopes_of(&s.settings, &s.disc);
+    let scopes = s.default_scopes();
     let cancel = ctrl_c_token();
     let mut progress = |n: usize| {
         if !out.json && n > 0 {
             eprint!("\r  scanned {n} objects");
         }
     };
-    let named = s.settings.connector_account.clone();
-    let ask = readiness::Ask { named: named.as_deref(), scopes: &scopes, now: opts.clock.now() };
-    let report = readiness::check(&mut s.conn, &s.disc, &s.account, ask, &cancel, &mut progress).await?;
+    let report = s.readiness(None, &scopes, opts.clock.now(), &cancel, &mut progress).await?;
     if !out.json {
         eprintln!();
     }
@@ -91,39 +84,11 @@ pub async fn ad(command: AdCommand, config_path: &Path, lab: bool, out: Output) 
     Ok(Outcome { exit: if report.enterprise_admin { Exit::Ok } else { Exit::No } })
 }
 
-/// One ACE of `acl show`.
-#[derive(Debug, Serialize)]
-struct AceLine {
-    sddl: String,
-    text: String,
-}
-
-/// `acl show`'s JSON document.
-#[derive(Debug, Serialize)]
-struct AclReport {
-    dn: String,
-    sddl: String,
-    inheritance_blocked: bool,
-    aces: Vec<AceLine>,
-}
-
 /// Runs an `acl` command.
-pub async fn acl(command: AclCommand, config_path: &Path, lab: bool, out: Output) -> Result<Outcome, Error> {
+pub async fn acl(command: AclCommand, config_path: &Path, lab: &super::LabMode, out: Output) -> Result<Outcome, Error> {
     let AclCommand::Show { dn, connection } = command;
     let mut s = session::connect(&connection.options(config_path, lab), None).await?;
-    let dacl = writeback::read_dacl(&mut s.conn, &dn).await?;
-    let ctx = s.disc.sid_context();
-    let aces = dacl.sd.dacl.as_ref().map(|d| d.aces.clone()).unwrap_or_default();
-    let names = Names::resolve(&mut s.conn, &s.disc, &aces).await?;
-    let report = AclReport {
-        dn: dacl.dn.clone(),
-        sddl: dacl.sd.to_sddl(&ctx),
-        inheritance_blocked: dacl.sd.dacl_protected(),
-        aces: aces
-            .iter()
-            .map(|a| AceLine { sddl: crate::ad::sd::sddl::render_ace(a, &ctx), text: names::describe(a, &names) })
-            .collect(),
-    };
+    let report = s.acl(&dn).await?;
     out.result(&report, || {
         let mut t = format!("{}\n{}\n", report.dn, report.sddl);
         if report.inheritance_blocked {
@@ -137,26 +102,19 @@ pub async fn acl(command: AclCommand, config_path: &Path, lab: bool, out: Output
     Ok(Outcome::OK)
 }
 
-/// `policy test`'s JSON document.
-#[derive(Debug, Serialize)]
-struct PolicyReport {
-    user: String,
-    #[serde(flatten)]
-    verdict: policy::Verdict,
-}
-
 /// Runs a `policy` command.
-pub async fn policy(command: PolicyCommand, config_path: &Path, lab: bool, out: Output) -> Result<Outcome, Error> {
+pub async fn policy(
+    command: PolicyCommand,
+    config_path: &Path,
+    lab: &super::LabMode,
+    out: Output,
+) -> Result<Outcome, Error> {
     let PolicyCommand::Test { user, connection } = command;
     let password = super::read_stdin_secret("New password to test: ")?;
     let opts = connection.options(config_path, lab);
     let mut s = session::connect(&opts, None).await?;
-    let account =
-        directory::find_account(&mut s.conn, &s.disc, &user).await?.ok_or(AdError::NoSuchAccount { name: user })?;
-    let effective = policy::effective_policy(&mut s.conn, &s.disc, &account.dn).await?;
-    let verdict = policy::test_password(&effective, &account, &password, Some(opts.clock.now()));
-    let acceptable = verdict.acceptable;
-    let report = PolicyReport { user: account.dn.clone(), verdict };
+    let report = s.test_password(&user, &password, opts.clock.now()).await?;
+    let acceptable = report.verdict.acceptable;
     out.result(&report, || {
         let mut t = if acceptable {
             format!("Acceptable for {}.\n", report.user)

@@ -7,21 +7,26 @@ use tokio_util::sync::CancellationToken;
 
 use super::output::{Outcome, Output};
 use super::{ActionArgs, ConnectionArgs};
-use crate::diagnose::Exit;
 use crate::engine::apply::{self, Progress, Recovery};
-use crate::engine::{self, Plan, journal};
-use crate::session::{Error, Session};
+use crate::engine::{self, Action, Plan};
+use crate::session::{Error, PlanChoice, Session};
+use crate::types::Exit;
 
-async fn open(config_path: &Path, args: &ConnectionArgs, lab: bool, want_tenant: bool) -> Result<Session, Error> {
+async fn open(
+    config_path: &Path,
+    args: &ConnectionArgs,
+    lab: &super::LabMode,
+    want_tenant: bool,
+) -> Result<Session, Error> {
     let opts = args.options(config_path, lab);
     let cancel = CancellationToken::new();
     Session::open(&opts, want_tenant, super::interactive(&super::print_device_code, &cancel)).await
 }
 
-fn action_of(a: ActionArgs) -> Result<bool, Error> {
+fn action_of(a: ActionArgs) -> Result<Action, Error> {
     match (a.enable, a.disable) {
-        (true, false) => Ok(true),
-        (false, true) => Ok(false),
+        (true, false) => Ok(Action::Enable),
+        (false, true) => Ok(Action::Disable),
         _ => Err(Error::Usage {
             message: "say --enable or --disable".into(),
             remedy: "Add --enable to turn writeback on, or --disable to turn it off.".into(),
@@ -62,7 +67,12 @@ pub fn plan_text(p: &Plan) -> String {
 }
 
 /// `status`.
-pub async fn status(args: &ConnectionArgs, config_path: &Path, lab: bool, out: Output) -> Result<Outcome, Error> {
+pub async fn status(
+    args: &ConnectionArgs,
+    config_path: &Path,
+    lab: &super::LabMode,
+    out: Output,
+) -> Result<Outcome, Error> {
     let mut s = open(config_path, args, lab, true).await?;
     let tenant = s.tenant().await;
     let sync = s.sync_state().await;
@@ -92,12 +102,13 @@ pub async fn plan(
     remove_preexisting: bool,
     args: &ConnectionArgs,
     config_path: &Path,
-    lab: bool,
+    lab: &super::LabMode,
     out: Output,
 ) -> Result<Outcome, Error> {
-    let enable = action_of(action)?;
-    let mut s = open(config_path, args, lab, enable).await?;
-    let p = s.plan(enable, remove_preexisting, &CancellationToken::new()).await?;
+    let action = action_of(action)?;
+    let mut s = open(config_path, args, lab, action == Action::Enable).await?;
+    let choice = PlanChoice { include_adminsdholder: false, remove_preexisting };
+    let p = s.plan(action, choice, &CancellationToken::new()).await?;
     out.result(&p, || plan_text(&p));
     Ok(Outcome { exit: if p.ready() { Exit::Ok } else { Exit::No } })
 }
@@ -153,11 +164,13 @@ pub async fn apply(
     opts: ApplyOptions,
     args: &ConnectionArgs,
     config_path: &Path,
-    lab: bool,
+    lab: &super::LabMode,
     out: Output,
 ) -> Result<Outcome, Error> {
     let recovering = opts.rollback || opts.resume;
-    let enable = if recovering { action.enable } else { action_of(action)? };
+    let action =
+        if recovering { if action.enable { Action::Enable } else { Action::Disable } } else { action_of(action)? };
+    let enable = action == Action::Enable;
     let mut s = open(config_path, args, lab, enable && !recovering).await?;
     let cancel = CancellationToken::new();
     let c = cancel.clone();
@@ -178,12 +191,11 @@ pub async fn apply(
             }
         }
     };
-    let plan = if recovering { None } else { Some(s.plan(enable, opts.remove_preexisting, &cancel).await?) };
-    if let Err(e) = &s.backend {
-        return Err(e.clone().into());
-    }
+    let choice = PlanChoice { include_adminsdholder: false, remove_preexisting: opts.remove_preexisting };
+    let plan = if recovering { None } else { Some(s.plan(action, choice, &cancel).await?) };
+    s.sync_engine_ready()?;
     let recovery = if recovering {
-        let path = journal::unfinished(&s.paths.state_dir)?.ok_or_else(|| Error::Usage {
+        let path = s.unfinished()?.ok_or_else(|| Error::Usage {
             message: "there is no unfinished apply to roll back or resume".into(),
             remedy: "Run `status` to see the state.".into(),
         })?;
@@ -242,7 +254,7 @@ pub async fn verify(
     canary: Option<String>,
     args: &ConnectionArgs,
     config_path: &Path,
-    lab: bool,
+    lab: &super::LabMode,
     out: Output,
 ) -> Result<Outcome, Error> {
     let mut s = open(config_path, args, lab, true).await?;

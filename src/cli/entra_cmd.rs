@@ -6,12 +6,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::output::{Outcome, Output};
 use super::{ConnectionArgs, EntraCommand};
-use crate::diagnose::Exit;
-use crate::entra::check;
-use crate::entra::licence::{self, LicenceVerdict};
 use crate::session::{self, Error};
+use crate::types::{Exit, LicenceVerdict};
 
-async fn sign_in(connection: &ConnectionArgs, config_path: &Path, lab: bool) -> Result<session::EntraSession, Error> {
+async fn sign_in(
+    connection: &ConnectionArgs,
+    config_path: &Path,
+    lab: &super::LabMode,
+) -> Result<session::EntraSession, Error> {
     let cancel = CancellationToken::new();
     let how = super::interactive(&super::print_device_code, &cancel);
     session::entra(&connection.options(config_path, lab), how).await
@@ -46,7 +48,7 @@ pub async fn licences(
     from_file: Option<PathBuf>,
     connection: ConnectionArgs,
     config_path: &Path,
-    lab: bool,
+    lab: &super::LabMode,
     out: Output,
 ) -> Result<Outcome, Error> {
     let verdict = match from_file {
@@ -59,14 +61,14 @@ pub async fn licences(
                 message: format!("{} is not JSON: {e}", path.display()),
                 remedy: "Save Graph's /subscribedSkus answer as it came (JSON).".into(),
             })?;
-            licence::verdict_from_json(&json).map_err(|e| Error::Usage {
+            session::licence_from_json(&json).map_err(|e| Error::Usage {
                 message: format!("{}: {e}", path.display()),
                 remedy: "Save Graph's /subscribedSkus answer as it came.".into(),
             })?
         }
         None => {
             let s = sign_in(&connection, config_path, lab).await?;
-            check::licence(&s.graph).await?
+            s.licence().await?
         }
     };
     out.result(&verdict, || licence_text(&verdict));
@@ -74,12 +76,17 @@ pub async fn licences(
 }
 
 /// `entra …`.
-pub async fn entra(command: EntraCommand, config_path: &Path, lab: bool, out: Output) -> Result<Outcome, Error> {
+pub async fn entra(
+    command: EntraCommand,
+    config_path: &Path,
+    lab: &super::LabMode,
+    out: Output,
+) -> Result<Outcome, Error> {
     match command {
         EntraCommand::Check { connection } => {
             let opts = connection.options(config_path, lab);
             let s = sign_in(&connection, config_path, lab).await?;
-            let c = check::check(&s.graph, opts.clock.now()).await?;
+            let c = s.check(opts.clock.as_ref()).await?;
             out.result(&c, || {
                 let mut t = format!(
                     "Signed in as {} ({})\n",
@@ -111,9 +118,7 @@ pub async fn entra(command: EntraCommand, config_path: &Path, lab: bool, out: Ou
             Ok(Outcome { exit: if c.ready() { Exit::Ok } else { Exit::No } })
         }
         EntraCommand::SignOut { connection } => {
-            let opts = connection.options(config_path, lab);
-            let si = session::sign_in_for(&opts.settings()?, opts.front)?;
-            si.sign_out(&crate::secrets::KeyringStore)?;
+            session::sign_out(&connection.options(config_path, lab))?;
             out.result(&serde_json::json!({ "signed_out": true }), || "The saved sign-in was forgotten.".into());
             Ok(Outcome::OK)
         }

@@ -5,7 +5,12 @@ mod ad_cmd;
 mod config_cmd;
 mod engine_cmd;
 mod entra_cmd;
-mod lab_cmd;
+mod error;
+#[cfg(feature = "lab")]
+mod lab;
+#[cfg(not(feature = "lab"))]
+#[path = "no_lab.rs"]
+mod lab;
 mod output;
 mod run;
 mod secret_cmd;
@@ -14,9 +19,14 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Cloud, SettingsOverlay, SyncEngineKind};
+use crate::config::{Cloud, SettingsOverlay};
+use crate::types::SyncEngineKind;
 
+pub use error::Error;
 pub use run::main;
+
+/// Lab mode's preset, with `--lab` (the lab's DC and tenant simulator, up).
+pub type LabMode = Option<std::sync::Arc<crate::session::Preset>>;
 
 /// Turns Microsoft Entra ID password writeback on, verifies it, and turns it off.
 ///
@@ -438,9 +448,16 @@ impl ConnectionArgs {
         }
     }
 
-    /// The session's options for a command run with these flags.
-    pub fn options(&self, config_path: &std::path::Path, lab: bool) -> crate::session::Options {
-        crate::session::Options::new(config_path.to_path_buf(), lab, crate::session::Front::Cli, self.overlay())
+    /// The session's options for a command run with these flags (and lab mode's preset).
+    pub fn options(&self, config_path: &std::path::Path, lab: &LabMode) -> crate::session::Options {
+        let mut opts = crate::session::Options::new(
+            config_path.to_path_buf(),
+            lab.is_some(),
+            crate::session::Front::Cli,
+            self.overlay(),
+        );
+        opts.preset.clone_from(lab);
+        opts
     }
 }
 

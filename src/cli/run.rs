@@ -5,9 +5,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use super::output::{Outcome, Output};
-use super::{Cli, Command};
-use crate::diagnose::{Diagnose, ErrorReport, Exit};
-use crate::session::Error;
+use super::{Cli, Command, LabMode};
+use crate::types::{Diagnose, ErrorReport, Exit};
 
 /// The binary's entry point: parse, set up logging, run, map the result to an exit code.
 pub fn main() -> ExitCode {
@@ -18,10 +17,10 @@ pub fn main() -> ExitCode {
         Err(e) => return clap_error(e, json_requested),
     };
     let out = Output { json: cli.global.json };
-    let _log_guard = crate::logging::init(cli.global.verbose);
+    let _log_guard = writeback_base::logging::init(cli.global.verbose);
     #[cfg(not(feature = "gui"))]
     if cli.command.is_none() {
-        let err = Error::Usage {
+        let err = crate::session::Error::Usage {
             message: "this build has no wizard (it was built without the `gui` feature)".into(),
             remedy: "Run a command (see `writeback-wizard --help`), or use a build with the default features.".into(),
         };
@@ -32,8 +31,14 @@ pub fn main() -> ExitCode {
     if cli.command.is_none() {
         // The wizard: eframe owns the main thread; the engine runs on the wizard's own runtime.
         let config_path = cli.global.config.clone().unwrap_or_else(crate::config::default_path);
-        return match crate::gui::run(crate::gui::Options { config_path, lab: cli.global.lab, theme: cli.global.theme })
-        {
+        let lab = match super::lab::starter(cli.global.lab) {
+            Ok(lab) => lab,
+            Err(err) => {
+                out.error(&ErrorReport::from_error(&err));
+                return ExitCode::from(err.exit().code());
+            }
+        };
+        return match writeback_gui::run(writeback_gui::Options { config_path, lab, theme: cli.global.theme }) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 out.error(&ErrorReport::from_error(&err));
@@ -58,14 +63,14 @@ pub fn main() -> ExitCode {
     tracing::info!(
         "the command took {} ms; on the network: {}",
         started.elapsed().as_millis(),
-        crate::netstats::snapshot()
+        writeback_base::netstats::snapshot()
     );
     let exit = match result {
         Ok(outcome) => outcome.exit,
         Err(err) => {
             let report = ErrorReport::from_error(&err);
             // To the log file only: the report below is what the person reads.
-            tracing::error!(target: crate::logging::FILE_ONLY, code = %report.code, message = %report.message, "command failed");
+            tracing::error!(target: writeback_base::logging::FILE_ONLY, code = %report.code, message = %report.message, "command failed");
             out.error(&report);
             err.exit()
         }
@@ -96,34 +101,43 @@ fn clap_error(e: clap::Error, json: bool) -> ExitCode {
     }
 }
 
-async fn dispatch(cli: Cli, out: Output) -> Result<Outcome, Error> {
+async fn dispatch(cli: Cli, out: Output) -> Result<Outcome, super::Error> {
     let config_path = cli.global.config.clone().unwrap_or_else(crate::config::default_path);
-    match cli.command {
-        Some(Command::Lab { command }) => super::lab_cmd::run(command, out).await,
-        Some(Command::Config { command }) => super::config_cmd::run(command, &config_path, out),
-        Some(Command::Secret { command }) => super::secret_cmd::run(command, out),
-        Some(Command::Status { connection }) => {
-            super::engine_cmd::status(&connection, &config_path, cli.global.lab, out).await
-        }
+    let lab: LabMode = match &cli.command {
+        Some(Command::Lab { .. } | Command::Config { .. } | Command::Secret { .. }) | None => None,
+        Some(_) => super::lab::preset(cli.global.lab).await?,
+    };
+    let lab = &lab;
+    Ok(match cli.command {
+        Some(Command::Lab { command }) => return super::lab::run(command, out).await,
+        Some(Command::Config { command }) => super::config_cmd::run(command, &config_path, out)?,
+        Some(Command::Secret { command }) => super::secret_cmd::run(command, out)?,
+        Some(Command::Status { connection }) => super::engine_cmd::status(&connection, &config_path, lab, out).await?,
         Some(Command::Plan { action, remove_preexisting, connection }) => {
-            super::engine_cmd::plan(action, remove_preexisting, &connection, &config_path, cli.global.lab, out).await
+            super::engine_cmd::plan(action, remove_preexisting, &connection, &config_path, lab, out).await?
         }
         Some(Command::Apply { action, yes, start_sync, canary, remove_preexisting, rollback, resume, connection }) => {
             let opts =
                 super::engine_cmd::ApplyOptions { yes, start_sync, canary, remove_preexisting, rollback, resume };
-            super::engine_cmd::apply(action, opts, &connection, &config_path, cli.global.lab, out).await
+            super::engine_cmd::apply(action, opts, &connection, &config_path, lab, out).await?
         }
         Some(Command::Verify { canary, connection }) => {
-            super::engine_cmd::verify(canary, &connection, &config_path, cli.global.lab, out).await
+            super::engine_cmd::verify(canary, &connection, &config_path, lab, out).await?
         }
-        Some(Command::Entra { command }) => super::entra_cmd::entra(command, &config_path, cli.global.lab, out).await,
+        Some(Command::Entra { command }) => super::entra_cmd::entra(command, &config_path, lab, out).await?,
         Some(Command::Licences { from_file, connection }) => {
-            super::entra_cmd::licences(from_file, connection, &config_path, cli.global.lab, out).await
+            super::entra_cmd::licences(from_file, connection, &config_path, lab, out).await?
         }
-        Some(Command::Ad { command }) => super::ad_cmd::ad(command, &config_path, cli.global.lab, out).await,
-        Some(Command::Acl { command }) => super::ad_cmd::acl(command, &config_path, cli.global.lab, out).await,
-        Some(Command::Policy { command }) => super::ad_cmd::policy(command, &config_path, cli.global.lab, out).await,
+        Some(Command::Ad { command }) => super::ad_cmd::ad(command, &config_path, lab, out).await?,
+        Some(Command::Acl { command }) => super::ad_cmd::acl(command, &config_path, lab, out).await?,
+        Some(Command::Policy { command }) => super::ad_cmd::policy(command, &config_path, lab, out).await?,
         // Handled before the runtime starts (see `main`).
-        None => Err(Error::Usage { message: "no command given".into(), remedy: "See --help.".into() }),
-    }
+        None => {
+            return Err(crate::session::Error::Usage {
+                message: "no command given".into(),
+                remedy: "See --help.".into(),
+            }
+            .into());
+        }
+    })
 }

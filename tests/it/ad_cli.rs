@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use ldap3::Mod;
-use writeback_wizard::ad::unicode_pwd;
+use writeback_ad::unicode_pwd;
 
 use crate::ad_engine::BASE;
 use crate::support::{Fault, LabDc, bin, code, json};
@@ -68,14 +68,11 @@ async fn ad_check_reports_the_contracts_fields_and_answers_no_for_a_non_enterpri
     assert_eq!(doc["policy_hints_control"], false);
     assert_eq!(doc["domains"][0]["netbios_name"], "LAB");
     // The lab renews one user's password at every start, under a PSO with a one-day minimum age.
-    assert_eq!(
-        doc["min_age_not_reached"],
-        serde_json::json!([format!("{},{BASE}", writeback_wizard::lab::seed::RECENT_USER)])
-    );
+    assert_eq!(doc["min_age_not_reached"], serde_json::json!([format!("{},{BASE}", writeback_lab::seed::RECENT_USER)]));
 
     // Ada is a Domain Admin, not an Enterprise Admin: exit 3 and the reason.
     let mut conn = lab.admin().await;
-    let ada_pw = writeback_wizard::ad::passgen::generate_os(20);
+    let ada_pw = writeback_ad::passgen::generate_os(20);
     let ada = format!("CN=Ada Admin,OU=Admins,OU=Corp,{BASE}");
     conn.modify(&ada, vec![Mod::Replace(b"unicodePwd".to_vec(), [unicode_pwd(&ada_pw)].into())], vec![]).await.unwrap();
     let out = ad_cmd(&lab, "ada.admin@lab.example.test", ada_pw.expose(), &["ad", "check"]).output().unwrap();
@@ -152,11 +149,10 @@ async fn acl_show_and_policy_test() {
     let sales = format!("OU=Sales,OU=Staff,OU=Corp,{BASE}");
     // Grant on Sales through the library, then look at it.
     let mut conn = lab.admin().await;
-    let disc = writeback_wizard::ad::directory::discover(&mut conn).await.unwrap();
+    let disc = writeback_ad::directory::discover(&mut conn).await.unwrap();
     let connector = crate::ad_engine::connector_sid(&mut conn, &disc, &lab).await;
-    let wanted =
-        writeback_wizard::ad::writeback::wanted(writeback_wizard::ad::writeback::TargetKind::Scope, &connector);
-    writeback_wizard::ad::writeback::grant(&mut conn, &sales, &wanted, &connector).await.unwrap();
+    let wanted = writeback_ad::writeback::wanted(writeback_ad::writeback::TargetKind::Scope, &connector);
+    writeback_ad::writeback::grant(&mut conn, &sales, &wanted, &connector).await.unwrap();
     let out = ad_cmd(&lab, "LAB\\Administrator", &pw, &["acl", "show", &sales]).output().unwrap();
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let doc = json(&out);
@@ -181,7 +177,7 @@ async fn acl_show_and_policy_test() {
     assert_eq!(json(&out)["error"]["code"], "AD-NO-OBJECT");
 
     // policy test: stdin, exit 0 / 3 / 1 / 2.
-    let strong = writeback_wizard::ad::passgen::generate_os(16);
+    let strong = writeback_ad::passgen::generate_os(16);
     let out = with_stdin(
         ad_cmd(&lab, "LAB\\Administrator", &pw, &["policy", "test", "amir.abbasi"]),
         &format!("{}\n", strong.expose()),

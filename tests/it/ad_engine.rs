@@ -2,10 +2,10 @@
 //! permissions granted, proven by the connector account itself, and revoked to the byte.
 
 use ldap3::Mod;
-use writeback_wizard::ad::directory::{self, Discovery};
-use writeback_wizard::ad::sd::Sid;
-use writeback_wizard::ad::writeback::{self, TargetKind};
-use writeback_wizard::ad::{AdConnection, AdError, ConnectOptions, unicode_pwd};
+use writeback_ad::directory::{self, Discovery};
+use writeback_ad::sd::Sid;
+use writeback_ad::writeback::{self, TargetKind};
+use writeback_ad::{AdConnection, AdError, ConnectOptions, unicode_pwd};
 
 use crate::support::LabDc;
 
@@ -32,7 +32,7 @@ pub async fn as_connector(lab: &LabDc) -> AdConnection {
 
 /// What the sync engine does on writeback: reset the password, then clear lockoutTime.
 pub async fn writeback_as_connector(c: &mut AdConnection, user_dn: &str) -> (Result<(), AdError>, Result<(), AdError>) {
-    let pw = writeback_wizard::ad::passgen::generate_os(20);
+    let pw = writeback_ad::passgen::generate_os(20);
     let reset = c.modify(user_dn, vec![Mod::Replace(b"unicodePwd".to_vec(), [unicode_pwd(&pw)].into())], vec![]).await;
     let unlock = c.modify(user_dn, vec![Mod::Replace(b"lockoutTime".to_vec(), [b"0".to_vec()].into())], vec![]).await;
     (reset, unlock)
@@ -122,13 +122,12 @@ async fn grant_is_proven_by_the_connector_and_revoke_restores_the_bytes() {
             ldap3::Scope::Base,
             "(objectClass=*)",
             &["nTSecurityDescriptor"],
-            vec![writeback_wizard::ad::sd_flags_control(0x0b)],
+            vec![writeback_ad::sd_flags_control(0x0b)],
         )
         .await
         .unwrap();
     let sd_full =
-        writeback_wizard::ad::sd::SecurityDescriptor::decode(&full_before[0].bin_attrs["nTSecurityDescriptor"][0])
-            .unwrap();
+        writeback_ad::sd::SecurityDescriptor::decode(&full_before[0].bin_attrs["nTSecurityDescriptor"][0]).unwrap();
     assert!(sd_full.owner.is_some() && sd_full.sacl.is_some());
 
     // Granting again changes nothing.
@@ -204,8 +203,8 @@ async fn an_ou_scope_covers_its_users_only_and_adminsdholder_gets_object_aces() 
 #[tokio::test]
 async fn the_readiness_scan_finds_what_breaks_writeback() {
     use tokio_util::sync::CancellationToken;
-    use writeback_wizard::ad::scan;
-    use writeback_wizard::lab::seed;
+    use writeback_ad::scan;
+    use writeback_lab::seed;
     let lab = LabDc::up();
     let (mut conn, disc) = discover(&lab).await;
     let connector = connector_sid(&mut conn, &disc, &lab).await;
@@ -231,7 +230,7 @@ async fn the_readiness_scan_finds_what_breaks_writeback() {
     let engineering = format!("OU=Engineering,OU=Staff,OU=Corp,{BASE}");
     let mut dacl = writeback::read_dacl(&mut conn, &engineering).await.unwrap();
     let mut deny = writeback::wanted(TargetKind::Scope, &connector).remove(0).ace;
-    deny.ace_type = writeback_wizard::ad::sd::ace::ACCESS_DENIED_OBJECT;
+    deny.ace_type = writeback_ad::sd::ace::ACCESS_DENIED_OBJECT;
     dacl.sd.dacl.as_mut().unwrap().insert_canonical(deny);
     writeback::write_dacl(&mut conn, &engineering, &dacl.sd).await.unwrap();
     let f = scan::scan(&mut conn, &root, Some(&connector), &cancel, &mut |_| {}).await.unwrap();
@@ -306,10 +305,10 @@ async fn a_pipelined_grant_matches_one_at_a_time_and_a_missing_object_stops_it_b
         v
     };
     let err = writeback::grant_many(&conn, with_missing, &wanted, &connector).await.unwrap_err();
-    assert!(matches!(err, writeback_wizard::ad::AdError::NoSuchObject { .. }), "{err}");
+    assert!(matches!(err, writeback_ad::AdError::NoSuchObject { .. }), "{err}");
     for (ou, bytes) in ous.iter().zip(&untouched) {
         assert_eq!(&writeback::read_dacl(&mut conn, ou).await.unwrap().bytes, bytes, "{ou} untouched");
     }
     // More objects than one window holds went through.
-    assert!(ous.len() > writeback_wizard::ad::WINDOW);
+    assert!(ous.len() > writeback_ad::WINDOW);
 }

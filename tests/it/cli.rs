@@ -178,8 +178,8 @@ fn secrets_are_set_listed_and_deleted_in_the_os_keyring_by_name_only() {
         "{doc}"
     );
     assert!(!String::from_utf8_lossy(&list.stdout).contains(&value), "names only");
-    let store = writeback_wizard::secrets::KeyringStore;
-    use writeback_wizard::secrets::SecretStore;
+    let store = writeback_base::secrets::KeyringStore;
+    use writeback_base::secrets::SecretStore;
     assert_eq!(store.get("connector-password").unwrap().unwrap().expose(), value, "one trailing newline cut");
     assert_eq!(code(&run(home.path(), &["secret", "delete", "connector-password"])), 0);
     assert!(store.get("connector-password").unwrap().is_none());

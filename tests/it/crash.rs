@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
-use writeback_wizard::ad::writeback;
+use writeback_ad::writeback;
 
 use crate::ad_engine::BASE;
 use crate::support::{LabDc, bin, code};
@@ -66,17 +66,17 @@ impl Rig {
     }
 
     fn unfinished(&self) -> bool {
-        writeback_wizard::engine::journal::unfinished(&self.state_dir()).unwrap().is_some()
+        writeback_core::engine::journal::unfinished(&self.state_dir()).unwrap().is_some()
     }
 
     /// The OUs in the grant record.
     fn recorded(&self) -> usize {
-        let paths = writeback_wizard::engine::apply::Paths {
+        let paths = writeback_core::engine::Paths {
             state_dir: self.state_dir(),
             audit_log: self.lab.home.path().join("data/writeback-wizard/audit.jsonl"),
             settings: self.lab.home.path().join("config/writeback-wizard/settings.toml"),
         };
-        let record = writeback_wizard::engine::grants::GrantRecord::load(&paths).unwrap();
+        let record = writeback_core::engine::grants::GrantRecord::load(&paths).unwrap();
         self.scopes.iter().filter(|s| record.table().contains_key(*s)).count()
     }
 }

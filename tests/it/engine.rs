@@ -7,18 +7,19 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
-use writeback_wizard::ad::directory::{self, Account, Discovery};
-use writeback_wizard::ad::writeback;
-use writeback_wizard::ad::{AdConnection, ConnectOptions};
-use writeback_wizard::config::Settings;
-use writeback_wizard::engine::apply::{self, Env, Paths, Progress, Recovery};
-use writeback_wizard::engine::grants::GrantRecord;
-use writeback_wizard::engine::{self, EngineError, Inputs, Precondition, journal};
-use writeback_wizard::entra::check;
-use writeback_wizard::lab::tenant::Faults;
-use writeback_wizard::secrets::Secret;
-use writeback_wizard::sync_engine::lab::LabEngine;
-use writeback_wizard::sync_engine::{Backend, SyncEngine};
+use writeback_ad::directory::{self, Account, Discovery};
+use writeback_ad::writeback;
+use writeback_ad::{AdConnection, ConnectOptions};
+use writeback_base::secrets::Secret;
+use writeback_core::config::Settings;
+use writeback_core::engine::Paths;
+use writeback_core::engine::apply::{self, Env, Progress, Recovery};
+use writeback_core::engine::grants::GrantRecord;
+use writeback_core::engine::{self, EngineError, Inputs, Precondition, journal};
+use writeback_entra::check;
+use writeback_lab::tenant::Faults;
+use writeback_sync::lab::LabEngine;
+use writeback_sync::{Backend, SyncEngine};
 
 use crate::ad_engine::BASE;
 use crate::support::LabDc;
@@ -59,13 +60,11 @@ impl World {
         World { lab, sim, conn, disc, operator, connector, backend, paths, grants, _dir: dir, token }
     }
 
-    pub async fn tenant(&self) -> Result<check::EntraCheck, writeback_wizard::diagnose::ErrorReport> {
-        let g = writeback_wizard::entra::graph::GraphClient::new(
-            format!("{}/v1.0", self.sim.running.url()),
-            self.token.clone(),
-        )
-        .unwrap();
-        check::check(&g, SystemTime::now()).await.map_err(|e| writeback_wizard::diagnose::ErrorReport::brief(&e))
+    pub async fn tenant(&self) -> Result<check::EntraCheck, writeback_base::diagnose::ErrorReport> {
+        let g =
+            writeback_entra::graph::GraphClient::new(format!("{}/v1.0", self.sim.running.url()), self.token.clone())
+                .unwrap();
+        check::check(&g, SystemTime::now()).await.map_err(|e| writeback_base::diagnose::ErrorReport::brief(&e))
     }
 
     pub async fn plan(&mut self, scopes: &[String], enable: bool) -> engine::Plan {
@@ -111,8 +110,8 @@ impl World {
             operator: "LAB\\Administrator",
             cancel,
             progress,
-            clock: &writeback_wizard::clock::SystemClock,
-            directory: writeback_wizard::engine::journal::Directory::of(&self.disc),
+            clock: &writeback_base::clock::SystemClock,
+            directory: writeback_core::engine::journal::Directory::of(&self.disc),
         }
     }
 
@@ -291,7 +290,7 @@ async fn a_dc_killed_mid_run_leaves_a_journal_to_roll_back_or_resume() {
         };
         let err = w.apply(&plan, &cancel, &progress).await.unwrap_err();
         let EngineError::NotRolledBack { journal: path, .. } = &err else { panic!("{err}") };
-        assert_eq!(writeback_wizard::diagnose::Diagnose::exit(&err).code(), 4);
+        assert_eq!(writeback_base::diagnose::Diagnose::exit(&err).code(), 4);
         assert_eq!(journal::unfinished(&w.paths.state_dir).unwrap().as_ref(), Some(path));
         // While it is unfinished, a new apply is refused.
         assert!(matches!(
@@ -365,14 +364,14 @@ async fn preconditions_block_enable_but_not_disable() {
     let mut w = World::new().await;
     let scopes = vec![BASE.to_string()];
     // A tenant without a licence: enable is refused with the reason; disable needs no licence.
-    let fx = writeback_wizard::lab::tenant::Fixture::load(
+    let fx = writeback_lab::tenant::Fixture::load(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tenant-no-licence.json"),
     )
     .unwrap();
     w.sim = Sim::start(fx).await;
     w.token = Secret::new(
-        writeback_wizard::entra::auth::SignIn::new(
-            writeback_wizard::entra::clouds::endpoints(writeback_wizard::config::Cloud::Lab, Some(w.sim.running.url())),
+        writeback_entra::auth::SignIn::new(
+            writeback_entra::clouds::endpoints(writeback_core::config::Cloud::Lab, Some(w.sim.running.url())),
             "organizations",
             "c",
         )
@@ -390,14 +389,14 @@ async fn preconditions_block_enable_but_not_disable() {
     let failed: Vec<&str> = plan.preconditions.iter().filter(|p| !p.ok).map(|p| p.check.as_str()).collect();
     assert_eq!(failed, vec!["licence carrying Microsoft Entra ID P1 or P2"]);
     let err = w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap_err();
-    assert_eq!(writeback_wizard::diagnose::Diagnose::exit(&err).code(), 3);
+    assert_eq!(writeback_base::diagnose::Diagnose::exit(&err).code(), 3);
     assert!(plan.preconditions.iter().any(|p| !p.ok && p.remedy.contains("P1 or P2")));
     let disable = w.plan(&scopes, false).await;
     assert!(disable.ready(), "{:?}", disable.preconditions);
     // A damaged [granted] table is named where it is loaded, with the ACE that is not SDDL.
     std::fs::write(&w.paths.settings, format!("version = 1\n[granted]\n\"{BASE}\" = [\"(not sddl\"]\n")).unwrap();
     let err = Settings::load(&w.paths.settings).unwrap_err();
-    assert_eq!(writeback_wizard::diagnose::Diagnose::code(&err), "CONFIG-PARSE");
+    assert_eq!(writeback_base::diagnose::Diagnose::code(&err), "CONFIG-PARSE");
     assert!(err.to_string().contains("(not sddl"), "{err}");
 }
 
@@ -549,7 +548,7 @@ async fn a_full_disk_under_the_journal_or_the_settings_changes_nothing() {
     let plan = w.plan(&scopes, true).await;
     assert_eq!(plan.steps.len(), 3);
     let unchanged = |w: &World, err: &EngineError| {
-        let report = writeback_wizard::diagnose::ErrorReport::from_error(err);
+        let report = writeback_base::diagnose::ErrorReport::from_error(err);
         assert!(report.message.contains("No space left on device"), "{report:?}");
         assert!(report.remedy.contains("is full: free space there"), "{report:?}");
         assert!(journal::unfinished(&w.paths.state_dir).unwrap().is_none(), "no journal blocks the next run");
@@ -614,7 +613,7 @@ async fn a_full_disk_under_the_journal_or_the_settings_changes_nothing() {
 #[derive(Clone)]
 struct Other {
     url: String,
-    trust: writeback_wizard::ad::TlsTrust,
+    trust: writeback_ad::TlsTrust,
     user: String,
     password: Secret,
 }
@@ -640,7 +639,7 @@ impl Other {
                 conn.bind(&me.user, &me.password).await.unwrap();
                 let mut d = writeback::read_dacl(&mut conn, &dn).await.unwrap();
                 let acl = d.sd.dacl.as_mut().unwrap();
-                let read = writeback_wizard::ad::sd::sddl::persisted::read;
+                let read = writeback_ad::sd::sddl::persisted::read;
                 if let Some(a) = add {
                     acl.insert_canonical(read(&a).unwrap());
                 }
@@ -761,6 +760,6 @@ async fn a_journal_from_another_domain_is_not_recovered_here() {
         matches!(&err, EngineError::OtherDirectory { wrote_to, .. } if wrote_to.contains("dc9.other.example")),
         "{err:?}"
     );
-    assert_eq!(writeback_wizard::diagnose::Diagnose::code(&err), "ENGINE-OTHER-DIRECTORY");
+    assert_eq!(writeback_base::diagnose::Diagnose::code(&err), "ENGINE-OTHER-DIRECTORY");
     assert!(path.exists(), "the journal is kept for the right domain");
 }

@@ -3,7 +3,7 @@
 
 use std::process::{Command, Stdio};
 
-use writeback_wizard::ad::writeback;
+use writeback_ad::writeback;
 
 use crate::ad_engine::BASE;
 use crate::support::{LabDc, bin, code, json};
@@ -71,7 +71,7 @@ async fn status_plan_apply_verify_round_trip_on_the_command_line() {
     // Every breaker the lab seeds is a warning of the plan, in the words `ad check` and the
     // wizard use; none fails a precondition.
     {
-        use writeback_wizard::ad::scan::{BLOCKED, CANNOT_CHANGE, MIN_AGE, PROTECTED};
+        use writeback_ad::scan::{BLOCKED, CANNOT_CHANGE, MIN_AGE, PROTECTED};
         let warnings: Vec<&str> = plan["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
         // Administrator, krbtgt and Ada Admin: however many, the plural line.
         let protected = format!(" {} in scope: {}", PROTECTED.many, PROTECTED.remedy);
@@ -80,7 +80,7 @@ async fn status_plan_apply_verify_round_trip_on_the_command_line() {
             format!("{} in scope: {}", BLOCKED.count(1), BLOCKED.remedy),
             format!("{} in scope: {}", CANNOT_CHANGE.count(1), CANNOT_CHANGE.remedy),
             format!("{} in scope: {}", MIN_AGE.count(1), MIN_AGE.remedy),
-            writeback_wizard::ad::directory::NO_POLICY_HINTS.to_string(),
+            writeback_ad::directory::NO_POLICY_HINTS.to_string(),
         ] {
             assert!(warnings.contains(&expected.as_str()), "{expected}\nnot in {warnings:#?}");
         }
@@ -164,7 +164,7 @@ async fn meddle(lab: &LabDc, dn: &str, add: &[&str], remove: &[&str]) {
     let mut conn = lab.admin().await;
     let mut d = writeback::read_dacl(&mut conn, dn).await.unwrap();
     let acl = d.sd.dacl.as_mut().unwrap();
-    let read = writeback_wizard::ad::sd::sddl::persisted::read;
+    let read = writeback_ad::sd::sddl::persisted::read;
     for a in add {
         acl.insert_canonical(read(a).unwrap());
     }
@@ -186,8 +186,8 @@ async fn a_rollback_after_a_kill_and_a_disable_leave_other_administrators_change
     let scope = format!("OU=Support,OU=Staff,OU=Corp,{BASE}");
     let connector = {
         let mut conn = lab.admin().await;
-        let disc = writeback_wizard::ad::directory::discover(&mut conn).await.unwrap();
-        writeback_wizard::ad::directory::find_account(&mut conn, &disc, &lab.field("connector_account"))
+        let disc = writeback_ad::directory::discover(&mut conn).await.unwrap();
+        writeback_ad::directory::find_account(&mut conn, &disc, &lab.field("connector_account"))
             .await
             .unwrap()
             .unwrap()
@@ -195,8 +195,7 @@ async fn a_rollback_after_a_kill_and_a_disable_leave_other_administrators_change
     };
     meddle(&lab, &scope, &["(A;;RP;;;AO)"], &[]).await;
     // The sync engine is slow: the apply is killed (SIGKILL) once its grant is audited.
-    sim.running
-        .set_faults(writeback_wizard::lab::tenant::Faults { sync_engine_latency_ms: 3000, ..Default::default() });
+    sim.running.set_faults(writeback_lab::tenant::Faults { sync_engine_latency_ms: 3000, ..Default::default() });
     let mut child = cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json", "--scope", &scope])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -210,7 +209,7 @@ async fn a_rollback_after_a_kill_and_a_disable_leave_other_administrators_change
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    sim.running.set_faults(writeback_wizard::lab::tenant::Faults::default());
+    sim.running.set_faults(writeback_lab::tenant::Faults::default());
     // Meanwhile another administrator adds one ACE and takes away their old one.
     meddle(&lab, &scope, &["(A;;RP;;;PO)"], &["(A;;RP;;;AO)"]).await;
     let out = cmd(&lab, &sim, &token, &["apply", "--rollback", "--json", "--scope", &scope]).output().unwrap();
@@ -241,8 +240,7 @@ async fn sigint_cuts_a_slow_sync_engine_call_off_and_the_undo_finishes_within_30
     let mut conn = lab.admin().await;
     let before = writeback::read_dacl(&mut conn, &scope).await.unwrap().bytes;
     // Every call to the sync engine takes 8 s: the switch is under way when SIGINT comes.
-    sim.running
-        .set_faults(writeback_wizard::lab::tenant::Faults { sync_engine_latency_ms: 8000, ..Default::default() });
+    sim.running.set_faults(writeback_lab::tenant::Faults { sync_engine_latency_ms: 8000, ..Default::default() });
     let child = cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json", "--scope", &scope])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -267,7 +265,7 @@ async fn sigint_cuts_a_slow_sync_engine_call_off_and_the_undo_finishes_within_30
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(child.id() as i32), nix::sys::signal::Signal::SIGINT).unwrap();
     let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap()).await.unwrap();
     let took = sent.elapsed();
-    sim.running.set_faults(writeback_wizard::lab::tenant::Faults::default());
+    sim.running.set_faults(writeback_lab::tenant::Faults::default());
     assert!(took < std::time::Duration::from_secs(30), "the undo took {took:?}");
     assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
     let doc = json(&out);
@@ -284,7 +282,7 @@ async fn the_canary_is_never_an_account_that_matters_and_names_resolve_exactly()
     let token = sim.access(HIA).await;
     let run = |args: &[&str]| cmd(&lab, &sim, &token, args).output().unwrap();
     let connector = lab.field("connector_account");
-    let protected = writeback_wizard::lab::seed::ADMIN_SAM;
+    let protected = writeback_lab::seed::ADMIN_SAM;
     for (who, why) in [
         ("Administrator", "the account you are signed in with"),
         (connector.as_str(), "the AD DS connector account"),
@@ -332,8 +330,7 @@ async fn a_second_apply_from_another_process_is_refused_at_once() {
     let token = sim.access(HIA).await;
     let scope = format!("OU=Sales,OU=Staff,OU=Corp,{BASE}");
     // A slow sync engine keeps the first apply (and its lock) going for a while.
-    sim.running
-        .set_faults(writeback_wizard::lab::tenant::Faults { sync_engine_latency_ms: 3000, ..Default::default() });
+    sim.running.set_faults(writeback_lab::tenant::Faults { sync_engine_latency_ms: 3000, ..Default::default() });
     let mut first = cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json", "--scope", &scope])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -354,14 +351,14 @@ async fn a_second_apply_from_another_process_is_refused_at_once() {
     // At once: refused while the first still runs, not after waiting for its lock.
     assert!(first.try_wait().unwrap().is_none(), "the first apply still holds the lock");
     let first = tokio::task::spawn_blocking(move || first.wait_with_output().unwrap()).await.unwrap();
-    sim.running.set_faults(writeback_wizard::lab::tenant::Faults::default());
+    sim.running.set_faults(writeback_lab::tenant::Faults::default());
     assert_eq!(code(&first), 0, "{}", String::from_utf8_lossy(&first.stderr));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lab_sync_engine_models_staging_versions_the_scheduler_and_cloud_sync_end_to_end() {
     use serde_json::{Value, json};
-    use writeback_wizard::ad::sd::sddl::persisted;
+    use writeback_ad::sd::sddl::persisted;
     let lab = LabDc::up();
     let sim = Sim::hybrid().await;
     let token = sim.access(HIA).await;
@@ -436,7 +433,7 @@ async fn the_lab_sync_engine_models_staging_versions_the_scheduler_and_cloud_syn
     // A DC without the password-policy-hints control is named in the plan, as in `ad check`.
     let hints = {
         let mut conn = lab.admin().await;
-        writeback_wizard::ad::directory::discover(&mut conn).await.unwrap().policy_hints()
+        writeback_ad::directory::discover(&mut conn).await.unwrap().policy_hints()
     };
     assert_eq!(warnings.contains("password-policy-hints control"), !hints, "{warnings}");
 
@@ -448,10 +445,9 @@ async fn the_lab_sync_engine_models_staging_versions_the_scheduler_and_cloud_syn
     assert_eq!((status, doc["agent_account"].as_str()), (200, Some("provAgentgMSA$")));
     let gmsa = {
         let mut conn = lab.admin().await;
-        let disc = writeback_wizard::ad::directory::discover(&mut conn).await.unwrap();
-        let a =
-            writeback_wizard::ad::directory::find_account(&mut conn, &disc, "provAgentgMSA$").await.unwrap().unwrap();
-        writeback_wizard::ad::sd::Sid::parse(&a.sid).unwrap()
+        let disc = writeback_ad::directory::discover(&mut conn).await.unwrap();
+        let a = writeback_ad::directory::find_account(&mut conn, &disc, "provAgentgMSA$").await.unwrap().unwrap();
+        writeback_ad::sd::Sid::parse(&a.sid).unwrap()
     };
     let agents = persisted::text(&writeback::wanted(writeback::TargetKind::Scope, &gmsa)[0].ace);
     meddle(&lab, &scope, &[&agents], &[]).await;
@@ -472,7 +468,7 @@ async fn the_lab_sync_engine_models_staging_versions_the_scheduler_and_cloud_syn
     let with_ga = |args: &[&str]| {
         let mut c = cmd(&lab, &sim, &token, args);
         c.args(["--scope", &scope, "--cloudsync-admin", crate::tenant::GA.0]);
-        c.env(writeback_wizard::secrets::CLOUDSYNC_PASSWORD_ENV, crate::tenant::GA.1);
+        c.env(writeback_base::secrets::CLOUDSYNC_PASSWORD_ENV, crate::tenant::GA.1);
         c.output().unwrap()
     };
     let out = with_ga(&["apply", "--enable", "--yes", "--json"]);

@@ -5,12 +5,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use tokio_util::sync::CancellationToken;
-use writeback_wizard::config::Cloud;
-use writeback_wizard::entra::auth::SignIn;
-use writeback_wizard::entra::graph::{GraphClient, Sleeper};
-use writeback_wizard::entra::{EntraError, check, clouds};
-use writeback_wizard::lab::tenant::{Faults, Fixture};
-use writeback_wizard::secrets::{MemoryStore, Secret, SecretStore};
+use writeback_base::secrets::{MemoryStore, Secret, SecretStore};
+use writeback_core::config::Cloud;
+use writeback_entra::auth::SignIn;
+use writeback_entra::graph::{GraphClient, Sleeper};
+use writeback_entra::{EntraError, check, clouds};
+use writeback_lab::tenant::{Faults, Fixture};
 
 use crate::tenant::{APP, GA, HIA, Sim, TENANT, VIA_GROUP, hybrid_fixture};
 
@@ -24,7 +24,7 @@ fn graph(sim: &Sim, token: &Secret) -> GraphClient {
 
 /// Records the waits it is asked for, and moves the simulator's clock instead of waiting.
 struct ClockSleeper {
-    sim_clock: Arc<writeback_wizard::clock::ManualClock>,
+    sim_clock: Arc<writeback_base::clock::ManualClock>,
     waits: Mutex<Vec<Duration>>,
 }
 
@@ -210,7 +210,7 @@ async fn graph_retries_honour_retry_after_within_a_deadline_and_keep_the_request
             let EntraError::Graph { status, code, request_id, date, .. } = &e else { unreachable!() };
             assert_eq!((*status, code.as_str()), (401, "InvalidAuthenticationToken"));
             assert!(!request_id.is_empty() && !date.is_empty());
-            assert!(writeback_wizard::diagnose::Diagnose::remedy(&e).contains("Sign in again"));
+            assert!(writeback_base::diagnose::Diagnose::remedy(&e).contains("Sign in again"));
         }
         other => panic!("{other}"),
     }
@@ -218,7 +218,7 @@ async fn graph_retries_honour_retry_after_within_a_deadline_and_keep_the_request
     let mut fx = hybrid_fixture();
     fx.page_size = 10;
     for i in 0..25 {
-        fx.groups.push(writeback_wizard::lab::tenant::fixture::FixtureGroup {
+        fx.groups.push(writeback_lab::tenant::fixture::FixtureGroup {
             id: format!("0c000000-0000-4000-8000-{i:012}"),
             display_name: format!("Team {i}"),
             ..Default::default()

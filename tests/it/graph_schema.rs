@@ -225,7 +225,7 @@ async fn every_graph_response_of_the_simulator_matches_microsofts_schema() {
         }
     }
     // The default tenant's SKU and organisation too.
-    let plain = Sim::start(writeback_wizard::lab::tenant::Fixture::default()).await;
+    let plain = Sim::start(writeback_lab::tenant::Fixture::default()).await;
     let info = plain.running.info().clone();
     let (_, body) = plain
         .token_request(&[

@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use writeback_wizard::config::Cloud;
-use writeback_wizard::config::SettingsOverlay as ConnectionArgs;
-use writeback_wizard::engine::apply::Paths;
-use writeback_wizard::gui::App;
-use writeback_wizard::gui::wizard::{PageId, Task};
+use writeback_core::config::Cloud;
+use writeback_core::config::SettingsOverlay as ConnectionArgs;
+use writeback_core::engine::Paths;
+use writeback_gui::App;
+use writeback_gui::wizard::{PageId, Task};
 
-use writeback_wizard::ad::writeback;
-use writeback_wizard::lab::tenant::Faults;
+use writeback_ad::writeback;
+use writeback_lab::tenant::Faults;
 
 use crate::ad_engine::BASE;
 use crate::support::LabDc;
@@ -25,7 +25,7 @@ fn harness(app: App) -> Harness<'static, App> {
 }
 
 fn app(home: &std::path::Path, args: ConnectionArgs) -> App {
-    let mut app = App::new(home.join("settings.toml"), false, args, Arc::new(|| {})).unwrap();
+    let mut app = App::new(home.join("settings.toml"), None, args, Arc::new(|| {})).unwrap();
     app.set_paths(Paths {
         state_dir: home.join("state"),
         audit_log: home.join("audit.jsonl"),
@@ -42,7 +42,7 @@ fn wait(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) 
         if done(h.state()) {
             return;
         }
-        if let Some(e) = &h.state().error {
+        if let Some(e) = h.state().error() {
             panic!("waiting for {what}: {}: {} ({})", e.code, e.message, e.remedy);
         }
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -71,6 +71,15 @@ fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
     h.step();
 }
 
+/// Replaces what the field labelled `label` holds with `text` (select all, then type over it).
+fn retype(h: &mut Harness<'static, App>, label: &str, text: &str) {
+    h.get_by_label(label).focus();
+    h.step();
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    h.step();
+    type_into(h, label, text);
+}
+
 /// The wizard with the lab DC's fields, the task labelled `task` chosen, and Connect pressed with
 /// the lab administrator's password.
 fn connected_for(lab: &LabDc, home: &std::path::Path, task: &str) -> Harness<'static, App> {
@@ -86,7 +95,7 @@ fn connected_for(lab: &LabDc, home: &std::path::Path, task: &str) -> Harness<'st
 }
 
 fn idle(app: &App) -> bool {
-    !app.wiz.facts.busy
+    !app.wizard().facts.busy
 }
 
 #[test]
@@ -109,63 +118,65 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     let opened: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
     let mut a = app(home.path(), args.clone());
     let seen = opened.clone();
-    a.set_browser(Arc::new(move |url: String| {
+    a.worker().unwrap().set_browser(Arc::new(move |url: String| {
         seen.lock().unwrap().push(url);
         Ok(())
     }));
     let mut h = harness(a);
     h.step();
-    assert_eq!(h.state().wiz.page, PageId::Welcome);
+    assert_eq!(h.state().wizard().page, PageId::Welcome);
     click(&mut h, "Next");
     h.get_by_label("Customize synchronization options");
     click(&mut h, "Next");
-    assert_eq!(h.state().wiz.page, PageId::ConnectEntra);
+    assert_eq!(h.state().wizard().page, PageId::ConnectEntra);
     h.step();
     assert!(h.get_by_label("Next").accesskit_node().is_disabled(), "not signed in yet");
     // The device code, approved on the simulator's device-login page as a person would.
     click(&mut h, "Sign in with a device code");
-    wait(&mut h, "the device code", |a| a.pages.entra.device_code.is_some());
-    let (code, uri) = h.state().pages.entra.device_code.clone().unwrap();
+    wait(&mut h, "the device code", |a| a.pages().entra().device_code().is_some());
+    let (code, uri) = h.state().pages().entra().device_code().map(|(c, u)| (c.to_string(), u.to_string())).unwrap();
     assert_eq!(uri, sim.url("/devicelogin"));
     h.get_by_label(&code);
     h.get_by_label("Copy");
     rt.block_on(crate::tenant::device_login(&sim, &code, GA, "approve"));
-    wait(&mut h, "the sign-in", |a| a.pages.entra.tenant.is_some() && idle(a));
-    assert!(h.state().wiz.facts.tenant_ready, "{:?}", h.state().pages.entra.tenant.as_ref().unwrap().problems);
+    wait(&mut h, "the sign-in", |a| a.pages().entra().tenant().is_some() && idle(a));
+    assert!(h.state().wizard().facts.tenant_ready, "{:?}", h.state().pages().entra().tenant().unwrap().problems);
     click(&mut h, "Next");
 
-    assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
+    assert_eq!(h.state().wizard().page, PageId::ConnectDirectories);
     type_into(&mut h, "Password", &admin_password);
     // The CLI's --ad-timeout: a bad value is said, a good one is used.
     type_into(&mut h, "Timeout (seconds)", "0");
     h.get_by_label_contains("a number of seconds from 1 to 3600");
-    h.state_mut().pages.directories.ad_timeout = "45".into();
-    h.step();
+    retype(&mut h, "Timeout (seconds)", "45");
     assert!(h.query_by_label_contains("a number of seconds from 1 to 3600").is_none());
     click(&mut h, "Connect");
-    assert!(h.state().pages.directories.ad_password.is_empty(), "the password is not kept in the form once sent");
-    wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
-    let d = h.state().pages.directories.directory.clone().unwrap();
-    assert!(d.enterprise_admin && h.state().pages.directories.connector.is_some(), "{d:?}");
+    assert!(
+        h.state().pages().directories().typed_password().is_empty(),
+        "the password is not kept in the form once sent"
+    );
+    wait(&mut h, "the directory connection", |a| a.pages().directories().directory().is_some() && idle(a));
+    let d = h.state().pages().directories().directory().cloned().unwrap();
+    assert!(d.enterprise_admin && h.state().pages().directories().connector().is_some(), "{d:?}");
     // Another connector account can be picked from the domain: gMSAs too.
     type_into(&mut h, "Another account", "provAg");
-    wait(&mut h, "the connector's matches", |a| a.pages.directories.other_connector.found.is_some());
+    wait(&mut h, "the connector's matches", |a| a.pages().directories().other_connector().matches().is_some());
     h.get_by_label("provAgentgMSA$");
     click(&mut h, "Next");
 
-    assert_eq!(h.state().wiz.page, PageId::Scope);
-    assert_eq!(h.state().pages.scope.scopes, vec![(d.domain.clone(), true)], "the domain root by default");
+    assert_eq!(h.state().wizard().page, PageId::Scope);
+    assert_eq!(h.state().pages().scope().candidates(), vec![(d.domain.clone(), true)], "the domain root by default");
     click(&mut h, "Next");
-    assert_eq!(h.state().wiz.page, PageId::OptionalFeatures);
-    wait(&mut h, "today's state", |a| a.pages.features.status.is_some() && idle(a));
-    assert_eq!(h.state().pages.features.status.as_ref().unwrap().state, "disabled");
-    assert!(h.state().pages.features.writeback, "the Password writeback box is ticked for the Customize task");
+    assert_eq!(h.state().wizard().page, PageId::OptionalFeatures);
+    wait(&mut h, "today's state", |a| a.pages().features().status().is_some() && idle(a));
+    assert_eq!(h.state().pages().features().status().unwrap().state, "disabled");
+    assert!(h.state().pages().features().writeback(), "the Password writeback box is ticked for the Customize task");
     h.get_by_label("Password writeback");
     // The findings: a line each to scan, what to do one click away, with the objects.
     {
-        use writeback_wizard::ad::scan::PROTECTED;
-        use writeback_wizard::gui::pages::optional_features::words;
-        let f = h.state().pages.features.findings.clone().unwrap();
+        use writeback_ad::scan::PROTECTED;
+        use writeback_gui::pages::optional_features::words;
+        let f = h.state().pages().features().findings().cloned().unwrap();
         assert!(!f.protected_accounts.is_empty(), "the lab seeds protected accounts");
         let count = PROTECTED.count(f.protected_accounts.len());
         h.get_by_label(&count);
@@ -173,49 +184,49 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
         click(&mut h, &words::what_to_do(&count));
         h.get_by_label(PROTECTED.remedy);
         h.get_by_label(&f.protected_accounts[0]);
-        h.get_by_label(&writeback_wizard::ad::scan::MIN_AGE.count(1));
+        h.get_by_label(&writeback_ad::scan::MIN_AGE.count(1));
     }
     // The CLI's --include-adminsdholder, with its warning.
     click(&mut h, "Also grant the permissions on AdminSDHolder (protected accounts)");
     h.get_by_label_contains("reset the passwords of protected accounts");
     click(&mut h, "Next");
 
-    wait(&mut h, "the plan", |a| a.pages.ready.plan.is_some() && idle(a));
-    assert_eq!(h.state().wiz.page, PageId::Ready);
-    let plan = h.state().pages.ready.plan.clone().unwrap();
+    wait(&mut h, "the plan", |a| a.pages().ready().plan().is_some() && idle(a));
+    assert_eq!(h.state().wizard().page, PageId::Ready);
+    let plan = h.state().pages().ready().plan().cloned().unwrap();
     assert!(plan.ready() && !plan.steps.is_empty(), "{plan:?}");
     assert!(plan.steps.iter().any(|s| s.target.starts_with("CN=AdminSDHolder,CN=System,")), "{plan:?}");
     h.get_by_label("Start the synchronization process when configuration completes");
     // The canary proves it end to end, bound as the connector account.
     // Picked from the domain as it is typed, never typed whole.
     type_into(&mut h, "Canary user (optional)", "wb.can");
-    wait(&mut h, "the canary's matches", |a| a.pages.ready.canary.found.is_some());
+    wait(&mut h, "the canary's matches", |a| a.pages().ready().canary().matches().is_some());
     press(&mut h, &format!("{} (Writeback Canary)", lab.field("canary_user")));
-    assert_eq!(h.state().pages.ready.canary.text, lab.field("canary_user"));
+    assert_eq!(h.state().pages().ready().canary().text(), lab.field("canary_user"));
     let connector_password = h.get_by_label("Connector account password");
     connector_password.focus();
     connector_password.type_text(lab.password("connector_password_file").expose());
     h.step();
     click(&mut h, "Configure");
-    wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete);
-    let outcome = h.state().pages.complete.outcome.clone().unwrap().unwrap();
+    wait(&mut h, "the configuration", |a| a.wizard().page == PageId::Complete);
+    let outcome = h.state().pages().complete().outcome().cloned().unwrap().unwrap();
     assert!(outcome.verified && outcome.sync_started, "{outcome:?}");
-    let c = h.state().pages.complete.canary.clone().unwrap().unwrap();
+    let c = h.state().pages().complete().canary().cloned().unwrap().unwrap();
     assert!(c.reset && c.unlock, "{c:?}");
-    assert!(h.state().pages.ready.connector_password.is_empty(), "not kept once sent");
+    assert!(h.state().pages().ready().typed_connector_password().is_empty(), "not kept once sent");
     h.get_by_label(&format!("The connector account reset {}'s password", c.user));
     assert!(h.query_all_by_label("Passed").count() >= 3, "verdicts carry a spoken icon");
-    assert!(!h.state().wiz.failed);
-    assert_eq!(h.state().wiz.next_label(), "Exit");
+    assert!(!h.state().wizard().failed);
+    assert_eq!(h.state().wizard().next_label(), "Exit");
     h.get_by_label("Configuration complete");
     // The seed's last step, in the admin center: named, not claimed, one click away.
-    use writeback_wizard::gui::pages::complete::words;
+    use writeback_gui::pages::complete::words;
     h.get_by_label(words::REMAINS);
     h.get_by_label(words::NOT_CHECKED);
     h.get_by_label(&format!("2. {}", words::ON_PREM));
     assert!(h.query_by_label(&format!("3. {}", words::CLOUD_SYNC)).is_none(), "Entra Connect, not Cloud Sync");
     click(&mut h, words::OPEN);
-    wait(&mut h, "the browser", |a| a.note.as_deref().is_some_and(|n| n.starts_with("Opened")));
+    wait(&mut h, "the browser", |a| a.note().is_some_and(|n| n.starts_with("Opened")));
     let url = opened.lock().unwrap().last().cloned().unwrap();
     assert_eq!(url, sim.url("/lab/admin-center"));
     let page = rt.block_on(async { reqwest::get(&url).await.unwrap().text().await.unwrap() });
@@ -227,7 +238,7 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     assert!(audit.lines().count() >= plan.steps.len(), "{audit}");
     assert!(!audit.contains(&admin_password), "no secret in the audit log");
     click(&mut h, "Exit");
-    assert!(h.state().exit);
+    assert!(h.state().exiting());
     drop(h);
     // On the DC and in the sync engine, not just on the page.
     assert!(sim.running.sync_engine_writeback());
@@ -237,35 +248,35 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     // Re-run: "Disable password writeback" removes what was granted, with no tenant role
     // checked (the lab's sync engine still signs in, as Entra Connect's own account would).
     let mut a = app(home.path(), args);
-    a.set_browser(Arc::new(crate::tenant::form_browser(GA)));
+    a.worker().unwrap().set_browser(Arc::new(crate::tenant::form_browser(GA)));
     let mut h = harness(a);
     h.step();
     click(&mut h, "Next");
     h.get_by_label("Disable password writeback").click();
     h.step();
-    assert_eq!(h.state().wiz.task, Task::Disable);
+    assert_eq!(h.state().wizard().task, Task::Disable);
     click(&mut h, "Next");
-    assert_eq!(h.state().wiz.page, PageId::ConnectDirectories, "disabling needs no cloud sign-in");
+    assert_eq!(h.state().wizard().page, PageId::ConnectDirectories, "disabling needs no cloud sign-in");
     type_into(&mut h, "Password", &admin_password);
     click(&mut h, "Connect");
-    wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
+    wait(&mut h, "the directory connection", |a| a.pages().directories().directory().is_some() && idle(a));
     click(&mut h, "Next");
     click(&mut h, "Next");
-    assert_eq!(h.state().wiz.page, PageId::OptionalFeatures);
-    wait(&mut h, "today's state", |a| a.pages.features.status.is_some() && idle(a));
-    let st = h.state().pages.features.status.clone().unwrap();
+    assert_eq!(h.state().wizard().page, PageId::OptionalFeatures);
+    wait(&mut h, "today's state", |a| a.pages().features().status().is_some() && idle(a));
+    let st = h.state().pages().features().status().cloned().unwrap();
     assert_eq!(st.state, "enabled", "{:?}", st.missing);
-    assert!(!h.state().pages.features.writeback, "unticked for Disable");
+    assert!(!h.state().pages().features().writeback(), "unticked for Disable");
     // The Disable task cannot be ticked back into an enable.
     assert!(h.get_by_label("Password writeback").accesskit_node().is_disabled());
     h.get_by_label("Also remove permissions that were there before (not added by this tool)");
-    assert!(!h.state().pages.features.choice().remove_preexisting, "off unless asked");
+    assert!(!h.state().pages().features().choice().1.remove_preexisting, "off unless asked");
     click(&mut h, "Next");
-    wait(&mut h, "the plan", |a| a.pages.ready.plan.is_some() && idle(a));
-    assert!(!h.state().pages.ready.plan.as_ref().unwrap().steps.is_empty());
+    wait(&mut h, "the plan", |a| a.pages().ready().plan().is_some() && idle(a));
+    assert!(!h.state().pages().ready().plan().unwrap().steps.is_empty());
     click(&mut h, "Configure");
-    wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete);
-    assert!(h.state().pages.complete.outcome.clone().unwrap().unwrap().verified);
+    wait(&mut h, "the configuration", |a| a.wizard().page == PageId::Complete);
+    assert!(h.state().pages().complete().outcome().cloned().unwrap().unwrap().verified);
     assert!(h.query_by_label(words::REMAINS).is_none(), "nothing remains in the portal after a disable");
     drop(h);
     assert!(!sim.running.sync_engine_writeback());
@@ -282,7 +293,7 @@ fn cancel_asks_only_when_something_would_be_lost_and_bad_input_is_said() {
     let mut h = harness(app(home.path(), ConnectionArgs::default()));
     h.step();
     click(&mut h, "Cancel");
-    assert!(h.state().exit);
+    assert!(h.state().exiting());
 
     // "Export settings…" writes the settings, flags included, where the person chose.
     let mut a = app(
@@ -291,7 +302,7 @@ fn cancel_asks_only_when_something_would_be_lost_and_bad_input_is_said() {
     );
     let exported = home.path().join("exported.toml");
     let target = exported.clone();
-    a.set_chooser(Arc::new(move |name: String| {
+    a.worker().unwrap().set_chooser(Arc::new(move |name: String| {
         assert_eq!(name, "writeback-wizard.toml");
         let target = target.clone();
         Box::pin(async move { Some(target) })
@@ -300,7 +311,7 @@ fn cancel_asks_only_when_something_would_be_lost_and_bad_input_is_said() {
     h.step();
     click(&mut h, "Next");
     click(&mut h, "Export settings…");
-    wait(&mut h, "the export", |a| a.note.is_some() && idle(a));
+    wait(&mut h, "the export", |a| a.note().is_some() && idle(a));
     let text = std::fs::read_to_string(&exported).unwrap();
     assert!(text.contains("\nversion = 1\n") && text.contains("ad_url = \"ldaps://dc1.corp.example\""), "{text}");
     h.get_by_label(&format!("Saved {}.", exported.display()));
@@ -311,36 +322,36 @@ fn cancel_asks_only_when_something_would_be_lost_and_bad_input_is_said() {
     h.key_press(egui::Key::Enter);
     h.step();
     h.step();
-    assert_eq!(h.state().wiz.page, PageId::Tasks, "Enter pressed Next");
+    assert_eq!(h.state().wizard().page, PageId::Tasks, "Enter pressed Next");
     // About names the version and commit.
     click(&mut h, "About");
     h.get_by_label(&format!("Version {}", env!("CARGO_PKG_VERSION")));
     click(&mut h, "Close");
-    assert!(!h.state().about);
+    assert!(!h.state().showing_about());
     h.get_by_label("View current configuration").click();
     h.step();
     click(&mut h, "Next");
-    assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
+    assert_eq!(h.state().wizard().page, PageId::ConnectDirectories);
     h.key_press(egui::Key::Escape);
     h.step();
     h.step();
-    assert!(h.state().confirm_exit && !h.state().exit, "Esc is Cancel, which asks");
+    assert!(h.state().asking_to_leave() && !h.state().exiting(), "Esc is Cancel, which asks");
     click(&mut h, "Stay");
-    assert!(!h.state().confirm_exit && !h.state().exit);
-    assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
+    assert!(!h.state().asking_to_leave() && !h.state().exiting());
+    assert_eq!(h.state().wizard().page, PageId::ConnectDirectories);
 
     // Connecting with no DC named: the error names the cause and the remedy, on the page.
     click(&mut h, "Connect");
-    wait(&mut h, "the error", |a| a.error.is_some() || (idle(a) && a.pages.directories.directory.is_some()));
-    let e = h.state().error.clone().unwrap();
+    wait(&mut h, "the error", |a| a.error().is_some() || (idle(a) && a.pages().directories().directory().is_some()));
+    let e = h.state().error().cloned().unwrap();
     assert_eq!(e.code, "GUI-MISSING-INPUT");
     assert!(e.message.contains("no domain controller"), "{e:?}");
     assert!(h.query_by_label_contains("What to do:").is_some());
-    assert!(!h.state().wiz.can_advance());
+    assert!(!h.state().wizard().can_advance());
 
     click(&mut h, "Cancel");
     click(&mut h, "Leave the wizard");
-    assert!(h.state().exit);
+    assert!(h.state().exiting());
 }
 
 /// The lab DC, trusted through its CA, with its connector account.
@@ -373,21 +384,23 @@ fn wrong_password_no_licence_and_cancel_while_configuring() {
     let home = tempfile::tempdir().unwrap();
 
     // No licence: signed in, the reason shown, and Next stays off.
-    let fx = writeback_wizard::lab::tenant::Fixture::load(
+    let fx = writeback_lab::tenant::Fixture::load(
         &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tenant-no-licence.json"),
     )
     .unwrap();
     let bare = rt.block_on(Sim::start(fx));
     let mut a = app(home.path(), lab_args(&lab, &bare, "organizations"));
-    a.set_browser(Arc::new(crate::tenant::form_browser(("admin@fabrikamstd.onmicrosoft.com", "Fab-Passw0rd!"))));
+    a.worker()
+        .unwrap()
+        .set_browser(Arc::new(crate::tenant::form_browser(("admin@fabrikamstd.onmicrosoft.com", "Fab-Passw0rd!"))));
     let mut h = harness(a);
     h.step();
     click(&mut h, "Next");
     click(&mut h, "Next");
     click(&mut h, "Sign in with a browser");
-    wait(&mut h, "the sign-in", |a| a.pages.entra.tenant.is_some() && idle(a));
-    let t = h.state().pages.entra.tenant.clone().unwrap();
-    assert!(!t.licence.eligible && !h.state().wiz.facts.tenant_ready);
+    wait(&mut h, "the sign-in", |a| a.pages().entra().tenant().is_some() && idle(a));
+    let t = h.state().pages().entra().tenant().cloned().unwrap();
+    assert!(!t.licence.eligible && !h.state().wizard().facts.tenant_ready);
     h.get_by_label(&t.licence.reason);
     h.get_by_label("Failed");
     assert!(h.get_by_label("Next").accesskit_node().is_disabled(), "no licence, no Next");
@@ -398,18 +411,18 @@ fn wrong_password_no_licence_and_cancel_while_configuring() {
     let sim = rt.block_on(Sim::hybrid());
     let args = lab_args(&lab, &sim, TENANT);
     let mut a = app(home.path(), args.clone());
-    a.set_browser(Arc::new(crate::tenant::form_browser(GA)));
+    a.worker().unwrap().set_browser(Arc::new(crate::tenant::form_browser(GA)));
     let mut h = harness(a);
     h.step();
     click(&mut h, "Next");
     click(&mut h, "Next");
     click(&mut h, "Sign in with a browser");
-    wait(&mut h, "the sign-in", |a| a.wiz.facts.tenant_ready && idle(a));
+    wait(&mut h, "the sign-in", |a| a.wizard().facts.tenant_ready && idle(a));
     click(&mut h, "Next");
     type_into(&mut h, "Password", "not-the-password");
     click(&mut h, "Connect");
-    wait(&mut h, "the bind error", |a| a.error.is_some());
-    let e = h.state().error.clone().unwrap();
+    wait(&mut h, "the bind error", |a| a.error().is_some());
+    let e = h.state().error().cloned().unwrap();
     assert_eq!(e.code, "AD-BIND");
     assert!(e.message.contains("the user name or password is wrong") && e.message.contains("52e"), "{e:?}");
     h.get_by_label(&format!("What to do: {}", e.remedy));
@@ -419,27 +432,27 @@ fn wrong_password_no_licence_and_cancel_while_configuring() {
     let admin_password = lab.password("admin_password_file").expose().to_string();
     type_into(&mut h, "Password", &admin_password);
     click(&mut h, "Connect");
-    wait(&mut h, "the directory connection", |a| a.wiz.facts.directory_ready && idle(a));
+    wait(&mut h, "the directory connection", |a| a.wizard().facts.directory_ready && idle(a));
     let (mut admin, _) = rt.block_on(crate::ad_engine::discover(&lab));
     let dacl_before = rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes;
     click(&mut h, "Next");
     click(&mut h, "Next");
     click(&mut h, "Next");
-    wait(&mut h, "the plan", |a| a.wiz.facts.plan_ready && idle(a));
+    wait(&mut h, "the plan", |a| a.wizard().facts.plan_ready && idle(a));
     sim.running.set_faults(Faults { sync_engine_latency_ms: 1500, ..Faults::default() });
     click(&mut h, "Configure");
     wait(&mut h, "the sync engine step", |a| {
-        a.pages
-            .configuring
-            .steps
+        a.pages()
+            .configuring()
+            .steps()
             .iter()
-            .any(|(id, s)| id == "writeback" && *s == writeback_wizard::gui::StepState::Running)
+            .any(|(id, s)| id == "writeback" && *s == writeback_gui::StepState::Running)
     });
     click(&mut h, "Cancel");
-    wait(&mut h, "the roll-back", |a| a.wiz.page == PageId::Complete);
-    assert!(h.state().wiz.failed);
+    wait(&mut h, "the roll-back", |a| a.wizard().page == PageId::Complete);
+    assert!(h.state().wizard().failed);
     h.get_by_label("Configuration failed");
-    let e = h.state().error.clone().unwrap();
+    let e = h.state().error().cloned().unwrap();
     assert!(e.message.contains("cancelled"), "{e:?}");
     assert!(!sim.running.sync_engine_writeback(), "the switch was undone");
     assert_eq!(rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes, dacl_before, "the grant was undone");
@@ -447,30 +460,30 @@ fn wrong_password_no_licence_and_cancel_while_configuring() {
     // Save log…: without a log file, said so with a way out; with one, copied where chosen.
     let saved = home.path().join("saved.log");
     let target = saved.clone();
-    h.state_mut().set_chooser(Arc::new(move |name: String| {
+    h.state_mut().worker().unwrap().set_chooser(Arc::new(move |name: String| {
         assert_eq!(name, "writeback-wizard.log");
         let target = target.clone();
         Box::pin(async move { Some(target) })
     }));
-    h.state_mut().set_log_file(home.path().join("no-such.log"));
+    h.state_mut().worker().unwrap().set_log_file(home.path().join("no-such.log"));
     click(&mut h, "Save log…");
-    wait(&mut h, "the missing log", |a| a.error.as_ref().is_some_and(|e| e.message.contains("no log file")) && idle(a));
-    assert!(h.state().error.as_ref().unwrap().remedy.contains("WRITEBACK_LOG_DIR"));
+    wait(&mut h, "the missing log", |a| a.error().is_some_and(|e| e.message.contains("no log file")) && idle(a));
+    assert!(h.state().error().unwrap().remedy.contains("WRITEBACK_LOG_DIR"));
     let log = home.path().join("wizard.log");
     std::fs::write(&log, "INFO page shown: Configuration failed\n").unwrap();
-    h.state_mut().set_log_file(log.clone());
+    h.state_mut().worker().unwrap().set_log_file(log.clone());
     click(&mut h, "Save log…");
-    wait(&mut h, "the saved log", |a| a.note.is_some() && idle(a));
+    wait(&mut h, "the saved log", |a| a.note().is_some() && idle(a));
     assert_eq!(std::fs::read(&saved).unwrap(), std::fs::read(&log).unwrap());
 
     // Retry: a fresh plan on Ready, and this time it goes through.
     sim.running.set_faults(Faults::default());
     click(&mut h, "Retry");
-    assert_eq!(h.state().wiz.page, PageId::Ready);
-    wait(&mut h, "the fresh plan", |a| a.wiz.facts.plan_ready && idle(a));
+    assert_eq!(h.state().wizard().page, PageId::Ready);
+    wait(&mut h, "the fresh plan", |a| a.wizard().facts.plan_ready && idle(a));
     click(&mut h, "Configure");
-    wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete);
-    assert!(!h.state().wiz.failed && sim.running.sync_engine_writeback(), "{:?}", h.state().error);
+    wait(&mut h, "the configuration", |a| a.wizard().page == PageId::Complete);
+    assert!(!h.state().wizard().failed && sim.running.sync_engine_writeback(), "{:?}", h.state().error());
 }
 
 #[test]
@@ -499,24 +512,24 @@ fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
     };
     let to_directories = |args: ConnectionArgs| {
         let mut h = connect(args);
-        wait(&mut h, "the trust question", |a| a.pages.directories.untrusted.is_some());
+        wait(&mut h, "the trust question", |a| a.pages().directories().untrusted().is_some());
         h
     };
 
     // "Do not trust": the handshake error stands, with its remedy; nothing is saved.
     let mut h = to_directories(args.clone());
-    let sha = h.state().pages.directories.untrusted.as_ref().unwrap().0.sha256.clone();
+    let sha = h.state().pages().directories().untrusted().unwrap().certificate.sha256.clone();
     h.get_by_label(&format!("SHA-256: {sha}"));
     click(&mut h, "Do not trust");
-    let e = h.state().error.clone().unwrap();
+    let e = h.state().error().cloned().unwrap();
     assert_eq!(e.code, "AD-TLS");
-    assert!(h.state().pages.directories.directory.is_none() && !settings.exists());
+    assert!(h.state().pages().directories().directory().is_none() && !settings.exists());
     drop(h);
 
     // "Trust this certificate": connected (the password typed once is reused), and pinned.
     let mut h = to_directories(args.clone());
     click(&mut h, "Trust this certificate");
-    wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
+    wait(&mut h, "the directory connection", |a| a.pages().directories().directory().is_some() && idle(a));
     let saved = std::fs::read_to_string(&settings).unwrap();
     assert!(saved.contains(&format!("ad_fingerprint = \"{sha}\"")), "{saved}");
     assert!(!saved.contains(&admin_password), "no password in the settings");
@@ -524,8 +537,8 @@ fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
 
     // The next run trusts it without asking.
     let mut h = connect(args.clone());
-    wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
-    assert!(h.state().pages.directories.untrusted.is_none());
+    wait(&mut h, "the directory connection", |a| a.pages().directories().directory().is_some() && idle(a));
+    assert!(h.state().pages().directories().untrusted().is_none());
     drop(h);
 
     // The pinned certificate is not the one the DC presents any more: CHANGED, said as such, and
@@ -533,7 +546,9 @@ fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
     let old_pin = "ab:".repeat(31) + "ab";
     std::fs::write(&settings, saved.replace(&sha, &old_pin)).unwrap();
     let mut h = connect(args);
-    wait(&mut h, "the changed-certificate question", |a| a.pages.directories.changed_from.is_some());
+    wait(&mut h, "the changed-certificate question", |a| {
+        a.pages().directories().untrusted().is_some_and(|u| u.changed_from.is_some())
+    });
     h.get_by_label("This server's certificate has CHANGED since you trusted it.");
     h.get_by_label(&format!("Trusted before: SHA-256 {old_pin}"));
     h.step();
@@ -543,11 +558,10 @@ fn an_untrusted_certificate_is_shown_and_trusted_or_not_on_request() {
     let hex: String = sha.chars().filter(|c| c.is_ascii_hexdigit()).collect();
     let tail = &hex[hex.len() - 8..];
     // Retyped (upper case and all: case does not matter).
-    h.state_mut().pages.directories.typed_tail.clear();
-    type_into(&mut h, "Last 8 characters of the new fingerprint", &tail.to_uppercase());
+    retype(&mut h, "Last 8 characters of the new fingerprint", &tail.to_uppercase());
     h.step();
     click(&mut h, "Trust the new certificate");
-    wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
+    wait(&mut h, "the directory connection", |a| a.pages().directories().directory().is_some() && idle(a));
     let now = std::fs::read_to_string(&settings).unwrap();
     assert!(now.contains(&sha) && !now.contains(&old_pin), "{now}");
 }
@@ -557,30 +571,30 @@ fn the_scope_browser_counts_users_and_chooses_an_ou() {
     let lab = LabDc::up();
     let home = tempfile::tempdir().unwrap();
     let mut h = connected_for(&lab, home.path(), "Disable password writeback");
-    wait(&mut h, "the directory connection", |a| a.wiz.facts.directory_ready && idle(a));
+    wait(&mut h, "the directory connection", |a| a.wizard().facts.directory_ready && idle(a));
     click(&mut h, "Next");
-    assert_eq!(h.state().wiz.page, PageId::Scope);
+    assert_eq!(h.state().wizard().page, PageId::Scope);
 
     // Open the domain, then Corp, then Staff: each level read from the DC with its user count.
     let open = |h: &mut Harness<'static, App>, dn: &str, name: &str| {
-        wait(h, &format!("{dn} to be read"), |a| a.pages.scope.tree.contains_key(dn));
-        let users = h.state().pages.scope.tree[dn].0;
+        wait(h, &format!("{dn} to be read"), |a| a.pages().scope().tree().contains_key(dn));
+        let users = h.state().pages().scope().tree()[dn].0;
         let title = if dn == BASE { format!("{BASE} ({users} users)") } else { format!("{name} ({users} users)") };
         click(h, &title);
         users
     };
     let domain_users = open(&mut h, BASE, BASE);
     assert!(domain_users >= 50, "the seed's 50 users and more: {domain_users}");
-    wait(&mut h, "the domain's OUs", |a| a.pages.scope.tree.contains_key(BASE));
+    wait(&mut h, "the domain's OUs", |a| a.pages().scope().tree().contains_key(BASE));
     let l = label_of(&h, BASE, "Corp");
     click(&mut h, &l);
     let corp = format!("OU=Corp,{BASE}");
-    wait(&mut h, "Corp's OUs", |a| a.pages.scope.tree.contains_key(&corp));
+    wait(&mut h, "Corp's OUs", |a| a.pages().scope().tree().contains_key(&corp));
     let l = label_of(&h, &corp, "Staff");
     click(&mut h, &l);
     let staff = format!("OU=Staff,{corp}");
-    wait(&mut h, "Staff's OUs", |a| a.pages.scope.tree.contains_key(&staff));
-    let sales = h.state().pages.scope.tree[&staff].1.iter().find(|c| c.name == "Sales").unwrap().clone();
+    wait(&mut h, "Staff's OUs", |a| a.pages().scope().tree().contains_key(&staff));
+    let sales = h.state().pages().scope().tree()[&staff].1.iter().find(|c| c.name == "Sales").unwrap().clone();
     assert!(sales.users > 0 && sales.users < domain_users);
     let l = label_of(&h, &staff, "Sales");
     click(&mut h, &l);
@@ -588,11 +602,11 @@ fn the_scope_browser_counts_users_and_chooses_an_ou() {
     // Only Sales: unchoose the domain root, choose Sales.
     click(&mut h, &format!("Include {BASE}"));
     click(&mut h, &format!("Include {}", sales.dn));
-    assert!(h.state().pages.scope.on(&sales.dn) && !h.state().pages.scope.on(BASE));
+    assert!(h.state().pages().scope().on(&sales.dn) && !h.state().pages().scope().on(BASE));
     click(&mut h, "Next");
-    wait(&mut h, "the findings", |a| a.pages.features.findings.is_some() && idle(a));
+    wait(&mut h, "the findings", |a| a.pages().features().findings().is_some() && idle(a));
     assert_eq!(
-        h.state().pages.features.findings.as_ref().unwrap().users_in_scope,
+        h.state().pages().features().findings().as_ref().unwrap().users_in_scope,
         sales.users,
         "the scan agrees with the count"
     );
@@ -601,7 +615,7 @@ fn the_scope_browser_counts_users_and_chooses_an_ou() {
 
 /// The header of `name` among `parent`'s children.
 fn label_of(h: &Harness<'static, App>, parent: &str, name: &str) -> String {
-    let c = h.state().pages.scope.tree[parent].1.iter().find(|c| c.name == name).unwrap();
+    let c = h.state().pages().scope().tree()[parent].1.iter().find(|c| c.name == name).unwrap();
     format!("{} ({} user{})", c.name, c.users, if c.users == 1 { "" } else { "s" })
 }
 
@@ -629,13 +643,13 @@ fn an_unfinished_configuration_is_offered_at_start_and_rolled_back_from_the_wiza
     assert_ne!(rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes, before, "the grant was made");
     let data = lab.home.path().join("data/writeback-wizard");
     let mut a =
-        App::new(lab.home.path().join("settings.toml"), false, lab_args(&lab, &sim, TENANT), Arc::new(|| {})).unwrap();
+        App::new(lab.home.path().join("settings.toml"), None, lab_args(&lab, &sim, TENANT), Arc::new(|| {})).unwrap();
     a.set_paths(Paths {
         state_dir: data.join("state"),
         audit_log: data.join("audit.jsonl"),
         settings: lab.home.path().join("settings.toml"),
     });
-    a.set_browser(Arc::new(crate::tenant::form_browser(GA)));
+    a.worker().unwrap().set_browser(Arc::new(crate::tenant::form_browser(GA)));
     let mut h = harness(a);
     h.step();
     // Found at start: a banner, and a task of its own.
@@ -643,22 +657,26 @@ fn an_unfinished_configuration_is_offered_at_start_and_rolled_back_from_the_wiza
     click(&mut h, "Next");
     h.get_by_label("Finish the unfinished configuration").click();
     h.step();
-    assert_eq!(h.state().wiz.task, Task::Recover);
+    assert_eq!(h.state().wizard().task, Task::Recover);
     click(&mut h, "Next");
-    assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
+    assert_eq!(h.state().wizard().page, PageId::ConnectDirectories);
     type_into(&mut h, "Password", lab.password("admin_password_file").expose());
     click(&mut h, "Connect");
-    wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
+    wait(&mut h, "the directory connection", |a| a.pages().directories().directory().is_some() && idle(a));
     click(&mut h, "Next");
-    assert_eq!(h.state().wiz.page, PageId::Ready);
+    assert_eq!(h.state().wizard().page, PageId::Ready);
     h.get_by_label("Roll back: undo every change it made (only its own, checked)");
     h.get_by_label("Resume: make the changes it had not made yet");
     click(&mut h, "Configure");
-    wait(&mut h, "the rollback", |a| a.wiz.page == PageId::Complete);
-    assert!(h.state().pages.complete.outcome.clone().unwrap().is_ok(), "{:?}", h.state().pages.complete.outcome);
-    assert!(h.state().pages.unfinished.is_none());
+    wait(&mut h, "the rollback", |a| a.wizard().page == PageId::Complete);
+    assert!(
+        h.state().pages().complete().outcome().cloned().unwrap().is_ok(),
+        "{:?}",
+        h.state().pages().complete().outcome()
+    );
+    assert!(h.state().pages().unfinished().is_none());
     drop(h);
-    assert!(writeback_wizard::engine::journal::unfinished(&data.join("state")).unwrap().is_none(), "journal finished");
+    assert!(writeback_core::engine::journal::unfinished(&data.join("state")).unwrap().is_none(), "journal finished");
     assert_eq!(rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes, before, "the very same DACL");
 }
 
@@ -704,58 +722,58 @@ fn the_whole_procedure_and_its_undo_by_keyboard_alone() {
         h.event(egui::Event::Text(password.clone()));
         h.step();
         press(h, "Connect");
-        wait(h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
+        wait(h, "the directory connection", |a| a.pages().directories().directory().is_some() && idle(a));
     };
 
     let mut h = harness(app(home.path(), args.clone()));
     h.step();
     h.key_press(egui::Key::Enter);
     h.step();
-    assert_eq!(h.state().wiz.page, PageId::Tasks, "Enter is Next");
+    assert_eq!(h.state().wizard().page, PageId::Tasks, "Enter is Next");
     press(&mut h, "Next");
-    assert_eq!(h.state().wiz.page, PageId::ConnectEntra);
+    assert_eq!(h.state().wizard().page, PageId::ConnectEntra);
     press(&mut h, "Sign in with a device code");
-    wait(&mut h, "the device code", |a| a.pages.entra.device_code.is_some());
-    let (code, _) = h.state().pages.entra.device_code.clone().unwrap();
+    wait(&mut h, "the device code", |a| a.pages().entra().device_code().is_some());
+    let (code, _) = h.state().pages().entra().device_code().map(|(c, u)| (c.to_string(), u.to_string())).unwrap();
     rt.block_on(crate::tenant::device_login(&sim, &code, GA, "approve"));
-    wait(&mut h, "the sign-in", |a| a.pages.entra.tenant.is_some() && idle(a));
+    wait(&mut h, "the sign-in", |a| a.pages().entra().tenant().is_some() && idle(a));
     press(&mut h, "Next");
-    assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
+    assert_eq!(h.state().wizard().page, PageId::ConnectDirectories);
     connect(&mut h);
     press(&mut h, "Next");
-    assert_eq!(h.state().wiz.page, PageId::Scope);
+    assert_eq!(h.state().wizard().page, PageId::Scope);
     press(&mut h, "Next");
-    wait(&mut h, "today's state", |a| a.pages.features.status.is_some() && idle(a));
+    wait(&mut h, "today's state", |a| a.pages().features().status().is_some() && idle(a));
     press(&mut h, "Next");
-    wait(&mut h, "the plan", |a| a.pages.ready.plan.is_some() && idle(a));
-    assert_eq!(h.state().wiz.page, PageId::Ready);
+    wait(&mut h, "the plan", |a| a.pages().ready().plan().is_some() && idle(a));
+    assert_eq!(h.state().wizard().page, PageId::Ready);
     press(&mut h, "Configure");
-    wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete && idle(a));
-    assert!(h.state().pages.complete.outcome.clone().unwrap().unwrap().verified);
+    wait(&mut h, "the configuration", |a| a.wizard().page == PageId::Complete && idle(a));
+    assert!(h.state().pages().complete().outcome().cloned().unwrap().unwrap().verified);
     press(&mut h, "Exit");
-    assert!(h.state().exit);
+    assert!(h.state().exiting());
     drop(h);
     assert!(sim.running.sync_engine_writeback());
 
     // And back, through Disable.
     let mut a = app(home.path(), args);
-    a.set_browser(Arc::new(crate::tenant::form_browser(GA)));
+    a.worker().unwrap().set_browser(Arc::new(crate::tenant::form_browser(GA)));
     let mut h = harness(a);
     h.step();
     press(&mut h, "Next");
     press(&mut h, "Disable password writeback");
-    assert_eq!(h.state().wiz.task, Task::Disable);
+    assert_eq!(h.state().wizard().task, Task::Disable);
     press(&mut h, "Next");
-    assert_eq!(h.state().wiz.page, PageId::ConnectDirectories);
+    assert_eq!(h.state().wizard().page, PageId::ConnectDirectories);
     connect(&mut h);
     press(&mut h, "Next");
     press(&mut h, "Next");
-    wait(&mut h, "today's state", |a| a.pages.features.status.is_some() && idle(a));
+    wait(&mut h, "today's state", |a| a.pages().features().status().is_some() && idle(a));
     press(&mut h, "Next");
-    wait(&mut h, "the plan", |a| a.pages.ready.plan.is_some() && idle(a));
+    wait(&mut h, "the plan", |a| a.pages().ready().plan().is_some() && idle(a));
     press(&mut h, "Configure");
-    wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete && idle(a));
-    assert!(h.state().pages.complete.outcome.clone().unwrap().unwrap().verified);
+    wait(&mut h, "the configuration", |a| a.wizard().page == PageId::Complete && idle(a));
+    assert!(h.state().pages().complete().outcome().cloned().unwrap().unwrap().verified);
     drop(h);
     assert!(!sim.running.sync_engine_writeback());
     assert_eq!(rt.block_on(writeback::read_dacl(&mut admin, BASE)).unwrap().bytes, before, "the very same DACL");
@@ -777,7 +795,7 @@ fn import_settings_fills_the_pages_and_keeps_this_machines_pin() {
     .unwrap();
     let mut a = app(home.path(), ConnectionArgs::default());
     let picked = other.clone();
-    a.set_opener(Arc::new(move |_| {
+    a.worker().unwrap().set_opener(Arc::new(move |_| {
         let p = picked.clone();
         Box::pin(async move { Some(p) })
     }));
@@ -785,137 +803,125 @@ fn import_settings_fills_the_pages_and_keeps_this_machines_pin() {
     h.step();
     click(&mut h, "Next");
     click(&mut h, "Import settings…");
-    wait(&mut h, "the import", |a| a.note.as_deref().is_some_and(|n| n.starts_with("Imported")));
-    assert_eq!(h.state().pages.directories.ad_url, "ldaps://dc9.corp.example.com");
-    assert_eq!(h.state().pages.directories.ad_user, "CORP\\bob.admin");
-    assert_eq!(h.state().pages.scope.scopes, vec![("OU=Staff,DC=corp,DC=example,DC=com".to_string(), true)]);
-    assert!(h.state().note.as_deref().unwrap().contains("this machine's pin was kept"), "{:?}", h.state().note);
+    wait(&mut h, "the import", |a| a.note().is_some_and(|n| n.starts_with("Imported")));
+    assert_eq!(h.state().pages().directories().ad_url(), "ldaps://dc9.corp.example.com");
+    assert_eq!(h.state().pages().directories().ad_user(), "CORP\\bob.admin");
+    assert_eq!(h.state().pages().scope().candidates(), vec![("OU=Staff,DC=corp,DC=example,DC=com".to_string(), true)]);
+    assert!(h.state().note().unwrap().contains("this machine's pin was kept"), "{:?}", h.state().note());
     let saved = std::fs::read_to_string(home.path().join("settings.toml")).unwrap();
     assert!(saved.contains("dc9.corp.example.com") && saved.contains(&ours) && !saved.contains(&theirs), "{saved}");
 }
 
 #[test]
 fn cloud_sync_asks_ready_for_a_global_administrator_and_names_the_portal_switch() {
-    use writeback_wizard::gui::pages::{complete, ready};
+    use writeback_gui::pages::{complete, ready};
     let lab = LabDc::up();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let sim = rt.block_on(Sim::hybrid());
     sim.running.with_sync_engine(|m| m.flavour = "cloudsync".into());
     let home = tempfile::tempdir().unwrap();
     let mut a = app(home.path(), lab_args(&lab, &sim, TENANT));
-    a.set_browser(Arc::new(crate::tenant::form_browser(GA)));
+    a.worker().unwrap().set_browser(Arc::new(crate::tenant::form_browser(GA)));
     let mut h = harness(a);
     h.step();
     click(&mut h, "Next");
     click(&mut h, "Next");
     click(&mut h, "Sign in with a browser");
-    wait(&mut h, "the sign-in", |a| a.wiz.facts.tenant_ready && idle(a));
+    wait(&mut h, "the sign-in", |a| a.wizard().facts.tenant_ready && idle(a));
     click(&mut h, "Next");
     type_into(&mut h, "Password", lab.password("admin_password_file").expose());
     click(&mut h, "Connect");
-    wait(&mut h, "the directory connection", |a| a.wiz.facts.directory_ready && idle(a));
+    wait(&mut h, "the directory connection", |a| a.wizard().facts.directory_ready && idle(a));
     click(&mut h, "Next");
     click(&mut h, "Next");
     click(&mut h, "Next");
-    wait(&mut h, "the plan", |a| a.wiz.facts.plan_ready && idle(a));
+    wait(&mut h, "the plan", |a| a.wizard().facts.plan_ready && idle(a));
 
     // The signed-in account is offered; with no password the switch is refused before anything
     // changes, and the error says where to give one.
     h.get_by_label(ready::words::CLOUDSYNC);
-    assert_eq!(h.state().pages.ready.cloudsync_admin, GA.0);
+    assert_eq!(h.state().pages().ready().cloudsync_admin(), GA.0);
     click(&mut h, "Configure");
-    wait(&mut h, "the missing credential", |a| a.error.is_some() && idle(a));
-    let e = h.state().error.clone().unwrap();
+    wait(&mut h, "the missing credential", |a| a.error().is_some() && idle(a));
+    let e = h.state().error().cloned().unwrap();
     assert_eq!(e.code, "SYNC-NEEDS-CREDENTIAL", "{e:?}");
     assert!(e.remedy.contains("Ready to configure"), "{e:?}");
     assert!(!sim.running.sync_engine_writeback());
 
     // A wrong password: Entra's refusal, everything undone.
     click(&mut h, "Retry");
-    wait(&mut h, "the fresh plan", |a| a.wiz.facts.plan_ready && idle(a));
+    wait(&mut h, "the fresh plan", |a| a.wizard().facts.plan_ready && idle(a));
     type_into(&mut h, ready::words::CLOUDSYNC_PASSWORD, "not-the-password");
     click(&mut h, "Configure");
-    wait(&mut h, "the refusal", |a| a.error.is_some() && a.wiz.page == PageId::Complete && idle(a));
-    let e = h.state().error.clone().unwrap();
+    wait(&mut h, "the refusal", |a| a.error().is_some() && a.wizard().page == PageId::Complete && idle(a));
+    let e = h.state().error().cloned().unwrap();
     assert!(e.code == "SYNC-CREDENTIAL-REFUSED" || e.message.contains("AADSTS50126"), "{e:?}");
     assert!(e.message.contains("AADSTS50126"), "Entra's own code is kept: {e:?}");
-    assert!(h.state().wiz.failed && !sim.running.sync_engine_writeback());
-    assert!(h.state().pages.ready.cloudsync_password.is_empty(), "the password left the field when sent");
+    assert!(h.state().wizard().failed && !sim.running.sync_engine_writeback());
+    assert!(h.state().pages().ready().typed_cloudsync_password().is_empty(), "the password left the field when sent");
 
     // The right one: configured, and the Complete page names Cloud Sync's own portal checkbox.
     click(&mut h, "Retry");
-    wait(&mut h, "the fresh plan", |a| a.wiz.facts.plan_ready && idle(a));
+    wait(&mut h, "the fresh plan", |a| a.wizard().facts.plan_ready && idle(a));
     type_into(&mut h, ready::words::CLOUDSYNC_PASSWORD, GA.1);
     click(&mut h, "Configure");
-    wait(&mut h, "the configuration", |a| a.wiz.page == PageId::Complete && idle(a));
-    assert!(!h.state().wiz.failed && sim.running.sync_engine_writeback(), "{:?}", h.state().error);
+    wait(&mut h, "the configuration", |a| a.wizard().page == PageId::Complete && idle(a));
+    assert!(!h.state().wizard().failed && sim.running.sync_engine_writeback(), "{:?}", h.state().error());
     h.get_by_label(&format!("3. {}", complete::words::CLOUD_SYNC));
 }
 
 #[test]
 fn the_password_test_says_what_ad_would_refuse_the_minimum_age_included() {
-    use writeback_wizard::gui::pages::optional_features::words;
+    use writeback_gui::pages::optional_features::words;
     let lab = LabDc::up();
     let home = tempfile::tempdir().unwrap();
     let mut h = connected_for(&lab, home.path(), "Test a password against policy");
-    assert_eq!(h.state().wiz.task, Task::TestPassword);
-    wait(&mut h, "the directory connection", |a| a.pages.directories.directory.is_some() && idle(a));
+    assert_eq!(h.state().wizard().task, Task::TestPassword);
+    wait(&mut h, "the directory connection", |a| a.pages().directories().directory().is_some() && idle(a));
     click(&mut h, "Next");
-    assert_eq!(h.state().wiz.page, PageId::OptionalFeatures);
-    let strong = writeback_wizard::ad::passgen::generate_os(20);
+    assert_eq!(h.state().wizard().page, PageId::OptionalFeatures);
+    let strong = writeback_ad::passgen::generate_os(20);
 
     // Whose password was set less than a day ago, under a PSO with a one-day minimum age.
     type_into(&mut h, words::ACCOUNT, "olga.olsen");
     type_into(&mut h, words::NEW_PASSWORD, strong.expose());
     click(&mut h, words::TEST);
-    wait(&mut h, "the verdict", |a| a.pages.features.verdict.is_some() && idle(a));
+    wait(&mut h, "the verdict", |a| a.pages().features().verdict().is_some() && idle(a));
     h.get_by_label(words::REFUSED);
-    let v = h.state().pages.features.verdict.clone().unwrap();
+    let v = h.state().pages().features().verdict().cloned().unwrap();
     assert_eq!(v.reasons.iter().map(|r| r.rule).collect::<Vec<_>>(), vec!["min_age"], "{v:?}");
     h.get_by_label(&v.reasons[0].text);
-    assert!(h.state().pages.features.test_password.is_empty(), "the password left the field when sent");
+    assert!(h.state().pages().features().typed_test_password().is_empty(), "the password left the field when sent");
 
     // Someone else, the same password: acceptable, with what cannot be known offline.
-    h.state_mut().pages.features.test_user.clear();
-    type_into(&mut h, words::ACCOUNT, "alice.archer");
+    retype(&mut h, words::ACCOUNT, "alice.archer");
     type_into(&mut h, words::NEW_PASSWORD, strong.expose());
     click(&mut h, words::TEST);
-    wait(&mut h, "the verdict", |a| a.pages.features.verdict.is_some() && idle(a));
+    wait(&mut h, "the verdict", |a| a.pages().features().verdict().is_some() && idle(a));
     h.get_by_label(words::ACCEPTABLE);
-    assert!(h.state().pages.features.verdict.as_ref().unwrap().acceptable);
+    assert!(h.state().pages().features().verdict().as_ref().unwrap().acceptable);
     h.get_by_label_contains("Not checked here: password history");
 }
 
 #[test]
 fn a_browser_that_will_not_start_gives_the_admin_centers_address_to_open_by_hand() {
-    use writeback_wizard::engine::apply::ApplyOutcome;
-    use writeback_wizard::gui::pages::complete::words;
+    use writeback_core::session::{Front, Options};
+    use writeback_gui::worker::{Engine, Job, Msg, Worker};
     let home = tempfile::tempdir().unwrap();
-    let mut a = app(home.path(), ConnectionArgs::default());
-    a.set_browser(Arc::new(|_url: String| Err("no default browser is set".to_string())));
-    for p in a.wiz.pages() {
-        if p == PageId::Complete {
-            break;
-        }
-        a.wiz.done.insert(p);
-    }
-    a.wiz.page = PageId::Complete;
-    a.wiz.facts.configured = true;
-    a.pages.entra.cloud = Some(Cloud::Usgov);
-    a.pages.complete.outcome =
-        Some(Ok(ApplyOutcome { applied: vec![], verified: true, sync_started: false, warnings: vec![] }));
-    let mut h = harness(a);
-    h.step();
-    click(&mut h, words::OPEN);
+    let opts = Options::new(home.path().join("settings.toml"), false, Front::Wizard, ConnectionArgs::default());
+    let mut worker = Worker::new(opts, Arc::new(|| {})).unwrap();
+    worker.set_browser(Arc::new(|_url: String| Err("no default browser is set".to_string())));
+    worker.send(Job::OpenPortal(Cloud::Usgov));
     let deadline = Instant::now() + Duration::from_secs(30);
-    while h.state().error.is_none() {
-        assert!(Instant::now() < deadline, "no error shown");
+    let e = loop {
+        if let Some(Msg::Opened(r)) = worker.poll().into_iter().find(|m| matches!(m, Msg::Opened(_))) {
+            break r.unwrap_err();
+        }
+        assert!(Instant::now() < deadline, "no answer");
         std::thread::sleep(Duration::from_millis(20));
-        h.step();
-    }
-    let e = h.state().error.clone().unwrap();
+    };
     assert_eq!(e.code, "GUI-BROWSER", "{e:?}");
-    let url = writeback_wizard::entra::clouds::password_reset_page(Cloud::Usgov, None);
+    let url = writeback_entra::clouds::password_reset_page(Cloud::Usgov, None);
     assert!(e.message.contains(&url) && e.message.contains("no default browser"), "the chosen cloud's page: {e:?}");
     assert!(e.remedy.contains(&url) && e.remedy.starts_with("Open"), "{e:?}");
 }

@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 
 use ldap3::Scope;
-use writeback_wizard::ad::{AdConnection, AdError, ConnectOptions, TlsTrust};
-use writeback_wizard::lab::seed;
+use writeback_ad::{AdConnection, AdError, ConnectOptions, TlsTrust};
+use writeback_lab::seed;
 
 use crate::support::{LabDc, alive, code, json};
 
@@ -142,7 +142,7 @@ async fn lab_up_prints_the_contract_and_serves_ldaps_with_the_printed_trust() {
             Scope::Base,
             "(objectClass=*)",
             &["nTSecurityDescriptor"],
-            vec![writeback_wizard::ad::sd_flags_control(writeback_wizard::ad::SD_FLAGS_DACL)],
+            vec![writeback_ad::sd_flags_control(writeback_ad::SD_FLAGS_DACL)],
         )
         .await
         .unwrap();
@@ -155,7 +155,7 @@ async fn lab_up_prints_the_contract_and_serves_ldaps_with_the_printed_trust() {
             Scope::Base,
             "(objectClass=*)",
             &["nTSecurityDescriptor"],
-            vec![writeback_wizard::ad::sd_flags_control(4)],
+            vec![writeback_ad::sd_flags_control(4)],
         )
         .await
         .unwrap();
@@ -192,7 +192,7 @@ async fn tls_trust_is_enforced_name_ca_and_pin() {
     // A wrong password is decoded from AD's sub-code.
     let mut conn = AdConnection::connect(&ConnectOptions::new(url, lab.trust())).await.unwrap();
     let err = conn
-        .bind(&lab.field("admin_user"), &writeback_wizard::secrets::Secret::new("not-the-password"))
+        .bind(&lab.field("admin_user"), &writeback_base::secrets::Secret::new("not-the-password"))
         .await
         .unwrap_err();
     match err {
@@ -310,8 +310,8 @@ fn not_root_is_refused_with_the_reason_before_anything_starts() {
 #[tokio::test]
 async fn starttls_plain_refusal_tls_details_and_every_bind_subcode() {
     use ldap3::Mod;
-    use writeback_wizard::ad::unicode_pwd;
-    use writeback_wizard::secrets::Secret;
+    use writeback_ad::unicode_pwd;
+    use writeback_base::secrets::Secret;
     let lab = LabDc::up();
     let host = lab.field("ldap_url").trim_start_matches("ldaps://").to_string();
     let admin = lab.field("admin_user");
@@ -343,7 +343,7 @@ async fn starttls_plain_refusal_tls_details_and_every_bind_subcode() {
     // Accounts in each state AD refuses, and the sub-code decoded for each.
     let mut conn = lab.admin().await;
     let base = "OU=Support,OU=Staff,OU=Corp,DC=lab,DC=example,DC=test";
-    let secret = writeback_wizard::ad::passgen::generate_os(20);
+    let secret = writeback_ad::passgen::generate_os(20);
     let mut make = async |cn: &str, extra: Vec<(&str, Vec<Vec<u8>>)>| {
         let dn = format!("CN={cn},{base}");
         let mut attrs = vec![
@@ -384,7 +384,7 @@ async fn starttls_plain_refusal_tls_details_and_every_bind_subcode() {
         match c.bind(dn, &secret).await.unwrap_err() {
             AdError::Bind { rc: 49, subcode, words, remedy, .. } => {
                 assert_eq!(subcode.as_deref(), Some(code), "{dn}");
-                let (w, r) = writeback_wizard::ad::bind_subcode_words(code).unwrap();
+                let (w, r) = writeback_ad::bind_subcode_words(code).unwrap();
                 assert_eq!((words.as_str(), remedy.as_str()), (w, r));
             }
             other => panic!("{dn}: {other}"),
@@ -447,7 +447,7 @@ fn two_starts_at_once_share_one_dc_and_down_leaves_no_samba_process_even_after_a
     assert_eq!(json(&a)["ldap_url"], json(&b)["ldap_url"], "both name the one DC");
     // One Samba: every process serving the folder descends from the PID file's.
     let root: i32 = std::fs::read_to_string(dir.join("dc/run/samba.pid")).unwrap().trim().parse().unwrap();
-    let all = writeback_wizard::lab::processes(&dir);
+    let all = writeback_lab::processes(&dir);
     assert!(all.contains(&root), "{all:?}");
     for pid in &all {
         let mut p = *pid;
@@ -464,12 +464,12 @@ fn two_starts_at_once_share_one_dc_and_down_leaves_no_samba_process_even_after_a
     }
     let out = crate::support::run(home.path(), &["lab", "down", "--dir", dir.to_str().unwrap(), "--json"]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
-    let left = writeback_wizard::lab::processes(&dir);
+    let left = writeback_lab::processes(&dir);
     assert!(left.is_empty(), "left running: {left:?}");
     // And it starts again, answers, and stops completely.
     let out = crate::support::run(home.path(), &["lab", "up", "--dir", dir.to_str().unwrap(), "--json"]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let out = crate::support::run(home.path(), &["lab", "down", "--dir", dir.to_str().unwrap(), "--json"]);
     assert_eq!(code(&out), 0);
-    assert!(writeback_wizard::lab::processes(&dir).is_empty());
+    assert!(writeback_lab::processes(&dir).is_empty());
 }

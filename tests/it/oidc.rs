@@ -8,8 +8,8 @@ use std::io::BufRead;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
-use writeback_wizard::entra::auth::SignIn;
-use writeback_wizard::entra::clouds::Endpoints;
+use writeback_entra::auth::SignIn;
+use writeback_entra::clouds::Endpoints;
 
 struct Oidc {
     child: std::process::Child,

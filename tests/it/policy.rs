@@ -3,9 +3,9 @@
 //! differential test compares exactly those, on users under the domain policy and under a PSO.
 
 use ldap3::Mod;
-use writeback_wizard::ad::policy::{self, PolicySource};
-use writeback_wizard::ad::{AdError, directory, unicode_pwd};
-use writeback_wizard::secrets::Secret;
+use writeback_ad::policy::{self, PolicySource};
+use writeback_ad::{AdError, directory, unicode_pwd};
+use writeback_base::secrets::Secret;
 
 use crate::ad_engine::discover;
 use crate::support::LabDc;

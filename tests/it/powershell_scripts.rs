@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use writeback_wizard::sync_engine::adsync::AdSync;
-use writeback_wizard::sync_engine::cloudsync::CloudSync;
+use writeback_sync::adsync::AdSync;
+use writeback_sync::cloudsync::CloudSync;
 
 /// The documented table: cmdlet → parameters, read from docs/sync-engines.md.
 fn documented() -> BTreeMap<String, Vec<String>> {

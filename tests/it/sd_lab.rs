@@ -8,14 +8,14 @@ use std::io::Write;
 
 use base64::Engine;
 use ldap3::Scope;
-use writeback_wizard::ad::sd::{SecurityDescriptor, Sid, SidContext};
-use writeback_wizard::ad::{AdConnection, sd_flags_control};
+use writeback_ad::sd::{SecurityDescriptor, Sid, SidContext};
+use writeback_ad::{AdConnection, sd_flags_control};
 
 use crate::support::LabDc;
 
 /// Control bits SDDL cannot express.
 fn sd_defaulted_bits() -> u16 {
-    use writeback_wizard::ad::sd::{SE_DACL_DEFAULTED, SE_GROUP_DEFAULTED, SE_OWNER_DEFAULTED, SE_SACL_DEFAULTED};
+    use writeback_ad::sd::{SE_DACL_DEFAULTED, SE_GROUP_DEFAULTED, SE_OWNER_DEFAULTED, SE_SACL_DEFAULTED};
     SE_OWNER_DEFAULTED | SE_GROUP_DEFAULTED | SE_DACL_DEFAULTED | SE_SACL_DEFAULTED
 }
 

@@ -1,78 +1,334 @@
 //! Pictures of every page, rendered on the CPU (wgpu through Mesa's lavapipe) and compared with
-//! the checked-in tests/snapshots/*.png; `UPDATE_SNAPSHOTS=1` rewrites them. The engine's answers
-//! are fixed here (a lab's MSOL_ name, SIDs and timings differ per run), so a difference is a
-//! change in how the wizard draws.
+//! the checked-in tests/snapshots/*.png; `UPDATE_SNAPSHOTS=1` rewrites them. The wizard is walked
+//! to each page as a person would, by its labels, while a script stands in for the engine and
+//! answers each job with fixed values (a lab's MSOL_ name, SIDs and timings differ per run), so a
+//! difference is a change in how the wizard draws. One test per page or small group.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use egui_kittest::kittest::Queryable;
 use egui_kittest::{Harness, SnapshotResults};
-use writeback_wizard::ad::directory::ScopeNode;
-use writeback_wizard::ad::scan::Findings;
-use writeback_wizard::ad::tls::CertDetails;
-use writeback_wizard::config::SettingsOverlay as ConnectionArgs;
-use writeback_wizard::diagnose::ErrorReport;
-use writeback_wizard::engine::apply::{ApplyOutcome, Canary, Paths};
-use writeback_wizard::engine::{
+use writeback_ad::scan::Findings;
+use writeback_core::config::{SettingsOverlay as ConnectionArgs, Theme};
+use writeback_core::engine::Paths;
+use writeback_core::engine::apply::{ApplyOutcome, Canary, Progress};
+use writeback_core::engine::{
     AceStatus, Action, AdStatus, Kept, Plan, PlannedAce, Precondition, Status, Step, StepOp, TargetStatus,
     WritebackState,
 };
-use writeback_wizard::entra::check::{DirectorySync, EntraCheck, Me, Role};
-use writeback_wizard::entra::licence::{Grant, LicenceVerdict};
-use writeback_wizard::gui::wizard::PageId;
-use writeback_wizard::gui::worker::DirectoryView;
-use writeback_wizard::gui::{App, StepState};
-use writeback_wizard::sync_engine::EngineState;
+use writeback_core::session::{Configured, DirectoryView, Front, Options, Overview, Untrusted};
+use writeback_core::types::{
+    CertDetails, DirectorySync, EngineState, EntraCheck, ErrorReport, Grant, LicenceVerdict, Me, Role, ScopeNode,
+    SyncEngineKind,
+};
+use writeback_gui::App;
+use writeback_gui::worker::{Engine, Job, Msg};
 
 const BASE: &str = "DC=corp,DC=example,DC=com";
 
-fn app() -> (App, tempfile::TempDir) {
+/// How the script answers a job.
+type Answer = Box<dyn Fn(&Job) -> Vec<Msg>>;
+
+/// The engine's stand-in: each job is answered at once, as `answer` says; messages can also be
+/// delivered unasked (a device code the sign-in shows while it waits).
+struct Script {
+    inbox: Arc<Mutex<VecDeque<Msg>>>,
+    answer: Answer,
+}
+
+impl Engine for Script {
+    fn send(&self, job: Job) {
+        self.inbox.lock().unwrap().extend((self.answer)(&job));
+    }
+    fn poll(&self) -> Vec<Msg> {
+        self.inbox.lock().unwrap().drain(..).collect()
+    }
+    fn cancel(&mut self) {}
+}
+
+/// The answers of a tenant and a directory that are ready for writeback, today disabled.
+fn ready_answers(job: &Job) -> Vec<Msg> {
+    match job {
+        Job::SignIn { .. } => vec![Msg::SignedIn(Ok(tenant()))],
+        Job::Connect { .. } => vec![Msg::Connected(Ok(directory()))],
+        Job::Children(dn) if dn == BASE => vec![Msg::Children {
+            dn: dn.clone(),
+            found: Ok((
+                1234,
+                vec![
+                    ScopeNode { dn: format!("OU=Corp,{BASE}"), name: "Corp".into(), users: 1190 },
+                    ScopeNode { dn: format!("CN=Users,{BASE}"), name: "Users".into(), users: 44 },
+                ],
+            )),
+        }],
+        Job::Choose { .. } | Job::Overview => {
+            vec![Msg::Overview(Ok(Box::new(Overview { status: *status(false), findings: findings() })))]
+        }
+        Job::Plan { .. } => vec![Msg::Planned(Ok(plan()))],
+        _ => vec![],
+    }
+}
+
+/// A wizard whose jobs the script answers; `unfinished` leaves a journal the wizard finds.
+fn app(answer: Answer, unfinished: bool) -> (App, Arc<Mutex<VecDeque<Msg>>>, tempfile::TempDir) {
     let home = tempfile::tempdir().unwrap();
     let args = ConnectionArgs {
         ad_url: Some("ldaps://dc1.corp.example.com".into()),
         ad_user: Some("CORP\\alice.admin".into()),
         ..ConnectionArgs::default()
     };
-    let mut app = App::new(home.path().join("settings.toml"), false, args, Arc::new(|| {})).unwrap();
-    app.set_paths(Paths {
-        state_dir: home.path().join("state"),
+    let mut opts = Options::new(home.path().join("settings.toml"), false, Front::Wizard, args);
+    // Fixed paths: the pages show them.
+    let state = std::env::temp_dir().join("writeback-wizard-snapshots/state");
+    let _ = std::fs::remove_dir_all(&state);
+    if unfinished {
+        std::fs::create_dir_all(&state).unwrap();
+        std::fs::write(
+            state.join("journal-1796169600-1.jsonl"),
+            "{\"record\":\"plan\",\"action\":\"enable\",\"steps\":[],\"time\":\"2026-12-01T00:00:00Z\"}\n",
+        )
+        .unwrap();
+    }
+    opts.paths = Paths {
+        state_dir: state,
         audit_log: PathBuf::from("/var/lib/writeback-wizard/audit.jsonl"),
         settings: home.path().join("settings.toml"),
-    });
-    (app, home)
+    };
+    let inbox = Arc::new(Mutex::new(VecDeque::new()));
+    let engine = Script { inbox: inbox.clone(), answer };
+    (App::with_engine(&opts, false, Box::new(engine)).unwrap(), inbox, home)
 }
 
-/// Shows `page` as if the person had walked there.
-fn at(app: &mut App, page: PageId) {
-    for p in app.wiz.pages() {
-        if p == page {
-            break;
+fn harness(mut app: App) -> Harness<'static, App> {
+    app.set_theme(Theme::Light);
+    Harness::builder().with_size([940.0, 620.0]).wgpu().build_ui_state(|ui, a: &mut App| a.ui(ui), app)
+}
+
+/// Presses the button labelled `label` and lets the answers arrive.
+fn press(h: &mut Harness<'static, App>, label: &str) {
+    h.get_by_label(label).click();
+    h.run_steps(3);
+}
+
+/// Walks from Welcome to `stop` (a page title) on the Customize task, as a person would.
+fn walk(h: &mut Harness<'static, App>, stop: &str) {
+    h.run_steps(2);
+    let walk: [(&str, &[&str]); 7] = [
+        ("Tasks", &["Next"]),
+        ("Connect to Microsoft Entra ID", &["Next"]),
+        ("signed in", &["Sign in with a browser"]),
+        ("Connect your directories", &["Next"]),
+        ("connected", &["Connect"]),
+        ("Domain and OU filtering", &["Next"]),
+        ("Optional features", &["Next"]),
+    ];
+    for (reached, buttons) in walk {
+        for b in buttons {
+            press(h, b);
         }
-        app.wiz.done.insert(p);
+        if reached == stop {
+            return;
+        }
     }
-    app.wiz.page = page;
+    for (reached, button) in [("Ready to configure", "Next"), ("Configuring", "Configure")] {
+        press(h, button);
+        if reached == stop {
+            return;
+        }
+    }
+    panic!("no page {stop}");
 }
 
 /// Pages shot at 1.5x as well (a 150 % display, common on servers' consoles).
 const SCALED: [&str; 3] = ["welcome", "ready", "complete"];
 
-/// Each page in the light theme (`NAME.png`, the default where the system is light), the dark
+/// The page in the light theme (`NAME.png`, the default where the system is light), the dark
 /// theme (`NAME-dark.png`) and, for some, at 1.5x (`NAME-1.5x.png`).
-fn shoot(results: &mut SnapshotResults, mut app: App, name: &str) {
-    app.theme = writeback_wizard::config::Theme::Light;
-    let mut h = Harness::builder().with_size([940.0, 620.0]).wgpu().build_ui_state(|ui, a: &mut App| a.ui(ui), app);
+fn shoot(h: &mut Harness<'static, App>, name: &str) {
+    let mut results = SnapshotResults::new();
+    h.state_mut().set_theme(Theme::Light);
     h.run_steps(4);
     h.snapshot(name);
-    h.state_mut().theme = writeback_wizard::config::Theme::Dark;
+    h.state_mut().set_theme(Theme::Dark);
     h.run_steps(4);
     h.snapshot(format!("{name}-dark"));
     if SCALED.contains(&name) {
-        h.state_mut().theme = writeback_wizard::config::Theme::Light;
+        h.state_mut().set_theme(Theme::Light);
         h.ctx.set_pixels_per_point(1.5);
         h.run_steps(4);
         h.snapshot(format!("{name}-1.5x"));
     }
-    results.extend_harness(&mut h);
+    results.extend_harness(h);
+    results.unwrap();
+}
+
+#[test]
+fn welcome_and_tasks_look_as_they_did() {
+    let (a, _, _home) = app(Box::new(ready_answers), false);
+    let mut h = harness(a);
+    h.run_steps(2);
+    shoot(&mut h, "welcome");
+    walk(&mut h, "Tasks");
+    shoot(&mut h, "tasks");
+}
+
+#[test]
+fn tasks_with_an_unfinished_configuration_look_as_they_did() {
+    let (a, _, _home) = app(Box::new(ready_answers), true);
+    let mut h = harness(a);
+    walk(&mut h, "Tasks");
+    shoot(&mut h, "tasks-unfinished");
+}
+
+#[test]
+fn connect_to_entra_looks_as_it_did() {
+    let (a, inbox, _home) = app(Box::new(ready_answers), false);
+    let mut h = harness(a);
+    walk(&mut h, "Connect to Microsoft Entra ID");
+    // What the device-code sign-in shows while it waits.
+    inbox
+        .lock()
+        .unwrap()
+        .push_back(Msg::DeviceCode { user_code: "F7K2-9QXM".into(), uri: "https://microsoft.com/devicelogin".into() });
+    shoot(&mut h, "connect-entra-device-code");
+    let (a, _, _home) = app(Box::new(ready_answers), false);
+    let mut h = harness(a);
+    walk(&mut h, "signed in");
+    shoot(&mut h, "connect-entra");
+}
+
+#[test]
+fn connect_your_directories_looks_as_it_did() {
+    let untrusted = |job: &Job| match job {
+        Job::Connect { .. } => vec![Msg::Untrusted {
+            question: Untrusted {
+                changed_from: None,
+                certificate: Box::new(CertDetails {
+                    subject: "CN=dc1.corp.example.com".into(),
+                    issuer: "CN=corp-DC1-CA, DC=corp, DC=example, DC=com".into(),
+                    dns_names: vec!["dc1.corp.example.com".into()],
+                    not_after: "Nov 26 12:00:00 2027 +00:00".into(),
+                    sha256: "3f:8a:".repeat(10) + "3f:8a",
+                }),
+            },
+            report: ErrorReport { code: "AD-TLS".into(), message: String::new(), remedy: String::new(), exit_code: 3 },
+        }],
+        other => ready_answers(other),
+    };
+    let (a, _, _home) = app(Box::new(untrusted), false);
+    let mut h = harness(a);
+    walk(&mut h, "connected");
+    shoot(&mut h, "connect-directories-certificate");
+    let (a, _, _home) = app(Box::new(ready_answers), false);
+    let mut h = harness(a);
+    walk(&mut h, "connected");
+    shoot(&mut h, "connect-directories");
+}
+
+#[test]
+fn scope_and_optional_features_look_as_they_did() {
+    let (a, _, _home) = app(Box::new(ready_answers), false);
+    let mut h = harness(a);
+    walk(&mut h, "Domain and OU filtering");
+    shoot(&mut h, "scope");
+    walk_on(&mut h, "Next");
+    shoot(&mut h, "optional-features");
+}
+
+/// Presses `label` on the page shown.
+fn walk_on(h: &mut Harness<'static, App>, label: &str) {
+    press(h, label);
+}
+
+#[test]
+fn ready_and_configuring_look_as_they_did() {
+    let (a, _, _home) = app(Box::new(ready_answers), false);
+    let mut h = harness(a);
+    walk(&mut h, "Ready to configure");
+    shoot(&mut h, "ready");
+    let halfway = |job: &Job| match job {
+        Job::Configure { .. } => vec![Msg::Progress(Progress::Done { id: "grant-1".into(), elapsed_ms: 41 })],
+        other => ready_answers(other),
+    };
+    let (a, _, _home) = app(Box::new(halfway), false);
+    let mut h = harness(a);
+    walk(&mut h, "Configuring");
+    shoot(&mut h, "configuring");
+}
+
+#[test]
+fn configuration_complete_and_failed_look_as_they_did() {
+    let done = |job: &Job| match job {
+        Job::Configure { .. } => vec![Msg::Configured(Ok(Configured {
+            outcome: ApplyOutcome {
+                applied: vec!["grant-1".into(), "writeback".into()],
+                verified: true,
+                sync_started: true,
+                warnings: vec![],
+            },
+            canary: Some(Ok(Canary { user: "wb.canary".into(), reset: true, unlock: true, detail: None })),
+        }))],
+        other => ready_answers(other),
+    };
+    let (a, _, _home) = app(Box::new(done), false);
+    let mut h = harness(a);
+    walk(&mut h, "Configuring");
+    shoot(&mut h, "complete");
+    let failed = |job: &Job| match job {
+        Job::Configure { .. } => vec![
+            Msg::Progress(Progress::Undone { id: "grant-1".into() }),
+            Msg::Progress(Progress::Failed { id: "writeback".into(), error: "the sync engine did not answer".into() }),
+            Msg::Configured(Err(ErrorReport {
+                code: "ENGINE-ROLLED-BACK".into(),
+                message: "the apply failed and was rolled back: the sync engine did not answer".into(),
+                remedy: "Check that the ADSync service runs on the sync server, then Retry.".into(),
+                exit_code: 1,
+            })),
+        ],
+        other => ready_answers(other),
+    };
+    let (a, _, _home) = app(Box::new(failed), false);
+    let mut h = harness(a);
+    walk(&mut h, "Configuring");
+    shoot(&mut h, "failed");
+}
+
+#[test]
+fn the_complete_page_opens_the_chosen_clouds_admin_center() {
+    let done = |job: &Job| match job {
+        Job::Configure { .. } => vec![Msg::Configured(Ok(Configured {
+            outcome: ApplyOutcome { applied: vec![], verified: true, sync_started: false, warnings: vec![] },
+            canary: None,
+        }))],
+        other => ready_answers(other),
+    };
+    let sent: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = sent.clone();
+    let answer = move |job: &Job| {
+        if let Job::OpenPortal(cloud) = job {
+            seen.lock().unwrap().push(format!("{cloud:?}"));
+        }
+        done(job)
+    };
+    let (a, _, _home) = app(Box::new(answer), false);
+    let mut h = harness(a);
+    walk(&mut h, "Configuring");
+    press(&mut h, writeback_gui::pages::complete::words::OPEN);
+    assert_eq!(*sent.lock().unwrap(), vec!["Public".to_string()], "the cloud signed in to");
+}
+
+fn findings() -> Findings {
+    Findings {
+        scopes: vec![BASE.into()],
+        users_in_scope: 1234,
+        protected_accounts: vec![format!("CN=Alice Admin,OU=Admins,{BASE}")],
+        blocked_inheritance: vec![format!("OU=Legacy,OU=Corp,{BASE}")],
+        explicit_deny: vec![],
+        cannot_change_password: vec![format!("CN=Kiosk,OU=Shared,OU=Corp,{BASE}")],
+        min_age_not_reached: vec![format!("CN=Amir Abbasi,OU=Finance,OU=Corp,{BASE}")],
+    }
 }
 
 fn tenant() -> Box<EntraCheck> {
@@ -154,12 +410,12 @@ fn status(present: bool) -> Box<Status> {
             }],
         },
         sync_engine: Some(EngineState {
-            backend: "adsync",
+            backend: SyncEngineKind::Adsync,
             writeback_enabled: present,
             last_sync_cycle: None,
             version: Some("2.5.79.0".into()),
             connector: Some("contoso.onmicrosoft.com - AAD".into()),
-            flavour: "adsync",
+            flavour: SyncEngineKind::Adsync,
             writeback_readable: true,
             ..Default::default()
         }),
@@ -173,7 +429,7 @@ fn plan() -> Box<Plan> {
         .iter()
         .enumerate()
         .map(|(i, words)| PlannedAce {
-            ace: writeback_wizard::ad::sd::sddl::persisted::read(&format!(
+            ace: writeback_ad::sd::sddl::persisted::read(&format!(
                 "(OA;CIIO;CR;00299570-246d-11d0-a768-00aa006e052{i};bf967aba-0de6-11d0-a285-00aa003049e2;S-1-5-21-1-2-3-1105)"
             ))
             .unwrap(),
@@ -221,132 +477,4 @@ fn plan() -> Box<Plan> {
         warnings: vec![],
         connector_source: None,
     })
-}
-
-#[test]
-fn every_page_looks_as_it_did() {
-    let mut r = SnapshotResults::new();
-    let (a, _h1) = app();
-    shoot(&mut r, a, "welcome");
-
-    let (mut a, _h2) = app();
-    at(&mut a, PageId::Tasks);
-    shoot(&mut r, a, "tasks");
-
-    let (mut a, _h2b) = app();
-    at(&mut a, PageId::Tasks);
-    a.pages.unfinished = Some(PathBuf::from("/var/lib/writeback-wizard/state/apply-1796169600.journal"));
-    shoot(&mut r, a, "tasks-unfinished");
-
-    let (mut a, _h3) = app();
-    at(&mut a, PageId::ConnectEntra);
-    a.pages.entra.device_code = Some(("F7K2-9QXM".into(), "https://microsoft.com/devicelogin".into()));
-    shoot(&mut r, a, "connect-entra-device-code");
-
-    let (mut a, _h4) = app();
-    at(&mut a, PageId::ConnectEntra);
-    a.pages.entra.tenant = Some(tenant());
-    a.wiz.facts.tenant_ready = true;
-    shoot(&mut r, a, "connect-entra");
-
-    let (mut a, _h5) = app();
-    at(&mut a, PageId::ConnectDirectories);
-    a.pages.directories.untrusted = Some((
-        Box::new(CertDetails {
-            subject: "CN=dc1.corp.example.com".into(),
-            issuer: "CN=corp-DC1-CA, DC=corp, DC=example, DC=com".into(),
-            dns_names: vec!["dc1.corp.example.com".into()],
-            not_after: "Nov 26 12:00:00 2027 +00:00".into(),
-            sha256: "3f:8a:".repeat(10) + "3f:8a",
-        }),
-        ErrorReport { code: "AD-TLS".into(), message: String::new(), remedy: String::new(), exit_code: 3 },
-    ));
-    shoot(&mut r, a, "connect-directories-certificate");
-
-    let (mut a, _h6) = app();
-    at(&mut a, PageId::ConnectDirectories);
-    a.pages.directories.directory = Some(directory());
-    a.pages.directories.connector = directory().chosen;
-    a.wiz.facts.directory_ready = true;
-    shoot(&mut r, a, "connect-directories");
-
-    let (mut a, _h7) = app();
-    at(&mut a, PageId::Scope);
-    a.pages.directories.directory = Some(directory());
-    a.pages.scope.scopes = vec![(BASE.into(), true)];
-    a.pages.scope.tree.insert(
-        BASE.into(),
-        (
-            1234,
-            vec![
-                ScopeNode { dn: format!("OU=Corp,{BASE}"), name: "Corp".into(), users: 1190 },
-                ScopeNode { dn: format!("CN=Users,{BASE}"), name: "Users".into(), users: 44 },
-            ],
-        ),
-    );
-    shoot(&mut r, a, "scope");
-
-    let (mut a, _h8) = app();
-    at(&mut a, PageId::OptionalFeatures);
-    a.pages.features.status = Some(status(false));
-    a.pages.features.findings = Some(Findings {
-        scopes: vec![BASE.into()],
-        users_in_scope: 1234,
-        protected_accounts: vec![format!("CN=Alice Admin,OU=Admins,{BASE}")],
-        blocked_inheritance: vec![format!("OU=Legacy,OU=Corp,{BASE}")],
-        explicit_deny: vec![],
-        cannot_change_password: vec![format!("CN=Kiosk,OU=Shared,OU=Corp,{BASE}")],
-        min_age_not_reached: vec![format!("CN=Amir Abbasi,OU=Finance,OU=Corp,{BASE}")],
-    });
-    shoot(&mut r, a, "optional-features");
-
-    let (mut a, _h9) = app();
-    at(&mut a, PageId::Ready);
-    a.pages.features.status = Some(status(false));
-    a.pages.ready.plan = Some(plan());
-    a.wiz.facts.plan_ready = true;
-    shoot(&mut r, a, "ready");
-
-    let (mut a, _h10) = app();
-    at(&mut a, PageId::Configuring);
-    a.pages.ready.plan = Some(plan());
-    a.pages.configuring.set_plan(&plan());
-    a.pages.configuring.steps = vec![("grant-1".into(), StepState::Done(41)), ("writeback".into(), StepState::Waiting)];
-    shoot(&mut r, a, "configuring");
-
-    let (mut a, _h11) = app();
-    at(&mut a, PageId::Complete);
-    a.pages.ready.plan = Some(plan());
-    a.pages.configuring.set_plan(&plan());
-    a.wiz.facts.configured = true;
-    a.pages.complete.outcome = Some(Ok(ApplyOutcome {
-        applied: vec!["grant-1".into(), "writeback".into()],
-        verified: true,
-        sync_started: true,
-        warnings: vec![],
-    }));
-    a.pages.complete.canary = Some(Ok(Canary { user: "wb.canary".into(), reset: true, unlock: true, detail: None }));
-    shoot(&mut r, a, "complete");
-
-    let (mut a, _h12) = app();
-    at(&mut a, PageId::Complete);
-    a.pages.ready.plan = Some(plan());
-    a.pages.configuring.set_plan(&plan());
-    a.wiz.failed = true;
-    a.wiz.facts.configured = true;
-    a.pages.configuring.steps = vec![
-        ("grant-1".into(), StepState::Undone),
-        ("writeback".into(), StepState::Failed("the sync engine did not answer".into())),
-    ];
-    let e = ErrorReport {
-        code: "ENGINE-ROLLED-BACK".into(),
-        message: "the apply failed and was rolled back: the sync engine did not answer".into(),
-        remedy: "Check that the ADSync service runs on the sync server, then Retry.".into(),
-        exit_code: 1,
-    };
-    a.error = Some(e.clone());
-    a.pages.complete.outcome = Some(Err(e));
-    shoot(&mut r, a, "failed");
-    // Every page is compared before any failure is reported.
-    r.unwrap();
 }

@@ -4,8 +4,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
-use writeback_wizard::ad::{AdConnection, ConnectOptions, TlsTrust};
-use writeback_wizard::secrets::Secret;
+use writeback_ad::{AdConnection, ConnectOptions, TlsTrust};
+use writeback_base::secrets::Secret;
 
 /// The binary under test, with its state kept inside the test's own folders.
 pub fn bin(home: &Path) -> Command {
@@ -116,7 +116,7 @@ impl Drop for LabDc {
 
 /// True while the process exists and is not a zombie.
 pub fn alive(pid: i32) -> bool {
-    writeback_wizard::lab::samba::process_alive(pid)
+    writeback_lab::samba::process_alive(pid)
 }
 
 /// What the relay does to the DC's answers.
@@ -211,12 +211,6 @@ impl Relay {
 
 /// The explicit ACEs of `dn`'s DACL, as SDDL with numeric SIDs.
 pub async fn explicit_aces(conn: &mut AdConnection, dn: &str) -> Vec<String> {
-    let d = writeback_wizard::ad::writeback::read_dacl(conn, dn).await.unwrap();
-    d.sd.dacl
-        .unwrap()
-        .aces
-        .iter()
-        .filter(|a| !a.is_inherited())
-        .map(writeback_wizard::ad::sd::sddl::persisted::text)
-        .collect()
+    let d = writeback_ad::writeback::read_dacl(conn, dn).await.unwrap();
+    d.sd.dacl.unwrap().aces.iter().filter(|a| !a.is_inherited()).map(writeback_ad::sd::sddl::persisted::text).collect()
 }

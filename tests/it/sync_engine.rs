@@ -3,11 +3,11 @@
 
 use std::os::unix::fs::PermissionsExt;
 
-use writeback_wizard::secrets::Secret;
-use writeback_wizard::sync_engine::adsync::AdSync;
-use writeback_wizard::sync_engine::cloudsync::{CloudSync, Credential};
-use writeback_wizard::sync_engine::lab::LabEngine;
-use writeback_wizard::sync_engine::{SyncEngine, SyncError};
+use writeback_base::secrets::Secret;
+use writeback_sync::adsync::AdSync;
+use writeback_sync::cloudsync::{CloudSync, Credential};
+use writeback_sync::lab::LabEngine;
+use writeback_sync::{SyncEngine, SyncError};
 
 use crate::tenant::{HIA, PLAIN, Sim};
 
@@ -79,7 +79,7 @@ async fn adsync_builds_the_cmdlets_parses_their_output_and_maps_errors() {
     let dir = tempfile::tempdir().unwrap();
     let engine = AdSync::with_program(stand_in(dir.path(), "2.5.79.0"));
     let s = engine.state().await.unwrap();
-    assert_eq!((s.backend, s.writeback_enabled), ("adsync", false));
+    assert_eq!((s.backend, s.writeback_enabled), (writeback_sync::SyncEngineKind::Adsync, false));
     assert_eq!(s.version.as_deref(), Some("2.5.79.0"));
     assert_eq!(s.installed_version.as_deref(), Some("2.5.79.0"));
     assert_eq!(s.connector.as_deref(), Some("contoso.onmicrosoft.com - AAD"));
@@ -121,8 +121,8 @@ async fn adsync_builds_the_cmdlets_parses_their_output_and_maps_errors() {
     )
     .unwrap();
     let e = engine.set_writeback(false).await.unwrap_err();
-    assert_eq!(writeback_wizard::diagnose::Diagnose::code(&e), "SYNC-NEEDS-SIGN-IN", "{e}");
-    assert!(writeback_wizard::diagnose::Diagnose::remedy(&e).contains("Optional features"));
+    assert_eq!(writeback_base::diagnose::Diagnose::code(&e), "SYNC-NEEDS-SIGN-IN", "{e}");
+    assert!(writeback_base::diagnose::Diagnose::remedy(&e).contains("Optional features"));
     std::fs::remove_file(dir.path().join("fail")).unwrap();
 
     // Too old: an enable is refused before anything is switched; a disable and the state are not.
@@ -131,7 +131,7 @@ async fn adsync_builds_the_cmdlets_parses_their_output_and_maps_errors() {
     match old.set_writeback(true).await.unwrap_err() {
         e @ SyncError::TooOld { .. } => {
             assert!(e.to_string().contains("2.4.131.0") && e.to_string().contains("2.5.79.0"));
-            assert!(writeback_wizard::diagnose::Diagnose::remedy(&e).contains("Upgrade"));
+            assert!(writeback_base::diagnose::Diagnose::remedy(&e).contains("Upgrade"));
         }
         other => panic!("{other}"),
     }
@@ -151,8 +151,8 @@ async fn adsync_builds_the_cmdlets_parses_their_output_and_maps_errors() {
     let mut s = engine.state().await.unwrap();
     assert_eq!(s.staging_mode, Some(true));
     s.assess(std::time::SystemTime::now());
-    assert!(s.warnings.iter().any(|w| w.contains("staging mode")), "{:?}", s.warnings);
-    assert!(s.warnings.iter().any(|w| w.contains("did not finish")), "{:?}", s.warnings);
+    assert!(s.warnings.iter().any(|w| w.to_string().contains("staging mode")), "{:?}", s.warnings);
+    assert!(s.warnings.iter().any(|w| w.to_string().contains("did not finish")), "{:?}", s.warnings);
     std::fs::remove_file(dir.path().join("staging")).unwrap();
     std::fs::remove_file(dir.path().join("installed")).unwrap();
 
@@ -164,7 +164,7 @@ async fn adsync_builds_the_cmdlets_parses_their_output_and_maps_errors() {
     std::fs::write(dir.path().join("silent"), "").unwrap();
     let e = engine.set_writeback(true).await.unwrap_err();
     assert!(matches!(e, SyncError::NoOutput { .. }), "{e}");
-    assert_eq!(writeback_wizard::diagnose::Diagnose::code(&e), "SYNC-NO-OUTPUT");
+    assert_eq!(writeback_base::diagnose::Diagnose::code(&e), "SYNC-NO-OUTPUT");
     std::fs::remove_file(dir.path().join("silent")).unwrap();
     // One that hangs is stopped at the timeout, and its process goes with it.
     std::fs::write(dir.path().join("slow"), "").unwrap();
@@ -220,17 +220,20 @@ async fn cloudsync_reads_the_agent_account_and_sends_the_credential_on_stdin_onl
     // No agent on this server: said so, with where to run instead.
     std::fs::write(dir.path().join("no-agent"), "").unwrap();
     let e = bare.state().await.unwrap_err();
-    assert_eq!(writeback_wizard::diagnose::Diagnose::code(&e), "SYNC-NO-CLOUDSYNC", "{e}");
-    assert!(writeback_wizard::diagnose::Diagnose::remedy(&e).contains("--sync-engine adsync"), "{e}");
+    assert_eq!(writeback_base::diagnose::Diagnose::code(&e), "SYNC-NO-CLOUDSYNC", "{e}");
+    assert!(writeback_base::diagnose::Diagnose::remedy(&e).contains("--sync-engine adsync"), "{e}");
     std::fs::remove_file(dir.path().join("no-agent")).unwrap();
     let s = bare.state().await.unwrap();
-    assert_eq!((s.backend, s.flavour, s.writeback_readable), ("cloudsync", "cloudsync", false));
+    assert_eq!(
+        (s.backend, s.flavour, s.writeback_readable),
+        (writeback_sync::SyncEngineKind::Cloudsync, writeback_sync::SyncEngineKind::Cloudsync, false)
+    );
     assert_eq!(s.agent_account.as_deref(), Some("LAB\\provAgentgMSA$"));
     assert_eq!(s.installed_version.as_deref(), Some("1.1.1586.0"));
     assert!(s.enable_blockers().is_empty(), "no Connect version rule for Cloud Sync");
     // Without a credential the switch is not tried.
     let e = bare.set_writeback(true).await.unwrap_err();
-    assert_eq!(writeback_wizard::diagnose::Diagnose::code(&e), "SYNC-NEEDS-CREDENTIAL");
+    assert_eq!(writeback_base::diagnose::Diagnose::code(&e), "SYNC-NEEDS-CREDENTIAL");
     assert!(!std::fs::read_to_string(dir.path().join("calls.log")).unwrap().contains("Set-AADCloudSync"));
     let password = "Cl0ud-Sync-Secret!";
     let with = |pw: &str| {
@@ -245,8 +248,8 @@ async fn cloudsync_reads_the_agent_account_and_sends_the_credential_on_stdin_onl
     assert!(calls.contains("Set-AADCloudSyncPasswordWritebackConfiguration -Enable $true -Credential $credential"));
     // An account that must use MFA is refused, and the remedy names the portal's switch.
     let e = with("mfa-only").set_writeback(false).await.unwrap_err();
-    assert_eq!(writeback_wizard::diagnose::Diagnose::code(&e), "SYNC-CREDENTIAL-REFUSED", "{e}");
-    let remedy = writeback_wizard::diagnose::Diagnose::remedy(&e);
+    assert_eq!(writeback_base::diagnose::Diagnose::code(&e), "SYNC-CREDENTIAL-REFUSED", "{e}");
+    let remedy = writeback_base::diagnose::Diagnose::remedy(&e);
     assert!(
         remedy.contains("Write back passwords with Microsoft Entra Cloud Sync") && remedy.contains("MFA"),
         "{remedy}"

@@ -9,8 +9,8 @@ use base64::Engine;
 use reqwest::StatusCode;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use writeback_wizard::clock::ManualClock;
-use writeback_wizard::lab::tenant::{self, Faults, Fixture, RunningTenant};
+use writeback_base::clock::ManualClock;
+use writeback_lab::tenant::{self, Faults, Fixture, RunningTenant};
 
 pub const APP: &str = "11111111-2222-4333-8444-555555555555";
 /// The fixture's app consented for User.Read alone.
@@ -830,7 +830,7 @@ async fn faults_throttle_unavailable_latency_and_paging() {
     let mut ids = Vec::new();
     for i in 0..25 {
         let id = format!("0c000000-0000-4000-8000-{i:012}");
-        fx.groups.push(writeback_wizard::lab::tenant::fixture::FixtureGroup {
+        fx.groups.push(writeback_lab::tenant::fixture::FixtureGroup {
             id: id.clone(),
             display_name: format!("Team {i}"),
             ..Default::default()

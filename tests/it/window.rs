@@ -58,6 +58,6 @@ fn the_wizard_opens_draws_and_answers_a_click_in_a_real_window() {
     // --lab started the lab DC in this test's home: stop it, all of it.
     let down = crate::support::run(home.path(), &["lab", "down"]);
     assert_eq!(crate::support::code(&down), 0, "{}", String::from_utf8_lossy(&down.stderr));
-    let left = writeback_wizard::lab::processes(&lab_dir);
+    let left = writeback_lab::processes(&lab_dir);
     assert!(left.is_empty(), "the wizard's lab left Samba running: {left:?}");
 }

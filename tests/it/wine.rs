@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use writeback_wizard::ad::writeback;
+use writeback_ad::writeback;
 
 use crate::ad_engine::BASE;
 use crate::support::{LabDc, code};

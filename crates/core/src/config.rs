@@ -1,0 +1,490 @@
+//! The settings file: versioned TOML, written atomically, never holding a secret.
+//!
+//! Keys (ARCHITECTURE.md, "Engine rules"): `version = 1` first, then the connection flags' long
+//! names in snake_case, then a `[granted]` table the engine owns. Command-line flags override the
+//! file; the file overrides the built-in defaults.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ad::sd::Ace;
+use crate::diagnose::{Diagnose, Exit};
+pub use writeback_entra::clouds::Cloud;
+pub use writeback_sync::SyncEngineKind;
+
+/// The wizard's colours: light, dark, or as the system says (the default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Theme {
+    Light,
+    Dark,
+    #[default]
+    System,
+}
+
+/// The settings format this build reads and writes.
+pub const SETTINGS_VERSION: u32 = 1;
+
+/// Everything the product remembers between runs. Secrets are never part of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Format version; always [`SETTINGS_VERSION`] when written by this build.
+    pub version: u32,
+    /// `ldaps://host[:port]`, or `ldap://host` for StartTLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_url: Option<String>,
+    /// `DOMAIN\user`, UPN or DN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_user: Option<String>,
+    /// A PEM file of CA certificates to trust instead of the system roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_ca_file: Option<PathBuf>,
+    /// The name expected in the DC certificate when `ad_url` holds an IP address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_tls_name: Option<String>,
+    /// SHA-256 of the DC's DER leaf certificate, pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_fingerprint: Option<String>,
+    /// sAMAccountName or DN of the AD DS connector account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector_account: Option<String>,
+    /// Distinguished names the writeback permissions are granted on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<String>,
+    /// The national cloud (`public`, `usgov`, `usgov-dod`, `china`, `lab`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<Cloud>,
+    /// Tenant GUID or verified domain (checked by [`check_tenant`] when read).
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "tenant_field")]
+    pub tenant: Option<String>,
+    /// The tenant simulator's base URL (with `cloud = "lab"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lab_url: Option<String>,
+    /// The public client used for sign-in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// `adsync`, `cloudsync` or `lab`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_engine: Option<SyncEngineKind>,
+    /// How long one sync-engine (PowerShell) call may take, in seconds (default 120).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_engine_timeout: Option<u64>,
+    /// The Global Administrator whose credential switches Cloud Sync writeback (the password is
+    /// never stored: WRITEBACK_CLOUDSYNC_PASSWORD, for one run).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudsync_admin: Option<String>,
+    /// The wizard's colours (`light`, `dark`, `system`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theme: Option<Theme>,
+    /// What older versions recorded as granted (the engine's grant record in the state folder now
+    /// holds it; its first save moves this table there). Decoded on load.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty", with = "crate::ad::sd::sddl::persisted::table")]
+    pub granted: BTreeMap<String, Vec<Ace>>,
+}
+
+impl Settings {
+    /// Empty settings of the current version.
+    pub fn new() -> Self {
+        Settings { version: SETTINGS_VERSION, ..Default::default() }
+    }
+
+    /// Parses settings text, refusing other versions with a clear reason.
+    pub fn parse(text: &str, path: &Path) -> Result<Settings, ConfigError> {
+        // Read the version alone first, so a file from a newer build is refused for that reason
+        // rather than for a key this build does not know.
+        #[derive(Deserialize)]
+        struct VersionOnly {
+            version: Option<i64>,
+        }
+        let probe: VersionOnly =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
+        match probe.version {
+            None => return Err(ConfigError::NoVersion { path: path.to_path_buf() }),
+            Some(v) if v == i64::from(SETTINGS_VERSION) => {}
+            Some(v) if v > i64::from(SETTINGS_VERSION) => {
+                return Err(ConfigError::NewerVersion { path: path.to_path_buf(), found: v });
+            }
+            Some(v) => return Err(ConfigError::UnknownVersion { path: path.to_path_buf(), found: v }),
+        }
+        toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), detail: e.to_string() })
+    }
+
+    /// Reads a settings file. A missing file gives empty settings: first runs have none.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Settings::parse(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::new()),
+            Err(source) => Err(ConfigError::Read { path: path.to_path_buf(), source }),
+        }
+    }
+
+    /// Reads a settings file that must exist (an import).
+    pub fn load_existing(path: &Path) -> Result<Settings, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        Settings::parse(&text, path)
+    }
+
+    /// The TOML text, `version` first.
+    pub fn to_toml(&self) -> Result<String, ConfigError> {
+        let body = toml::to_string(self).map_err(|e| ConfigError::Serialize { detail: e.to_string() })?;
+        Ok(format!("# writeback-wizard settings. Secrets are never stored here.\n{body}"))
+    }
+
+    /// Writes the settings atomically (temp + fsync + rename), owner-readable only.
+    pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
+        let text = self.to_toml()?;
+        crate::fsutil::write_atomic(path, text.as_bytes(), true)
+            .map_err(|source| ConfigError::Write { path: path.to_path_buf(), source })
+    }
+
+    /// Applies command-line values over the file's: each flag given wins; `scope` given at all
+    /// replaces the whole list.
+    pub fn overlay(mut self, flags: &SettingsOverlay) -> Settings {
+        fn set<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
+            if value.is_some() {
+                slot.clone_from(value);
+            }
+        }
+        set(&mut self.ad_url, &flags.ad_url);
+        set(&mut self.ad_user, &flags.ad_user);
+        set(&mut self.ad_ca_file, &flags.ad_ca_file);
+        set(&mut self.ad_tls_name, &flags.ad_tls_name);
+        set(&mut self.ad_fingerprint, &flags.ad_fingerprint);
+        set(&mut self.connector_account, &flags.connector_account);
+        set(&mut self.cloud, &flags.cloud);
+        set(&mut self.tenant, &flags.tenant);
+        set(&mut self.lab_url, &flags.lab_url);
+        set(&mut self.client_id, &flags.client_id);
+        set(&mut self.sync_engine, &flags.sync_engine);
+        set(&mut self.sync_engine_timeout, &flags.sync_engine_timeout);
+        set(&mut self.cloudsync_admin, &flags.cloudsync_admin);
+        if !flags.scope.is_empty() {
+            self.scope.clone_from(&flags.scope);
+        }
+        self
+    }
+}
+
+/// A tenant is a GUID, a DNS name (a verified domain), or one of Entra's own words for "any"
+/// (`organizations`, `common`). Nothing else is accepted anywhere it can come from (a flag, the
+/// settings, an import), so a tenant can never carry text into a URL's path or a command line.
+pub fn check_tenant(text: &str) -> Result<(), String> {
+    let guid = uuid::Uuid::try_parse(text).is_ok() && text.len() == 36;
+    let word = matches!(text, "organizations" | "common");
+    let labels: Vec<&str> = text.split('.').collect();
+    let dns = text.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if guid || word || dns {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{}' is not a tenant: give its GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx) or a verified domain such as contoso.onmicrosoft.com",
+            text.chars().take(80).collect::<String>()
+        ))
+    }
+}
+
+fn tenant_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(d)?;
+    check_tenant(&text).map_err(serde::de::Error::custom)?;
+    Ok(Some(text))
+}
+
+/// Two certificate pins name the same certificate (colons, spaces and case do not matter).
+pub fn same_pin(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_ascii_lowercase();
+    norm(a) == norm(b)
+}
+
+/// What an import would do to the certificate pin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PinChange {
+    /// None, or the same pin.
+    Same,
+    /// The file pins another certificate than this machine trusts.
+    Differs { theirs: String, ours: String },
+}
+
+/// `config import` (and the wizard's Import settings…): the file is parsed (and so validated)
+/// before anything is touched; this machine's record of what it granted stays; another
+/// certificate pin is taken only when `take_their_pin`, else this machine's pin is kept. Returns
+/// what happened to the pin.
+pub fn import(file: &Path, config_path: &Path, take_their_pin: bool) -> Result<PinChange, ConfigError> {
+    let mut settings = Settings::load_existing(file)?;
+    let local = Settings::load(config_path)?;
+    // What another machine granted is not ours: the local record (or its [granted]) stays.
+    settings.granted = local.granted.clone();
+    let change = match (&settings.ad_fingerprint, &local.ad_fingerprint) {
+        (Some(theirs), Some(ours)) if !same_pin(theirs, ours) => {
+            PinChange::Differs { theirs: theirs.clone(), ours: ours.clone() }
+        }
+        _ => PinChange::Same,
+    };
+    if let PinChange::Differs { ours, .. } = &change
+        && !take_their_pin
+    {
+        settings.ad_fingerprint = Some(ours.clone());
+    }
+    settings.save(config_path)?;
+    Ok(change)
+}
+
+/// The settings keys as given on a command line (`None` = not given).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SettingsOverlay {
+    /// `--ad-url`
+    pub ad_url: Option<String>,
+    /// `--ad-user`
+    pub ad_user: Option<String>,
+    /// `--ad-ca-file`
+    pub ad_ca_file: Option<PathBuf>,
+    /// `--ad-tls-name`
+    pub ad_tls_name: Option<String>,
+    /// `--ad-fingerprint`
+    pub ad_fingerprint: Option<String>,
+    /// `--connector-account`
+    pub connector_account: Option<String>,
+    /// `--scope` (repeatable)
+    pub scope: Vec<String>,
+    /// `--cloud`
+    pub cloud: Option<Cloud>,
+    /// `--tenant`
+    pub tenant: Option<String>,
+    /// `--lab-url`
+    pub lab_url: Option<String>,
+    /// `--client-id`
+    pub client_id: Option<String>,
+    /// `--sync-engine`
+    pub sync_engine: Option<SyncEngineKind>,
+    /// `--sync-engine-timeout` in seconds
+    pub sync_engine_timeout: Option<u64>,
+    /// `--cloudsync-admin`
+    pub cloudsync_admin: Option<String>,
+    /// `--insecure-ldap` (never kept in the file)
+    pub insecure_ldap: bool,
+    /// `--ad-timeout` in seconds (never kept in the file)
+    pub ad_timeout: Option<u64>,
+    /// `--include-adminsdholder` (never kept in the file)
+    pub include_adminsdholder: bool,
+}
+
+/// The settings file used when `--config` is not given: `settings.toml` in the platform's config
+/// directory (`~/.config/writeback-wizard/` on Linux, `%APPDATA%\writeback-wizard\` on Windows).
+pub fn default_path() -> PathBuf {
+    crate::platform::config_dir().join("settings.toml")
+}
+
+/// Why the settings could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but cannot be read.
+    #[error("cannot read the settings file {}", path.display())]
+    Read {
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file cannot be written.
+    #[error("cannot write the settings file {}", path.display())]
+    Write {
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not valid TOML, or a key of the wrong type or unknown.
+    #[error("the settings file {} is not valid: {detail}", path.display())]
+    Parse {
+        path: PathBuf,
+        /// The parser's message with line and column.
+        detail: String,
+    },
+    /// No `version` key.
+    #[error("the settings file {} has no `version` key", path.display())]
+    NoVersion { path: PathBuf },
+    /// Written by a newer build.
+    #[error("the settings file {} is version {found}, newer than this build understands (version {SETTINGS_VERSION})", path.display())]
+    NewerVersion {
+        path: PathBuf,
+        /// The version found.
+        found: i64,
+    },
+    /// A version that never existed.
+    #[error("the settings file {} has version {found}, which no build of writeback-wizard writes", path.display())]
+    UnknownVersion {
+        path: PathBuf,
+        /// The version found.
+        found: i64,
+    },
+    /// Serialising failed (should not happen for valid settings).
+    #[error("cannot serialise the settings: {detail}")]
+    Serialize {
+        /// The serialiser's message.
+        detail: String,
+    },
+}
+
+impl Diagnose for ConfigError {
+    fn code(&self) -> &'static str {
+        match self {
+            ConfigError::Read { .. } => "CONFIG-READ",
+            ConfigError::Write { .. } => "CONFIG-WRITE",
+            ConfigError::Parse { .. } => "CONFIG-PARSE",
+            ConfigError::NoVersion { .. } => "CONFIG-NO-VERSION",
+            ConfigError::NewerVersion { .. } => "CONFIG-NEWER",
+            ConfigError::UnknownVersion { .. } => "CONFIG-VERSION",
+            ConfigError::Serialize { .. } => "CONFIG-SERIALIZE",
+        }
+    }
+    fn remedy(&self) -> String {
+        match self {
+            ConfigError::Read { .. } => "Check the file's permissions, or point --config at another file.".into(),
+            ConfigError::Write { .. } => {
+                "Check free disk space and that the folder is writable, or point --config at another file; the previous settings file is unchanged.".into()
+            }
+            ConfigError::Parse { .. } => {
+                "Correct the line named above (keys are listed in docs/cli.md), or move the file aside to start from defaults.".into()
+            }
+            ConfigError::NoVersion { .. } => "Add `version = 1` as the first line, or export the settings again with `writeback-wizard config export`.".into(),
+            ConfigError::NewerVersion { .. } => {
+                "Upgrade writeback-wizard to the version that wrote this file, or use --config with a file this version wrote.".into()
+            }
+            ConfigError::UnknownVersion { .. } => "Set `version = 1`, or export the settings again with `writeback-wizard config export`.".into(),
+            ConfigError::Serialize { .. } => "Report this as a bug, with the settings file attached (it holds no secrets).".into(),
+        }
+    }
+    fn exit(&self) -> Exit {
+        match self {
+            ConfigError::Parse { .. }
+            | ConfigError::NoVersion { .. }
+            | ConfigError::NewerVersion { .. }
+            | ConfigError::UnknownVersion { .. } => Exit::Usage,
+            ConfigError::Read { .. } | ConfigError::Write { .. } | ConfigError::Serialize { .. } => Exit::Failed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Settings {
+        let mut s = Settings::new();
+        s.ad_url = Some("ldaps://dc1.corp.example".into());
+        s.ad_user = Some(r"CORP\admin".into());
+        s.scope = vec!["OU=Staff,DC=corp,DC=example".into()];
+        s.cloud = Some(Cloud::UsgovDod);
+        let ace = crate::ad::sd::sddl::persisted::read(
+            "(OA;CIIO;CR;00299570-246d-11d0-a768-00aa006e0529;bf967aba-0de6-11d0-a285-00aa003049e2;S-1-5-21-1-2-3-1105)",
+        )
+        .unwrap();
+        s.granted.insert("DC=corp,DC=example".into(), vec![ace]);
+        s
+    }
+
+    #[test]
+    fn round_trip_keeps_everything_and_version_comes_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("settings.toml");
+        let s = sample();
+        s.save(&p).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let first_key = text.lines().find(|l| !l.starts_with('#')).unwrap();
+        assert_eq!(first_key, "version = 1");
+        assert!(text.contains("[granted]"), "{text}");
+        assert_eq!(Settings::load(&p).unwrap(), s);
+    }
+
+    #[test]
+    fn cloud_names_are_the_flags_values() {
+        let s = Settings::parse("version = 1\ncloud = \"usgov-dod\"\nsync_engine = \"lab\"\n", Path::new("s")).unwrap();
+        assert_eq!(s.cloud, Some(Cloud::UsgovDod));
+        assert_eq!(s.sync_engine, Some(SyncEngineKind::Lab));
+        let e = Settings::parse("version = 1\ncloud = \"mars\"\n", Path::new("s")).unwrap_err();
+        assert!(e.to_string().contains("mars"), "{e}");
+    }
+
+    #[test]
+    fn missing_file_is_empty_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Settings::load(&dir.path().join("none.toml")).unwrap(), Settings::new());
+    }
+
+    #[test]
+    fn the_fuzz_corpus_holds_settings_of_this_format() {
+        let p = Path::new("full.toml");
+        let s = Settings::parse(include_str!("../../../fuzz/corpus/settings/full.toml"), p).unwrap();
+        assert_eq!(s.granted.len(), 2);
+        assert_eq!(s.cloud, Some(Cloud::UsgovDod));
+        assert!(Settings::parse(include_str!("../../../fuzz/corpus/settings/lab.toml"), p).is_ok());
+        assert!(matches!(
+            Settings::parse(include_str!("../../../fuzz/corpus/settings/newer.toml"), p),
+            Err(ConfigError::NewerVersion { .. })
+        ));
+    }
+
+    #[test]
+    fn newer_version_is_refused_before_unknown_keys() {
+        let err = Settings::parse("version = 2\nfuture_key = true\n", Path::new("s.toml")).unwrap_err();
+        assert_eq!(err.code(), "CONFIG-NEWER");
+        assert!(err.to_string().contains("version 2"));
+        assert!(err.remedy().contains("Upgrade"));
+        assert_eq!(err.exit(), Exit::Usage);
+    }
+
+    #[test]
+    fn a_tenant_is_a_guid_or_a_domain_and_nothing_else() {
+        for ok in ["contoso.onmicrosoft.com", "9188040d-6c67-4c5b-b112-36a304b66dad", "organizations", "fabrikam.com"] {
+            assert!(check_tenant(ok).is_ok(), "{ok}");
+        }
+        for bad in
+            ["", "contoso", "a b.com", "x.com/../v2.0", "x.com\"; calc", "-x.com", "9188040d6c674c5bb11236a304b66dad"]
+        {
+            assert!(check_tenant(bad).is_err(), "{bad}");
+        }
+        let e = Settings::parse("version = 1\ntenant = \"x.com & calc\"\n", Path::new("s.toml")).unwrap_err();
+        assert_eq!(e.code(), "CONFIG-PARSE");
+        assert!(e.to_string().contains("is not a tenant"), "{e}");
+    }
+
+    #[test]
+    fn unknown_key_missing_version_and_bad_toml_are_clear() {
+        let e = Settings::parse("version = 1\nad_password = \"x\"\n", Path::new("s.toml")).unwrap_err();
+        assert_eq!(e.code(), "CONFIG-PARSE");
+        assert!(e.to_string().contains("ad_password"), "{e}");
+        let e = Settings::parse("ad_url = \"ldaps://x\"\n", Path::new("s.toml")).unwrap_err();
+        assert_eq!(e.code(), "CONFIG-NO-VERSION");
+        let e = Settings::parse("version = = 1", Path::new("s.toml")).unwrap_err();
+        assert_eq!(e.code(), "CONFIG-PARSE");
+        let e = Settings::parse("version = 0", Path::new("s.toml")).unwrap_err();
+        assert_eq!(e.code(), "CONFIG-VERSION");
+    }
+
+    #[test]
+    fn flags_override_the_file_and_scope_replaces_the_list() {
+        let s = sample();
+        let flags = SettingsOverlay {
+            ad_url: Some("ldaps://dc2.corp.example".into()),
+            scope: vec!["OU=A,DC=corp,DC=example".into(), "OU=B,DC=corp,DC=example".into()],
+            ..Default::default()
+        };
+        let merged = s.clone().overlay(&flags);
+        assert_eq!(merged.ad_url.as_deref(), Some("ldaps://dc2.corp.example"));
+        assert_eq!(merged.ad_user, s.ad_user);
+        assert_eq!(merged.scope.len(), 2);
+        assert_eq!(merged.granted, s.granted);
+        assert_eq!(s.clone().overlay(&SettingsOverlay::default()), s);
+    }
+}

@@ -1,0 +1,262 @@
+//! Reaching the two directories: AD bound as the operator (settings, then flags, then lab mode's
+//! preset for whatever is still missing; the password from the wizard's field, the preset or the
+//! secrets lookup), and a Graph client for the tenant.
+
+use super::{Error, Input, Options};
+use crate::ad::directory::{self, Account, Discovery};
+use crate::ad::{AdConnection, AdError, ConnectOptions, TlsTrust};
+use crate::config::Settings;
+use crate::entra::check::EntraCheck;
+use crate::secrets::{self, Secret};
+use crate::types::CertDetails;
+
+/// A bound connection and what it found.
+pub struct AdSession {
+    /// How it was reached (the canary connects the same way as the connector).
+    pub(crate) options: ConnectOptions,
+    pub(crate) conn: AdConnection,
+    /// rootDSE and the forest.
+    pub(crate) disc: Discovery,
+    /// The bound account.
+    pub(crate) account: Account,
+    /// The effective settings (file, flags and preset).
+    pub(crate) settings: Settings,
+    /// The connector's password lab mode knows.
+    pub(crate) preset_connector_password: Option<Secret>,
+}
+
+/// A DC certificate nothing here vouches for (or, with `changed_from`, another one than the
+/// certificate pinned): the wizard asks the person.
+#[derive(Debug, Clone)]
+pub struct Untrusted {
+    /// The fingerprint that was pinned, when the certificate CHANGED.
+    pub changed_from: Option<String>,
+    /// What the DC presented.
+    pub certificate: Box<CertDetails>,
+}
+
+impl Error {
+    /// The certificate question this error asks, when it is a TLS handshake the person can
+    /// decide on.
+    pub fn untrusted(&self) -> Option<Untrusted> {
+        match self {
+            Error::Ad(AdError::TlsHandshake { certificate: Some(c), .. }) => {
+                Some(Untrusted { changed_from: None, certificate: c.clone() })
+            }
+            Error::Ad(AdError::CertChanged { pinned, certificate, .. }) => {
+                Some(Untrusted { changed_from: Some(pinned.clone()), certificate: certificate.clone() })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Fills `settings` from lab mode's preset, sealed to the lab's own DC; returns the passwords the
+/// preset knows for the account it fills in.
+fn apply_preset(opts: &Options, settings: &mut Settings) -> Result<(Option<Secret>, Option<Secret>), Error> {
+    let Some(preset) = &opts.preset else {
+        return if opts.lab { Err(Error::LabNotReady) } else { Ok((None, None)) };
+    };
+    let lab = &preset.settings;
+    if let (Some(url), Some(lab_url)) = (settings.ad_url.as_deref(), lab.ad_url.as_deref())
+        && url != lab_url
+    {
+        return Err(Error::LabSealed { url: url.to_string() });
+    }
+    fn fill<T: Clone>(slot: &mut Option<T>, value: &Option<T>) {
+        if slot.is_none() {
+            slot.clone_from(value);
+        }
+    }
+    fill(&mut settings.ad_url, &lab.ad_url);
+    fill(&mut settings.ad_ca_file, &lab.ad_ca_file);
+    fill(&mut settings.ad_tls_name, &lab.ad_tls_name);
+    fill(&mut settings.connector_account, &lab.connector_account);
+    let mut password = None;
+    if settings.ad_user.is_none() || settings.ad_user == lab.ad_user {
+        settings.ad_user.clone_from(&lab.ad_user);
+        if std::env::var_os(secrets::AD_PASSWORD.env_var).is_none() {
+            password.clone_from(&preset.ad_password);
+        }
+    }
+    let connector =
+        (settings.connector_account == lab.connector_account).then(|| preset.connector_password.clone()).flatten();
+    Ok((password, connector))
+}
+
+/// Connects and binds as the settings and flags say; `typed` is a password typed into the
+/// wizard (it wins over the secrets lookup).
+pub async fn connect(opts: &Options, typed: Option<Secret>) -> Result<AdSession, Error> {
+    let mut settings = opts.settings()?;
+    let (preset_password, preset_connector_password) = apply_preset(opts, &mut settings)?;
+    let missing = |input| Error::Missing { input, front: opts.front };
+    let url = settings.ad_url.clone().ok_or_else(|| missing(Input::DomainController))?;
+    let user = settings.ad_user.clone().ok_or_else(|| missing(Input::AdUser))?;
+    let password = match typed.or(preset_password) {
+        Some(p) => p,
+        None => secrets::resolve_default(secrets::AD_PASSWORD)?,
+    };
+    let trust = TlsTrust {
+        ca_file: settings.ad_ca_file.clone(),
+        tls_name: settings.ad_tls_name.clone(),
+        fingerprint: settings.ad_fingerprint.clone(),
+    };
+    let mut options = ConnectOptions { insecure: opts.flags.insecure_ldap, ..ConnectOptions::new(url, trust) };
+    if let Some(secs) = opts.flags.ad_timeout {
+        options.timeout = std::time::Duration::from_secs(secs);
+    }
+    let mut conn = AdConnection::connect(&options).await?;
+    conn.bind(&user, &password).await?;
+    let disc = directory::discover(&mut conn).await?;
+    let (account, _) = directory::bound_account(&mut conn, &disc, &user).await?;
+    Ok(AdSession { options, conn, disc, account, settings, preset_connector_password })
+}
+
+/// A Graph client for the configured tenant, and what keeps it alive.
+pub struct EntraSession {
+    pub(crate) graph: crate::entra::graph::GraphClient,
+    /// Its access token (the lab sync engine takes it too).
+    pub(crate) token: Secret,
+    /// The simulator's URL when the cloud is the lab.
+    pub(crate) lab_url: Option<String>,
+}
+
+impl EntraSession {
+    /// The tenant's readiness: the account and its role, the licence, directory sync.
+    pub async fn check(&self, clock: &dyn crate::clock::Clock) -> Result<EntraCheck, Error> {
+        Ok(crate::entra::check::check(&self.graph, clock.now()).await?)
+    }
+
+    /// The simulator's base URL, when the tenant is the lab's.
+    pub fn lab_url(&self) -> Option<String> {
+        self.lab_url.clone()
+    }
+
+    /// The licence verdict alone (`licences`).
+    pub async fn licence(&self) -> Result<crate::types::LicenceVerdict, Error> {
+        Ok(crate::entra::check::licence(&self.graph).await?)
+    }
+}
+
+/// The sign-in settings: cloud (lab with `--lab`), tenant (default `organizations`), client id.
+pub fn sign_in_for(settings: &Settings, front: super::Front) -> Result<crate::entra::auth::SignIn, Error> {
+    use crate::config::Cloud;
+    let cloud = settings.cloud.unwrap_or(if settings.lab_url.is_some() { Cloud::Lab } else { Cloud::Public });
+    if cloud == Cloud::Lab && settings.lab_url.is_none() {
+        return Err(Error::Missing { input: Input::LabUrl, front });
+    }
+    let endpoints = crate::entra::clouds::endpoints(cloud, settings.lab_url.as_deref());
+    let tenant = settings.tenant.clone().unwrap_or_else(|| "organizations".into());
+    let client = settings.client_id.clone().unwrap_or_else(|| crate::entra::auth::DEFAULT_CLIENT_ID.into());
+    Ok(crate::entra::auth::SignIn::new(endpoints, tenant, client)?)
+}
+
+/// A device code to show while the sign-in waits for it.
+#[derive(Debug, Clone)]
+pub struct DeviceCode {
+    pub user_code: String,
+    pub uri: String,
+    /// Entra's own sentence saying where to enter it.
+    pub message: String,
+}
+
+/// How an interactive sign-in may happen when there is no saved one.
+pub enum Interactive<'a> {
+    /// Not at all: no saved sign-in is an error (a command without a terminal).
+    Never,
+    /// The system browser, with PKCE and a loopback redirect.
+    Browser {
+        /// Opens the sign-in page.
+        open: &'a (dyn Fn(String) -> Result<(), String> + Sync),
+        cancel: &'a tokio_util::sync::CancellationToken,
+    },
+    /// A device code, shown by the front (for a sync server with no browser, or a terminal).
+    Device { shown: &'a (dyn Fn(DeviceCode) + Sync), cancel: &'a tokio_util::sync::CancellationToken },
+}
+
+/// Gets a Graph token: WRITEBACK_ENTRA_TOKEN; with lab mode, the lab tenant's administrator; a
+/// saved sign-in; an interactive one as `how` allows; else exit 2.
+pub async fn entra(opts: &Options, how: Interactive<'_>) -> Result<EntraSession, Error> {
+    let mut settings = opts.settings()?;
+    if let Some(preset) = &opts.preset
+        && settings.lab_url.is_none()
+        && let Some((user, password)) = &preset.tenant_admin
+    {
+        settings.cloud = preset.settings.cloud;
+        settings.lab_url.clone_from(&preset.settings.lab_url);
+        settings.tenant.clone_from(&preset.settings.tenant);
+        let si = sign_in_for(&settings, opts.front)?;
+        let tokens = si.password(user, password).await?;
+        let graph = crate::entra::graph::GraphClient::new(si.endpoints().graph_v1(), tokens.access.clone())?;
+        return Ok(EntraSession { graph, token: tokens.access, lab_url: settings.lab_url.clone() });
+    }
+    if let Some(token) = secrets::brought_token(&|name| std::env::var(name).ok(), &secrets::KeyringStore) {
+        let si = sign_in_for(&settings, opts.front)?;
+        let graph = crate::entra::graph::GraphClient::new(si.endpoints().graph_v1(), token.clone())?;
+        return Ok(EntraSession { graph, token, lab_url: settings.lab_url.clone() });
+    }
+    let si = sign_in_for(&settings, opts.front)?;
+    let store = secrets::KeyringStore;
+    let interactive = !matches!(how, Interactive::Never);
+    let tokens = match si.silent(&store).await {
+        Ok(Some(t)) => t,
+        Err(e) if !interactive => return Err(e.into()),
+        Ok(None) if !interactive => {
+            return Err(crate::entra::EntraError::NoToken { env_var: secrets::ENTRA_TOKEN.env_var }.into());
+        }
+        _ => {
+            let t = match how {
+                Interactive::Never => {
+                    return Err(crate::entra::EntraError::NoToken { env_var: secrets::ENTRA_TOKEN.env_var }.into());
+                }
+                Interactive::Browser { open, cancel } => {
+                    si.browser("localhost", open, cancel, std::time::Duration::from_secs(300)).await?
+                }
+                Interactive::Device { shown, cancel } => {
+                    let flow = si.device().await?;
+                    shown(DeviceCode {
+                        user_code: flow.user_code().to_string(),
+                        uri: flow.verification_uri().to_string(),
+                        message: flow.message().to_string(),
+                    });
+                    tokio::select! {
+                        _ = cancel.cancelled() => return Err(crate::entra::EntraError::Cancelled.into()),
+                        t = flow.finish(tokio::time::sleep) => t?,
+                    }
+                }
+            };
+            si.remember(&store, &t)?;
+            t
+        }
+    };
+    let graph = crate::entra::graph::GraphClient::new(si.endpoints().graph_v1(), tokens.access.clone())?;
+    Ok(EntraSession { graph, token: tokens.access, lab_url: settings.lab_url.clone() })
+}
+
+/// Signs in and checks the tenant (the wizard's Connect to Microsoft Entra ID).
+pub async fn sign_in(opts: &Options, how: Interactive<'_>) -> Result<(EntraSession, EntraCheck), Error> {
+    let e = entra(opts, how).await?;
+    let check = e.check(opts.clock.as_ref()).await?;
+    Ok((e, check))
+}
+
+/// Forgets the saved sign-in (`entra sign-out`).
+pub fn sign_out(opts: &Options) -> Result<(), Error> {
+    let si = sign_in_for(&opts.settings()?, opts.front)?;
+    Ok(si.sign_out(&secrets::KeyringStore)?)
+}
+
+/// The admin center's Password reset page of `cloud` (the simulator's, with the lab cloud).
+pub fn password_reset_page(cloud: crate::config::Cloud, lab_url: Option<&str>) -> String {
+    crate::entra::clouds::password_reset_page(cloud, lab_url)
+}
+
+/// Opens a sign-in or admin-center page in the system's browser.
+pub fn open_in_browser(url: String) -> Result<(), String> {
+    crate::entra::auth::open_in_browser(url)
+}
+
+/// Decides a licence from a saved `/subscribedSkus` answer (`licences --from-file`).
+pub fn licence_from_json(json: &serde_json::Value) -> Result<crate::types::LicenceVerdict, String> {
+    crate::entra::licence::verdict_from_json(json).map_err(|e| e.to_string())
+}

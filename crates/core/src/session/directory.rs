@@ -1,0 +1,217 @@
+//! What the fronts read of the directory through a bound [`AdSession`]: the readiness report, an
+//! object's DACL, the password test, the scope browser and the account pickers, and what the
+//! wizard shows once connected.
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use super::{AdSession, Error};
+use crate::ad::directory::{self, Account};
+use crate::ad::names::{self, Names};
+use crate::ad::{AdError, policy, readiness, writeback};
+use crate::secrets::Secret;
+use crate::sync_engine::EngineState;
+use crate::types::{AccountHit, Readiness, ScopeNode, Verdict};
+
+/// What the directory connection found, as the wizard's Connect your directories shows it.
+#[derive(Debug, Clone)]
+pub struct DirectoryView {
+    /// The DC's name.
+    pub dc: String,
+    /// The domain root.
+    pub domain: String,
+    /// Every naming context that is a domain (scope candidates).
+    pub domains: Vec<String>,
+    /// The bound account.
+    pub operator: String,
+    pub enterprise_admin: bool,
+    /// A Domain Admin who is not an Enterprise Admin: the usual near miss.
+    pub domain_admin: bool,
+    /// Connector account candidates: DNs with their sAMAccountName.
+    pub candidates: Vec<(String, String)>,
+    /// The one the settings or the sync engine name.
+    pub chosen: Option<String>,
+}
+
+/// One ACE of `acl show`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AclLine {
+    pub sddl: String,
+    pub text: String,
+}
+
+/// `acl show`'s document.
+#[derive(Debug, Clone, Serialize)]
+pub struct AclView {
+    pub dn: String,
+    pub sddl: String,
+    pub inheritance_blocked: bool,
+    pub aces: Vec<AclLine>,
+}
+
+/// `policy test`'s answer: the account tested and the verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct PasswordTest {
+    pub user: String,
+    #[serde(flatten)]
+    pub verdict: Verdict,
+}
+
+impl AdSession {
+    /// The DC answering, and the bound account.
+    pub fn dc(&self) -> &str {
+        &self.disc.dc_name
+    }
+
+    /// The scopes the settings name, else the root of the bound account's domain.
+    pub fn default_scopes(&self) -> Vec<String> {
+        if self.settings.scope.is_empty() {
+            vec![self.disc.default_naming_context.clone()]
+        } else {
+            self.settings.scope.clone()
+        }
+    }
+
+    /// The on-premises readiness report (`ad check`, and the wizard's findings). `connector`
+    /// is the account chosen (else the one the settings name); `progress` hears how many objects
+    /// the scan has read.
+    pub async fn readiness(
+        &mut self,
+        connector: Option<&str>,
+        scopes: &[String],
+        now: std::time::SystemTime,
+        cancel: &CancellationToken,
+        progress: &mut (dyn FnMut(usize) + Send),
+    ) -> Result<Readiness, Error> {
+        let named = connector.map(str::to_string).or_else(|| self.settings.connector_account.clone());
+        let ask = readiness::Ask { named: named.as_deref(), scopes, now };
+        Ok(readiness::check(&mut self.conn, &self.disc, &self.account, ask, cancel, progress).await?)
+    }
+
+    /// An object's DACL in SDDL and in words (`acl show`).
+    pub async fn acl(&mut self, dn: &str) -> Result<AclView, Error> {
+        let dacl = writeback::read_dacl(&mut self.conn, dn).await?;
+        let ctx = self.disc.sid_context();
+        let aces = dacl.sd.dacl.as_ref().map(|d| d.aces.clone()).unwrap_or_default();
+        let names = Names::resolve(&mut self.conn, &self.disc, &aces).await?;
+        Ok(AclView {
+            dn: dacl.dn.clone(),
+            sddl: dacl.sd.to_sddl(&ctx),
+            inheritance_blocked: dacl.sd.dacl_protected(),
+            aces: aces
+                .iter()
+                .map(|a| AclLine { sddl: crate::ad::sd::sddl::render_ace(a, &ctx), text: names::describe(a, &names) })
+                .collect(),
+        })
+    }
+
+    /// Would AD take `password` for `user` (sAMAccountName, UPN or DN)? Tested here against the
+    /// policy that applies to the account; nothing is sent to it.
+    pub async fn test_password(
+        &mut self,
+        user: &str,
+        password: &Secret,
+        now: std::time::SystemTime,
+    ) -> Result<PasswordTest, Error> {
+        let account = directory::find_account(&mut self.conn, &self.disc, user)
+            .await?
+            .ok_or_else(|| AdError::NoSuchAccount { name: user.to_string() })?;
+        let effective = policy::effective_policy(&mut self.conn, &self.disc, &account.dn).await?;
+        let verdict = policy::test_password(&effective, &account, password, Some(now));
+        Ok(PasswordTest { user: account.dn, verdict })
+    }
+
+    /// A node of the scope browser: how many users are at or below `dn`, and its child OUs and
+    /// containers with theirs.
+    pub async fn children(&mut self, dn: &str, cancel: &CancellationToken) -> Result<(usize, Vec<ScopeNode>), Error> {
+        let users = directory::count_users(&mut self.conn, dn, cancel).await?;
+        let children = directory::child_scopes(&mut self.conn, dn, cancel).await?;
+        Ok((users, children))
+    }
+
+    /// The first `limit` users and gMSAs whose name starts with `text` (the wizard's pickers).
+    pub async fn find_accounts(&mut self, text: &str, limit: i32) -> Result<Vec<AccountHit>, Error> {
+        Ok(directory::search_accounts(&mut self.conn, &self.disc, text, limit).await?)
+    }
+
+    /// An account by sAMAccountName, `DOMAIN\name`, UPN or DN.
+    pub(crate) async fn account(&mut self, name: &str) -> Result<Option<Account>, Error> {
+        Ok(directory::find_account(&mut self.conn, &self.disc, name).await?)
+    }
+
+    /// What the wizard shows once connected: the DC, the domains, the Enterprise Admins verdict,
+    /// the connector account candidates and the one chosen.
+    pub async fn view(&mut self, chosen: Option<&str>) -> Result<DirectoryView, Error> {
+        let ea = directory::enterprise_admin(&mut self.conn, &self.disc, &self.account).await?;
+        let candidates = directory::connector_candidates(&mut self.conn, &self.disc, chosen)
+            .await?
+            .into_iter()
+            .map(|a| (a.dn, a.sam_account_name))
+            .collect();
+        Ok(DirectoryView {
+            dc: self.disc.dc_name.clone(),
+            domain: self.disc.default_naming_context.clone(),
+            domains: self.disc.domains.iter().map(|d| d.dn.clone()).collect(),
+            operator: self.account.dn.clone(),
+            enterprise_admin: ea.enterprise_admin,
+            domain_admin: ea.domain_admin,
+            candidates,
+            chosen: chosen.map(str::to_string),
+        })
+    }
+
+    /// The AD DS connector account: named in the settings; else the one the sync engine signs in
+    /// with (Entra Connect's AD connector for the bound DC's forest, or Cloud Sync's agent
+    /// account); else the only `MSOL_` account. With where it came from, in words.
+    pub(crate) async fn find_connector(
+        &mut self,
+        state: Option<&EngineState>,
+    ) -> Result<(Option<Account>, Option<String>), Error> {
+        if let Some(name) = self.settings.connector_account.clone() {
+            let found = self.account(&name).await?;
+            return Ok((found, Some(format!("named in the settings or with --connector-account ({name})"))));
+        }
+        if let Some(state) = state {
+            let disc = &self.disc;
+            let here = |domain: &str| disc.domains.iter().any(|d| d.dns_name.eq_ignore_ascii_case(domain));
+            let ours: Vec<&crate::sync_engine::AdConnector> =
+                state.ad_connectors.iter().filter(|c| here(&c.domain) && !c.user.is_empty()).collect();
+            if let Some(c) = ours.first() {
+                let name = format!("{}\\{}", c.domain, c.user);
+                let connector_name = c.name.clone();
+                let found = self.account(&name).await?;
+                let mut source =
+                    format!("read from the sync engine: AD connector '{connector_name}' signs in as {name}");
+                if state.ad_connectors.len() > 1 {
+                    let all: Vec<&str> = state.ad_connectors.iter().map(|c| c.name.as_str()).collect();
+                    source.push_str(&format!(
+                        "; the sync engine has {} AD connectors ({}): only this forest, the bound DC's, is acted on",
+                        all.len(),
+                        all.join(", ")
+                    ));
+                }
+                return Ok((found, Some(source)));
+            }
+            if let Some(agent) = state.agent_account.clone() {
+                let found = self.account(&agent).await?;
+                return Ok((found, Some(format!("read from the sync engine: the Cloud Sync agent runs as {agent}"))));
+            }
+        }
+        let found = directory::connector_candidates(&mut self.conn, &self.disc, None).await?;
+        Ok(if found.len() == 1 {
+            let only = found.into_iter().next();
+            let source =
+                only.as_ref().map(|a| format!("the only MSOL_ account in the domain ({})", a.sam_account_name));
+            (only, source)
+        } else {
+            (None, None)
+        })
+    }
+
+    /// Binds a second connection as `dn` with `password` (the canary binds as the connector).
+    pub(crate) async fn bind_as(&self, dn: &str, password: &Secret) -> Result<crate::ad::AdConnection, Error> {
+        let mut conn = crate::ad::AdConnection::connect(&self.options).await?;
+        conn.bind(dn, password).await?;
+        Ok(conn)
+    }
+}

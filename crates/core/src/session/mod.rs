@@ -1,0 +1,287 @@
+//! The session: what both fronts need to go from settings, options and secrets to a bound AD
+//! connection, a checked tenant, a sync-engine backend, and the engine's inputs. The CLI and the
+//! wizard build an [`Options`], open a [`Session`] (or an [`AdSession`] for the directory alone)
+//! and call the same methods; neither knows the other, and neither reaches the subsystems.
+
+mod connect;
+mod directory;
+mod error;
+mod run;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use connect::{
+    AdSession, DeviceCode, EntraSession, Interactive, Untrusted, connect, entra, licence_from_json, open_in_browser,
+    password_reset_page, sign_in, sign_in_for, sign_out,
+};
+pub use directory::{AclLine, AclView, DirectoryView, PasswordTest};
+pub use error::{Error, Front, Input};
+pub use run::{Configured, Overview, PlanChoice};
+
+use crate::ad::directory::Account;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Settings, SettingsOverlay, SyncEngineKind};
+use crate::engine::paths::Paths;
+use crate::secrets::{self, Secret};
+use crate::sync_engine::cloudsync::{CloudSync, Credential};
+use crate::sync_engine::{Backend, EngineState, SyncError, adsync::AdSync, lab::LabEngine};
+
+/// What lab mode hands the session before anything else: ordinary settings (a loopback DC with
+/// its CA, the simulator's URL) and the secrets that go with them. The session does not know
+/// where they came from; the lab makes them.
+#[derive(Default)]
+pub struct Preset {
+    /// Settings that fill what the settings file and the flags leave empty; a DC the file or the
+    /// flags name that is not this one is refused (lab mode is sealed to its own DC).
+    pub settings: SettingsOverlay,
+    /// The password of `settings.ad_user`.
+    pub ad_password: Option<Secret>,
+    /// The password of `settings.connector_account` (the canary).
+    pub connector_password: Option<Secret>,
+    /// An account of the tenant at `settings.lab_url` that signs in with a password.
+    pub tenant_admin: Option<(String, Secret)>,
+    /// What must stay alive while the session runs (the in-process tenant simulator).
+    pub keep: Vec<Arc<dyn std::any::Any + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Preset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Preset").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+/// What a front hands the session: where the settings are, lab mode, which front it is, the
+/// options given on top of the settings file, and the clock.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub config_path: PathBuf,
+    /// `--lab`: settings and state of its own, sealed to the lab's DC and tenant.
+    pub lab: bool,
+    /// Lab mode's values, once the lab is up.
+    pub preset: Option<Arc<Preset>>,
+    pub front: Front,
+    /// Flags (or the wizard's fields) over the settings file.
+    pub flags: SettingsOverlay,
+    /// Read for every time the product records or compares.
+    pub clock: Arc<dyn Clock>,
+    /// Where the engine keeps its files (the platform's, or lab mode's own).
+    pub paths: Paths,
+}
+
+impl Options {
+    /// Options with the system clock. Lab mode is sealed: its settings and state live in a
+    /// folder of their own (`lab-mode` in the data folder), whatever `--config` names, so nothing
+    /// done in the lab touches production settings, journal, grant record or audit log.
+    pub fn new(config_path: PathBuf, lab: bool, front: Front, flags: SettingsOverlay) -> Options {
+        let config_path = if lab { lab_mode_dir().join("settings.toml") } else { config_path };
+        let paths = if lab {
+            let dir = lab_mode_dir();
+            Paths { state_dir: dir.join("state"), audit_log: dir.join("audit.jsonl"), settings: config_path.clone() }
+        } else {
+            Paths::default_for(config_path.clone())
+        };
+        Options { config_path, lab, preset: None, front, flags, clock: Arc::new(SystemClock), paths }
+    }
+
+    /// The settings file with the flags over it.
+    pub fn settings(&self) -> Result<Settings, Error> {
+        Ok(Settings::load(&self.config_path)?.overlay(&self.flags))
+    }
+
+    /// Which sync engine the settings name: the lab's when the cloud is the lab; else Cloud Sync
+    /// where its provisioning agent is installed and Entra Connect is not; else Entra Connect.
+    pub fn sync_engine(&self, settings: &Settings) -> SyncEngineKind {
+        settings.sync_engine.unwrap_or_else(|| {
+            if self.lab || settings.cloud == Some(crate::config::Cloud::Lab) || settings.lab_url.is_some() {
+                return SyncEngineKind::Lab;
+            }
+            match crate::platform::installed_sync_engines() {
+                (false, true) => SyncEngineKind::Cloudsync,
+                _ => SyncEngineKind::Adsync,
+            }
+        })
+    }
+
+    /// Writes the settings (with the flags over them) to `path`: `config export`, and the
+    /// wizard's "Export settings…".
+    pub fn export(&self, path: &std::path::Path) -> Result<(), Error> {
+        Ok(self.settings()?.save(path)?)
+    }
+
+    /// Imports a settings file over this machine's (the wizard's "Import settings…"): another
+    /// machine's certificate pin is never taken silently, this one's is kept. Returns whether
+    /// the file's pin was set aside, and the settings as they are now.
+    pub fn import(&self, file: &std::path::Path) -> Result<(bool, Settings), Error> {
+        let change = crate::config::import(file, &self.config_path, false)?;
+        let settings = Settings::load(&self.config_path)?;
+        Ok((change != crate::config::PinChange::Same, settings))
+    }
+
+    /// Remembers a DC certificate the person trusted: the next run connects without asking.
+    pub fn trust_certificate(&mut self, fingerprint: &str) -> Result<(), Error> {
+        self.flags.ad_fingerprint = Some(fingerprint.to_string());
+        let mut saved = Settings::load(&self.config_path)?;
+        saved.ad_fingerprint = Some(fingerprint.to_string());
+        Ok(saved.save(&self.config_path)?)
+    }
+}
+
+/// Lab mode's own folder for its settings and state.
+pub fn lab_mode_dir() -> PathBuf {
+    crate::platform::data_dir().join("lab-mode")
+}
+
+/// Everything the engine's calls need, opened once per command (or per wizard connection).
+pub struct Session {
+    opts: Options,
+    ad: AdSession,
+    /// The tenant, when it was wanted (or why it could not be reached).
+    entra: Option<Result<EntraSession, Error>>,
+    /// The sync engine, or why there is none.
+    backend: Result<Backend, SyncError>,
+    /// The connector account, when named or known to the sync engine.
+    connector: Option<Account>,
+    /// Where it came from, in words (the plan and the status say it).
+    connector_source: Option<String>,
+    scopes: Vec<String>,
+}
+
+impl Session {
+    /// Connects to AD and, when `want_tenant` (or the lab sync engine needs its token), signs in
+    /// to the tenant as `how` allows.
+    pub async fn open(opts: &Options, want_tenant: bool, how: Interactive<'_>) -> Result<Session, Error> {
+        let ad = connect(opts, None).await?;
+        let entra = if want_tenant || opts.sync_engine(&ad.settings) == SyncEngineKind::Lab {
+            Some(entra(opts, how).await)
+        } else {
+            None
+        };
+        Session::assemble(opts, ad, entra).await
+    }
+
+    /// Puts a session together from a directory connection and (maybe) a tenant sign-in: the
+    /// sync engine, the connector account, the scopes.
+    pub async fn assemble(
+        opts: &Options,
+        mut ad: AdSession,
+        entra: Option<Result<EntraSession, Error>>,
+    ) -> Result<Session, Error> {
+        let timeout = ad.settings.sync_engine_timeout.map(std::time::Duration::from_secs);
+        let backend = match opts.sync_engine(&ad.settings) {
+            SyncEngineKind::Adsync => {
+                let engine = AdSync::default();
+                Ok(Backend::AdSync(match timeout {
+                    Some(t) => engine.with_timeout(t),
+                    None => engine,
+                }))
+            }
+            SyncEngineKind::Cloudsync => {
+                let engine = CloudSync::default().with_credential(cloudsync_credential(&ad.settings));
+                Ok(Backend::CloudSync(match timeout {
+                    Some(t) => engine.with_timeout(t),
+                    None => engine,
+                }))
+            }
+            SyncEngineKind::Lab => match &entra {
+                Some(Ok(e)) => match &e.lab_url {
+                    Some(url) => Ok(Backend::Lab(
+                        LabEngine::new(url, e.token.clone()).with_credential(cloudsync_credential(&ad.settings)),
+                    )),
+                    None => Err("the lab sync engine needs --lab-url (or --lab)".to_string()),
+                },
+                Some(Err(e)) => Err(format!("the lab sync engine needs a tenant administrator's token: {e}")),
+                None => Err("no token for the lab sync engine".into()),
+            }
+            .map_err(|detail| SyncError::Unavailable { detail }),
+        };
+        let known = match &backend {
+            Ok(b) => crate::sync_engine::SyncEngine::state(b).await.ok(),
+            Err(_) => None,
+        };
+        let (connector, connector_source) = ad.find_connector(known.as_ref()).await?;
+        let scopes = ad.default_scopes();
+        Ok(Session { opts: opts.clone(), ad, entra, backend, connector, connector_source, scopes })
+    }
+
+    /// The options this session was opened with.
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// The directory connection.
+    pub fn directory(&mut self) -> &mut AdSession {
+        &mut self.ad
+    }
+
+    /// Where the permissions go.
+    pub fn scopes(&self) -> &[String] {
+        &self.scopes
+    }
+
+    /// The connector account's DN, when known.
+    pub fn connector_dn(&self) -> Option<&str> {
+        self.connector.as_ref().map(|a| a.dn.as_str())
+    }
+
+    /// The simulator's base URL, when the tenant is the lab's.
+    pub fn lab_url(&self) -> Option<String> {
+        match &self.entra {
+            Some(Ok(e)) => e.lab_url.clone(),
+            _ => None,
+        }
+    }
+
+    /// Keeps the engine's files elsewhere (tests; a portable install).
+    pub fn set_paths(&mut self, paths: Paths) {
+        self.opts.paths = paths;
+    }
+
+    /// The Global Administrator whom Cloud Sync's switch signs in as, given in the wizard: the
+    /// typed password, or with lab mode (no password typed) the lab tenant's administrator.
+    pub fn set_cloudsync_credential(&mut self, user: String, typed: Option<Secret>) -> Result<(), Error> {
+        let lab_admin = self.opts.preset.as_ref().and_then(|p| p.tenant_admin.as_ref()).map(|(_, p)| p.clone());
+        let password = match typed.or(lab_admin) {
+            Some(p) => p,
+            None => return Err(SyncError::NeedsCredential.into()),
+        };
+        let credential = Some(Credential { user, password });
+        if let Ok(b) = &mut self.backend {
+            match b {
+                Backend::CloudSync(e) => e.set_credential(credential),
+                Backend::Lab(e) => e.set_credential(credential),
+                Backend::AdSync(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The sync engine's state, with what it means today (its warnings).
+    pub async fn sync_state(&self) -> Result<EngineState, SyncError> {
+        let mut state = match &self.backend {
+            Ok(b) => crate::sync_engine::SyncEngine::state(b).await?,
+            Err(e) => return Err(e.clone()),
+        };
+        state.assess(self.opts.clock.now());
+        Ok(state)
+    }
+
+    /// Fails when there is no sync engine to switch (why, as the sync engine's error).
+    pub fn sync_engine_ready(&self) -> Result<(), Error> {
+        self.backend.as_ref().map(|_| ()).map_err(|e| e.clone().into())
+    }
+
+    /// The sync engine is Entra Cloud Sync.
+    pub async fn is_cloudsync(&self) -> bool {
+        self.sync_state().await.is_ok_and(|s| s.flavour == SyncEngineKind::Cloudsync)
+    }
+}
+
+/// Cloud Sync's switch credential from the settings and the environment (`--cloudsync-admin` and
+/// WRITEBACK_CLOUDSYNC_PASSWORD), for one run.
+fn cloudsync_credential(settings: &Settings) -> Option<Credential> {
+    match (&settings.cloudsync_admin, secrets::from_env_only(secrets::CLOUDSYNC_PASSWORD_ENV)) {
+        (Some(user), Some(password)) => Some(Credential { user: user.clone(), password }),
+        _ => None,
+    }
+}

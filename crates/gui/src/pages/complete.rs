@@ -1,0 +1,174 @@
+//! Configuration complete (or failed): what changed, the verification, where the log is.
+
+use super::configuring::Configuring;
+use super::{Nav, verdict};
+use writeback_core::engine::apply::{ApplyOutcome, Canary};
+use writeback_core::session::Configured;
+use writeback_core::types::{Cloud, ErrorReport};
+
+/// The apply's result, and the canary's answer.
+#[derive(Default)]
+pub struct Complete {
+    outcome: Option<Result<ApplyOutcome, ErrorReport>>,
+    canary: Option<Result<Canary, ErrorReport>>,
+}
+
+impl Complete {
+    /// The apply's result.
+    pub fn outcome(&self) -> Option<&Result<ApplyOutcome, ErrorReport>> {
+        self.outcome.as_ref()
+    }
+
+    /// The canary's answer.
+    pub fn canary(&self) -> Option<&Result<Canary, ErrorReport>> {
+        self.canary.as_ref()
+    }
+
+    pub(crate) fn forget(&mut self) {
+        self.outcome = None;
+        self.canary = None;
+    }
+
+    /// The configuration answered; returns whether it is done and verified.
+    pub(crate) fn take_configured(&mut self, result: Result<Configured, ErrorReport>) -> Result<bool, ErrorReport> {
+        let result = result.map(|c| {
+            self.canary = c.canary;
+            c.outcome
+        });
+        self.take_recovered(result)
+    }
+
+    /// The recovery (or the apply) answered; returns whether it is done and verified.
+    pub(crate) fn take_recovered(&mut self, result: Result<ApplyOutcome, ErrorReport>) -> Result<bool, ErrorReport> {
+        let verified = result.as_ref().map(|o| o.verified).map_err(Clone::clone);
+        self.outcome = Some(result);
+        verified
+    }
+}
+
+/// What the page asks the wizard to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Plan again after a failure.
+    Retry,
+}
+
+/// What the page needs to know of the rest of the wizard.
+pub struct Context<'a> {
+    /// The task was to turn writeback on (the portal's last step then remains).
+    pub enabling: bool,
+    /// The sync engine is Entra Cloud Sync.
+    pub cloudsync: bool,
+    /// The cloud chosen.
+    pub cloud: Cloud,
+    pub configuring: &'a Configuring,
+}
+
+/// The seed's last step, which the wizard cannot take or check: Graph v1.0 has no documented API
+/// for these switches (docs/entra.md). All of the page's own words are here.
+pub mod words {
+    pub const REMAINS: &str = "What remains in the Microsoft Entra admin center";
+    pub const NOT_CHECKED: &str = "These switches are in the tenant, where Microsoft documents no Graph API for them: this wizard cannot set or check them.";
+    pub const SSPR: &str = "Password reset > Properties: self-service password reset enabled for the users who will use it (All, or a group).";
+    pub const ON_PREM: &str = "Password reset > On-premises integration: \"Enable password write back for synced users\" and \"Allow users to unlock accounts without resetting their password\".";
+    pub const CLOUD_SYNC: &str =
+        "With Cloud Sync, on the same page: \"Write back passwords with Microsoft Entra Cloud Sync\".";
+    pub const OPEN: &str = "Open Password reset in the Entra admin center";
+    pub const TRY_PUBLIC: &str = "To try it, a synced user goes to https://aka.ms/sspr (or \"Forgot my password\" on the sign-in page), resets their password, then signs in to a domain-joined computer with the new one.";
+    pub const TRY_OTHER: &str = "To try it, a synced user chooses \"Forgot my password\" on the sign-in page, resets their password, then signs in to a domain-joined computer with the new one.";
+    pub const NOTHING: &str = "Nothing needed changing.";
+    pub const VERIFIED: &str = "Verified: every change reads back as planned";
+    pub const NOT_VERIFIED: &str = "Not verified";
+    pub const SYNC_STARTED: &str = "A synchronization cycle was started.";
+    pub const UNDONE: &str = "Nothing was left half done: the steps that ran were undone, and each undo was checked.";
+    pub const RETRY: &str = "Retry";
+    pub const SAVE_LOG: &str = "Save log…";
+    pub const AGAIN: &str = "Run the wizard again at any time to see the state or to turn writeback off.";
+    pub fn done(step: &str) -> String {
+        format!("Done: {step}")
+    }
+    pub fn canary_reset(user: &str) -> String {
+        format!("The connector account reset {user}'s password")
+    }
+    pub fn canary_unlock(user: &str) -> String {
+        format!("The connector account cleared {user}'s lockout")
+    }
+    pub fn note(detail: &str) -> String {
+        format!("Note: {detail}")
+    }
+    pub fn audit(path: &std::path::Path) -> String {
+        format!("Every change is recorded in {}.", path.display())
+    }
+}
+
+impl Complete {
+    /// The portal's last step, with the button that opens it.
+    fn portal(ui: &mut egui::Ui, nav: &mut Nav<'_>, cx: &Context<'_>) {
+        ui.add_space(crate::theme::space::PARAGRAPH);
+        ui.strong(words::REMAINS);
+        ui.label(words::NOT_CHECKED);
+        ui.label(format!("1. {}", words::SSPR));
+        ui.label(format!("2. {}", words::ON_PREM));
+        if cx.cloudsync {
+            ui.label(format!("3. {}", words::CLOUD_SYNC));
+        }
+        if ui.button(words::OPEN).clicked() {
+            nav.send(crate::worker::Job::OpenPortal(cx.cloud));
+        }
+        ui.label(if cx.cloud == Cloud::Public { words::TRY_PUBLIC } else { words::TRY_OTHER });
+    }
+
+    pub(crate) fn ui(&self, ui: &mut egui::Ui, nav: &mut Nav<'_>, cx: &Context<'_>) -> Option<Action> {
+        let configuring = cx.configuring;
+        let mut action = None;
+        match &self.outcome {
+            Some(Ok(o)) => {
+                if o.applied.is_empty() {
+                    ui.label(words::NOTHING);
+                }
+                for id in &o.applied {
+                    ui.label(words::done(&configuring.describe(id)));
+                }
+                verdict(ui, o.verified, if o.verified { words::VERIFIED } else { words::NOT_VERIFIED });
+                match &self.canary {
+                    Some(Ok(c)) => {
+                        verdict(ui, c.reset, &words::canary_reset(&c.user));
+                        verdict(ui, c.unlock, &words::canary_unlock(&c.user));
+                        if let Some(d) = &c.detail {
+                            ui.label(words::note(d));
+                        }
+                    }
+                    Some(Err(e)) => crate::error_box(ui, e),
+                    None => {}
+                }
+                if o.sync_started {
+                    ui.label(words::SYNC_STARTED);
+                }
+                for w in &o.warnings {
+                    crate::theme::verdict_line(ui, crate::theme::Verdict::Warning, w);
+                }
+                if cx.enabling && o.verified {
+                    Self::portal(ui, nav, cx);
+                }
+            }
+            Some(Err(_)) => {
+                configuring.ui(ui, nav);
+                ui.add_space(crate::theme::space::ITEM);
+                ui.label(words::UNDONE);
+                ui.horizontal(|ui| {
+                    if ui.button(words::RETRY).clicked() && nav.wiz.retry() {
+                        action = Some(Action::Retry);
+                    }
+                    if ui.button(words::SAVE_LOG).clicked() {
+                        nav.start(crate::worker::Job::SaveLog);
+                    }
+                });
+            }
+            None => {}
+        }
+        ui.add_space(crate::theme::space::ITEM);
+        ui.label(words::audit(nav.audit_log));
+        ui.label(words::AGAIN);
+        action
+    }
+}

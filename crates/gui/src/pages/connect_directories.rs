@@ -1,0 +1,323 @@
+//! Connect your directories: the DC, an Enterprise Admin, the connector account.
+
+use super::{Nav, verdict};
+use crate::field;
+use crate::wizard::Task;
+use crate::worker::{Job, PickerId};
+use writeback_core::config::{Settings, SettingsOverlay};
+use writeback_core::session::{DirectoryView, Untrusted};
+use writeback_core::types::{CertDetails, ErrorReport, Secret};
+
+/// The page's own words.
+pub mod words {
+    pub const WHO: &str = "Connect to a domain controller as a member of Enterprise Admins.";
+    pub const LAB_READY: &str = "Lab mode: the lab's domain controller and administrator are filled in; leave the password empty to use the lab's.";
+    pub const LAB_STARTING: &str = "Lab mode: the lab's domain controller is starting…";
+    pub const DC: &str = "Domain controller";
+    pub const USER: &str = "Username";
+    pub const PASSWORD: &str = "Password";
+    pub const TIMEOUT: &str = "Timeout (seconds)";
+    pub const BAD_TIMEOUT: &str =
+        "The timeout is a number of seconds from 1 to 3600 (30 when empty); give more for a slow DC.";
+    pub const CONNECT: &str = "Connect";
+    pub const CHANGED: &str = "This server's certificate has CHANGED since you trusted it.";
+    pub const CHANGED_HOW: &str = "If the DC's certificate was renewed, check the new fingerprint on the DC (export it as DER and run Get-FileHash -Algorithm SHA256 on the file) and type its last 8 characters below. If it was not renewed, do not connect: something may be standing in for the DC.";
+    pub const TAIL: &str = "Last 8 characters of the new fingerprint";
+    pub const TRUST_NEW: &str = "Trust the new certificate";
+    pub const DISTRUST: &str = "Do not trust";
+    pub const UNTRUSTED: &str = "This computer does not trust the domain controller's certificate.";
+    pub const UNTRUSTED_HOW: &str = "Trust it only if this SHA-256 matches the DC's certificate: on the DC, export it as DER (.cer) and run Get-FileHash -Algorithm SHA256 on the file (colons and case do not matter). Trusting pins this certificate in the settings.";
+    pub const TRUST: &str = "Trust this certificate";
+    pub const NONE: &str = "none";
+    pub const NO_CONNECTOR: &str =
+        "No connector account (MSOL_*) was found: choose the account the sync engine uses below.";
+    pub const CONNECTOR: &str = "Connector account";
+    pub const OTHER: &str = "Another account";
+    pub fn trusted_before(fp: &str) -> String {
+        format!("Trusted before: SHA-256 {fp}")
+    }
+    pub fn presented(fp: &str) -> String {
+        format!("Presented now: SHA-256 {fp}")
+    }
+    pub fn cert_line(subject: &str, issuer: &str, until: &str) -> String {
+        format!("Subject: {subject}; issued by {issuer}; valid until {until}")
+    }
+    pub fn subject(v: &str) -> String {
+        format!("Subject: {v}")
+    }
+    pub fn dns_names(v: &str) -> String {
+        format!("DNS names: {v}")
+    }
+    pub fn issuer(v: &str) -> String {
+        format!("Issued by: {v}")
+    }
+    pub fn until(v: &str) -> String {
+        format!("Valid until: {v}")
+    }
+    pub fn sha256(v: &str) -> String {
+        format!("SHA-256: {v}")
+    }
+    pub fn connected(dc: &str, domain: &str) -> String {
+        format!("Connected to {dc} ({domain})")
+    }
+    pub fn enterprise_admin(who: &str) -> String {
+        format!("{who} is an Enterprise Admin")
+    }
+    pub fn only_domain_admin(who: &str) -> String {
+        format!("{who} is a Domain Admin but not an Enterprise Admin: sign in with an Enterprise Admin")
+    }
+    pub fn not_enterprise_admin(who: &str) -> String {
+        format!("{who} is not in Enterprise Admins: sign in with an Enterprise Admin")
+    }
+}
+
+/// The fields (the password only until it is sent), what the connection found, a certificate
+/// waiting for the person's answer, and the connector account chosen.
+#[derive(Default)]
+pub struct ConnectDirectories {
+    ad_url: String,
+    ad_user: String,
+    /// How long one LDAP operation may take, in seconds (empty: 30, or the setting).
+    ad_timeout: String,
+    /// "Another account": a custom connector account or gMSA, picked from the domain.
+    pub(crate) other_connector: super::Picker,
+    ad_password: String,
+    directory: Option<DirectoryView>,
+    /// The error that stands if the certificate is not trusted.
+    untrusted: Option<(Untrusted, ErrorReport)>,
+    /// "Last 8 characters of the new fingerprint": a changed certificate is trusted only once
+    /// they are typed, so it is never a click-through.
+    typed_tail: String,
+    /// The password typed, kept only until the trust question is answered.
+    pending_password: Option<Secret>,
+    /// The connector account chosen (DN).
+    connector: Option<String>,
+}
+
+impl ConnectDirectories {
+    /// What the connection found.
+    pub fn directory(&self) -> Option<&DirectoryView> {
+        self.directory.as_ref()
+    }
+
+    /// The connector account chosen (DN).
+    pub fn connector(&self) -> Option<&str> {
+        self.connector.as_deref()
+    }
+
+    /// The "Domain controller" field.
+    pub fn ad_url(&self) -> &str {
+        &self.ad_url
+    }
+
+    /// The "Username" field.
+    pub fn ad_user(&self) -> &str {
+        &self.ad_user
+    }
+
+    /// The password field (emptied as soon as it is sent).
+    pub fn typed_password(&self) -> &str {
+        &self.ad_password
+    }
+
+    /// The "Another account" picker.
+    pub fn other_connector(&self) -> &super::Picker {
+        &self.other_connector
+    }
+
+    /// The certificate question waiting for an answer.
+    pub fn untrusted(&self) -> Option<&Untrusted> {
+        self.untrusted.as_ref().map(|(u, _)| u)
+    }
+
+    /// The fields start from the settings.
+    pub(crate) fn start_from(&mut self, settings: &Settings) {
+        self.ad_url = settings.ad_url.clone().unwrap_or_default();
+        self.ad_user = settings.ad_user.clone().unwrap_or_default();
+    }
+
+    /// Lab mode is up: its DC and administrator fill the fields left empty.
+    pub(crate) fn take_lab(&mut self, lab: &SettingsOverlay) {
+        if self.ad_url.is_empty() {
+            self.ad_url = lab.ad_url.clone().unwrap_or_default();
+        }
+        if self.ad_user.is_empty() {
+            self.ad_user = lab.ad_user.clone().unwrap_or_default();
+        }
+    }
+
+    /// The DC asked a certificate question.
+    pub(crate) fn take_untrusted(&mut self, question: Untrusted, report: ErrorReport) {
+        self.typed_tail.clear();
+        self.untrusted = Some((question, report));
+    }
+
+    /// The connection answered: the password is forgotten either way; the connector is the one
+    /// the settings or the sync engine name, else the first candidate.
+    pub(crate) fn take_connected(
+        &mut self,
+        result: Result<DirectoryView, ErrorReport>,
+    ) -> Result<DirectoryView, ErrorReport> {
+        self.pending_password = None;
+        let view = result?;
+        self.connector = view.chosen.clone().or_else(|| view.candidates.first().map(|c| c.0.clone()));
+        Ok(view)
+    }
+
+    pub(crate) fn set_view(&mut self, view: DirectoryView) {
+        self.directory = Some(view);
+    }
+
+    /// Connected as an Enterprise Admin, with a connector account when the task changes things.
+    pub fn ready(&self, task: Task) -> bool {
+        match &self.directory {
+            Some(d) => match task {
+                Task::View | Task::TestPassword => true,
+                Task::Recover => d.enterprise_admin,
+                Task::Customize | Task::Disable => d.enterprise_admin && self.connector.is_some(),
+            },
+            None => false,
+        }
+    }
+
+    /// The timeout field as seconds, when it holds 1 to 3600.
+    fn timeout(&self) -> Option<u64> {
+        self.ad_timeout.trim().parse().ok().filter(|s| (1..=3600).contains(s))
+    }
+
+    /// Connects with what the fields hold (`trust`: a certificate the person trusted).
+    fn connect(&mut self, nav: &mut Nav<'_>, trust: Option<String>) {
+        if !self.ad_password.is_empty() {
+            self.pending_password = Some(Secret::new(std::mem::take(&mut self.ad_password)));
+        }
+        self.directory = None;
+        self.untrusted = None;
+        nav.start(Job::Connect {
+            ad_url: self.ad_url.clone(),
+            ad_user: self.ad_user.clone(),
+            password: self.pending_password.clone(),
+            trust,
+            ad_timeout: self.timeout(),
+        });
+    }
+
+    /// "Do not trust": the handshake error stands, and nothing is kept.
+    fn distrust(&mut self, nav: &mut Nav<'_>) {
+        if let Some((_, report)) = self.untrusted.take() {
+            *nav.error = Some(report);
+        }
+        self.pending_password = None;
+    }
+
+    /// Whether the typed tail is the last 8 hex digits of the fingerprint.
+    fn tail_matches(&self, cert: &CertDetails) -> bool {
+        let hex = |s: &str| s.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_ascii_lowercase();
+        let full = hex(&cert.sha256);
+        let tail = full.get(full.len().saturating_sub(8)..).unwrap_or_default();
+        hex(&self.typed_tail) == tail
+    }
+
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>) {
+        ui.label(words::WHO);
+        if let Some(up) = nav.lab {
+            ui.label(if up { words::LAB_READY } else { words::LAB_STARTING });
+        }
+        ui.add_space(crate::theme::space::ITEM);
+        field(ui, words::DC, &mut self.ad_url, false);
+        field(ui, words::USER, &mut self.ad_user, false);
+        field(ui, words::PASSWORD, &mut self.ad_password, true);
+        field(ui, words::TIMEOUT, &mut self.ad_timeout, false);
+        if !self.ad_timeout.trim().is_empty() && self.timeout().is_none() {
+            crate::theme::verdict_line(ui, crate::theme::Verdict::Warning, words::BAD_TIMEOUT);
+        }
+        if ui.add_enabled(!nav.busy() && self.untrusted.is_none(), egui::Button::new(words::CONNECT)).clicked() {
+            self.connect(nav, None);
+        }
+        let question = self.untrusted.as_ref().map(|(q, _)| q.clone());
+        if let Some(Untrusted { changed_from: Some(pinned), certificate: cert }) = &question {
+            ui.add_space(crate::theme::space::ITEM);
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.colored_label(ui.visuals().warn_fg_color, words::CHANGED);
+                ui.label(words::trusted_before(pinned));
+                ui.label(words::presented(&cert.sha256));
+                ui.label(words::cert_line(&cert.subject, &cert.issuer, &cert.not_after));
+                ui.label(words::CHANGED_HOW);
+                field(ui, words::TAIL, &mut self.typed_tail, false);
+                let matches = self.tail_matches(cert);
+                ui.horizontal(|ui| {
+                    if ui.add_enabled(matches, egui::Button::new(words::TRUST_NEW)).clicked() {
+                        self.connect(nav, Some(cert.sha256.clone()));
+                    }
+                    if ui.button(words::DISTRUST).clicked() {
+                        self.distrust(nav);
+                    }
+                });
+            });
+        } else if let Some(Untrusted { certificate: cert, .. }) = &question {
+            ui.add_space(crate::theme::space::ITEM);
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.strong(words::UNTRUSTED);
+                ui.label(words::subject(&cert.subject));
+                let names = if cert.dns_names.is_empty() { words::NONE.to_string() } else { cert.dns_names.join(", ") };
+                ui.label(words::dns_names(&names));
+                ui.label(words::issuer(&cert.issuer));
+                ui.label(words::until(&cert.not_after));
+                ui.label(words::sha256(&cert.sha256));
+                ui.label(words::UNTRUSTED_HOW);
+                ui.horizontal(|ui| {
+                    if ui.button(words::TRUST).clicked() {
+                        self.connect(nav, Some(cert.sha256.clone()));
+                    }
+                    if ui.button(words::DISTRUST).clicked() {
+                        self.distrust(nav);
+                    }
+                });
+            });
+        }
+        let Some(d) = &self.directory else { return };
+        ui.add_space(crate::theme::space::ITEM);
+        ui.label(words::connected(&d.dc, &d.domain));
+        verdict(
+            ui,
+            d.enterprise_admin,
+            &if d.enterprise_admin {
+                words::enterprise_admin(&d.operator)
+            } else if d.domain_admin {
+                words::only_domain_admin(&d.operator)
+            } else {
+                words::not_enterprise_admin(&d.operator)
+            },
+        );
+        ui.add_space(crate::theme::space::ITEM);
+        if d.candidates.is_empty() {
+            verdict(ui, false, words::NO_CONNECTOR);
+        }
+        let shown = self
+            .connector
+            .as_ref()
+            .and_then(|dn| d.candidates.iter().find(|c| &c.0 == dn))
+            .map(|c| c.1.clone())
+            .unwrap_or_default();
+        ui.horizontal(|ui| {
+            let l = ui.add_sized(crate::theme::space::LABEL, egui::Label::new(words::CONNECTOR));
+            egui::ComboBox::from_id_salt("connector")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    for (dn, sam) in &d.candidates {
+                        ui.selectable_value(&mut self.connector, Some(dn.clone()), sam);
+                    }
+                })
+                .response
+                .labelled_by(l.id);
+        });
+        // A custom account or a gMSA the sync engine signs in with (Cloud Sync's agent runs as one).
+        if let Some(hit) = self.other_connector.ui(ui, nav, PickerId::Connector, words::OTHER) {
+            if let Some(d) = self.directory.as_mut()
+                && !d.candidates.iter().any(|c| c.0 == hit.dn)
+            {
+                d.candidates.push((hit.dn.clone(), hit.sam.clone()));
+            }
+            self.connector = Some(hit.dn);
+        }
+    }
+}

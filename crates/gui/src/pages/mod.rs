@@ -1,0 +1,366 @@
+//! One file per page: each owns its state next to the `ui` that draws it, and starts engine work
+//! through [`Nav`]. `App` keeps only navigation, the worker and the dialogs.
+
+pub mod complete;
+pub mod configuring;
+pub mod connect_directories;
+pub mod connect_entra;
+pub mod optional_features;
+pub mod ready;
+pub mod scope;
+mod tasks;
+mod welcome;
+
+use std::path::{Path, PathBuf};
+
+use super::wizard::{Facts, PageId, Task, Wizard};
+use super::worker::{Engine, Job, PickerId};
+use writeback_core::config::Settings;
+use writeback_core::engine::Plan;
+use writeback_core::engine::apply::Recovery;
+use writeback_core::session::DirectoryView;
+use writeback_core::types::{AccountHit, ErrorReport};
+
+/// The words shared by several pages (the picker, the unfinished-configuration banner) and the
+/// message area's.
+pub mod words {
+    pub fn no_match(text: &str) -> String {
+        format!("No user or gMSA starts with \"{text}\".")
+    }
+    pub fn unfinished(journal: &std::path::Path) -> String {
+        format!(
+            "An earlier configuration did not finish; its journal is {}. Choose \"Finish the unfinished configuration\" to roll it back (every change undone) or resume it (the rest done).",
+            journal.display()
+        )
+    }
+    pub fn saved(path: Option<&std::path::Path>) -> String {
+        match path {
+            Some(p) => format!("Saved {}.", p.display()),
+            None => "No file was chosen: nothing was saved.".into(),
+        }
+    }
+    pub fn opened(url: &str) -> String {
+        format!("Opened {url} in the browser.")
+    }
+    pub const NOTHING_IMPORTED: &str = "No file was chosen: nothing was imported.";
+    pub fn imported(file: &std::path::Path, pin_kept: bool) -> String {
+        if pin_kept {
+            format!(
+                "Imported {}. It pins another certificate for the DC than this machine trusts: this machine's pin was kept (take theirs with `writeback-wizard config import --yes` after checking it).",
+                file.display()
+            )
+        } else {
+            format!("Imported {}.", file.display())
+        }
+    }
+}
+
+/// Every page's state.
+#[derive(Default)]
+pub struct Pages {
+    pub(crate) entra: connect_entra::ConnectEntra,
+    pub(crate) directories: connect_directories::ConnectDirectories,
+    pub(crate) scope: scope::Scope,
+    pub(crate) features: optional_features::OptionalFeatures,
+    pub(crate) ready: ready::Ready,
+    pub(crate) configuring: configuring::Configuring,
+    pub(crate) complete: complete::Complete,
+    /// An apply that neither completed nor rolled back (its journal), found at start.
+    pub(crate) unfinished: Option<PathBuf>,
+}
+
+impl Pages {
+    /// Connect to Microsoft Entra ID.
+    pub fn entra(&self) -> &connect_entra::ConnectEntra {
+        &self.entra
+    }
+    /// Connect your directories.
+    pub fn directories(&self) -> &connect_directories::ConnectDirectories {
+        &self.directories
+    }
+    /// Domain and OU filtering.
+    pub fn scope(&self) -> &scope::Scope {
+        &self.scope
+    }
+    /// Optional features.
+    pub fn features(&self) -> &optional_features::OptionalFeatures {
+        &self.features
+    }
+    /// Ready to configure.
+    pub fn ready(&self) -> &ready::Ready {
+        &self.ready
+    }
+    /// Configuring.
+    pub fn configuring(&self) -> &configuring::Configuring {
+        &self.configuring
+    }
+    /// Configuration complete.
+    pub fn complete(&self) -> &complete::Complete {
+        &self.complete
+    }
+    /// The unfinished configuration found at start.
+    pub fn unfinished(&self) -> Option<&Path> {
+        self.unfinished.as_deref()
+    }
+
+    /// The pages start from the settings (and, with lab mode, the lab's cloud).
+    pub(crate) fn start_from(&mut self, settings: &Settings, lab: bool) {
+        use writeback_core::types::Cloud;
+        let lab_cloud = settings.lab_url.is_some() || lab;
+        self.entra.set_cloud(settings.cloud.unwrap_or(if lab_cloud { Cloud::Lab } else { Cloud::Public }));
+        self.directories.start_from(settings);
+        self.scope.start_from(settings);
+    }
+
+    /// Settings were imported: the pages start again from them. Returns the note to show.
+    pub(crate) fn take_imported(&mut self, imported: Option<(PathBuf, bool, Box<Settings>)>) -> String {
+        let Some((file, pin_kept, settings)) = imported else { return words::NOTHING_IMPORTED.into() };
+        self.directories.start_from(&settings);
+        self.scope.start_from(&settings);
+        if let Some(c) = settings.cloud {
+            self.entra.set_cloud(c);
+        }
+        words::imported(&file, pin_kept)
+    }
+
+    /// The sync engine is Entra Cloud Sync.
+    pub fn cloudsync(&self) -> bool {
+        self.features.cloudsync()
+    }
+
+    /// A picker's matches arrived.
+    pub(crate) fn found(&mut self, picker: PickerId, text: String, hits: Vec<AccountHit>) {
+        match picker {
+            PickerId::Connector => self.directories.other_connector.found(text, hits),
+            PickerId::Canary => self.ready.canary.found(text, hits),
+        }
+    }
+
+    /// The directory connection answered: the connector chosen, the scopes' defaults.
+    pub(crate) fn take_connected(&mut self, result: Result<DirectoryView, ErrorReport>) -> Result<(), ErrorReport> {
+        let view = self.directories.take_connected(result)?;
+        self.scope.take_connected(&view);
+        self.directories.set_view(view);
+        Ok(())
+    }
+
+    /// A plan arrived: Ready shows it, Configuring lists its steps. Returns whether it may run.
+    pub(crate) fn take_plan(&mut self, plan: Box<Plan>) -> bool {
+        self.configuring.set_plan(&plan);
+        let signed_in = self.entra.tenant().map(|t| t.account.user_principal_name.clone());
+        self.ready.take_plan(plan, signed_in)
+    }
+
+    /// What leaving `from` forward starts (`Next` was pressed; the wizard has moved on).
+    pub(crate) fn leave(&mut self, from: PageId, task: Task, facts: &mut Facts) -> Option<Job> {
+        let connector = self.directories.connector().map(str::to_string);
+        if task == Task::Recover {
+            return match from {
+                // The journal holds the plan: the choice is all Ready needs.
+                PageId::ConnectDirectories => {
+                    facts.plan_ready = self.unfinished.is_some();
+                    None
+                }
+                PageId::Ready => self.unfinished.clone().map(|journal| Job::Recover {
+                    journal,
+                    how: if self.ready.rolls_back() { Recovery::Rollback } else { Recovery::Resume },
+                }),
+                _ => None,
+            };
+        }
+        match from {
+            PageId::ConnectDirectories => {
+                self.features.forget_overview();
+                Some(Job::Choose { connector, scopes: Vec::new() })
+            }
+            PageId::Scope => {
+                self.features.forget_overview();
+                Some(Job::Choose { connector, scopes: self.scope.chosen() })
+            }
+            PageId::OptionalFeatures => {
+                self.ready.forget_plan();
+                facts.plan_ready = false;
+                Some(self.features.plan_job())
+            }
+            PageId::Ready => {
+                let cloudsync = self.cloudsync();
+                let job = self.ready.configure_job(cloudsync)?;
+                self.complete.forget();
+                Some(job)
+            }
+            _ => None,
+        }
+    }
+
+    /// Plans again after a failure.
+    pub(crate) fn retry(&mut self) -> Job {
+        self.complete.forget();
+        self.ready.forget_plan();
+        self.configuring.clear();
+        self.features.plan_job()
+    }
+}
+
+/// What a page may reach besides its own state: navigation, the engine, the message area.
+pub struct Nav<'a> {
+    pub(crate) wiz: &'a mut Wizard,
+    pub(crate) engine: &'a dyn Engine,
+    pub(crate) pending: &'a mut usize,
+    pub(crate) error: &'a mut Option<ErrorReport>,
+    pub(crate) note: &'a mut Option<String>,
+    /// Lab mode (`Some`), and whether the lab is up.
+    pub(crate) lab: Option<bool>,
+    pub(crate) audit_log: &'a Path,
+}
+
+impl Nav<'_> {
+    /// Starts engine work; the bar's buttons stay off until it answers.
+    pub fn start(&mut self, job: Job) {
+        *self.error = None;
+        *self.note = None;
+        *self.pending += 1;
+        self.wiz.facts.busy = true;
+        self.engine.send(job);
+    }
+
+    /// Starts engine work that does not hold the bar (browsing the OU tree).
+    pub fn send(&self, job: Job) {
+        self.engine.send(job);
+    }
+
+    /// Work is under way.
+    pub fn busy(&self) -> bool {
+        self.wiz.facts.busy
+    }
+
+    /// Lab mode.
+    pub fn lab(&self) -> bool {
+        self.lab.is_some()
+    }
+}
+
+/// A verdict line: a check or a cross (named "Passed" or "Failed" for screen readers), then the
+/// words.
+pub(crate) fn verdict(ui: &mut egui::Ui, ok: bool, text: &str) {
+    let v = if ok { super::theme::Verdict::Ok } else { super::theme::Verdict::Failed };
+    super::theme::verdict_line(ui, v, text);
+}
+
+/// A search-as-you-type picker over the domain's users and gMSAs: a field, and under it the
+/// first matches, each a button that picks it. Searches from two characters on.
+#[derive(Debug, Default)]
+pub struct Picker {
+    /// What is typed.
+    text: String,
+    /// The last search sent.
+    asked: String,
+    /// The matches for the text they were found for.
+    found: Option<(String, Vec<AccountHit>)>,
+    /// The text whose matches were last scrolled into view.
+    shown: String,
+}
+
+impl Picker {
+    /// What is typed.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The matches, once they have come for what is typed.
+    pub fn matches(&self) -> Option<&[AccountHit]> {
+        self.found.as_ref().filter(|(t, _)| *t == self.text.trim()).map(|(_, h)| h.as_slice())
+    }
+
+    /// Matches arrived for `text`.
+    pub(crate) fn found(&mut self, text: String, hits: Vec<AccountHit>) {
+        self.found = Some((text, hits));
+    }
+
+    /// What the field holds, when there is something.
+    pub(crate) fn chosen(&self) -> Option<String> {
+        Some(self.text.trim().to_string()).filter(|t| !t.is_empty())
+    }
+
+    /// Draws the field and the matches; returns the account picked on this frame.
+    pub fn ui(&mut self, ui: &mut egui::Ui, nav: &Nav<'_>, picker: PickerId, label: &str) -> Option<AccountHit> {
+        super::field(ui, label, &mut self.text, false);
+        let text = self.text.trim().to_string();
+        if text.chars().count() >= 2 && text != self.asked {
+            self.asked = text.clone();
+            nav.send(Job::FindAccounts { picker, text: text.clone() });
+        }
+        let mut picked = None;
+        if let Some((for_text, hits)) = &self.found
+            && *for_text == text
+            && !text.is_empty()
+        {
+            if hits.is_empty() {
+                ui.label(words::no_match(&text));
+            }
+            for hit in hits {
+                let words =
+                    if hit.display.is_empty() || hit.display.trim_end_matches('$') == hit.sam.trim_end_matches('$') {
+                        hit.sam.clone()
+                    } else {
+                        format!("{} ({})", hit.sam, hit.display)
+                    };
+                // A stable id per account, so a click lands whatever the frame before drew.
+                let clicked = ui.push_id(&hit.dn, |ui| {
+                    ui.add(egui::Button::new(words).frame(false)).on_hover_text(&hit.dn).clicked()
+                });
+                if clicked.inner {
+                    picked = Some(hit.clone());
+                }
+                // New matches come into view (the page may be scrolled to the field's height).
+                if self.shown != text {
+                    clicked.response.scroll_to_me(None);
+                }
+            }
+        }
+        if self.found.as_ref().is_some_and(|(t, _)| *t == text) {
+            self.shown = text.clone();
+        }
+        if let Some(hit) = &picked {
+            self.text = hit.sam.clone();
+            self.asked = hit.sam.clone();
+            self.found = None;
+        }
+        picked
+    }
+}
+
+/// The banner for an unfinished configuration (Welcome and Tasks show it).
+pub(crate) fn unfinished_banner(ui: &mut egui::Ui, journal: &Path) {
+    super::theme::verdict_line(ui, super::theme::Verdict::Warning, &words::unfinished(journal));
+    ui.add_space(super::theme::space::SECTION);
+}
+
+/// Draws the current page.
+pub(crate) fn ui(pages: &mut Pages, ui: &mut egui::Ui, nav: &mut Nav<'_>) -> Option<complete::Action> {
+    match nav.wiz.page {
+        PageId::Welcome => welcome::ui(ui, nav, pages.unfinished.as_deref()),
+        PageId::Tasks => tasks::ui(ui, nav, pages.unfinished.as_deref()),
+        PageId::ConnectEntra => pages.entra.ui(ui, nav),
+        PageId::ConnectDirectories => pages.directories.ui(ui, nav),
+        PageId::Scope => pages.scope.ui(ui, nav, pages.directories.directory()),
+        PageId::OptionalFeatures => pages.features.ui(ui, nav),
+        PageId::Ready if nav.wiz.task == super::wizard::Task::Recover => {
+            pages.ready.recovery_ui(ui, pages.unfinished.as_deref())
+        }
+        PageId::Ready => {
+            let cloudsync = pages.cloudsync();
+            pages.ready.ui(ui, nav, cloudsync)
+        }
+        PageId::Configuring => pages.configuring.ui(ui, nav),
+        PageId::Complete => {
+            let cx = complete::Context {
+                enabling: nav.wiz.task == super::wizard::Task::Customize,
+                cloudsync: pages.cloudsync(),
+                cloud: pages.entra.cloud(),
+                configuring: &pages.configuring,
+            };
+            return pages.complete.ui(ui, nav, &cx);
+        }
+    }
+    None
+}

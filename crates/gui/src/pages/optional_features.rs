@@ -1,0 +1,270 @@
+//! Optional features: the "Password writeback" checkbox with today's state and the readiness
+//! findings; for the View task the whole state, for the password test the tester.
+
+use super::{Nav, verdict};
+use crate::field;
+use crate::wizard::Task;
+use crate::worker::Job;
+use writeback_core::engine::{Action, Status, WritebackState};
+use writeback_core::session::{Overview, PasswordTest, PlanChoice};
+use writeback_core::types::{FindingKind, Findings, Secret, SyncEngineKind, Verdict};
+
+/// The page's own words.
+pub mod words {
+    pub const WRITEBACK: &str = "Password writeback";
+    pub const ENABLE_PLAN: &str = "Next plans granting the connector account its writeback permissions and switching writeback on in the sync engine.";
+    pub const DISABLE_PLAN: &str =
+        "Next plans removing what this tool granted and switching writeback off in the sync engine.";
+    pub const ADMINSDHOLDER: &str = "Also grant the permissions on AdminSDHolder (protected accounts)";
+    pub const ADMINSDHOLDER_WARNING: &str = "The connector account will be able to reset the passwords of protected accounts (Domain Admins and the like). Tick it only when protected accounts must reset their own passwords.";
+    pub const PREEXISTING: &str = "Also remove permissions that were there before (not added by this tool)";
+    pub const PREEXISTING_WARNING: &str = "Permissions the connector account had before this tool (set by Entra Connect's own wizard, or by hand) are taken away too.";
+    pub const READING: &str = "Reading today's state…";
+    pub const CLEAR: &str = "Nothing found in scope that stops writeback for these users.";
+    pub const INHERITANCE_HERE: &str = "blocks inheritance: writeback permissions do not reach below it";
+    pub const REFRESH: &str = "Refresh";
+    pub const TESTER: &str = "Would Active Directory accept this password for this account? Tested here against the policy that applies to the account (its fine-grained policy, else the domain's); nothing is sent to the account.";
+    pub const ACCOUNT: &str = "Account";
+    pub const NEW_PASSWORD: &str = "New password";
+    pub const TEST: &str = "Test password";
+    pub const ACCEPTABLE: &str = "Acceptable";
+    pub const REFUSED: &str = "Refused";
+    pub fn today(state: &str) -> String {
+        format!("Today, password writeback is {state}.")
+    }
+    pub fn missing(what: &str) -> String {
+        format!("Not in place: {what}")
+    }
+    pub fn unfinished(journal: &std::path::Path) -> String {
+        format!(
+            "An earlier configuration did not finish ({}): choose \"Finish the unfinished configuration\" on Tasks, or run `writeback-wizard apply --rollback` or `--resume`.",
+            journal.display()
+        )
+    }
+    pub fn in_scope(users: usize) -> String {
+        format!("{users} user{} in scope.", if users == 1 { "" } else { "s" })
+    }
+    pub fn what_to_do(count: &str) -> String {
+        format!("What to do about the {count}")
+    }
+    pub fn more(n: usize) -> String {
+        format!("… and {n} more (writeback-wizard ad check --json lists them all)")
+    }
+    pub fn engine(backend: &str) -> String {
+        format!("Writeback in the sync engine ({backend})")
+    }
+    pub fn not_checked(what: &str) -> String {
+        format!("Not checked here: {what}")
+    }
+}
+
+/// The "Password writeback" box and its options, today's state and the readiness findings, and
+/// the password tester's fields and answer.
+pub struct OptionalFeatures {
+    writeback: bool,
+    status: Option<Box<Status>>,
+    findings: Option<Findings>,
+    test_user: String,
+    /// Emptied as soon as it is sent.
+    test_password: String,
+    verdict: Option<Verdict>,
+    /// "Also grant the permissions on AdminSDHolder" (`--include-adminsdholder`).
+    include_adminsdholder: bool,
+    /// "Also remove permissions that were there before" (`--remove-preexisting`, disable only).
+    remove_preexisting: bool,
+}
+
+impl Default for OptionalFeatures {
+    fn default() -> Self {
+        OptionalFeatures {
+            writeback: true,
+            status: None,
+            findings: None,
+            test_user: String::new(),
+            test_password: String::new(),
+            verdict: None,
+            include_adminsdholder: false,
+            remove_preexisting: false,
+        }
+    }
+}
+
+impl OptionalFeatures {
+    /// The "Password writeback" box.
+    pub fn writeback(&self) -> bool {
+        self.writeback
+    }
+
+    /// Today's state.
+    pub fn status(&self) -> Option<&Status> {
+        self.status.as_deref()
+    }
+
+    /// What breaks writeback in the scopes.
+    pub fn findings(&self) -> Option<&Findings> {
+        self.findings.as_ref()
+    }
+
+    /// The password tester's answer.
+    pub fn verdict(&self) -> Option<&Verdict> {
+        self.verdict.as_ref()
+    }
+
+    /// The tester's password field (emptied as soon as it is sent).
+    pub fn typed_test_password(&self) -> &str {
+        &self.test_password
+    }
+
+    /// The sync engine is Entra Cloud Sync.
+    pub fn cloudsync(&self) -> bool {
+        self.status
+            .as_ref()
+            .and_then(|s| s.sync_engine.as_ref())
+            .is_some_and(|e| e.flavour == SyncEngineKind::Cloudsync)
+    }
+
+    pub(crate) fn forget_overview(&mut self) {
+        self.status = None;
+    }
+
+    /// Today's state arrived: the box starts where the task (or, for View, the state) says.
+    pub(crate) fn take_overview(&mut self, task: Task, overview: Overview) {
+        let Overview { status, findings } = overview;
+        self.writeback = match task {
+            Task::Disable => false,
+            Task::Customize => true,
+            _ => status.state == WritebackState::Enabled,
+        };
+        self.status = Some(Box::new(status));
+        self.findings = Some(findings);
+    }
+
+    pub(crate) fn take_tested(&mut self, test: PasswordTest) {
+        self.verdict = Some(test.verdict);
+    }
+
+    /// What Next asks the engine to plan.
+    pub fn choice(&self) -> (Action, PlanChoice) {
+        let action = if self.writeback { Action::Enable } else { Action::Disable };
+        let choice = PlanChoice {
+            include_adminsdholder: self.writeback && self.include_adminsdholder,
+            remove_preexisting: !self.writeback && self.remove_preexisting,
+        };
+        (action, choice)
+    }
+
+    pub(crate) fn plan_job(&self) -> Job {
+        let (action, choice) = self.choice();
+        Job::Plan { action, choice }
+    }
+
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>) {
+        match nav.wiz.task {
+            Task::TestPassword => return self.test_password(ui, nav),
+            Task::Customize | Task::Disable => {
+                // The Disable task stays a disable: it cannot be ticked back into an enable.
+                let disabling = nav.wiz.task == Task::Disable;
+                ui.add_enabled(!disabling, egui::Checkbox::new(&mut self.writeback, words::WRITEBACK));
+                ui.label(if self.writeback { words::ENABLE_PLAN } else { words::DISABLE_PLAN });
+                let (flag, label, warning) = if self.writeback {
+                    (&mut self.include_adminsdholder, words::ADMINSDHOLDER, words::ADMINSDHOLDER_WARNING)
+                } else {
+                    (&mut self.remove_preexisting, words::PREEXISTING, words::PREEXISTING_WARNING)
+                };
+                ui.checkbox(flag, label);
+                if *flag {
+                    crate::theme::verdict_line(ui, crate::theme::Verdict::Warning, warning);
+                }
+                ui.add_space(crate::theme::space::ITEM);
+            }
+            Task::View | Task::Recover => {}
+        }
+        let Some(st) = &self.status else {
+            if nav.busy() {
+                ui.label(words::READING);
+            }
+            return;
+        };
+        ui.label(words::today(&st.state.to_string()));
+        // What "enabled" still lacks: a finding for View, the to-do list for Customize.
+        for m in &st.missing {
+            ui.label(words::missing(m));
+        }
+        if let Some(j) = &st.unfinished_journal {
+            verdict(ui, false, &words::unfinished(j));
+        }
+        if let Some(f) = &self.findings {
+            ui.add_space(crate::theme::space::ITEM);
+            ui.strong(words::in_scope(f.users_in_scope));
+            let kinds = f.each();
+            if kinds.iter().all(|(_, dns)| dns.is_empty()) {
+                verdict(ui, true, words::CLEAR);
+            }
+            for (kind, dns) in kinds {
+                finding(ui, dns, &kind);
+            }
+        }
+        if nav.wiz.task == Task::View {
+            ui.add_space(crate::theme::space::ITEM);
+            for t in &st.ad.scopes {
+                ui.strong(&t.dn);
+                for a in &t.aces {
+                    verdict(ui, a.present, &a.description);
+                }
+                if t.inheritance_blocked {
+                    verdict(ui, false, words::INHERITANCE_HERE);
+                }
+            }
+            if let Some(e) = &st.sync_engine {
+                verdict(ui, e.writeback_enabled, &words::engine(e.backend.as_str()));
+            }
+        }
+        if ui.add_enabled(!nav.busy(), egui::Button::new(words::REFRESH)).clicked() {
+            nav.start(Job::Overview);
+        }
+    }
+
+    fn test_password(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>) {
+        ui.label(words::TESTER);
+        ui.add_space(crate::theme::space::ITEM);
+        field(ui, words::ACCOUNT, &mut self.test_user, false);
+        field(ui, words::NEW_PASSWORD, &mut self.test_password, true);
+        let ready = !self.test_user.trim().is_empty() && !self.test_password.is_empty() && !nav.busy();
+        if ui.add_enabled(ready, egui::Button::new(words::TEST)).clicked() {
+            let password = Secret::new(std::mem::take(&mut self.test_password));
+            self.verdict = None;
+            nav.start(Job::TestPassword { user: self.test_user.trim().to_string(), password });
+        }
+        let Some(v) = &self.verdict else { return };
+        ui.add_space(crate::theme::space::ITEM);
+        verdict(ui, v.acceptable, if v.acceptable { words::ACCEPTABLE } else { words::REFUSED });
+        for r in &v.reasons {
+            verdict(ui, false, &r.text);
+        }
+        for u in &v.unknown {
+            ui.label(words::not_checked(u));
+        }
+    }
+}
+
+/// One kind of finding, one line to scan (a warning and how many), and one click away under it,
+/// what to do and which objects. The words are the engine's, the same in the plan and `ad check`.
+fn finding(ui: &mut egui::Ui, dns: &[String], kind: &FindingKind) {
+    if dns.is_empty() {
+        return;
+    }
+    let count = kind.count(dns.len());
+    crate::theme::verdict_line(ui, crate::theme::Verdict::Warning, &count);
+    ui.indent(kind.field, |ui| {
+        egui::CollapsingHeader::new(words::what_to_do(&count)).id_salt(kind.field).show(ui, |ui| {
+            ui.label(kind.remedy);
+            ui.add_space(crate::theme::space::ITEM);
+            for dn in dns.iter().take(50) {
+                ui.label(egui::RichText::new(dn).small());
+            }
+            if dns.len() > 50 {
+                ui.label(words::more(dns.len() - 50));
+            }
+        });
+    });
+}

@@ -1,0 +1,701 @@
+//! The lab: a real Samba AD domain controller on a loopback address, seeded with a small company.
+//!
+//! `lab up` provisions once into a template (≈7 s), then copies the template for each new DC
+//! (ready in about a second), rewrites its paths and address, issues it a fresh certificate and
+//! fresh Administrator and connector passwords. Several DCs run at once, each on its own
+//! 127.0.0.N. See docs/lab.md.
+
+#![allow(clippy::result_large_err)]
+
+pub(crate) use writeback_ad as ad;
+pub(crate) use writeback_base::{clock, diagnose, fsutil, platform, secrets};
+
+pub mod addr;
+pub mod certs;
+pub mod samba;
+pub mod seed;
+pub mod tenant;
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::ad::{AdConnection, ConnectOptions, TlsTrust};
+use crate::diagnose::{Diagnose, Exit};
+use crate::secrets::Secret;
+use certs::TlsFiles;
+use samba::SambaTools;
+
+/// Bump when the seeded content or layout changes: older templates are rebuilt.
+const TEMPLATE_FORMAT: u32 = 5;
+/// How long a starting DC may take to answer LDAPS.
+const START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What `lab up` and `lab status` report (the CLI contract's fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabInfo {
+    /// The lab folder.
+    pub dir: PathBuf,
+    /// `ldaps://127.0.0.N`.
+    pub ldap_url: String,
+    /// The name in the DC's certificate (the URL holds an IP).
+    pub tls_name: String,
+    /// The lab CA's PEM file.
+    pub ca_file: PathBuf,
+    /// The domain's naming context.
+    pub base_dn: String,
+    /// The domain administrator, as `LAB\Administrator`.
+    pub admin_user: String,
+    /// File (0600) holding the administrator's password.
+    pub admin_password_file: PathBuf,
+    /// The AD DS connector account's sAMAccountName (`MSOL_…`).
+    pub connector_account: String,
+    /// File (0600) holding the connector account's password.
+    pub connector_password_file: PathBuf,
+    /// A test user for the canary check.
+    pub canary_user: String,
+}
+
+/// `lab.json`: the info plus what restarting the DC needs. Holds no secret.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LabState {
+    #[serde(flatten)]
+    info: LabInfo,
+    address: Ipv4Addr,
+}
+
+/// `template.json` beside the template's `dc/`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TemplateInfo {
+    format: u32,
+    samba_version: String,
+    /// The DC folder path written in the template's smb.conf (it was built elsewhere).
+    dc_dir_in_conf: String,
+    connector_account: String,
+}
+
+/// The default lab folder: `lab` in the platform's data folder.
+pub fn default_dir() -> PathBuf {
+    dirs::data_local_dir().unwrap_or_else(std::env::temp_dir).join("writeback-wizard").join("lab")
+}
+
+/// The template folder: `WRITEBACK_LAB_TEMPLATE_DIR`, else `lab-template` in the data folder.
+pub fn template_dir() -> PathBuf {
+    std::env::var_os("WRITEBACK_LAB_TEMPLATE_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        dirs::data_local_dir().unwrap_or_else(std::env::temp_dir).join("writeback-wizard").join("lab-template")
+    })
+}
+
+/// Fails unless the effective user is root (Samba's DC binds ports below 1024 and chowns its
+/// files).
+/// The Samba lab runs on Linux only; elsewhere its commands say so.
+pub fn needs_linux() -> Result<(), LabError> {
+    if crate::platform::SAMBA_LAB { Ok(()) } else { Err(LabError::NeedsLinux) }
+}
+
+pub fn check_root(euid: u32) -> Result<(), LabError> {
+    if euid == 0 { Ok(()) } else { Err(LabError::NotRoot { euid }) }
+}
+
+fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> LabError {
+    let path = path.to_path_buf();
+    move |source| LabError::Io { what, path, source }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, LabError> + Send + 'static) -> Result<T, LabError> {
+    tokio::task::spawn_blocking(f).await.map_err(|e| LabError::Internal { detail: e.to_string() })?
+}
+
+fn admin_user() -> String {
+    format!("{}\\Administrator", samba::NETBIOS_DOMAIN)
+}
+
+fn trust_for(dc_dir: &Path) -> TlsTrust {
+    TlsTrust {
+        ca_file: Some(TlsFiles::in_dc_dir(dc_dir).ca),
+        tls_name: Some(samba::DNS_NAME.to_string()),
+        fingerprint: None,
+    }
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, LabError> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| LabError::Corrupt { path: path.to_path_buf(), detail: e.to_string() }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(LabError::Io { what: "read", path: path.to_path_buf(), source }),
+    }
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), LabError> {
+    let text = serde_json::to_vec_pretty(value).map_err(|e| LabError::Internal { detail: e.to_string() })?;
+    crate::fsutil::write_atomic(path, &text, false).map_err(io("write", path))
+}
+
+fn read_secret(path: &Path) -> Result<Secret, LabError> {
+    let text = std::fs::read_to_string(path).map_err(io("read a password file", path))?;
+    Ok(Secret::new(text.trim_end_matches('\n')))
+}
+
+fn write_secret(path: &Path, secret: &Secret) -> Result<(), LabError> {
+    // Exactly the password, no newline: OpenLDAP's `-y FILE` (ldapsearch) reads every byte.
+    crate::fsutil::write_atomic(path, secret.expose().as_bytes(), true).map_err(io("write a password file", path))
+}
+
+/// Waits until the DC in `dc_dir` answers a rootDSE read over LDAPS at `addr`.
+async fn wait_ready(dc_dir: &Path, addr: Ipv4Addr) -> Result<(), LabError> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    let opts = ConnectOptions {
+        timeout: Duration::from_secs(2),
+        ..ConnectOptions::new(format!("ldaps://{addr}"), trust_for(dc_dir))
+    };
+    let pid_deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if Instant::now() > pid_deadline && samba::running_pid(dc_dir).is_none() {
+            return Err(LabError::Died { log_tail: log_tail(dc_dir) });
+        }
+        if let Ok(mut conn) = AdConnection::connect(&opts).await
+            && conn.root_dse().await.is_ok()
+        {
+            conn.close().await;
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(LabError::StartTimeout { dir: dc_dir.to_path_buf(), log_tail: log_tail(dc_dir) });
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Samba's own last words: the last lines of each log it wrote in the DC's log folder (the root
+/// process's log.samba, and those of smbd and winbindd), newest first.
+fn log_tail(dc_dir: &Path) -> String {
+    let folder = samba::log_file(dc_dir).parent().map(Path::to_path_buf).unwrap_or_else(|| dc_dir.join("log"));
+    let mut logs: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(&folder)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| {
+                    let meta = e.metadata().ok()?;
+                    let modified = meta.modified().ok()?;
+                    (meta.is_file() && meta.len() > 0).then(|| (modified, e.path()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    logs.sort_by_key(|l| std::cmp::Reverse(l.0));
+    let parts: Vec<String> = logs
+        .iter()
+        .take(3)
+        .filter_map(|(_, path)| {
+            let text = std::fs::read_to_string(path).ok()?;
+            Some(format!("{}:\n{}", path.display(), samba::tail(&text, 8)))
+        })
+        .collect();
+    if parts.is_empty() {
+        format!(
+            "(Samba wrote no log in {}; `samba -i -s {}` shows why it stops)",
+            folder.display(),
+            samba::smb_conf(dc_dir).display()
+        )
+    } else {
+        parts.join("\n")
+    }
+}
+
+async fn bind_admin(dc_dir: &Path, addr: Ipv4Addr, password: &Secret) -> Result<AdConnection, LabError> {
+    let opts = ConnectOptions::new(format!("ldaps://{addr}"), trust_for(dc_dir));
+    let mut conn = AdConnection::connect(&opts).await?;
+    conn.bind(&admin_user(), password).await?;
+    Ok(conn)
+}
+
+fn lock_file(dir: &Path) -> Result<std::fs::File, LabError> {
+    let path = dir.join("lab.lock");
+    std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(io("open", &path))
+}
+
+/// Takes the lab folder's lock, waiting (without blocking the runtime) for another start.
+async fn lock_folder(dir: &Path) -> Result<crate::platform::FileLock, LabError> {
+    let file = lock_file(dir)?;
+    let dir = dir.to_path_buf();
+    blocking(move || crate::platform::FileLock::acquire(file).map_err(io("lock the lab folder", &dir))).await
+}
+
+/// Every Samba process of the lab in `dir` (for tests: none may be left after `lab down`).
+pub fn processes(dir: &Path) -> Vec<i32> {
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    samba::processes(&dir.join("dc"))
+}
+
+/// Starts the DC in `dc_dir` on a newly claimed address and waits until it answers. On failure
+/// the DC is stopped and the claim released.
+async fn start_claimed(tools: &SambaTools, dc_dir: &Path) -> Result<Ipv4Addr, LabError> {
+    let claim = addr::claim(
+        dc_dir,
+        &|d| samba::running_pid(d).is_some(),
+        crate::clock::Clock::now(&crate::clock::SystemClock),
+    )?;
+    let result = async {
+        // Whatever of an earlier run is left (an orphaned smbd holds the folder's databases) would
+        // keep this start from answering.
+        let strays = dc_dir.to_path_buf();
+        blocking(move || samba::stop(&strays, Duration::from_secs(5))).await?;
+        let conf = samba::smb_conf(dc_dir);
+        let text = std::fs::read_to_string(&conf).map_err(io("read", &conf))?;
+        let dir_text = dc_dir.display().to_string();
+        std::fs::write(&conf, samba::rewrite_conf(&text, &dir_text, &dir_text, claim.addr))
+            .map_err(io("write", &conf))?;
+        tools.start(dc_dir)?;
+        wait_ready(dc_dir, claim.addr).await
+    }
+    .await;
+    if let Err(e) = result {
+        let _ = samba::stop(dc_dir, Duration::from_secs(5));
+        addr::release(claim.addr, dc_dir);
+        return Err(e);
+    }
+    Ok(claim.addr)
+}
+
+/// Makes sure a template for the installed Samba exists, building it under a lock.
+async fn ensure_template(tools: &SambaTools) -> Result<(PathBuf, TemplateInfo), LabError> {
+    let template = template_dir();
+    let parent = template.parent().map(Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
+    std::fs::create_dir_all(&parent).map_err(io("create", &parent))?;
+    let lock_path = template.with_extension("lock");
+    let lock_file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(io("open", &lock_path))?;
+    // Another process may be building it: wait for its lock (provisioning takes seconds).
+    let lock = blocking(move || {
+        crate::platform::FileLock::acquire(lock_file)
+            .map_err(|e| LabError::Internal { detail: format!("cannot lock the template: {e}") })
+    })
+    .await?;
+    let version = tools.version()?;
+    if let Some(info) = read_json::<TemplateInfo>(&template.join("template.json"))? {
+        if info.format == TEMPLATE_FORMAT && info.samba_version == version {
+            drop(lock);
+            return Ok((template, info));
+        }
+        tracing::info!(old = %info.samba_version, new = %version, "rebuilding the lab template");
+    }
+    let building = parent.join(format!("lab-template.building-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&building);
+    let built = build_template(tools, &building, &version).await;
+    let info = match built {
+        Ok(info) => info,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&building);
+            return Err(e);
+        }
+    };
+    if template.exists() {
+        std::fs::remove_dir_all(&template).map_err(io("remove the old template", &template))?;
+    }
+    std::fs::rename(&building, &template).map_err(io("move the template into place", &template))?;
+    drop(lock);
+    Ok((template, info))
+}
+
+async fn build_template(tools: &SambaTools, building: &Path, version: &str) -> Result<TemplateInfo, LabError> {
+    let started = Instant::now();
+    let dc_dir = building.join("dc");
+    std::fs::create_dir_all(building).map_err(io("create", building))?;
+    let claim = addr::claim(
+        &dc_dir,
+        &|d| samba::running_pid(d).is_some(),
+        crate::clock::Clock::now(&crate::clock::SystemClock),
+    )?;
+    let result = async {
+        let provision_dir = dc_dir.clone();
+        let tools2 = tools.clone();
+        let addr = claim.addr;
+        let admin = blocking(move || tools2.provision(&provision_dir, addr)).await?;
+        let files = TlsFiles::in_dc_dir(&dc_dir);
+        certs::issue(&files, samba::DNS_NAME)?;
+        let conf = samba::smb_conf(&dc_dir);
+        let text = std::fs::read_to_string(&conf).map_err(io("read", &conf))?;
+        std::fs::write(&conf, samba::add_tls_settings(&text, &files)).map_err(io("write", &conf))?;
+        tools.start(&dc_dir)?;
+        wait_ready(&dc_dir, claim.addr).await?;
+        let mut conn = bind_admin(&dc_dir, claim.addr, &admin).await?;
+        // StdRng, not the thread-local rng: this future must be Send (the wizard runs it on tokio).
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng();
+        let seeded = seed::seed(&mut conn, &mut rng).await?;
+        conn.close().await;
+        write_secret(&building.join("admin.password"), &admin)?;
+        Ok::<_, LabError>(seeded)
+    }
+    .await;
+    let stop_dir = dc_dir.clone();
+    let stopped = blocking(move || samba::stop(&stop_dir, Duration::from_secs(10))).await;
+    addr::release(claim.addr, &dc_dir);
+    let seeded = result?;
+    stopped?;
+    let info = TemplateInfo {
+        format: TEMPLATE_FORMAT,
+        samba_version: version.to_string(),
+        dc_dir_in_conf: dc_dir.display().to_string(),
+        connector_account: seeded.connector_account,
+    };
+    write_json(&building.join("template.json"), &info)?;
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "lab template built");
+    Ok(info)
+}
+
+/// Brings the lab DC in `dir` up: reuses it when it runs, restarts it when it was stopped, or
+/// creates it from the template. Returns the contract's fields.
+pub async fn up(dir: &Path) -> Result<LabInfo, LabError> {
+    needs_linux()?;
+    check_root(crate::platform::effective_uid().unwrap_or(0))?;
+    let tools = SambaTools::locate()?;
+    std::fs::create_dir_all(dir).map_err(io("create the lab folder", dir))?;
+    let dir = std::fs::canonicalize(dir).map_err(io("resolve the lab folder", dir))?;
+    // One start at a time per lab folder: two at once (the wizard starts the lab when it opens,
+    // and again when it connects) each claimed an address and started a Samba in the same
+    // folder, and the one whose PID file was overwritten ran on as an orphan.
+    let _lock = lock_folder(&dir).await?;
+    let dc_dir = dir.join("dc");
+    let state_path = dir.join("lab.json");
+
+    if let Some(mut state) = read_json::<LabState>(&state_path)? {
+        if samba::running_pid(&dc_dir).is_some() {
+            wait_ready(&dc_dir, state.address).await?;
+            return Ok(state.info);
+        }
+        state.address = start_claimed(&tools, &dc_dir).await?;
+        state.info.ldap_url = format!("ldaps://{}", state.address);
+        write_json(&state_path, &state)?;
+        return Ok(state.info);
+    }
+    if dc_dir.exists() {
+        return Err(LabError::DirInUse { dir });
+    }
+
+    let (template, tinfo) = ensure_template(&tools).await?;
+    let src = template.join("dc");
+    let dst = dc_dir.clone();
+    blocking(move || {
+        let out = std::process::Command::new("cp")
+            .arg("-a")
+            .arg(&src)
+            .arg(&dst)
+            .output()
+            .map_err(|source| LabError::Spawn { what: "cp -a", source })?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(LabError::Command {
+                what: "cp -a",
+                status: out.status.to_string(),
+                output: String::from_utf8_lossy(&out.stderr).into_owned(),
+            })
+        }
+    })
+    .await?;
+    let conf = samba::smb_conf(&dc_dir);
+    let text = std::fs::read_to_string(&conf).map_err(io("read", &conf))?;
+    let moved = text.replace(&tinfo.dc_dir_in_conf, &dc_dir.display().to_string());
+    std::fs::write(&conf, moved).map_err(io("write", &conf))?;
+    let _ = std::fs::remove_file(samba::pid_file(&dc_dir));
+    certs::issue(&TlsFiles::in_dc_dir(&dc_dir), samba::DNS_NAME)?;
+
+    let address = start_claimed(&tools, &dc_dir).await?;
+    let finish = async {
+        let template_admin = read_secret(&template.join("admin.password"))?;
+        let mut conn = bind_admin(&dc_dir, address, &template_admin).await?;
+        let admin_password = crate::ad::passgen::generate_os(24);
+        let connector_password = crate::ad::passgen::generate_os(24);
+        let admin_dn = format!("CN=Administrator,CN=Users,{}", samba::BASE_DN);
+        let connector_dn = format!("CN={},CN=Users,{}", tinfo.connector_account, samba::BASE_DN);
+        // RECENT_USER's password is renewed on every start, so it is younger than its PSO's
+        // minimum age in every lab (a password nobody keeps).
+        let recent_dn = format!("{},{}", seed::RECENT_USER, samba::BASE_DN);
+        let recent_password = crate::ad::passgen::generate_os(24);
+        for (dn, pw) in
+            [(&admin_dn, &admin_password), (&connector_dn, &connector_password), (&recent_dn, &recent_password)]
+        {
+            let pwd = crate::ad::unicode_pwd(pw);
+            conn.modify(dn, vec![ldap3::Mod::Replace(b"unicodePwd".to_vec(), [pwd].into())], vec![]).await?;
+        }
+        conn.close().await;
+        let info = LabInfo {
+            dir: dir.clone(),
+            ldap_url: format!("ldaps://{address}"),
+            tls_name: samba::DNS_NAME.to_string(),
+            ca_file: TlsFiles::in_dc_dir(&dc_dir).ca,
+            base_dn: samba::BASE_DN.to_string(),
+            admin_user: admin_user(),
+            admin_password_file: dir.join("admin.password"),
+            connector_account: tinfo.connector_account.clone(),
+            connector_password_file: dir.join("connector.password"),
+            canary_user: seed::CANARY_SAM.to_string(),
+        };
+        write_secret(&info.admin_password_file, &admin_password)?;
+        write_secret(&info.connector_password_file, &connector_password)?;
+        write_json(&state_path, &LabState { info: info.clone(), address })?;
+        Ok::<_, LabError>(info)
+    }
+    .await;
+    if finish.is_err() {
+        // Leave nothing running that `lab down` could not find (there is no lab.json yet).
+        let _ = samba::stop(&dc_dir, Duration::from_secs(5));
+        addr::release(address, &dc_dir);
+    }
+    finish
+}
+
+/// Stops the lab DC in `dir` (only the process it started). Returns whether one was running.
+pub fn down(dir: &Path) -> Result<bool, LabError> {
+    needs_linux()?;
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let _lock = if dir.is_dir() {
+        Some(crate::platform::FileLock::acquire(lock_file(&dir)?).map_err(io("lock the lab folder", &dir))?)
+    } else {
+        None
+    };
+    let dc_dir = dir.join("dc");
+    let state = read_json::<LabState>(&dir.join("lab.json"))?;
+    let was_running = samba::stop(&dc_dir, Duration::from_secs(10))?;
+    if let Some(state) = state {
+        addr::release(state.address, &dc_dir);
+    }
+    Ok(was_running)
+}
+
+/// Whether the lab DC in `dir` runs and answers.
+#[derive(Debug, Clone, Serialize)]
+pub struct LabStatus {
+    /// True when the process runs and answers a rootDSE read over LDAPS.
+    pub running: bool,
+    /// The lab's fields, when the folder holds a lab.
+    #[serde(flatten)]
+    pub info: Option<LabInfo>,
+}
+
+/// Reads the lab's state and probes the DC.
+pub async fn status(dir: &Path) -> Result<LabStatus, LabError> {
+    needs_linux()?;
+    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let dc_dir = dir.join("dc");
+    let Some(state) = read_json::<LabState>(&dir.join("lab.json"))? else {
+        return Ok(LabStatus { running: false, info: None });
+    };
+    let mut running = false;
+    if samba::running_pid(&dc_dir).is_some() {
+        let opts = ConnectOptions {
+            timeout: Duration::from_secs(5),
+            ..ConnectOptions::new(state.info.ldap_url.clone(), trust_for(&dc_dir))
+        };
+        if let Ok(mut conn) = AdConnection::connect(&opts).await {
+            running = conn.root_dse().await.is_ok();
+            conn.close().await;
+        }
+    }
+    Ok(LabStatus { running, info: Some(state.info) })
+}
+
+/// Everything that can go wrong with the lab.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    /// `--lab` with a DC that is not the lab's own.
+    #[error("lab mode works only with the lab's own DC, not {url}")]
+    Sealed { url: String },
+    /// The Samba lab DC on a system other than Linux.
+    #[error("the lab's Samba domain controller runs only on Linux")]
+    NeedsLinux,
+    /// Not running as root.
+    #[error(
+        "the lab's Samba domain controller needs root (it binds ports 389 and 636), but this runs as user id {euid}"
+    )]
+    NotRoot {
+        /// The effective user id.
+        euid: u32,
+    },
+    /// Samba is not installed.
+    #[error("Samba's AD DC is not installed: missing {missing}")]
+    SambaMissing {
+        /// What is missing.
+        missing: String,
+    },
+    /// A program could not be started.
+    #[error("cannot run {what}: {source}")]
+    Spawn {
+        what: &'static str,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A program failed.
+    #[error("{what} failed ({status}):\n{output}")]
+    Command {
+        what: &'static str,
+        /// Its exit status.
+        status: String,
+        /// The end of its output.
+        output: String,
+    },
+    /// A file operation failed.
+    #[error("cannot {what} {}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Issuing the lab certificate failed.
+    #[error("cannot issue the lab certificate: {detail}")]
+    Certificate {
+        /// The library's message.
+        detail: String,
+    },
+    /// All of 127.0.0.2–254 are taken.
+    #[error("no free loopback address between 127.0.0.2 and 127.0.0.254 for another lab DC")]
+    NoAddress,
+    /// The DC did not answer in time.
+    #[error("the lab DC in {} did not answer LDAPS within 30 s; the end of its log:\n{log_tail}", dir.display())]
+    StartTimeout {
+        /// The DC folder.
+        dir: PathBuf,
+        /// The end of Samba's log.
+        log_tail: String,
+    },
+    /// The DC exited while starting.
+    #[error("the lab DC exited while starting; the end of its log:\n{log_tail}")]
+    Died {
+        /// The end of Samba's log.
+        log_tail: String,
+    },
+    /// Seeding found something unexpected.
+    #[error("seeding the lab domain failed: {detail}")]
+    Seed { detail: String },
+    /// An LDAP operation failed.
+    #[error(transparent)]
+    Ad(#[from] crate::ad::AdError),
+    /// The DC did not stop.
+    #[error("the lab DC (process {pid}) did not stop after SIGTERM and SIGKILL")]
+    StopFailed { pid: i32 },
+    /// A state file is unreadable.
+    #[error("{} is damaged: {detail}", path.display())]
+    Corrupt {
+        path: PathBuf,
+        /// The parser's message.
+        detail: String,
+    },
+    /// The folder holds a DC but no lab.json.
+    #[error("{} already holds a dc/ folder that this lab did not record", dir.display())]
+    DirInUse {
+        /// The lab folder.
+        dir: PathBuf,
+    },
+    /// A bug or a runtime failure.
+    #[error("internal error: {detail}")]
+    Internal { detail: String },
+}
+
+impl Diagnose for LabError {
+    fn code(&self) -> &'static str {
+        match self {
+            LabError::NeedsLinux => "LAB-NEEDS-LINUX",
+            LabError::Sealed { .. } => "LAB-SEALED",
+            LabError::NotRoot { .. } => "LAB-NOT-ROOT",
+            LabError::SambaMissing { .. } => "LAB-NO-SAMBA",
+            LabError::Spawn { .. } | LabError::Command { .. } => "LAB-COMMAND",
+            LabError::Io { .. } => "LAB-IO",
+            LabError::Certificate { .. } => "LAB-CERT",
+            LabError::NoAddress => "LAB-NO-ADDRESS",
+            LabError::StartTimeout { .. } => "LAB-START-TIMEOUT",
+            LabError::Died { .. } => "LAB-DIED",
+            LabError::Seed { .. } => "LAB-SEED",
+            LabError::Ad(e) => e.code(),
+            LabError::StopFailed { .. } => "LAB-STOP",
+            LabError::Corrupt { .. } => "LAB-CORRUPT",
+            LabError::DirInUse { .. } => "LAB-DIR-IN-USE",
+            LabError::Internal { .. } => "LAB-INTERNAL",
+        }
+    }
+    fn remedy(&self) -> String {
+        match self {
+            LabError::Sealed { .. } => "Leave out --lab to work with another DC (lab mode keeps its own settings and state, so it can never touch a production domain); or leave out --ad-url to use the lab's.".into(),
+            LabError::NeedsLinux => "Run `lab up` on a Linux machine and connect to its DC from here with --ad-url, --ad-ca-file and --ad-tls-name; `lab tenant`, `--cloud lab --lab-url URL` and `--sync-engine lab` work on this system.".into(),
+            LabError::NotRoot { .. } => "Run the lab as root (for example with sudo); production use needs no root.".into(),
+            LabError::SambaMissing { .. } => format!("Install it as root: {}", samba::INSTALL_COMMAND),
+            LabError::Spawn { .. } | LabError::Command { .. } => "Check that Samba is installed completely; the output above says what it met.".into(),
+            LabError::Io { .. } => "Check free disk space and the folder's permissions, or choose another --dir.".into(),
+            LabError::Certificate { .. } => "Report this as a bug with the message above.".into(),
+            LabError::NoAddress => "Stop lab DCs you no longer need with `writeback-wizard lab down --dir DIR`.".into(),
+            LabError::StartTimeout { .. } | LabError::Died { .. } => {
+                "Read the log lines above; `writeback-wizard lab down` and `lab up` again, or remove the lab folder to start afresh.".into()
+            }
+            LabError::Seed { .. } => "Remove the lab template folder (it is rebuilt) and try again.".into(),
+            LabError::Ad(e) => e.remedy(),
+            LabError::StopFailed { pid } => format!("Kill process {pid} by hand (kill -9 {pid})."),
+            LabError::Corrupt { .. } => "Stop the lab with `lab down`, remove the lab folder, and bring a new one up.".into(),
+            LabError::DirInUse { .. } => "Choose an empty --dir, or remove that folder.".into(),
+            LabError::Internal { .. } => "Try again; report it as a bug if it persists.".into(),
+        }
+    }
+    fn exit(&self) -> Exit {
+        match self {
+            LabError::NeedsLinux | LabError::Sealed { .. } => Exit::Usage,
+            LabError::NotRoot { .. } | LabError::SambaMissing { .. } => Exit::No,
+            LabError::DirInUse { .. } => Exit::Usage,
+            LabError::Ad(e) => e.exit(),
+            _ => Exit::Failed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_is_required_and_the_error_says_why() {
+        assert!(check_root(0).is_ok());
+        let e = check_root(1000).unwrap_err();
+        assert_eq!(e.exit(), Exit::No);
+        assert!(e.to_string().contains("389"), "{e}");
+        assert!(e.remedy().contains("root"));
+    }
+
+    #[test]
+    fn lab_state_file_has_the_contract_fields_and_no_secret() {
+        let info = LabInfo {
+            dir: "/l".into(),
+            ldap_url: "ldaps://127.0.0.2".into(),
+            tls_name: samba::DNS_NAME.into(),
+            ca_file: "/l/dc/private/tls/lab-ca.pem".into(),
+            base_dn: samba::BASE_DN.into(),
+            admin_user: admin_user(),
+            admin_password_file: "/l/admin.password".into(),
+            connector_account: "MSOL_0123456789ab".into(),
+            connector_password_file: "/l/connector.password".into(),
+            canary_user: seed::CANARY_SAM.into(),
+        };
+        let v = serde_json::to_value(LabState { info, address: Ipv4Addr::new(127, 0, 0, 2) }).unwrap();
+        for key in [
+            "dir",
+            "ldap_url",
+            "tls_name",
+            "ca_file",
+            "base_dn",
+            "admin_user",
+            "admin_password_file",
+            "connector_account",
+            "connector_password_file",
+            "canary_user",
+        ] {
+            assert!(v.get(key).is_some(), "{key}");
+        }
+        assert_eq!(v["admin_user"], "LAB\\Administrator");
+    }
+}
