@@ -16,20 +16,24 @@ command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || ensure_pack
 started=$(date +%s)
 echo "== format and lints" >&2
 if cargo fmt --version >/dev/null 2>&1; then cargo fmt --all -- --check; fi
-cargo clippy --locked --all-targets --features crash-points --quiet -- -D warnings
-# The headless build (no `gui` feature: the CLI alone, and what the fuzz targets link).
-cargo clippy --locked --no-default-features --lib --bins --quiet -- -D warnings
+cargo clippy --locked --workspace --all-targets --features crash-points --quiet -- -D warnings
+# The CLI alone (no wizard, no lab), and the Windows release's features (the wizard, no lab).
+cargo clippy --locked --no-default-features --bins --quiet -- -D warnings
+cargo clippy --locked --no-default-features --features gui --bins --quiet -- -D warnings
 echo "== the Windows build: writeback-wizard.exe and its MSI (scripts/windows.sh)" >&2
 scripts/windows.sh
 echo "== the certified OAuth server the sign-in conformance test runs against (npm)" >&2
 (cd tests/oidc && npm ci --no-audit --no-fund --loglevel=error)
 echo "== tests (in a private kernel keyring session, so the keyring tests touch no user's keys)" >&2
 # `crash-points` (test only, never in a release) lets the crash test kill the binary mid-apply.
-keyctl session - cargo test --locked --features crash-points
+keyctl session - cargo test --locked --workspace --features crash-points
 echo "== benchmarks, smoke sizes (docs/performance.md has the full figures; cargo bench --bench perf)" >&2
 WRITEBACK_LAB_TEMPLATE_DIR="$PWD/target/tmp/lab-template" cargo bench --locked --profile dev --bench perf -- --smoke
 echo "== fuzzing (each target for a bounded time, from its in-tree corpus and dictionary)" >&2
 if ! cargo fuzz --version >/dev/null 2>&1; then cargo install cargo-fuzz --locked; fi
+# cargo fuzz has no --locked: a fuzz/Cargo.lock that is not current would be rewritten. Fail
+# instead, so a run leaves the work tree as it found it.
+(cd fuzz && cargo metadata --locked --format-version 1 >/dev/null)
 fuzz_seconds=${WRITEBACK_FUZZ_SECONDS:-20}
 for target in sd_decode:sd sddl_parse:sddl ad_diagnostic:diag settings:settings journal:journal graph_json:graph token_json:token; do
   name=${target%%:*}; dict=${target##*:}

@@ -21,8 +21,9 @@ export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc-posix
 # +crt-static links the mingw C runtime and winpthreads into the .exe: no DLL beside it.
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUSTFLAGS="-C target-feature=+crt-static"
 started=$(date +%s)
+# The release carries the wizard and no lab: no Samba lab, no tenant simulator.
 /usr/bin/cargo build --locked --release --target "$target" -Zbuild-std=std,panic_abort \
-  --target-dir target/windows-build --bin writeback-wizard
+  --target-dir target/windows-build --bin writeback-wizard --no-default-features --features gui
 mkdir -p "$out"
 cp "target/windows-build/$target/release/writeback-wizard.exe" "$out/writeback-wizard.exe"
 x86_64-w64-mingw32-strip "$out/writeback-wizard.exe"

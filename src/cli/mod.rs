@@ -71,32 +71,27 @@ pub struct GlobalArgs {
 pub enum Command {
     /// The lab: a Samba AD domain controller on loopback (needs root and Samba).
     Lab {
-        /// Which lab command.
         #[command(subcommand)]
         command: LabCommand,
     },
     /// The whole state: enabled, disabled or partial, and what is missing.
     Status {
-        /// Connection flags.
         #[command(flatten)]
         connection: ConnectionArgs,
     },
     /// Show what enable or disable would change, without changing anything. Exit 3 when a
     /// precondition fails.
     Plan {
-        /// Which way.
         #[command(flatten)]
         action: ActionArgs,
         /// With --disable: also remove writeback ACEs this tool did not add.
         #[arg(long)]
         remove_preexisting: bool,
-        /// Connection flags.
         #[command(flatten)]
         connection: ConnectionArgs,
     },
     /// Make the change: journalled, verified, rolled back on failure or Ctrl-C.
     Apply {
-        /// Which way.
         #[command(flatten)]
         action: ActionArgs,
         /// Do not ask (needed without a terminal).
@@ -118,7 +113,6 @@ pub enum Command {
         /// Finish the unfinished apply its journal describes.
         #[arg(long)]
         resume: bool,
-        /// Connection flags.
         #[command(flatten)]
         connection: ConnectionArgs,
     },
@@ -128,31 +122,26 @@ pub enum Command {
         /// A test account to reset as the connector account.
         #[arg(long, value_name = "USER")]
         canary: Option<String>,
-        /// Connection flags.
         #[command(flatten)]
         connection: ConnectionArgs,
     },
     /// On-premises Active Directory: the readiness check.
     Ad {
-        /// Which AD command.
         #[command(subcommand)]
         command: AdCommand,
     },
     /// Security descriptors of AD objects.
     Acl {
-        /// Which ACL command.
         #[command(subcommand)]
         command: AclCommand,
     },
     /// The password policy.
     Policy {
-        /// Which policy command.
         #[command(subcommand)]
         command: PolicyCommand,
     },
     /// Microsoft Entra ID: the tenant check.
     Entra {
-        /// Which Entra command.
         #[command(subcommand)]
         command: EntraCommand,
     },
@@ -163,13 +152,11 @@ pub enum Command {
         /// (`{"value": [...]}`) or a bare array.
         #[arg(long, value_name = "FILE")]
         from_file: Option<PathBuf>,
-        /// Connection flags.
         #[command(flatten)]
         connection: ConnectionArgs,
     },
     /// Export or import the settings file.
     Config {
-        /// Which config command.
         #[command(subcommand)]
         command: ConfigCommand,
     },
@@ -259,7 +246,6 @@ pub enum AdCommand {
     /// account, and what in the scopes would break writeback. Exit 3 when the account is not an
     /// Enterprise Admin.
     Check {
-        /// Connection flags.
         #[command(flatten)]
         connection: ConnectionArgs,
     },
@@ -282,13 +268,11 @@ pub enum EntraCommand {
     /// Sign in (or use WRITEBACK_ENTRA_TOKEN) and check the tenant: the account and its role, the
     /// licence, directory synchronisation. Exit 0 when ready, 3 when not.
     Check {
-        /// Connection flags.
         #[command(flatten)]
         connection: ConnectionArgs,
     },
     /// Forget the saved sign-in (the refresh token in the OS keyring).
     SignOut {
-        /// Connection flags.
         #[command(flatten)]
         connection: ConnectionArgs,
     },
@@ -301,7 +285,6 @@ pub enum AclCommand {
     Show {
         /// The object's distinguished name.
         dn: String,
-        /// Connection flags.
         #[command(flatten)]
         connection: ConnectionArgs,
     },
@@ -316,7 +299,6 @@ pub enum PolicyCommand {
     Test {
         /// sAMAccountName, UPN or DN.
         user: String,
-        /// Connection flags.
         #[command(flatten)]
         connection: ConnectionArgs,
     },

@@ -139,6 +139,7 @@ fn every_error_code_in_the_source_is_documented() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut source = String::new();
     walk(&root.join("src"), &mut source);
+    walk(&root.join("crates"), &mut source);
     let docs = std::fs::read_to_string(root.join("docs/troubleshooting.md")).unwrap();
     let mut codes: Vec<&str> = source
         .split('"')

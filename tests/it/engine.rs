@@ -252,7 +252,9 @@ async fn cancel_at_every_step_rolls_everything_back() {
         // Even a cancel during the last step undoes everything: whoever pressed Cancel before
         // "Configuration complete" gets nothing changed.
         match &result {
-            Err(EngineError::RolledBack { cause, .. }) => assert!(cause.contains("cancelled"), "{cause}"),
+            Err(EngineError::RolledBack { cause, .. }) => {
+                assert!(cause.text.contains("cancelled") && cause.code == "ENGINE-CANCELLED", "{cause:?}")
+            }
             other => panic!("step {k}: {other:?}"),
         }
         // The two OU grants run as one batch (their requests in flight together): a cancel lands
@@ -340,7 +342,9 @@ async fn a_token_expiring_mid_run_is_rolled_back_and_one_apply_at_a_time() {
     let err = w.apply(&plan, &CancellationToken::new(), &progress).await;
     // The writeback switch failed with 401, and the undo of the DACL needs no token.
     match err {
-        Err(EngineError::RolledBack { cause, .. }) => assert!(cause.contains("401"), "{cause}"),
+        Err(EngineError::RolledBack { cause, .. }) => {
+            assert!(cause.text.contains("401") && cause.code == "SYNC-LAB", "the cause keeps its code: {cause:?}")
+        }
         other => panic!("{other:?}"),
     }
     assert_eq!(w.dacls(&scopes).await, before);

@@ -195,7 +195,7 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
     assert_eq!(h.state().wizard().page, PageId::Ready);
     let plan = h.state().pages().ready().plan().cloned().unwrap();
     assert!(plan.ready() && !plan.steps.is_empty(), "{plan:?}");
-    assert!(plan.steps.iter().any(|s| s.target.starts_with("CN=AdminSDHolder,CN=System,")), "{plan:?}");
+    assert!(plan.steps.iter().any(|s| s.target.to_string().starts_with("CN=AdminSDHolder,CN=System,")), "{plan:?}");
     h.get_by_label("Start the synchronization process when configuration completes");
     // The canary proves it end to end, bound as the connector account.
     // Picked from the domain as it is typed, never typed whole.

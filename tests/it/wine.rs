@@ -173,10 +173,10 @@ fn version_and_help_are_the_linux_builds() {
     assert_eq!(code(&help), 0);
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("secret") && help.contains("apply"), "{help}");
-    // The Samba lab is Linux's: said with the way out, exit 2.
+    // The release carries no lab: said with the way out, exit 2.
     let out = run(&mut exe(&["lab", "status", "--json"]));
     assert_eq!(code(&out), 2);
-    assert_eq!(json(&out)["error"]["code"], "LAB-NEEDS-LINUX");
+    assert_eq!(json(&out)["error"]["code"], "LAB-NOT-IN-THIS-BUILD");
     let out = run(&mut exe(&["ad", "check", "--lab", "--json"]));
     assert_eq!(code(&out), 2);
     assert!(json(&out)["error"]["remedy"].as_str().unwrap().contains("--lab-url"));

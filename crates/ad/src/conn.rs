@@ -135,11 +135,11 @@ impl AdConnection {
             .simple_bind(user, password.expose())
             .await
             .map_err(|e| self.op_error("bind", e))?;
-        if result.rc == 0 {
+        if result.rc == super::rc::SUCCESS {
             return Ok(());
         }
-        if result.rc == 8 {
-            // strongerAuthRequired: the DC refuses simple binds without TLS.
+        if result.rc == super::rc::STRONGER_AUTH_REQUIRED {
+            // The DC refuses simple binds without TLS.
             return Err(AdError::Bind {
                 user: user.to_string(),
                 rc: result.rc,
@@ -193,7 +193,7 @@ impl AdConnection {
             .await
             .map_err(|e| self.op_error(&op, e))?;
         let (entries, res) = (result.0, result.1);
-        if res.rc != 0 {
+        if res.rc != super::rc::SUCCESS {
             return Err(AdError::Ldap { op, rc: res.rc, text: res.text });
         }
         Ok(entries.into_iter().map(SearchEntry::construct).collect())
@@ -218,8 +218,8 @@ impl AdConnection {
             .await
             .map_err(|e| self.op_error(&op, e))?;
         let (entries, res) = (result.0, result.1);
-        // 4 = sizeLimitExceeded: the first `limit` entries came, which is what was asked.
-        if res.rc != 0 && res.rc != 4 {
+        // The size limit reached: the first `limit` entries came, which is what was asked.
+        if res.rc != super::rc::SUCCESS && res.rc != super::rc::SIZE_LIMIT_EXCEEDED {
             return Err(AdError::Ldap { op, rc: res.rc, text: res.text });
         }
         Ok(entries.into_iter().map(SearchEntry::construct).collect())
@@ -277,7 +277,7 @@ impl AdConnection {
         // One round trip per page (the last page may be short or empty).
         let pages = (seen as u64 / PAGE_SIZE as u64) + 1;
         crate::netstats::record(crate::netstats::Kind::Ldap, pages, started.elapsed());
-        if res.rc != 0 {
+        if res.rc != super::rc::SUCCESS {
             return Err(AdError::Ldap { op, rc: res.rc, text: res.text });
         }
         Ok(seen)
@@ -344,8 +344,7 @@ impl AdConnection {
     pub async fn read(&mut self, dn: &str, attrs: &[&str]) -> Result<Option<SearchEntry>, AdError> {
         match self.search(dn, Scope::Base, "(objectClass=*)", attrs).await {
             Ok(mut entries) => Ok(entries.pop()),
-            // 32 = noSuchObject
-            Err(AdError::Ldap { rc: 32, .. }) => Ok(None),
+            Err(AdError::Ldap { rc: super::rc::NO_SUCH_OBJECT, .. }) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -363,7 +362,7 @@ impl AdConnection {
         let result = self.ldap.with_timeout(self.timeout).extended(ldap3::exop::WhoAmI).await;
         drop(timed);
         match result {
-            Ok(ldap3::result::ExopResult(exop, r)) if r.rc == 0 => {
+            Ok(ldap3::result::ExopResult(exop, r)) if r.rc == super::rc::SUCCESS => {
                 Ok(String::from_utf8_lossy(exop.val.as_deref().unwrap_or_default()).into_owned())
             }
             Ok(ldap3::result::ExopResult(_, r)) => Err(AdError::Ldap { op: "Who-Am-I".into(), rc: r.rc, text: r.text }),
@@ -407,7 +406,7 @@ impl AdConnection {
     /// Turns an ldap3 result into `Ok` or the typed error, for callers using [`Self::ldap`].
     pub fn check(&self, op: &str, result: Result<ldap3::LdapResult, LdapError>) -> Result<(), AdError> {
         match result {
-            Ok(r) if r.rc == 0 => Ok(()),
+            Ok(r) if r.rc == super::rc::SUCCESS => Ok(()),
             Ok(r) => Err(AdError::Ldap { op: op.to_string(), rc: r.rc, text: r.text }),
             Err(e) => Err(self.op_error(op, e)),
         }

@@ -24,6 +24,18 @@ pub use tls::TlsTrust;
 
 use crate::diagnose::{Diagnose, Exit};
 
+/// The LDAP result codes the product tells apart (RFC 4511 §4.1.9).
+pub mod rc {
+    pub const SUCCESS: u32 = 0;
+    pub const SIZE_LIMIT_EXCEEDED: u32 = 4;
+    pub const STRONGER_AUTH_REQUIRED: u32 = 8;
+    pub const CONSTRAINT_VIOLATION: u32 = 19;
+    pub const NO_SUCH_OBJECT: u32 = 32;
+    pub const INVALID_CREDENTIALS: u32 = 49;
+    pub const INSUFFICIENT_ACCESS_RIGHTS: u32 = 50;
+    pub const UNWILLING_TO_PERFORM: u32 = 53;
+}
+
 /// The LDAP_SERVER_SD_FLAGS control's OID: which parts of a security descriptor to read or write.
 pub const SD_FLAGS_OID: &str = "1.2.840.113556.1.4.801";
 /// SD_FLAGS value selecting the DACL only (owner, group and SACL are neither read nor written).
@@ -228,9 +240,9 @@ impl Diagnose for AdError {
             ),
             AdError::TlsHandshake { .. } | AdError::Tls { .. } => "Trust the DC's CA with --ad-ca-file (and --ad-tls-name when connecting by IP), or pin its certificate with --ad-fingerprint after checking it on the DC.".into(),
             AdError::Bind { remedy, .. } => remedy.clone(),
-            AdError::Ldap { rc: 50, .. } => "The bound account lacks the right for this: use an account in Enterprise Admins (changing permissions needs WRITE_DAC).".into(),
-            AdError::Ldap { rc: 32, .. } => "Check the DN: it does not exist on this domain controller.".into(),
-            AdError::Ldap { rc: 19 | 53, text, .. } if text.contains("0000052D") => "The password does not meet the domain's password policy: use a longer or more complex one.".into(),
+            AdError::Ldap { rc: rc::INSUFFICIENT_ACCESS_RIGHTS, .. } => "The bound account lacks the right for this: use an account in Enterprise Admins (changing permissions needs WRITE_DAC).".into(),
+            AdError::Ldap { rc: rc::NO_SUCH_OBJECT, .. } => "Check the DN: it does not exist on this domain controller.".into(),
+            AdError::Ldap { rc: rc::CONSTRAINT_VIOLATION | rc::UNWILLING_TO_PERFORM, text, .. } if text.contains("0000052D") => "The password does not meet the domain's password policy: use a longer or more complex one.".into(),
             AdError::Ldap { .. } => "Read AD's message above; check the DN and the bound account's rights.".into(),
             AdError::Timeout { .. } => "Check the network path to the DC, or that the DC is not overloaded, then try again; a DC that is only slow (a permission change on the root of a large Samba domain) can be given longer with --ad-timeout SECONDS.".into(),
             AdError::Unconfirmed { .. } => "The journal is kept. When the DC answers again (check that it runs and is not overloaded), run `writeback-wizard apply --rollback` — with --ad-timeout SECONDS for a slow DC: it reads every object back and undoes only what was made.".into(),

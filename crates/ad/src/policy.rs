@@ -87,7 +87,7 @@ pub async fn all_psos(conn: &mut AdConnection, disc: &Discovery) -> Result<Vec<P
         match conn.search(&container, ldap3::Scope::OneLevel, "(objectClass=msDS-PasswordSettings)", &["cn"]).await {
             Ok(found) => found,
             // No container (a domain below Windows Server 2008's functional level): no PSO.
-            Err(AdError::Ldap { rc: 32, .. }) => return Ok(Vec::new()),
+            Err(AdError::Ldap { rc: super::rc::NO_SUCH_OBJECT, .. }) => return Ok(Vec::new()),
             Err(e) => return Err(e),
         };
     let mut out = Vec::new();

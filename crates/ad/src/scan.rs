@@ -279,7 +279,9 @@ pub async fn scan_with(
             .await;
         match result {
             Ok(_) => {}
-            Err(AdError::Ldap { rc: 32, .. }) => return Err(AdError::NoSuchObject { dn: scope.clone() }),
+            Err(AdError::Ldap { rc: super::rc::NO_SUCH_OBJECT, .. }) => {
+                return Err(AdError::NoSuchObject { dn: scope.clone() });
+            }
             Err(e) => return Err(e),
         }
     }

@@ -139,7 +139,7 @@ pub async fn read_dacl(conn: &mut AdConnection, dn: &str) -> Result<Dacl, AdErro
         )
         .await
         .map_err(|e| match e {
-            AdError::Ldap { rc: 32, .. } => AdError::NoSuchObject { dn: dn.to_string() },
+            AdError::Ldap { rc: super::rc::NO_SUCH_OBJECT, .. } => AdError::NoSuchObject { dn: dn.to_string() },
             other => other,
         })?;
     let bytes = entries

@@ -257,7 +257,6 @@ pub enum SecretError {
     /// Reading from the terminal failed.
     #[error("could not read the secret from the terminal: {detail}")]
     Prompt {
-        /// The OS error.
         detail: String,
     },
     /// A lock was poisoned by a panic in another thread.

@@ -292,7 +292,6 @@ pub enum ConfigError {
     #[error("cannot read the settings file {}", path.display())]
     Read {
         path: PathBuf,
-        /// The OS error.
         #[source]
         source: std::io::Error,
     },
@@ -300,7 +299,6 @@ pub enum ConfigError {
     #[error("cannot write the settings file {}", path.display())]
     Write {
         path: PathBuf,
-        /// The OS error.
         #[source]
         source: std::io::Error,
     },

@@ -529,7 +529,6 @@ pub enum LabError {
     #[error("cannot run {what}: {source}")]
     Spawn {
         what: &'static str,
-        /// The OS error.
         #[source]
         source: std::io::Error,
     },
@@ -547,7 +546,6 @@ pub enum LabError {
     Io {
         what: &'static str,
         path: PathBuf,
-        /// The OS error.
         #[source]
         source: std::io::Error,
     },

@@ -283,7 +283,6 @@ pub enum SyncError {
     #[error("cannot run {program}: {detail}")]
     NoPowerShell {
         program: String,
-        /// The OS error.
         detail: String,
     },
     /// The ADSync module is not there.

@@ -5,6 +5,21 @@ use std::path::PathBuf;
 use crate::ad::AdError;
 use crate::diagnose::{Diagnose, Exit};
 
+/// What stopped an apply, as its rollback reports it: its words, its code and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cause {
+    pub text: String,
+    pub code: &'static str,
+    pub remedy: String,
+}
+
+impl Cause {
+    /// The cause an error is.
+    pub fn of(e: &EngineError) -> Cause {
+        Cause { text: e.to_string(), code: e.code(), remedy: e.remedy() }
+    }
+}
+
 /// Why the engine stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -19,7 +34,6 @@ pub enum EngineError {
     Io {
         what: &'static str,
         path: PathBuf,
-        /// The OS error.
         #[source]
         source: std::io::Error,
     },
@@ -47,11 +61,10 @@ pub enum EngineError {
         remedy: String,
     },
     /// Failed (or cancelled), and everything done was undone and verified.
-    #[error("{cause}; everything done was rolled back and verified{}", kept.iter().map(|k| format!("; {k}")).collect::<String>())]
+    #[error("{} [{}]; everything done was rolled back and verified{}", cause.text, cause.code, kept.iter().map(|k| format!("; {k}")).collect::<String>())]
     RolledBack {
         /// The first failure, or the cancel.
-        cause: String,
-        remedy: String,
+        cause: Cause,
         /// Objects someone else changed meanwhile: only our change was undone there.
         kept: Vec<String>,
     },
@@ -107,7 +120,8 @@ impl Diagnose for EngineError {
             EngineError::Io { .. } => "Check free disk space and the state folder's permissions; nothing was changed past the last journalled step.".into(),
             EngineError::Busy { .. } => "Wait for the other apply to finish (or end it), then run again; the lock goes with the process that holds it.".into(),
             EngineError::Unfinished { .. } => "Run `apply --rollback` to undo it, or `apply --resume` to finish it.".into(),
-            EngineError::Precondition { remedy, .. } | EngineError::RolledBack { remedy, .. } => remedy.clone(),
+            EngineError::Precondition { remedy, .. } => remedy.clone(),
+            EngineError::RolledBack { cause, .. } => cause.remedy.clone(),
             EngineError::Cancelled => "Run it again when ready.".into(),
             EngineError::CanaryRefused { .. } => "Name a test account nobody uses (the lab's wb.canary, or one made for it): its password is reset to a random value nobody keeps.".into(),
             EngineError::OtherDirectory { .. } => "Connect to a DC of the domain the journal names (--ad-url), then run `apply --rollback` or `--resume` again; nothing was changed.".into(),

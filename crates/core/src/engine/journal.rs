@@ -75,8 +75,7 @@ impl Directory {
 pub enum Record {
     /// The plan being applied, whole, so a crashed apply can be resumed.
     Plan {
-        /// `enable` or `disable`.
-        action: String,
+        action: super::Action,
         steps: Vec<StoredStep>,
         time: String,
         /// Where the changes are made (journals of older versions do not say).
@@ -85,7 +84,6 @@ pub enum Record {
     },
     /// About to change a step's target; its prior value follows.
     Begin {
-        /// Step id.
         step: String,
         /// The prior value: the DACL (base64 of the SD_FLAGS=4 bytes) or the writeback switch.
         prior: Prior,
@@ -93,20 +91,17 @@ pub enum Record {
     },
     /// The step's change is made and verified.
     Done {
-        /// Step id.
         step: String,
         time: String,
     },
     /// The step failed.
     Failed {
-        /// Step id.
         step: String,
         error: String,
         time: String,
     },
     /// A step was undone and the undo verified.
     Undone {
-        /// Step id.
         step: String,
         time: String,
     },
@@ -123,11 +118,27 @@ pub enum Prior {
     /// An object's DACL, as read with SD_FLAGS=4.
     Dacl {
         dn: String,
-        /// Base64 of the descriptor bytes.
-        sd: String,
+        /// The descriptor's bytes (base64 on disk).
+        #[serde(with = "base64_bytes")]
+        sd: Vec<u8>,
     },
     /// The sync engine's writeback switch.
     Writeback { enabled: bool },
+}
+
+/// Bytes as base64 text in the journal's JSON.
+mod base64_bytes {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
 }
 
 /// An open journal.

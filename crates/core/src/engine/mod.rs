@@ -20,6 +20,6 @@ pub mod status;
 pub use error::EngineError;
 pub use paths::Paths;
 pub use plan::{
-    Action, Inputs, Kept, Plan, PlannedAce, Precondition, Step, StepOp, plan_disable, plan_enable, targets,
+    Action, Inputs, Kept, Plan, PlannedAce, Precondition, Step, StepOp, Target, plan_disable, plan_enable, targets,
 };
 pub use status::{AceStatus, AdStatus, Status, TargetStatus, WritebackState, status};

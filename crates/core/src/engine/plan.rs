@@ -45,6 +45,33 @@ pub enum StepOp {
     Writeback { enabled: bool, call: String },
 }
 
+/// What a step changes: an object's DACL, or the sync engine's switch. Shown as the DN or as
+/// `sync-engine` (the CLI contract's `target`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Object { dn: String },
+    SyncEngine,
+}
+
+impl Target {
+    /// The object's DN (`None` for the sync engine).
+    pub fn dn(&self) -> Option<&str> {
+        match self {
+            Target::Object { dn } => Some(dn),
+            Target::SyncEngine => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Object { dn } => f.write_str(dn),
+            Target::SyncEngine => f.write_str("sync-engine"),
+        }
+    }
+}
+
 /// One step of a plan. Serialised as `{id, description, target, change}`, `change` being one
 /// SDDL ACE per line or the sync engine's call (the CLI contract).
 #[derive(Debug, Clone)]
@@ -52,8 +79,7 @@ pub struct Step {
     /// Stable within the plan: `grant-1`, `revoke-2`, `writeback`.
     pub id: String,
     pub description: String,
-    /// The DN, or `sync-engine`.
-    pub target: String,
+    pub target: Target,
     pub op: StepOp,
 }
 
@@ -81,7 +107,7 @@ impl Step {
 
     /// What the journal keeps of it (enough to redo or undo it).
     pub fn stored(&self) -> StoredStep {
-        let (id, dn) = (self.id.clone(), self.target.clone());
+        let (id, dn) = (self.id.clone(), self.target.to_string());
         let aces = || self.aces().iter().map(|a| a.ace.clone()).collect();
         match &self.op {
             StepOp::Grant(_) => StoredStep::Grant { id, dn, aces: aces() },
@@ -97,10 +123,11 @@ impl Serialize for Step {
         struct Shown<'a> {
             id: &'a str,
             description: &'a str,
-            target: &'a str,
+            target: String,
             change: Vec<String>,
         }
-        Shown { id: &self.id, description: &self.description, target: &self.target, change: self.change() }.serialize(s)
+        let target = self.target.to_string();
+        Shown { id: &self.id, description: &self.description, target, change: self.change() }.serialize(s)
     }
 }
 
@@ -196,7 +223,7 @@ pub fn targets(disc: &Discovery, scopes: &[String], include_adminsdholder: bool)
 /// waits for the whole domain. Measured in docs/performance.md.
 fn samba_root_warning(disc: &Discovery, steps: &[Step]) -> Option<String> {
     let vendor = disc.vendor_name.as_deref().filter(|v| v.contains("Samba"))?;
-    let root = steps.iter().find(|s| disc.domains.iter().any(|d| d.dn == s.target))?;
+    let root = steps.iter().find(|s| disc.domains.iter().any(|d| Some(d.dn.as_str()) == s.target.dn()))?;
     Some(format!(
         "the DC runs {vendor}, which recomputes the inherited permissions of every object below {} before it \
          answers a change there (Windows does this in the background): with 50,000 users that took 9 s per \
@@ -328,7 +355,7 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
             steps.push(Step {
                 id: format!("grant-{}", steps.len() + 1),
                 description,
-                target: dn,
+                target: Target::Object { dn },
                 op: StepOp::Grant(aces),
             });
         }
@@ -368,7 +395,7 @@ fn writeback_step(enabled: bool, state: &EngineState) -> Step {
             if enabled { "on" } else { "off" },
             state.backend
         ),
-        target: "sync-engine".into(),
+        target: Target::SyncEngine,
         op: StepOp::Writeback { enabled, call: state.switch.call(enabled).to_string() },
     }
 }
@@ -468,7 +495,7 @@ pub async fn plan_disable(inp: &mut Inputs<'_>, remove_preexisting: bool) -> Res
             steps.push(Step {
                 id: format!("revoke-{}", steps.len() + 1),
                 description,
-                target: dn,
+                target: Target::Object { dn },
                 op: StepOp::Revoke(aces),
             });
         }

@@ -172,3 +172,26 @@ impl Complete {
         action
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(verified: bool) -> ApplyOutcome {
+        ApplyOutcome { applied: vec![], verified, sync_started: false, warnings: vec![] }
+    }
+
+    #[test]
+    fn the_page_says_done_only_when_verified_and_keeps_the_canarys_answer() {
+        let mut page = Complete::default();
+        let canary = Canary { user: "wb.canary".into(), reset: true, unlock: true, detail: None };
+        assert_eq!(page.take_configured(Ok(Configured { outcome: outcome(true), canary: Some(Ok(canary)) })), Ok(true));
+        assert!(page.canary().is_some());
+        assert_eq!(page.take_recovered(Ok(outcome(false))), Ok(false));
+        let err = ErrorReport { code: "E".into(), message: String::new(), remedy: String::new(), exit_code: 1 };
+        assert!(page.take_recovered(Err(err)).is_err());
+        assert!(page.outcome().is_some_and(|o| o.is_err()));
+        page.forget();
+        assert!(page.outcome().is_none() && page.canary().is_none());
+    }
+}

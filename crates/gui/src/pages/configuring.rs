@@ -113,3 +113,27 @@ impl Configuring {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::plan;
+    use super::*;
+
+    #[test]
+    fn progress_moves_each_step_and_the_sync_cycle_joins_the_list() {
+        let mut c = Configuring::default();
+        c.set_plan(&plan(true));
+        assert!(c.steps().iter().all(|(_, s)| *s == StepState::Waiting));
+        c.progress(Progress::Started { id: "grant-1".into() });
+        c.progress(Progress::Done { id: "writeback".into(), elapsed_ms: 7 });
+        c.progress(Progress::SyncStarted);
+        assert_eq!(
+            c.steps().iter().map(|(_, s)| s.clone()).collect::<Vec<_>>(),
+            vec![StepState::Running, StepState::Done(7), StepState::Done(0)]
+        );
+        assert_eq!(c.describe("grant-1"), "Grant");
+        assert_eq!(c.describe("start-sync"), words::START_SYNC);
+        c.clear();
+        assert!(c.steps().is_empty());
+    }
+}

@@ -321,3 +321,65 @@ impl ConnectDirectories {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::view;
+    use super::*;
+
+    #[test]
+    fn connecting_chooses_the_named_connector_else_the_first_and_forgets_the_password() {
+        let mut page = ConnectDirectories { pending_password: Some(Secret::new("p")), ..Default::default() };
+        let v = page.take_connected(Ok(view(Some("CN=Named,DC=x")))).unwrap();
+        page.set_view(v);
+        assert_eq!(page.connector(), Some("CN=Named,DC=x"));
+        assert!(page.pending_password.is_none());
+        let v = page.take_connected(Ok(view(None))).unwrap();
+        assert_eq!(page.connector(), v.candidates.first().map(|c| c.0.as_str()));
+        let err = ErrorReport { code: "AD-BIND".into(), message: String::new(), remedy: String::new(), exit_code: 1 };
+        assert_eq!(page.take_connected(Err(err)).unwrap_err().code, "AD-BIND");
+    }
+
+    #[test]
+    fn ready_needs_an_enterprise_admin_and_a_connector_when_the_task_changes_things() {
+        let mut page = ConnectDirectories::default();
+        assert!(!page.ready(Task::View));
+        let mut v = view(None);
+        v.enterprise_admin = false;
+        page.set_view(v);
+        assert!(page.ready(Task::View) && page.ready(Task::TestPassword));
+        assert!(!page.ready(Task::Recover) && !page.ready(Task::Customize));
+        let v = page.take_connected(Ok(view(None))).unwrap();
+        page.set_view(v);
+        assert!(page.ready(Task::Customize) && page.ready(Task::Disable) && page.ready(Task::Recover));
+    }
+
+    #[test]
+    fn lab_mode_fills_only_the_empty_fields() {
+        let mut page = ConnectDirectories { ad_url: "ldaps://mine".into(), ..Default::default() };
+        let lab = SettingsOverlay {
+            ad_url: Some("ldaps://127.0.0.2".into()),
+            ad_user: Some("LAB\\Administrator".into()),
+            ..SettingsOverlay::default()
+        };
+        page.take_lab(&lab);
+        assert_eq!((page.ad_url(), page.ad_user()), ("ldaps://mine", "LAB\\Administrator"));
+    }
+
+    #[test]
+    fn a_changed_certificate_is_trusted_only_on_its_last_eight_hex_digits() {
+        let cert = CertDetails {
+            subject: String::new(),
+            issuer: String::new(),
+            dns_names: vec![],
+            not_after: String::new(),
+            sha256: "AB:CD:".repeat(15) + "12:34",
+        };
+        let mut page = ConnectDirectories { typed_tail: "cd:ab:cd:12:34".into(), ..Default::default() };
+        assert!(!page.tail_matches(&cert), "ten digits are not the last eight");
+        page.typed_tail = "CD12 34".into();
+        assert!(!page.tail_matches(&cert));
+        page.typed_tail = "ABCD1234".into();
+        assert!(page.tail_matches(&cert), "case and separators do not matter");
+    }
+}

@@ -156,3 +156,20 @@ impl ConnectEntra {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_in_clears_the_device_code_and_says_whether_the_tenant_is_ready() {
+        let mut page = ConnectEntra::default();
+        assert_eq!(page.cloud(), Cloud::Public);
+        page.take_device_code("F7K2".into(), "https://microsoft.com/devicelogin".into());
+        assert_eq!(page.device_code(), Some(("F7K2", "https://microsoft.com/devicelogin")));
+        let err =
+            ErrorReport { code: "ENTRA-DECLINED".into(), message: String::new(), remedy: String::new(), exit_code: 1 };
+        assert!(page.take_signed_in(Err(err)).is_err());
+        assert!(page.device_code().is_none() && page.tenant().is_none());
+    }
+}

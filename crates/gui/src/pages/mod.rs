@@ -364,3 +364,118 @@ pub(crate) fn ui(pages: &mut Pages, ui: &mut egui::Ui, nav: &mut Nav<'_>) -> Opt
     }
     None
 }
+
+/// What the pages' tests are answered with.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use writeback_core::engine::{Action, AdStatus, Plan, Status, Step, StepOp, Target, WritebackState};
+    use writeback_core::session::DirectoryView;
+    use writeback_core::types::{EngineState, SyncEngineKind};
+
+    pub const BASE: &str = "DC=corp,DC=example,DC=com";
+
+    pub fn view(chosen: Option<&str>) -> DirectoryView {
+        DirectoryView {
+            dc: "dc1.corp.example.com".into(),
+            domain: BASE.into(),
+            domains: vec![BASE.into(), "DC=south,DC=corp,DC=example,DC=com".into()],
+            operator: format!("CN=Alice,{BASE}"),
+            enterprise_admin: true,
+            domain_admin: true,
+            candidates: vec![(format!("CN=MSOL_1,CN=Users,{BASE}"), "MSOL_1".into())],
+            chosen: chosen.map(str::to_string),
+        }
+    }
+
+    pub fn status(state: WritebackState, flavour: SyncEngineKind) -> Status {
+        Status {
+            state,
+            tenant: None,
+            ad: AdStatus { scopes: vec![], connector_source: None },
+            sync_engine: Some(EngineState { backend: flavour, flavour, ..EngineState::default() }),
+            missing: vec![],
+            unfinished_journal: None,
+        }
+    }
+
+    pub fn plan(switch: bool) -> Box<Plan> {
+        let mut steps = vec![Step {
+            id: "grant-1".into(),
+            description: "Grant".into(),
+            target: Target::Object { dn: BASE.into() },
+            op: StepOp::Grant(vec![]),
+        }];
+        if switch {
+            steps.push(Step {
+                id: "writeback".into(),
+                description: "Turn it on".into(),
+                target: Target::SyncEngine,
+                op: StepOp::Writeback { enabled: true, call: "Set-…".into() },
+            });
+        }
+        Box::new(Plan {
+            action: Action::Enable,
+            steps,
+            preconditions: vec![],
+            preexisting: vec![],
+            warnings: vec![],
+            connector_source: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{BASE, plan, view};
+    use super::*;
+    use writeback_core::engine::Action;
+
+    #[test]
+    fn leaving_a_page_asks_for_what_the_next_one_shows() {
+        let mut pages = Pages::default();
+        let mut facts = Facts::default();
+        pages.take_connected(Ok(view(None))).unwrap();
+        let Some(Job::Choose { connector, scopes }) =
+            pages.leave(PageId::ConnectDirectories, Task::Customize, &mut facts)
+        else {
+            panic!("Choose")
+        };
+        assert_eq!((connector.as_deref(), scopes.len()), (Some(format!("CN=MSOL_1,CN=Users,{BASE}").as_str()), 0));
+        let Some(Job::Choose { scopes, .. }) = pages.leave(PageId::Scope, Task::Customize, &mut facts) else {
+            panic!("Choose with the scopes")
+        };
+        assert_eq!(scopes, vec![BASE.to_string()], "the bound domain, chosen by default");
+        assert!(matches!(
+            pages.leave(PageId::OptionalFeatures, Task::Customize, &mut facts),
+            Some(Job::Plan { action: Action::Enable, .. })
+        ));
+        assert!(pages.leave(PageId::Ready, Task::Customize, &mut facts).is_none(), "no plan, nothing to configure");
+        assert!(pages.take_plan(plan(true)));
+        assert!(matches!(pages.leave(PageId::Ready, Task::Customize, &mut facts), Some(Job::Configure { .. })));
+    }
+
+    #[test]
+    fn finishing_an_unfinished_configuration_needs_only_the_choice() {
+        let mut pages = Pages { unfinished: Some(PathBuf::from("/s/journal-1-1.jsonl")), ..Pages::default() };
+        let mut facts = Facts::default();
+        assert!(pages.leave(PageId::ConnectDirectories, Task::Recover, &mut facts).is_none());
+        assert!(facts.plan_ready, "the journal holds the plan");
+        let Some(Job::Recover { how, .. }) = pages.leave(PageId::Ready, Task::Recover, &mut facts) else {
+            panic!("Recover")
+        };
+        assert_eq!(how, Recovery::Rollback, "rolling back is the default");
+    }
+
+    #[test]
+    fn an_import_starts_the_pages_again_from_its_settings() {
+        let mut pages = Pages::default();
+        let mut s = Settings::new();
+        s.ad_url = Some("ldaps://dc9".into());
+        s.scope = vec![format!("OU=Staff,{BASE}")];
+        let note = pages.take_imported(Some((PathBuf::from("/x.toml"), true, Box::new(s))));
+        assert!(note.contains("this machine's pin was kept"), "{note}");
+        assert_eq!(pages.directories.ad_url(), "ldaps://dc9");
+        assert_eq!(pages.scope.chosen(), vec![format!("OU=Staff,{BASE}")]);
+        assert_eq!(pages.take_imported(None), words::NOTHING_IMPORTED);
+    }
+}

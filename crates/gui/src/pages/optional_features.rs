@@ -268,3 +268,32 @@ fn finding(ui: &mut egui::Ui, dns: &[String], kind: &FindingKind) {
         });
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::status;
+    use super::*;
+
+    fn overview(state: WritebackState, flavour: SyncEngineKind) -> Overview {
+        Overview { status: status(state, flavour), findings: Findings::default() }
+    }
+
+    #[test]
+    fn the_box_starts_where_the_task_says_and_the_plan_follows_it() {
+        let mut page = OptionalFeatures::default();
+        page.take_overview(Task::Disable, overview(WritebackState::Enabled, SyncEngineKind::Adsync));
+        assert!(!page.writeback());
+        page.include_adminsdholder = true;
+        page.remove_preexisting = true;
+        assert_eq!(
+            page.choice(),
+            (Action::Disable, PlanChoice { include_adminsdholder: false, remove_preexisting: true }),
+            "AdminSDHolder is an enable's option, pre-existing ACEs a disable's"
+        );
+        page.take_overview(Task::View, overview(WritebackState::Enabled, SyncEngineKind::Cloudsync));
+        assert!(page.writeback() && page.cloudsync());
+        page.take_overview(Task::Customize, overview(WritebackState::Disabled, SyncEngineKind::Adsync));
+        assert!(page.writeback() && !page.cloudsync());
+        assert_eq!(page.choice().1, PlanChoice { include_adminsdholder: true, remove_preexisting: false });
+    }
+}

@@ -208,3 +208,41 @@ impl Ready {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::plan;
+    use super::*;
+
+    #[test]
+    fn configure_takes_the_passwords_out_of_their_fields() {
+        let mut ready = Ready::default();
+        assert!(ready.take_plan(plan(true), Some("alice@contoso.com".into())));
+        assert_eq!(ready.cloudsync_admin(), "alice@contoso.com", "the signed-in account is offered");
+        ready.take_plan(plan(true), Some("bob@contoso.com".into()));
+        assert_eq!(ready.cloudsync_admin(), "alice@contoso.com", "what is there stays");
+        ready.cloudsync_password = "gp".into();
+        ready.connector_password = "cp".into();
+        ready.canary.text = "wb.canary".into();
+        let Some(Job::Configure { canary, cloudsync, start_sync, .. }) = ready.configure_job(true) else {
+            panic!("Configure")
+        };
+        assert!(start_sync, "the seed's box is ticked by default");
+        let (user, password) = canary.unwrap();
+        assert_eq!((user.as_str(), password.unwrap().expose()), ("wb.canary", "cp"));
+        assert_eq!(cloudsync.unwrap().1.unwrap().expose(), "gp");
+        assert!(ready.typed_cloudsync_password().is_empty() && ready.typed_connector_password().is_empty());
+    }
+
+    #[test]
+    fn the_cloud_sync_credential_goes_only_to_a_plan_that_switches_cloud_sync() {
+        let mut ready = Ready::default();
+        ready.take_plan(plan(false), Some("alice@contoso.com".into()));
+        assert!(!ready.switches_sync_engine());
+        let Some(Job::Configure { cloudsync, canary, .. }) = ready.configure_job(true) else { panic!() };
+        assert!(cloudsync.is_none() && canary.is_none());
+        ready.take_plan(plan(true), None);
+        let Some(Job::Configure { cloudsync, .. }) = ready.configure_job(false) else { panic!() };
+        assert!(cloudsync.is_none(), "not Cloud Sync");
+    }
+}

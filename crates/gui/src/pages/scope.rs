@@ -168,3 +168,38 @@ impl Scope {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures::{BASE, view};
+    use super::*;
+
+    #[test]
+    fn the_settings_scopes_win_else_the_bound_domain_is_chosen() {
+        let mut scope = Scope::default();
+        scope.take_connected(&view(None));
+        assert_eq!(scope.chosen(), vec![BASE.to_string()]);
+        assert_eq!(scope.candidates().len(), 2, "every domain is offered");
+        let mut s = Settings::new();
+        s.scope = vec![format!("OU=A,{BASE}")];
+        let mut scope = Scope::default();
+        scope.start_from(&s);
+        scope.take_connected(&view(None));
+        assert_eq!(scope.chosen(), vec![format!("OU=A,{BASE}")]);
+    }
+
+    #[test]
+    fn choosing_ignores_case_and_a_failed_read_may_be_asked_again() {
+        let mut scope = Scope::default();
+        scope.set("OU=A,DC=x", true);
+        scope.set("ou=a,dc=x", false);
+        assert!(!scope.any_chosen() && !scope.on("OU=A,DC=x"));
+        scope.requested.insert("OU=B".into());
+        let err =
+            ErrorReport { code: "AD-TIMEOUT".into(), message: String::new(), remedy: String::new(), exit_code: 1 };
+        assert!(scope.take_children("OU=B".into(), Err(err)).is_err());
+        assert!(!scope.requested.contains("OU=B"));
+        scope.take_children("OU=B".into(), Ok((3, vec![]))).unwrap();
+        assert_eq!(scope.tree()["OU=B"].0, 3);
+    }
+}

@@ -258,7 +258,6 @@ pub enum FixtureError {
     #[error("cannot read the tenant fixture {path}: {detail}")]
     Read {
         path: String,
-        /// The OS error.
         detail: String,
     },
     /// Not valid JSON or not of the documented shape.

@@ -519,7 +519,6 @@ pub enum TenantError {
     #[error("cannot listen on {addr}: {detail}")]
     Listen {
         addr: SocketAddr,
-        /// The OS error.
         detail: String,
     },
     /// A bug or a runtime failure.
