@@ -256,9 +256,7 @@ pub enum SecretError {
     },
     /// Reading from the terminal failed.
     #[error("could not read the secret from the terminal: {detail}")]
-    Prompt {
-        detail: String,
-    },
+    Prompt { detail: String },
     /// A lock was poisoned by a panic in another thread.
     #[error("the in-memory secret store is unusable after a panic")]
     Poisoned,

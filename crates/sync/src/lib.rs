@@ -281,10 +281,7 @@ pub enum SyncError {
     Unavailable { detail: String },
     /// PowerShell could not be started.
     #[error("cannot run {program}: {detail}")]
-    NoPowerShell {
-        program: String,
-        detail: String,
-    },
+    NoPowerShell { program: String, detail: String },
     /// The ADSync module is not there.
     #[error("the ADSync PowerShell module is not installed here: {detail}")]
     NoAdSync {

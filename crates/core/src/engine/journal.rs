@@ -90,21 +90,11 @@ pub enum Record {
         time: String,
     },
     /// The step's change is made and verified.
-    Done {
-        step: String,
-        time: String,
-    },
+    Done { step: String, time: String },
     /// The step failed.
-    Failed {
-        step: String,
-        error: String,
-        time: String,
-    },
+    Failed { step: String, error: String, time: String },
     /// A step was undone and the undo verified.
-    Undone {
-        step: String,
-        time: String,
-    },
+    Undone { step: String, time: String },
     /// Every step is done (terminal).
     Complete { time: String },
     /// Every begun step is undone (terminal).

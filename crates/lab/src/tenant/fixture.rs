@@ -256,10 +256,7 @@ pub fn default_sku(tenant_id: &str) -> Value {
 pub enum FixtureError {
     /// Not readable.
     #[error("cannot read the tenant fixture {path}: {detail}")]
-    Read {
-        path: String,
-        detail: String,
-    },
+    Read { path: String, detail: String },
     /// Not valid JSON or not of the documented shape.
     #[error("the tenant fixture {path} is not valid: {detail}")]
     Parse {

@@ -517,10 +517,7 @@ pub enum TenantError {
     Fixture(#[from] FixtureError),
     /// The address cannot be listened on.
     #[error("cannot listen on {addr}: {detail}")]
-    Listen {
-        addr: SocketAddr,
-        detail: String,
-    },
+    Listen { addr: SocketAddr, detail: String },
     /// A bug or a runtime failure.
     #[error("tenant simulator internal error: {detail}")]
     Internal { detail: String },

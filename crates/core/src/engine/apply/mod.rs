@@ -32,9 +32,7 @@ use undo::undo_all;
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Progress {
     /// A step started.
-    Started {
-        id: String,
-    },
+    Started { id: String },
     /// A step is done and verified.
     Done {
         id: String,
@@ -42,14 +40,9 @@ pub enum Progress {
         elapsed_ms: u64,
     },
     /// A step failed.
-    Failed {
-        id: String,
-        error: String,
-    },
+    Failed { id: String, error: String },
     /// A step was undone and the undo verified.
-    Undone {
-        id: String,
-    },
+    Undone { id: String },
     /// The sync cycle was started.
     SyncStarted,
 }
