@@ -43,7 +43,7 @@ pub async fn recover(path: &Path, how: Recovery, env: &mut Env<'_>) -> Result<Ap
     let (action, steps, directory) = records
         .iter()
         .find_map(|r| match r {
-            Record::Plan { action, steps, directory, .. } => Some((action.clone(), steps.clone(), directory.clone())),
+            Record::Plan { action, steps, directory, .. } => Some((*action, steps.clone(), directory.clone())),
             _ => None,
         })
         .ok_or_else(|| EngineError::BadJournal { path: path.to_path_buf(), detail: "no plan record".into() })?;
