@@ -486,8 +486,9 @@ async fn apply_ous(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
     let ous: Vec<String> = (0..n).map(|i| format!("OU=G{i:04},OU=BenchGrant,{}", lab.info.base_dn)).collect();
     let mut rig = Rig::new(lab).await?;
     // No sync engine here (nothing listens on port 9): the plan's steps are the grants alone.
-    let backend =
-        writeback_sync::Backend::Lab(writeback_sync::lab::LabEngine::new("http://127.0.0.1:9", Secret::new("")));
+    let backend = writeback_sync::Backend::Lab(
+        writeback_sync::lab::LabEngine::new("http://127.0.0.1:9", Secret::new("")).unwrap(),
+    );
     let runs = if smoke { 1 } else { 5 };
     let (mut ours, mut bare) = (Vec::new(), Vec::new());
     for _ in 0..runs {
@@ -691,7 +692,7 @@ fn rss_kib() -> u64 {
 async fn cycles(lab: &mut Lab, tenant: &Tenant, smoke: bool) -> BenchResult<()> {
     use writeback_sync::{Backend, lab::LabEngine};
     let n = if smoke { 3 } else { 100 };
-    let backend = Backend::Lab(LabEngine::new(tenant.running.url(), tenant.token.clone()));
+    let backend = Backend::Lab(LabEngine::new(tenant.running.url(), tenant.token.clone()).unwrap());
     let mut rig = Rig::new(lab).await?;
     let scopes = vec![format!("OU=Corp,{}", lab.info.base_dn)];
     let mut after_warmup = 0;

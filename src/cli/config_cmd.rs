@@ -31,25 +31,32 @@ pub fn run(command: ConfigCommand, config_path: &Path, out: Output) -> Result<Ou
             });
         }
         ConfigCommand::Import { file, yes } => {
-            // A pinned certificate is trust: another machine's pin replaces ours only when asked.
-            let theirs = crate::config::Settings::load_existing(&file)?.ad_fingerprint;
-            let ours = Settings::load(config_path)?.ad_fingerprint;
-            if let (Some(theirs), Some(ours)) = (&theirs, &ours)
-                && !crate::config::same_pin(ours, theirs)
-                && !yes
-                && !confirm(&format!(
-                    "{} pins another certificate for the DC ({theirs}) than this machine trusts ({ours}). Take it? [y/N] ",
-                    file.display()
-                ))
-            {
-                return Err(Error::Usage {
-                    message: format!("{} pins another DC certificate than this machine's settings", file.display()),
-                    remedy: "Check the new fingerprint against the DC's certificate, then import with --yes (or on a terminal, answer y)."
-                        .into(),
-                });
+            let preview = crate::config::preview_import(&file, config_path)?;
+            let changes = preview.changes.clone();
+            if !changes.is_empty() {
+                let mut text = format!("Importing {} changes these settings:\n", file.display());
+                for c in &changes {
+                    let show = |v: &Option<String>| v.as_deref().map(super::output::shown).unwrap_or("(none)".into());
+                    text.push_str(&format!("  {}: {} → {}\n", c.key, show(&c.ours), show(&c.theirs)));
+                }
+                if preview.changes_pin() {
+                    text.push_str(
+                        "The file pins another DC certificate: check its fingerprint on the DC before taking it.\n",
+                    );
+                }
+                out.note(text.trim_end());
+                if !yes && !confirm("Import them? [y/N] ") {
+                    return Err(Error::Usage {
+                        message: format!(
+                            "importing {} changes connection settings, and it was not confirmed",
+                            file.display()
+                        ),
+                        remedy: "Check the changes listed, then import with --yes (or on a terminal, answer y).".into(),
+                    });
+                }
             }
-            crate::config::import(&file, config_path, true)?;
-            out.result(&serde_json::json!({ "imported": file, "to": config_path }), || {
+            crate::config::apply_import(preview, config_path, true)?;
+            out.result(&serde_json::json!({ "imported": file, "to": config_path, "changes": changes }), || {
                 format!("Imported {} into {}.", file.display(), config_path.display())
             });
         }

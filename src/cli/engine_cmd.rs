@@ -141,17 +141,31 @@ struct ApplyReport {
 }
 
 fn confirm(plan: &Plan, yes: bool) -> Result<bool, Error> {
+    if plan.is_empty() {
+        return Ok(true);
+    }
+    ask(&format!("{}Apply these {} change(s)?", plan_text(plan), plan.steps.len()), yes, false)
+}
+
+/// Shows `text` and asks y/N on the terminal (yes with `--yes`, the text still shown when
+/// `show_anyway`; no terminal and no `--yes` is a usage error: nothing that changes AD runs
+/// unconfirmed).
+fn ask(text: &str, yes: bool, show_anyway: bool) -> Result<bool, Error> {
     use std::io::{BufRead, IsTerminal, Write};
-    if yes || plan.is_empty() {
+    if yes {
+        if show_anyway {
+            eprintln!("{}", super::output::terminal_safe(text));
+        }
         return Ok(true);
     }
     if !std::io::stdin().is_terminal() {
+        eprintln!("{}", super::output::terminal_safe(text));
         return Err(Error::Usage {
-            message: "apply changes AD and the sync engine, and there is no terminal to confirm on".into(),
-            remedy: "Review `plan`, then run `apply` with --yes.".into(),
+            message: "this changes AD and the sync engine, and there is no terminal to confirm on".into(),
+            remedy: "Review what is listed above, then run the same command with --yes.".into(),
         });
     }
-    eprint!("{}Apply these {} change(s)? [y/N] ", plan_text(plan), plan.steps.len());
+    eprint!("{} [y/N] ", super::output::terminal_safe(text.trim_end()));
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     let _ = std::io::stdin().lock().read_line(&mut answer);
@@ -199,7 +213,28 @@ pub async fn apply(
             message: "there is no unfinished apply to roll back or resume".into(),
             remedy: "Run `status` to see the state.".into(),
         })?;
-        Some((path, if opts.rollback { Recovery::Rollback } else { Recovery::Resume }))
+        let how = if opts.rollback { Recovery::Rollback } else { Recovery::Resume };
+        // The journal is read and checked first, and what it would do is shown: a recovery writes
+        // what the file says.
+        let view = s.inspect_journal(&path)?;
+        let mut text = format!(
+            "The unfinished apply in {} ({}) would be {}:\n",
+            path.display(),
+            if view.action == Action::Enable { "enable" } else { "disable" },
+            if how == Recovery::Rollback {
+                "rolled back (each begun step undone)"
+            } else {
+                "resumed (the steps not done made)"
+            }
+        );
+        for line in view.lines() {
+            text.push_str(&format!("  {}\n", super::output::shown(&line)));
+        }
+        if !ask(&text, opts.yes, true)? {
+            out.note("Nothing was changed.");
+            return Ok(Outcome { exit: Exit::Usage });
+        }
+        Some((path, how))
     } else {
         None
     };

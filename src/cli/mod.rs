@@ -387,8 +387,8 @@ pub struct ConnectionArgs {
     /// Tenant GUID or verified domain.
     #[arg(long, value_name = "ID", value_parser = tenant_id)]
     pub tenant: Option<String>,
-    /// The tenant simulator's base URL (with --cloud lab).
-    #[arg(long, value_name = "URL")]
+    /// The tenant simulator's base URL (with --cloud lab): a loopback address only.
+    #[arg(long, value_name = "URL", value_parser = loopback_url)]
     pub lab_url: Option<String>,
     /// The public client used for sign-in.
     #[arg(long, value_name = "GUID")]
@@ -440,6 +440,15 @@ impl ConnectionArgs {
         );
         opts.preset.clone_from(lab);
         opts
+    }
+}
+
+fn loopback_url(text: &str) -> Result<String, String> {
+    if crate::session::is_loopback_url(text) {
+        Ok(text.to_string())
+    } else {
+        Err("the lab's simulator is reached on a loopback address only (http://127.0.0.1:PORT or http://[::1]:PORT)"
+            .into())
     }
 }
 

@@ -42,7 +42,18 @@ fn admin_password(lab: &LabDc) -> String {
 #[tokio::test]
 async fn ad_check_reports_the_contracts_fields_and_answers_no_for_a_non_enterprise_admin() {
     let lab = LabDc::up();
+    // Not named: no account is taken on its MSOL_ name; the candidates are listed.
     let out = ad_cmd(&lab, "LAB\\Administrator", &admin_password(&lab), &["ad", "check"]).output().unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out);
+    assert!(doc["connector_account"].is_null(), "{doc}");
+    assert_eq!(doc["connector_candidates"][0]["sam_account_name"], lab.field("connector_account").as_str());
+    assert!(doc["warnings"].to_string().contains("name it with --connector-account"), "{doc}");
+    let connector = lab.field("connector_account");
+    let out =
+        ad_cmd(&lab, "LAB\\Administrator", &admin_password(&lab), &["ad", "check", "--connector-account", &connector])
+            .output()
+            .unwrap();
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let doc = json(&out);
     for key in [

@@ -69,9 +69,16 @@ fn config_export_applies_flags_over_the_file_and_import_checks_first() {
     assert_eq!(parsed["cloud"].as_str(), Some("usgov"));
     assert_eq!(parsed["scope"][0].as_str(), Some("OU=Staff,DC=corp,DC=example"));
 
-    // Import into a new settings file.
+    // Import into a new settings file: every connection key it changes is shown; without a
+    // terminal to confirm on, nothing is written until --yes.
     let target = home.path().join("new/settings.toml");
-    let out = run(home.path(), &["config", "import", exported.to_str().unwrap(), "--config", target.to_str().unwrap()]);
+    let import = ["config", "import", exported.to_str().unwrap(), "--config", target.to_str().unwrap()];
+    let out = run(home.path(), &import);
+    assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("ad_url: (none) → ldaps://dc2.corp.example") && err.contains("--yes"), "{err}");
+    assert!(!target.exists(), "nothing written before the answer");
+    let out = run(home.path(), &[&import[..], &["--yes"]].concat());
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::read_to_string(&target).unwrap(), text);
 

@@ -35,6 +35,7 @@ impl Rig {
             .args(["--yes", "--json"])
             .args(["--ad-url", &self.lab.field("ldap_url"), "--ad-ca-file", &self.lab.field("ca_file")])
             .args(["--ad-tls-name", &self.lab.field("tls_name"), "--ad-user", "LAB\\Administrator"])
+            .args(["--connector-account", &self.lab.field("connector_account")])
             .args(["--cloud", "lab", "--lab-url", self.sim.running.url(), "--tenant", crate::tenant::TENANT])
             .env("WRITEBACK_AD_PASSWORD", self.lab.password("admin_password_file").expose())
             .env("WRITEBACK_ENTRA_TOKEN", &self.token)

@@ -49,7 +49,7 @@ impl World {
         let connector =
             directory::find_account(&mut conn, &disc, &lab.field("connector_account")).await.unwrap().unwrap();
         let token = Secret::new(sim.access(HIA).await);
-        let backend = Backend::Lab(LabEngine::new(sim.running.url(), token.clone()));
+        let backend = Backend::Lab(LabEngine::new(sim.running.url(), token.clone()).unwrap());
         let dir = tempfile::tempdir().unwrap();
         let paths = Paths {
             state_dir: dir.path().join("state"),
@@ -330,7 +330,7 @@ async fn a_token_expiring_mid_run_is_rolled_back_and_one_apply_at_a_time() {
     // Tokens that live 60 s; the clock jumps past that after the first step.
     w.sim.running.set_faults(Faults { token_lifetime_secs: 60, ..Faults::default() });
     w.token = Secret::new(w.sim.access(HIA).await);
-    w.backend = Backend::Lab(LabEngine::new(w.sim.running.url(), w.token.clone()));
+    w.backend = Backend::Lab(LabEngine::new(w.sim.running.url(), w.token.clone()).unwrap());
     let plan = w.plan(&scopes, true).await;
     let clock = w.sim.clock.clone();
     let first = plan.steps[0].id.clone();
@@ -351,7 +351,7 @@ async fn a_token_expiring_mid_run_is_rolled_back_and_one_apply_at_a_time() {
 
     // A second apply while one runs is refused; a stale lock (dead PID) is taken over.
     w.token = Secret::new(w.sim.access(HIA).await);
-    w.backend = Backend::Lab(LabEngine::new(w.sim.running.url(), w.token.clone()));
+    w.backend = Backend::Lab(LabEngine::new(w.sim.running.url(), w.token.clone()).unwrap());
     let plan = w.plan(&scopes, true).await;
     let held = journal::Lock::acquire(&w.paths.state_dir).unwrap();
     let err = w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap_err();
@@ -387,7 +387,7 @@ async fn preconditions_block_enable_but_not_disable() {
         .expose()
         .to_string(),
     );
-    w.backend = Backend::Lab(LabEngine::new(w.sim.running.url(), w.token.clone()));
+    w.backend = Backend::Lab(LabEngine::new(w.sim.running.url(), w.token.clone()).unwrap());
     let plan = w.plan(&scopes, true).await;
     assert!(!plan.ready());
     let failed: Vec<&str> = plan.preconditions.iter().filter(|p| !p.ok).map(|p| p.check.as_str()).collect();
@@ -740,8 +740,9 @@ async fn an_undo_takes_back_only_our_change_and_keeps_anyone_elses() {
     other.change(&scope, Some(THEIRS_BEFORE), Some(THEIRS_DURING));
     let plan = w.plan(std::slice::from_ref(&scope), true).await;
     let progress = meddle(other, "grant-1", scope.clone(), (Some(THEIRS_DURING), None), None);
-    w.backend =
-        Backend::Lab(LabEngine::new(w.sim.running.url(), Secret::new(w.sim.access(crate::tenant::PLAIN).await)));
+    w.backend = Backend::Lab(
+        LabEngine::new(w.sim.running.url(), Secret::new(w.sim.access(crate::tenant::PLAIN).await)).unwrap(),
+    );
     let err = w.apply(&plan, &CancellationToken::new(), &progress).await.unwrap_err();
     assert!(matches!(&err, EngineError::RolledBack { kept, .. } if kept.len() == 1), "{err:?}");
     let after = explicit(&mut w, &scope).await;
@@ -766,4 +767,84 @@ async fn a_journal_from_another_domain_is_not_recovered_here() {
     );
     assert_eq!(writeback_base::diagnose::Diagnose::code(&err), "ENGINE-OTHER-DIRECTORY");
     assert!(path.exists(), "the journal is kept for the right domain");
+}
+
+/// A journal is a file: recovering it writes what it says. One that names no domain, or holds
+/// anything a plan could not have produced, is refused before anything is read from AD or written.
+#[tokio::test]
+async fn a_crafted_journal_is_refused_and_nothing_changes() {
+    let mut w = World::new().await;
+    std::fs::create_dir_all(&w.paths.state_dir).unwrap();
+    let here = writeback_core::engine::journal::Directory::of(&w.disc);
+    let connector = w.connector.sid.clone();
+    let reset =
+        format!("(OA;CIIO;CR;00299570-246d-11d0-a768-00aa006e0529;bf967aba-0de6-11d0-a285-00aa003049e2;{connector})");
+    let before = writeback::read_dacl(&mut w.conn, BASE).await.unwrap().bytes;
+    let state = w.paths.state_dir.clone();
+    let write = |name: &str, steps: serde_json::Value, directory: Option<serde_json::Value>| {
+        let path = state.join(name);
+        let mut plan = serde_json::json!({
+            "record": "plan", "action": "enable", "time": "2026-12-01T00:00:00Z", "steps": steps
+        });
+        if let Some(d) = directory {
+            plan["directory"] = d;
+        }
+        std::fs::write(&path, format!("{plan}\n")).unwrap();
+        path
+    };
+    let dir = serde_json::to_value(&here).unwrap();
+    let cases = [
+        // Full control for Everyone on the domain root: not a writeback permission.
+        (
+            "journal-1-1.jsonl",
+            serde_json::json!([{"op": "grant", "id": "grant-1", "dn": BASE, "aces": ["(A;;GA;;;WD)"]}]),
+            Some(dir.clone()),
+            "ENGINE-JOURNAL-REFUSED",
+        ),
+        // Two accounts in one journal.
+        (
+            "journal-2-1.jsonl",
+            serde_json::json!([{"op": "grant", "id": "grant-1", "dn": BASE, "aces": [reset.clone(), reset.replace(&connector, "S-1-5-21-9-9-9-1105")]}]),
+            Some(dir.clone()),
+            "ENGINE-JOURNAL-REFUSED",
+        ),
+        // A target in no domain of this forest.
+        (
+            "journal-3-1.jsonl",
+            serde_json::json!([{"op": "grant", "id": "grant-1", "dn": "OU=X,DC=evil,DC=example", "aces": [reset.clone()]}]),
+            Some(dir.clone()),
+            "ENGINE-JOURNAL-REFUSED",
+        ),
+        // Unexpire Password is a domain root's, never an OU's.
+        (
+            "journal-4-1.jsonl",
+            serde_json::json!([{"op": "grant", "id": "grant-1", "dn": format!("OU=Corp,{BASE}"), "aces": [format!("(OA;;CR;ccc2dc7d-a6ad-4a7a-8846-c04e3cc53501;;{connector})")]}]),
+            Some(dir.clone()),
+            "ENGINE-JOURNAL-REFUSED",
+        ),
+        // No domain SID and DC: an older version's journal, to be finished by hand.
+        (
+            "journal-5-1.jsonl",
+            serde_json::json!([{"op": "grant", "id": "grant-1", "dn": BASE, "aces": [reset.clone()]}]),
+            None,
+            "ENGINE-JOURNAL-UNPLACED",
+        ),
+    ];
+    for (name, steps, directory, code) in cases {
+        let path = write(name, steps, directory);
+        for how in [Recovery::Rollback, Recovery::Resume] {
+            let err = w.recover(&path, how).await.unwrap_err();
+            assert_eq!(writeback_base::diagnose::Diagnose::code(&err), code, "{name}: {err}");
+        }
+        assert!(path.exists(), "{name}: kept for a person to read");
+        std::fs::remove_file(&path).unwrap();
+    }
+    assert_eq!(writeback::read_dacl(&mut w.conn, BASE).await.unwrap().bytes, before, "nothing was written");
+    // The genuine article passes: the writeback ACEs of one account on a scope of this forest.
+    let genuine = write(
+        "journal-6-1.jsonl",
+        serde_json::json!([{"op": "grant", "id": "grant-1", "dn": format!("OU=Corp,{BASE}"), "aces": [reset]}]),
+        Some(dir),
+    );
+    assert!(writeback_core::engine::apply::inspect(&genuine, &here).is_ok());
 }

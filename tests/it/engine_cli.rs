@@ -9,7 +9,15 @@ use crate::ad_engine::BASE;
 use crate::support::{LabDc, bin, code, json};
 use crate::tenant::{HIA, Sim};
 
+/// The binary on the lab DC and the simulator, the connector account named (never guessed).
 pub(crate) fn cmd(lab: &LabDc, sim: &Sim, token: &str, args: &[&str]) -> Command {
+    let mut c = cmd_unnamed(lab, sim, token, args);
+    c.args(["--connector-account", &lab.field("connector_account")]);
+    c
+}
+
+/// [`cmd`] with the connector account left to the sync engine.
+pub(crate) fn cmd_unnamed(lab: &LabDc, sim: &Sim, token: &str, args: &[&str]) -> Command {
     let mut c = bin(lab.home.path());
     let config = lab.home.path().join("settings.toml");
     c.args(args)
@@ -212,7 +220,12 @@ async fn a_rollback_after_a_kill_and_a_disable_leave_other_administrators_change
     sim.running.set_faults(writeback_lab::tenant::Faults::default());
     // Meanwhile another administrator adds one ACE and takes away their old one.
     meddle(&lab, &scope, &["(A;;RP;;;PO)"], &["(A;;RP;;;AO)"]).await;
+    // What the journal would do is shown first, and nothing runs unconfirmed.
     let out = cmd(&lab, &sim, &token, &["apply", "--rollback", "--json", "--scope", &scope]).output().unwrap();
+    assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(&out.stdout));
+    let shown = String::from_utf8_lossy(&out.stderr);
+    assert!(shown.contains("would be rolled back") && shown.contains(&format!("grant 8 ACE(s) on {scope}")), "{shown}");
+    let out = cmd(&lab, &sim, &token, &["apply", "--rollback", "--yes", "--json", "--scope", &scope]).output().unwrap();
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
     let warnings = json(&out)["warnings"].to_string();
     assert!(warnings.contains("changed by someone else"), "{warnings}");
@@ -363,6 +376,11 @@ async fn the_lab_sync_engine_models_staging_versions_the_scheduler_and_cloud_syn
     let sim = Sim::hybrid().await;
     let token = sim.access(HIA).await;
     let scope = format!("OU=Sales,OU=Staff,OU=Corp,{BASE}");
+    let run_unnamed = |args: &[&str]| {
+        let mut c = cmd_unnamed(&lab, &sim, &token, args);
+        c.args(["--scope", &scope]);
+        c.output().unwrap()
+    };
     let run = |args: &[&str]| {
         let mut c = cmd(&lab, &sim, &token, args);
         c.args(["--scope", &scope]);
@@ -429,7 +447,16 @@ async fn the_lab_sync_engine_models_staging_versions_the_scheduler_and_cloud_syn
     for needle in ["past its end of support (2026-10-23", "SyncCycleEnabled is False", "SchedulerSuspended is True"] {
         assert!(warnings.contains(needle), "{needle}: {warnings}");
     }
-    assert!(json(&out)["connector_source"].as_str().unwrap().contains("the only MSOL_ account"), "{warnings}");
+    assert!(json(&out)["connector_source"].as_str().unwrap().contains("--connector-account"), "{warnings}");
+    // No connector named and none from the sync engine: none is taken on its MSOL_ name.
+    let out = run_unnamed(&["plan", "--enable", "--json"]);
+    assert_eq!(code(&out), 3, "{}", String::from_utf8_lossy(&out.stdout));
+    let plan = json(&out);
+    assert!(plan["connector_source"].is_null(), "{plan}");
+    assert!(
+        plan["preconditions"].to_string().contains("the AD DS connector account is known"),
+        "the plan cannot pass without it: {plan}"
+    );
     // A DC without the password-policy-hints control is named in the plan, as in `ad check`.
     let hints = {
         let mut conn = lab.admin().await;
@@ -451,7 +478,7 @@ async fn the_lab_sync_engine_models_staging_versions_the_scheduler_and_cloud_syn
     };
     let agents = persisted::text(&writeback::wanted(writeback::TargetKind::Scope, &gmsa)[0].ace);
     meddle(&lab, &scope, &[&agents], &[]).await;
-    let out = run(&["plan", "--enable", "--json"]);
+    let out = run_unnamed(&["plan", "--enable", "--json"]);
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
     let plan = json(&out);
     assert!(plan["connector_source"].as_str().unwrap().contains("Cloud Sync agent runs as provAgentgMSA$"), "{plan}");
@@ -459,14 +486,14 @@ async fn the_lab_sync_engine_models_staging_versions_the_scheduler_and_cloud_syn
     assert!(plan["steps"].to_string().contains(&gmsa.to_string()), "{plan}");
     // Cloud Sync's switch wants a Global Administrator's user name and password, as the real
     // module does: without them nothing changes; with them (the password from the environment).
-    let out = run(&["apply", "--enable", "--yes", "--json"]);
+    let out = run_unnamed(&["apply", "--enable", "--yes", "--json"]);
     assert_eq!(code(&out), 1, "{}", String::from_utf8_lossy(&out.stdout));
     let refused = json(&out);
     assert_eq!(refused["error"]["code"], "ENGINE-ROLLED-BACK", "{refused}");
     assert!(refused["error"]["remedy"].as_str().unwrap().contains("--cloudsync-admin"), "{refused}");
     assert!(!sim.running.sync_engine_writeback());
     let with_ga = |args: &[&str]| {
-        let mut c = cmd(&lab, &sim, &token, args);
+        let mut c = cmd_unnamed(&lab, &sim, &token, args);
         c.args(["--scope", &scope, "--cloudsync-admin", crate::tenant::GA.0]);
         c.env(writeback_base::secrets::CLOUDSYNC_PASSWORD_ENV, crate::tenant::GA.1);
         c.output().unwrap()

@@ -665,6 +665,11 @@ fn an_unfinished_configuration_is_offered_at_start_and_rolled_back_from_the_wiza
     wait(&mut h, "the directory connection", |a| a.pages().directories().directory().is_some() && idle(a));
     click(&mut h, "Next");
     assert_eq!(h.state().wizard().page, PageId::Ready);
+    // What the journal set out to do is read, checked and shown before anything runs.
+    wait(&mut h, "the journal", |a| !a.pages().ready().journal_lines().is_empty() && idle(a));
+    let lines = h.state().pages().ready().journal_lines();
+    assert!(lines[0].starts_with("grant-1 (done): grant 8 ACE(s) on DC="), "{lines:?}");
+    h.get_by_label(&lines[0]);
     h.get_by_label("Roll back: undo every change it made (only its own, checked)");
     h.get_by_label("Resume: make the changes it had not made yet");
     click(&mut h, "Configure");
@@ -803,6 +808,18 @@ fn import_settings_fills_the_pages_and_keeps_this_machines_pin() {
     h.step();
     click(&mut h, "Next");
     click(&mut h, "Import settings…");
+    // Every connection key it changes is shown, and nothing is written before the answer.
+    wait(&mut h, "what the import changes", |a| a.pages().import_waiting());
+    h.get_by_label("ad_url: (none) → ldaps://dc9.corp.example.com");
+    h.get_by_label("scope: (none) → OU=Staff,DC=corp,DC=example,DC=com");
+    h.get_by_label(&format!("ad_fingerprint: {ours} → {theirs}"));
+    assert!(!std::fs::read_to_string(home.path().join("settings.toml")).unwrap().contains("dc9"));
+    click(&mut h, "Do not import");
+    assert!(!h.state().pages().import_waiting());
+    assert!(!std::fs::read_to_string(home.path().join("settings.toml")).unwrap().contains("dc9"), "not imported");
+    click(&mut h, "Import settings…");
+    wait(&mut h, "what the import changes", |a| a.pages().import_waiting());
+    click(&mut h, "Import these settings");
     wait(&mut h, "the import", |a| a.note().is_some_and(|n| n.starts_with("Imported")));
     assert_eq!(h.state().pages().directories().ad_url(), "ldaps://dc9.corp.example.com");
     assert_eq!(h.state().pages().directories().ad_user(), "CORP\\bob.admin");

@@ -394,6 +394,7 @@ fn directory() -> DirectoryView {
         domain_admin: true,
         candidates: vec![(format!("CN=MSOL_1a2b3c4d5e6f,CN=Users,{BASE}"), "MSOL_1a2b3c4d5e6f".into())],
         chosen: Some(format!("CN=MSOL_1a2b3c4d5e6f,CN=Users,{BASE}")),
+        chosen_source: None,
     }
 }
 

@@ -14,7 +14,7 @@ use crate::tenant::{HIA, PLAIN, Sim};
 #[tokio::test]
 async fn the_lab_engine_switches_and_syncs_for_an_administrator_only() {
     let sim = Sim::hybrid().await;
-    let engine = LabEngine::new(sim.running.url(), Secret::new(sim.access(HIA).await));
+    let engine = LabEngine::new(sim.running.url(), Secret::new(sim.access(HIA).await)).unwrap();
     let s = engine.state().await.unwrap();
     assert!(!s.writeback_enabled && s.last_sync_cycle.is_none());
     engine.set_writeback(true).await.unwrap();
@@ -22,7 +22,7 @@ async fn the_lab_engine_switches_and_syncs_for_an_administrator_only() {
     assert!(sim.running.sync_engine_writeback());
     engine.start_sync_cycle().await.unwrap();
     assert!(engine.state().await.unwrap().last_sync_cycle.is_some());
-    let nobody = LabEngine::new(sim.running.url(), Secret::new(sim.access(PLAIN).await));
+    let nobody = LabEngine::new(sim.running.url(), Secret::new(sim.access(PLAIN).await)).unwrap();
     assert!(matches!(nobody.set_writeback(false).await.unwrap_err(), SyncError::Lab { status: 403, .. }));
     assert!(sim.running.sync_engine_writeback(), "unchanged");
 }

@@ -54,8 +54,8 @@ impl Readiness {
 }
 
 /// What a readiness check is asked about: the connector account as named (sAMAccountName or DN;
-/// without it the only `MSOL_` candidate is taken), the scopes, and the time the minimum age is
-/// judged at.
+/// without it none is assumed, the `MSOL_` candidates are only listed), the scopes, and the time
+/// the minimum age is judged at.
 #[derive(Debug, Clone, Copy)]
 pub struct Ask<'a> {
     pub named: Option<&'a str>,
@@ -86,10 +86,10 @@ pub async fn check(
             }
             found
         }
-        None if candidates.len() == 1 => candidates.first().cloned(),
+        // Never taken on its name alone: anyone who may create a user could call one MSOL_x.
         None => {
             warnings.push(format!(
-                "{} MSOL_ accounts found: name the AD DS connector account with --connector-account",
+                "the AD DS connector account is not named ({} MSOL_ account(s) found, listed as candidates): name it with --connector-account",
                 candidates.len()
             ));
             None

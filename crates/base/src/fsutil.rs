@@ -15,12 +15,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> io::Result<()> 
     fs::create_dir_all(dir)?;
     let file_name =
         path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name"))?;
+    // A name nobody can guess, created exclusively and never through a link: a file or symlink
+    // planted at the temp path makes the write fail instead of sending the bytes elsewhere.
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(file_name);
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    tmp_name.push(format!(".tmp-{}-{:016x}", std::process::id(), rand::random::<u64>()));
     let tmp = dir.join(tmp_name);
+    let mut file = create_new(&tmp, private)?;
     let result = (|| {
-        let mut file = create_file(&tmp, private)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
@@ -34,25 +36,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8], private: bool) -> io::Result<()> 
     result
 }
 
-/// Creates (or truncates) a file, owner-only on Unix when `private`.
-pub fn create_file(path: &Path, private: bool) -> io::Result<File> {
+/// Creates a new file, failing when anything (a file, a symlink) is already at `path`, and never
+/// following a link; owner-only on Unix when `private`.
+pub fn create_new(path: &Path, private: bool) -> io::Result<File> {
     let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(if private { 0o600 } else { 0o644 });
-    }
-    let file = options.open(path)?;
-    #[cfg(unix)]
-    if private {
-        // An existing file keeps its old mode under O_CREAT: tighten it explicitly.
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+        options.mode(if private { 0o600 } else { 0o644 }).custom_flags(nix::libc::O_NOFOLLOW);
     }
     #[cfg(not(unix))]
     let _ = private;
-    Ok(file)
+    options.open(path)
 }
 
 /// Flushes a directory entry change (a rename) to disk. A no-op where directories cannot be
@@ -95,8 +91,25 @@ mod tests {
         write_atomic(&p, b"new", true).unwrap();
         assert_eq!(fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
         let q = dir.path().join("direct");
-        drop(create_file(&q, true).unwrap());
+        drop(create_new(&q, true).unwrap());
         assert_eq!(fs::metadata(&q).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_planted_symlink_receives_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "untouched").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        assert!(create_new(&link, true).is_err(), "an existing link is refused, not followed");
+        // The real file a write replaces is renamed over, never written through.
+        let target = dir.path().join("settings.toml");
+        std::os::unix::fs::symlink(&victim, &target).unwrap();
+        write_atomic(&target, b"secret", true).unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "untouched");
+        assert_eq!(fs::read_to_string(&target).unwrap(), "secret");
     }
 
     #[test]

@@ -109,7 +109,23 @@ impl Settings {
             }
             Some(v) => return Err(ConfigError::UnknownVersion { path: path.to_path_buf(), found: v }),
         }
-        toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), detail: e.to_string() })
+        let settings: Settings =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
+        // The lab is chosen on the command line only (`--lab`, `--cloud lab --lab-url`): a file
+        // that names it would turn a production run into one that signs in to, and sends
+        // credentials to, whatever URL it holds.
+        let lab_keys: Vec<&str> = [
+            ("lab_url", settings.lab_url.is_some()),
+            ("cloud = \"lab\"", settings.cloud == Some(Cloud::Lab)),
+            ("sync_engine = \"lab\"", settings.sync_engine == Some(SyncEngineKind::Lab)),
+        ]
+        .into_iter()
+        .filter_map(|(k, present)| present.then_some(k))
+        .collect();
+        if !lab_keys.is_empty() {
+            return Err(ConfigError::LabKey { path: path.to_path_buf(), keys: lab_keys.join(", ") });
+        }
+        Ok(settings)
     }
 
     /// Reads a settings file. A missing file gives empty settings: first runs have none.
@@ -128,9 +144,14 @@ impl Settings {
         Settings::parse(&text, path)
     }
 
-    /// The TOML text, `version` first.
+    /// The TOML text, `version` first. The lab's keys are never written: they come from the
+    /// command line only.
     pub fn to_toml(&self) -> Result<String, ConfigError> {
-        let body = toml::to_string(self).map_err(|e| ConfigError::Serialize { detail: e.to_string() })?;
+        let mut kept = self.clone();
+        kept.lab_url = None;
+        kept.cloud = kept.cloud.filter(|c| *c != Cloud::Lab);
+        kept.sync_engine = kept.sync_engine.filter(|e| *e != SyncEngineKind::Lab);
+        let body = toml::to_string(&kept).map_err(|e| ConfigError::Serialize { detail: e.to_string() })?;
         Ok(format!("# writeback-wizard settings. Secrets are never stored here.\n{body}"))
     }
 
@@ -207,37 +228,80 @@ pub fn same_pin(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
-/// What an import would do to the certificate pin.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PinChange {
-    /// None, or the same pin.
-    Same,
-    /// The file pins another certificate than this machine trusts.
-    Differs { theirs: String, ours: String },
+/// One connection setting an import would change: its key, this machine's value and the file's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyChange {
+    pub key: &'static str,
+    pub ours: Option<String>,
+    pub theirs: Option<String>,
 }
 
-/// `config import` (and the wizard's Import settings…): the file is parsed (and so validated)
-/// before anything is touched; this machine's record of what it granted stays; another
-/// certificate pin is taken only when `take_their_pin`, else this machine's pin is kept. Returns
-/// what happened to the pin.
-pub fn import(file: &Path, config_path: &Path, take_their_pin: bool) -> Result<PinChange, ConfigError> {
+/// What importing a settings file would do, worked out before anything is written: the settings
+/// as they would be (this machine's record of grants kept) and every connection key that changes.
+#[derive(Debug, Clone)]
+pub struct ImportPreview {
+    pub settings: Settings,
+    pub changes: Vec<KeyChange>,
+    /// This machine's pin, kept unless the person takes the file's.
+    ours_pin: Option<String>,
+}
+
+impl ImportPreview {
+    /// The file pins another DC certificate than this machine (or pins one where this machine
+    /// pins none).
+    pub fn changes_pin(&self) -> bool {
+        self.changes.iter().any(|c| c.key == "ad_fingerprint")
+    }
+}
+
+/// Reads `file` (and so validates it) and works out what importing it over `config_path` would
+/// change. Nothing is written.
+pub fn preview_import(file: &Path, config_path: &Path) -> Result<ImportPreview, ConfigError> {
     let mut settings = Settings::load_existing(file)?;
     let local = Settings::load(config_path)?;
     // What another machine granted is not ours: the local record (or its [granted]) stays.
     settings.granted = local.granted.clone();
-    let change = match (&settings.ad_fingerprint, &local.ad_fingerprint) {
-        (Some(theirs), Some(ours)) if !same_pin(theirs, ours) => {
-            PinChange::Differs { theirs: theirs.clone(), ours: ours.clone() }
-        }
-        _ => PinChange::Same,
-    };
-    if let PinChange::Differs { ours, .. } = &change
-        && !take_their_pin
-    {
-        settings.ad_fingerprint = Some(ours.clone());
+    let show = |v: &Option<String>| v.clone();
+    let path = |v: &Option<PathBuf>| v.as_ref().map(|p| p.display().to_string());
+    // As the file spells it (`usgov-dod`).
+    fn named<T: Serialize>(v: &Option<T>) -> Option<String> {
+        v.as_ref().and_then(|v| serde_json::to_value(v).ok()).and_then(|v| v.as_str().map(String::from))
     }
-    settings.save(config_path)?;
-    Ok(change)
+    let list = |v: &[String]| (!v.is_empty()).then(|| v.join("; "));
+    let pairs: Vec<(&'static str, Option<String>, Option<String>)> = vec![
+        ("ad_url", show(&local.ad_url), show(&settings.ad_url)),
+        ("ad_user", show(&local.ad_user), show(&settings.ad_user)),
+        ("ad_ca_file", path(&local.ad_ca_file), path(&settings.ad_ca_file)),
+        ("ad_tls_name", show(&local.ad_tls_name), show(&settings.ad_tls_name)),
+        ("ad_fingerprint", show(&local.ad_fingerprint), show(&settings.ad_fingerprint)),
+        ("connector_account", show(&local.connector_account), show(&settings.connector_account)),
+        ("scope", list(&local.scope), list(&settings.scope)),
+        ("cloud", named(&local.cloud), named(&settings.cloud)),
+        ("tenant", show(&local.tenant), show(&settings.tenant)),
+        ("client_id", show(&local.client_id), show(&settings.client_id)),
+        ("sync_engine", named(&local.sync_engine), named(&settings.sync_engine)),
+        ("cloudsync_admin", show(&local.cloudsync_admin), show(&settings.cloudsync_admin)),
+    ];
+    let changes = pairs
+        .into_iter()
+        .filter(|(key, ours, theirs)| match (*key, ours, theirs) {
+            ("ad_fingerprint", Some(a), Some(b)) => !same_pin(a, b),
+            _ => ours != theirs,
+        })
+        .map(|(key, ours, theirs)| KeyChange { key, ours, theirs })
+        .collect();
+    Ok(ImportPreview { settings, changes, ours_pin: local.ad_fingerprint })
+}
+
+/// Writes an import worked out by [`preview_import`]. The file's certificate pin is taken only
+/// with `take_their_pin` (after the person checked it); otherwise this machine's pin (or none)
+/// stays.
+pub fn apply_import(preview: ImportPreview, config_path: &Path, take_their_pin: bool) -> Result<(), ConfigError> {
+    let ImportPreview { mut settings, ours_pin, .. } = preview;
+    if !take_their_pin {
+        settings.ad_fingerprint = ours_pin;
+    }
+    settings.save(config_path)
 }
 
 /// The settings keys as given on a command line (`None` = not given).
@@ -327,6 +391,9 @@ pub enum ConfigError {
         found: i64,
     },
     /// Serialising failed (should not happen for valid settings).
+    /// The file names the lab, which only the command line may.
+    #[error("the settings file {} names the lab ({keys}); the lab is chosen on the command line only", path.display())]
+    LabKey { path: PathBuf, keys: String },
     #[error("cannot serialise the settings: {detail}")]
     Serialize {
         /// The serialiser's message.
@@ -344,6 +411,7 @@ impl Diagnose for ConfigError {
             ConfigError::NewerVersion { .. } => "CONFIG-NEWER",
             ConfigError::UnknownVersion { .. } => "CONFIG-VERSION",
             ConfigError::Serialize { .. } => "CONFIG-SERIALIZE",
+            ConfigError::LabKey { .. } => "CONFIG-LAB-KEY",
         }
     }
     fn remedy(&self) -> String {
@@ -361,6 +429,7 @@ impl Diagnose for ConfigError {
             }
             ConfigError::UnknownVersion { .. } => "Set `version = 1`, or export the settings again with `writeback-wizard config export`.".into(),
             ConfigError::Serialize { .. } => "Report this as a bug, with the settings file attached (it holds no secrets).".into(),
+            ConfigError::LabKey { .. } => "Remove those lines from the file (nobody but you should have put them there), and give the lab on the command line: --lab, or --cloud lab --lab-url http://127.0.0.1:PORT.".into(),
         }
     }
     fn exit(&self) -> Exit {
@@ -368,7 +437,8 @@ impl Diagnose for ConfigError {
             ConfigError::Parse { .. }
             | ConfigError::NoVersion { .. }
             | ConfigError::NewerVersion { .. }
-            | ConfigError::UnknownVersion { .. } => Exit::Usage,
+            | ConfigError::UnknownVersion { .. }
+            | ConfigError::LabKey { .. } => Exit::Usage,
             ConfigError::Read { .. } | ConfigError::Write { .. } | ConfigError::Serialize { .. } => Exit::Failed,
         }
     }
@@ -407,9 +477,10 @@ mod tests {
 
     #[test]
     fn cloud_names_are_the_flags_values() {
-        let s = Settings::parse("version = 1\ncloud = \"usgov-dod\"\nsync_engine = \"lab\"\n", Path::new("s")).unwrap();
+        let s = Settings::parse("version = 1\ncloud = \"usgov-dod\"\nsync_engine = \"cloudsync\"\n", Path::new("s"))
+            .unwrap();
         assert_eq!(s.cloud, Some(Cloud::UsgovDod));
-        assert_eq!(s.sync_engine, Some(SyncEngineKind::Lab));
+        assert_eq!(s.sync_engine, Some(SyncEngineKind::Cloudsync));
         let e = Settings::parse("version = 1\ncloud = \"mars\"\n", Path::new("s")).unwrap_err();
         assert!(e.to_string().contains("mars"), "{e}");
     }
@@ -426,11 +497,32 @@ mod tests {
         let s = Settings::parse(include_str!("../../../fuzz/corpus/settings/full.toml"), p).unwrap();
         assert_eq!(s.granted.len(), 2);
         assert_eq!(s.cloud, Some(Cloud::UsgovDod));
-        assert!(Settings::parse(include_str!("../../../fuzz/corpus/settings/lab.toml"), p).is_ok());
+        let e = Settings::parse(include_str!("../../../fuzz/corpus/settings/lab.toml"), p).unwrap_err();
+        assert_eq!(e.code(), "CONFIG-LAB-KEY", "a file never names the lab: {e}");
         assert!(matches!(
             Settings::parse(include_str!("../../../fuzz/corpus/settings/newer.toml"), p),
             Err(ConfigError::NewerVersion { .. })
         ));
+    }
+
+    #[test]
+    fn the_lab_is_never_taken_from_a_file_nor_written_to_one() {
+        for text in [
+            "version = 1\nlab_url = \"http://127.0.0.1:1\"\n",
+            "version = 1\ncloud = \"lab\"\n",
+            "version = 1\nsync_engine = \"lab\"\n",
+        ] {
+            let e = Settings::parse(text, Path::new("s.toml")).unwrap_err();
+            assert_eq!((e.code(), e.exit()), ("CONFIG-LAB-KEY", Exit::Usage), "{text}");
+            assert!(e.remedy().contains("--lab-url"), "{}", e.remedy());
+        }
+        let mut s = Settings::new();
+        s.ad_url = Some("ldaps://dc1".into());
+        s.cloud = Some(Cloud::Lab);
+        s.lab_url = Some("http://127.0.0.1:9".into());
+        s.sync_engine = Some(SyncEngineKind::Lab);
+        let text = s.to_toml().unwrap();
+        assert!(!text.contains("lab") && text.contains("ldaps://dc1"), "{text}");
     }
 
     #[test]

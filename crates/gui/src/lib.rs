@@ -206,6 +206,10 @@ impl App {
             Msg::Children { dn, found } => self.pages.scope.take_children(dn, found),
             Msg::Accounts { picker, text, found } => found.map(|hits| self.pages.found(picker, text, hits)),
             Msg::Saved(saved) => saved.map(|path| self.note = Some(pages::words::saved(path.as_deref()))),
+            Msg::ImportPreview(preview) => preview.map(|p| match p {
+                Some(p) => self.pages.import = Some(p),
+                None => self.note = Some(pages::words::NOTHING_IMPORTED.into()),
+            }),
             Msg::Imported(imported) => imported.map(|i| self.note = Some(self.pages.take_imported(i))),
             Msg::Opened(opened) => opened.map(|url| self.note = Some(pages::words::opened(&url))),
             Msg::DeviceCode { user_code, uri } => {
@@ -238,6 +242,11 @@ impl App {
                 self.configured(outcome)
             }
             Msg::Tested(result) => result.map(|t| self.pages.features.take_tested(t)),
+            Msg::Journal(result) => {
+                let view = result.map(|v| self.pages.ready.take_journal(*v));
+                self.wiz.facts.plan_ready = view.is_ok();
+                view
+            }
         };
         if let Err(e) = result {
             self.error = Some(e);

@@ -8,8 +8,9 @@ use std::sync::{Arc, mpsc};
 
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
+use writeback_core::config::ImportPreview;
 use writeback_core::engine::Plan;
-use writeback_core::engine::apply::{ApplyOutcome, Progress, Recovery};
+use writeback_core::engine::apply::{ApplyOutcome, JournalView, Progress, Recovery};
 use writeback_core::engine::paths::Paths;
 use writeback_core::session::{
     self, Configured, DeviceCode, DirectoryView, EntraSession, Error, Interactive, Options, Overview, PasswordTest,
@@ -34,8 +35,11 @@ pub enum Job {
     Export,
     /// "Save log…": a copy of the log file, to a file the person picks.
     SaveLog,
-    /// "Import settings…": a settings file the person picks, over this machine's.
+    /// "Import settings…": a settings file the person picks; what importing it would change
+    /// comes back to be confirmed.
     Import,
+    /// The import the person confirmed (this machine's certificate pin is kept).
+    ConfirmImport { file: PathBuf, preview: Box<ImportPreview> },
     /// The scope browser opened a node: its user count and its child OUs and containers.
     Children(String),
     /// A picker's search as the person types: the users and gMSAs whose name starts so.
@@ -62,6 +66,8 @@ pub enum Job {
     Choose { connector: Option<String>, scopes: Vec<String> },
     /// Today's state and the readiness findings.
     Overview,
+    /// What recovering the unfinished journal at this path would do (checked before it is shown).
+    InspectJournal(PathBuf),
     /// Rolls back (or resumes) the unfinished apply whose journal is at this path.
     Recover { journal: PathBuf, how: Recovery },
     /// Opens the admin center's Password reset page of the chosen cloud in the browser.
@@ -99,9 +105,11 @@ pub enum Msg {
     },
     /// A file was saved (`None`: the person chose no file).
     Saved(Result<Option<PathBuf>, ErrorReport>),
+    /// What importing the file picked would change (`None`: no file was chosen).
+    ImportPreview(Result<Option<(PathBuf, Box<ImportPreview>)>, ErrorReport>),
     /// Settings were imported (the file, whether its pin was set aside, and what the pages start
-    /// from now), or none was chosen.
-    Imported(Result<Option<(PathBuf, bool, Box<writeback_core::config::Settings>)>, ErrorReport>),
+    /// from now).
+    Imported(Result<(PathBuf, bool, Box<writeback_core::config::Settings>), ErrorReport>),
     /// The admin center page was handed to the browser (its URL), or why not.
     Opened(Result<String, ErrorReport>),
     /// A device code to show while the sign-in waits.
@@ -122,6 +130,8 @@ pub enum Msg {
     Progress(Progress),
     Configured(Result<Configured, ErrorReport>),
     Recovered(Result<ApplyOutcome, ErrorReport>),
+    /// The unfinished journal, read and checked.
+    Journal(Result<Box<JournalView>, ErrorReport>),
     Tested(Result<PasswordTest, ErrorReport>),
 }
 
@@ -370,7 +380,13 @@ async fn run(
     match job {
         Job::Export => Msg::Saved(export(shared, &ctx.chooser).await),
         Job::SaveLog => Msg::Saved(save_log(shared, &ctx.chooser).await),
-        Job::Import => Msg::Imported(import(shared, &ctx.opener).await),
+        Job::Import => Msg::ImportPreview(preview_import(shared, &ctx.opener).await),
+        Job::ConfirmImport { file, preview } => {
+            let pin_set_aside = preview.changes_pin();
+            Msg::Imported(
+                shared.opts().import(*preview, false).map(|s| (file, pin_set_aside, Box::new(s))).map_err(report),
+            )
+        }
         Job::Children(dn) => {
             let found = with_session(shared, async |s| s.directory().children(&dn, cancel).await).await;
             Msg::Children { dn, found }
@@ -435,6 +451,9 @@ async fn run(
             with_session(shared, async |s| s.configure(&plan, start_sync, canary, cloudsync, cancel, progress).await)
                 .await,
         ),
+        Job::InspectJournal(path) => {
+            Msg::Journal(with_session(shared, async |s| s.inspect_journal(&path)).await.map(Box::new))
+        }
         Job::Recover { journal, how } => {
             Msg::Recovered(with_session(shared, async |s| s.recover(&journal, how, cancel, progress).await).await)
         }
@@ -485,21 +504,19 @@ async fn connect(
         other => other,
     };
     let mut s = Session::assemble(&opts, ad, entra).await?;
-    let chosen = s.connector_dn().map(str::to_string);
-    let view = s.directory().view(chosen.as_deref()).await?;
+    let view = s.view().await?;
     shared.set_opts(|o| *o = opts);
     *shared.session.lock().await = Some(s);
     Ok(view)
 }
 
-async fn import(
+async fn preview_import(
     shared: &Shared,
     opener: &Chooser,
-) -> Result<Option<(PathBuf, bool, Box<writeback_core::config::Settings>)>, ErrorReport> {
+) -> Result<Option<(PathBuf, Box<ImportPreview>)>, ErrorReport> {
     let Some(file) = opener("writeback-wizard.toml".into()).await else { return Ok(None) };
-    let opts = shared.opts();
-    let (pin_kept, settings) = opts.import(&file).map_err(report)?;
-    Ok(Some((file, pin_kept, Box::new(settings))))
+    let preview = shared.opts().preview_import(&file).map_err(report)?;
+    Ok(Some((file, Box::new(preview))))
 }
 
 async fn export(shared: &Shared, chooser: &Chooser) -> Result<Option<PathBuf>, ErrorReport> {

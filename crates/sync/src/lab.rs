@@ -17,14 +17,20 @@ pub struct LabEngine {
 }
 
 impl LabEngine {
-    /// The engine of the simulator at `base`, called with `token`.
-    pub fn new(base: &str, token: Secret) -> LabEngine {
-        LabEngine {
-            base: base.trim_end_matches('/').to_string(),
-            token,
-            http: reqwest::Client::new(),
-            credential: None,
+    /// The engine of the simulator at `base` (a loopback address: the lab's engine is never
+    /// reached across a network), called with `token`.
+    pub fn new(base: &str, token: Secret) -> Result<LabEngine, SyncError> {
+        if !crate::is_loopback_url(base) {
+            return Err(SyncError::Unavailable {
+                detail: format!("the lab sync engine is reached on a loopback address only, not {base}"),
+            });
         }
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(|e| SyncError::Lab { status: 0, detail: e.to_string() })?;
+        Ok(LabEngine { base: base.trim_end_matches('/').to_string(), token, http, credential: None })
     }
 
     /// Replaces the credential (given in the wizard after the session was opened).

@@ -85,6 +85,21 @@ impl Serialize for EngineWarning {
     }
 }
 
+/// Whether `url` is an http(s) URL whose host is a loopback address (127.0.0.0/8, ::1,
+/// `localhost`): where the lab's simulator and sync engine may be.
+pub fn is_loopback_url(url: &str) -> bool {
+    let Some(rest) = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://")) else { return false };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or_default(),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost") || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
 /// What the sync engine says about itself. What a backend cannot read stays `None`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct EngineState {
@@ -405,6 +420,28 @@ impl Diagnose for SyncError {
             | SyncError::NoConnector
             | SyncError::NoOutput { .. } => Exit::No,
             _ => Exit::Failed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lab_is_reached_on_loopback_only() {
+        for ok in ["http://127.0.0.1:8080", "http://127.0.0.9/x", "http://[::1]:3000/", "https://localhost:1"] {
+            assert!(is_loopback_url(ok), "{ok}");
+        }
+        for bad in [
+            "http://10.0.0.1:80",
+            "http://lab.example.com",
+            "http://127.0.0.1@evil.example",
+            "ftp://127.0.0.1",
+            "http://[2001:db8::1]:80",
+            "127.0.0.1:80",
+        ] {
+            assert!(!is_loopback_url(bad), "{bad}");
         }
     }
 }

@@ -83,6 +83,12 @@ pub enum EngineError {
     /// A journal written in one domain, recovered while bound to another.
     #[error("the unfinished apply in {} changed the domain {wrote_to}, but this connection is to {here}", journal.display())]
     OtherDirectory { journal: PathBuf, wrote_to: String, here: String },
+    /// A journal that says nothing of where its changes were made (older versions wrote none).
+    #[error("the unfinished apply in {} does not say which domain and DC it changed", path.display())]
+    UnplacedJournal { path: PathBuf },
+    /// A journal holding steps no plan of this tool could have produced.
+    #[error("the unfinished apply in {} is refused: {detail}", path.display())]
+    UnsafeJournal { path: PathBuf, detail: String },
     /// The journal is damaged.
     #[error("the journal {} is damaged: {detail}", path.display())]
     BadJournal { path: PathBuf, detail: String },
@@ -104,6 +110,8 @@ impl Diagnose for EngineError {
             EngineError::RolledBack { .. } => "ENGINE-ROLLED-BACK",
             EngineError::NotRolledBack { .. } => "ENGINE-NOT-ROLLED-BACK",
             EngineError::BadJournal { .. } => "ENGINE-BAD-JOURNAL",
+            EngineError::UnplacedJournal { .. } => "ENGINE-JOURNAL-UNPLACED",
+            EngineError::UnsafeJournal { .. } => "ENGINE-JOURNAL-REFUSED",
             EngineError::OtherDirectory { .. } => "ENGINE-OTHER-DIRECTORY",
             EngineError::BadGrantRecord { .. } => "ENGINE-BAD-GRANT-RECORD",
             EngineError::Internal { .. } => "ENGINE-INTERNAL",
@@ -128,6 +136,14 @@ impl Diagnose for EngineError {
             EngineError::BadGrantRecord { .. } => "Restore the file from a backup; without it, `apply --disable` treats this tool's ACEs as pre-existing (`--remove-preexisting` removes them). Nothing was changed.".into(),
             EngineError::NotRolledBack { .. } => "Fix the cause (usually the DC or the network), then run `apply --rollback` to restore the prior values from the journal.".into(),
             EngineError::BadJournal { .. } => "Inspect the journal by hand (JSON lines); it holds every prior DACL in base64.".into(),
+            EngineError::UnplacedJournal { path } => format!(
+                "Finish it by hand: each Begin record of {} holds an object's DN and its prior DACL (base64 of the SD_FLAGS=4 bytes); compare them with the objects now (`writeback-wizard acl show DN`) and restore what this tool changed, then move the journal aside. Nothing was changed.",
+                path.display()
+            ),
+            EngineError::UnsafeJournal { path, .. } => format!(
+                "Nothing was changed. Someone may have altered {}: read it, restore what it names by hand if it is genuine, and move it aside (the state folder must be writable by administrators only).",
+                path.display()
+            ),
             EngineError::Internal { .. } => "Report this as a bug.".into(),
         }
     }
@@ -137,7 +153,10 @@ impl Diagnose for EngineError {
             EngineError::Sync(e) => e.exit(),
             EngineError::Precondition { .. } => Exit::No,
             EngineError::Unfinished { .. } | EngineError::Busy { .. } => Exit::Failed,
-            EngineError::OtherDirectory { .. } | EngineError::CanaryRefused { .. } => Exit::Usage,
+            EngineError::OtherDirectory { .. }
+            | EngineError::CanaryRefused { .. }
+            | EngineError::UnplacedJournal { .. }
+            | EngineError::UnsafeJournal { .. } => Exit::Usage,
             EngineError::NotRolledBack { .. } => Exit::NotRolledBack,
             _ => Exit::Failed,
         }

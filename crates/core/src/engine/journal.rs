@@ -50,6 +50,9 @@ pub struct Directory {
     pub domain_sid: Option<String>,
     /// The DC written to.
     pub dc: String,
+    /// The forest's domain roots, as that DC saw them (not kept by journals of older versions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roots: Vec<String>,
 }
 
 impl Directory {
@@ -60,7 +63,8 @@ impl Directory {
             .iter()
             .find(|d| d.dn.eq_ignore_ascii_case(&disc.default_naming_context))
             .and_then(|d| d.sid.clone());
-        Directory { domain_sid: sid, dc: disc.dc_name.clone() }
+        let roots = disc.domains.iter().map(|d| d.dn.clone()).collect();
+        Directory { domain_sid: sid, dc: disc.dc_name.clone(), roots }
     }
 
     /// Both name a domain SID, and they differ.

@@ -29,8 +29,10 @@ pub struct DirectoryView {
     pub domain_admin: bool,
     /// Connector account candidates: DNs with their sAMAccountName.
     pub candidates: Vec<(String, String)>,
-    /// The one the settings or the sync engine name.
+    /// The one the settings or the sync engine name (never one guessed from its name).
     pub chosen: Option<String>,
+    /// Where the chosen one came from, in words.
+    pub chosen_source: Option<String>,
 }
 
 /// One ACE of `acl show`.
@@ -141,7 +143,7 @@ impl AdSession {
 
     /// What the wizard shows once connected: the DC, the domains, the Enterprise Admins verdict,
     /// the connector account candidates and the one chosen.
-    pub async fn view(&mut self, chosen: Option<&str>) -> Result<DirectoryView, Error> {
+    pub async fn view(&mut self, chosen: Option<&str>, source: Option<&str>) -> Result<DirectoryView, Error> {
         let ea = directory::enterprise_admin(&mut self.conn, &self.disc, &self.account).await?;
         let candidates = directory::connector_candidates(&mut self.conn, &self.disc, chosen)
             .await?
@@ -157,12 +159,14 @@ impl AdSession {
             domain_admin: ea.domain_admin,
             candidates,
             chosen: chosen.map(str::to_string),
+            chosen_source: source.map(str::to_string),
         })
     }
 
     /// The AD DS connector account: named in the settings; else the one the sync engine signs in
     /// with (Entra Connect's AD connector for the bound DC's forest, or Cloud Sync's agent
-    /// account); else the only `MSOL_` account. With where it came from, in words.
+    /// account). With where it came from, in words. Never guessed from a name: anyone who may
+    /// create a user could name one `MSOL_x` and be given Reset Password over the domain.
     pub(crate) async fn find_connector(
         &mut self,
         state: Option<&EngineState>,
@@ -197,15 +201,7 @@ impl AdSession {
                 return Ok((found, Some(format!("read from the sync engine: the Cloud Sync agent runs as {agent}"))));
             }
         }
-        let found = directory::connector_candidates(&mut self.conn, &self.disc, None).await?;
-        Ok(if found.len() == 1 {
-            let only = found.into_iter().next();
-            let source =
-                only.as_ref().map(|a| format!("the only MSOL_ account in the domain ({})", a.sam_account_name));
-            (only, source)
-        } else {
-            (None, None)
-        })
+        Ok((None, None))
     }
 
     /// Binds a second connection as `dn` with `password` (the canary binds as the connector).

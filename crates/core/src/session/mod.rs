@@ -18,6 +18,7 @@ pub use connect::{
 pub use directory::{AclLine, AclView, DirectoryView, PasswordTest};
 pub use error::{Error, Front, Input};
 pub use run::{Configured, Overview, PlanChoice};
+pub use writeback_sync::is_loopback_url;
 
 use crate::ad::directory::Account;
 use crate::clock::{Clock, SystemClock};
@@ -109,13 +110,17 @@ impl Options {
         Ok(self.settings()?.save(path)?)
     }
 
-    /// Imports a settings file over this machine's (the wizard's "Import settings…"): another
-    /// machine's certificate pin is never taken silently, this one's is kept. Returns whether
-    /// the file's pin was set aside, and the settings as they are now.
-    pub fn import(&self, file: &std::path::Path) -> Result<(bool, Settings), Error> {
-        let change = crate::config::import(file, &self.config_path, false)?;
-        let settings = Settings::load(&self.config_path)?;
-        Ok((change != crate::config::PinChange::Same, settings))
+    /// What importing `file` over this machine's settings would change (nothing is written).
+    pub fn preview_import(&self, file: &std::path::Path) -> Result<crate::config::ImportPreview, Error> {
+        Ok(crate::config::preview_import(file, &self.config_path)?)
+    }
+
+    /// Writes an import the person confirmed. The file's certificate pin only with
+    /// `take_their_pin` (the command line's `--yes`, after the fingerprint was shown); the
+    /// wizard never takes another machine's pin.
+    pub fn import(&self, preview: crate::config::ImportPreview, take_their_pin: bool) -> Result<Settings, Error> {
+        crate::config::apply_import(preview, &self.config_path, take_their_pin)?;
+        Ok(Settings::load(&self.config_path)?)
     }
 
     /// Remembers a DC certificate the person trusted: the next run connects without asking.
@@ -185,15 +190,17 @@ impl Session {
             }
             SyncEngineKind::Lab => match &entra {
                 Some(Ok(e)) => match &e.lab_url {
-                    Some(url) => Ok(Backend::Lab(
-                        LabEngine::new(url, e.token.clone()).with_credential(cloudsync_credential(&ad.settings)),
-                    )),
-                    None => Err("the lab sync engine needs --lab-url (or --lab)".to_string()),
+                    Some(url) => LabEngine::new(url, e.token.clone())
+                        .map(|engine| Backend::Lab(engine.with_credential(cloudsync_credential(&ad.settings)))),
+                    None => {
+                        Err(SyncError::Unavailable { detail: "the lab sync engine needs --lab-url (or --lab)".into() })
+                    }
                 },
-                Some(Err(e)) => Err(format!("the lab sync engine needs a tenant administrator's token: {e}")),
-                None => Err("no token for the lab sync engine".into()),
-            }
-            .map_err(|detail| SyncError::Unavailable { detail }),
+                Some(Err(e)) => Err(SyncError::Unavailable {
+                    detail: format!("the lab sync engine needs a tenant administrator's token: {e}"),
+                }),
+                None => Err(SyncError::Unavailable { detail: "no token for the lab sync engine".into() }),
+            },
         };
         let known = match &backend {
             Ok(b) => crate::sync_engine::SyncEngine::state(b).await.ok(),
@@ -222,6 +229,14 @@ impl Session {
     /// The connector account's DN, when known.
     pub fn connector_dn(&self) -> Option<&str> {
         self.connector.as_ref().map(|a| a.dn.as_str())
+    }
+
+    /// What the wizard shows once connected: the DC, the domains, the Enterprise Admins verdict,
+    /// the connector account candidates, and the one chosen with where it came from.
+    pub async fn view(&mut self) -> Result<DirectoryView, Error> {
+        let chosen = self.connector.as_ref().map(|a| a.dn.clone());
+        let source = self.connector_source.clone();
+        self.ad.view(chosen.as_deref(), source.as_deref()).await
     }
 
     /// The simulator's base URL, when the tenant is the lab's.

@@ -212,6 +212,12 @@ impl Session {
         Ok(engine::journal::unfinished(&self.opts.paths.state_dir)?)
     }
 
+    /// What recovering the unfinished journal at `path` would do, checked against this
+    /// directory (refused when it holds anything a plan could not have produced).
+    pub fn inspect_journal(&self, path: &Path) -> Result<apply::JournalView, Error> {
+        Ok(apply::inspect(path, &crate::engine::journal::Directory::of(&self.ad.disc))?)
+    }
+
     /// Proves writeback on `user`, bound as the connector account (its password typed into the
     /// wizard, lab mode's, or from the secrets lookup).
     pub async fn canary(&mut self, user: &str, typed: Option<Secret>) -> Result<Canary, Error> {

@@ -31,6 +31,11 @@ pub mod words {
     pub const NONE: &str = "none";
     pub const NO_CONNECTOR: &str =
         "No connector account (MSOL_*) was found: choose the account the sync engine uses below.";
+    pub const PICK_CONNECTOR: &str = "Choose the AD DS connector account your sync engine signs in with: accounts named MSOL_* are offered, never taken on their name alone.";
+    pub const PICKED: &str = "Chosen here.";
+    pub fn connector_from(source: &str) -> String {
+        format!("From: {source}")
+    }
     pub const CONNECTOR: &str = "Connector account";
     pub const OTHER: &str = "Another account";
     pub fn trusted_before(fp: &str) -> String {
@@ -153,14 +158,15 @@ impl ConnectDirectories {
     }
 
     /// The connection answered: the password is forgotten either way; the connector is the one
-    /// the settings or the sync engine name, else the first candidate.
+    /// the settings or the sync engine name, else none until the person picks one (candidates
+    /// found by their name are offered, never taken).
     pub(crate) fn take_connected(
         &mut self,
         result: Result<DirectoryView, ErrorReport>,
     ) -> Result<DirectoryView, ErrorReport> {
         self.pending_password = None;
         let view = result?;
-        self.connector = view.chosen.clone().or_else(|| view.candidates.first().map(|c| c.0.clone()));
+        self.connector = view.chosen.clone();
         Ok(view)
     }
 
@@ -291,6 +297,8 @@ impl ConnectDirectories {
         ui.add_space(crate::theme::space::ITEM);
         if d.candidates.is_empty() {
             verdict(ui, false, words::NO_CONNECTOR);
+        } else if self.connector.is_none() {
+            crate::theme::verdict_line(ui, crate::theme::Verdict::Warning, words::PICK_CONNECTOR);
         }
         let shown = self
             .connector
@@ -310,6 +318,12 @@ impl ConnectDirectories {
                 .response
                 .labelled_by(l.id);
         });
+        let from_view = self.connector.is_some() && self.connector == d.chosen;
+        if let (Some(source), true) = (&d.chosen_source, from_view) {
+            ui.weak(words::connector_from(source));
+        } else if !from_view && self.connector.is_some() {
+            ui.weak(words::PICKED);
+        }
         // A custom account or a gMSA the sync engine signs in with (Cloud Sync's agent runs as one).
         if let Some(hit) = self.other_connector.ui(ui, nav, PickerId::Connector, words::OTHER) {
             if let Some(d) = self.directory.as_mut()
@@ -328,14 +342,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn connecting_chooses_the_named_connector_else_the_first_and_forgets_the_password() {
+    fn connecting_takes_the_named_connector_never_a_guessed_one_and_forgets_the_password() {
         let mut page = ConnectDirectories { pending_password: Some(Secret::new("p")), ..Default::default() };
         let v = page.take_connected(Ok(view(Some("CN=Named,DC=x")))).unwrap();
         page.set_view(v);
         assert_eq!(page.connector(), Some("CN=Named,DC=x"));
         assert!(page.pending_password.is_none());
         let v = page.take_connected(Ok(view(None))).unwrap();
-        assert_eq!(page.connector(), v.candidates.first().map(|c| c.0.as_str()));
+        assert!(!v.candidates.is_empty() && page.connector().is_none(), "an MSOL_ candidate is offered, not taken");
         let err = ErrorReport { code: "AD-BIND".into(), message: String::new(), remedy: String::new(), exit_code: 1 };
         assert_eq!(page.take_connected(Err(err)).unwrap_err().code, "AD-BIND");
     }
@@ -349,7 +363,7 @@ mod tests {
         page.set_view(v);
         assert!(page.ready(Task::View) && page.ready(Task::TestPassword));
         assert!(!page.ready(Task::Recover) && !page.ready(Task::Customize));
-        let v = page.take_connected(Ok(view(None))).unwrap();
+        let v = page.take_connected(Ok(view(Some("CN=MSOL_1,DC=x")))).unwrap();
         page.set_view(v);
         assert!(page.ready(Task::Customize) && page.ready(Task::Disable) && page.ready(Task::Recover));
     }

@@ -168,7 +168,7 @@ mod tests {
         page.take_device_code("F7K2".into(), "https://microsoft.com/devicelogin".into());
         assert_eq!(page.device_code(), Some(("F7K2", "https://microsoft.com/devicelogin")));
         let err =
-            ErrorReport { code: "ENTRA-DECLINED".into(), message: String::new(), remedy: String::new(), exit_code: 1 };
+            ErrorReport { code: "ENTRA-CANCELLED".into(), message: String::new(), remedy: String::new(), exit_code: 1 };
         assert!(page.take_signed_in(Err(err)).is_err());
         assert!(page.device_code().is_none() && page.tenant().is_none());
     }

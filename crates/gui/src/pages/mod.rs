@@ -46,7 +46,7 @@ pub mod words {
     pub fn imported(file: &std::path::Path, pin_kept: bool) -> String {
         if pin_kept {
             format!(
-                "Imported {}. It pins another certificate for the DC than this machine trusts: this machine's pin was kept (take theirs with `writeback-wizard config import --yes` after checking it).",
+                "Imported {}. It pins another certificate for the DC than this machine trusts: this machine's pin was kept (the wizard never takes another machine's; check it on the DC and take it with `writeback-wizard config import --yes`).",
                 file.display()
             )
         } else {
@@ -67,6 +67,9 @@ pub struct Pages {
     pub(crate) complete: complete::Complete,
     /// An apply that neither completed nor rolled back (its journal), found at start.
     pub(crate) unfinished: Option<PathBuf>,
+    /// A settings file picked for import, and what importing it would change, waiting for the
+    /// person's answer.
+    pub(crate) import: Option<(PathBuf, Box<writeback_core::config::ImportPreview>)>,
 }
 
 impl Pages {
@@ -98,6 +101,11 @@ impl Pages {
     pub fn complete(&self) -> &complete::Complete {
         &self.complete
     }
+    /// An import waits for the person's answer.
+    pub fn import_waiting(&self) -> bool {
+        self.import.is_some()
+    }
+
     /// The unfinished configuration found at start.
     pub fn unfinished(&self) -> Option<&Path> {
         self.unfinished.as_deref()
@@ -113,8 +121,8 @@ impl Pages {
     }
 
     /// Settings were imported: the pages start again from them. Returns the note to show.
-    pub(crate) fn take_imported(&mut self, imported: Option<(PathBuf, bool, Box<Settings>)>) -> String {
-        let Some((file, pin_kept, settings)) = imported else { return words::NOTHING_IMPORTED.into() };
+    pub(crate) fn take_imported(&mut self, imported: (PathBuf, bool, Box<Settings>)) -> String {
+        let (file, pin_kept, settings) = imported;
         self.directories.start_from(&settings);
         self.scope.start_from(&settings);
         if let Some(c) = settings.cloud {
@@ -156,10 +164,11 @@ impl Pages {
         let connector = self.directories.connector().map(str::to_string);
         if task == Task::Recover {
             return match from {
-                // The journal holds the plan: the choice is all Ready needs.
+                // The journal holds the plan: it is read and checked, then shown with the choice.
                 PageId::ConnectDirectories => {
-                    facts.plan_ready = self.unfinished.is_some();
-                    None
+                    facts.plan_ready = false;
+                    self.ready.forget_journal();
+                    self.unfinished.clone().map(Job::InspectJournal)
                 }
                 PageId::Ready => self.unfinished.clone().map(|journal| Job::Recover {
                     journal,
@@ -339,13 +348,13 @@ pub(crate) fn unfinished_banner(ui: &mut egui::Ui, journal: &Path) {
 pub(crate) fn ui(pages: &mut Pages, ui: &mut egui::Ui, nav: &mut Nav<'_>) -> Option<complete::Action> {
     match nav.wiz.page {
         PageId::Welcome => welcome::ui(ui, nav, pages.unfinished.as_deref()),
-        PageId::Tasks => tasks::ui(ui, nav, pages.unfinished.as_deref()),
+        PageId::Tasks => tasks::ui(ui, nav, pages.unfinished.as_deref(), &mut pages.import),
         PageId::ConnectEntra => pages.entra.ui(ui, nav),
         PageId::ConnectDirectories => pages.directories.ui(ui, nav),
         PageId::Scope => pages.scope.ui(ui, nav, pages.directories.directory()),
         PageId::OptionalFeatures => pages.features.ui(ui, nav),
         PageId::Ready if nav.wiz.task == super::wizard::Task::Recover => {
-            pages.ready.recovery_ui(ui, pages.unfinished.as_deref())
+            pages.ready.recovery_ui(ui, pages.unfinished.as_deref(), nav.busy())
         }
         PageId::Ready => {
             let cloudsync = pages.cloudsync();
@@ -384,6 +393,7 @@ pub(crate) mod fixtures {
             domain_admin: true,
             candidates: vec![(format!("CN=MSOL_1,CN=Users,{BASE}"), "MSOL_1".into())],
             chosen: chosen.map(str::to_string),
+            chosen_source: chosen.map(|_| "named in the settings".to_string()),
         }
     }
 
@@ -458,8 +468,11 @@ mod tests {
     fn finishing_an_unfinished_configuration_needs_only_the_choice() {
         let mut pages = Pages { unfinished: Some(PathBuf::from("/s/journal-1-1.jsonl")), ..Pages::default() };
         let mut facts = Facts::default();
-        assert!(pages.leave(PageId::ConnectDirectories, Task::Recover, &mut facts).is_none());
-        assert!(facts.plan_ready, "the journal holds the plan");
+        assert!(matches!(
+            pages.leave(PageId::ConnectDirectories, Task::Recover, &mut facts),
+            Some(Job::InspectJournal(_))
+        ));
+        assert!(!facts.plan_ready, "not before the journal is read and checked");
         let Some(Job::Recover { how, .. }) = pages.leave(PageId::Ready, Task::Recover, &mut facts) else {
             panic!("Recover")
         };
@@ -472,10 +485,9 @@ mod tests {
         let mut s = Settings::new();
         s.ad_url = Some("ldaps://dc9".into());
         s.scope = vec![format!("OU=Staff,{BASE}")];
-        let note = pages.take_imported(Some((PathBuf::from("/x.toml"), true, Box::new(s))));
+        let note = pages.take_imported((PathBuf::from("/x.toml"), true, Box::new(s)));
         assert!(note.contains("this machine's pin was kept"), "{note}");
         assert_eq!(pages.directories.ad_url(), "ldaps://dc9");
         assert_eq!(pages.scope.chosen(), vec![format!("OU=Staff,{BASE}")]);
-        assert_eq!(pages.take_imported(None), words::NOTHING_IMPORTED);
     }
 }

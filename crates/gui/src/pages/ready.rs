@@ -19,6 +19,8 @@ pub struct Ready {
     roll_back: bool,
     cloudsync_admin: String,
     cloudsync_password: String,
+    /// The unfinished journal, read and checked, for the recovery's page.
+    journal: Option<Box<writeback_core::engine::apply::JournalView>>,
 }
 
 impl Default for Ready {
@@ -31,6 +33,7 @@ impl Default for Ready {
             roll_back: true,
             cloudsync_admin: String::new(),
             cloudsync_password: String::new(),
+            journal: None,
         }
     }
 }
@@ -42,6 +45,11 @@ pub mod words {
     pub const CLOUDSYNC_PASSWORD: &str = "Global Administrator's password";
     pub const CLOUDSYNC_LAB: &str = "Lab mode: leave it empty to use the lab tenant administrator's password.";
     pub const NO_JOURNAL: &str = "There is no unfinished configuration.";
+    pub const READING_JOURNAL: &str = "Reading and checking the journal…";
+    pub const JOURNAL_NOT_READ: &str =
+        "The journal could not be read or was refused: nothing will be done (the message below says why).";
+    pub const JOURNAL_STEPS: &str =
+        "What it set out to do (checked: the writeback permissions of one account, on objects of this forest):";
     pub const ROLL_BACK: &str = "Roll back: undo every change it made (only its own, checked)";
     pub const RESUME: &str = "Resume: make the changes it had not made yet";
     pub const RECOVER_HOW: &str =
@@ -100,6 +108,19 @@ impl Ready {
         self.roll_back
     }
 
+    pub(crate) fn take_journal(&mut self, view: writeback_core::engine::apply::JournalView) {
+        self.journal = Some(Box::new(view));
+    }
+
+    pub(crate) fn forget_journal(&mut self) {
+        self.journal = None;
+    }
+
+    /// The unfinished journal's steps, once read and checked.
+    pub fn journal_lines(&self) -> Vec<String> {
+        self.journal.as_ref().map(|j| j.lines()).unwrap_or_default()
+    }
+
     pub(crate) fn forget_plan(&mut self) {
         self.plan = None;
     }
@@ -135,12 +156,20 @@ impl Ready {
         Some(Job::Configure { plan, start_sync: self.start_sync, canary, cloudsync })
     }
 
-    pub(crate) fn recovery_ui(&mut self, ui: &mut egui::Ui, journal: Option<&std::path::Path>) {
+    pub(crate) fn recovery_ui(&mut self, ui: &mut egui::Ui, journal: Option<&std::path::Path>, busy: bool) {
         let Some(journal) = journal else {
             ui.label(words::NO_JOURNAL);
             return;
         };
         ui.label(words::journal(journal));
+        let Some(view) = &self.journal else {
+            ui.label(if busy { words::READING_JOURNAL } else { words::JOURNAL_NOT_READ });
+            return;
+        };
+        ui.label(words::JOURNAL_STEPS);
+        for line in view.lines() {
+            ui.add(egui::Label::new(egui::RichText::new(line).monospace().small()).wrap());
+        }
         ui.add_space(crate::theme::space::ITEM);
         ui.radio_value(&mut self.roll_back, true, words::ROLL_BACK);
         ui.radio_value(&mut self.roll_back, false, words::RESUME);

@@ -8,7 +8,7 @@ mod recovery;
 mod undo;
 
 pub use canary::{Canary, canary};
-pub use recovery::{Recovery, recover};
+pub use recovery::{JournalView, Recovery, inspect, recover, validate};
 
 use std::time::Instant;
 

@@ -27,6 +27,127 @@ pub(super) fn changed_since(step: &StoredStep, prior: &Prior) -> Result<Vec<Ace>
     }
 }
 
+/// An unfinished journal as it would be recovered: what it set out to do, and how far it got.
+#[derive(Debug, Clone)]
+pub struct JournalView {
+    pub path: std::path::PathBuf,
+    pub action: crate::engine::Action,
+    pub steps: Vec<StoredStep>,
+    /// Steps whose change was begun (their prior value is journalled).
+    pub begun: Vec<String>,
+    /// Steps done and verified.
+    pub done: Vec<String>,
+}
+
+impl JournalView {
+    /// Each step in words, with the exact ACEs, for the person to read before anything runs.
+    pub fn lines(&self) -> Vec<String> {
+        let state = |id: &str| {
+            if self.done.iter().any(|d| d == id) {
+                "done"
+            } else if self.begun.iter().any(|b| b == id) {
+                "begun"
+            } else {
+                "not begun"
+            }
+        };
+        let mut out = Vec::new();
+        for s in &self.steps {
+            match s {
+                StoredStep::Grant { id, dn, aces } | StoredStep::Revoke { id, dn, aces } => {
+                    let verb = if matches!(s, StoredStep::Grant { .. }) { "grant" } else { "revoke" };
+                    out.push(format!("{id} ({}): {verb} {} ACE(s) on {dn}", state(id), aces.len()));
+                    out.extend(aces.iter().map(|a| format!("    {}", crate::ad::sd::sddl::persisted::text(a))));
+                }
+                StoredStep::Writeback { id, enabled } => out.push(format!(
+                    "{id} ({}): switch writeback {} in the sync engine",
+                    state(id),
+                    if *enabled { "on" } else { "off" }
+                )),
+            }
+        }
+        out
+    }
+}
+
+/// Whether a journal's steps are what a plan of this tool could have produced: the writeback ACEs
+/// of one connector account, each on a target of its kind (a scope in a domain of this forest,
+/// a domain root, AdminSDHolder). A journal is a file on disk: recovering it writes what it says,
+/// so anything else is refused rather than carried out.
+pub fn validate(steps: &[StoredStep], roots: &[String]) -> Result<(), String> {
+    use crate::ad::writeback::{TargetKind, wanted};
+    let under = |dn: &str, root: &str| {
+        let (dn, root) = (dn.to_ascii_lowercase(), root.to_ascii_lowercase());
+        dn == root || dn.ends_with(&format!(",{root}"))
+    };
+    let mut trustee = None;
+    for step in steps {
+        let (StoredStep::Grant { id, dn, aces } | StoredStep::Revoke { id, dn, aces }) = step else { continue };
+        let Some(root) = roots.iter().find(|r| under(dn, r)) else {
+            return Err(format!("step {id} changes {dn}, which is in no domain of this forest"));
+        };
+        let kinds: Vec<TargetKind> = if dn.eq_ignore_ascii_case(root) {
+            vec![TargetKind::Scope, TargetKind::DomainRoot]
+        } else if dn.eq_ignore_ascii_case(&format!("CN=AdminSDHolder,CN=System,{root}")) {
+            vec![TargetKind::AdminSdHolder]
+        } else {
+            vec![TargetKind::Scope]
+        };
+        for ace in aces {
+            let Some(sid) = ace.sid() else { return Err(format!("step {id} holds an ACE without a trustee")) };
+            match &trustee {
+                None => trustee = Some(sid.clone()),
+                Some(t) if t != sid => {
+                    return Err(format!("step {id} names another account ({sid}) than the journal's others ({t})"));
+                }
+                Some(_) => {}
+            }
+            let allowed = kinds.iter().flat_map(|k| wanted(*k, sid)).any(|w| w.ace.same_meaning(ace));
+            if !allowed {
+                return Err(format!(
+                    "step {id} holds {} on {dn}, which is not one of the writeback permissions for that object",
+                    crate::ad::sd::sddl::persisted::text(ace)
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads an unfinished journal and checks it can be recovered here: written to this domain (its
+/// SID and DC recorded), holding only what a plan could have produced.
+pub fn inspect(path: &Path, here: &journal::Directory) -> Result<JournalView, EngineError> {
+    let records = journal::read(path)?;
+    let (action, steps, directory) = records
+        .iter()
+        .find_map(|r| match r {
+            Record::Plan { action, steps, directory, .. } => Some((*action, steps.clone(), directory.clone())),
+            _ => None,
+        })
+        .ok_or_else(|| EngineError::BadJournal { path: path.to_path_buf(), detail: "no plan record".into() })?;
+    let Some(there) = directory.filter(|d| d.domain_sid.is_some() && !d.dc.is_empty()) else {
+        return Err(EngineError::UnplacedJournal { path: path.to_path_buf() });
+    };
+    if there.is_other_than(here) {
+        return Err(EngineError::OtherDirectory {
+            journal: path.to_path_buf(),
+            wrote_to: format!("{} ({})", there.domain_sid.unwrap_or_default(), there.dc),
+            here: format!("{} ({})", here.domain_sid.clone().unwrap_or_default(), here.dc),
+        });
+    }
+    validate(&steps, &here.roots).map_err(|detail| EngineError::UnsafeJournal { path: path.to_path_buf(), detail })?;
+    let mut begun = Vec::new();
+    let mut done = Vec::new();
+    for r in &records {
+        match r {
+            Record::Begin { step, .. } if !begun.contains(step) => begun.push(step.clone()),
+            Record::Done { step, .. } => done.push(step.clone()),
+            _ => {}
+        }
+    }
+    Ok(JournalView { path: path.to_path_buf(), action, steps, begun, done })
+}
+
 /// What to do with an unfinished journal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Recovery {
@@ -39,21 +160,8 @@ pub enum Recovery {
 /// Rolls back or resumes the apply recorded in `path`.
 pub async fn recover(path: &Path, how: Recovery, env: &mut Env<'_>) -> Result<ApplyOutcome, EngineError> {
     let _lock = Lock::acquire(&env.paths.state_dir)?;
+    let JournalView { action, steps, .. } = inspect(path, &env.directory)?;
     let records = journal::read(path)?;
-    let (action, steps, directory) = records
-        .iter()
-        .find_map(|r| match r {
-            Record::Plan { action, steps, directory, .. } => Some((*action, steps.clone(), directory.clone())),
-            _ => None,
-        })
-        .ok_or_else(|| EngineError::BadJournal { path: path.to_path_buf(), detail: "no plan record".into() })?;
-    if let Some(there) = directory.filter(|d| d.is_other_than(&env.directory)) {
-        return Err(EngineError::OtherDirectory {
-            journal: path.to_path_buf(),
-            wrote_to: format!("{} ({})", there.domain_sid.unwrap_or_default(), there.dc),
-            here: format!("{} ({})", env.directory.domain_sid.clone().unwrap_or_default(), env.directory.dc),
-        });
-    }
     let mut begun: Vec<(String, Prior)> = Vec::new();
     let mut done_ids = Vec::new();
     let mut undone_ids = Vec::new();
