@@ -40,5 +40,13 @@ fi
 wixl -a x64 -D Version="$version" -D ExeSource="$out/writeback-wizard.exe" \
   -D IconSource=assets/windows/writeback-wizard.ico \
   -o "$out/writeback-wizard-$version.msi" packaging/writeback-wizard.wxs
+# The state folder's permissions (MsiLockPermissionsEx, Windows Installer 5.0) and its staying on
+# uninstall (msidbComponentAttributesPermanent, 16, with 64-bit, 256): wixl writes neither.
+sddl=$(sed -n 's/^pub const STATE_FOLDER_SDDL: &str = "\(.*\)";/\1/p' crates/base/src/platform/mod.rs)
+[ -n "$sddl" ] || { echo "STATE_FOLDER_SDDL not found" >&2; exit 1; }
+msibuild "$out/writeback-wizard-$version.msi" \
+  -q "CREATE TABLE \`MsiLockPermissionsEx\` (\`MsiLockPermissionsEx\` CHAR(72) NOT NULL, \`LockObject\` CHAR(72) NOT NULL, \`Table\` CHAR(32) NOT NULL, \`SDDL\` LONGCHAR NOT NULL, \`Condition\` CHAR(255) PRIMARY KEY \`MsiLockPermissionsEx\`)" \
+  -q "INSERT INTO \`MsiLockPermissionsEx\` (\`MsiLockPermissionsEx\`, \`LockObject\`, \`Table\`, \`SDDL\`) VALUES ('StateFolderLock', 'STATEDIR', 'CreateFolder', '$sddl')" \
+  -q "UPDATE \`Component\` SET \`Attributes\` = 272 WHERE \`Component\` = 'StateFolder'"
 (cd "$out" && sha256sum writeback-wizard.exe "writeback-wizard-$version.msi" > SHA256SUMS)
 echo "built $out/writeback-wizard.exe and $out/writeback-wizard-$version.msi in $(( $(date +%s) - started )) s" >&2

@@ -400,6 +400,10 @@ pub struct ConnectionArgs {
     /// How long one call to the sync engine's PowerShell may take, in seconds (default 120).
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub sync_engine_timeout: Option<u64>,
+    /// Keep the tenant sign-in (its refresh token) in the OS keyring, so the next run signs in
+    /// silently. Off by default: an administrator's refresh token outlives the run only when asked.
+    #[arg(long)]
+    pub remember_sign_in: bool,
     /// The Global Administrator whose user name and password switch Cloud Sync writeback (the
     /// password from WRITEBACK_CLOUDSYNC_PASSWORD, used for that call only, never stored).
     #[arg(long, value_name = "USER@DOMAIN")]
@@ -427,6 +431,7 @@ impl ConnectionArgs {
             insecure_ldap: self.insecure_ldap,
             ad_timeout: self.ad_timeout,
             include_adminsdholder: self.include_adminsdholder,
+            remember_sign_in: self.remember_sign_in,
         }
     }
 

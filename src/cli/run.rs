@@ -17,7 +17,7 @@ pub fn main() -> ExitCode {
         Err(e) => return clap_error(e, json_requested),
     };
     let out = Output { json: cli.global.json };
-    let _log_guard = writeback_base::logging::init(cli.global.verbose);
+    let _log_guard = writeback_base::logging::init(cli.global.verbose, cli.global.lab);
     #[cfg(not(feature = "gui"))]
     if cli.command.is_none() {
         let err = crate::session::Error::Usage {
@@ -89,7 +89,15 @@ fn clap_error(e: clap::Error, json: bool) -> ExitCode {
             if json {
                 let report = ErrorReport {
                     code: "CLI-USAGE".into(),
-                    message: e.kind().to_string(),
+                    // clap's own first line names the flag and why ("invalid value 'x' for
+                    // '--lab-url <URL>': …"); its kind alone says neither.
+                    message: e
+                        .render()
+                        .to_string()
+                        .lines()
+                        .next()
+                        .map(|l| l.trim_start_matches("error: ").to_string())
+                        .unwrap_or_else(|| e.kind().to_string()),
                     remedy: "See `writeback-wizard --help`.".into(),
                     exit_code: Exit::Usage.code(),
                 };
@@ -108,6 +116,11 @@ async fn dispatch(cli: Cli, out: Output) -> Result<Outcome, super::Error> {
         Some(_) => super::lab::preset(cli.global.lab).await?,
     };
     let lab = &lab;
+    if !matches!(cli.command, Some(Command::Lab { .. } | Command::Secret { .. }) | None) {
+        // Nothing is read from a state or settings folder someone else made or may change.
+        let opts = super::ConnectionArgs::default().options(&config_path, lab);
+        crate::session::guard::check(&opts)?;
+    }
     Ok(match cli.command {
         Some(Command::Lab { command }) => return super::lab::run(command, out).await,
         Some(Command::Config { command }) => super::config_cmd::run(command, &config_path, out)?,

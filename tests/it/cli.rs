@@ -152,7 +152,8 @@ fn every_error_code_in_the_source_is_documented() {
         .split('"')
         .filter(|s| {
             let prefix = s.split('-').next().unwrap_or("");
-            ["CLI", "CONFIG", "SECRET", "LAB", "AD", "TENANT", "ENTRA", "ENGINE", "SYNC", "GUI"].contains(&prefix)
+            ["CLI", "CONFIG", "SECRET", "LAB", "AD", "TENANT", "ENTRA", "ENGINE", "SYNC", "GUI", "STATE"]
+                .contains(&prefix)
                 && s.contains('-')
                 && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
         })
@@ -254,5 +255,100 @@ fn the_tenant_simulator_listens_on_loopback_only() {
         let out = run(home.path(), &["lab", "tenant", "--listen", addr, "--json"]);
         assert_eq!(code(&out), 2, "{addr}");
         assert!(json(&out)["error"]["message"].as_str().unwrap().contains("not a loopback address"), "{addr}");
+    }
+}
+
+/// Nothing is read from a state or settings folder someone else made or may change: checked on
+/// every start, named with the way out, and nothing read from it.
+#[test]
+fn a_planted_or_open_state_folder_is_refused_on_every_start() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config/writeback-wizard");
+    let data = home.path().join("data/writeback-wizard");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::create_dir_all(data.join("state")).unwrap();
+    std::fs::write(config.join("settings.toml"), "version = 1\nad_url = \"ldaps://attacker.example\"\n").unwrap();
+    let status = |home: &std::path::Path| run(home, &["status", "--json"]);
+    let refused = |out: &std::process::Output, what: &std::path::Path| {
+        assert_eq!(code(out), 1, "{}", String::from_utf8_lossy(&out.stdout));
+        let e = &json(out)["error"];
+        assert_eq!(e["code"], "STATE-UNSAFE", "{e}");
+        assert!(e["message"].as_str().unwrap().contains(&what.display().to_string()), "{e}");
+        assert!(!e["message"].as_str().unwrap().contains("attacker"), "nothing read from it: {e}");
+        assert!(e["remedy"].as_str().unwrap().contains("chmod go-w"), "{e}");
+    };
+    // A folder others may write to.
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o777)).unwrap();
+    refused(&status(home.path()), &config);
+    std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o700)).unwrap();
+    // A state folder, and files in it, made by another user.
+    nix::unistd::chown(&data.join("state"), Some(nix::unistd::Uid::from_raw(4242)), None).unwrap();
+    refused(&status(home.path()), &data.join("state"));
+    nix::unistd::chown(&data.join("state"), Some(nix::unistd::geteuid()), None).unwrap();
+    let granted = data.join("state/granted.json");
+    std::fs::write(&granted, r#"{"version":1,"granted":{}}"#).unwrap();
+    nix::unistd::chown(&granted, Some(nix::unistd::Uid::from_raw(4242)), None).unwrap();
+    refused(&status(home.path()), &granted);
+    std::fs::remove_file(&granted).unwrap();
+    // A journal that is a link to somewhere else.
+    let journal = data.join("state/journal-1-1.jsonl");
+    std::os::unix::fs::symlink("/etc/passwd", &journal).unwrap();
+    refused(&status(home.path()), &journal);
+    std::fs::remove_file(&journal).unwrap();
+    // Made right, it is read (and the bad DC named in it is what fails next).
+    let out = status(home.path());
+    assert_ne!(json(&out)["error"]["code"], "STATE-UNSAFE", "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+/// The lab runs Samba as root from its folder and copies its template into every lab: a folder
+/// (or the template's parent) another account may change is refused before Samba runs.
+#[test]
+fn the_lab_refuses_a_folder_others_may_change() {
+    use std::os::unix::fs::PermissionsExt;
+    let home = tempfile::tempdir().unwrap();
+    let refused = |out: &std::process::Output, what: &std::path::Path| {
+        assert_eq!(code(out), 2, "{}", String::from_utf8_lossy(&out.stdout));
+        let e = &json(out)["error"];
+        assert_eq!(e["code"], "LAB-UNSAFE-FOLDER", "{e}");
+        assert!(e["message"].as_str().unwrap().contains(&what.display().to_string()), "{e}");
+        assert!(e["remedy"].as_str().unwrap().contains("chmod 700"), "{e}");
+    };
+    let open = home.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    for cmd in ["up", "status", "down"] {
+        refused(&run(home.path(), &["lab", cmd, "--dir", open.to_str().unwrap(), "--json"]), &open);
+    }
+    assert_eq!(std::fs::read_dir(&open).unwrap().count(), 0, "nothing written into it");
+    let foreign = home.path().join("foreign");
+    std::fs::create_dir(&foreign).unwrap();
+    std::fs::set_permissions(&foreign, std::fs::Permissions::from_mode(0o700)).unwrap();
+    nix::unistd::chown(&foreign, Some(nix::unistd::Uid::from_raw(4242)), None).unwrap();
+    refused(&run(home.path(), &["lab", "status", "--dir", foreign.to_str().unwrap(), "--json"]), &foreign);
+    // A template whose parent folder anyone may write to.
+    let shared = home.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let fresh = home.path().join("fresh-lab");
+    let out = crate::support::bin(home.path())
+        .env("WRITEBACK_LAB_TEMPLATE_DIR", shared.join("lab-template"))
+        .args(["lab", "up", "--dir", fresh.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    refused(&out, &shared);
+    assert!(!shared.join("lab-template").exists(), "no template built there");
+    let mode = std::fs::metadata(&fresh).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o700, "a lab folder it creates is its owner's alone");
+}
+
+#[test]
+fn the_lab_simulator_url_is_a_loopback_address_only() {
+    let home = tempfile::tempdir().unwrap();
+    for url in ["http://10.1.2.3:8080", "https://login.example.com", "http://127.0.0.1.example.com:1"] {
+        let out = run(home.path(), &["status", "--cloud", "lab", "--lab-url", url, "--json"]);
+        assert_eq!(code(&out), 2, "{url}");
+        let e = &json(&out)["error"];
+        assert!(e["message"].as_str().unwrap().contains("loopback address only"), "{url}: {e}");
     }
 }

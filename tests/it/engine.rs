@@ -822,6 +822,12 @@ async fn a_crafted_journal_is_refused_and_nothing_changes() {
             Some(dir.clone()),
             "ENGINE-JOURNAL-REFUSED",
         ),
+        (
+            "journal-7-1.jsonl",
+            serde_json::json!([{"op": "grant", "id": "grant-1", "dn": format!("OU=Corp,{BASE}"), "aces": [reset.clone()]}]),
+            Some(dir.clone()),
+            "ENGINE-JOURNAL-REFUSED",
+        ),
         // No domain SID and DC: an older version's journal, to be finished by hand.
         (
             "journal-5-1.jsonl",
@@ -832,6 +838,15 @@ async fn a_crafted_journal_is_refused_and_nothing_changes() {
     ];
     for (name, steps, directory, code) in cases {
         let path = write(name, steps, directory);
+        if name == "journal-7-1.jsonl" {
+            // A genuine step whose kept prior DACL is another object's: the undo would write there.
+            let prior = writeback::read_dacl(&mut w.conn, &format!("CN=Users,{BASE}")).await.unwrap().bytes;
+            let begin = serde_json::json!({"record": "begin", "step": "grant-1", "time": "2026-12-01T00:00:01Z",
+                "prior": {"kind": "dacl", "dn": format!("CN=Users,{BASE}"), "sd": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, prior)}});
+            let mut text = std::fs::read_to_string(&path).unwrap();
+            text.push_str(&format!("{begin}\n"));
+            std::fs::write(&path, text).unwrap();
+        }
         for how in [Recovery::Rollback, Recovery::Resume] {
             let err = w.recover(&path, how).await.unwrap_err();
             assert_eq!(writeback_base::diagnose::Diagnose::code(&err), code, "{name}: {err}");

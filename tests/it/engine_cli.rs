@@ -301,6 +301,9 @@ async fn the_canary_is_never_an_account_that_matters_and_names_resolve_exactly()
         (connector.as_str(), "the AD DS connector account"),
         ("krbtgt", "krbtgt"),
         (protected, "adminCount=1"),
+        // The DC's own account is a computer's; the Cloud Sync agent's gMSA is no person.
+        ("DC1$", "computer"),
+        (writeback_lab::seed::CLOUD_SYNC_AGENT_SAM, "managed service account"),
     ] {
         let out = run(&["verify", "--canary", who, "--json"]);
         assert_eq!(code(&out), 2, "{who}: {}", String::from_utf8_lossy(&out.stdout));
@@ -324,6 +327,44 @@ async fn the_canary_is_never_an_account_that_matters_and_names_resolve_exactly()
     let out = run(&["verify", "--canary", "backup.op", "--json"]);
     assert_eq!(code(&out), 2);
     assert!(json(&out)["error"]["message"].as_str().unwrap().contains("Backup Operators"));
+    // Groups that can take over a domain though SDProp does not protect them, nested one deep.
+    // DnsAdmins comes with a DC's DNS server; a lab provisioned without one lacks it: made here.
+    match conn
+        .add(
+            &format!("CN=DnsAdmins,CN=Users,{BASE}"),
+            vec![("objectClass", vec![b"group".to_vec()]), ("sAMAccountName", vec![b"DnsAdmins".to_vec()])],
+        )
+        .await
+    {
+        Ok(()) | Err(writeback_ad::AdError::Ldap { rc: 68, .. }) => {}
+        Err(e) => panic!("{e}"),
+    }
+    for (group, sam) in
+        [("CN=Group Policy Creator Owners,CN=Users", "gpo.maker"), ("CN=DnsAdmins,CN=Users", "dns.admin")]
+    {
+        let user = format!("CN={sam},OU=Support,OU=Staff,OU=Corp,{BASE}");
+        let nested = format!("CN={sam}-team,OU=Support,OU=Staff,OU=Corp,{BASE}");
+        conn.add(
+            &user,
+            vec![("objectClass", vec![b"user".to_vec()]), ("sAMAccountName", vec![sam.as_bytes().to_vec()])],
+        )
+        .await
+        .unwrap();
+        conn.add(&nested, vec![("objectClass", vec![b"group".to_vec()]), ("member", vec![user.as_bytes().to_vec()])])
+            .await
+            .unwrap();
+        conn.modify(
+            &format!("{group},{BASE}"),
+            vec![ldap3::Mod::Add(b"member".to_vec(), [nested.as_bytes().to_vec()].into())],
+            vec![],
+        )
+        .await
+        .unwrap();
+        let out = run(&["verify", "--canary", sam, "--json"]);
+        assert_eq!(code(&out), 2, "{sam}: {}", String::from_utf8_lossy(&out.stdout));
+        let name = group.trim_start_matches("CN=").split(',').next().unwrap();
+        assert!(json(&out)["error"]["message"].as_str().unwrap().contains(name), "{sam}: {}", json(&out));
+    }
     // DOMAIN\name resolves in that domain; an unknown DOMAIN is named with the forest's domains.
     let out = run(&["verify", "--canary", "NOPE\\wb.canary", "--json"]);
     assert_eq!(code(&out), 2);

@@ -373,9 +373,11 @@ async fn no_token_or_password_reaches_the_logs() {
 async fn entra_check_and_licences_on_the_command_line() {
     use crate::support::{bin, code, json};
     let home = tempfile::tempdir().unwrap();
-    // --lab: the simulator in process, its administrator signed in.
+    // --lab: the simulator in process, its administrator signed in — never a production token
+    // from the environment or the keyring.
     let out = bin(home.path())
         .args(["entra", "check", "--lab", "--json"])
+        .env("WRITEBACK_ENTRA_TOKEN", "a-production-token-that-must-not-be-sent")
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
@@ -473,4 +475,92 @@ async fn device_code_polling_slows_down_when_told() {
     tokens.unwrap();
     let waits = waits.lock().unwrap().clone();
     assert!(waits.windows(2).any(|p| p[1] >= p[0] + Duration::from_secs(5)), "the interval never grew: {waits:?}");
+}
+
+/// An answer past the cap (a proxy, a broken server) is refused with a clear error, not read into
+/// memory whole.
+#[tokio::test]
+async fn a_graph_answer_past_the_cap_is_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            let size = writeback_entra::graph::MAX_BODY_BYTES + 1024;
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {size}\r\n\r\n");
+            let _ = s.write_all(head.as_bytes()).await;
+            let chunk = vec![b' '; 64 * 1024];
+            let mut sent = 0;
+            while sent < size {
+                let n = chunk.len().min(size - sent);
+                if s.write_all(&chunk[..n]).await.is_err() {
+                    break;
+                }
+                sent += n;
+            }
+        }
+    });
+    let graph =
+        writeback_entra::graph::GraphClient::new(format!("http://127.0.0.1:{port}/v1.0"), Secret::new("t")).unwrap();
+    let err = graph.get("/me", false).await.unwrap_err();
+    assert!(err.to_string().contains("larger than 8 MiB"), "{err}");
+}
+
+/// The redirect URI says `http://localhost:PORT`, which a browser may resolve to 127.0.0.1 or to
+/// [::1]: the listener answers on both (RFC 8252 §7.3).
+#[tokio::test]
+async fn the_sign_in_redirect_is_heard_on_both_loopback_addresses() {
+    use tokio::io::AsyncWriteExt;
+    use writeback_entra::auth::{Loopback, wait_for_code};
+    for addr in ["127.0.0.1", "::1"] {
+        let listener = Loopback::bind().await.unwrap();
+        if addr == "::1" && !listener.dual_stack() {
+            assert!(tokio::net::TcpListener::bind("[::1]:0").await.is_err(), "IPv6 loopback is there, yet unused");
+            continue;
+        }
+        let port = listener.port;
+        let send = tokio::spawn(async move {
+            let mut s = tokio::net::TcpStream::connect((addr, port)).await.unwrap();
+            s.write_all(b"GET /callback?code=the-code&state=s1 HTTP/1.1\r\nHost: localhost\r\n\r\n").await.unwrap();
+            let mut answer = String::new();
+            tokio::io::AsyncReadExt::read_to_string(&mut s, &mut answer).await.unwrap();
+            answer
+        });
+        let code =
+            tokio::time::timeout(Duration::from_secs(10), wait_for_code(&listener, "s1")).await.unwrap().unwrap();
+        assert_eq!(code.expose(), "the-code", "{addr}");
+        assert!(send.await.unwrap().contains("Signed in"), "{addr}");
+    }
+}
+
+/// An administrator's refresh token outlives the run only when asked for (`--remember-sign-in`,
+/// the wizard's "Keep me signed in on this server").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_is_kept_in_the_keyring_only_when_asked() {
+    use writeback_base::secrets::KeyringStore;
+    use writeback_core::config::SettingsOverlay;
+    use writeback_core::session::{Front, Interactive, Options, entra, sign_in_for};
+    let sim = Sim::hybrid().await;
+    let home = tempfile::tempdir().unwrap();
+    let flags = SettingsOverlay {
+        cloud: Some(Cloud::Lab),
+        lab_url: Some(sim.running.url().to_string()),
+        tenant: Some(crate::tenant::TENANT.into()),
+        client_id: Some(crate::tenant::APP.into()),
+        ..SettingsOverlay::default()
+    };
+    let mut opts = Options::new(home.path().join("settings.toml"), false, Front::Cli, flags);
+    let key = sign_in_for(&opts.settings().unwrap(), Front::Cli).unwrap().cache_key();
+    let store = KeyringStore;
+    let _ = store.delete(&key);
+    let browser = crate::tenant::form_browser(crate::tenant::GA);
+    let cancel = CancellationToken::new();
+    for remember in [false, true] {
+        opts.flags.remember_sign_in = remember;
+        entra(&opts, Interactive::Browser { open: &browser, cancel: &cancel }).await.unwrap();
+        assert_eq!(store.get(&key).unwrap().is_some(), remember, "kept: {remember}");
+    }
+    store.delete(&key).unwrap();
 }

@@ -810,9 +810,9 @@ fn import_settings_fills_the_pages_and_keeps_this_machines_pin() {
     click(&mut h, "Import settings…");
     // Every connection key it changes is shown, and nothing is written before the answer.
     wait(&mut h, "what the import changes", |a| a.pages().import_waiting());
-    h.get_by_label("ad_url: (none) → ldaps://dc9.corp.example.com");
-    h.get_by_label("scope: (none) → OU=Staff,DC=corp,DC=example,DC=com");
-    h.get_by_label(&format!("ad_fingerprint: {ours} → {theirs}"));
+    h.get_by_label("ad_url: (none), becomes ldaps://dc9.corp.example.com");
+    h.get_by_label("scope: (none), becomes OU=Staff,DC=corp,DC=example,DC=com");
+    h.get_by_label(&format!("ad_fingerprint: {ours}, becomes {theirs}"));
     assert!(!std::fs::read_to_string(home.path().join("settings.toml")).unwrap().contains("dc9"));
     click(&mut h, "Do not import");
     assert!(!h.state().pages().import_waiting());

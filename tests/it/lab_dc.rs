@@ -411,6 +411,10 @@ fn lab_mode_is_sealed_from_production_settings_and_state() {
     assert!(data.join("lab-mode/audit.jsonl").exists());
     assert!(data.join("lab-mode/state/granted.json").exists());
     assert!(!data.join("audit.jsonl").exists() && !data.join("state").exists(), "production state untouched");
+    // Its log too: lab mode logs to its own folder, never to production's.
+    let lab_log = std::fs::read_to_string(data.join("lab-mode/logs/writeback-wizard.log")).unwrap();
+    assert!(lab_log.contains("LAB-SEALED"), "{lab_log}");
+    assert!(!home.path().join("logs/writeback-wizard.log").exists(), "nothing in the production log");
     assert_eq!(std::fs::read(&production).unwrap(), before, "production settings untouched");
     let down = crate::support::run(home.path(), &["lab", "down", "--json"]);
     assert_eq!(code(&down), 0);
@@ -472,4 +476,32 @@ fn two_starts_at_once_share_one_dc_and_down_leaves_no_samba_process_even_after_a
     let out = crate::support::run(home.path(), &["lab", "down", "--dir", dir.to_str().unwrap(), "--json"]);
     assert_eq!(code(&out), 0);
     assert!(writeback_lab::processes(&dir).is_empty());
+}
+
+/// The lab's Samba runs as root for as long as the lab: it inherits nothing of the caller's
+/// environment (a `sudo -E` run's secrets would otherwise live on in it).
+#[test]
+fn the_lab_dc_keeps_nothing_of_the_callers_environment() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("lab");
+    let out = crate::support::bin(home.path())
+        .args(["lab", "up", "--dir", dir.to_str().unwrap(), "--json"])
+        .env("WRITEBACK_AD_PASSWORD", "a-secret-of-the-caller")
+        .env("AWS_SECRET_ACCESS_KEY", "another-secret-of-the-caller")
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let pid: i32 = std::fs::read_to_string(dir.join("dc/run/samba.pid")).unwrap().trim().parse().unwrap();
+    let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap();
+    let names: Vec<String> = environ
+        .split(|b| *b == 0)
+        .filter(|v| !v.is_empty())
+        .map(|v| String::from_utf8_lossy(v).split('=').next().unwrap().to_string())
+        .collect();
+    let down = crate::support::run(home.path(), &["lab", "down", "--dir", dir.to_str().unwrap()]);
+    assert_eq!(code(&down), 0);
+    assert!(
+        names.iter().all(|n| !n.starts_with("WRITEBACK_") && n != "AWS_SECRET_ACCESS_KEY" && n != "HOME"),
+        "{names:?}"
+    );
 }

@@ -390,6 +390,18 @@ fn the_msi_installs_upgrades_and_uninstalls_keeping_the_state_folder() {
 
     let out = msiexec(&["/i", &z(current.to_str().unwrap()), "/qn"]);
     assert_eq!(code(&out), 0, "upgrade: {}", String::from_utf8_lossy(&out.stderr));
+    // The installer makes the state folder private to Administrators and SYSTEM (Windows Installer
+    // 5.0's MsiLockPermissionsEx: Wine's msi ignores it, so the table is read back here).
+    let table = Command::new("msiinfo").arg("export").arg(&current).arg("MsiLockPermissionsEx").output().unwrap();
+    let table = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        table.contains(&format!(
+            "StateFolderLock\tSTATEDIR\tCreateFolder\t{}",
+            writeback_base::platform::STATE_FOLDER_SDDL
+        )),
+        "{table}"
+    );
+    assert!(state.is_dir());
     assert_eq!(installed_versions(), vec![version.to_string()], "one entry, upgraded in place");
     assert!(installed_version().starts_with(&format!("writeback-wizard {version} ")));
     let menu = [
@@ -403,4 +415,39 @@ fn the_msi_installs_upgrades_and_uninstalls_keeping_the_state_folder() {
     assert!(!program_files().exists(), "Program Files is clean");
     assert!(installed_versions().is_empty());
     assert!(state.join("msi-test-marker").exists(), "the state folder stays");
+}
+
+/// The state folder through the real Win32 calls: made by the .exe (CreateDirectoryW with its
+/// descriptor) and checked on every start (GetFileSecurityW). Wine 8 keeps no file security
+/// descriptor (stored ACLs are a Wine Staging patch): it answers with one made from the Unix owner
+/// and mode, so what a planted folder looks like to Windows is made here with chmod and chown.
+#[test]
+fn a_planted_state_folder_is_refused_through_the_win32_calls() {
+    let p = fresh_prefix("wineprefix-state", None);
+    let folder = p.join("drive_c/ProgramData/writeback-wizard");
+    let export = |p: &Path| {
+        let mut c = wine_cmd(p);
+        c.arg(app_dir().join("writeback-wizard.exe")).args(["config", "export", "C:\\x.toml", "--json"]);
+        run(&mut c)
+    };
+    // Made by the .exe, it passes on the next start.
+    assert_eq!(code(&export(&p)), 0);
+    assert!(folder.is_dir());
+    let out = export(&p);
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    // Everyone may write to it: refused, nothing read.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = export(&p);
+    assert_eq!(code(&out), 1);
+    let e = &json(&out)["error"];
+    assert_eq!(e["code"], "STATE-UNSAFE", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("S-1-1-0 may change it"), "{e}");
+    assert!(e["remedy"].as_str().unwrap().contains("icacls"), "{e}");
+    // Someone else's: refused.
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o750)).unwrap();
+    nix::unistd::chown(&folder, Some(nix::unistd::Uid::from_raw(4242)), None).unwrap();
+    let out = export(&p);
+    assert_eq!((code(&out), json(&out)["error"]["code"].as_str()), (1, Some("STATE-UNSAFE")));
+    let _ = Command::new("/usr/lib/wine/wineserver").env("WINEPREFIX", &p).arg("-k").status();
 }

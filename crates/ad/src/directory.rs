@@ -376,33 +376,107 @@ pub async fn enterprise_admin(
     })
 }
 
-/// The privileged groups `account` is in, directly or nested (its tokenGroups): the built-in
-/// administrators and operators, Domain Admins, Enterprise Admins, Schema Admins.
-pub async fn privileged_groups(
+/// The groups whose members may not be a test user whose password this tool resets to a value
+/// nobody keeps (docs/security.md names the source of each): the groups SDProp protects, and
+/// those that can take over a domain though SDProp does not protect them.
+fn guarded_groups(disc: &Discovery) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = [
+        ("S-1-5-32-544", "Administrators"),
+        ("S-1-5-32-548", "Account Operators"),
+        ("S-1-5-32-549", "Server Operators"),
+        ("S-1-5-32-550", "Print Operators"),
+        ("S-1-5-32-551", "Backup Operators"),
+        ("S-1-5-32-552", "Replicator"),
+    ]
+    .into_iter()
+    .map(|(sid, name)| (sid.to_string(), name.to_string()))
+    .collect();
+    let root = |rid: u32| Sid::with_rid(&disc.forest_root_sid, rid).to_string();
+    out.push((root(ENTERPRISE_ADMINS_RID), "Enterprise Admins".into()));
+    out.push((root(518), "Schema Admins".into()));
+    out.push((root(527), "Enterprise Key Admins".into()));
+    // Every domain of the forest: a user may be nested into another domain's groups.
+    let mut domains: Vec<Sid> =
+        disc.domains.iter().filter_map(|d| d.sid.as_deref().and_then(|s| Sid::parse(s).ok())).collect();
+    if !domains.contains(&disc.domain_sid) {
+        domains.push(disc.domain_sid.clone());
+    }
+    for d in &domains {
+        for (rid, name) in [
+            (DOMAIN_ADMINS_RID, "Domain Admins"),
+            (516, "Domain Controllers"),
+            (521, "Read-only Domain Controllers"),
+            (526, "Key Admins"),
+            (520, "Group Policy Creator Owners"),
+        ] {
+            out.push((Sid::with_rid(d, rid).to_string(), name.to_string()));
+        }
+    }
+    out
+}
+
+/// userAccountControl: a computer's or a trust's account, not a person's.
+const UAC_MACHINE: u32 = 0x0800 | 0x1000 | 0x2000;
+
+/// Why `account` is not a person this tool may use as a test user (`None`: it is one). A person
+/// is a user object that is no computer, no (group) managed service account, not krbtgt, not
+/// protected (adminCount, or a member — nested, in any domain of the forest — of a group SDProp
+/// protects), and not a member of the groups that can take over a domain though SDProp does not
+/// protect them (Group Policy Creator Owners, DnsAdmins).
+pub async fn not_a_person(
     conn: &mut AdConnection,
     disc: &Discovery,
     account: &Account,
-) -> Result<Vec<&'static str>, AdError> {
-    let entry = conn.read(&account.dn, &["tokenGroups"]).await?;
-    let groups: Vec<String> = entry
+) -> Result<Option<String>, AdError> {
+    let entry = conn.read(&account.dn, &["objectClass", "tokenGroups"]).await?;
+    let classes: Vec<String> = entry
+        .as_ref()
+        .and_then(|e| e.attrs.get("objectClass").cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    // A gMSA's classes derive from computer: asked first, so it is named for what it is.
+    if classes.iter().any(|c| c == "msds-groupmanagedserviceaccount" || c == "msds-managedserviceaccount") {
+        return Ok(Some("it is a managed service account (gMSA or sMSA), not a person's".into()));
+    }
+    if classes.iter().any(|c| c == "computer") || account.user_account_control & UAC_MACHINE != 0 {
+        return Ok(Some("it is a computer's account, not a person's".into()));
+    }
+    if !classes.iter().any(|c| c == "user") {
+        return Ok(Some("it is not a user object".into()));
+    }
+    let sam = account.sam_account_name.to_ascii_lowercase();
+    if sam == "krbtgt" || sam.starts_with("krbtgt_") {
+        return Ok(Some("it is a Kerberos key account (krbtgt)".into()));
+    }
+    if account.admin_count {
+        return Ok(Some("it is a protected account (adminCount=1)".into()));
+    }
+    let member_of: Vec<String> = entry
         .and_then(|e| e.bin_attrs.get("tokenGroups").cloned())
         .unwrap_or_default()
         .iter()
         .filter_map(|b| Sid::decode(b, 0).ok().map(|(s, _)| s.to_string()))
         .collect();
-    let domain = |rid: u32| Sid::with_rid(&disc.domain_sid, rid).to_string();
-    let root = |rid: u32| Sid::with_rid(&disc.forest_root_sid, rid).to_string();
-    let privileged = [
-        ("S-1-5-32-544".to_string(), "Administrators"),
-        ("S-1-5-32-548".to_string(), "Account Operators"),
-        ("S-1-5-32-549".to_string(), "Server Operators"),
-        ("S-1-5-32-550".to_string(), "Print Operators"),
-        ("S-1-5-32-551".to_string(), "Backup Operators"),
-        (domain(DOMAIN_ADMINS_RID), "Domain Admins"),
-        (root(ENTERPRISE_ADMINS_RID), "Enterprise Admins"),
-        (root(518), "Schema Admins"),
-    ];
-    Ok(privileged.into_iter().filter(|(sid, _)| groups.contains(sid)).map(|(_, name)| name).collect())
+    let mut groups: Vec<String> =
+        guarded_groups(disc).into_iter().filter(|(sid, _)| member_of.contains(sid)).map(|(_, name)| name).collect();
+    // DnsAdmins has no fixed RID: found by name in each domain, membership by the in-chain rule.
+    for d in &disc.domains {
+        let filter = format!(
+            "(&(objectClass=group)(sAMAccountName=DnsAdmins)(member:1.2.840.113556.1.4.1941:={}))",
+            filter_escape(&account.dn)
+        );
+        match conn.search(&d.dn, ldap3::Scope::Subtree, &filter, &["1.1"]).await {
+            Ok(hits) if !hits.is_empty() => groups.push("DnsAdmins".into()),
+            Ok(_) => {}
+            // A domain whose DC this connection cannot read is not this user's: go on.
+            Err(AdError::Ldap { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    groups.dedup();
+    Ok((!groups.is_empty()).then(|| format!("it is in {}", groups.join(", "))))
 }
 
 /// A container or OU that can be a writeback scope, with how many users it holds.
@@ -466,17 +540,23 @@ pub struct AccountHit {
 }
 
 /// The users and gMSAs whose sAMAccountName, name or display name starts with `text`, the first
-/// `limit` of them, in the bound DC's domain (search-as-you-type for the wizard's pickers).
+/// `limit` of them, in the bound DC's domain (search-as-you-type for the wizard's pickers). With
+/// `people`, only users who may be a test user: no gMSA, no computer, no adminCount (the rest of
+/// the guard, [`not_a_person`], is the caller's to ask of each).
 pub async fn search_accounts(
     conn: &mut AdConnection,
     disc: &Discovery,
     text: &str,
     limit: i32,
+    people: bool,
 ) -> Result<Vec<AccountHit>, AdError> {
     let t = filter_escape(text.trim());
-    let filter = format!(
-        "(&(|(objectCategory=person)(objectClass=msDS-GroupManagedServiceAccount))(objectClass=user)(|(sAMAccountName={t}*)(cn={t}*)(displayName={t}*)))"
-    );
+    let kinds = if people {
+        "(objectCategory=person)(!(objectClass=computer))(!(adminCount=1))"
+    } else {
+        "(|(objectCategory=person)(objectClass=msDS-GroupManagedServiceAccount))"
+    };
+    let filter = format!("(&{kinds}(objectClass=user)(|(sAMAccountName={t}*)(cn={t}*)(displayName={t}*)))");
     let found = conn
         .search_limited(&disc.default_naming_context, &filter, &["sAMAccountName", "displayName", "cn"], limit)
         .await?;

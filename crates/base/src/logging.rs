@@ -10,9 +10,17 @@ use tracing_subscriber::{EnvFilter, Layer};
 /// Target for events meant for the log file only (errors the CLI also reports to the person).
 pub const FILE_ONLY: &str = "writeback_wizard::file_only";
 
-/// The log folder: `WRITEBACK_LOG_DIR`, else `logs` in the platform's data folder.
+/// The folder chosen when logging was set up (lab mode has its own).
+static LOG_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// The log folder: lab mode's own (`lab-mode/logs` in the platform's data folder), else
+/// `WRITEBACK_LOG_DIR`, else `logs` in the platform's data folder.
 pub fn log_dir() -> PathBuf {
-    std::env::var_os("WRITEBACK_LOG_DIR").map(PathBuf::from).unwrap_or_else(|| crate::platform::data_dir().join("logs"))
+    LOG_DIR.get().cloned().unwrap_or_else(|| {
+        std::env::var_os("WRITEBACK_LOG_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| crate::platform::data_dir().join("logs"))
+    })
 }
 
 /// The log file.
@@ -26,8 +34,12 @@ pub fn log_file() -> PathBuf {
 pub struct LogGuard;
 
 /// Sets up tracing: stderr at warn (info with -v, debug with -vv; RUST_LOG wins), and the log
-/// file at info. A log file that cannot be opened is reported once and skipped.
-pub fn init(verbose: u8) -> LogGuard {
+/// file at info — lab mode's in its own folder, so nothing of the lab mixes with production's
+/// log. A log file that cannot be opened is reported once and skipped.
+pub fn init(verbose: u8, lab: bool) -> LogGuard {
+    if lab {
+        let _ = LOG_DIR.set(crate::platform::data_dir().join("lab-mode").join("logs"));
+    }
     let default = match verbose {
         0 => "warn",
         1 => "info",

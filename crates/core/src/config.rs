@@ -341,6 +341,9 @@ pub struct SettingsOverlay {
     pub ad_timeout: Option<u64>,
     /// `--include-adminsdholder` (never kept in the file)
     pub include_adminsdholder: bool,
+    /// `--remember-sign-in`: keep the tenant sign-in's refresh token in the OS keyring (never kept
+    /// in the file; off unless asked).
+    pub remember_sign_in: bool,
 }
 
 /// The settings file used when `--config` is not given: `settings.toml` in the platform's config

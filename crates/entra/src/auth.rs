@@ -233,10 +233,8 @@ impl SignIn {
         cancel: &CancellationToken,
         timeout: Duration,
     ) -> Result<Tokens, EntraError> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .map_err(|e| EntraError::Browser { detail: format!("cannot listen on a loopback port: {e}") })?;
-        let port = listener.local_addr().map_err(|e| EntraError::Browser { detail: e.to_string() })?.port();
+        let listener = Loopback::bind().await?;
+        let port = listener.port;
         let redirect = format!("http://{redirect_host}:{port}/callback");
         let client = self
             .client()?
@@ -298,13 +296,60 @@ async fn answer(socket: &mut tokio::net::TcpStream, status: &str, page: &str) {
     let _ = socket.write_all(resp.as_bytes()).await;
 }
 
+/// The redirect's listener: one port on both loopback addresses, since `http://localhost:PORT`
+/// (the URI the default client is registered for) may resolve to either (RFC 8252 §7.3 asks a
+/// client to listen on both). Where the system has no IPv6 loopback, 127.0.0.1 alone.
+pub struct Loopback {
+    v4: tokio::net::TcpListener,
+    v6: Option<tokio::net::TcpListener>,
+    pub port: u16,
+}
+
+impl Loopback {
+    /// Listens on a free port of 127.0.0.1 and the same of [::1].
+    pub async fn bind() -> Result<Loopback, EntraError> {
+        let mut last = None;
+        // Another program may hold the port on [::1]: a few fresh ports, then IPv4 alone.
+        for _ in 0..8 {
+            let v4 = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| EntraError::Browser { detail: format!("cannot listen on a loopback port: {e}") })?;
+            let port = v4.local_addr().map_err(|e| EntraError::Browser { detail: e.to_string() })?.port();
+            match tokio::net::TcpListener::bind(("::1", port)).await {
+                Ok(v6) => return Ok(Loopback { v4, v6: Some(v6), port }),
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => last = Some(v4),
+                // No IPv6 loopback here: localhost is 127.0.0.1 alone.
+                Err(_) => return Ok(Loopback { v4, v6: None, port }),
+            }
+        }
+        let v4 = last.ok_or_else(|| EntraError::Browser { detail: "cannot listen on a loopback port".into() })?;
+        let port = v4.local_addr().map_err(|e| EntraError::Browser { detail: e.to_string() })?.port();
+        Ok(Loopback { v4, v6: None, port })
+    }
+
+    /// Whether it also listens on [::1].
+    pub fn dual_stack(&self) -> bool {
+        self.v6.is_some()
+    }
+
+    async fn accept(&self) -> std::io::Result<tokio::net::TcpStream> {
+        match &self.v6 {
+            Some(v6) => tokio::select! {
+                a = self.v4.accept() => a.map(|(s, _)| s),
+                a = v6.accept() => a.map(|(s, _)| s),
+            },
+            None => self.v4.accept().await.map(|(s, _)| s),
+        }
+    }
+}
+
 /// Accepts connections on the loopback listener until the redirect of this sign-in arrives. The
 /// `state` is checked first: a request that does not carry this sign-in's state — a stray one, an
 /// old tab, another local process — is answered and ignored, never taken as the answer (not even
 /// as an error). Idle connections are dropped after [`REDIRECT_READ_TIMEOUT`].
-pub async fn wait_for_code(listener: &tokio::net::TcpListener, state: &str) -> Result<Secret, EntraError> {
+pub async fn wait_for_code(listener: &Loopback, state: &str) -> Result<Secret, EntraError> {
     loop {
-        let (mut socket, _) = listener.accept().await.map_err(|e| EntraError::Browser { detail: e.to_string() })?;
+        let mut socket = listener.accept().await.map_err(|e| EntraError::Browser { detail: e.to_string() })?;
         let Some(head) = read_head(&mut socket).await else { continue };
         let target = head.split_whitespace().nth(1).unwrap_or("/").to_string();
         let Some(query) = target.strip_prefix("/callback?") else {
@@ -410,8 +455,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_redirect_listener_takes_only_its_own_answer() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let listener = Loopback::bind().await.unwrap();
+        let port = listener.port;
         let waiting = tokio::spawn(async move { wait_for_code(&listener, "our-state").await });
         // An idle connection holds nothing up for long; stray requests are answered and ignored,
         // an error without our state included.

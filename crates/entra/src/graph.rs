@@ -43,6 +43,11 @@ impl Sleeper for TokioSleeper {
 
 /// How long a request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most one answer may hold: the largest collection page Graph sends is far smaller, and an
+/// answer past it (a proxy, a broken server) is refused rather than read into memory.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+/// The most items a collection read keeps (the tenant checks read a few dozen).
+pub const MAX_ITEMS: usize = 50_000;
 /// How long retries may wait in all before giving up.
 pub const RETRY_DEADLINE: Duration = Duration::from_secs(120);
 
@@ -116,8 +121,11 @@ impl GraphClient {
         let mut pages = 0;
         while let Some(url) = next.take() {
             pages += 1;
-            if pages > 1000 {
-                return Err(EntraError::BadResponse { url, detail: "more than 1000 pages".into() });
+            if pages > 1000 || items.len() > MAX_ITEMS {
+                return Err(EntraError::BadResponse {
+                    url,
+                    detail: format!("more than {MAX_ITEMS} items or 1000 pages: not read further"),
+                });
             }
             let page = self.get(&url, eventual).await?;
             match page.get("value").and_then(Value::as_array) {
@@ -191,7 +199,7 @@ impl GraphClient {
             if status == 204 {
                 return Ok(None);
             }
-            let text = resp.text().await.map_err(|e| EntraError::Http { url: url.clone(), detail: e.to_string() })?;
+            let text = read_capped(resp, &url).await?;
             drop(timed);
             let json: Option<Value> = serde_json::from_str(&text).ok();
             if (200..300).contains(&status) {
@@ -202,6 +210,24 @@ impl GraphClient {
             return Err(error_from_body(status, json.as_ref(), &text, request_id));
         }
     }
+}
+
+/// An answer's body as text, refused past [`MAX_BODY_BYTES`] (read chunk by chunk, so a huge one
+/// is never held whole).
+async fn read_capped(mut resp: reqwest::Response, url: &str) -> Result<String, EntraError> {
+    let mut body = Vec::new();
+    while let Some(chunk) =
+        resp.chunk().await.map_err(|e| EntraError::Http { url: url.to_string(), detail: e.to_string() })?
+    {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(EntraError::BadResponse {
+                url: url.to_string(),
+                detail: format!("an answer larger than {} MiB: not read further", MAX_BODY_BYTES / (1024 * 1024)),
+            });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 /// Graph's error answer in our terms: its `error.code`, message (at most 500 characters: a proxy's

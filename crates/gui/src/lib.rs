@@ -85,6 +85,7 @@ impl App {
 
     /// A wizard whose jobs go to `engine` (the worker, or a script in tests of how pages draw).
     pub fn with_engine(opts: &SessionOptions, lab: bool, engine: Box<dyn Engine>) -> Result<App, GuiError> {
+        writeback_core::session::guard::check(opts)?;
         let settings = opts.settings()?;
         let mut pages = Pages::default();
         pages.start_from(&settings, lab);

@@ -50,6 +50,8 @@ pub enum Job {
         cloud: Option<Cloud>,
         /// A device code instead of the browser.
         device_code: bool,
+        /// "Keep me signed in on this server".
+        remember: bool,
     },
     /// Connect to the DC and bind; the password as typed (never stored by the wizard).
     Connect {
@@ -392,13 +394,20 @@ async fn run(
             Msg::Children { dn, found }
         }
         Job::FindAccounts { picker, text } => {
-            let found = with_session(shared, async |s| s.directory().find_accounts(&text, 12).await).await;
+            let found = with_session(shared, async |s| match picker {
+                PickerId::Connector => s.directory().find_accounts(&text, 12).await,
+                PickerId::Canary => s.directory().find_people(&text, 12).await,
+            })
+            .await;
             Msg::Accounts { picker, text, found }
         }
-        Job::SignIn { cloud, device_code } => {
-            if let Some(c) = cloud {
-                shared.set_opts(|o| o.flags.cloud = Some(c));
-            }
+        Job::SignIn { cloud, device_code, remember } => {
+            shared.set_opts(|o| {
+                o.flags.remember_sign_in = remember;
+                if let Some(c) = cloud {
+                    o.flags.cloud = Some(c);
+                }
+            });
             let open = ctx.open.clone();
             let open = move |url: String| open(url);
             let how = if device_code {

@@ -95,6 +95,20 @@ pub fn needs_linux() -> Result<(), LabError> {
     if crate::platform::SAMBA_LAB { Ok(()) } else { Err(LabError::NeedsLinux) }
 }
 
+/// The lab runs Samba as root from what its folders hold (smb.conf, the databases, the password
+/// files): a folder another account may change, or one that is a link, would be code run as root.
+/// Refused, with the way to fix it.
+pub fn check_folder(dir: &Path) -> Result<(), LabError> {
+    let euid = crate::platform::effective_uid().unwrap_or(0);
+    match crate::platform::ownership(dir).map_err(io("check the owner of", dir))? {
+        Some(crate::platform::Ownership::Unix { uid, mode, symlink }) => {
+            crate::platform::unix_private(uid, mode, symlink, euid)
+                .map_err(|why| LabError::UnsafeFolder { dir: dir.to_path_buf(), why })
+        }
+        _ => Ok(()),
+    }
+}
+
 pub fn check_root(euid: u32) -> Result<(), LabError> {
     if euid == 0 { Ok(()) } else { Err(LabError::NotRoot { euid }) }
 }
@@ -264,7 +278,16 @@ async fn start_claimed(tools: &SambaTools, dc_dir: &Path) -> Result<Ipv4Addr, La
 async fn ensure_template(tools: &SambaTools) -> Result<(PathBuf, TemplateInfo), LabError> {
     let template = template_dir();
     let parent = template.parent().map(Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
-    std::fs::create_dir_all(&parent).map_err(io("create", &parent))?;
+    if !parent.exists() {
+        std::fs::create_dir_all(&parent).map_err(io("create", &parent))?;
+        restrict(&parent)?;
+    }
+    // The template is copied into every lab: it and the folder that holds it are trusted only
+    // when nobody else may change them.
+    check_folder(&parent)?;
+    if template.exists() {
+        check_folder(&template)?;
+    }
     let lock_path = template.with_extension("lock");
     let lock_file = std::fs::OpenOptions::new()
         .create(true)
@@ -356,7 +379,11 @@ pub async fn up(dir: &Path) -> Result<LabInfo, LabError> {
     needs_linux()?;
     check_root(crate::platform::effective_uid().unwrap_or(0))?;
     let tools = SambaTools::locate()?;
-    std::fs::create_dir_all(dir).map_err(io("create the lab folder", dir))?;
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).map_err(io("create the lab folder", dir))?;
+        restrict(dir)?;
+    }
+    check_folder(dir)?;
     let dir = std::fs::canonicalize(dir).map_err(io("resolve the lab folder", dir))?;
     // One start at a time per lab folder: two at once (the wizard starts the lab when it opens,
     // and again when it connects) each claimed an address and started a Samba in the same
@@ -382,24 +409,7 @@ pub async fn up(dir: &Path) -> Result<LabInfo, LabError> {
     let (template, tinfo) = ensure_template(&tools).await?;
     let src = template.join("dc");
     let dst = dc_dir.clone();
-    blocking(move || {
-        let out = std::process::Command::new("cp")
-            .arg("-a")
-            .arg(&src)
-            .arg(&dst)
-            .output()
-            .map_err(|source| LabError::Spawn { what: "cp -a", source })?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(LabError::Command {
-                what: "cp -a",
-                status: out.status.to_string(),
-                output: String::from_utf8_lossy(&out.stderr).into_owned(),
-            })
-        }
-    })
-    .await?;
+    blocking(move || copy_tree(Path::new("/bin/cp"), &src, &dst)).await?;
     let conf = samba::smb_conf(&dc_dir);
     let text = std::fs::read_to_string(&conf).map_err(io("read", &conf))?;
     let moved = text.replace(&tinfo.dc_dir_in_conf, &dc_dir.display().to_string());
@@ -452,9 +462,42 @@ pub async fn up(dir: &Path) -> Result<LabInfo, LabError> {
     finish
 }
 
+/// Copies a folder whole (`cp -a`), with nothing of this process's environment.
+fn copy_tree(cp: &Path, src: &Path, dst: &Path) -> Result<(), LabError> {
+    let out = crate::platform::child(cp, &[])
+        .arg("-a")
+        .arg(src)
+        .arg(dst)
+        .output()
+        .map_err(|source| LabError::Spawn { what: "cp -a", source })?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(LabError::Command {
+            what: "cp -a",
+            status: out.status.to_string(),
+            output: String::from_utf8_lossy(&out.stderr).into_owned(),
+        })
+    }
+}
+
+/// Makes a folder the lab created its owner's alone.
+fn restrict(dir: &Path) -> Result<(), LabError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io("restrict", dir))?;
+    }
+    let _ = dir;
+    Ok(())
+}
+
 /// Stops the lab DC in `dir` (only the process it started). Returns whether one was running.
 pub fn down(dir: &Path) -> Result<bool, LabError> {
     needs_linux()?;
+    if dir.exists() {
+        check_folder(dir)?;
+    }
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let _lock = if dir.is_dir() {
         Some(crate::platform::FileLock::acquire(lock_file(&dir)?).map_err(io("lock the lab folder", &dir))?)
@@ -483,6 +526,9 @@ pub struct LabStatus {
 /// Reads the lab's state and probes the DC.
 pub async fn status(dir: &Path) -> Result<LabStatus, LabError> {
     needs_linux()?;
+    if dir.exists() {
+        check_folder(dir)?;
+    }
     let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let dc_dir = dir.join("dc");
     let Some(state) = read_json::<LabState>(&dir.join("lab.json"))? else {
@@ -594,6 +640,9 @@ pub enum LabError {
         /// The lab folder.
         dir: PathBuf,
     },
+    /// A lab folder another account may change.
+    #[error("the lab folder {} is not to be trusted: {why}", dir.display())]
+    UnsafeFolder { dir: PathBuf, why: String },
     /// A bug or a runtime failure.
     #[error("internal error: {detail}")]
     Internal { detail: String },
@@ -618,6 +667,7 @@ impl Diagnose for LabError {
             LabError::Corrupt { .. } => "LAB-CORRUPT",
             LabError::DirInUse { .. } => "LAB-DIR-IN-USE",
             LabError::Internal { .. } => "LAB-INTERNAL",
+            LabError::UnsafeFolder { .. } => "LAB-UNSAFE-FOLDER",
         }
     }
     fn remedy(&self) -> String {
@@ -639,13 +689,17 @@ impl Diagnose for LabError {
             LabError::Corrupt { .. } => "Stop the lab with `lab down`, remove the lab folder, and bring a new one up.".into(),
             LabError::DirInUse { .. } => "Choose an empty --dir, or remove that folder.".into(),
             LabError::Internal { .. } => "Try again; report it as a bug if it persists.".into(),
+            LabError::UnsafeFolder { dir, .. } => format!(
+                "The lab runs Samba as root from this folder: use a folder only you (or root) may change, e.g. `chown root '{d}' && chmod 700 '{d}'` after checking what it holds, or another --dir.",
+                d = dir.display()
+            ),
         }
     }
     fn exit(&self) -> Exit {
         match self {
             LabError::NeedsLinux | LabError::Sealed { .. } => Exit::Usage,
             LabError::NotRoot { .. } | LabError::SambaMissing { .. } => Exit::No,
-            LabError::DirInUse { .. } => Exit::Usage,
+            LabError::DirInUse { .. } | LabError::UnsafeFolder { .. } => Exit::Usage,
             LabError::Ad(e) => e.exit(),
             _ => Exit::Failed,
         }
@@ -655,6 +709,37 @@ impl Diagnose for LabError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A stand-in for a program of the lab that writes the variables it was started with next to
+    /// itself, so a test sees what each child inherits.
+    fn stand_in(dir: &Path, name: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let p = dir.join(name);
+        std::fs::write(&p, "#!/bin/sh\nenv | cut -d= -f1 > \"$0.env\"\necho 'Admin password: x'\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    }
+
+    fn names(p: &Path) -> Vec<String> {
+        std::fs::read_to_string(p.with_extension("env")).unwrap().lines().map(String::from).collect()
+    }
+
+    #[test]
+    fn samba_samba_tool_and_cp_inherit_nothing_of_this_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let tools = SambaTools { samba: stand_in(dir.path(), "samba"), samba_tool: stand_in(dir.path(), "samba-tool") };
+        tools.version().unwrap();
+        let _ = tools.provision(&dir.path().join("dc"), Ipv4Addr::new(127, 0, 0, 9));
+        tools.start(&dir.path().join("dc")).unwrap();
+        let cp = stand_in(dir.path(), "cp");
+        copy_tree(&cp, dir.path(), &dir.path().join("copy")).unwrap();
+        for program in [&tools.samba, &tools.samba_tool, &cp] {
+            // `sh` itself sets PWD, SHLVL and `_`.
+            let mut seen = names(program);
+            seen.retain(|n| !["PWD", "SHLVL", "_", "OLDPWD"].contains(&n.as_str()));
+            assert_eq!(seen, vec!["PATH"], "{}", program.display());
+        }
+    }
 
     #[test]
     fn root_is_required_and_the_error_says_why() {

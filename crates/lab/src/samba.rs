@@ -71,7 +71,7 @@ impl SambaTools {
 
     /// The installed Samba version, e.g. `4.17.12-Debian`.
     pub fn version(&self) -> Result<String, LabError> {
-        let out = run(Command::new(&self.samba).arg("-V"), "samba -V")?;
+        let out = run(crate::platform::child(&self.samba, &[]).arg("-V"), "samba -V")?;
         Ok(out.trim().trim_start_matches("Version ").to_string())
     }
 
@@ -100,7 +100,7 @@ impl SambaTools {
             format!("winbindd socket directory={d}/run/winbindd"),
             format!("ntp signd socket directory={d}/run/ntp_signd"),
         ];
-        let mut cmd = Command::new(&self.samba_tool);
+        let mut cmd = crate::platform::child(&self.samba_tool, &[]);
         cmd.args(["domain", "provision"])
             .arg(format!("--targetdir={d}"))
             .arg(format!("--realm={REALM}"))
@@ -132,7 +132,8 @@ impl SambaTools {
     /// forked; [`wait_pid`] and an LDAP probe tell when it serves.
     pub fn start(&self, dc_dir: &Path) -> Result<(), LabError> {
         let conf = smb_conf(dc_dir);
-        let mut cmd = Command::new(&self.samba);
+        // Nothing of this process's environment: the daemon runs as root for as long as the lab.
+        let mut cmd = crate::platform::child(&self.samba, &[]);
         // Its working folder identifies the process later (see `running_pid`).
         cmd.args(["-D", "-M", "single", "-s"]).arg(&conf).current_dir(dc_dir);
         run(&mut cmd, "samba -D").map(|_| ())

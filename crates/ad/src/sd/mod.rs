@@ -10,6 +10,7 @@
 //! and a change to the DACL changes only the DACL's bytes (and the offsets after it).
 
 pub mod ace;
+pub mod private;
 pub mod sddl;
 pub mod sid;
 

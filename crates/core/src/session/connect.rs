@@ -225,7 +225,11 @@ pub async fn entra(opts: &Options, how: Interactive<'_>) -> Result<EntraSession,
                     }
                 }
             };
-            si.remember(&store, &t)?;
+            // A Global or Hybrid Identity Administrator's refresh token outlives this run only when
+            // the person asked for it.
+            if opts.flags.remember_sign_in {
+                si.remember(&store, &t)?;
+            }
             t
         }
     };

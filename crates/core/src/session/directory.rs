@@ -131,9 +131,26 @@ impl AdSession {
         Ok((users, children))
     }
 
-    /// The first `limit` users and gMSAs whose name starts with `text` (the wizard's pickers).
+    /// The first `limit` users and gMSAs whose name starts with `text` (the wizard's connector
+    /// picker).
     pub async fn find_accounts(&mut self, text: &str, limit: i32) -> Result<Vec<AccountHit>, Error> {
-        Ok(directory::search_accounts(&mut self.conn, &self.disc, text, limit).await?)
+        Ok(directory::search_accounts(&mut self.conn, &self.disc, text, limit, false).await?)
+    }
+
+    /// The people whose name starts with `text` who may be a test user (the canary's picker):
+    /// no computer, no managed service account, nobody protected or in a group that can take
+    /// over a domain.
+    pub async fn find_people(&mut self, text: &str, limit: i32) -> Result<Vec<AccountHit>, Error> {
+        let hits = directory::search_accounts(&mut self.conn, &self.disc, text, limit, true).await?;
+        let mut people = Vec::with_capacity(hits.len());
+        for hit in hits {
+            if let Some(account) = directory::find_account(&mut self.conn, &self.disc, &hit.dn).await?
+                && directory::not_a_person(&mut self.conn, &self.disc, &account).await?.is_none()
+            {
+                people.push(hit);
+            }
+        }
+        Ok(people)
     }
 
     /// An account by sAMAccountName, `DOMAIN\name`, UPN or DN.

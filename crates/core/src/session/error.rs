@@ -81,6 +81,9 @@ pub enum Error {
     /// Lab mode with a DC that is not the lab's own.
     #[error("lab mode works only with the lab's own DC, not {url}")]
     LabSealed { url: String },
+    /// A state or settings file or folder someone else may have made or may change.
+    #[error("{} is not to be trusted: {why}; nothing was read from it", path.display())]
+    UnsafeFolder { path: std::path::PathBuf, why: String },
     /// Lab mode, before the lab is up.
     #[error("the lab is not up yet")]
     LabNotReady,
@@ -101,7 +104,11 @@ impl Error {
             Error::Entra(e) => e,
             Error::Sync(e) => e,
             Error::Engine(e) => e,
-            Error::Missing { .. } | Error::Usage { .. } | Error::LabSealed { .. } | Error::LabNotReady => return None,
+            Error::Missing { .. }
+            | Error::Usage { .. }
+            | Error::LabSealed { .. }
+            | Error::LabNotReady
+            | Error::UnsafeFolder { .. } => return None,
         })
     }
 }
@@ -113,6 +120,7 @@ impl Diagnose for Error {
             (None, Error::Missing { front: Front::Wizard, .. }) => "GUI-MISSING-INPUT",
             (None, Error::LabSealed { .. }) => "LAB-SEALED",
             (None, Error::LabNotReady) => "LAB-NOT-READY",
+            (None, Error::UnsafeFolder { .. }) => "STATE-UNSAFE",
             (None, _) => "CLI-USAGE",
         }
     }
@@ -123,11 +131,15 @@ impl Diagnose for Error {
             (None, Error::Usage { remedy, .. }) => remedy.clone(),
             (None, Error::LabSealed { .. }) => "Leave out --lab to work with another DC (lab mode keeps its own settings and state, so it can never touch a production domain); or leave out --ad-url to use the lab's.".into(),
             (None, Error::LabNotReady) => "Wait until the lab's domain controller has started (the page says so), then try again.".into(),
+            (None, Error::UnsafeFolder { path, .. }) => super::guard::fix(path),
             (None, _) => String::new(),
         }
     }
     fn exit(&self) -> Exit {
-        self.inner().map_or(Exit::Usage, |e| e.exit())
+        match self {
+            Error::UnsafeFolder { .. } => Exit::Failed,
+            _ => self.inner().map_or(Exit::Usage, |e| e.exit()),
+        }
     }
 }
 

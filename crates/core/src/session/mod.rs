@@ -6,6 +6,7 @@
 mod connect;
 mod directory;
 mod error;
+pub mod guard;
 mod run;
 
 use std::path::PathBuf;

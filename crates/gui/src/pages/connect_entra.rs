@@ -9,6 +9,8 @@ use writeback_core::types::{Cloud, EntraCheck, ErrorReport};
 #[derive(Default)]
 pub struct ConnectEntra {
     cloud: Option<Cloud>,
+    /// "Keep me signed in on this server" (off unless ticked).
+    remember: bool,
     device_code: Option<(String, String)>,
     tenant: Option<Box<EntraCheck>>,
 }
@@ -22,7 +24,10 @@ pub mod words {
     pub const CLOUD: &str = "Cloud";
     pub const BROWSER: &str = "Sign in with a browser";
     pub const DEVICE: &str = "Sign in with a device code";
+    pub const BROWSER_ELEVATED: &str = "Sign in with a browser (it runs as administrator, as this wizard)";
     pub const COPY: &str = "Copy";
+    pub const REMEMBER: &str = "Keep me signed in on this server";
+    pub const REMEMBER_HOW: &str = "Your refresh token is then kept in this server's credential store (Credential Manager on Windows) until you sign out (`writeback-wizard entra sign-out`); left unticked, nothing of the sign-in outlives the wizard.";
     pub const WAITING: &str = "Waiting for the sign-in… (Cancel stops waiting)";
     pub const NO_ROLES: &str = "none";
     pub fn cloud(c: Cloud) -> &'static str {
@@ -92,7 +97,7 @@ impl ConnectEntra {
             ui.label(words::LAB);
             ui.add_space(crate::theme::space::ITEM);
             if ui.add_enabled(idle, egui::Button::new(words::SIGN_IN_LAB)).clicked() {
-                nav.start(Job::SignIn { cloud: None, device_code: false });
+                nav.start(Job::SignIn { cloud: None, device_code: false, remember: self.remember });
             }
         } else {
             ui.horizontal(|ui| {
@@ -109,12 +114,24 @@ impl ConnectEntra {
             });
             self.cloud = Some(cloud);
             ui.add_space(crate::theme::space::ITEM);
+            ui.checkbox(&mut self.remember, words::REMEMBER);
+            if self.remember {
+                ui.label(words::REMEMBER_HOW);
+            }
+            // Where the wizard runs elevated (Windows: it asks to run as administrator), a browser it
+            // starts would run elevated too: the device code comes first there, the browser second
+            // and said as such.
+            let elevated = writeback_base::platform::RUNS_ELEVATED;
             ui.horizontal(|ui| {
-                if ui.add_enabled(idle, egui::Button::new(words::BROWSER)).clicked() {
-                    nav.start(Job::SignIn { cloud: Some(cloud), device_code: false });
+                let browser = if elevated { words::BROWSER_ELEVATED } else { words::BROWSER };
+                if elevated && ui.add_enabled(idle, egui::Button::new(words::DEVICE)).clicked() {
+                    nav.start(Job::SignIn { cloud: Some(cloud), device_code: true, remember: self.remember });
                 }
-                if ui.add_enabled(idle, egui::Button::new(words::DEVICE)).clicked() {
-                    nav.start(Job::SignIn { cloud: Some(cloud), device_code: true });
+                if ui.add_enabled(idle, egui::Button::new(browser)).clicked() {
+                    nav.start(Job::SignIn { cloud: Some(cloud), device_code: false, remember: self.remember });
+                }
+                if !elevated && ui.add_enabled(idle, egui::Button::new(words::DEVICE)).clicked() {
+                    nav.start(Job::SignIn { cloud: Some(cloud), device_code: true, remember: self.remember });
                 }
             });
         }

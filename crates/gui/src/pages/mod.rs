@@ -444,7 +444,7 @@ mod tests {
     fn leaving_a_page_asks_for_what_the_next_one_shows() {
         let mut pages = Pages::default();
         let mut facts = Facts::default();
-        pages.take_connected(Ok(view(None))).unwrap();
+        pages.take_connected(Ok(view(Some(&format!("CN=MSOL_1,CN=Users,{BASE}"))))).unwrap();
         let Some(Job::Choose { connector, scopes }) =
             pages.leave(PageId::ConnectDirectories, Task::Customize, &mut facts)
         else {

@@ -24,7 +24,8 @@ pub mod words {
         format!("Importing {} changes these settings of this machine:", file.display())
     }
     pub fn change(key: &str, ours: &str, theirs: &str) -> String {
-        format!("{key}: {ours} → {theirs}")
+        // Words, not an arrow: the wizard's font has no glyph for "→".
+        format!("{key}: {ours}, becomes {theirs}")
     }
 }
 

@@ -31,16 +31,8 @@ pub async fn canary(
         .await?
         .ok_or(crate::ad::AdError::NoSuchAccount { name: user.to_string() })?;
     // The canary's password is reset to a value nobody keeps: never an account that matters.
-    let refuse = |why: String| Err(EngineError::CanaryRefused { user: account.dn.clone(), why });
-    if account.sam_account_name.eq_ignore_ascii_case("krbtgt") {
-        return refuse("it is the domain's Kerberos key account (krbtgt)".into());
-    }
-    if account.admin_count {
-        return refuse("it is a protected account (adminCount=1)".into());
-    }
-    let groups = directory::privileged_groups(admin, disc, &account).await?;
-    if !groups.is_empty() {
-        return refuse(format!("it is in {}", groups.join(", ")));
+    if let Some(why) = directory::not_a_person(admin, disc, &account).await? {
+        return Err(EngineError::CanaryRefused { user: account.dn.clone(), why });
     }
     let effective = policy::effective_policy(admin, disc, &account.dn).await?;
     let mut password = crate::ad::passgen::generate_os(24.max(effective.min_length as usize + 4));

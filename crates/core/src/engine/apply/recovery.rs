@@ -114,6 +114,29 @@ pub fn validate(steps: &[StoredStep], roots: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// Each prior value a rollback would restore belongs to its step: the DACL of the object the
+/// step changes (a valid descriptor), or the switch for the switch's step. A prior naming another
+/// object would turn an undo into a write there.
+fn priors_match(records: &[Record], steps: &[StoredStep]) -> Result<(), String> {
+    for r in records {
+        let Record::Begin { step: id, prior, .. } = r else { continue };
+        let Some(step) = steps.iter().find(|s| s.id() == id) else {
+            return Err(format!("it begins step {id}, which its plan does not hold"));
+        };
+        match (step, prior) {
+            (StoredStep::Grant { dn, .. } | StoredStep::Revoke { dn, .. }, Prior::Dacl { dn: on, sd }) => {
+                if !on.eq_ignore_ascii_case(dn) {
+                    return Err(format!("step {id} changes {dn} but keeps the prior DACL of {on}"));
+                }
+                SecurityDescriptor::decode(sd).map_err(|e| format!("the prior DACL of step {id} is damaged: {e}"))?;
+            }
+            (StoredStep::Writeback { .. }, Prior::Writeback { .. }) => {}
+            _ => return Err(format!("the prior value kept for step {id} is not of that step's kind")),
+        }
+    }
+    Ok(())
+}
+
 /// Reads an unfinished journal and checks it can be recovered here: written to this domain (its
 /// SID and DC recorded), holding only what a plan could have produced.
 pub fn inspect(path: &Path, here: &journal::Directory) -> Result<JournalView, EngineError> {
@@ -136,6 +159,7 @@ pub fn inspect(path: &Path, here: &journal::Directory) -> Result<JournalView, En
         });
     }
     validate(&steps, &here.roots).map_err(|detail| EngineError::UnsafeJournal { path: path.to_path_buf(), detail })?;
+    priors_match(&records, &steps).map_err(|detail| EngineError::UnsafeJournal { path: path.to_path_buf(), detail })?;
     let mut begun = Vec::new();
     let mut done = Vec::new();
     for r in &records {

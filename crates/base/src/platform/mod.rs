@@ -1,11 +1,75 @@
 //! What differs between the systems the product runs on, in one place.
 
+#[cfg(windows)]
+mod win32;
+
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
+
+/// The state folder as the product creates it on Windows: owner Administrators, its DACL
+/// protected (nothing inherited from ProgramData), full control to Administrators and SYSTEM,
+/// inherited by everything made in it.
+pub const STATE_FOLDER_SDDL: &str = "O:BAG:SYD:PAI(A;OICI;FA;;;BA)(A;OICI;FA;;;SY)";
+
+/// Who may change a file or folder, as the system says (a folder and a file differ on Windows: see
+/// the state guard).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ownership {
+    /// Owner and mode bits; whether the path itself is a symbolic link.
+    Unix { uid: u32, mode: u32, symlink: bool },
+    /// The self-relative security descriptor (owner, group, DACL), and the SID (binary) of the
+    /// account this process runs as.
+    Windows { descriptor: Vec<u8>, user: Vec<u8> },
+}
+
+/// Who may change `path` (`None` when nothing is there). A symbolic link is described, never
+/// followed.
+pub fn ownership(path: &Path) -> std::io::Result<Option<Ownership>> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Ok(Some(Ownership::Unix { uid: meta.uid(), mode: meta.mode(), symlink: meta.file_type().is_symlink() }))
+    }
+    #[cfg(windows)]
+    {
+        let _ = meta;
+        Ok(Some(Ownership::Windows { descriptor: win32::security_descriptor(path)?, user: win32::current_user_sid()? }))
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        let _ = meta;
+        Ok(None)
+    }
+}
+
+/// Whether a Unix file or folder is the running user's (or root's) alone to change: owned by
+/// root or `euid`, writable by neither its group nor others, and not a symbolic link.
+pub fn unix_private(uid: u32, mode: u32, symlink: bool, euid: u32) -> Result<(), String> {
+    if symlink {
+        return Err("it is a symbolic link".into());
+    }
+    if uid != 0 && uid != euid {
+        return Err(format!("it is owned by user id {uid}, neither root nor the user running this (user id {euid})"));
+    }
+    if mode & 0o022 != 0 {
+        return Err(format!("its group or other users may write to it (mode {:o})", mode & 0o7777));
+    }
+    Ok(())
+}
 
 /// Whether the Samba lab DC can run here (`lab up|down|status`, `--lab`): Samba's AD DC is a
 /// Linux program. The tenant simulator and the lab sync engine run everywhere.
 pub const SAMBA_LAB: bool = cfg!(target_os = "linux");
+
+/// Whether the product runs elevated where it runs for real: the Windows build's manifest asks to
+/// run as administrator (the ADSync module needs it), so whatever it starts — a browser — runs
+/// elevated too.
+pub const RUNS_ELEVATED: bool = cfg!(windows);
 
 /// The effective user id (the lab binds privileged ports, so it needs root); `None` where the
 /// system has no such thing.
@@ -68,10 +132,55 @@ pub fn scrub_child_env(cmd: &mut std::process::Command) {
     }
 }
 
+/// The search path a child of the lab gets: the system's folders, nothing of the caller's.
+const SYSTEM_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// A child that inherits nothing of this process's environment but `keep` (each taken from this
+/// process when set) and, when `keep` names no PATH, the system's search path: a `sudo -E` run
+/// may carry secrets of every kind, and a daemon started as root keeps its environment for life.
+pub fn child(program: impl AsRef<std::ffi::OsStr>, keep: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(program);
+    cmd.env_clear();
+    if !keep.contains(&"PATH") {
+        cmd.env("PATH", SYSTEM_PATH);
+    }
+    for name in keep {
+        if let Some(value) = std::env::var_os(name) {
+            cmd.env(name, value);
+        }
+    }
+    cmd
+}
+
+/// What a desktop's URL opener needs to reach the desktop's browser, and nothing else.
+pub const DESKTOP_ENV: &[&str] = &[
+    "PATH",
+    "HOME",
+    "LANG",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "XAUTHORITY",
+    "XDG_RUNTIME_DIR",
+    "XDG_CURRENT_DESKTOP",
+    "XDG_SESSION_TYPE",
+    "XDG_DATA_DIRS",
+    "XDG_CONFIG_DIRS",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "DESKTOP_SESSION",
+    "BROWSER",
+];
+
+/// The opener's command for `url`, as `open` would run it, in the desktop's environment alone.
+pub fn desktop_command(program: &std::ffi::OsStr, args: &[&std::ffi::OsStr]) -> std::process::Command {
+    let mut cmd = child(program, DESKTOP_ENV);
+    cmd.args(args);
+    cmd
+}
+
 /// Opens an http(s) URL in the system's browser. On Windows through ShellExecute (the `open`
 /// crate's `shellexecute-on-windows`), never through cmd.exe, whose parsing of `&` and `^` a URL
-/// must not meet; elsewhere the desktop's opener (xdg-open, …) with no `WRITEBACK_*` variable in
-/// its environment.
+/// must not meet; elsewhere the desktop's opener (xdg-open, …) with the desktop's environment
+/// alone ([`DESKTOP_ENV`]).
 pub fn open_url(url: &str) -> Result<(), String> {
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(format!("not a web address: {}", url.chars().take(80).collect::<String>()));
@@ -81,8 +190,9 @@ pub fn open_url(url: &str) -> Result<(), String> {
     #[cfg(not(windows))]
     {
         let mut last = String::from("no program to open a browser with was found");
-        for mut cmd in open::commands(url) {
-            scrub_child_env(&mut cmd);
+        for opener in open::commands(url) {
+            let args: Vec<&std::ffi::OsStr> = opener.get_args().collect();
+            let mut cmd = desktop_command(opener.get_program(), &args);
             cmd.stdin(std::process::Stdio::null())
                 .stdout(std::process::Stdio::null())
                 .stderr(std::process::Stdio::null());
@@ -124,16 +234,18 @@ fn machine_dir() -> PathBuf {
 }
 
 /// Creates `dir` (and its parents) for the product's state, private to who may change the
-/// domain: 0700 on Linux; on Windows the state folder's ACL is replaced by one granting full
-/// control to Administrators (S-1-5-32-544) and SYSTEM (S-1-5-18) only, inherited below, set
-/// once, when the folder is created, by `icacls.exe` started by absolute path.
+/// domain: 0700 on Linux; on Windows the state folder is created with [`STATE_FOLDER_SDDL`] in the
+/// one call (its DACL inherited by what is made in it). Whether an existing folder may be trusted
+/// is the caller's to check on every start.
 pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(windows)]
     {
         let root = machine_dir();
         if !root.exists() {
-            std::fs::create_dir_all(&root)?;
-            restrict_to_administrators(&root)?;
+            if let Some(parent) = root.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            win32::create_dir_with(&root, STATE_FOLDER_SDDL)?;
         }
     }
     if dir.exists() {
@@ -146,29 +258,6 @@ pub fn ensure_private_dir(dir: &Path) -> std::io::Result<()> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
     }
     Ok(())
-}
-
-#[cfg(windows)]
-fn restrict_to_administrators(dir: &Path) -> std::io::Result<()> {
-    let system = std::env::var_os("SystemRoot").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(r"C:\Windows"));
-    let mut cmd = std::process::Command::new(system.join(r"System32\icacls.exe"));
-    cmd.arg(dir)
-        .args(["/inheritance:r", "/grant:r", "*S-1-5-32-544:(OI)(CI)F", "/grant:r", "*S-1-5-18:(OI)(CI)F"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    scrub_child_env(&mut cmd);
-    let out = cmd.output()?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(std::io::Error::other(format!(
-            "icacls could not restrict {} to Administrators and SYSTEM ({}): {}",
-            dir.display(),
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        )))
-    }
 }
 
 /// Options that create a file readable and writable by its owner alone (0600 on Unix; on Windows
@@ -216,6 +305,25 @@ impl FileLock {
 mod tests {
     use super::*;
 
+    /// The variables a child was started with, by running `env` through the same builder.
+    #[cfg(unix)]
+    fn env_of(mut cmd: std::process::Command) -> Vec<String> {
+        let out = cmd.output().unwrap();
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| l.split('=').next().unwrap().to_string()).collect()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_child_inherits_only_what_it_is_given() {
+        assert!(
+            std::env::var_os("HOME").is_some() || std::env::var_os("PATH").is_some(),
+            "the test has an environment"
+        );
+        assert_eq!(env_of(child("/usr/bin/env", &[])), vec!["PATH"], "nothing of ours, the system's PATH");
+        let names = env_of(desktop_command(std::ffi::OsStr::new("/usr/bin/env"), &[]));
+        assert!(names.iter().all(|n| DESKTOP_ENV.contains(&n.as_str())), "{names:?}");
+    }
+
     #[test]
     fn a_second_holder_is_refused_until_the_first_lets_go() {
         let dir = tempfile::tempdir().unwrap();
@@ -224,6 +332,16 @@ mod tests {
         assert!(FileLock::try_acquire(&path).unwrap().is_none(), "held");
         drop(first);
         assert!(FileLock::try_acquire(&path).unwrap().is_some(), "released");
+    }
+
+    #[test]
+    fn a_unix_folder_is_private_when_only_its_owner_may_change_it() {
+        assert_eq!(unix_private(1000, 0o40700, false, 1000), Ok(()));
+        assert_eq!(unix_private(0, 0o40755, false, 1000), Ok(()), "root's, read by others");
+        assert!(unix_private(1001, 0o40700, false, 1000).unwrap_err().contains("user id 1001"));
+        assert!(unix_private(1000, 0o40775, false, 1000).unwrap_err().contains("775"));
+        assert!(unix_private(1000, 0o41777, false, 1000).is_err(), "/tmp's like");
+        assert!(unix_private(1000, 0o120777, true, 1000).unwrap_err().contains("symbolic link"));
     }
 
     #[cfg(unix)]
