@@ -175,7 +175,8 @@ fn wizard_ready() -> BenchResult<()> {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        let log = work.path().join("logs/writeback-wizard.log");
+        // Lab mode keeps its log in its own folder.
+        let log = work.path().join("data/writeback-wizard/lab-mode/logs/writeback-wizard.log");
         let on =
             |page: &str| std::fs::read_to_string(&log).unwrap_or_default().contains(&format!("page shown: {page}\n"));
         let click = |at: (u32, u32)| {
@@ -190,7 +191,7 @@ fn wizard_ready() -> BenchResult<()> {
         let steps: [(Option<(u32, u32)>, &str); 6] = [
             (None, "Tasks"),
             (None, "Connect to Microsoft Entra ID"),
-            (Some((346, 160)), "Connect your directories"), // Sign in with a browser
+            (Some((354, 194)), "Connect your directories"), // Sign in with a browser
             (Some((304, 272)), "Domain and OU filtering"),  // Connect
             (None, "Optional features"),
             (None, "Ready to configure"),
@@ -320,7 +321,7 @@ struct Lab {
 }
 
 async fn lab_up(dir: &Path) -> BenchResult<Lab> {
-    let info = writeback_lab::up(dir).await?;
+    let info = writeback_lab::up(dir, writeback_lab::UpOptions::default()).await?;
     let password = Secret::new(std::fs::read_to_string(&info.admin_password_file)?.trim_end().to_string());
     let trust =
         TlsTrust { ca_file: Some(info.ca_file.clone()), tls_name: Some(info.tls_name.clone()), fingerprint: None };

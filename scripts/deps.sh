@@ -44,6 +44,14 @@ require_root() {
   fi
 }
 
+# What building the product on Linux needs besides Rust: MIT Kerberos' headers and GSSAPI library
+# (the Kerberos sign-in, through libgssapi) and clang for the bindings libgssapi-sys generates.
+BUILD_PACKAGES="libkrb5-dev libgssapi-krb5-2 clang libclang-dev pkg-config"
+
+# What the Kerberos tests need besides: kinit (an existing ticket), faketime (a skewed clock),
+# OpenLDAP's GSSAPI plug-in (ldapsearch as an independent reader of the sealed lab DC).
+KERBEROS_TEST_PACKAGES="krb5-user faketime libsasl2-modules-gssapi-mit"
+
 # Packages the lab domain controller needs.
 LAB_PACKAGES="samba samba-ad-dc samba-ad-provision ldap-utils"
 

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 require_root
 ensure_rust
 # shellcheck disable=SC2086
-ensure_packages ask $LAB_PACKAGES $GUI_PACKAGES
+ensure_packages ask $BUILD_PACKAGES $LAB_PACKAGES $GUI_PACKAGES
 cargo build --locked --quiet
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "No desktop session here (DISPLAY and WAYLAND_DISPLAY are empty): the wizard needs one." >&2

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 require_root
 ensure_rust
 # shellcheck disable=SC2086
-ensure_packages yes $LAB_PACKAGES $GUI_PACKAGES $WINDOW_TEST_PACKAGES $WINDOWS_BUILD_PACKAGES $WINE_PACKAGES keyutils openssl
+ensure_packages yes $BUILD_PACKAGES $KERBEROS_TEST_PACKAGES $LAB_PACKAGES $GUI_PACKAGES $WINDOW_TEST_PACKAGES $WINDOWS_BUILD_PACKAGES $WINE_PACKAGES keyutils openssl
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || ensure_packages yes nodejs npm
 
 started=$(date +%s)

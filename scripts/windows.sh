@@ -30,7 +30,7 @@ x86_64-w64-mingw32-strip "$out/writeback-wizard.exe"
 
 # The .exe imports only system DLLs: anything else would have to ship beside it.
 imports=$(x86_64-w64-mingw32-objdump -p "$out/writeback-wizard.exe" | sed -n 's/^\s*DLL Name: //p' | tr 'A-Z' 'a-z' | sort -u)
-allowed='^(kernel32|user32|gdi32|advapi32|ws2_32|ntdll|bcrypt|bcryptprimitives|crypt32|secur32|shell32|ole32|oleaut32|opengl32|imm32|comctl32|comdlg32|dwmapi|uxtheme|userenv|shlwapi|msvcrt|ucrtbase|api-ms-win-[a-z0-9-]+|propsys|winmm|version|dbghelp|iphlpapi|ncrypt|credui|hid|setupapi|cfgmgr32|powrprof|dxgi|d3d11|d3dcompiler_47|synchronization|kernelbase|combase|rpcrt4|uiautomationcore)\.dll$'
+allowed='^(kernel32|user32|gdi32|advapi32|ws2_32|ntdll|bcrypt|bcryptprimitives|crypt32|secur32|shell32|ole32|oleaut32|opengl32|imm32|comctl32|comdlg32|dwmapi|uxtheme|userenv|shlwapi|msvcrt|ucrtbase|api-ms-win-[a-z0-9-]+|propsys|winmm|version|dbghelp|iphlpapi|ncrypt|credui|hid|setupapi|cfgmgr32|powrprof|dxgi|d3d11|d3dcompiler_47|synchronization|ktmw32|kernelbase|combase|rpcrt4|uiautomationcore)\.dll$'
 if echo "$imports" | grep -Evq "$allowed"; then
   echo "the .exe needs DLLs that Windows does not have:" >&2
   echo "$imports" | grep -Ev "$allowed" >&2

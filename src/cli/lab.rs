@@ -43,7 +43,7 @@ fn read_secret(path: &std::path::Path) -> Result<Secret, Error> {
 
 async fn bring_up() -> Result<Preset, Error> {
     lab::needs_linux()?;
-    let info = lab::up(&lab::default_dir()).await?;
+    let info = lab::up(&lab::default_dir(), lab::UpOptions::default()).await?;
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let tenant = lab::tenant::start(lab::tenant::Fixture::default(), loopback).await?;
     let settings = SettingsOverlay {
@@ -72,9 +72,14 @@ fn dir_of(arg: &LabDirArg) -> PathBuf {
 
 fn human(info: &LabInfo) -> String {
     format!(
-        "Lab domain controller ready.\n  dir:                     {}\n  ldap_url:                {}\n  tls_name:                {}\n  ca_file:                 {}\n  base_dn:                 {}\n  admin_user:              {}\n  admin_password_file:     {}\n  connector_account:       {}\n  connector_password_file: {}\n  canary_user:             {}",
+        "Lab domain controller ready.\n  dir:                     {}\n  ldap_url:                {}\n  forest:                  {}\n  dc_host:                 {}\n  realm:                   {}\n  dns_server:              {}\n  krb5_conf:               {}\n  tls_name:                {}\n  ca_file:                 {}\n  base_dn:                 {}\n  admin_user:              {}\n  admin_password_file:     {}\n  connector_account:       {}\n  connector_password_file: {}\n  canary_user:             {}",
         info.dir.display(),
         info.ldap_url,
+        info.forest,
+        info.dc_host,
+        info.realm,
+        info.dns_server,
+        info.krb5_conf.display(),
         info.tls_name,
         info.ca_file.display(),
         info.base_dn,
@@ -89,7 +94,7 @@ fn human(info: &LabInfo) -> String {
 /// Runs one `lab` command.
 pub async fn run(command: LabCommand, out: Output) -> Result<Outcome, Error> {
     match command {
-        LabCommand::Up(arg) => up(dir_of(&arg), out).await,
+        LabCommand::Up(arg) => up(dir_of(&arg.dir), lab::UpOptions { tls: !arg.no_tls }, out).await,
         LabCommand::Down(arg) => {
             let dir = dir_of(&arg);
             let was_running = lab::down(&dir)?;
@@ -177,9 +182,9 @@ fn stop_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-async fn up(dir: PathBuf, out: Output) -> Result<Outcome, Error> {
+async fn up(dir: PathBuf, opts: lab::UpOptions, out: Output) -> Result<Outcome, Error> {
     out.note(&format!("Bringing the lab domain controller up in {} …", dir.display()));
-    let info = lab::up(&dir).await?;
+    let info = lab::up(&dir, opts).await?;
     out.result(&info, || human(&info));
     Ok(Outcome::OK)
 }

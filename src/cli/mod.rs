@@ -229,7 +229,7 @@ pub(crate) fn read_stdin_secret(prompt: &str) -> Result<crate::secrets::Secret, 
 #[derive(Debug, Subcommand)]
 pub enum LabCommand {
     /// Provision (from a template) and start a lab DC, or reuse the one running in DIR.
-    Up(LabDirArg),
+    Up(LabUpArgs),
     /// Stop the lab DC started in DIR.
     Down(LabDirArg),
     /// Say whether the lab DC in DIR runs and answers (exit 0) or not (exit 3).
@@ -324,6 +324,17 @@ pub struct LabDirArg {
     pub dir: Option<PathBuf>,
 }
 
+/// `lab up`'s arguments.
+#[derive(Debug, Args)]
+pub struct LabUpArgs {
+    #[command(flatten)]
+    pub dir: LabDirArg,
+    /// A DC with no certificate at all (no LDAPS, no StartTLS): reached only with Kerberos, as
+    /// many production DCs are.
+    #[arg(long)]
+    pub no_tls: bool,
+}
+
 /// `config …`
 #[derive(Debug, Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once per run
@@ -350,12 +361,25 @@ pub enum ConfigCommand {
 /// keys may stand in the settings file; flags win.
 #[derive(Debug, Args, Default, Clone)]
 pub struct ConnectionArgs {
-    /// ldaps://host[:port] (LDAPS); ldap://host uses StartTLS.
+    /// One domain controller: ldaps://host[:port] (LDAPS), or ldap://host (Kerberos sealed on
+    /// 389; StartTLS for a password). Wins over --forest.
     #[arg(long, value_name = "URL")]
     pub ad_url: Option<String>,
-    /// DOMAIN\user, UPN or DN.
+    /// The forest's (or a domain's) DNS name: a domain controller is found in DNS
+    /// (_ldap._tcp.dc._msdcs.NAME), as Windows finds one.
+    #[arg(long, value_name = "DNS-NAME", value_parser = forest_name)]
+    pub forest: Option<String>,
+    /// DOMAIN\user, user@domain, or a DN (a DN signs in with a password over TLS only).
     #[arg(long, value_name = "NAME")]
     pub ad_user: Option<String>,
+    /// Sign in to AD as the account this runs as, with Kerberos (Windows: your Windows sign-in;
+    /// Linux: your ticket cache, from kinit). No password is asked.
+    #[arg(long, conflicts_with_all = ["ad_user", "ad_simple_bind"])]
+    pub ad_current_user: bool,
+    /// Sign in with a password inside TLS (LDAPS or StartTLS) instead of Kerberos. Without it a
+    /// password is sent only when Kerberos cannot be had (no KDC), and only inside TLS.
+    #[arg(long)]
+    pub ad_simple_bind: bool,
     /// Trust this CA (PEM) instead of the system roots.
     #[arg(long, value_name = "PEM")]
     pub ad_ca_file: Option<PathBuf>,
@@ -365,9 +389,6 @@ pub struct ConnectionArgs {
     /// Pin the SHA-256 of the DER leaf certificate (colons and case ignored).
     #[arg(long, value_name = "HEX")]
     pub ad_fingerprint: Option<String>,
-    /// Allow LDAP without TLS (lab and debugging only).
-    #[arg(long)]
-    pub insecure_ldap: bool,
     /// How long to wait for each LDAP answer, in seconds (default 30). A permission change on the
     /// root of a large Samba domain can need more.
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
@@ -415,6 +436,7 @@ impl ConnectionArgs {
     pub fn overlay(&self) -> SettingsOverlay {
         SettingsOverlay {
             ad_url: self.ad_url.clone(),
+            forest: self.forest.clone(),
             ad_user: self.ad_user.clone(),
             ad_ca_file: self.ad_ca_file.clone(),
             ad_tls_name: self.ad_tls_name.clone(),
@@ -428,7 +450,8 @@ impl ConnectionArgs {
             sync_engine: self.sync_engine,
             sync_engine_timeout: self.sync_engine_timeout,
             cloudsync_admin: self.cloudsync_admin.clone(),
-            insecure_ldap: self.insecure_ldap,
+            ad_current_user: self.ad_current_user,
+            ad_simple_bind: self.ad_simple_bind,
             ad_timeout: self.ad_timeout,
             include_adminsdholder: self.include_adminsdholder,
             remember_sign_in: self.remember_sign_in,
@@ -455,6 +478,10 @@ fn loopback_url(text: &str) -> Result<String, String> {
         Err("the lab's simulator is reached on a loopback address only (http://127.0.0.1:PORT or http://[::1]:PORT)"
             .into())
     }
+}
+
+fn forest_name(text: &str) -> Result<String, String> {
+    crate::config::check_forest(text).map(|()| text.trim_end_matches('.').to_string())
 }
 
 fn tenant_id(text: &str) -> Result<String, String> {
@@ -507,7 +534,9 @@ mod tests {
             "dc1.x",
             "--ad-fingerprint",
             "AB:CD",
-            "--insecure-ldap",
+            "--forest",
+            "corp.example.com",
+            "--ad-simple-bind",
             "--connector-account",
             "MSOL_1",
             "--scope",
@@ -534,7 +563,8 @@ mod tests {
         assert_eq!(o.scope.len(), 2);
         assert_eq!(o.cloud, Some(Cloud::UsgovDod));
         assert_eq!(o.sync_engine, Some(SyncEngineKind::Lab));
-        assert!(connection.insecure_ldap && connection.include_adminsdholder);
+        assert!(connection.ad_simple_bind && connection.include_adminsdholder);
+        assert_eq!(o.forest.as_deref(), Some("corp.example.com"));
     }
 
     #[test]

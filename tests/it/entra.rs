@@ -373,6 +373,7 @@ async fn no_token_or_password_reaches_the_logs() {
 async fn entra_check_and_licences_on_the_command_line() {
     use crate::support::{bin, code, json};
     let home = tempfile::tempdir().unwrap();
+    let _down = crate::support::DefaultLabDown(home.path());
     // --lab: the simulator in process, its administrator signed in — never a production token
     // from the environment or the keyring.
     let out = bin(home.path())

@@ -20,11 +20,11 @@ use crate::ad_engine::BASE;
 use crate::support::LabDc;
 use crate::tenant::{APP, GA, Sim, TENANT};
 
-fn harness(app: App) -> Harness<'static, App> {
+pub(crate) fn harness(app: App) -> Harness<'static, App> {
     Harness::builder().with_size([940.0, 620.0]).build_ui_state(|ui, app: &mut App| app.ui(ui), app)
 }
 
-fn app(home: &std::path::Path, args: ConnectionArgs) -> App {
+pub(crate) fn app(home: &std::path::Path, args: ConnectionArgs) -> App {
     let mut app = App::new(home.join("settings.toml"), None, args, Arc::new(|| {})).unwrap();
     app.set_paths(Paths {
         state_dir: home.join("state"),
@@ -35,7 +35,7 @@ fn app(home: &std::path::Path, args: ConnectionArgs) -> App {
 }
 
 /// Steps frames until `done` holds (the engine answers on its own threads).
-fn wait(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
+pub(crate) fn wait(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         h.step();
@@ -51,7 +51,7 @@ fn wait(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) 
 }
 
 /// Clicks a button once it is enabled (as a person would: the bar is off while work runs).
-fn click(h: &mut Harness<'static, App>, label: &str) {
+pub(crate) fn click(h: &mut Harness<'static, App>, label: &str) {
     let deadline = Instant::now() + Duration::from_secs(90);
     while h.get_by_label(label).accesskit_node().is_disabled() {
         assert!(Instant::now() < deadline, "{label} stayed disabled");
@@ -64,7 +64,7 @@ fn click(h: &mut Harness<'static, App>, label: &str) {
 }
 
 /// Types into the field labelled `label` (focus first: kittest types nothing into an unfocused field).
-fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
+pub(crate) fn type_into(h: &mut Harness<'static, App>, label: &str, text: &str) {
     let field = h.get_by_label(label);
     field.focus();
     field.type_text(text);
@@ -94,7 +94,7 @@ fn connected_for(lab: &LabDc, home: &std::path::Path, task: &str) -> Harness<'st
     h
 }
 
-fn idle(app: &App) -> bool {
+pub(crate) fn idle(app: &App) -> bool {
     !app.wizard().facts.busy
 }
 
@@ -345,7 +345,7 @@ fn cancel_asks_only_when_something_would_be_lost_and_bad_input_is_said() {
     wait(&mut h, "the error", |a| a.error().is_some() || (idle(a) && a.pages().directories().directory().is_some()));
     let e = h.state().error().cloned().unwrap();
     assert_eq!(e.code, "GUI-MISSING-INPUT");
-    assert!(e.message.contains("no domain controller"), "{e:?}");
+    assert!(e.message.contains("no forest (or domain controller)"), "{e:?}");
     assert!(h.query_by_label_contains("What to do:").is_some());
     assert!(!h.state().wizard().can_advance());
 

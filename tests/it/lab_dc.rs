@@ -29,6 +29,13 @@ async fn lab_up_prints_the_contract_and_serves_ldaps_with_the_printed_trust() {
         "connector_account",
         "connector_password_file",
         "canary_user",
+        "tls",
+        "forest",
+        "dc_host",
+        "realm",
+        "dns_server",
+        "krb5_conf",
+        "resolv_conf",
     ]
     .into();
     assert_eq!(keys, want);
@@ -321,13 +328,22 @@ async fn starttls_plain_refusal_tls_details_and_every_bind_subcode() {
     let mut c = AdConnection::connect(&ConnectOptions::new(format!("ldap://{host}"), lab.trust())).await.unwrap();
     c.bind(&admin, &pw).await.unwrap();
     assert!(c.presented_fingerprint().is_some(), "TLS was used");
-    // Plain LDAP only when asked, and then the DC refuses the password in clear text.
-    let plain = ConnectOptions { insecure: true, ..ConnectOptions::new(format!("ldap://{host}"), lab.trust()) };
+    // A connection without TLS (for Kerberos) never carries a password: the simple bind is
+    // refused before anything is sent.
+    let plain = ConnectOptions { plain: true, ..ConnectOptions::new(format!("ldap://{host}"), lab.trust()) };
     let mut c = AdConnection::connect(&plain).await.unwrap();
-    assert!(c.presented_fingerprint().is_none());
-    match c.bind(&admin, &pw).await.unwrap_err() {
+    assert!(c.presented_fingerprint().is_none() && !c.has_tls());
+    let refused = c.bind(&admin, &pw).await.unwrap_err();
+    assert_eq!(writeback_base::diagnose::Diagnose::code(&refused), "AD-CLEAR-TEXT", "{refused}");
+    // What the DC itself says to one (Samba's default, as an AD DC requiring LDAP signing):
+    // strongerAuthRequired, which the product words with its remedy.
+    let (conn, mut raw) = ldap3::LdapConnAsync::new(&format!("ldap://{host}")).await.unwrap();
+    ldap3::drive!(conn);
+    let answer = raw.simple_bind(&admin, pw.expose()).await.unwrap();
+    assert_eq!(answer.rc, 8, "{answer:?}");
+    match AdError::bind_refused(&admin, answer) {
         AdError::Bind { rc: 8, words, remedy, .. } => {
-            assert!(words.contains("requires TLS") && remedy.contains("StartTLS"), "{words} / {remedy}");
+            assert!(words.contains("stronger sign-in") && remedy.contains("Kerberos"), "{words} / {remedy}");
         }
         other => panic!("{other}"),
     }
@@ -395,6 +411,7 @@ async fn starttls_plain_refusal_tls_details_and_every_bind_subcode() {
 #[test]
 fn lab_mode_is_sealed_from_production_settings_and_state() {
     let home = tempfile::tempdir().unwrap();
+    let _down = crate::support::DefaultLabDown(home.path());
     // A production settings file naming a production DC: --lab never reads it.
     let production = home.path().join("config/writeback-wizard/settings.toml");
     std::fs::create_dir_all(production.parent().unwrap()).unwrap();

@@ -13,6 +13,7 @@ mod engine_cli;
 mod entra;
 mod graph_schema;
 mod gui;
+mod kerberos;
 mod lab_dc;
 mod oidc;
 mod policy;

@@ -75,7 +75,7 @@ fn ready_answers(job: &Job) -> Vec<Msg> {
 fn app(answer: Answer, unfinished: bool) -> (App, Arc<Mutex<VecDeque<Msg>>>, tempfile::TempDir) {
     let home = tempfile::tempdir().unwrap();
     let args = ConnectionArgs {
-        ad_url: Some("ldaps://dc1.corp.example.com".into()),
+        forest: Some("corp.example.com".into()),
         ad_user: Some("CORP\\alice.admin".into()),
         ..ConnectionArgs::default()
     };
@@ -387,6 +387,7 @@ fn tenant() -> Box<EntraCheck> {
 fn directory() -> DirectoryView {
     DirectoryView {
         dc: "dc1.corp.example.com".into(),
+        connection: "dc1.corp.example.com · Kerberos · sealed".into(),
         domain: BASE.into(),
         domains: vec![BASE.into()],
         operator: format!("CN=Alice Admin,OU=Admins,{BASE}"),
@@ -410,6 +411,7 @@ fn status(present: bool) -> Box<Status> {
         state: if present { WritebackState::Enabled } else { WritebackState::Disabled },
         tenant: None,
         ad: AdStatus {
+            connection: None,
             connector_source: None,
             scopes: vec![TargetStatus {
                 dn: BASE.into(),

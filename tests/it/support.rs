@@ -57,9 +57,14 @@ pub struct LabDc {
 impl LabDc {
     /// `lab up --dir <tmp>/lab --json`.
     pub fn up() -> LabDc {
+        LabDc::up_with(&[])
+    }
+
+    /// `lab up --dir <tmp>/lab --json` with more arguments (`--no-tls`).
+    pub fn up_with(extra: &[&str]) -> LabDc {
         let home = tempfile::tempdir().unwrap();
         let dir = home.path().join("lab");
-        let out = run(home.path(), &["lab", "up", "--dir", dir.to_str().unwrap(), "--json"]);
+        let out = run(home.path(), &[&["lab", "up", "--dir", dir.to_str().unwrap(), "--json"][..], extra].concat());
         assert_eq!(code(&out), 0, "lab up failed: {}", String::from_utf8_lossy(&out.stderr));
         let info = json(&out);
         LabDc { home, info }
@@ -102,6 +107,52 @@ impl LabDc {
         run(self.home.path(), &["lab", cmd, "--dir", dir.to_str().unwrap(), "--json"])
     }
 
+    /// Adds `line` to the DC's smb.conf `[global]` and restarts it (`lab down`, `lab up` with
+    /// `extra`): the lab keeps it, on whatever address it gets.
+    pub fn reconfigure(&mut self, line: &str, extra: &[&str]) {
+        let conf = self.dir().join("dc/etc/smb.conf");
+        let text = std::fs::read_to_string(&conf).unwrap();
+        std::fs::write(&conf, text.replacen("[global]\n", &format!("[global]\n\t{line}\n"), 1)).unwrap();
+        assert_eq!(code(&self.lab("down")), 0);
+        let dir = self.dir();
+        let out =
+            run(self.home.path(), &[&["lab", "up", "--dir", dir.to_str().unwrap(), "--json"][..], extra].concat());
+        assert_eq!(code(&out), 0, "lab up failed: {}", String::from_utf8_lossy(&out.stderr));
+        self.info = json(&out);
+    }
+
+    /// `cmd` run where this lab's DNS server is the resolver and its KDC the realm's: in a
+    /// private mount namespace with the lab's resolv.conf over /etc/resolv.conf (the machine's own
+    /// is never touched), with `KRB5_CONFIG` naming the lab's krb5.conf and `KRB5CCNAME` a ticket
+    /// cache of this test's own (empty unless a test `kinit`s into it).
+    pub fn in_lab_dns(&self, cmd: &Command) -> Command {
+        let mut wrapped = Command::new("unshare");
+        wrapped
+            .args(["-m", "sh", "-c", "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\""])
+            .arg(self.field("resolv_conf"))
+            .arg(cmd.get_program())
+            .args(cmd.get_args());
+        for (k, v) in cmd.get_envs() {
+            match v {
+                Some(v) => wrapped.env(k, v),
+                None => wrapped.env_remove(k),
+            };
+        }
+        if let Some(dir) = cmd.get_current_dir() {
+            wrapped.current_dir(dir);
+        }
+        wrapped
+            .env("KRB5_CONFIG", self.field("krb5_conf"))
+            .env("KRB5CCNAME", format!("FILE:{}", self.ticket_cache().display()))
+            .stdin(std::process::Stdio::null());
+        wrapped
+    }
+
+    /// The ticket cache [`Self::in_lab_dns`] names.
+    pub fn ticket_cache(&self) -> PathBuf {
+        self.home.path().join("krb5cc")
+    }
+
     /// The Samba PID from the PID file.
     pub fn pid(&self) -> Option<i32> {
         std::fs::read_to_string(self.dir().join("dc/run/samba.pid")).ok()?.trim().parse().ok()
@@ -138,6 +189,8 @@ pub struct Relay {
     pub addr: std::net::SocketAddr,
     /// Bytes the DC has sent through the relay so far.
     pub from_dc: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Every byte that crossed, both ways.
+    pub recorded: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
     scheme: String,
 }
 
@@ -155,16 +208,26 @@ impl Relay {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let from_dc = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let recorded = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         let counter = from_dc.clone();
+        let tape = recorded.clone();
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let Ok(dc) = TcpStream::connect(&upstream) else { continue };
                 let (mut c_read, mut dc_write) = (client.try_clone().unwrap(), dc.try_clone().unwrap());
+                let to_dc = tape.clone();
                 std::thread::spawn(move || {
-                    let _ = std::io::copy(&mut c_read, &mut dc_write);
+                    let mut buf = [0u8; 16 * 1024];
+                    while let Ok(n @ 1..) = c_read.read(&mut buf) {
+                        to_dc.lock().unwrap().extend_from_slice(&buf[..n]);
+                        if dc_write.write_all(&buf[..n]).is_err() {
+                            break;
+                        }
+                    }
                     let _ = dc_write.shutdown(Shutdown::Write);
                 });
                 let counter = counter.clone();
+                let from = tape.clone();
                 std::thread::spawn(move || {
                     let (mut dc, mut client) = (dc, client);
                     let mut buf = [0u8; 16 * 1024];
@@ -173,6 +236,7 @@ impl Relay {
                             Ok(0) | Err(_) => break,
                             Ok(n) => n,
                         };
+                        from.lock().unwrap().extend_from_slice(&buf[..n]);
                         let before = counter.fetch_add(n as u64, Ordering::SeqCst);
                         let limit = match fault {
                             Fault::None => u64::MAX,
@@ -195,7 +259,7 @@ impl Relay {
                 });
             }
         });
-        Relay { addr, from_dc, scheme: scheme.to_string() }
+        Relay { addr, from_dc, recorded, scheme: scheme.to_string() }
     }
 
     /// The relay's URL, with the DC's scheme.
@@ -207,10 +271,27 @@ impl Relay {
     pub fn bytes_from_dc(&self) -> u64 {
         self.from_dc.load(std::sync::atomic::Ordering::SeqCst)
     }
+
+    /// Whether `needle` crossed the relay, either way, as bytes of UTF-8 or of UTF-16LE.
+    pub fn saw(&self, needle: &str) -> bool {
+        let tape = self.recorded.lock().unwrap();
+        let utf16: Vec<u8> = needle.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        [needle.as_bytes().to_vec(), utf16].iter().any(|n| tape.windows(n.len()).any(|w| w == n.as_slice()))
+    }
 }
 
 /// The explicit ACEs of `dn`'s DACL, as SDDL with numeric SIDs.
 pub async fn explicit_aces(conn: &mut AdConnection, dn: &str) -> Vec<String> {
     let d = writeback_ad::writeback::read_dacl(conn, dn).await.unwrap();
     d.sd.dacl.unwrap().aces.iter().filter(|a| !a.is_inherited()).map(writeback_ad::sd::sddl::persisted::text).collect()
+}
+
+/// `lab down` of the default lab folder in `home` when dropped: a command run with `--lab` brings
+/// that lab's DC up and leaves it running (as an administrator would want), which a test must not.
+pub struct DefaultLabDown<'a>(pub &'a Path);
+
+impl Drop for DefaultLabDown<'_> {
+    fn drop(&mut self) {
+        let _ = run(self.0, &["lab", "down", "--json"]);
+    }
 }

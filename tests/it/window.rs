@@ -16,6 +16,7 @@ fn colours(png: &Path) -> u32 {
 fn the_wizard_opens_draws_and_answers_a_click_in_a_real_window() {
     let x = Xvfb::start();
     let home = tempfile::tempdir().unwrap();
+    let _down = crate::support::DefaultLabDown(home.path());
     let runtime = home.path().join("run");
     std::fs::create_dir_all(&runtime).unwrap();
     std::fs::set_permissions(&runtime, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();

@@ -451,3 +451,34 @@ fn a_planted_state_folder_is_refused_through_the_win32_calls() {
     assert_eq!((code(&out), json(&out)["error"]["code"].as_str()), (1, Some("STATE-UNSAFE")));
     let _ = Command::new("/usr/lib/wine/wineserver").env("WINEPREFIX", &p).arg("-k").status();
 }
+
+/// Kerberos from the .exe under Wine, as far as Wine goes: the forest's DC found through DNS SRV
+/// (hickory on Windows asks the system's DNS servers, which Wine takes from the lab's
+/// resolv.conf), a Kerberos credential for the typed account from SSPI (Wine's kerberos.dll,
+/// which uses the host's MIT library and the lab's krb5.conf), and the security context with the
+/// DC established. It stops at the first sealed message: Wine's DecryptMessage for Kerberos takes
+/// a SECBUFFER_TOKEN and a SECBUFFER_DATA only (dlls/kerberos/krb5_ap.c), not the
+/// SECBUFFER_STREAM layout Windows documents for SASL, which cross-krb5 uses. docs/windows.md
+/// says so; this test shows where it stops, so a Wine that gets further is noticed.
+#[test]
+fn the_exe_finds_the_forest_in_dns_and_reaches_the_dc_with_kerberos_as_far_as_wine_goes() {
+    let lab = LabDc::up_with(&["--no-tls"]);
+    let check = |forest: &str, password: &str| {
+        let mut c =
+            lab.in_lab_dns(&exe(&["ad", "check", "--forest", forest, "--ad-user", "LAB\\Administrator", "--json"]));
+        c.env("WRITEBACK_AD_PASSWORD", password);
+        run(&mut c)
+    };
+    let out = check("lab.example.test", lab.password("admin_password_file").expose());
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let e = &json(&out)["error"];
+    assert_eq!(e["code"], "AD-KERBEROS", "{e}");
+    let message = e["message"].as_str().unwrap();
+    assert!(message.contains("to ldap/dc1.lab.example.test"), "the DC DNS named: {e}");
+    assert!(message.contains("decrypt message failed"), "stopped at the sealed layer: {e}");
+    // A forest DNS does not know: the record and the DNS server Windows asked.
+    let out = check("nosuch.example.test", "x");
+    let e = &json(&out)["error"];
+    assert_eq!(e["code"], "AD-NO-SRV", "{e}");
+    assert!(e["message"].as_str().unwrap().contains(&lab.field("dns_server")), "{e}");
+}

@@ -1,4 +1,5 @@
-//! One connection to a domain controller: TLS as configured, a simple bind, timed operations.
+//! One connection to a domain controller: TLS as configured (or none, for a Kerberos bind that
+//! seals the connection itself), a Kerberos or a simple bind, timed operations.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -19,12 +20,14 @@ pub const PAGE_SIZE: i32 = 1000;
 /// How to reach a DC.
 #[derive(Debug, Clone)]
 pub struct ConnectOptions {
-    /// `ldaps://host[:port]` (LDAPS) or `ldap://host[:port]` (StartTLS, or plain with `insecure`).
+    /// `ldaps://host[:port]` (LDAPS) or `ldap://host[:port]` (StartTLS, or in the clear with
+    /// `plain`).
     pub url: String,
     /// Which certificate to accept.
     pub trust: TlsTrust,
-    /// Allow `ldap://` without TLS (lab and debugging only).
-    pub insecure: bool,
+    /// `ldap://` without TLS: for a Kerberos bind, which seals the connection itself, and for
+    /// reading the rootDSE before it. A simple bind is refused on such a connection.
+    pub plain: bool,
     /// Limit for connecting and for each operation.
     pub timeout: Duration,
 }
@@ -32,7 +35,7 @@ pub struct ConnectOptions {
 impl ConnectOptions {
     /// LDAPS to `url` with the given trust and a 30 s timeout.
     pub fn new(url: impl Into<String>, trust: TlsTrust) -> Self {
-        ConnectOptions { url: url.into(), trust, insecure: false, timeout: Duration::from_secs(30) }
+        ConnectOptions { url: url.into(), trust, plain: false, timeout: Duration::from_secs(30) }
     }
 }
 
@@ -55,6 +58,8 @@ pub struct Query<'a> {
 pub struct AdConnection {
     ldap: Ldap,
     url: String,
+    /// TLS protects the connection (LDAPS or StartTLS); without it only a Kerberos bind is made.
+    tls: bool,
     timeout: Duration,
     presented: PresentedSlot,
     /// Writes sent that did not answer in time. The DC may still make them: an undo waits for
@@ -85,7 +90,7 @@ impl AdConnection {
         let transport = if opts.url.starts_with("ldaps://") {
             Transport::Ldaps
         } else if opts.url.starts_with("ldap://") {
-            if opts.insecure { Transport::Plain } else { Transport::StartTls }
+            if opts.plain { Transport::Plain } else { Transport::StartTls }
         } else {
             return Err(AdError::BadUrl { url: opts.url.clone() });
         };
@@ -93,9 +98,6 @@ impl AdConnection {
         let mut settings = LdapConnSettings::new().set_conn_timeout(opts.timeout).set_config(config);
         if matches!(transport, Transport::StartTls) {
             settings = settings.set_starttls(true);
-        }
-        if matches!(transport, Transport::Plain) {
-            tracing::warn!(url = %opts.url, "plain LDAP without TLS: the password crosses the network in clear text");
         }
         let timed = crate::netstats::timed(crate::netstats::Kind::Ldap);
         let connected = LdapConnAsync::with_settings(settings, &opts.url).await;
@@ -105,6 +107,7 @@ impl AdConnection {
         Ok(AdConnection {
             ldap,
             url: opts.url.clone(),
+            tls: !matches!(transport, Transport::Plain),
             timeout: opts.timeout,
             presented,
             unconfirmed: Default::default(),
@@ -126,8 +129,18 @@ impl AdConnection {
         self.timeout
     }
 
-    /// Simple bind as `DOMAIN\user`, a UPN or a DN. AD's refusal is decoded into words.
+    /// Whether TLS protects the connection.
+    pub fn has_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// Simple bind as `DOMAIN\user`, a UPN or a DN, inside TLS only: on a connection without it
+    /// the password would cross the network in clear text, so nothing is sent. AD's refusal is
+    /// decoded into words.
     pub async fn bind(&mut self, user: &str, password: &Secret) -> Result<(), AdError> {
+        if !self.tls {
+            return Err(AdError::ClearText { url: self.url.clone() });
+        }
         let _timed = crate::netstats::timed(crate::netstats::Kind::Ldap);
         let result = self
             .ldap
@@ -138,29 +151,37 @@ impl AdConnection {
         if result.rc == super::rc::SUCCESS {
             return Ok(());
         }
-        if result.rc == super::rc::STRONGER_AUTH_REQUIRED {
-            // The DC refuses simple binds without TLS.
-            return Err(AdError::Bind {
-                user: user.to_string(),
-                rc: result.rc,
-                subcode: None,
-                words: "the domain controller requires TLS for sign-ins".into(),
-                remedy: "Use ldaps:// or ldap:// with StartTLS (leave out --insecure-ldap).".into(),
-                text: result.text,
-            });
+        Err(AdError::bind_refused(user, result))
+    }
+
+    /// SASL GSSAPI bind with `cred` to the service `ldap/<dc_host>`. On a connection without TLS
+    /// ldap3 installs Kerberos' confidentiality layer: every request and answer after it is
+    /// signed and sealed. Over TLS it sends the tls-server-end-point channel binding, as a DC
+    /// enforcing LDAP channel binding requires. `principal` names the account in messages.
+    ///
+    /// The GSSAPI calls block while they ask the KDC (a service ticket); ldap3 makes them inside
+    /// this future.
+    pub async fn kerberos_bind(
+        &mut self,
+        cred: cross_krb5::Cred,
+        dc_host: &str,
+        principal: &str,
+    ) -> Result<(), AdError> {
+        let _timed = crate::netstats::timed(crate::netstats::Kind::Ldap);
+        let spn = format!("ldap/{dc_host}");
+        let result = self.ldap.with_timeout(self.timeout).sasl_gssapi_cred_bind(cred, dc_host).await;
+        match result {
+            Ok(r) if r.rc == super::rc::SUCCESS => Ok(()),
+            Ok(r) => Err(AdError::bind_refused(principal, r)),
+            Err(LdapError::GssapiOperationError(text)) => Err(AdError::Kerberos {
+                problem: super::kerberos::classify(&text, None),
+                principal: principal.to_string(),
+                spn,
+                text,
+                clocks: None,
+            }),
+            Err(e) => Err(self.op_error("Kerberos bind", e)),
         }
-        let subcode = diagnostic_subcode(&result.text);
-        let (words, remedy) = subcode
-            .as_deref()
-            .and_then(bind_subcode_words)
-            .map(|(w, r)| (w.to_string(), r.to_string()))
-            .unwrap_or_else(|| {
-                (
-                    "the bind was refused".to_string(),
-                    "Check the account name and password, and that the account may sign in.".to_string(),
-                )
-            });
-        Err(AdError::Bind { user: user.to_string(), rc: result.rc, subcode, words, remedy, text: result.text })
     }
 
     /// A search returning whole entries, attribute names as the server sends them.
@@ -381,6 +402,7 @@ impl AdConnection {
         AdConnection {
             ldap: self.ldap.clone(),
             url: self.url.clone(),
+            tls: self.tls,
             timeout: self.timeout,
             presented: self.presented.clone(),
             unconfirmed: self.unconfirmed.clone(),
@@ -429,6 +451,32 @@ impl AdConnection {
             },
             other => AdError::Protocol { op: op.to_string(), detail: other.to_string() },
         }
+    }
+}
+
+impl AdError {
+    /// A DC's refusal of a bind in words: strongerAuthRequired (a simple bind without TLS where
+    /// LDAP signing is required, or a bind without the channel binding a DC enforces), else AD's
+    /// sub-code (`data 52e`, …) with its remedy.
+    pub fn bind_refused(user: &str, result: ldap3::LdapResult) -> AdError {
+        let subcode = diagnostic_subcode(&result.text);
+        let (words, remedy) = if result.rc == super::rc::STRONGER_AUTH_REQUIRED {
+            (
+                "the domain controller requires a stronger sign-in (LDAP signing and sealing, or TLS)".to_string(),
+                "Sign in with Kerberos (leave out --ad-simple-bind), which seals the connection; or connect over LDAPS."
+                    .to_string(),
+            )
+        } else {
+            subcode.as_deref().and_then(bind_subcode_words).map(|(w, r)| (w.to_string(), r.to_string())).unwrap_or_else(
+                || {
+                    (
+                        "the bind was refused".to_string(),
+                        "Check the account name and password, and that the account may sign in.".to_string(),
+                    )
+                },
+            )
+        };
+        AdError::Bind { user: user.to_string(), rc: result.rc, subcode, words, remedy, text: result.text }
     }
 }
 

@@ -5,17 +5,20 @@
 // Errors keep their raw diagnostics by design; they are the cold path.
 #![allow(clippy::result_large_err)]
 
-pub(crate) use writeback_base::{clock, crash, diagnose, netstats, secrets};
+pub(crate) use writeback_base::{clock, crash, diagnose, netstats, platform, secrets};
 
 pub mod conn;
 pub mod diag;
 pub mod directory;
+pub mod kerberos;
+pub mod locate;
 pub mod names;
 pub mod passgen;
 pub mod policy;
 pub mod readiness;
 pub mod scan;
 pub mod sd;
+pub mod signin;
 pub mod tls;
 pub mod writeback;
 
@@ -68,12 +71,31 @@ pub enum AdError {
         /// What was given.
         url: String,
     },
-    /// Plain LDAP was asked for without `--insecure-ldap`.
-    #[error("'{url}' would send the password without TLS")]
-    InsecureRefused {
-        /// What was given.
+    /// A simple bind on a connection without TLS: the password would cross in clear text.
+    #[error("a password would cross the network to {url} in clear text: nothing was sent")]
+    ClearText {
+        /// The connection's URL.
         url: String,
     },
+    /// The Kerberos sign-in failed, in the system Kerberos library's words.
+    #[error("{} for {principal} (to {spn}): {text}{}", problem.words(), clocks.as_ref().map(|(ours, dc)| format!("; this machine's clock says {ours}, the domain controller's {dc}")).unwrap_or_default())]
+    Kerberos {
+        problem: kerberos::Problem,
+        /// The account (`user@REALM`), or who the signed-in account is.
+        principal: String,
+        /// The service principal asked for (`ldap/<dc>`).
+        spn: String,
+        /// The library's message, verbatim.
+        text: String,
+        /// This machine's time and the DC's, when the clocks are the problem.
+        clocks: Option<(String, String)>,
+    },
+    /// DNS has no domain controllers for the forest.
+    #[error("no domain controller of the forest was found in DNS: {record} ({detail}; DNS servers asked: {})", if servers.is_empty() { "none configured".to_string() } else { servers.join(", ") })]
+    NoSrv { record: String, servers: Vec<String>, detail: String },
+    /// Every domain controller DNS named failed to answer.
+    #[error("none of the forest's domain controllers answered: {}", tried.join("; "))]
+    NoDc { forest: String, tried: Vec<String> },
     /// The CA file cannot be used.
     #[error("cannot use the CA file {}: {detail}", path.display())]
     CaFile { path: std::path::PathBuf, detail: String },
@@ -203,7 +225,10 @@ impl Diagnose for AdError {
     fn code(&self) -> &'static str {
         match self {
             AdError::BadUrl { .. } => "AD-URL",
-            AdError::InsecureRefused { .. } => "AD-INSECURE",
+            AdError::ClearText { .. } => "AD-CLEAR-TEXT",
+            AdError::Kerberos { problem, .. } => problem.code(),
+            AdError::NoSrv { .. } => "AD-NO-SRV",
+            AdError::NoDc { .. } => "AD-NO-DC",
             AdError::CaFile { .. } => "AD-CA-FILE",
             AdError::BadFingerprint { .. } => "AD-FINGERPRINT",
             AdError::BadTlsName { .. } => "AD-TLS-NAME",
@@ -229,7 +254,12 @@ impl Diagnose for AdError {
     fn remedy(&self) -> String {
         match self {
             AdError::BadUrl { .. } => "Give --ad-url as ldaps://dc.example.com (LDAPS) or ldap://dc.example.com (StartTLS).".into(),
-            AdError::InsecureRefused { .. } => "Use ldaps:// or StartTLS; add --insecure-ldap only in a lab or to debug.".into(),
+            AdError::ClearText { .. } => "Sign in with Kerberos (leave out --ad-simple-bind), which seals the connection, or use ldaps:// or StartTLS for a password.".into(),
+            AdError::Kerberos { problem, spn, principal, .. } => kerberos_remedy(*problem, spn, principal),
+            AdError::NoSrv { record, .. } => format!(
+                "Check the forest's DNS name, and that this machine asks the domain's DNS servers (the DCs' DNS normally): `nslookup -type=SRV {record}` should list its domain controllers. Or name one with --ad-url."
+            ),
+            AdError::NoDc { .. } => "Check that the domain controllers run and that no firewall blocks port 389 (or 636) from here; or name one that answers with --ad-url.".into(),
             AdError::CaFile { .. } => "Point --ad-ca-file at the PEM file of the CA that issued the DC's certificate.".into(),
             AdError::BadFingerprint { .. } => "Copy the SHA-256 fingerprint exactly as the wizard or `openssl x509 -fingerprint -sha256` shows it.".into(),
             AdError::BadTlsName { .. } => "Give --ad-tls-name as the DC's DNS name as written in its certificate.".into(),
@@ -261,7 +291,8 @@ impl Diagnose for AdError {
     fn exit(&self) -> Exit {
         match self {
             AdError::BadUrl { .. }
-            | AdError::InsecureRefused { .. }
+            | AdError::ClearText { .. }
+            | AdError::Kerberos { problem: kerberos::Problem::Name, .. }
             | AdError::BadFingerprint { .. }
             | AdError::BadTlsName { .. }
             | AdError::CertChanged { .. }
@@ -269,6 +300,24 @@ impl Diagnose for AdError {
             | AdError::AmbiguousAccount { .. } => Exit::Usage,
             _ => Exit::Failed,
         }
+    }
+}
+
+fn kerberos_remedy(problem: kerberos::Problem, spn: &str, principal: &str) -> String {
+    use kerberos::Problem as P;
+    match problem {
+        P::Password => format!("Check the password of {principal} (Caps Lock, keyboard layout); repeated failures lock the account out."),
+        P::Revoked => "Enable or unlock the account (Active Directory Users and Computers > Account), or use another Enterprise Admin.".into(),
+        P::UnknownUser => "Give the account as DOMAIN\\user or user@domain.dns.name for its own domain (a UPN with another suffix is not its realm).".into(),
+        P::PasswordExpired => "Change the account's password first (Ctrl+Alt+Del > Change a password, or Set-ADAccountPassword), then sign in again.".into(),
+        P::NoKdc => "Check that this machine reaches a domain controller on port 88 and finds the realm's KDC (on Windows, join the domain or sign in to it; on Linux, krb5.conf or DNS SRV _kerberos._tcp); or connect over LDAPS with a password (--ad-url ldaps://… --ad-simple-bind).".into(),
+        P::Spn => format!(
+            "Register the SPN on the domain controller's computer account (setspn -S {spn} DC$ on the DC, or `samba-tool spn add {spn} DC$`), or connect by the DC's DNS name (not an IP address or an alias)."
+        ),
+        P::Skew => "Set this machine's clock right (w32tm /resync on Windows, timedatectl or chrony on Linux): Kerberos allows 5 minutes of difference.".into(),
+        P::NoTicket => "Sign in to the domain first (on Windows, log on with the domain account; on Linux, `kinit user@REALM`), or type an Enterprise Admin's name and password instead.".into(),
+        P::Name => "Give the account as DOMAIN\\user or user@domain.dns.name: Kerberos has no use for a DN.".into(),
+        P::Other => "Read the Kerberos message above; check the realm's KDC and the account.".into(),
     }
 }
 

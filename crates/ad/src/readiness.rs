@@ -16,6 +16,9 @@ use super::{AdConnection, AdError};
 pub struct Readiness {
     /// The DC's name.
     pub dc: String,
+    /// Which DC answered and how the connection is protected (set by whoever signed in).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<super::signin::Protection>,
     /// The bound account's DN.
     pub account: String,
     pub enterprise_admin: bool,
@@ -125,6 +128,7 @@ pub async fn check(
         warnings.push(directory::NO_POLICY_HINTS.into());
     }
     Ok(Readiness {
+        connection: None,
         dc: disc.dc_name.clone(),
         account: account.dn.clone(),
         enterprise_admin: ea.enterprise_admin,

@@ -33,9 +33,13 @@ pub const SETTINGS_VERSION: u32 = 1;
 pub struct Settings {
     /// Format version; always [`SETTINGS_VERSION`] when written by this build.
     pub version: u32,
-    /// `ldaps://host[:port]`, or `ldap://host` for StartTLS.
+    /// One domain controller: `ldaps://host[:port]`, or `ldap://host` (Kerberos sealed, or
+    /// StartTLS for a password). Wins over `forest`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_url: Option<String>,
+    /// The forest's (or a domain's) DNS name: its domain controllers are found in DNS.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "forest_field")]
+    pub forest: Option<String>,
     /// `DOMAIN\user`, UPN or DN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ad_user: Option<String>,
@@ -171,6 +175,7 @@ impl Settings {
             }
         }
         set(&mut self.ad_url, &flags.ad_url);
+        set(&mut self.forest, &flags.forest);
         set(&mut self.ad_user, &flags.ad_user);
         set(&mut self.ad_ca_file, &flags.ad_ca_file);
         set(&mut self.ad_tls_name, &flags.ad_tls_name);
@@ -188,6 +193,29 @@ impl Settings {
         }
         self
     }
+}
+
+/// A forest is a DNS name: letters, digits and hyphens in dot-separated labels, nothing that could
+/// carry text into a DNS query or a message.
+pub fn check_forest(text: &str) -> Result<(), String> {
+    let text = text.trim_end_matches('.');
+    let labels: Vec<&str> = text.split('.').collect();
+    let ok = !text.is_empty()
+        && text.len() <= 253
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        });
+    if ok { Ok(()) } else { Err(format!("'{text}' is not a forest's DNS name (for example corp.example.com)")) }
+}
+
+fn forest_field<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(d)?;
+    check_forest(&text).map_err(serde::de::Error::custom)?;
+    Ok(Some(text))
 }
 
 /// A tenant is a GUID, a DNS name (a verified domain), or one of Entra's own words for "any"
@@ -270,6 +298,7 @@ pub fn preview_import(file: &Path, config_path: &Path) -> Result<ImportPreview, 
     let list = |v: &[String]| (!v.is_empty()).then(|| v.join("; "));
     let pairs: Vec<(&'static str, Option<String>, Option<String>)> = vec![
         ("ad_url", show(&local.ad_url), show(&settings.ad_url)),
+        ("forest", show(&local.forest), show(&settings.forest)),
         ("ad_user", show(&local.ad_user), show(&settings.ad_user)),
         ("ad_ca_file", path(&local.ad_ca_file), path(&settings.ad_ca_file)),
         ("ad_tls_name", show(&local.ad_tls_name), show(&settings.ad_tls_name)),
@@ -309,6 +338,8 @@ pub fn apply_import(preview: ImportPreview, config_path: &Path, take_their_pin: 
 pub struct SettingsOverlay {
     /// `--ad-url`
     pub ad_url: Option<String>,
+    /// `--forest`
+    pub forest: Option<String>,
     /// `--ad-user`
     pub ad_user: Option<String>,
     /// `--ad-ca-file`
@@ -335,8 +366,10 @@ pub struct SettingsOverlay {
     pub sync_engine_timeout: Option<u64>,
     /// `--cloudsync-admin`
     pub cloudsync_admin: Option<String>,
-    /// `--insecure-ldap` (never kept in the file)
-    pub insecure_ldap: bool,
+    /// `--ad-current-user`: sign in to AD as the account this runs as (never kept in the file).
+    pub ad_current_user: bool,
+    /// `--ad-simple-bind`: a password inside TLS instead of Kerberos (never kept in the file).
+    pub ad_simple_bind: bool,
     /// `--ad-timeout` in seconds (never kept in the file)
     pub ad_timeout: Option<u64>,
     /// `--include-adminsdholder` (never kept in the file)

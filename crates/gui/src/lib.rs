@@ -225,6 +225,10 @@ impl App {
                 Ok(())
             }
             Msg::Connected(result) => self.pages.take_connected(result),
+            Msg::Forests(forests) => {
+                self.pages.directories.take_forests(forests);
+                Ok(())
+            }
             Msg::Overview(result) => result.map(|o| self.pages.features.take_overview(self.wiz.task, *o)),
             Msg::Planned(result) => result.map(|plan| self.wiz.facts.plan_ready = self.pages.take_plan(plan)),
             Msg::Progress(progress) => {
@@ -275,8 +279,11 @@ impl App {
             return;
         }
         let task = self.wiz.task;
-        if let Some(job) = self.pages.leave(from, task, &mut self.wiz.facts) {
-            self.start(job);
+        match self.pages.leave(from, task, &mut self.wiz.facts) {
+            // Read in the background: the page is usable before (or without) the answer.
+            Some(job @ Job::Forests) => self.engine.send(job),
+            Some(job) => self.start(job),
+            None => {}
         }
     }
 

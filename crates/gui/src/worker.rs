@@ -55,15 +55,23 @@ pub enum Job {
     },
     /// Connect to the DC and bind; the password as typed (never stored by the wizard).
     Connect {
+        /// The forest's DNS name (a DC is found in DNS); `ad_url` wins when both are given.
+        forest: String,
         ad_url: String,
         ad_user: String,
         /// `None` lets lab mode (or the secrets lookup) supply it.
         password: Option<Secret>,
+        /// Sign in as the account the wizard runs as (Kerberos, no password).
+        current_user: bool,
+        /// A password over TLS instead of Kerberos.
+        simple: bool,
         /// A certificate the person chose to trust (SHA-256): pinned, and kept in the settings.
         trust: Option<String>,
         /// How long one LDAP operation may take, in seconds (`--ad-timeout`).
         ad_timeout: Option<u64>,
     },
+    /// The forests the sync engine's AD connectors name (answered without holding the bar).
+    Forests,
     /// Choose the connector account and the scopes, then read today's state.
     Choose { connector: Option<String>, scopes: Vec<String> },
     /// Today's state and the readiness findings.
@@ -121,6 +129,8 @@ pub enum Msg {
     },
     SignedIn(Result<Box<EntraCheck>, ErrorReport>),
     Connected(Result<DirectoryView, ErrorReport>),
+    /// The forests the sync engine serves (none when it names none or cannot be read).
+    Forests(Vec<String>),
     /// The DC presented a certificate nothing here vouches for: ask the person; `report` stands
     /// if they do not trust it.
     Untrusted {
@@ -142,7 +152,12 @@ impl Msg {
     pub fn holds_bar(&self) -> bool {
         !matches!(
             self,
-            Msg::Progress(_) | Msg::DeviceCode { .. } | Msg::LabUp(_) | Msg::Children { .. } | Msg::Opened(_)
+            Msg::Progress(_)
+                | Msg::DeviceCode { .. }
+                | Msg::LabUp(_)
+                | Msg::Children { .. }
+                | Msg::Opened(_)
+                | Msg::Forests(_)
         )
     }
 }
@@ -423,8 +438,9 @@ async fn run(
                 Err(e) => Err(report(e)),
             })
         }
-        Job::Connect { ad_url, ad_user, password, trust, ad_timeout } => {
-            match connect(shared, ConnectJob { ad_url, ad_user, password, trust, ad_timeout }, ctx, cancel).await {
+        Job::Connect { forest, ad_url, ad_user, password, current_user, simple, trust, ad_timeout } => {
+            let job = ConnectJob { forest, ad_url, ad_user, password, current_user, simple, trust, ad_timeout };
+            match connect(shared, job, ctx, cancel).await {
                 Err(e) => match e.untrusted() {
                     Some(question) => Msg::Untrusted { question, report: report(e) },
                     None => Msg::Connected(Err(report(e))),
@@ -460,6 +476,7 @@ async fn run(
             with_session(shared, async |s| s.configure(&plan, start_sync, canary, cloudsync, cancel, progress).await)
                 .await,
         ),
+        Job::Forests => Msg::Forests(session::sync_engine_forests(&shared.opts()).await),
         Job::InspectJournal(path) => {
             Msg::Journal(with_session(shared, async |s| s.inspect_journal(&path)).await.map(Box::new))
         }
@@ -474,9 +491,12 @@ async fn run(
 }
 
 struct ConnectJob {
+    forest: String,
     ad_url: String,
     ad_user: String,
     password: Option<Secret>,
+    current_user: bool,
+    simple: bool,
     trust: Option<String>,
     ad_timeout: Option<u64>,
 }
@@ -487,12 +507,21 @@ async fn connect(
     ctx: &Ctx,
     cancel: &CancellationToken,
 ) -> Result<DirectoryView, Error> {
-    let ConnectJob { ad_url, ad_user, password, trust, ad_timeout } = job;
+    let ConnectJob { forest, ad_url, ad_user, password, current_user, simple, trust, ad_timeout } = job;
     let mut opts = shared.opts();
     // The fields are the truth (they start from the settings and flags): an emptied one is unset.
     let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    if let Some(f) = non_empty(&forest) {
+        writeback_core::config::check_forest(&f).map_err(|message| Error::Usage {
+            message,
+            remedy: "Type the forest's DNS name, for example corp.example.com.".into(),
+        })?;
+    }
+    opts.flags.forest = non_empty(&forest);
     opts.flags.ad_url = non_empty(&ad_url);
     opts.flags.ad_user = non_empty(&ad_user);
+    opts.flags.ad_current_user = current_user;
+    opts.flags.ad_simple_bind = simple;
     opts.flags.ad_timeout = ad_timeout;
     if let Some(fp) = &trust {
         opts.flags.ad_fingerprint = Some(fp.clone());

@@ -29,8 +29,8 @@ use certs::TlsFiles;
 use samba::SambaTools;
 
 /// Bump when the seeded content or layout changes: older templates are rebuilt.
-const TEMPLATE_FORMAT: u32 = 5;
-/// How long a starting DC may take to answer LDAPS.
+const TEMPLATE_FORMAT: u32 = 6;
+/// How long a starting DC may take to answer LDAP.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What `lab up` and `lab status` report (the CLI contract's fields).
@@ -38,8 +38,23 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct LabInfo {
     /// The lab folder.
     pub dir: PathBuf,
-    /// `ldaps://127.0.0.N`.
+    /// `ldaps://127.0.0.N`; `ldap://127.0.0.N` for a lab without TLS.
     pub ldap_url: String,
+    /// Whether the DC has a certificate (LDAPS and StartTLS); `lab up --no-tls` makes one without.
+    pub tls: bool,
+    /// The forest's DNS name: what an administrator gives `--forest`.
+    pub forest: String,
+    /// The DC's DNS name (in its SRV records, its SPN `ldap/…` and its certificate).
+    pub dc_host: String,
+    /// The Kerberos realm.
+    pub realm: String,
+    /// The DC's DNS server, which answers for the forest (SRV and A records): `127.0.0.N`.
+    pub dns_server: String,
+    /// A krb5.conf naming the realm's KDC (`KRB5_CONFIG=` it to sign in with Kerberos).
+    pub krb5_conf: PathBuf,
+    /// A resolv.conf naming the DC's DNS server, for a process run where it is mounted over
+    /// /etc/resolv.conf (a private mount namespace: the machine's own is never changed).
+    pub resolv_conf: PathBuf,
     /// The name in the DC's certificate (the URL holds an IP).
     pub tls_name: String,
     /// The lab CA's PEM file.
@@ -64,6 +79,19 @@ struct LabState {
     #[serde(flatten)]
     info: LabInfo,
     address: Ipv4Addr,
+}
+
+/// How `lab up` makes a new lab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpOptions {
+    /// Give the DC a certificate (LDAPS, StartTLS). Without, it is reached only with Kerberos.
+    pub tls: bool,
+}
+
+impl Default for UpOptions {
+    fn default() -> Self {
+        UpOptions { tls: true }
+    }
 }
 
 /// `template.json` beside the template's `dc/`.
@@ -149,23 +177,18 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), LabError> {
     crate::fsutil::write_atomic(path, &text, false).map_err(io("write", path))
 }
 
-fn read_secret(path: &Path) -> Result<Secret, LabError> {
-    let text = std::fs::read_to_string(path).map_err(io("read a password file", path))?;
-    Ok(Secret::new(text.trim_end_matches('\n')))
-}
-
 fn write_secret(path: &Path, secret: &Secret) -> Result<(), LabError> {
     // Exactly the password, no newline: OpenLDAP's `-y FILE` (ldapsearch) reads every byte.
     crate::fsutil::write_atomic(path, secret.expose().as_bytes(), true).map_err(io("write a password file", path))
 }
 
-/// Waits until the DC in `dc_dir` answers a rootDSE read over LDAPS at `addr`.
-async fn wait_ready(dc_dir: &Path, addr: Ipv4Addr) -> Result<(), LabError> {
+/// Waits until the DC in `dc_dir` answers a rootDSE read at `addr`: over LDAPS, or in the clear
+/// (no bind: nothing but the rootDSE is asked) when it has no TLS.
+async fn wait_ready(dc_dir: &Path, addr: Ipv4Addr, tls: bool) -> Result<(), LabError> {
     let deadline = Instant::now() + START_TIMEOUT;
-    let opts = ConnectOptions {
-        timeout: Duration::from_secs(2),
-        ..ConnectOptions::new(format!("ldaps://{addr}"), trust_for(dc_dir))
-    };
+    let url = if tls { format!("ldaps://{addr}") } else { format!("ldap://{addr}") };
+    let opts =
+        ConnectOptions { timeout: Duration::from_secs(2), plain: !tls, ..ConnectOptions::new(url, trust_for(dc_dir)) };
     let pid_deadline = Instant::now() + Duration::from_secs(5);
     loop {
         if Instant::now() > pid_deadline && samba::running_pid(dc_dir).is_none() {
@@ -244,9 +267,35 @@ pub fn processes(dir: &Path) -> Vec<i32> {
     samba::processes(&dir.join("dc"))
 }
 
-/// Starts the DC in `dc_dir` on a newly claimed address and waits until it answers. On failure
-/// the DC is stopped and the claim released.
-async fn start_claimed(tools: &SambaTools, dc_dir: &Path) -> Result<Ipv4Addr, LabError> {
+/// Starts the DC in `dc_dir` on a newly claimed address — its DNS records moved there, TLS on or
+/// off, `passwords` set, the lab's krb5.conf and resolv.conf written beside it — and waits until
+/// it answers. On failure the DC is stopped and the claim released.
+async fn start_claimed(
+    tools: &SambaTools,
+    dc_dir: &Path,
+    tls: bool,
+    passwords: Vec<(String, Secret)>,
+) -> Result<Ipv4Addr, LabError> {
+    // A process outside the claims (a DC whose lab folder was deleted under it) may take the
+    // address between the check and Samba's start: another address, a few times.
+    let mut tries = 0;
+    loop {
+        match start_once(tools, dc_dir, tls, passwords.clone()).await {
+            Err(LabError::Died { log_tail }) if log_tail.contains("ADDRESS_ALREADY_ASSOCIATED") && tries < 3 => {
+                tries += 1;
+                tracing::info!("the lab DC's address was taken meanwhile; trying another");
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn start_once(
+    tools: &SambaTools,
+    dc_dir: &Path,
+    tls: bool,
+    passwords: Vec<(String, Secret)>,
+) -> Result<Ipv4Addr, LabError> {
     let claim = addr::claim(
         dc_dir,
         &|d| samba::running_pid(d).is_some(),
@@ -260,10 +309,24 @@ async fn start_claimed(tools: &SambaTools, dc_dir: &Path) -> Result<Ipv4Addr, La
         let conf = samba::smb_conf(dc_dir);
         let text = std::fs::read_to_string(&conf).map_err(io("read", &conf))?;
         let dir_text = dc_dir.display().to_string();
-        std::fs::write(&conf, samba::rewrite_conf(&text, &dir_text, &dir_text, claim.addr))
-            .map_err(io("write", &conf))?;
+        let text = samba::set_tls(&samba::rewrite_conf(&text, &dir_text, &dir_text, claim.addr), tls);
+        std::fs::write(&conf, text).map_err(io("write", &conf))?;
+        let (tools2, dc, addr) = (tools.clone(), dc_dir.to_path_buf(), claim.addr);
+        blocking(move || {
+            let named: Vec<(&str, &Secret)> = passwords.iter().map(|(s, p)| (s.as_str(), p)).collect();
+            tools2.prepare(&dc, addr, &named)
+        })
+        .await?;
+        if let Some(lab_dir) = dc_dir.parent() {
+            let krb5 = lab_dir.join("krb5.conf");
+            crate::fsutil::write_atomic(&krb5, samba::krb5_conf(claim.addr).as_bytes(), false)
+                .map_err(io("write", &krb5))?;
+            let resolv = lab_dir.join("resolv.conf");
+            crate::fsutil::write_atomic(&resolv, format!("nameserver {}\n", claim.addr).as_bytes(), false)
+                .map_err(io("write", &resolv))?;
+        }
         tools.start(dc_dir)?;
-        wait_ready(dc_dir, claim.addr).await
+        wait_ready(dc_dir, claim.addr, tls).await
     }
     .await;
     if let Err(e) = result {
@@ -341,19 +404,19 @@ async fn build_template(tools: &SambaTools, building: &Path, version: &str) -> R
         let tools2 = tools.clone();
         let addr = claim.addr;
         let admin = blocking(move || tools2.provision(&provision_dir, addr)).await?;
+        tools.add_ldap_spn(&dc_dir)?;
         let files = TlsFiles::in_dc_dir(&dc_dir);
         certs::issue(&files, samba::DNS_NAME)?;
         let conf = samba::smb_conf(&dc_dir);
         let text = std::fs::read_to_string(&conf).map_err(io("read", &conf))?;
         std::fs::write(&conf, samba::add_tls_settings(&text, &files)).map_err(io("write", &conf))?;
         tools.start(&dc_dir)?;
-        wait_ready(&dc_dir, claim.addr).await?;
+        wait_ready(&dc_dir, claim.addr, true).await?;
         let mut conn = bind_admin(&dc_dir, claim.addr, &admin).await?;
         // StdRng, not the thread-local rng: this future must be Send (the wizard runs it on tokio).
         let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng();
         let seeded = seed::seed(&mut conn, &mut rng).await?;
         conn.close().await;
-        write_secret(&building.join("admin.password"), &admin)?;
         Ok::<_, LabError>(seeded)
     }
     .await;
@@ -374,8 +437,9 @@ async fn build_template(tools: &SambaTools, building: &Path, version: &str) -> R
 }
 
 /// Brings the lab DC in `dir` up: reuses it when it runs, restarts it when it was stopped, or
-/// creates it from the template. Returns the contract's fields.
-pub async fn up(dir: &Path) -> Result<LabInfo, LabError> {
+/// creates it from the template (with or without TLS, as `opts` say; a lab keeps the choice it
+/// was made with). Returns the contract's fields.
+pub async fn up(dir: &Path, opts: UpOptions) -> Result<LabInfo, LabError> {
     needs_linux()?;
     check_root(crate::platform::effective_uid().unwrap_or(0))?;
     let tools = SambaTools::locate()?;
@@ -393,12 +457,15 @@ pub async fn up(dir: &Path) -> Result<LabInfo, LabError> {
     let state_path = dir.join("lab.json");
 
     if let Some(mut state) = read_json::<LabState>(&state_path)? {
+        if state.info.tls != opts.tls {
+            return Err(LabError::TlsMismatch { dir, tls: state.info.tls });
+        }
         if samba::running_pid(&dc_dir).is_some() {
-            wait_ready(&dc_dir, state.address).await?;
+            wait_ready(&dc_dir, state.address, state.info.tls).await?;
             return Ok(state.info);
         }
-        state.address = start_claimed(&tools, &dc_dir).await?;
-        state.info.ldap_url = format!("ldaps://{}", state.address);
+        state.address = start_claimed(&tools, &dc_dir, state.info.tls, Vec::new()).await?;
+        state.info = info_for(&dir, state.address, state.info.tls, &state.info.connector_account);
         write_json(&state_path, &state)?;
         return Ok(state.info);
     }
@@ -417,37 +484,18 @@ pub async fn up(dir: &Path) -> Result<LabInfo, LabError> {
     let _ = std::fs::remove_file(samba::pid_file(&dc_dir));
     certs::issue(&TlsFiles::in_dc_dir(&dc_dir), samba::DNS_NAME)?;
 
-    let address = start_claimed(&tools, &dc_dir).await?;
+    let admin_password = crate::ad::passgen::generate_os(24);
+    let connector_password = crate::ad::passgen::generate_os(24);
+    // RECENT_USER's password is new in every lab, so it is younger than its PSO's minimum age
+    // (a password nobody keeps).
+    let passwords = vec![
+        ("Administrator".to_string(), admin_password.clone()),
+        (tinfo.connector_account.clone(), connector_password.clone()),
+        (seed::RECENT_SAM.to_string(), crate::ad::passgen::generate_os(24)),
+    ];
+    let address = start_claimed(&tools, &dc_dir, opts.tls, passwords).await?;
     let finish = async {
-        let template_admin = read_secret(&template.join("admin.password"))?;
-        let mut conn = bind_admin(&dc_dir, address, &template_admin).await?;
-        let admin_password = crate::ad::passgen::generate_os(24);
-        let connector_password = crate::ad::passgen::generate_os(24);
-        let admin_dn = format!("CN=Administrator,CN=Users,{}", samba::BASE_DN);
-        let connector_dn = format!("CN={},CN=Users,{}", tinfo.connector_account, samba::BASE_DN);
-        // RECENT_USER's password is renewed on every start, so it is younger than its PSO's
-        // minimum age in every lab (a password nobody keeps).
-        let recent_dn = format!("{},{}", seed::RECENT_USER, samba::BASE_DN);
-        let recent_password = crate::ad::passgen::generate_os(24);
-        for (dn, pw) in
-            [(&admin_dn, &admin_password), (&connector_dn, &connector_password), (&recent_dn, &recent_password)]
-        {
-            let pwd = crate::ad::unicode_pwd(pw);
-            conn.modify(dn, vec![ldap3::Mod::Replace(b"unicodePwd".to_vec(), [pwd].into())], vec![]).await?;
-        }
-        conn.close().await;
-        let info = LabInfo {
-            dir: dir.clone(),
-            ldap_url: format!("ldaps://{address}"),
-            tls_name: samba::DNS_NAME.to_string(),
-            ca_file: TlsFiles::in_dc_dir(&dc_dir).ca,
-            base_dn: samba::BASE_DN.to_string(),
-            admin_user: admin_user(),
-            admin_password_file: dir.join("admin.password"),
-            connector_account: tinfo.connector_account.clone(),
-            connector_password_file: dir.join("connector.password"),
-            canary_user: seed::CANARY_SAM.to_string(),
-        };
+        let info = info_for(&dir, address, opts.tls, &tinfo.connector_account);
         write_secret(&info.admin_password_file, &admin_password)?;
         write_secret(&info.connector_password_file, &connector_password)?;
         write_json(&state_path, &LabState { info: info.clone(), address })?;
@@ -460,6 +508,30 @@ pub async fn up(dir: &Path) -> Result<LabInfo, LabError> {
         addr::release(address, &dc_dir);
     }
     finish
+}
+
+/// The contract's fields of the lab in `dir` at `address`.
+fn info_for(dir: &Path, address: Ipv4Addr, tls: bool, connector_account: &str) -> LabInfo {
+    let dc_dir = dir.join("dc");
+    LabInfo {
+        dir: dir.to_path_buf(),
+        ldap_url: if tls { format!("ldaps://{address}") } else { format!("ldap://{address}") },
+        tls,
+        forest: samba::FOREST.to_string(),
+        dc_host: samba::DNS_NAME.to_string(),
+        realm: samba::REALM.to_string(),
+        dns_server: address.to_string(),
+        krb5_conf: dir.join("krb5.conf"),
+        resolv_conf: dir.join("resolv.conf"),
+        tls_name: samba::DNS_NAME.to_string(),
+        ca_file: TlsFiles::in_dc_dir(&dc_dir).ca,
+        base_dn: samba::BASE_DN.to_string(),
+        admin_user: admin_user(),
+        admin_password_file: dir.join("admin.password"),
+        connector_account: connector_account.to_string(),
+        connector_password_file: dir.join("connector.password"),
+        canary_user: seed::CANARY_SAM.to_string(),
+    }
 }
 
 /// Copies a folder whole (`cp -a`), with nothing of this process's environment.
@@ -640,6 +712,9 @@ pub enum LabError {
         /// The lab folder.
         dir: PathBuf,
     },
+    /// `lab up` of an existing lab asked for the other TLS choice than it was made with.
+    #[error("the lab in {} was made {}", dir.display(), if *tls { "with TLS" } else { "without TLS (--no-tls)" })]
+    TlsMismatch { dir: PathBuf, tls: bool },
     /// A lab folder another account may change.
     #[error("the lab folder {} is not to be trusted: {why}", dir.display())]
     UnsafeFolder { dir: PathBuf, why: String },
@@ -668,6 +743,7 @@ impl Diagnose for LabError {
             LabError::DirInUse { .. } => "LAB-DIR-IN-USE",
             LabError::Internal { .. } => "LAB-INTERNAL",
             LabError::UnsafeFolder { .. } => "LAB-UNSAFE-FOLDER",
+            LabError::TlsMismatch { .. } => "LAB-TLS-MISMATCH",
         }
     }
     fn remedy(&self) -> String {
@@ -689,6 +765,10 @@ impl Diagnose for LabError {
             LabError::Corrupt { .. } => "Stop the lab with `lab down`, remove the lab folder, and bring a new one up.".into(),
             LabError::DirInUse { .. } => "Choose an empty --dir, or remove that folder.".into(),
             LabError::Internal { .. } => "Try again; report it as a bug if it persists.".into(),
+            LabError::TlsMismatch { tls, .. } => format!(
+                "Bring it up {} as it was made, or make the other kind in another --dir.",
+                if *tls { "without --no-tls" } else { "with --no-tls" }
+            ),
             LabError::UnsafeFolder { dir, .. } => format!(
                 "The lab runs Samba as root from this folder: use a folder only you (or root) may change, e.g. `chown root '{d}' && chmod 700 '{d}'` after checking what it holds, or another --dir.",
                 d = dir.display()
@@ -699,7 +779,7 @@ impl Diagnose for LabError {
         match self {
             LabError::NeedsLinux | LabError::Sealed { .. } => Exit::Usage,
             LabError::NotRoot { .. } | LabError::SambaMissing { .. } => Exit::No,
-            LabError::DirInUse { .. } | LabError::UnsafeFolder { .. } => Exit::Usage,
+            LabError::DirInUse { .. } | LabError::UnsafeFolder { .. } | LabError::TlsMismatch { .. } => Exit::Usage,
             LabError::Ad(e) => e.exit(),
             _ => Exit::Failed,
         }
@@ -752,18 +832,7 @@ mod tests {
 
     #[test]
     fn lab_state_file_has_the_contract_fields_and_no_secret() {
-        let info = LabInfo {
-            dir: "/l".into(),
-            ldap_url: "ldaps://127.0.0.2".into(),
-            tls_name: samba::DNS_NAME.into(),
-            ca_file: "/l/dc/private/tls/lab-ca.pem".into(),
-            base_dn: samba::BASE_DN.into(),
-            admin_user: admin_user(),
-            admin_password_file: "/l/admin.password".into(),
-            connector_account: "MSOL_0123456789ab".into(),
-            connector_password_file: "/l/connector.password".into(),
-            canary_user: seed::CANARY_SAM.into(),
-        };
+        let info = info_for(Path::new("/l"), Ipv4Addr::new(127, 0, 0, 2), true, "MSOL_0123456789ab");
         let v = serde_json::to_value(LabState { info, address: Ipv4Addr::new(127, 0, 0, 2) }).unwrap();
         for key in [
             "dir",
@@ -776,9 +845,17 @@ mod tests {
             "connector_account",
             "connector_password_file",
             "canary_user",
+            "tls",
+            "forest",
+            "dc_host",
+            "realm",
+            "dns_server",
+            "krb5_conf",
+            "resolv_conf",
         ] {
             assert!(v.get(key).is_some(), "{key}");
         }
+        assert_eq!((v["forest"].as_str(), v["dns_server"].as_str()), (Some("lab.example.test"), Some("127.0.0.2")));
         assert_eq!(v["admin_user"], "LAB\\Administrator");
     }
 }

@@ -18,6 +18,8 @@ pub const HOST_NAME: &str = "dc1";
 pub const DNS_NAME: &str = "dc1.lab.example.test";
 /// The domain's naming context.
 pub const BASE_DN: &str = "DC=lab,DC=example,DC=test";
+/// The forest's (and domain's) DNS name.
+pub const FOREST: &str = "lab.example.test";
 
 /// The Debian packages the lab needs, as one install command.
 pub const INSTALL_COMMAND: &str = "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends samba samba-ad-dc samba-ad-provision ldap-utils";
@@ -93,7 +95,9 @@ impl SambaTools {
         let options = [
             format!("interfaces={addr}/8"),
             "bind interfaces only=yes".into(),
-            "server services=ldap".into(),
+            // The KDC and the DNS server make the lab a forest found by name and signed in to
+            // with Kerberos, as production domains are.
+            "server services=ldap kdc dns".into(),
             "ldb:nosync=true".into(),
             format!("pid directory={d}/run"),
             format!("log file={d}/log/log.%m"),
@@ -105,7 +109,8 @@ impl SambaTools {
             .arg(format!("--targetdir={d}"))
             .arg(format!("--realm={REALM}"))
             .arg(format!("--domain={NETBIOS_DOMAIN}"))
-            .args(["--server-role=dc", "--dns-backend=NONE"])
+            .args(["--server-role=dc", "--dns-backend=SAMBA_INTERNAL"])
+            .arg(format!("--host-ip={addr}"))
             .arg(format!("--host-name={HOST_NAME}"));
         for o in &options {
             cmd.arg(format!("--option={o}"));
@@ -126,6 +131,58 @@ impl SambaTools {
             status: out.status.to_string(),
             output: "the report did not include the generated Administrator password".into(),
         })
+    }
+
+    /// Registers the DC's `ldap/` service principal name. Samba's `dnsupdate` service would (the
+    /// lab does not run it); without it a Kerberos sign-in to LDAP meets "Server not found in
+    /// Kerberos database".
+    pub fn add_ldap_spn(&self, dc_dir: &Path) -> Result<(), LabError> {
+        let mut cmd = crate::platform::child(&self.samba_tool, &[]);
+        cmd.args(["spn", "add", &format!("ldap/{DNS_NAME}"), &format!("{}$", HOST_NAME.to_uppercase()), "-s"])
+            .arg(smb_conf(dc_dir));
+        run(&mut cmd, "samba-tool spn add").map(|_| ())
+    }
+
+    /// Prepares a stopped DC for its address (and, for a new lab, its passwords), writing to its
+    /// databases directly with Samba's own Python library (the interpreter samba-tool runs
+    /// on): every loopback A record of the lab's DNS zones becomes `addr` (a lab copied from the
+    /// template, or restarted on another address, would else name the old one), and each
+    /// `(sAMAccountName, password)` is set. The passwords go on stdin, never on a command line.
+    pub fn prepare(
+        &self,
+        dc_dir: &Path,
+        addr: Ipv4Addr,
+        passwords: &[(&str, &crate::secrets::Secret)],
+    ) -> Result<(), LabError> {
+        use std::io::Write;
+        let python = python_of(&self.samba_tool);
+        let input = serde_json::json!({
+            "conf": smb_conf(dc_dir),
+            "address": addr.to_string(),
+            "passwords": passwords.iter().map(|(sam, pw)| [sam.to_string(), pw.expose().to_string()]).collect::<Vec<_>>(),
+        });
+        let mut child = crate::platform::child(&python, &[])
+            .args(["-c", PREPARE_SCRIPT])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .map_err(|source| LabError::Spawn { what: "the DC's preparation (python3)", source })?;
+        let fed = child.stdin.take().map(|mut s| s.write_all(input.to_string().as_bytes()));
+        let out = child
+            .wait_with_output()
+            .map_err(|source| LabError::Spawn { what: "the DC's preparation (python3)", source })?;
+        if let Some(Err(source)) = fed {
+            return Err(LabError::Spawn { what: "the DC's preparation (python3)", source });
+        }
+        if !out.status.success() {
+            return Err(LabError::Command {
+                what: "the DC's preparation (python3)",
+                status: out.status.to_string(),
+                output: tail(&String::from_utf8_lossy(&out.stderr), 15),
+            });
+        }
+        Ok(())
     }
 
     /// Starts the DC in the background (`samba -D -M single`). Returns once the daemon has
@@ -161,6 +218,55 @@ fn run(cmd: &mut Command, what: &'static str) -> Result<String, LabError> {
     let stdout = String::from_utf8_lossy(&out.stdout);
     Err(LabError::Command { what, status: out.status.to_string(), output: tail(&format!("{stdout}{stderr}"), 15) })
 }
+
+/// The Python that runs `samba_tool` (its `#!` line): Samba's modules are installed for that
+/// interpreter, not necessarily for the first `python3` on PATH.
+fn python_of(samba_tool: &Path) -> PathBuf {
+    std::fs::read_to_string(samba_tool)
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .next()
+                .and_then(|l| l.strip_prefix("#!"))
+                .map(|l| l.split_whitespace().next().unwrap_or("").to_string())
+        })
+        .filter(|p| p.starts_with('/'))
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/python3"))
+}
+
+/// Moves the lab's DNS records to the DC's address and sets passwords, on the stopped DC's
+/// databases (see [`SambaTools::prepare`]). Only loopback A records change: the root hints the
+/// provisioning adds stay as they are.
+const PREPARE_SCRIPT: &str = r#"
+import sys, json
+import ldb
+from samba.samdb import SamDB
+from samba.auth import system_session
+from samba.param import LoadParm
+from samba.ndr import ndr_unpack, ndr_pack
+from samba.dcerpc import dnsp
+d = json.load(sys.stdin)
+lp = LoadParm()
+lp.load(d["conf"])
+db = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
+for part in ["DC=DomainDnsZones," + str(db.get_default_basedn()), "DC=ForestDnsZones," + str(db.get_root_basedn())]:
+    for m in db.search(base=part, scope=ldb.SCOPE_SUBTREE, expression="(objectClass=dnsNode)", attrs=["dnsRecord"]):
+        if "dnsRecord" not in m:
+            continue
+        recs = [ndr_unpack(dnsp.DnssrvRpcRecord, bytes(v)) for v in m["dnsRecord"]]
+        changed = False
+        for r in recs:
+            if r.wType == dnsp.DNS_TYPE_A and r.data.startswith("127.") and r.data != d["address"]:
+                r.data = d["address"]
+                changed = True
+        if changed:
+            msg = ldb.Message(m.dn)
+            msg["dnsRecord"] = ldb.MessageElement([ndr_pack(r) for r in recs], ldb.FLAG_MOD_REPLACE, "dnsRecord")
+            db.modify(msg)
+for sam, pw in d["passwords"]:
+    db.setpassword("(sAMAccountName=%s)" % ldb.binary_encode(sam), pw)
+"#;
 
 /// Reads `Admin password:   XXXX` from samba-tool's provisioning report.
 fn parse_admin_password(report: &str) -> Option<crate::secrets::Secret> {
@@ -315,11 +421,14 @@ pub fn process_alive(pid: i32) -> bool {
 }
 
 /// Rewrites a copied DC's smb.conf: every path from `old_dir` to `new_dir`, and the listening
-/// interface to `addr`.
+/// interface to `addr`. The DNS forwarder provisioning copied from the machine's resolver goes:
+/// the lab's DNS server answers for its own forest and forwards nothing (a name it does not have
+/// is answered at once rather than after the machine's resolver times out).
 pub fn rewrite_conf(conf_text: &str, old_dir: &str, new_dir: &str, addr: Ipv4Addr) -> String {
     conf_text
         .replace(old_dir, new_dir)
         .lines()
+        .filter(|line| !line.trim_start().starts_with("dns forwarder ="))
         .map(|line| {
             if line.trim_start().starts_with("interfaces =") {
                 format!("\tinterfaces = {addr}/8")
@@ -330,6 +439,32 @@ pub fn rewrite_conf(conf_text: &str, old_dir: &str, new_dir: &str, addr: Ipv4Add
         .collect::<Vec<_>>()
         .join("\n")
         + "\n"
+}
+
+/// Turns TLS (LDAPS and StartTLS) on or off: a lab with none shows the product working where a
+/// DC has no certificate.
+pub fn set_tls(conf_text: &str, enabled: bool) -> String {
+    let value = if enabled { "yes" } else { "no" };
+    conf_text
+        .lines()
+        .map(|line| {
+            if line.trim_start().starts_with("tls enabled =") {
+                format!("\ttls enabled = {value}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+        + "\n"
+}
+
+/// The lab's Kerberos configuration: its realm's KDC at `addr`, and nothing looked up in DNS
+/// (the machine's resolver knows nothing of the lab).
+pub fn krb5_conf(addr: Ipv4Addr) -> String {
+    format!(
+        "[libdefaults]\n\tdefault_realm = {REALM}\n\tdns_lookup_kdc = false\n\tdns_lookup_realm = false\n\trdns = false\n\tdns_canonicalize_hostname = false\n\n[realms]\n\t{REALM} = {{\n\t\tkdc = {addr}\n\t}}\n\n[domain_realm]\n\t.{FOREST} = {REALM}\n\t{FOREST} = {REALM}\n"
+    )
 }
 
 /// Adds the lab's TLS files to `[global]` (once).
@@ -362,12 +497,24 @@ mod tests {
 
     #[test]
     fn conf_rewrite_moves_paths_and_interface() {
-        let conf =
-            "[global]\n\tinterfaces = 127.0.0.5/8\n\tpid directory = /old/dc/run\n\tprivate dir = /old/dc/private\n";
+        let conf = "[global]\n\tinterfaces = 127.0.0.5/8\n\tdns forwarder = 10.0.0.53\n\tpid directory = /old/dc/run\n\tprivate dir = /old/dc/private\n";
         let out = rewrite_conf(conf, "/old/dc", "/new/place/dc", Ipv4Addr::new(127, 0, 0, 9));
         assert!(out.contains("\tinterfaces = 127.0.0.9/8\n"), "{out}");
         assert!(out.contains("/new/place/dc/run"));
         assert!(!out.contains("/old/dc"));
+        assert!(!out.contains("forwarder"), "{out}");
+    }
+
+    #[test]
+    fn tls_is_turned_off_and_on_and_kerberos_finds_the_labs_kdc() {
+        let files = super::super::certs::TlsFiles::in_dc_dir(Path::new("/x/dc"));
+        let on = add_tls_settings("[global]\n\trealm = X\n", &files);
+        let off = set_tls(&on, false);
+        assert!(off.contains("\ttls enabled = no\n") && !off.contains("tls enabled = yes"), "{off}");
+        assert_eq!(set_tls(&off, true), on);
+        let krb5 = krb5_conf(Ipv4Addr::new(127, 0, 0, 9));
+        assert!(krb5.contains("kdc = 127.0.0.9\n") && krb5.contains(".lab.example.test = LAB.EXAMPLE.TEST"), "{krb5}");
+        assert_eq!(python_of(Path::new("/nonexistent/samba-tool")), PathBuf::from("/usr/bin/python3"));
     }
 
     #[test]

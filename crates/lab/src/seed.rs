@@ -46,6 +46,8 @@ pub const CANNOT_CHANGE_USER: &str = "CN=Kofi Kumah,OU=Support,OU=Staff,OU=Corp"
 /// A user whose password every lab start renews, under a PSO with a one-day minimum age: the
 /// readiness scan's "younger than the minimum password age" finding, the same in every lab.
 pub const RECENT_USER: &str = "CN=Olga Olsen,OU=Engineering,OU=Staff,OU=Corp";
+/// Its sAMAccountName.
+pub const RECENT_SAM: &str = "olga.olsen";
 /// That PSO.
 pub const RECENT_PSO: &str = "CN=Lab Minimum Age,CN=Password Settings Container,CN=System";
 

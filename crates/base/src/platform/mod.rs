@@ -71,6 +71,76 @@ pub const SAMBA_LAB: bool = cfg!(target_os = "linux");
 /// elevated too.
 pub const RUNS_ELEVATED: bool = cfg!(windows);
 
+/// Why the system's Kerberos refused: its own words, and its code when it gave one (MIT's minor
+/// status on Unix — the KDC's error number plus 0x96C73A00 for a KDC error —, the SSPI status on
+/// Windows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KerberosFailure {
+    pub text: String,
+    pub code: Option<u32>,
+}
+
+/// A Kerberos credential for `user@realm` from its password, held by this process alone and gone
+/// when dropped: on Unix MIT's gss_acquire_cred_with_password, which asks the KDC for a ticket
+/// and keeps it in a MEMORY cache of this process, never the user's ticket cache; on Windows
+/// SSPI's Kerberos package with explicit credentials (AcquireCredentialsHandleW with
+/// SEC_WINNT_AUTH_IDENTITY_W), which the KDC judges at the first use. Blocks (it may wait for the
+/// KDC): call it off the async runtime's threads.
+pub fn kerberos_with_password(
+    user: &str,
+    realm: &str,
+    password: &crate::secrets::Secret,
+) -> Result<cross_krb5::Cred, KerberosFailure> {
+    #[cfg(unix)]
+    {
+        use libgssapi::credential::{Cred, CredUsage};
+        use libgssapi::name::Name;
+        use libgssapi::oid::GSS_NT_KRB5_PRINCIPAL;
+        let name =
+            Name::new(format!("{user}@{realm}").as_bytes(), Some(&GSS_NT_KRB5_PRINCIPAL)).map_err(gss_failure)?;
+        let cred =
+            Cred::acquire_with_password(Some(&name), password.expose(), None, CredUsage::Initiate, Some(&krb5_only()?))
+                .map_err(gss_failure)?;
+        Ok(cross_krb5::Cred::from(cred))
+    }
+    #[cfg(windows)]
+    return win32::kerberos_with_password(user, realm, password.expose());
+    #[cfg(not(any(unix, windows)))]
+    {
+        let _ = (user, realm, password);
+        Err(KerberosFailure { text: "Kerberos is not supported on this system".into(), code: None })
+    }
+}
+
+/// The signed-in account's Kerberos credential, and its name as the system gives it: on Unix the
+/// principal of the default ticket cache (`KRB5CCNAME`; a `kinit` made it), on Windows the logon
+/// session's account (`DOMAIN\user`).
+pub fn kerberos_current_user() -> Result<(cross_krb5::Cred, String), KerberosFailure> {
+    #[cfg(unix)]
+    {
+        use libgssapi::credential::{Cred, CredUsage};
+        let cred = Cred::acquire(None, None, CredUsage::Initiate, Some(&krb5_only()?)).map_err(gss_failure)?;
+        let name = cred.name().map_err(gss_failure)?.to_string();
+        Ok((cross_krb5::Cred::from(cred), name))
+    }
+    #[cfg(windows)]
+    return win32::kerberos_current_user();
+    #[cfg(not(any(unix, windows)))]
+    Err(KerberosFailure { text: "Kerberos is not supported on this system".into(), code: None })
+}
+
+#[cfg(unix)]
+fn krb5_only() -> Result<libgssapi::oid::OidSet, KerberosFailure> {
+    let mut mechs = libgssapi::oid::OidSet::new().map_err(gss_failure)?;
+    mechs.add(&libgssapi::oid::GSS_MECH_KRB5).map_err(gss_failure)?;
+    Ok(mechs)
+}
+
+#[cfg(unix)]
+fn gss_failure(e: libgssapi::error::Error) -> KerberosFailure {
+    KerberosFailure { text: e.to_string(), code: Some(e.minor) }
+}
+
 /// The effective user id (the lab binds privileged ports, so it needs root); `None` where the
 /// system has no such thing.
 pub fn effective_uid() -> Option<u32> {

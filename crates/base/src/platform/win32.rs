@@ -109,3 +109,73 @@ pub fn current_user_sid() -> std::io::Result<Vec<u8>> {
     };
     Ok(sid)
 }
+
+/// SSPI's Kerberos package with explicit credentials: LSA keeps them for this handle only (no
+/// logon session, nothing cached for the user), and the KDC judges them at the first
+/// InitializeSecurityContext.
+pub fn kerberos_with_password(
+    user: &str,
+    domain: &str,
+    password: &str,
+) -> Result<cross_krb5::Cred, super::KerberosFailure> {
+    use windows::Win32::Security::Authentication::Identity::{AcquireCredentialsHandleW, SECPKG_CRED_OUTBOUND};
+    use windows::Win32::Security::Credentials::SecHandle;
+    use windows::Win32::System::Rpc::{SEC_WINNT_AUTH_IDENTITY_UNICODE, SEC_WINNT_AUTH_IDENTITY_W};
+    use zeroize::Zeroize;
+    let mut user_w: Vec<u16> = user.encode_utf16().collect();
+    let mut domain_w: Vec<u16> = domain.encode_utf16().collect();
+    let mut password_w: Vec<u16> = password.encode_utf16().collect();
+    let identity = SEC_WINNT_AUTH_IDENTITY_W {
+        User: user_w.as_mut_ptr(),
+        UserLength: user_w.len() as u32,
+        Domain: domain_w.as_mut_ptr(),
+        DomainLength: domain_w.len() as u32,
+        Password: password_w.as_mut_ptr(),
+        PasswordLength: password_w.len() as u32,
+        Flags: SEC_WINNT_AUTH_IDENTITY_UNICODE,
+    };
+    let package = wide("Kerberos");
+    let mut handle = SecHandle::default();
+    let mut expiry = 0i64;
+    // SAFETY: `identity` points at the three buffers above, alive until the call returns (SSPI
+    // copies what it keeps); `package` is NUL-terminated; `handle` receives the credential,
+    // owned from here by cross_krb5::Cred, which frees it on drop.
+    let acquired = unsafe {
+        AcquireCredentialsHandleW(
+            None,
+            PCWSTR(package.as_ptr()),
+            SECPKG_CRED_OUTBOUND,
+            None,
+            Some(std::ptr::from_ref(&identity).cast()),
+            None,
+            None,
+            &mut handle,
+            Some(&mut expiry),
+        )
+    };
+    password_w.zeroize();
+    acquired.map_err(|e| super::KerberosFailure {
+        text: format!("{} (0x{:08X})", e.message(), e.code().0 as u32).trim_start().to_string(),
+        code: Some(e.code().0 as u32),
+    })?;
+    Ok(cross_krb5::Cred::from(handle))
+}
+
+/// The logon session's own Kerberos credential (SSPI default credentials) and the account's name
+/// (`DOMAIN\user`).
+pub fn kerberos_current_user() -> Result<(cross_krb5::Cred, String), super::KerberosFailure> {
+    use cross_krb5::K5Cred;
+    use windows::Win32::Security::Authentication::Identity::{GetUserNameExW, NameSamCompatible};
+    let cred = cross_krb5::Cred::client_acquire(cross_krb5::InitiateFlags::empty(), None)
+        .map_err(|e| super::KerberosFailure { text: format!("{e:#}"), code: None })?;
+    let mut size = 0u32;
+    // SAFETY: a size query: no buffer, `size` receives the length with the NUL.
+    let _ = unsafe { GetUserNameExW(NameSamCompatible, None, &mut size) };
+    let mut buf = vec![0u16; size.max(1) as usize];
+    // SAFETY: `buf` holds `size` UTF-16 units and outlives the call.
+    let ok = unsafe { GetUserNameExW(NameSamCompatible, Some(windows::core::PWSTR(buf.as_mut_ptr())), &mut size) };
+    if !ok {
+        return Err(super::KerberosFailure { text: std::io::Error::last_os_error().to_string(), code: None });
+    }
+    Ok((cred, String::from_utf16_lossy(&buf[..size as usize])))
+}

@@ -83,6 +83,9 @@ pub struct Status {
 /// The AD part of the status.
 #[derive(Debug, Clone, Serialize)]
 pub struct AdStatus {
+    /// Which DC answered and how the connection is protected (set by the session).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connection: Option<crate::ad::signin::Protection>,
     pub scopes: Vec<TargetStatus>,
     /// Where the connector account came from, in words.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,7 +143,7 @@ pub async fn status(inp: &mut Inputs<'_>, unfinished_journal: Option<PathBuf>) -
     Ok(Status {
         state,
         tenant,
-        ad: AdStatus { scopes, connector_source: inp.connector_source.clone() },
+        ad: AdStatus { connection: None, scopes, connector_source: inp.connector_source.clone() },
         sync_engine,
         missing,
         unfinished_journal,

@@ -4,7 +4,8 @@
 
 use super::{Error, Input, Options};
 use crate::ad::directory::{self, Account, Discovery};
-use crate::ad::{AdConnection, AdError, ConnectOptions, TlsTrust};
+use crate::ad::signin::{self, Place, Protection, SignIn, Who};
+use crate::ad::{AdConnection, AdError, TlsTrust};
 use crate::config::Settings;
 use crate::entra::check::EntraCheck;
 use crate::secrets::{self, Secret};
@@ -12,8 +13,10 @@ use crate::types::CertDetails;
 
 /// A bound connection and what it found.
 pub struct AdSession {
-    /// How it was reached (the canary connects the same way as the connector).
-    pub(crate) options: ConnectOptions,
+    /// How it signed in (the canary signs in the same way, as the connector, to the same DC).
+    pub(crate) sign_in: SignIn,
+    /// Which DC answered and how the connection is protected.
+    pub(crate) protection: Protection,
     pub(crate) conn: AdConnection,
     /// rootDSE and the forest.
     pub(crate) disc: Discovery,
@@ -68,7 +71,9 @@ fn apply_preset(opts: &Options, settings: &mut Settings) -> Result<(Option<Secre
             slot.clone_from(value);
         }
     }
-    fill(&mut settings.ad_url, &lab.ad_url);
+    if settings.forest.is_none() {
+        fill(&mut settings.ad_url, &lab.ad_url);
+    }
     fill(&mut settings.ad_ca_file, &lab.ad_ca_file);
     fill(&mut settings.ad_tls_name, &lab.ad_tls_name);
     fill(&mut settings.connector_account, &lab.connector_account);
@@ -90,26 +95,37 @@ pub async fn connect(opts: &Options, typed: Option<Secret>) -> Result<AdSession,
     let mut settings = opts.settings()?;
     let (preset_password, preset_connector_password) = apply_preset(opts, &mut settings)?;
     let missing = |input| Error::Missing { input, front: opts.front };
-    let url = settings.ad_url.clone().ok_or_else(|| missing(Input::DomainController))?;
-    let user = settings.ad_user.clone().ok_or_else(|| missing(Input::AdUser))?;
-    let password = match typed.or(preset_password) {
-        Some(p) => p,
-        None => secrets::resolve_default(secrets::AD_PASSWORD)?,
+    // An explicit DC wins over the forest's name (the DC locator is for when none is named).
+    let place = match (settings.ad_url.clone(), settings.forest.clone()) {
+        (Some(url), _) => Place::Dc { url },
+        (None, Some(name)) => Place::Forest { name },
+        (None, None) => return Err(missing(Input::DomainController)),
+    };
+    let who = if opts.flags.ad_current_user {
+        Who::CurrentUser
+    } else {
+        let user = settings.ad_user.clone().ok_or_else(|| missing(Input::AdUser))?;
+        let password = match typed.or(preset_password) {
+            Some(p) => p,
+            None => secrets::resolve_default(secrets::AD_PASSWORD)?,
+        };
+        Who::Password { user, password }
     };
     let trust = TlsTrust {
         ca_file: settings.ad_ca_file.clone(),
         tls_name: settings.ad_tls_name.clone(),
         fingerprint: settings.ad_fingerprint.clone(),
     };
-    let mut options = ConnectOptions { insecure: opts.flags.insecure_ldap, ..ConnectOptions::new(url, trust) };
-    if let Some(secs) = opts.flags.ad_timeout {
-        options.timeout = std::time::Duration::from_secs(secs);
-    }
-    let mut conn = AdConnection::connect(&options).await?;
-    conn.bind(&user, &password).await?;
+    let timeout = std::time::Duration::from_secs(opts.flags.ad_timeout.unwrap_or(30));
+    // Lab mode's DC is reached over LDAPS with the lab's password (the process has no Kerberos
+    // configuration for the lab's realm).
+    let simple = opts.flags.ad_simple_bind || opts.preset.is_some();
+    let sign_in = SignIn { place, who, simple, trust, timeout, domains: Vec::new() };
+    let (mut conn, protection) =
+        signin::sign_in(&sign_in, &mut <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng()).await?;
     let disc = directory::discover(&mut conn).await?;
-    let (account, _) = directory::bound_account(&mut conn, &disc, &user).await?;
-    Ok(AdSession { options, conn, disc, account, settings, preset_connector_password })
+    let (account, _) = directory::bound_account(&mut conn, &disc, &protection.account).await?;
+    Ok(AdSession { sign_in, protection, conn, disc, account, settings, preset_connector_password })
 }
 
 /// A Graph client for the configured tenant, and what keeps it alive.

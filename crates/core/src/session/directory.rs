@@ -18,6 +18,8 @@ use crate::types::{AccountHit, Readiness, ScopeNode, Verdict};
 pub struct DirectoryView {
     /// The DC's name.
     pub dc: String,
+    /// How the connection is protected ("dc1.corp.example.com · Kerberos · sealed").
+    pub connection: String,
     /// The domain root.
     pub domain: String,
     /// Every naming context that is a domain (scope candidates).
@@ -65,6 +67,11 @@ impl AdSession {
         &self.disc.dc_name
     }
 
+    /// Which DC answered and how the connection is protected.
+    pub fn protection(&self) -> &crate::ad::signin::Protection {
+        &self.protection
+    }
+
     /// The scopes the settings name, else the root of the bound account's domain.
     pub fn default_scopes(&self) -> Vec<String> {
         if self.settings.scope.is_empty() {
@@ -87,7 +94,9 @@ impl AdSession {
     ) -> Result<Readiness, Error> {
         let named = connector.map(str::to_string).or_else(|| self.settings.connector_account.clone());
         let ask = readiness::Ask { named: named.as_deref(), scopes, now };
-        Ok(readiness::check(&mut self.conn, &self.disc, &self.account, ask, cancel, progress).await?)
+        let mut report = readiness::check(&mut self.conn, &self.disc, &self.account, ask, cancel, progress).await?;
+        report.connection = Some(self.protection.clone());
+        Ok(report)
     }
 
     /// An object's DACL in SDDL and in words (`acl show`).
@@ -169,6 +178,7 @@ impl AdSession {
             .collect();
         Ok(DirectoryView {
             dc: self.disc.dc_name.clone(),
+            connection: self.protection.said(),
             domain: self.disc.default_naming_context.clone(),
             domains: self.disc.domains.iter().map(|d| d.dn.clone()).collect(),
             operator: self.account.dn.clone(),
@@ -221,10 +231,27 @@ impl AdSession {
         Ok((None, None))
     }
 
-    /// Binds a second connection as `dn` with `password` (the canary binds as the connector).
-    pub(crate) async fn bind_as(&self, dn: &str, password: &Secret) -> Result<crate::ad::AdConnection, Error> {
-        let mut conn = crate::ad::AdConnection::connect(&self.options).await?;
-        conn.bind(dn, password).await?;
+    /// Signs a second connection in as `account` with `password`, to the DC this session
+    /// reached and as it signed in (the canary signs in as the connector).
+    pub(crate) async fn bind_as(
+        &self,
+        account: &crate::ad::directory::Account,
+        password: &Secret,
+    ) -> Result<crate::ad::AdConnection, Error> {
+        // `NETBIOS\sam`: a simple bind takes it, and Kerberos finds its realm among the forest's
+        // domains.
+        let user = match self.disc.domain_of(&account.dn) {
+            Some(d) if !d.netbios_name.is_empty() => format!("{}\\{}", d.netbios_name, account.sam_account_name),
+            _ => account.dn.clone(),
+        };
+        let sign_in = crate::ad::signin::SignIn {
+            place: crate::ad::signin::Place::Dc { url: self.protection.url.clone() },
+            who: crate::ad::signin::Who::Password { user, password: password.clone() },
+            domains: self.disc.domains.iter().map(|d| (d.netbios_name.clone(), d.dns_name.clone())).collect(),
+            ..self.sign_in.clone()
+        };
+        let (conn, _) =
+            crate::ad::signin::sign_in(&sign_in, &mut <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng()).await?;
         Ok(conn)
     }
 }

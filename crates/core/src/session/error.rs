@@ -30,7 +30,7 @@ pub enum Input {
 impl Input {
     fn message(self) -> &'static str {
         match self {
-            Input::DomainController => "no domain controller was given",
+            Input::DomainController => "no forest (or domain controller) was given",
             Input::AdUser => "no account to sign in to Active Directory with",
             Input::LabUrl => "--cloud lab needs the simulator's URL",
             Input::ConnectorAccount => "the canary needs the connector account",
@@ -40,10 +40,10 @@ impl Input {
     fn remedy(self, front: Front) -> &'static str {
         match (self, front) {
             (Input::DomainController, Front::Cli) => {
-                "Give --ad-url ldaps://dc.example.com (or set ad_url in the settings file, or add --lab for the lab DC)."
+                "Give --forest corp.example.com (a DC is found in DNS), or --ad-url ldaps://dc.example.com for one DC (or set forest or ad_url in the settings file, or add --lab for the lab DC)."
             }
             (Input::DomainController, Front::Wizard) => {
-                "Fill in \"Domain controller\" (for example ldaps://dc.example.com), then press Connect."
+                "Fill in \"Forest\" with the forest's DNS name (for example corp.example.com), or name one domain controller under \"A specific domain controller\", then press Connect."
             }
             (Input::AdUser, Front::Cli) => {
                 "Give --ad-user DOMAIN\\name (an Enterprise Admin), or set ad_user in the settings file."
@@ -168,7 +168,7 @@ mod tests {
         let gui = Error::Missing { input: Input::DomainController, front: Front::Wizard };
         assert_eq!((cli.code(), gui.code()), ("CLI-USAGE", "GUI-MISSING-INPUT"));
         assert_eq!(cli.to_string(), gui.to_string());
-        assert!(cli.remedy().contains("--ad-url") && gui.remedy().contains("\"Domain controller\""));
+        assert!(cli.remedy().contains("--forest") && gui.remedy().contains("\"Forest\""));
         assert_eq!((cli.exit(), gui.exit()), (Exit::Usage, Exit::Usage));
     }
 }

@@ -293,6 +293,33 @@ impl Session {
     }
 }
 
+/// The forests the sync engine serves, as its AD DS connectors name them (Entra Connect names
+/// each after its forest: `Get-ADSyncConnector`, docs/sync-engines.md), for the wizard's Forest
+/// field. Empty where the engine names none (Cloud Sync and the lab's keep no AD connectors a
+/// documented cmdlet lists) or cannot be read — it is a convenience, never a requirement.
+pub async fn sync_engine_forests(opts: &Options) -> Vec<String> {
+    let Ok(settings) = opts.settings() else { return Vec::new() };
+    if opts.sync_engine(&settings) != SyncEngineKind::Adsync {
+        return Vec::new();
+    }
+    let engine = match settings.sync_engine_timeout {
+        Some(t) => AdSync::default().with_timeout(std::time::Duration::from_secs(t)),
+        None => AdSync::default(),
+    };
+    match crate::sync_engine::SyncEngine::state(&Backend::AdSync(engine)).await {
+        Ok(state) => {
+            let mut names: Vec<String> =
+                state.ad_connectors.into_iter().map(|c| c.name).filter(|n| !n.is_empty()).collect();
+            names.dedup();
+            names
+        }
+        Err(e) => {
+            tracing::info!(error = %e, "the sync engine names no forests");
+            Vec::new()
+        }
+    }
+}
+
 /// Cloud Sync's switch credential from the settings and the environment (`--cloudsync-admin` and
 /// WRITEBACK_CLOUDSYNC_PASSWORD), for one run.
 fn cloudsync_credential(settings: &Settings) -> Option<Credential> {

@@ -91,7 +91,9 @@ impl Session {
         let record = GrantRecord::load(&self.opts.paths)?;
         let include = self.opts.flags.include_adminsdholder;
         let mut inp = self.inputs(tenant, sync, record.table(), None, include);
-        Ok(engine::status(&mut inp, unfinished).await?)
+        let mut status = engine::status(&mut inp, unfinished).await?;
+        status.ad.connection = Some(self.ad.protection.clone());
+        Ok(status)
     }
 
     /// Today's state and the readiness report, for the connector account and scopes chosen.
@@ -242,7 +244,7 @@ impl Session {
             (None, Some(p)) if !from_env => p,
             _ => secrets::resolve_default(secrets::CONNECTOR_PASSWORD)?,
         };
-        let mut as_connector = self.ad.bind_as(&connector.dn, &password).await?;
+        let mut as_connector = self.ad.bind_as(&connector, &password).await?;
         let result = apply::canary(&mut self.ad.conn, &self.ad.disc, &mut as_connector, user).await;
         as_connector.close().await;
         Ok(result?)

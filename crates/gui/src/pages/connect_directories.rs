@@ -1,4 +1,5 @@
-//! Connect your directories: the DC, an Enterprise Admin, the connector account.
+//! Connect your directories: the forest (or a DC), an Enterprise Admin or the signed-in account,
+//! the connector account.
 
 use super::{Nav, verdict};
 use crate::field;
@@ -10,7 +11,19 @@ use writeback_core::types::{CertDetails, ErrorReport, Secret};
 
 /// The page's own words.
 pub mod words {
-    pub const WHO: &str = "Connect to a domain controller as a member of Enterprise Admins.";
+    pub const WHO: &str = "Connect to your forest as a member of Enterprise Admins: a domain controller is found from the forest's name, and the sign-in uses Kerberos, signed and sealed.";
+    pub const FOREST: &str = "Forest";
+    pub fn forests_served(list: &str) -> String {
+        format!("The sync engine serves: {list}")
+    }
+    /// The signed-in account's Kerberos sign-in: the Windows logon, or a Linux ticket cache.
+    pub const CURRENT_USER: &str =
+        if cfg!(windows) { "Use my Windows sign-in" } else { "Use my Kerberos ticket (kinit)" };
+    pub const MORE: &str = "A specific domain controller";
+    pub const SIMPLE: &str = "Sign in with a password over TLS instead of Kerberos";
+    pub fn connection(said: &str) -> String {
+        format!("Connection: {said}")
+    }
     pub const LAB_READY: &str = "Lab mode: the lab's domain controller and administrator are filled in; leave the password empty to use the lab's.";
     pub const LAB_STARTING: &str = "Lab mode: the lab's domain controller is starting…";
     pub const DC: &str = "Domain controller";
@@ -80,6 +93,13 @@ pub mod words {
 /// waiting for the person's answer, and the connector account chosen.
 #[derive(Default)]
 pub struct ConnectDirectories {
+    forest: String,
+    /// The forests the sync engine's AD connectors name.
+    forests: Vec<String>,
+    /// "Use my Windows sign-in".
+    current_user: bool,
+    /// A password over TLS instead of Kerberos.
+    simple: bool,
     ad_url: String,
     ad_user: String,
     /// How long one LDAP operation may take, in seconds (empty: 30, or the setting).
@@ -115,6 +135,16 @@ impl ConnectDirectories {
         &self.ad_url
     }
 
+    /// The "Forest" field.
+    pub fn forest(&self) -> &str {
+        &self.forest
+    }
+
+    /// The forests the sync engine serves, as it named them.
+    pub fn forests(&self) -> &[String] {
+        &self.forests
+    }
+
     /// The "Username" field.
     pub fn ad_user(&self) -> &str {
         &self.ad_user
@@ -137,8 +167,18 @@ impl ConnectDirectories {
 
     /// The fields start from the settings.
     pub(crate) fn start_from(&mut self, settings: &Settings) {
+        self.forest = settings.forest.clone().unwrap_or_default();
         self.ad_url = settings.ad_url.clone().unwrap_or_default();
         self.ad_user = settings.ad_user.clone().unwrap_or_default();
+    }
+
+    /// The sync engine named its forests: the first fills an empty Forest field (unless a DC is
+    /// named), the list is shown.
+    pub(crate) fn take_forests(&mut self, forests: Vec<String>) {
+        if self.forest.is_empty() && self.ad_url.is_empty() {
+            self.forest = forests.first().cloned().unwrap_or_default();
+        }
+        self.forests = forests;
     }
 
     /// Lab mode is up: its DC and administrator fill the fields left empty.
@@ -199,9 +239,12 @@ impl ConnectDirectories {
         self.directory = None;
         self.untrusted = None;
         nav.start(Job::Connect {
+            forest: self.forest.clone(),
             ad_url: self.ad_url.clone(),
             ad_user: self.ad_user.clone(),
-            password: self.pending_password.clone(),
+            password: if self.current_user { None } else { self.pending_password.clone() },
+            current_user: self.current_user,
+            simple: self.simple,
             trust,
             ad_timeout: self.timeout(),
         });
@@ -228,17 +271,8 @@ impl ConnectDirectories {
         if let Some(up) = nav.lab {
             ui.label(if up { words::LAB_READY } else { words::LAB_STARTING });
         }
-        ui.add_space(crate::theme::space::ITEM);
-        field(ui, words::DC, &mut self.ad_url, false);
-        field(ui, words::USER, &mut self.ad_user, false);
-        field(ui, words::PASSWORD, &mut self.ad_password, true);
-        field(ui, words::TIMEOUT, &mut self.ad_timeout, false);
-        if !self.ad_timeout.trim().is_empty() && self.timeout().is_none() {
-            crate::theme::verdict_line(ui, crate::theme::Verdict::Warning, words::BAD_TIMEOUT);
-        }
-        if ui.add_enabled(!nav.busy() && self.untrusted.is_none(), egui::Button::new(words::CONNECT)).clicked() {
-            self.connect(nav, None);
-        }
+        // The certificate question comes first, where it is seen without scrolling; the fields
+        // it is about stay below.
         let question = self.untrusted.as_ref().map(|(q, _)| q.clone());
         if let Some(Untrusted { changed_from: Some(pinned), certificate: cert }) = &question {
             ui.add_space(crate::theme::space::ITEM);
@@ -280,9 +314,33 @@ impl ConnectDirectories {
                 });
             });
         }
+        ui.add_space(crate::theme::space::ITEM);
+        field(ui, words::FOREST, &mut self.forest, false);
+        if !self.forests.is_empty() {
+            ui.weak(words::forests_served(&self.forests.join(", ")));
+        }
+        ui.add_enabled_ui(!self.current_user, |ui| {
+            field(ui, words::USER, &mut self.ad_user, false);
+            field(ui, words::PASSWORD, &mut self.ad_password, true);
+        });
+        ui.checkbox(&mut self.current_user, words::CURRENT_USER);
+        // Open where something in it is set (a DC named in the settings, lab mode's DC).
+        let open = !self.ad_url.is_empty() || !self.ad_timeout.is_empty() || self.simple;
+        egui::CollapsingHeader::new(words::MORE).default_open(open).show(ui, |ui| {
+            field(ui, words::DC, &mut self.ad_url, false);
+            field(ui, words::TIMEOUT, &mut self.ad_timeout, false);
+            if !self.ad_timeout.trim().is_empty() && self.timeout().is_none() {
+                crate::theme::verdict_line(ui, crate::theme::Verdict::Warning, words::BAD_TIMEOUT);
+            }
+            ui.add_enabled(!self.current_user, egui::Checkbox::new(&mut self.simple, words::SIMPLE));
+        });
+        if ui.add_enabled(!nav.busy() && self.untrusted.is_none(), egui::Button::new(words::CONNECT)).clicked() {
+            self.connect(nav, None);
+        }
         let Some(d) = &self.directory else { return };
         ui.add_space(crate::theme::space::ITEM);
         ui.label(words::connected(&d.dc, &d.domain));
+        ui.label(words::connection(&d.connection));
         verdict(
             ui,
             d.enterprise_admin,

@@ -178,6 +178,8 @@ impl Pages {
             };
         }
         match from {
+            // The forests the sync engine serves fill "Forest" on the next page.
+            PageId::ConnectEntra => Some(Job::Forests),
             PageId::ConnectDirectories => {
                 self.features.forget_overview();
                 Some(Job::Choose { connector, scopes: Vec::new() })
@@ -386,6 +388,7 @@ pub(crate) mod fixtures {
     pub fn view(chosen: Option<&str>) -> DirectoryView {
         DirectoryView {
             dc: "dc1.corp.example.com".into(),
+            connection: "dc1.corp.example.com · Kerberos · sealed".into(),
             domain: BASE.into(),
             domains: vec![BASE.into(), "DC=south,DC=corp,DC=example,DC=com".into()],
             operator: format!("CN=Alice,{BASE}"),
@@ -401,7 +404,7 @@ pub(crate) mod fixtures {
         Status {
             state,
             tenant: None,
-            ad: AdStatus { scopes: vec![], connector_source: None },
+            ad: AdStatus { connection: None, scopes: vec![], connector_source: None },
             sync_engine: Some(EngineState { backend: flavour, flavour, ..EngineState::default() }),
             missing: vec![],
             unfinished_journal: None,
