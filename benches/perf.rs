@@ -191,8 +191,8 @@ fn wizard_ready() -> BenchResult<()> {
         let steps: [(Option<(u32, u32)>, &str); 6] = [
             (None, "Tasks"),
             (None, "Connect to Microsoft Entra ID"),
-            (Some((354, 194)), "Connect your directories"), // Sign in with a browser
-            (Some((304, 272)), "Domain and OU filtering"),  // Connect
+            (Some((346, 160)), "Connect your directories"), // Sign in to the lab tenant
+            (Some((304, 401)), "Domain and OU filtering"),  // Connect
             (None, "Optional features"),
             (None, "Ready to configure"),
         ];

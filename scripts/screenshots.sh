@@ -28,8 +28,8 @@ click() { xdotool mousemove --window "$id" "$1" "$2" click 1; settle; }
 next() { click 897 588; }
 mkdir -p "$out"
 shot welcome; next; shot tasks; next
-click 354 194; shot connect-entra; next
-click 304 272; sleep 2; shot connect-directories; next
+click 346 160; shot connect-entra; next
+click 304 401; sleep 2; shot connect-directories; next
 shot scope; next; sleep 1; shot optional-features; next; sleep 1; shot ready
 next; sleep 2; shot complete
 echo "screenshots in $out"

@@ -399,7 +399,8 @@ pub struct ConnectionArgs {
     /// Where to grant (repeatable). Default: the root of the bound account's domain.
     #[arg(long, value_name = "DN")]
     pub scope: Vec<String>,
-    /// Also grant on AdminSDHolder (protected accounts; off by default).
+    /// Also grant on AdminSDHolder — unsupported by Microsoft: SDProp copies its permissions to
+    /// every protected account, so the connector could reset your most privileged accounts' passwords.
     #[arg(long)]
     pub include_adminsdholder: bool,
     /// The national cloud.

@@ -187,8 +187,8 @@ fn the_seed_procedure_turns_writeback_on_then_off_again() {
         h.get_by_label(&writeback_ad::scan::MIN_AGE.count(1));
     }
     // The CLI's --include-adminsdholder, with its warning.
-    click(&mut h, "Also grant the permissions on AdminSDHolder (protected accounts)");
-    h.get_by_label_contains("reset the passwords of protected accounts");
+    click(&mut h, writeback_gui::pages::optional_features::words::ADMINSDHOLDER);
+    h.get_by_label(writeback_gui::pages::optional_features::words::ADMINSDHOLDER_WARNING);
     click(&mut h, "Next");
 
     wait(&mut h, "the plan", |a| a.pages().ready().plan().is_some() && idle(a));

@@ -13,7 +13,10 @@ pub const POLICY_HINTS_OIDS: [&str; 2] = ["1.2.840.113556.1.4.2239", "1.2.840.11
 
 /// What a DC without the policy-hints control means, in the same words in `ad check`, the plan
 /// and the wizard.
-pub const NO_POLICY_HINTS: &str = "the DC does not offer the password-policy-hints control (Windows Server 2016 and later do): writeback resets will not honour password history (event 6329)";
+pub const NO_POLICY_HINTS: &str = "the DC does not offer the password-policy-hints control (LDAP_SERVER_POLICY_HINTS_OID, 1.2.840.113556.1.4.2066): Microsoft says it must be enabled for password writeback to work, and a sync server writing back to this DC logs ADSync event 6329 \"MMS(3040): admaexport.cpp(2837): The server doesn't contain the LDAP password policy control\"";
+/// The same on a Samba DC, which Microsoft Entra Connect does not support as a DC at all: the lab
+/// runs on it, so it is said, not refused.
+pub const NO_POLICY_HINTS_SAMBA: &str = "the DC is Samba, which offers no password-policy-hints control (1.2.840.113556.1.4.2066) and which Microsoft Entra Connect does not support as a domain controller: on Windows Server 2016 or later DCs this is a failing precondition (ADSync event 6329, MMS(3040)); here it is only said";
 
 /// Relative id of Enterprise Admins in the forest root domain.
 pub const ENTERPRISE_ADMINS_RID: u32 = 519;
@@ -71,6 +74,11 @@ pub struct Discovery {
 }
 
 impl Discovery {
+    /// Whether the DC is Samba (its rootDSE's vendorName), which Entra Connect does not support.
+    pub fn is_samba(&self) -> bool {
+        self.vendor_name.as_deref().is_some_and(|v| v.contains("Samba"))
+    }
+
     /// Whether the DC offers the password-policy-hints control.
     pub fn policy_hints(&self) -> bool {
         self.supported_controls.iter().any(|c| POLICY_HINTS_OIDS.contains(&c.as_str()))

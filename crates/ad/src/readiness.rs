@@ -125,7 +125,8 @@ pub async fn check(
     }
     let policy_hints_control = disc.policy_hints();
     if !policy_hints_control {
-        warnings.push(directory::NO_POLICY_HINTS.into());
+        warnings
+            .push(if disc.is_samba() { directory::NO_POLICY_HINTS_SAMBA } else { directory::NO_POLICY_HINTS }.into());
     }
     Ok(Readiness {
         connection: None,

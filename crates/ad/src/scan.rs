@@ -1,5 +1,5 @@
-//! The readiness scan: what in the chosen scopes would silently break writeback (event 33004 and
-//! friends), found in one paged, streaming, cancellable pass.
+//! The readiness scan: what in the chosen scopes would silently break writeback (the sync
+//! server's events 33004 and 6329 and friends), found in one paged, streaming, cancellable pass.
 
 use std::collections::BTreeSet;
 
@@ -53,7 +53,7 @@ pub const PROTECTED: Kind = Kind {
     field: "protected_accounts",
     one: "protected account (adminCount=1)",
     many: "protected accounts (adminCount=1)",
-    remedy: "On Windows, AdminSDHolder resets their permissions every hour, so writeback cannot reset their passwords unless the permissions are also granted on AdminSDHolder (the wizard's \"Also grant the permissions on AdminSDHolder\", or --include-adminsdholder).",
+    remedy: "Microsoft says writeback cannot change the passwords of users in protected groups (SSPR writeback documentation; ADSync event 33004 names adminCount=1). On Windows, SDProp keeps these users' permissions as AdminSDHolder's: granting there (--include-adminsdholder, the wizard's option) is unsupported by Microsoft and gives the connector reset rights over your most privileged accounts. Leave them out of writeback; take accounts that no longer need protection out of the protected groups and clear adminCount.",
 };
 pub const BLOCKED: Kind = Kind {
     field: "blocked_inheritance",
@@ -71,7 +71,7 @@ pub const CANNOT_CHANGE: Kind = Kind {
     field: "cannot_change_password",
     one: "user with \"User cannot change password\"",
     many: "users with \"User cannot change password\"",
-    remedy: "\"User cannot change password\" is a deny of Change Password to Everyone and SELF on the user. Microsoft names it among the causes of event 33004: a password these users change or reset in the cloud can be refused when it is written back. Clear it (Active Directory Users and Computers > the user > Account) for users who should use self-service password reset.",
+    remedy: "\"User cannot change password\" is a deny of Change Password to Everyone and SELF on the user (PASSWD_CANT_CHANGE). Microsoft lists it under ADSync event 6329 \"BAIL: MMS(4924) 0x80230619: A restriction prevents the password from being changed\": a password these users change or reset in the cloud can be refused when it is written back. Clear it (Active Directory Users and Computers > the user > Account) for users who should use self-service password reset.",
 };
 pub const MIN_AGE: Kind = Kind {
     field: "min_age_not_reached",

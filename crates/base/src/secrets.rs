@@ -79,7 +79,7 @@ pub const ENTRA_TOKEN: SecretKind = SecretKind {
     prompt: "Microsoft Graph access token: ",
 };
 
-/// The Global Administrator password for Cloud Sync's writeback switch: from the environment
+/// The administrator's password for Cloud Sync's writeback switch: from the environment
 /// only, for one run (never the keyring, never a file).
 pub const CLOUDSYNC_PASSWORD_ENV: &str = "WRITEBACK_CLOUDSYNC_PASSWORD";
 

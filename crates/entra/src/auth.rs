@@ -109,6 +109,10 @@ impl SignIn {
     }
 
     fn client(&self) -> Result<Client, EntraError> {
+        self.client_with_device(self.endpoints.device_code_url(&self.tenant))
+    }
+
+    fn client_with_device(&self, device: String) -> Result<Client, EntraError> {
         let bad = |e: oauth2::url::ParseError| EntraError::BadResponse {
             url: self.endpoints.authority.clone(),
             detail: e.to_string(),
@@ -116,10 +120,34 @@ impl SignIn {
         Ok(BasicClient::new(ClientId::new(self.client_id.clone()))
             .set_auth_uri(AuthUrl::new(self.endpoints.authorize_url(&self.tenant)).map_err(bad)?)
             .set_token_uri(oauth2::TokenUrl::new(self.endpoints.token_url(&self.tenant)).map_err(bad)?)
-            .set_device_authorization_url(
-                DeviceAuthorizationUrl::new(self.endpoints.device_code_url(&self.tenant)).map_err(bad)?,
-            )
+            .set_device_authorization_url(DeviceAuthorizationUrl::new(device).map_err(bad)?)
             .set_auth_type(AuthType::RequestBody))
+    }
+
+    /// The device authorization endpoint, as the tenant's OpenID Connect discovery document
+    /// names it (`device_authorization_endpoint`, which Entra's v2.0 document carries). Taken
+    /// only when it is on the authority's own origin; a document that names none, or one
+    /// elsewhere, leaves the cloud's known endpoint (`{authority}/{tenant}/oauth2/v2.0/devicecode`).
+    pub async fn device_endpoint(&self) -> String {
+        let known = self.endpoints.device_code_url(&self.tenant);
+        let discovery = format!("{}/{}/v2.0/.well-known/openid-configuration", self.endpoints.authority, self.tenant);
+        let found = async {
+            let resp = self.http.get(&discovery).send().timed(Kind::Http).await.ok()?;
+            if !resp.status().is_success() {
+                return None;
+            }
+            let doc: serde_json::Value = resp.json().await.ok()?;
+            doc["device_authorization_endpoint"].as_str().map(str::to_string)
+        }
+        .await;
+        match found {
+            Some(url) if url.starts_with(&format!("{}/", self.endpoints.authority)) => url,
+            Some(elsewhere) => {
+                tracing::warn!(%elsewhere, "the discovery document names a device endpoint off the authority: not taken");
+                known
+            }
+            None => known,
+        }
     }
 
     fn scopes(&self) -> Vec<Scope> {
@@ -129,8 +157,8 @@ impl SignIn {
     /// Starts a device-code sign-in: the caller shows the code and the page, then calls
     /// [`DeviceFlow::finish`].
     pub async fn device(&self) -> Result<DeviceFlow, EntraError> {
-        let url = self.endpoints.device_code_url(&self.tenant);
-        let client = self.client()?;
+        let url = self.device_endpoint().await;
+        let client = self.client_with_device(url.clone())?;
         let details: StandardDeviceAuthorizationResponse = client
             .exchange_device_code()
             .add_scopes(self.scopes())

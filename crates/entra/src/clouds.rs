@@ -110,12 +110,6 @@ pub fn password_reset_page(cloud: Cloud, lab_url: Option<&str>) -> String {
     }
 }
 
-/// Whether `/directory/onPremisesSynchronization` exists in this cloud (Microsoft documents the
-/// GET as global-cloud only).
-pub fn has_on_prem_sync_api(cloud: Cloud) -> bool {
-    matches!(cloud, Cloud::Public | Cloud::Lab)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,7 +130,6 @@ mod tests {
         assert_eq!(lab.authorize_url("t"), "http://127.0.0.1:4000/t/oauth2/v2.0/authorize");
         assert_eq!(lab.graph_v1(), "http://127.0.0.1:4000/v1.0");
         assert_eq!(lab.scope(".default"), "https://graph.microsoft.com/.default");
-        assert!(has_on_prem_sync_api(Cloud::Public) && !has_on_prem_sync_api(Cloud::China));
         assert_eq!(
             password_reset_page(Cloud::Public, None),
             "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/PasswordResetMenuBlade"

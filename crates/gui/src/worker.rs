@@ -91,7 +91,7 @@ pub enum Job {
         start_sync: bool,
         /// Prove writeback afterwards on this test account, with the connector's password.
         canary: Option<(String, Option<Secret>)>,
-        /// With Cloud Sync: the Global Administrator its switch signs in as, and the password.
+        /// With Cloud Sync: the administrator its switch signs in as, and the password.
         cloudsync: Option<(String, Option<Secret>)>,
     },
     /// Test a password for an account against the policy that applies to it.

@@ -1,8 +1,10 @@
 //! The cloudsync backend: Microsoft Entra Cloud Sync, through the PowerShell module the
 //! provisioning agent installs (Microsoft.CloudSync.Powershell.dll). Writeback is switched with
 //! `Set-AADCloudSyncPasswordWritebackConfiguration -Enable $true|$false -Credential …`, which
-//! wants a Global Administrator's user name and password: they are asked for only when a switch is
-//! made, written to PowerShell's stdin (never its command line or environment) and never stored.
+//! wants the user name and password of a Global Administrator or a Hybrid Identity Administrator
+//! (Microsoft's tutorial asks for the first to enable and the second to disable): they are asked
+//! for only when a switch is made, written to PowerShell's stdin (never its command line or
+//! environment) and never stored.
 //! An account that must use MFA cannot sign in this way; the portal's own switch ("Write back
 //! passwords with Microsoft Entra Cloud Sync") is the way for it.
 //!
@@ -19,7 +21,8 @@ use super::adsync::powershell;
 use super::{EngineState, SyncEngine, SyncError};
 use crate::secrets::Secret;
 
-/// A Global Administrator's credential for the switch; held for one run, never stored.
+/// A Global or Hybrid Identity Administrator's credential for the switch; held for one run,
+/// never stored.
 #[derive(Debug, Clone)]
 pub struct Credential {
     pub user: String,
@@ -40,6 +43,10 @@ impl Default for CloudSync {
     }
 }
 
+/// The oldest provisioning agent Microsoft's Cloud Sync writeback tutorial names (its
+/// Prerequisites: "version 1.1.977.0 or later").
+pub const MINIMUM_AGENT_VERSION: &str = "1.1.977.0";
+
 /// Where the agent installs its module, under Program Files.
 pub const MODULE: &str = crate::platform::CLOUDSYNC_MODULE;
 
@@ -59,7 +66,7 @@ impl CloudSync {
         self.credential = credential;
     }
 
-    /// The Global Administrator credential the switch will use.
+    /// The administrator's credential the switch will use.
     pub fn with_credential(self, credential: Option<Credential>) -> CloudSync {
         CloudSync { credential, ..self }
     }
@@ -114,8 +121,8 @@ Set-AADCloudSyncPasswordWritebackConfiguration -Enable ${enabled} -Credential $c
 /// The switch as the plan shows it.
 pub fn switch_calls() -> super::SwitchCalls {
     super::SwitchCalls {
-        on: "Set-AADCloudSyncPasswordWritebackConfiguration -Enable $true -Credential <Global Administrator>".into(),
-        off: "Set-AADCloudSyncPasswordWritebackConfiguration -Enable $false -Credential <Global Administrator>".into(),
+        on: "Set-AADCloudSyncPasswordWritebackConfiguration -Enable $true -Credential <Global or Hybrid Identity Administrator>".into(),
+        off: "Set-AADCloudSyncPasswordWritebackConfiguration -Enable $false -Credential <Global or Hybrid Identity Administrator>".into(),
     }
 }
 

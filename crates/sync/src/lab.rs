@@ -12,7 +12,7 @@ pub struct LabEngine {
     base: String,
     token: Secret,
     http: reqwest::Client,
-    /// With the cloudsync flavour, the switch's Global Administrator (as the real module wants).
+    /// With the cloudsync flavour, the switch's administrator (as the real module wants).
     credential: Option<super::cloudsync::Credential>,
 }
 
@@ -38,7 +38,7 @@ impl LabEngine {
         self.credential = credential;
     }
 
-    /// The Global Administrator credential a cloudsync-flavoured switch sends.
+    /// The administrator credential a cloudsync-flavoured switch sends.
     pub fn with_credential(self, credential: Option<super::cloudsync::Credential>) -> LabEngine {
         LabEngine { credential, ..self }
     }

@@ -217,6 +217,21 @@ impl EngineState {
                 remedy: SyncError::TooOld { found: v.to_string(), minimum: adsync::MINIMUM_VERSION }.remedy(),
             });
         }
+        // Microsoft's Cloud Sync writeback tutorial: "Microsoft Entra Connect cloud sync version
+        // 1.1.977.0 or later" (tutorial-enable-cloud-sync-sspr-writeback.md, Prerequisites).
+        if self.flavour == SyncEngineKind::Cloudsync
+            && let Some(v) = self.installed_version.as_deref()
+            && !adsync::version_at_least(v, cloudsync::MINIMUM_AGENT_VERSION)
+        {
+            out.push(Blocker {
+                code: "SYNC-AGENT-TOO-OLD",
+                check: format!("the Microsoft Entra provisioning agent is {} or later (found {v})", cloudsync::MINIMUM_AGENT_VERSION),
+                remedy: format!(
+                    "Upgrade the provisioning agent to {} or later (Microsoft Entra admin center > Entra Connect > Cloud sync > Agents, or let it upgrade itself), then enable again.",
+                    cloudsync::MINIMUM_AGENT_VERSION
+                ),
+            });
+        }
         out
     }
 }
@@ -321,13 +336,14 @@ pub enum SyncError {
     /// The Cloud Sync agent's PowerShell module is not there.
     #[error("the Microsoft Entra provisioning agent's PowerShell module is not installed here: {detail}")]
     NoCloudSync { detail: String },
-    /// Switching Cloud Sync writeback needs a Global Administrator's credential, and none was given.
+    /// Switching Cloud Sync writeback needs a Global or Hybrid Identity Administrator's credential,
+    /// and none was given.
     #[error(
-        "switching Cloud Sync password writeback needs a Global Administrator's user name and password, and none was given"
+        "switching Cloud Sync password writeback needs a Global Administrator's or Hybrid Identity Administrator's user name and password, and none was given"
     )]
     NeedsCredential,
     /// The credential was refused (wrong, or an account that must use MFA).
-    #[error("Microsoft Entra ID refused the Global Administrator credential for Cloud Sync: {detail}")]
+    #[error("Microsoft Entra ID refused the administrator credential for Cloud Sync: {detail}")]
     CredentialRefused { detail: String },
     /// No Entra ID connector was found.
     #[error("the sync engine has no Microsoft Entra ID connector")]
@@ -396,7 +412,7 @@ impl Diagnose for SyncError {
             SyncError::Staging => "Run writeback-wizard on the active Entra Connect server (or take this one out of staging mode in the Entra Connect wizard first).".into(),
             SyncError::NeedsSignIn { .. } => format!("This version of the sync engine wants an administrator to sign in interactively for this change: turn writeback on or off in the Entra Connect wizard (Configure > Customize synchronization options > Optional features > Password writeback), then run `writeback-wizard status`; {PORTAL}"),
             SyncError::NoCloudSync { .. } => "Run writeback-wizard on a server where the Microsoft Entra provisioning agent is installed, or choose --sync-engine adsync on an Entra Connect server.".into(),
-            SyncError::NeedsCredential => "Give a Global Administrator's user name and password: in the wizard on Ready to configure; on the command line with --cloudsync-admin NAME@DOMAIN and the password in WRITEBACK_CLOUDSYNC_PASSWORD. It is used for this switch only and never stored.".into(),
+            SyncError::NeedsCredential => "Give a Global Administrator's or Hybrid Identity Administrator's user name and password: in the wizard on Ready to configure; on the command line with --cloudsync-admin NAME@DOMAIN and the password in WRITEBACK_CLOUDSYNC_PASSWORD. It is used for this switch only and never stored.".into(),
             SyncError::CredentialRefused { .. } => format!("Check the user name and password; an account that must use MFA cannot be used here (the cmdlet takes a user name and password only): {PORTAL}"),
             SyncError::NoConnector => "Finish Entra Connect's own setup (it creates the Entra ID connector) first.".into(),
             SyncError::Command { .. } => {
@@ -405,7 +421,7 @@ impl Diagnose for SyncError {
             SyncError::Output { .. } => "Report this with the message above.".into(),
             SyncError::NoOutput { .. } => "Run writeback-wizard on the Microsoft Entra Connect server itself, elevated, where Windows PowerShell 5.1 and the ADSync module are installed; nothing was changed in the sync engine.".into(),
             SyncError::Timeout { .. } => "The sync engine may be busy (a sync cycle, or another Entra Connect wizard open): wait and run again, or give PowerShell longer with --sync-engine-timeout SECONDS (setting sync_engine_timeout). A switch cut off may have been made: run `status` to see.".into(),
-            SyncError::Lab { status: 401 | 403, .. } => "Sign in as a Global Administrator or Hybrid Identity Administrator assigned directly.".into(),
+            SyncError::Lab { status: 401 | 403, .. } => "Sign in as a Global Administrator or Hybrid Identity Administrator.".into(),
             SyncError::Lab { .. } | SyncError::Unavailable { .. } => "Check that the lab tenant simulator runs (--lab-url).".into(),
         }
     }
@@ -443,5 +459,20 @@ mod tests {
         ] {
             assert!(!is_loopback_url(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_cloud_sync_agent_older_than_microsofts_minimum_refuses_an_enable() {
+        let state = |v: &str| EngineState {
+            flavour: SyncEngineKind::Cloudsync,
+            backend: SyncEngineKind::Cloudsync,
+            installed_version: Some(v.into()),
+            ..EngineState::default()
+        };
+        let old = state("1.1.900.0").enable_blockers();
+        assert_eq!(old.len(), 1);
+        assert_eq!(old[0].code, "SYNC-AGENT-TOO-OLD");
+        assert!(old[0].check.contains("1.1.977.0") && old[0].check.contains("1.1.900.0"), "{}", old[0].check);
+        assert!(state("1.1.977.0").enable_blockers().is_empty() && state("1.2.10.0").enable_blockers().is_empty());
     }
 }

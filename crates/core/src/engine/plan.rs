@@ -203,6 +203,9 @@ pub struct Inputs<'a> {
     pub findings: Option<crate::ad::scan::Findings>,
 }
 
+/// What including AdminSDHolder means, in the plan and in the wizard's option.
+pub const ADMINSDHOLDER_WARNING: &str = "AdminSDHolder is included, which Microsoft does not support: SDProp keeps the permissions of users in protected groups as AdminSDHolder's, so granting there gives the connector account reset rights over your most privileged accounts (Domain Admins, Enterprise Admins and the like)";
+
 /// The targets writeback needs: each scope, each scope's domain root, AdminSDHolder when asked.
 pub fn targets(disc: &Discovery, scopes: &[String], include_adminsdholder: bool) -> Vec<(String, TargetKind)> {
     let mut out: Vec<(String, TargetKind)> = scopes.iter().map(|s| (s.clone(), TargetKind::Scope)).collect();
@@ -267,6 +270,42 @@ pub(super) async fn survey(inp: &mut Inputs<'_>) -> Result<Vec<Surveyed>, Engine
 fn planned(ace: &Ace, wanted: &[WantedAce]) -> PlannedAce {
     let words = wanted.iter().find(|w| w.ace.same_meaning(ace)).map(|w| w.description.clone()).unwrap_or_default();
     PlannedAce { ace: ace.clone(), words }
+}
+
+/// What a DC without the password-policy-hints control means for an enable: a failing
+/// precondition on a Windows DC, a warning on Samba (which Entra Connect does not support, and
+/// which the lab runs on), nothing where the DC offers it.
+pub(super) fn policy_hints(offered: bool, samba: bool) -> Option<Result<Precondition, String>> {
+    match (offered, samba) {
+        (true, _) => None,
+        (false, true) => Some(Err(directory::NO_POLICY_HINTS_SAMBA.into())),
+        (false, false) => Some(Ok(Precondition {
+            code: Some("AD-NO-POLICY-HINTS"),
+            check: "the DC offers the password-policy-hints control (1.2.840.113556.1.4.2066)".into(),
+            ok: false,
+            remedy: format!(
+                "{}. Run the domain's DCs on Windows Server 2016 or later, where the control is enabled.",
+                directory::NO_POLICY_HINTS
+            ),
+        })),
+    }
+}
+
+/// Entra Connect's AD DS connector account must be "a normal user object (VSA, MSA, or gMSA aren't
+/// supported)" (reference-connect-accounts-permissions.md, "Create the AD DS Connector account").
+/// A managed service account is Cloud Sync's model, never Connect's: refused for Connect.
+pub(super) fn connector_for_connect(
+    connector: &Account,
+    flavour: crate::types::SyncEngineKind,
+) -> Option<Precondition> {
+    const WORKSTATION_TRUST: u32 = 0x1000;
+    let managed = connector.sam_account_name.ends_with('$') || connector.user_account_control & WORKSTATION_TRUST != 0;
+    (flavour == crate::types::SyncEngineKind::Adsync && managed).then(|| Precondition {
+        code: Some("AD-CONNECTOR-NOT-A-USER"),
+        check: format!("the AD DS connector account ({}) is a normal user object", connector.sam_account_name),
+        ok: false,
+        remedy: "Microsoft Entra Connect's AD DS connector account must be a normal user object: VSA, MSA and gMSA are not supported (Microsoft Entra Connect: Accounts and permissions). Name the account Connect's AD connector uses (Get-ADSyncConnector lists it), or a user created for it.".into(),
+    })
 }
 
 /// Plans enabling writeback.
@@ -341,7 +380,7 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
             ));
         }
         if kind == TargetKind::AdminSdHolder {
-            warnings.push("AdminSDHolder is included: the connector account will be able to reset the passwords of protected accounts (Domain Admins and the like)".into());
+            warnings.push(ADMINSDHOLDER_WARNING.into());
         }
         if !lacking.is_empty() {
             let description = match kind {
@@ -364,6 +403,9 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
         for b in state.enable_blockers() {
             pre.push(Precondition { code: Some(b.code), check: b.check, ok: false, remedy: b.remedy });
         }
+        if let Some(c) = inp.connector {
+            pre.extend(connector_for_connect(c, state.flavour));
+        }
         warnings.extend(state.warnings.iter().map(ToString::to_string));
         // A switch that cannot be read is set either way (the cmdlet is idempotent).
         if !state.writeback_enabled || !state.writeback_readable {
@@ -371,8 +413,13 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
         }
     }
     warnings.extend(samba_root_warning(inp.disc, &steps));
-    if !inp.disc.policy_hints() {
-        warnings.push(directory::NO_POLICY_HINTS.into());
+    // Microsoft: "To use the password writeback feature, you must enable the control" (6329,
+    // MMS(3040), troubleshoot-sspr-writeback.md). A Samba DC never offers it and is not a DC
+    // Entra Connect supports: said, so the lab still runs.
+    match policy_hints(inp.disc.policy_hints(), inp.disc.is_samba()) {
+        Some(Ok(failed)) => pre.push(failed),
+        Some(Err(warning)) => warnings.push(warning),
+        None => {}
     }
     if let Some(f) = &inp.findings {
         warnings.extend(f.warnings());
@@ -523,4 +570,45 @@ pub async fn plan_disable(inp: &mut Inputs<'_>, remove_preexisting: bool) -> Res
         warnings,
         connector_source: inp.connector_source.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_managed_service_account_is_no_connector_for_connect_but_is_cloud_syncs() {
+        use crate::types::SyncEngineKind;
+        let account = |sam: &str, uac: u32| Account {
+            dn: format!("CN={sam},CN=Users,DC=x"),
+            sam_account_name: sam.into(),
+            user_principal_name: None,
+            display_name: None,
+            sid: "S-1-5-21-1-2-3-1105".into(),
+            enabled: true,
+            admin_count: false,
+            user_account_control: uac,
+            pwd_last_set: None,
+        };
+        let gmsa = account("provAgentgMSA$", 0x1000);
+        let refused = connector_for_connect(&gmsa, SyncEngineKind::Adsync).unwrap();
+        assert_eq!(refused.code, Some("AD-CONNECTOR-NOT-A-USER"));
+        assert!(refused.remedy.contains("gMSA are not supported"), "{}", refused.remedy);
+        assert!(connector_for_connect(&gmsa, SyncEngineKind::Cloudsync).is_none());
+        assert!(connector_for_connect(&account("MSOL_0123456789ab", 0x200), SyncEngineKind::Adsync).is_none());
+    }
+
+    #[test]
+    fn a_windows_dc_without_policy_hints_blocks_an_enable_and_samba_is_only_said() {
+        let blocked = policy_hints(false, false).unwrap().unwrap();
+        assert_eq!((blocked.ok, blocked.code), (false, Some("AD-NO-POLICY-HINTS")));
+        assert!(
+            blocked.remedy.contains("MMS(3040)") && blocked.remedy.contains("Windows Server 2016"),
+            "{}",
+            blocked.remedy
+        );
+        let said = policy_hints(false, true).unwrap().unwrap_err();
+        assert!(said.contains("does not support") && said.contains("6329"), "{said}");
+        assert!(policy_hints(true, false).is_none() && policy_hints(true, true).is_none());
+    }
 }

@@ -92,6 +92,9 @@ pub struct AdStatus {
     pub connector_source: Option<String>,
 }
 
+/// Microsoft's repair of the Cloud Sync agent's writeback permissions.
+pub const CLOUDSYNC_REPAIR: &str = "the Cloud Sync agent's account lacks writeback permissions: `writeback-wizard apply --enable` grants them, or Microsoft's own repair on the agent's server: Import-Module 'C:\\Program Files\\Microsoft Azure AD Connect Provisioning Agent\\Microsoft.CloudSync.Powershell.dll'; Set-AADCloudSyncPermissions -PermissionType PasswordWriteBack -EACredential $(Get-Credential) (an Enterprise Admin's credential; the change can take an hour to reach every object)";
+
 /// The whole state in one call.
 pub async fn status(inp: &mut Inputs<'_>, unfinished_journal: Option<PathBuf>) -> Result<Status, EngineError> {
     let mut scopes = Vec::new();
@@ -115,6 +118,12 @@ pub async fn status(inp: &mut Inputs<'_>, unfinished_journal: Option<PathBuf>) -
         }
     } else {
         missing.push("the AD DS connector account is not known (--connector-account)".into());
+    }
+    // With Cloud Sync, Microsoft's own repair for the agent's gMSA (its writeback tutorial,
+    // Troubleshooting): said beside what is missing on AD's side.
+    let lacks_aces = missing.iter().any(|m| m.contains(" on "));
+    if lacks_aces && inp.sync.as_ref().is_ok_and(|s| s.flavour == crate::types::SyncEngineKind::Cloudsync) {
+        missing.push(CLOUDSYNC_REPAIR.into());
     }
     let sync_engine = inp.sync.as_ref().ok().cloned();
     let writeback_on = sync_engine.as_ref().is_some_and(|s| s.writeback_enabled);

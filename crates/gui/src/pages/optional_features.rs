@@ -15,8 +15,8 @@ pub mod words {
     pub const ENABLE_PLAN: &str = "Next plans granting the connector account its writeback permissions and switching writeback on in the sync engine.";
     pub const DISABLE_PLAN: &str =
         "Next plans removing what this tool granted and switching writeback off in the sync engine.";
-    pub const ADMINSDHOLDER: &str = "Also grant the permissions on AdminSDHolder (protected accounts)";
-    pub const ADMINSDHOLDER_WARNING: &str = "The connector account will be able to reset the passwords of protected accounts (Domain Admins and the like). Tick it only when protected accounts must reset their own passwords.";
+    pub const ADMINSDHOLDER: &str = "Also grant the permissions on AdminSDHolder (unsupported by Microsoft: gives the connector reset rights over your most privileged accounts)";
+    pub const ADMINSDHOLDER_WARNING: &str = "Microsoft does not support writeback for users in protected groups. SDProp keeps their permissions as AdminSDHolder's: granting there gives the connector account reset rights over your most privileged accounts (Domain Admins, Enterprise Admins and the like).";
     pub const PREEXISTING: &str = "Also remove permissions that were there before (not added by this tool)";
     pub const PREEXISTING_WARNING: &str = "Permissions the connector account had before this tool (set by Entra Connect's own wizard, or by hand) are taken away too.";
     pub const READING: &str = "Reading today's state…";

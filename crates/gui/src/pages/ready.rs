@@ -9,7 +9,7 @@ use writeback_core::types::Secret;
 
 /// The plan shown, "Start the synchronization process when configuration completes", the canary
 /// and its connector password, the choice for an unfinished configuration, and with Cloud Sync
-/// the Global Administrator its switch signs in as (passwords emptied as soon as they are sent).
+/// the administrator its switch signs in as (passwords emptied as soon as they are sent).
 pub struct Ready {
     plan: Option<Box<Plan>>,
     start_sync: bool,
@@ -40,9 +40,9 @@ impl Default for Ready {
 
 /// The page's own words.
 pub mod words {
-    pub const CLOUDSYNC: &str = "Cloud Sync switches writeback with a Global Administrator's user name and password (Set-AADCloudSyncPasswordWritebackConfiguration): used for this switch only, never stored. An account that must use MFA cannot sign in this way; switch it in the Entra admin center instead.";
-    pub const CLOUDSYNC_ADMIN: &str = "Global Administrator for Cloud Sync";
-    pub const CLOUDSYNC_PASSWORD: &str = "Global Administrator's password";
+    pub const CLOUDSYNC: &str = "Cloud Sync switches writeback with the user name and password of a Global Administrator or a Hybrid Identity Administrator (Set-AADCloudSyncPasswordWritebackConfiguration): used for this switch only, never stored. An account that must use MFA cannot sign in this way; switch it in the Entra admin center instead.";
+    pub const CLOUDSYNC_ADMIN: &str = "Administrator for Cloud Sync";
+    pub const CLOUDSYNC_PASSWORD: &str = "Administrator's password";
     pub const CLOUDSYNC_LAB: &str = "Lab mode: leave it empty to use the lab tenant administrator's password.";
     pub const NO_JOURNAL: &str = "There is no unfinished configuration.";
     pub const READING_JOURNAL: &str = "Reading and checking the journal…";
@@ -94,7 +94,7 @@ impl Ready {
         &self.connector_password
     }
 
-    /// The Global Administrator Cloud Sync's switch signs in as.
+    /// The administrator Cloud Sync's switch signs in as.
     pub fn cloudsync_admin(&self) -> &str {
         &self.cloudsync_admin
     }

@@ -97,7 +97,8 @@ pub struct Fixture {
     /// Registered public clients. Empty: any client id is accepted, with admin consent for every
     /// known Graph permission.
     pub apps: Vec<FixtureApp>,
-    /// Whether `/directory/onPremisesSynchronization` exists (it does only in the public cloud).
+    /// Whether `/directory/onPremisesSynchronization` exists (a fixture of a cloud without it says
+    /// false: it then answers 404 as Graph does for a resource a cloud lacks).
     pub on_premises_synchronization_available: bool,
     /// Collections longer than this are paged with `@odata.nextLink`.
     pub page_size: usize,
@@ -192,6 +193,10 @@ pub struct Faults {
     pub device_code_lifetime_secs: u64,
     /// The polling interval a device code asks for, in seconds (Entra: 5).
     pub device_code_interval_secs: u64,
+    /// The discovery document names the device authorization endpoint at another path, and the
+    /// usual one answers 404: a client that does not read discovery fails.
+    #[serde(default)]
+    pub device_endpoint_moved: bool,
 }
 
 impl Default for Faults {
@@ -205,6 +210,7 @@ impl Default for Faults {
             token_lifetime_secs: 3599,
             device_code_lifetime_secs: 900,
             device_code_interval_secs: 5,
+            device_endpoint_moved: false,
         }
     }
 }

@@ -28,6 +28,10 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/v1.0/organization", get(organization))
         .route("/v1.0/domains", get(domains))
         .route("/v1.0/roleManagement/directory/roleEligibilityScheduleInstances", get(role_eligibility_instances))
+        .route(
+            "/v1.0/roleManagement/directory/roleEligibilityScheduleInstances/filterByCurrentUser(on='principal')",
+            get(own_role_eligibility_instances),
+        )
         .route("/v1.0/subscribedSkus", get(subscribed_skus))
         .route("/v1.0/directory/onPremisesSynchronization", get(on_prem_sync_list))
         .route("/v1.0/directory/onPremisesSynchronization/{id}", get(on_prem_sync_get).patch(on_prem_sync_patch))
@@ -464,6 +468,57 @@ const PIM_READERS: &[&str] = &[
     "e8611ab8-c189-46e8-94e1-60213ab1f814",
 ];
 
+/// `GET /roleManagement/directory/roleEligibilityScheduleInstances/filterByCurrentUser(on='principal')`:
+/// the caller's own eligibilities. The reference (tests/fixtures/graph-v1-subset.yaml) gives its
+/// permissions and no role statement; whether Entra asks a reader role of the caller is not
+/// settled by Microsoft's pages, so the simulator asks none (docs/entra.md says so).
+async fn own_role_eligibility_instances(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    uri: Uri,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let scopes = [
+        "RoleEligibilitySchedule.Read.Directory",
+        "RoleEligibilitySchedule.ReadWrite.Directory",
+        "RoleManagement.Read.All",
+        "RoleManagement.Read.Directory",
+        "RoleManagement.ReadWrite.Directory",
+    ];
+    let caller = match authorize(&shared, &headers, &scopes) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let items = eligibility_items(&shared, Some(&caller.user.id));
+    collection(&shared, "Collection(unifiedRoleEligibilityScheduleInstance)", items, &uri, &q, false)
+}
+
+fn eligibility_items(shared: &Shared, principal: Option<&String>) -> Vec<Value> {
+    let start = rfc3339(shared.tenant.created);
+    shared
+        .tenant
+        .users
+        .iter()
+        .filter(|u| principal.is_none_or(|id| *id == u.id))
+        .flat_map(|u| {
+            u.eligible_roles.iter().map(|role| {
+                let id = format!("{}-{}", &role[..8.min(role.len())], u.id);
+                json!({
+                    "id": id,
+                    "principalId": u.id,
+                    "roleDefinitionId": role,
+                    "directoryScopeId": "/",
+                    "appScopeId": null,
+                    "startDateTime": start,
+                    "endDateTime": null,
+                    "memberType": "Direct",
+                    "roleEligibilityScheduleId": id,
+                })
+            })
+        })
+        .collect()
+}
+
 /// `GET /roleManagement/directory/roleEligibilityScheduleInstances`, `$filter=principalId eq '…'`.
 async fn role_eligibility_instances(
     State(shared): State<Arc<Shared>>,
@@ -502,29 +557,7 @@ async fn role_eligibility_instances(
             );
         }
     };
-    let start = rfc3339(shared.tenant.created);
-    let items = shared
-        .tenant
-        .users
-        .iter()
-        .filter(|u| filter.as_ref().is_none_or(|id| *id == u.id))
-        .flat_map(|u| {
-            u.eligible_roles.iter().map(|role| {
-                let id = format!("{}-{}", &role[..8.min(role.len())], u.id);
-                json!({
-                    "id": id,
-                    "principalId": u.id,
-                    "roleDefinitionId": role,
-                    "directoryScopeId": "/",
-                    "appScopeId": null,
-                    "startDateTime": start,
-                    "endDateTime": null,
-                    "memberType": "Direct",
-                    "roleEligibilityScheduleId": id,
-                })
-            })
-        })
-        .collect();
+    let items = eligibility_items(&shared, filter.as_ref());
     collection(&shared, "roleManagement/directory/roleEligibilityScheduleInstances", items, &uri, &q, false)
 }
 
@@ -634,7 +667,7 @@ pub(crate) fn default_on_prem_sync(tenant_id: &str) -> Value {
     })
 }
 
-/// Global Administrator only, the right scope, and the public cloud only.
+/// Global Administrator only, the right scope, and only where the fixture's cloud has it.
 fn on_prem_sync_access(shared: &Shared, headers: &HeaderMap, scopes: &[&str]) -> Result<Caller, Response> {
     let caller = authenticate(shared, headers)?;
     if !shared.tenant.on_prem_sync_available {
@@ -755,12 +788,12 @@ fn merge_known(target: &mut Value, patch: &Value, path: &str) -> Result<(), Stri
 
 fn sync_admin(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Response> {
     let caller = authenticate(shared, headers)?;
-    if !caller.user.is_writeback_admin() {
+    if !caller.user.is_writeback_admin(&shared.tenant) {
         return Err(graph_error(
             shared,
             StatusCode::FORBIDDEN,
             "Authorization_RequestDenied",
-            "The sync engine accepts only a Global Administrator or Hybrid Identity Administrator assigned directly (not through a group) and active.",
+            "The sync engine accepts only an active Global Administrator or Hybrid Identity Administrator.",
         ));
     }
     Ok(caller)
@@ -804,7 +837,8 @@ pub(crate) struct SyncSwitch {
     version: Option<String>,
     flavour: Option<String>,
     /// With the cloudsync flavour, a switch carries the credential
-    /// `Set-AADCloudSyncPasswordWritebackConfiguration -Credential` takes: a Global Administrator.
+    /// `Set-AADCloudSyncPasswordWritebackConfiguration -Credential` takes: a Global Administrator or
+    /// Hybrid Identity Administrator.
     credential: Option<SwitchCredential>,
 }
 
@@ -816,14 +850,15 @@ pub(crate) struct SwitchCredential {
 }
 
 /// Cloud Sync's switch signs in with a user name and password: the user must exist, the password
-/// match, and the account be a Global Administrator (Microsoft's cmdlet reference asks for one).
+/// match, and the account be a Global or Hybrid Identity Administrator (Microsoft's tutorial asks
+/// for the one to enable and the other to disable).
 fn cloudsync_credential(shared: &Shared, c: Option<&SwitchCredential>) -> Result<(), Response> {
     let Some(c) = c else {
         return Err(graph_error(
             shared,
             StatusCode::BAD_REQUEST,
             "CredentialRequired",
-            "Cloud Sync's writeback switch takes a Global Administrator's user name and password.",
+            "Cloud Sync's writeback switch takes a Global or Hybrid Identity Administrator's user name and password.",
         ));
     };
     let known = shared.tenant.user_by_upn(&c.user).filter(|u| u.password == c.password).cloned();
@@ -840,11 +875,11 @@ fn cloudsync_credential(shared: &Shared, c: Option<&SwitchCredential>) -> Result
             "CredentialRefused",
             "AADSTS50076: Due to a configuration change made by your administrator, or because you moved to a new location, you must use multi-factor authentication to access this resource.",
         )),
-        Some(u) if !u.is_global_admin() => Err(graph_error(
+        Some(u) if !u.is_writeback_admin(&shared.tenant) => Err(graph_error(
             shared,
             StatusCode::UNAUTHORIZED,
             "CredentialRefused",
-            &format!("{} is not a Global Administrator.", u.upn),
+            &format!("{} is neither a Global Administrator nor a Hybrid Identity Administrator.", u.upn),
         )),
         Some(_) => Ok(()),
     }

@@ -48,9 +48,16 @@ pub(crate) struct User {
 }
 
 impl User {
-    /// Holds Global Administrator or Hybrid Identity Administrator directly and actively.
-    pub fn is_writeback_admin(&self) -> bool {
-        self.roles.iter().any(|r| r == GLOBAL_ADMINISTRATOR || r == HYBRID_IDENTITY_ADMINISTRATOR)
+    /// Holds Global Administrator or Hybrid Identity Administrator actively: assigned directly or
+    /// through a role-assignable group of `tenant` (Microsoft's pages say nothing that sets the two
+    /// apart for the sync engine's sign-in).
+    pub fn is_writeback_admin(&self, tenant: &Tenant) -> bool {
+        let wanted = |r: &String| r == GLOBAL_ADMINISTRATOR || r == HYBRID_IDENTITY_ADMINISTRATOR;
+        self.roles.iter().any(wanted)
+            || tenant
+                .groups
+                .iter()
+                .any(|g| g.is_assignable_to_role && self.groups.contains(&g.id) && g.roles.iter().any(wanted))
     }
     pub fn is_global_admin(&self) -> bool {
         self.roles.iter().any(|r| r == GLOBAL_ADMINISTRATOR)
@@ -461,6 +468,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/{tenant}/oauth2/v2.0/authorize", get(oauth::authorize_form).post(oauth::authorize_submit))
         .route("/{tenant}/oauth2/v2.0/token", post(oauth::token))
         .route("/{tenant}/oauth2/v2.0/devicecode", post(oauth::devicecode))
+        .route("/{tenant}/oauth2/v2.0/devicecode-moved", post(oauth::devicecode_moved))
         .route("/{tenant}/discovery/v2.0/keys", get(oauth::keys))
         .route("/devicelogin", get(oauth::device_login_form).post(oauth::device_login_submit))
         .route("/lab/sync-engine", get(graph::sync_engine_get).post(graph::sync_engine_set))

@@ -305,8 +305,9 @@ fn issue(
     Ok(body)
 }
 
-/// `GET /{tenant}/v2.0/.well-known/openid-configuration`. Like Entra's, it does not name the
-/// device-code endpoint.
+/// `GET /{tenant}/v2.0/.well-known/openid-configuration`, with Entra's v2.0 fields, the
+/// device authorization endpoint included (moved by the `device_endpoint_moved` fault, so a test
+/// sees that clients take it from here).
 pub async fn openid_configuration(State(shared): State<Arc<Shared>>, Path(tenant): Path<String>) -> Response {
     if let Err(e) = check_tenant(&shared, &tenant) {
         return e.into_response(&shared);
@@ -324,6 +325,11 @@ pub async fn openid_configuration(State(shared): State<Arc<Shared>>, Path(tenant
         "issuer": format!("{base}/v2.0"),
         "request_uri_parameter_supported": false,
         "authorization_endpoint": format!("{base}/oauth2/v2.0/authorize"),
+        "device_authorization_endpoint": if shared.state().faults.device_endpoint_moved {
+            format!("{base}/oauth2/v2.0/devicecode-moved")
+        } else {
+            format!("{base}/oauth2/v2.0/devicecode")
+        },
         "http_logout_supported": true,
         "frontchannel_logout_supported": true,
         "end_session_endpoint": format!("{base}/oauth2/v2.0/logout"),
@@ -553,8 +559,24 @@ fn user_code(len: usize) -> String {
     (0..len).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
-/// `POST /{tenant}/oauth2/v2.0/devicecode`.
-pub async fn devicecode(
+/// The device authorization endpoint where the `device_endpoint_moved` fault puts it.
+pub async fn devicecode_moved(shared: State<Arc<Shared>>, tenant: Path<String>, form: Form<Params>) -> Response {
+    if !shared.state().faults.device_endpoint_moved {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    device_authorization(shared, tenant, form).await
+}
+
+/// `POST /{tenant}/oauth2/v2.0/devicecode` (404 while the `device_endpoint_moved` fault has
+/// moved it).
+pub async fn devicecode(shared: State<Arc<Shared>>, tenant: Path<String>, form: Form<Params>) -> Response {
+    if shared.state().faults.device_endpoint_moved {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    device_authorization(shared, tenant, form).await
+}
+
+async fn device_authorization(
     State(shared): State<Arc<Shared>>,
     Path(tenant): Path<String>,
     Form(p): Form<Params>,
