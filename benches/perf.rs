@@ -444,34 +444,22 @@ impl Rig {
     ) -> BenchResult<(writeback_core::engine::Plan, writeback_core::engine::apply::ApplyOutcome, Duration)> {
         use writeback_core::engine::{self, Inputs, apply};
         use writeback_sync::SyncEngine;
-        let granted = writeback_core::engine::grants::GrantRecord::load(&self.paths)?.table().clone();
-        let mut inp = Inputs {
-            ad: &mut lab.admin,
-            disc: &self.disc,
-            operator: &self.operator,
-            connector: Some(&self.connector),
-            scopes,
-            include_adminsdholder: false,
-            tenant: None,
-            sync: backend.state().await,
-            granted: &granted,
-            connector_source: None,
-            findings: None,
-        };
+        let granted = writeback_core::engine::grants::GrantRecord::load(&self.paths)?;
+        let forest =
+            engine::plan::Forest::one(&mut lab.admin, &self.disc, &self.operator, Some(&self.connector), scopes);
+        let mut inp = Inputs::one(forest, backend.state().await, &granted);
         let plan =
             if enable { engine::plan_enable(&mut inp).await? } else { engine::plan_disable(&mut inp, false).await? };
         let plan = engine::Plan { preconditions: Vec::new(), ..plan };
         let quiet = |_: apply::Progress| {};
         let mut env = apply::Env {
-            ad: &mut lab.admin,
+            routes: vec![apply::Route::of(&mut lab.admin, &self.disc, "lab.example.test", &self.operator.dn)],
             sync: backend,
             paths: &self.paths,
             grants: &mut self.grants,
-            operator: &self.operator.dn,
             cancel: &self.cancel,
             progress: &quiet,
             clock: &writeback_base::clock::SystemClock,
-            directory: writeback_core::engine::journal::Directory::of(&self.disc),
         };
         let start = Instant::now();
         let out = apply::apply(&plan, &mut env, false).await?;

@@ -40,7 +40,7 @@ pub async fn ad(command: AdCommand, config_path: &Path, lab: &super::LabMode, ou
     let AdCommand::Check { connection } = command;
     let opts = connection.options(config_path, lab);
     let mut s = session::connect(&opts, None).await?;
-    let scopes = s.default_scopes();
+    let scopes = s.default_scopes(None);
     let cancel = ctrl_c_token();
     let mut progress = |n: usize| {
         if !out.json && n > 0 {

@@ -216,7 +216,7 @@ pub async fn apply(
         let how = if opts.rollback { Recovery::Rollback } else { Recovery::Resume };
         // The journal is read and checked first, and what it would do is shown: a recovery writes
         // what the file says.
-        let view = s.inspect_journal(&path)?;
+        let view = s.inspect_journal(&path).await?;
         let mut text = format!(
             "The unfinished apply in {} ({}) would be {}:\n",
             path.display(),

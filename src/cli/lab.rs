@@ -94,7 +94,13 @@ fn human(info: &LabInfo) -> String {
 /// Runs one `lab` command.
 pub async fn run(command: LabCommand, out: Output) -> Result<Outcome, Error> {
     match command {
-        LabCommand::Up(arg) => up(dir_of(&arg.dir), lab::UpOptions { tls: !arg.no_tls }, out).await,
+        LabCommand::Up(arg) => {
+            let forest = match &arg.forest {
+                Some(name) => lab::LabForest::new(name)?,
+                None => lab::LabForest::default(),
+            };
+            up(dir_of(&arg.dir), lab::UpOptions { tls: !arg.no_tls, forest }, out).await
+        }
         LabCommand::Down(arg) => {
             let dir = dir_of(&arg);
             let was_running = lab::down(&dir)?;

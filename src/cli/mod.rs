@@ -173,11 +173,27 @@ pub enum Command {
 pub enum SecretCommand {
     /// Store NAME in the OS keyring; the value is read from standard input (asked without echo
     /// on a terminal), never from a flag.
-    Set { name: SecretName },
+    Set {
+        name: SecretName,
+        /// The forest whose Enterprise Admin password it is (ad-password only): kept as
+        /// `ad-password/<forest>`, sent to that forest's DCs alone.
+        #[arg(long, value_name = "DNS-NAME", value_parser = forest_arg)]
+        forest: Option<String>,
+    },
     /// Delete NAME from the OS keyring (deleting one that is not there is not an error).
-    Delete { name: SecretName },
-    /// List which secrets are stored (names only, never values).
+    Delete {
+        name: SecretName,
+        /// The forest's entry (ad-password only).
+        #[arg(long, value_name = "DNS-NAME", value_parser = forest_arg)]
+        forest: Option<String>,
+    },
+    /// List which secrets are stored (names only, never values), with the password entry of each
+    /// forest the settings name.
     List,
+}
+
+fn forest_arg(text: &str) -> Result<String, String> {
+    crate::config::check_forest(text).map(|()| text.to_string())
 }
 
 /// The secrets the product can keep.
@@ -333,6 +349,10 @@ pub struct LabUpArgs {
     /// many production DCs are.
     #[arg(long)]
     pub no_tls: bool,
+    /// The forest the lab holds (default lab.example.test); a second lab with another forest in
+    /// another --dir makes two forests side by side, each with its own realm, KDC and DNS.
+    #[arg(long, value_name = "DNS-NAME")]
+    pub forest: Option<String>,
 }
 
 /// `config …`
@@ -403,6 +423,10 @@ pub struct ConnectionArgs {
     /// every protected account, so the connector could reset your most privileged accounts' passwords.
     #[arg(long)]
     pub include_adminsdholder: bool,
+    /// Leave the forest (DNS name) the sync engine or the settings name out of this run, on
+    /// purpose (repeatable): said in the plan and the status, with what it means for its users.
+    #[arg(long, value_name = "DNS-NAME", value_parser = forest_name)]
+    pub leave_out: Vec<String>,
     /// The national cloud.
     #[arg(long, value_enum, value_name = "CLOUD")]
     pub cloud: Option<Cloud>,
@@ -452,6 +476,7 @@ impl ConnectionArgs {
             sync_engine_timeout: self.sync_engine_timeout,
             cloudsync_admin: self.cloudsync_admin.clone(),
             ad_current_user: self.ad_current_user,
+            leave_out: self.leave_out.clone(),
             ad_simple_bind: self.ad_simple_bind,
             ad_timeout: self.ad_timeout,
             include_adminsdholder: self.include_adminsdholder,

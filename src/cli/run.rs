@@ -124,7 +124,7 @@ async fn dispatch(cli: Cli, out: Output) -> Result<Outcome, super::Error> {
     Ok(match cli.command {
         Some(Command::Lab { command }) => return super::lab::run(command, out).await,
         Some(Command::Config { command }) => super::config_cmd::run(command, &config_path, out)?,
-        Some(Command::Secret { command }) => super::secret_cmd::run(command, out)?,
+        Some(Command::Secret { command }) => super::secret_cmd::run(command, &config_path, out)?,
         Some(Command::Status { connection }) => super::engine_cmd::status(&connection, &config_path, lab, out).await?,
         Some(Command::Plan { action, remove_preexisting, connection }) => {
             super::engine_cmd::plan(action, remove_preexisting, &connection, &config_path, lab, out).await?

@@ -15,6 +15,7 @@ use writeback_core::config::Settings;
 use writeback_core::engine::Paths;
 use writeback_core::engine::apply::{self, Env, Progress, Recovery};
 use writeback_core::engine::grants::GrantRecord;
+use writeback_core::engine::plan::Forest;
 use writeback_core::engine::{self, EngineError, Inputs, Precondition, journal};
 use writeback_entra::check;
 use writeback_lab::tenant::Faults;
@@ -70,20 +71,9 @@ impl World {
     pub async fn plan(&mut self, scopes: &[String], enable: bool) -> engine::Plan {
         let tenant = if enable { Some(self.tenant().await) } else { None };
         let sync = self.backend.state().await;
-        let granted = GrantRecord::load(&self.paths).unwrap().table().clone();
-        let mut inp = Inputs {
-            ad: &mut self.conn,
-            disc: &self.disc,
-            operator: &self.operator,
-            connector: Some(&self.connector),
-            scopes,
-            include_adminsdholder: false,
-            tenant,
-            sync,
-            granted: &granted,
-            connector_source: None,
-            findings: None,
-        };
+        let granted = GrantRecord::load(&self.paths).unwrap();
+        let forest = Forest::one(&mut self.conn, &self.disc, &self.operator, Some(&self.connector), scopes);
+        let mut inp = Inputs { tenant, ..Inputs::one(forest, sync, &granted) };
         if enable {
             engine::plan_enable(&mut inp).await.unwrap()
         } else {
@@ -103,15 +93,13 @@ impl World {
     /// What the engine needs to change things, bound as the lab's administrator.
     fn env<'a>(&'a mut self, cancel: &'a CancellationToken, progress: &'a (dyn Fn(Progress) + Send + Sync)) -> Env<'a> {
         Env {
-            ad: &mut self.conn,
+            routes: vec![apply::Route::of(&mut self.conn, &self.disc, "lab.example.test", "LAB\\Administrator")],
             sync: &self.backend,
             paths: &self.paths,
             grants: &mut self.grants,
-            operator: "LAB\\Administrator",
             cancel,
             progress,
             clock: &writeback_base::clock::SystemClock,
-            directory: writeback_core::engine::journal::Directory::of(&self.disc),
         }
     }
 
@@ -131,21 +119,9 @@ impl World {
 
     pub async fn status(&mut self, scopes: &[String]) -> engine::Status {
         let sync = self.backend.state().await;
-        let granted = GrantRecord::load(&self.paths).unwrap().table().clone();
-        let mut inp = Inputs {
-            ad: &mut self.conn,
-            disc: &self.disc,
-            operator: &self.operator,
-            connector: Some(&self.connector),
-            scopes,
-            include_adminsdholder: false,
-            tenant: None,
-            sync,
-            granted: &granted,
-            connector_source: None,
-            findings: None,
-        };
-        engine::status(&mut inp, None).await.unwrap()
+        let granted = GrantRecord::load(&self.paths).unwrap();
+        let forest = Forest::one(&mut self.conn, &self.disc, &self.operator, Some(&self.connector), scopes);
+        engine::status(&mut Inputs::one(forest, sync, &granted), None).await.unwrap()
     }
 
     async fn reconnect(&mut self) {
@@ -861,5 +837,5 @@ async fn a_crafted_journal_is_refused_and_nothing_changes() {
         serde_json::json!([{"op": "grant", "id": "grant-1", "dn": format!("OU=Corp,{BASE}"), "aces": [reset]}]),
         Some(dir),
     );
-    assert!(writeback_core::engine::apply::inspect(&genuine, &here).is_ok());
+    assert!(writeback_core::engine::apply::inspect(&genuine, std::slice::from_ref(&here)).is_ok());
 }

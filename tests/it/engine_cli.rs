@@ -445,7 +445,8 @@ async fn the_lab_sync_engine_models_staging_versions_the_scheduler_and_cloud_syn
     assert_eq!(
         got,
         json!({"writeback_enabled": false, "last_sync_cycle": null, "staging_mode": false, "sync_cycle_enabled": true,
-               "scheduler_suspended": false, "version": "2.5.190.0", "flavour": "adsync", "agent_account": null})
+               "scheduler_suspended": false, "version": "2.5.190.0", "flavour": "adsync", "agent_account": null,
+               "ad_connectors": []})
     );
 
     // Staging mode: enable refused with SYNC-STAGING (exit 3), status shows it, disable is fine.

@@ -52,7 +52,7 @@ impl Engine for Script {
 fn ready_answers(job: &Job) -> Vec<Msg> {
     match job {
         Job::SignIn { .. } => vec![Msg::SignedIn(Ok(tenant()))],
-        Job::Connect { .. } => vec![Msg::Connected(Ok(directory()))],
+        Job::Connect { .. } => vec![Msg::Connected(Ok(vec![directory()]))],
         Job::Children(dn) if dn == BASE => vec![Msg::Children {
             dn: dn.clone(),
             found: Ok((
@@ -386,6 +386,7 @@ fn tenant() -> Box<EntraCheck> {
 
 fn directory() -> DirectoryView {
     DirectoryView {
+        forest: "corp.example.com".into(),
         dc: "dc1.corp.example.com".into(),
         connection: "dc1.corp.example.com · Kerberos · sealed".into(),
         domain: BASE.into(),
@@ -413,8 +414,12 @@ fn status(present: bool) -> Box<Status> {
         ad: AdStatus {
             connection: None,
             connector_source: None,
+            forests: vec![],
+            uncovered: vec![],
             scopes: vec![TargetStatus {
                 dn: BASE.into(),
+                forest: "corp.example.com".into(),
+                domain: Some("corp.example.com".into()),
                 aces: WANTED
                     .iter()
                     .enumerate()
@@ -461,12 +466,16 @@ fn plan() -> Box<Plan> {
                 id: "grant-1".into(),
                 description: format!("Grant the connector account the 4 writeback permissions on {BASE}"),
                 target: Target::Object { dn: BASE.into() },
+                forest: Some("corp.example.com".into()),
+                domain: Some("corp.example.com".into()),
                 op: StepOp::Grant(aces),
             },
             Step {
                 id: "writeback".into(),
                 description: "Turn password writeback on in the sync engine (adsync)".into(),
                 target: Target::SyncEngine,
+                forest: None,
+                domain: None,
                 op: StepOp::Writeback {
                     enabled: true,
                     call: "Set-ADSyncAADPasswordResetConfiguration -Enable $true".into(),
@@ -479,20 +488,25 @@ fn plan() -> Box<Plan> {
                 ok: true,
                 remedy: String::new(),
                 code: None,
+                forest: Some("corp.example.com".into()),
             },
             Precondition {
                 code: None,
                 check: "licence carrying Microsoft Entra ID P1 or P2".into(),
                 ok: true,
                 remedy: String::new(),
+                forest: None,
             },
         ],
         preexisting: vec![Kept {
             target: BASE.into(),
+            forest: "corp.example.com".into(),
             sddl: "(OA;;CR;ccc2dc7d-a6ad-4a7a-8846-c04e3cc53501;;AU)".into(),
             description: "Unexpire Password on the domain — already there, kept".into(),
         }],
         warnings: vec![],
         connector_source: None,
+        forests: vec![],
+        uncovered: vec![],
     })
 }

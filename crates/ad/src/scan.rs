@@ -88,6 +88,23 @@ impl Kind {
 }
 
 impl Findings {
+    /// Adds what another scan found (another domain's scopes, or another forest's).
+    pub fn merge(&mut self, other: Findings) {
+        self.scopes.extend(other.scopes);
+        self.users_in_scope += other.users_in_scope;
+        for (mine, theirs) in [
+            (&mut self.protected_accounts, other.protected_accounts),
+            (&mut self.blocked_inheritance, other.blocked_inheritance),
+            (&mut self.explicit_deny, other.explicit_deny),
+            (&mut self.cannot_change_password, other.cannot_change_password),
+            (&mut self.min_age_not_reached, other.min_age_not_reached),
+        ] {
+            mine.extend(theirs);
+            mine.sort();
+            mine.dedup();
+        }
+    }
+
     /// Each kind with what was found of it, in the order the fronts show them.
     pub fn each(&self) -> [(Kind, &[String]); 5] {
         [

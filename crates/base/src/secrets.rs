@@ -229,6 +229,62 @@ pub fn resolve_default(kind: SecretKind) -> Result<Secret, SecretError> {
     resolve(kind, &|name| std::env::var(name).ok(), &KeyringStore, &TerminalPrompter)
 }
 
+/// The variable that holds one forest's password: `WRITEBACK_AD_PASSWORD_` and the forest's DNS
+/// name upper-cased, dots (and hyphens, which no shell takes in a name) as underscores:
+/// `WRITEBACK_AD_PASSWORD_SOUTH_CORP_TEST`.
+pub fn forest_env_var(forest: &str) -> String {
+    let name: String = forest
+        .trim_end_matches('.')
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+        .collect();
+    format!("{}_{name}", AD_PASSWORD.env_var)
+}
+
+/// The keyring entry that holds one forest's password: `ad-password/south.corp.test`.
+pub fn forest_keyring_user(forest: &str) -> String {
+    format!("{}/{}", AD_PASSWORD.keyring_user, forest.trim_end_matches('.').to_ascii_lowercase())
+}
+
+/// One forest's Enterprise Admin password: `WRITEBACK_AD_PASSWORD_<FOREST>`, else
+/// `WRITEBACK_AD_PASSWORD`, else the keyring's `ad-password/<forest>`, else a prompt naming the
+/// forest. Never another forest's keyring entry: a password goes only to the forest it is for.
+pub fn resolve_forest(
+    forest: &str,
+    env: &dyn Fn(&str) -> Option<String>,
+    store: &dyn SecretStore,
+    prompter: &dyn Prompter,
+) -> Result<Secret, SecretError> {
+    let own = forest_env_var(forest);
+    for var in [own.as_str(), AD_PASSWORD.env_var] {
+        if let Some(value) = env(var) {
+            if value.is_empty() {
+                return Err(SecretError::ForestEmpty { env_var: var.to_string() });
+            }
+            return Ok(Secret::new(value));
+        }
+    }
+    let entry = forest_keyring_user(forest);
+    match store.get(&entry) {
+        Ok(Some(secret)) if !secret.is_empty() => return Ok(secret),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(entry = %entry, error = %e, "keyring lookup failed"),
+    }
+    if prompter.can_prompt() {
+        let secret = prompter.prompt(&format!("Password for the Active Directory account of forest {forest}: "))?;
+        if secret.is_empty() {
+            return Err(SecretError::ForestEmpty { env_var: own });
+        }
+        return Ok(secret);
+    }
+    Err(SecretError::ForestMissing { forest: forest.to_string(), env_var: own })
+}
+
+/// [`resolve_forest`] in the real environment, the OS keyring and the terminal.
+pub fn resolve_forest_default(forest: &str) -> Result<Secret, SecretError> {
+    resolve_forest(forest, &|name| std::env::var(name).ok(), &KeyringStore, &TerminalPrompter)
+}
+
 /// Why a secret could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -246,6 +302,14 @@ pub enum SecretError {
         /// The variable that would supply it.
         env_var: &'static str,
     },
+    /// Nothing supplied a forest's password.
+    #[error(
+        "no password was supplied for forest {forest}: neither {env_var} nor WRITEBACK_AD_PASSWORD is set, the OS keyring has no entry ad-password/{forest}, and standard input is not a terminal to ask on"
+    )]
+    ForestMissing { forest: String, env_var: String },
+    /// A forest's password was supplied empty.
+    #[error("the password supplied through {env_var} (or typed at the prompt) is empty")]
+    ForestEmpty { env_var: String },
     /// The OS keyring failed.
     #[error("the OS keyring failed for entry '{entry}': {detail}")]
     Keyring {
@@ -266,7 +330,8 @@ impl Diagnose for SecretError {
     fn code(&self) -> &'static str {
         match self {
             SecretError::Missing { .. } => "SECRET-MISSING",
-            SecretError::Empty { .. } => "SECRET-EMPTY",
+            SecretError::Empty { .. } | SecretError::ForestEmpty { .. } => "SECRET-EMPTY",
+            SecretError::ForestMissing { .. } => "SECRET-MISSING",
             SecretError::Keyring { .. } => "SECRET-KEYRING",
             SecretError::Prompt { .. } => "SECRET-PROMPT",
             SecretError::Poisoned => "SECRET-INTERNAL",
@@ -277,6 +342,10 @@ impl Diagnose for SecretError {
             SecretError::Missing { env_var } | SecretError::Empty { env_var } => format!(
                 "Set the environment variable {env_var} (never a command-line flag), or run the command on a terminal to be asked."
             ),
+            SecretError::ForestMissing { forest, env_var } => format!(
+                "Set {env_var} (or WRITEBACK_AD_PASSWORD, for every forest), store it with `writeback-wizard secret set ad-password --forest {forest}`, or run on a terminal to be asked; never a command-line flag."
+            ),
+            SecretError::ForestEmpty { env_var } => format!("Set {env_var} to the password, or leave it unset to be asked."),
             SecretError::Keyring { .. } => {
                 "Check that the OS keyring is unlocked and reachable, or supply the secret through its environment variable.".into()
             }
@@ -288,7 +357,11 @@ impl Diagnose for SecretError {
     }
     fn exit(&self) -> Exit {
         match self {
-            SecretError::Missing { .. } | SecretError::Empty { .. } | SecretError::Prompt { .. } => Exit::Usage,
+            SecretError::Missing { .. }
+            | SecretError::Empty { .. }
+            | SecretError::Prompt { .. }
+            | SecretError::ForestMissing { .. }
+            | SecretError::ForestEmpty { .. } => Exit::Usage,
             SecretError::Keyring { .. } | SecretError::Poisoned => Exit::Failed,
         }
     }
@@ -337,6 +410,36 @@ mod tests {
     }
     fn prompter(tty: bool) -> FakePrompter {
         FakePrompter { tty, answer: "typed-Secret-9", asked: Cell::new(0) }
+    }
+
+    #[test]
+    fn a_forests_password_is_its_variable_then_the_shared_one_then_its_keyring_entry_then_a_prompt() {
+        assert_eq!(forest_env_var("south.corp-x.test."), "WRITEBACK_AD_PASSWORD_SOUTH_CORP_X_TEST");
+        assert_eq!(forest_keyring_user("South.Corp.Test"), "ad-password/south.corp.test");
+        let store = MemoryStore::default();
+        let vars = |own: bool, shared: bool| {
+            move |name: &str| match name {
+                "WRITEBACK_AD_PASSWORD_SOUTH_CORP_TEST" if own => Some("own".to_string()),
+                "WRITEBACK_AD_PASSWORD" if shared => Some("shared".to_string()),
+                _ => None,
+            }
+        };
+        let p = prompter(false);
+        assert_eq!(resolve_forest("south.corp.test", &vars(true, true), &store, &p).unwrap().expose(), "own");
+        assert_eq!(resolve_forest("south.corp.test", &vars(false, true), &store, &p).unwrap().expose(), "shared");
+        // Another forest's entry, or the single-forest one, is never sent to this forest's DC.
+        store.set("ad-password", &Secret::new("single")).unwrap();
+        store.set("ad-password/corp.example", &Secret::new("corp")).unwrap();
+        let e = resolve_forest("south.corp.test", &vars(false, false), &store, &p).unwrap_err();
+        assert_eq!(e.code(), "SECRET-MISSING");
+        assert!(e.to_string().contains("WRITEBACK_AD_PASSWORD_SOUTH_CORP_TEST"), "{e}");
+        assert!(e.remedy().contains("secret set ad-password --forest south.corp.test"), "{}", e.remedy());
+        store.set("ad-password/south.corp.test", &Secret::new("kept")).unwrap();
+        assert_eq!(resolve_forest("south.corp.test", &vars(false, false), &store, &p).unwrap().expose(), "kept");
+        let asked = prompter(true);
+        let empty = MemoryStore::default();
+        assert_eq!(resolve_forest("x.test", &vars(false, false), &empty, &asked).unwrap().expose(), "typed-Secret-9");
+        assert_eq!(asked.asked.get(), 1);
     }
 
     #[test]

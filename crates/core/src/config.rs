@@ -83,10 +83,65 @@ pub struct Settings {
     /// The wizard's colours (`light`, `dark`, `system`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theme: Option<Theme>,
+    /// One table per forest (`[[directory]]`): where each is reached and as whom, for a sync
+    /// engine that serves several. A forest's password is never here: `WRITEBACK_AD_PASSWORD_<FOREST>`,
+    /// `WRITEBACK_AD_PASSWORD`, the keyring's `ad-password/<forest>`, or a prompt.
+    #[serde(default, rename = "directory", skip_serializing_if = "Vec::is_empty")]
+    pub directories: Vec<DirectorySettings>,
     /// What older versions recorded as granted (the engine's grant record in the state folder now
     /// holds it; its first save moves this table there). Decoded on load.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty", with = "crate::ad::sd::sddl::persisted::table")]
     pub granted: BTreeMap<String, Vec<Ace>>,
+}
+
+/// One forest of the configuration (`[[directory]]`): today's connection keys, each optional
+/// where DNS (the forest's domain controllers) or the sync engine (its connector account)
+/// supplies it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectorySettings {
+    /// The forest's DNS name.
+    #[serde(deserialize_with = "forest_name")]
+    pub forest: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_fingerprint: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_ca_file: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_tls_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_user: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connector_account: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scope: Vec<String>,
+}
+
+impl DirectorySettings {
+    /// The settings of this forest alone: the file's other keys (tenant, sync engine, …) with
+    /// this table's connection keys in place of the top-level ones.
+    pub fn over(&self, base: &Settings) -> Settings {
+        Settings {
+            ad_url: self.ad_url.clone(),
+            forest: Some(self.forest.clone()),
+            ad_user: self.ad_user.clone(),
+            ad_ca_file: self.ad_ca_file.clone(),
+            ad_tls_name: self.ad_tls_name.clone(),
+            ad_fingerprint: self.ad_fingerprint.clone(),
+            connector_account: self.connector_account.clone(),
+            scope: self.scope.clone(),
+            directories: Vec::new(),
+            ..base.clone()
+        }
+    }
+}
+
+fn forest_name<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let text = String::deserialize(d)?;
+    check_forest(&text).map_err(serde::de::Error::custom)?;
+    Ok(text)
 }
 
 impl Settings {
@@ -272,13 +327,34 @@ pub struct ImportPreview {
     pub changes: Vec<KeyChange>,
     /// This machine's pin, kept unless the person takes the file's.
     ours_pin: Option<String>,
+    /// This machine's pin of each `[[directory]]` forest.
+    ours_forest_pins: Vec<(String, Option<String>)>,
 }
 
 impl ImportPreview {
     /// The file pins another DC certificate than this machine (or pins one where this machine
     /// pins none).
     pub fn changes_pin(&self) -> bool {
-        self.changes.iter().any(|c| c.key == "ad_fingerprint")
+        let theirs = |forest: &str| {
+            self.settings
+                .directories
+                .iter()
+                .find(|d| d.forest.eq_ignore_ascii_case(forest))
+                .and_then(|d| d.ad_fingerprint.clone())
+        };
+        let forest_pin_changes = self.settings.directories.iter().any(|d| {
+            let ours = self
+                .ours_forest_pins
+                .iter()
+                .find(|(f, _)| f.eq_ignore_ascii_case(&d.forest))
+                .and_then(|(_, p)| p.clone());
+            match (ours, theirs(&d.forest)) {
+                (Some(a), Some(b)) => !same_pin(&a, &b),
+                (None, Some(_)) => true,
+                _ => false,
+            }
+        });
+        self.changes.iter().any(|c| c.key == "ad_fingerprint") || forest_pin_changes
     }
 }
 
@@ -310,6 +386,7 @@ pub fn preview_import(file: &Path, config_path: &Path) -> Result<ImportPreview, 
         ("client_id", show(&local.client_id), show(&settings.client_id)),
         ("sync_engine", named(&local.sync_engine), named(&settings.sync_engine)),
         ("cloudsync_admin", show(&local.cloudsync_admin), show(&settings.cloudsync_admin)),
+        ("directory", directories(&local.directories), directories(&settings.directories)),
     ];
     let changes = pairs
         .into_iter()
@@ -319,16 +396,36 @@ pub fn preview_import(file: &Path, config_path: &Path) -> Result<ImportPreview, 
         })
         .map(|(key, ours, theirs)| KeyChange { key, ours, theirs })
         .collect();
-    Ok(ImportPreview { settings, changes, ours_pin: local.ad_fingerprint })
+    let ours_forest_pins = local.directories.iter().map(|d| (d.forest.clone(), d.ad_fingerprint.clone())).collect();
+    Ok(ImportPreview { settings, changes, ours_pin: local.ad_fingerprint, ours_forest_pins })
+}
+
+/// The `[[directory]]` tables in one line each (`forest: key=value, …`), for an import's preview.
+fn directories(list: &[DirectorySettings]) -> Option<String> {
+    let lines: Vec<String> = list
+        .iter()
+        .map(|d| {
+            let mut text = toml::to_string(d).unwrap_or_default().replace('\n', ", ");
+            text.truncate(text.trim_end_matches([',', ' ']).len());
+            text
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("; "))
 }
 
 /// Writes an import worked out by [`preview_import`]. The file's certificate pin is taken only
 /// with `take_their_pin` (after the person checked it); otherwise this machine's pin (or none)
 /// stays.
 pub fn apply_import(preview: ImportPreview, config_path: &Path, take_their_pin: bool) -> Result<(), ConfigError> {
-    let ImportPreview { mut settings, ours_pin, .. } = preview;
+    let ImportPreview { mut settings, ours_pin, ours_forest_pins, .. } = preview;
     if !take_their_pin {
         settings.ad_fingerprint = ours_pin;
+        for d in &mut settings.directories {
+            d.ad_fingerprint = ours_forest_pins
+                .iter()
+                .find(|(forest, _)| forest.eq_ignore_ascii_case(&d.forest))
+                .and_then(|(_, pin)| pin.clone());
+        }
     }
     settings.save(config_path)
 }
@@ -374,6 +471,8 @@ pub struct SettingsOverlay {
     pub ad_timeout: Option<u64>,
     /// `--include-adminsdholder` (never kept in the file)
     pub include_adminsdholder: bool,
+    /// `--leave-out` (never kept in the file): forests left out of this run on purpose.
+    pub leave_out: Vec<String>,
     /// `--remember-sign-in`: keep the tenant sign-in's refresh token in the OS keyring (never kept
     /// in the file; off unless asked).
     pub remember_sign_in: bool,
@@ -596,6 +695,38 @@ mod tests {
         assert_eq!(e.code(), "CONFIG-PARSE");
         let e = Settings::parse("version = 0", Path::new("s.toml")).unwrap_err();
         assert_eq!(e.code(), "CONFIG-VERSION");
+    }
+
+    #[test]
+    fn one_directory_table_per_forest_round_trips_and_is_checked() {
+        let text = "version = 1\ntenant = \"contoso.com\"\n\n[[directory]]\nforest = \"corp.example\"\nad_user = \"CORP\\\\admin\"\n\n[[directory]]\nforest = \"south.corp.test\"\nad_url = \"ldaps://dc1.south.corp.test\"\nad_fingerprint = \"aa:bb\"\nscope = [\"OU=Staff,DC=south,DC=corp,DC=test\"]\n";
+        let s = Settings::parse(text, Path::new("s")).unwrap();
+        assert_eq!(s.directories.len(), 2);
+        assert_eq!(s.directories[1].scope, vec!["OU=Staff,DC=south,DC=corp,DC=test".to_string()]);
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.toml");
+        s.save(&p).unwrap();
+        assert_eq!(Settings::load(&p).unwrap(), s);
+        assert!(std::fs::read_to_string(&p).unwrap().contains("[[directory]]"));
+        // The table's keys replace the top level's for its forest; the rest is shared.
+        let south = s.directories[1].over(&s);
+        assert_eq!((south.forest.as_deref(), south.tenant.as_deref()), (Some("south.corp.test"), Some("contoso.com")));
+        for bad in [
+            "version = 1\n[[directory]]\nforest = \"x y\"\n",
+            "version = 1\n[[directory]]\nad_url = \"ldaps://dc\"\n",
+            "version = 1\n[[directory]]\nforest = \"a.b\"\nad_password = \"x\"\n",
+        ] {
+            assert_eq!(Settings::parse(bad, Path::new("s")).unwrap_err().code(), "CONFIG-PARSE", "{bad}");
+        }
+        // An import keeps this machine's pin of each forest unless told otherwise.
+        let mut ours = s.clone();
+        ours.directories[1].ad_fingerprint = Some("cc:dd".into());
+        let local = dir.path().join("local.toml");
+        ours.save(&local).unwrap();
+        let preview = preview_import(&p, &local).unwrap();
+        assert!(preview.changes_pin() && preview.changes.iter().any(|c| c.key == "directory"));
+        apply_import(preview, &local, false).unwrap();
+        assert_eq!(Settings::load(&local).unwrap().directories[1].ad_fingerprint.as_deref(), Some("cc:dd"));
     }
 
     #[test]

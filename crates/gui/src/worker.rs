@@ -29,6 +29,19 @@ pub enum PickerId {
     Canary,
 }
 
+/// A row of another forest on Connect your directories: its Enterprise Admin (typed, or the
+/// signed-in account), or left out.
+#[derive(Clone)]
+pub struct OtherForest {
+    pub forest: String,
+    pub ad_user: String,
+    /// `None`: the forest's own lookup (`WRITEBACK_AD_PASSWORD_<FOREST>`, the keyring).
+    pub password: Option<Secret>,
+    pub current_user: bool,
+    /// Unticked: left out on purpose (said in the plan).
+    pub include: bool,
+}
+
 /// What the wizard asks for: each one session call.
 pub enum Job {
     /// "Export settings…": the settings file with what the pages hold, to a file the person picks.
@@ -69,8 +82,10 @@ pub enum Job {
         trust: Option<String>,
         /// How long one LDAP operation may take, in seconds (`--ad-timeout`).
         ad_timeout: Option<u64>,
+        /// The other forests' rows.
+        others: Vec<OtherForest>,
     },
-    /// The forests the sync engine's AD connectors name (answered without holding the bar).
+    /// The forests of the settings and the sync engine (answered without holding the bar).
     Forests,
     /// Choose the connector account and the scopes, then read today's state.
     Choose { connector: Option<String>, scopes: Vec<String> },
@@ -128,7 +143,8 @@ pub enum Msg {
         uri: String,
     },
     SignedIn(Result<Box<EntraCheck>, ErrorReport>),
-    Connected(Result<DirectoryView, ErrorReport>),
+    /// Each forest reached, the first being the form's.
+    Connected(Result<Vec<DirectoryView>, ErrorReport>),
     /// The forests the sync engine serves (none when it names none or cannot be read).
     Forests(Vec<String>),
     /// The DC presented a certificate nothing here vouches for: ask the person; `report` stands
@@ -438,8 +454,8 @@ async fn run(
                 Err(e) => Err(report(e)),
             })
         }
-        Job::Connect { forest, ad_url, ad_user, password, current_user, simple, trust, ad_timeout } => {
-            let job = ConnectJob { forest, ad_url, ad_user, password, current_user, simple, trust, ad_timeout };
+        Job::Connect { forest, ad_url, ad_user, password, current_user, simple, trust, ad_timeout, others } => {
+            let job = ConnectJob { forest, ad_url, ad_user, password, current_user, simple, trust, ad_timeout, others };
             match connect(shared, job, ctx, cancel).await {
                 Err(e) => match e.untrusted() {
                     Some(question) => Msg::Untrusted { question, report: report(e) },
@@ -476,9 +492,12 @@ async fn run(
             with_session(shared, async |s| s.configure(&plan, start_sync, canary, cloudsync, cancel, progress).await)
                 .await,
         ),
-        Job::Forests => Msg::Forests(session::sync_engine_forests(&shared.opts()).await),
+        Job::Forests => {
+            let entra = shared.entra.lock().await;
+            Msg::Forests(session::configured_forests(&shared.opts(), entra.as_ref()).await)
+        }
         Job::InspectJournal(path) => {
-            Msg::Journal(with_session(shared, async |s| s.inspect_journal(&path)).await.map(Box::new))
+            Msg::Journal(with_session(shared, async |s| s.inspect_journal(&path).await).await.map(Box::new))
         }
         Job::Recover { journal, how } => {
             Msg::Recovered(with_session(shared, async |s| s.recover(&journal, how, cancel, progress).await).await)
@@ -499,6 +518,7 @@ struct ConnectJob {
     simple: bool,
     trust: Option<String>,
     ad_timeout: Option<u64>,
+    others: Vec<OtherForest>,
 }
 
 async fn connect(
@@ -506,8 +526,8 @@ async fn connect(
     job: ConnectJob,
     ctx: &Ctx,
     cancel: &CancellationToken,
-) -> Result<DirectoryView, Error> {
-    let ConnectJob { forest, ad_url, ad_user, password, current_user, simple, trust, ad_timeout } = job;
+) -> Result<Vec<DirectoryView>, Error> {
+    let ConnectJob { forest, ad_url, ad_user, password, current_user, simple, trust, ad_timeout, others } = job;
     let mut opts = shared.opts();
     // The fields are the truth (they start from the settings and flags): an emptied one is unset.
     let non_empty = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
@@ -526,11 +546,33 @@ async fn connect(
     if let Some(fp) = &trust {
         opts.flags.ad_fingerprint = Some(fp.clone());
     }
-    let ad = session::connect(&opts, password).await?;
+    let first = session::connect(&opts, password).await?;
     if let Some(fp) = trust {
         // Trusted once, remembered: the next run connects without asking.
         opts.trust_certificate(&fp)?;
     }
+    // The other forests at the same time, each as its row says; a row asked for and not reached
+    // fails the whole, named by its forest.
+    let rows: Vec<&OtherForest> = others
+        .iter()
+        .filter(|o| o.include && !o.forest.trim().is_empty() && !o.forest.trim().eq_ignore_ascii_case(&first.forest()))
+        .collect();
+    let reached = futures_util::future::join_all(rows.iter().map(|row| {
+        let mut row_opts = opts.clone();
+        row_opts.flags.ad_current_user = row.current_user;
+        async move {
+            let spec = session::DirectorySpec::row(&row_opts, row.forest.trim(), non_empty(&row.ad_user))?;
+            session::connect_to(&row_opts, &spec, if row.current_user { None } else { row.password.clone() })
+                .await
+                .map_err(|e| Error::InForest { forest: row.forest.trim().to_string(), source: Box::new(e) })
+        }
+    }))
+    .await;
+    let mut ads = vec![first];
+    for r in reached {
+        ads.push(r?);
+    }
+    let left_out: Vec<String> = others.iter().filter(|o| !o.include).map(|o| o.forest.trim().to_string()).collect();
     let entra = shared.entra.lock().await.take().map(Ok);
     // Disabling needs no tenant; the lab's sync engine still needs the simulator's token.
     let entra = match entra {
@@ -541,11 +583,11 @@ async fn connect(
         }
         other => other,
     };
-    let mut s = Session::assemble(&opts, ad, entra).await?;
-    let view = s.view().await?;
+    let mut s = Session::assemble_with(&opts, ads, entra, left_out).await?;
+    let views = s.views().await?;
     shared.set_opts(|o| *o = opts);
     *shared.session.lock().await = Some(s);
-    Ok(view)
+    Ok(views)
 }
 
 async fn preview_import(

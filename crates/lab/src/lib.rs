@@ -26,6 +26,7 @@ use crate::ad::{AdConnection, ConnectOptions, TlsTrust};
 use crate::diagnose::{Diagnose, Exit};
 use crate::secrets::Secret;
 use certs::TlsFiles;
+pub use samba::LabForest;
 use samba::SambaTools;
 
 /// Bump when the seeded content or layout changes: older templates are rebuilt.
@@ -82,15 +83,17 @@ struct LabState {
 }
 
 /// How `lab up` makes a new lab.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpOptions {
     /// Give the DC a certificate (LDAPS, StartTLS). Without, it is reached only with Kerberos.
     pub tls: bool,
+    /// The forest it holds (a second lab beside the first is another forest).
+    pub forest: LabForest,
 }
 
 impl Default for UpOptions {
     fn default() -> Self {
-        UpOptions { tls: true }
+        UpOptions { tls: true, forest: LabForest::default() }
     }
 }
 
@@ -102,6 +105,9 @@ struct TemplateInfo {
     /// The DC folder path written in the template's smb.conf (it was built elsewhere).
     dc_dir_in_conf: String,
     connector_account: String,
+    /// Templates of older versions hold the default forest.
+    #[serde(default)]
+    forest: LabForest,
 }
 
 /// The default lab folder: `lab` in the platform's data folder.
@@ -109,11 +115,18 @@ pub fn default_dir() -> PathBuf {
     dirs::data_local_dir().unwrap_or_else(std::env::temp_dir).join("writeback-wizard").join("lab")
 }
 
-/// The template folder: `WRITEBACK_LAB_TEMPLATE_DIR`, else `lab-template` in the data folder.
-pub fn template_dir() -> PathBuf {
-    std::env::var_os("WRITEBACK_LAB_TEMPLATE_DIR").map(PathBuf::from).unwrap_or_else(|| {
+/// The template folder of `forest`: `WRITEBACK_LAB_TEMPLATE_DIR`, else `lab-template` in the
+/// data folder; another forest's has its name appended (`lab-template-south.example.test`).
+pub fn template_dir(forest: &LabForest) -> PathBuf {
+    let base = std::env::var_os("WRITEBACK_LAB_TEMPLATE_DIR").map(PathBuf::from).unwrap_or_else(|| {
         dirs::data_local_dir().unwrap_or_else(std::env::temp_dir).join("writeback-wizard").join("lab-template")
-    })
+    });
+    if forest.is_default() {
+        return base;
+    }
+    let mut name = base.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(format!("-{}", forest.dns()));
+    base.with_file_name(name)
 }
 
 /// Fails unless the effective user is root (Samba's DC binds ports below 1024 and chowns its
@@ -150,16 +163,12 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, LabError> + S
     tokio::task::spawn_blocking(f).await.map_err(|e| LabError::Internal { detail: e.to_string() })?
 }
 
-fn admin_user() -> String {
-    format!("{}\\Administrator", samba::NETBIOS_DOMAIN)
+fn admin_user(forest: &LabForest) -> String {
+    format!("{}\\Administrator", forest.netbios())
 }
 
-fn trust_for(dc_dir: &Path) -> TlsTrust {
-    TlsTrust {
-        ca_file: Some(TlsFiles::in_dc_dir(dc_dir).ca),
-        tls_name: Some(samba::DNS_NAME.to_string()),
-        fingerprint: None,
-    }
+fn trust_for(dc_dir: &Path, forest: &LabForest) -> TlsTrust {
+    TlsTrust { ca_file: Some(TlsFiles::in_dc_dir(dc_dir).ca), tls_name: Some(forest.dc_host()), fingerprint: None }
 }
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<Option<T>, LabError> {
@@ -184,11 +193,14 @@ fn write_secret(path: &Path, secret: &Secret) -> Result<(), LabError> {
 
 /// Waits until the DC in `dc_dir` answers a rootDSE read at `addr`: over LDAPS, or in the clear
 /// (no bind: nothing but the rootDSE is asked) when it has no TLS.
-async fn wait_ready(dc_dir: &Path, addr: Ipv4Addr, tls: bool) -> Result<(), LabError> {
+async fn wait_ready(dc_dir: &Path, addr: Ipv4Addr, tls: bool, forest: &LabForest) -> Result<(), LabError> {
     let deadline = Instant::now() + START_TIMEOUT;
     let url = if tls { format!("ldaps://{addr}") } else { format!("ldap://{addr}") };
-    let opts =
-        ConnectOptions { timeout: Duration::from_secs(2), plain: !tls, ..ConnectOptions::new(url, trust_for(dc_dir)) };
+    let opts = ConnectOptions {
+        timeout: Duration::from_secs(2),
+        plain: !tls,
+        ..ConnectOptions::new(url, trust_for(dc_dir, forest))
+    };
     let pid_deadline = Instant::now() + Duration::from_secs(5);
     loop {
         if Instant::now() > pid_deadline && samba::running_pid(dc_dir).is_none() {
@@ -242,10 +254,15 @@ fn log_tail(dc_dir: &Path) -> String {
     }
 }
 
-async fn bind_admin(dc_dir: &Path, addr: Ipv4Addr, password: &Secret) -> Result<AdConnection, LabError> {
-    let opts = ConnectOptions::new(format!("ldaps://{addr}"), trust_for(dc_dir));
+async fn bind_admin(
+    dc_dir: &Path,
+    addr: Ipv4Addr,
+    password: &Secret,
+    forest: &LabForest,
+) -> Result<AdConnection, LabError> {
+    let opts = ConnectOptions::new(format!("ldaps://{addr}"), trust_for(dc_dir, forest));
     let mut conn = AdConnection::connect(&opts).await?;
-    conn.bind(&admin_user(), password).await?;
+    conn.bind(&admin_user(forest), password).await?;
     Ok(conn)
 }
 
@@ -274,13 +291,14 @@ async fn start_claimed(
     tools: &SambaTools,
     dc_dir: &Path,
     tls: bool,
+    forest: &LabForest,
     passwords: Vec<(String, Secret)>,
 ) -> Result<Ipv4Addr, LabError> {
     // A process outside the claims (a DC whose lab folder was deleted under it) may take the
     // address between the check and Samba's start: another address, a few times.
     let mut tries = 0;
     loop {
-        match start_once(tools, dc_dir, tls, passwords.clone()).await {
+        match start_once(tools, dc_dir, tls, forest, passwords.clone()).await {
             Err(LabError::Died { log_tail }) if log_tail.contains("ADDRESS_ALREADY_ASSOCIATED") && tries < 3 => {
                 tries += 1;
                 tracing::info!("the lab DC's address was taken meanwhile; trying another");
@@ -294,6 +312,7 @@ async fn start_once(
     tools: &SambaTools,
     dc_dir: &Path,
     tls: bool,
+    forest: &LabForest,
     passwords: Vec<(String, Secret)>,
 ) -> Result<Ipv4Addr, LabError> {
     let claim = addr::claim(
@@ -319,14 +338,14 @@ async fn start_once(
         .await?;
         if let Some(lab_dir) = dc_dir.parent() {
             let krb5 = lab_dir.join("krb5.conf");
-            crate::fsutil::write_atomic(&krb5, samba::krb5_conf(claim.addr).as_bytes(), false)
+            crate::fsutil::write_atomic(&krb5, samba::krb5_conf(claim.addr, forest).as_bytes(), false)
                 .map_err(io("write", &krb5))?;
             let resolv = lab_dir.join("resolv.conf");
             crate::fsutil::write_atomic(&resolv, format!("nameserver {}\n", claim.addr).as_bytes(), false)
                 .map_err(io("write", &resolv))?;
         }
         tools.start(dc_dir)?;
-        wait_ready(dc_dir, claim.addr, tls).await
+        wait_ready(dc_dir, claim.addr, tls, forest).await
     }
     .await;
     if let Err(e) = result {
@@ -338,8 +357,8 @@ async fn start_once(
 }
 
 /// Makes sure a template for the installed Samba exists, building it under a lock.
-async fn ensure_template(tools: &SambaTools) -> Result<(PathBuf, TemplateInfo), LabError> {
-    let template = template_dir();
+async fn ensure_template(tools: &SambaTools, forest: &LabForest) -> Result<(PathBuf, TemplateInfo), LabError> {
+    let template = template_dir(forest);
     let parent = template.parent().map(Path::to_path_buf).unwrap_or_else(std::env::temp_dir);
     if !parent.exists() {
         std::fs::create_dir_all(&parent).map_err(io("create", &parent))?;
@@ -351,7 +370,9 @@ async fn ensure_template(tools: &SambaTools) -> Result<(PathBuf, TemplateInfo), 
     if template.exists() {
         check_folder(&template)?;
     }
-    let lock_path = template.with_extension("lock");
+    let mut lock_name = template.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    lock_name.push(".lock");
+    let lock_path = template.with_file_name(lock_name);
     let lock_file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -366,15 +387,15 @@ async fn ensure_template(tools: &SambaTools) -> Result<(PathBuf, TemplateInfo), 
     .await?;
     let version = tools.version()?;
     if let Some(info) = read_json::<TemplateInfo>(&template.join("template.json"))? {
-        if info.format == TEMPLATE_FORMAT && info.samba_version == version {
+        if info.format == TEMPLATE_FORMAT && info.samba_version == version && info.forest == *forest {
             drop(lock);
             return Ok((template, info));
         }
         tracing::info!(old = %info.samba_version, new = %version, "rebuilding the lab template");
     }
-    let building = parent.join(format!("lab-template.building-{}", std::process::id()));
+    let building = parent.join(format!("lab-template-{}.building-{}", forest.dns(), std::process::id()));
     let _ = std::fs::remove_dir_all(&building);
-    let built = build_template(tools, &building, &version).await;
+    let built = build_template(tools, &building, &version, forest).await;
     let info = match built {
         Ok(info) => info,
         Err(e) => {
@@ -390,7 +411,12 @@ async fn ensure_template(tools: &SambaTools) -> Result<(PathBuf, TemplateInfo), 
     Ok((template, info))
 }
 
-async fn build_template(tools: &SambaTools, building: &Path, version: &str) -> Result<TemplateInfo, LabError> {
+async fn build_template(
+    tools: &SambaTools,
+    building: &Path,
+    version: &str,
+    forest: &LabForest,
+) -> Result<TemplateInfo, LabError> {
     let started = Instant::now();
     let dc_dir = building.join("dc");
     std::fs::create_dir_all(building).map_err(io("create", building))?;
@@ -403,19 +429,20 @@ async fn build_template(tools: &SambaTools, building: &Path, version: &str) -> R
         let provision_dir = dc_dir.clone();
         let tools2 = tools.clone();
         let addr = claim.addr;
-        let admin = blocking(move || tools2.provision(&provision_dir, addr)).await?;
-        tools.add_ldap_spn(&dc_dir)?;
+        let forest2 = forest.clone();
+        let admin = blocking(move || tools2.provision(&provision_dir, addr, &forest2)).await?;
+        tools.add_ldap_spn(&dc_dir, forest)?;
         let files = TlsFiles::in_dc_dir(&dc_dir);
-        certs::issue(&files, samba::DNS_NAME)?;
+        certs::issue(&files, &forest.dc_host())?;
         let conf = samba::smb_conf(&dc_dir);
         let text = std::fs::read_to_string(&conf).map_err(io("read", &conf))?;
         std::fs::write(&conf, samba::add_tls_settings(&text, &files)).map_err(io("write", &conf))?;
         tools.start(&dc_dir)?;
-        wait_ready(&dc_dir, claim.addr, true).await?;
-        let mut conn = bind_admin(&dc_dir, claim.addr, &admin).await?;
+        wait_ready(&dc_dir, claim.addr, true, forest).await?;
+        let mut conn = bind_admin(&dc_dir, claim.addr, &admin, forest).await?;
         // StdRng, not the thread-local rng: this future must be Send (the wizard runs it on tokio).
         let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng();
-        let seeded = seed::seed(&mut conn, &mut rng).await?;
+        let seeded = seed::seed(&mut conn, forest, &mut rng).await?;
         conn.close().await;
         Ok::<_, LabError>(seeded)
     }
@@ -430,6 +457,7 @@ async fn build_template(tools: &SambaTools, building: &Path, version: &str) -> R
         samba_version: version.to_string(),
         dc_dir_in_conf: dc_dir.display().to_string(),
         connector_account: seeded.connector_account,
+        forest: forest.clone(),
     };
     write_json(&building.join("template.json"), &info)?;
     tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "lab template built");
@@ -460,12 +488,16 @@ pub async fn up(dir: &Path, opts: UpOptions) -> Result<LabInfo, LabError> {
         if state.info.tls != opts.tls {
             return Err(LabError::TlsMismatch { dir, tls: state.info.tls });
         }
+        let forest = LabForest::new(&state.info.forest)?;
+        if forest != opts.forest {
+            return Err(LabError::ForestMismatch { dir, forest: forest.dns().to_string() });
+        }
         if samba::running_pid(&dc_dir).is_some() {
-            wait_ready(&dc_dir, state.address, state.info.tls).await?;
+            wait_ready(&dc_dir, state.address, state.info.tls, &forest).await?;
             return Ok(state.info);
         }
-        state.address = start_claimed(&tools, &dc_dir, state.info.tls, Vec::new()).await?;
-        state.info = info_for(&dir, state.address, state.info.tls, &state.info.connector_account);
+        state.address = start_claimed(&tools, &dc_dir, state.info.tls, &forest, Vec::new()).await?;
+        state.info = info_for(&dir, state.address, state.info.tls, &state.info.connector_account, &forest);
         write_json(&state_path, &state)?;
         return Ok(state.info);
     }
@@ -473,7 +505,8 @@ pub async fn up(dir: &Path, opts: UpOptions) -> Result<LabInfo, LabError> {
         return Err(LabError::DirInUse { dir });
     }
 
-    let (template, tinfo) = ensure_template(&tools).await?;
+    let forest = opts.forest.clone();
+    let (template, tinfo) = ensure_template(&tools, &forest).await?;
     let src = template.join("dc");
     let dst = dc_dir.clone();
     blocking(move || copy_tree(Path::new("/bin/cp"), &src, &dst)).await?;
@@ -482,7 +515,7 @@ pub async fn up(dir: &Path, opts: UpOptions) -> Result<LabInfo, LabError> {
     let moved = text.replace(&tinfo.dc_dir_in_conf, &dc_dir.display().to_string());
     std::fs::write(&conf, moved).map_err(io("write", &conf))?;
     let _ = std::fs::remove_file(samba::pid_file(&dc_dir));
-    certs::issue(&TlsFiles::in_dc_dir(&dc_dir), samba::DNS_NAME)?;
+    certs::issue(&TlsFiles::in_dc_dir(&dc_dir), &forest.dc_host())?;
 
     let admin_password = crate::ad::passgen::generate_os(24);
     let connector_password = crate::ad::passgen::generate_os(24);
@@ -493,9 +526,9 @@ pub async fn up(dir: &Path, opts: UpOptions) -> Result<LabInfo, LabError> {
         (tinfo.connector_account.clone(), connector_password.clone()),
         (seed::RECENT_SAM.to_string(), crate::ad::passgen::generate_os(24)),
     ];
-    let address = start_claimed(&tools, &dc_dir, opts.tls, passwords).await?;
+    let address = start_claimed(&tools, &dc_dir, opts.tls, &forest, passwords).await?;
     let finish = async {
-        let info = info_for(&dir, address, opts.tls, &tinfo.connector_account);
+        let info = info_for(&dir, address, opts.tls, &tinfo.connector_account, &forest);
         write_secret(&info.admin_password_file, &admin_password)?;
         write_secret(&info.connector_password_file, &connector_password)?;
         write_json(&state_path, &LabState { info: info.clone(), address })?;
@@ -511,22 +544,22 @@ pub async fn up(dir: &Path, opts: UpOptions) -> Result<LabInfo, LabError> {
 }
 
 /// The contract's fields of the lab in `dir` at `address`.
-fn info_for(dir: &Path, address: Ipv4Addr, tls: bool, connector_account: &str) -> LabInfo {
+fn info_for(dir: &Path, address: Ipv4Addr, tls: bool, connector_account: &str, forest: &LabForest) -> LabInfo {
     let dc_dir = dir.join("dc");
     LabInfo {
         dir: dir.to_path_buf(),
         ldap_url: if tls { format!("ldaps://{address}") } else { format!("ldap://{address}") },
         tls,
-        forest: samba::FOREST.to_string(),
-        dc_host: samba::DNS_NAME.to_string(),
-        realm: samba::REALM.to_string(),
+        forest: forest.dns().to_string(),
+        dc_host: forest.dc_host(),
+        realm: forest.realm(),
         dns_server: address.to_string(),
         krb5_conf: dir.join("krb5.conf"),
         resolv_conf: dir.join("resolv.conf"),
-        tls_name: samba::DNS_NAME.to_string(),
+        tls_name: forest.dc_host(),
         ca_file: TlsFiles::in_dc_dir(&dc_dir).ca,
-        base_dn: samba::BASE_DN.to_string(),
-        admin_user: admin_user(),
+        base_dn: forest.base_dn(),
+        admin_user: admin_user(forest),
         admin_password_file: dir.join("admin.password"),
         connector_account: connector_account.to_string(),
         connector_password_file: dir.join("connector.password"),
@@ -610,7 +643,7 @@ pub async fn status(dir: &Path) -> Result<LabStatus, LabError> {
     if samba::running_pid(&dc_dir).is_some() {
         let opts = ConnectOptions {
             timeout: Duration::from_secs(5),
-            ..ConnectOptions::new(state.info.ldap_url.clone(), trust_for(&dc_dir))
+            ..ConnectOptions::new(state.info.ldap_url.clone(), trust_for(&dc_dir, &LabForest::new(&state.info.forest)?))
         };
         if let Ok(mut conn) = AdConnection::connect(&opts).await {
             running = conn.root_dse().await.is_ok();
@@ -715,6 +748,14 @@ pub enum LabError {
     /// `lab up` of an existing lab asked for the other TLS choice than it was made with.
     #[error("the lab in {} was made {}", dir.display(), if *tls { "with TLS" } else { "without TLS (--no-tls)" })]
     TlsMismatch { dir: PathBuf, tls: bool },
+    /// `lab up --forest` with a name that cannot be a lab forest.
+    #[error(
+        "'{given}' cannot name a lab forest: it takes a DNS name of two labels or more (letters, digits, hyphens), the first at most 15 characters (it becomes the NetBIOS domain name)"
+    )]
+    BadForest { given: String },
+    /// `lab up` of an existing lab asked for another forest than it holds.
+    #[error("the lab in {} holds the forest {forest}", dir.display())]
+    ForestMismatch { dir: PathBuf, forest: String },
     /// A lab folder another account may change.
     #[error("the lab folder {} is not to be trusted: {why}", dir.display())]
     UnsafeFolder { dir: PathBuf, why: String },
@@ -744,6 +785,8 @@ impl Diagnose for LabError {
             LabError::Internal { .. } => "LAB-INTERNAL",
             LabError::UnsafeFolder { .. } => "LAB-UNSAFE-FOLDER",
             LabError::TlsMismatch { .. } => "LAB-TLS-MISMATCH",
+            LabError::BadForest { .. } => "LAB-BAD-FOREST",
+            LabError::ForestMismatch { .. } => "LAB-FOREST-MISMATCH",
         }
     }
     fn remedy(&self) -> String {
@@ -769,6 +812,10 @@ impl Diagnose for LabError {
                 "Bring it up {} as it was made, or make the other kind in another --dir.",
                 if *tls { "without --no-tls" } else { "with --no-tls" }
             ),
+            LabError::BadForest { .. } => "Give a name such as south.example.test: `writeback-wizard lab up --forest south.example.test --dir DIR`.".into(),
+            LabError::ForestMismatch { forest, .. } => format!(
+                "Bring it up with --forest {forest} (or without --forest for lab.example.test), or make the other forest in another --dir."
+            ),
             LabError::UnsafeFolder { dir, .. } => format!(
                 "The lab runs Samba as root from this folder: use a folder only you (or root) may change, e.g. `chown root '{d}' && chmod 700 '{d}'` after checking what it holds, or another --dir.",
                 d = dir.display()
@@ -779,7 +826,11 @@ impl Diagnose for LabError {
         match self {
             LabError::NeedsLinux | LabError::Sealed { .. } => Exit::Usage,
             LabError::NotRoot { .. } | LabError::SambaMissing { .. } => Exit::No,
-            LabError::DirInUse { .. } | LabError::UnsafeFolder { .. } | LabError::TlsMismatch { .. } => Exit::Usage,
+            LabError::DirInUse { .. }
+            | LabError::UnsafeFolder { .. }
+            | LabError::TlsMismatch { .. }
+            | LabError::BadForest { .. }
+            | LabError::ForestMismatch { .. } => Exit::Usage,
             LabError::Ad(e) => e.exit(),
             _ => Exit::Failed,
         }
@@ -809,7 +860,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let tools = SambaTools { samba: stand_in(dir.path(), "samba"), samba_tool: stand_in(dir.path(), "samba-tool") };
         tools.version().unwrap();
-        let _ = tools.provision(&dir.path().join("dc"), Ipv4Addr::new(127, 0, 0, 9));
+        let _ = tools.provision(&dir.path().join("dc"), Ipv4Addr::new(127, 0, 0, 9), &LabForest::default());
         tools.start(&dir.path().join("dc")).unwrap();
         let cp = stand_in(dir.path(), "cp");
         copy_tree(&cp, dir.path(), &dir.path().join("copy")).unwrap();
@@ -832,7 +883,8 @@ mod tests {
 
     #[test]
     fn lab_state_file_has_the_contract_fields_and_no_secret() {
-        let info = info_for(Path::new("/l"), Ipv4Addr::new(127, 0, 0, 2), true, "MSOL_0123456789ab");
+        let info =
+            info_for(Path::new("/l"), Ipv4Addr::new(127, 0, 0, 2), true, "MSOL_0123456789ab", &LabForest::default());
         let v = serde_json::to_value(LabState { info, address: Ipv4Addr::new(127, 0, 0, 2) }).unwrap();
         for key in [
             "dir",

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use serde::{Deserialize, Serialize};
+
 use super::LabError;
 
 /// The realm every lab domain uses.
@@ -20,6 +22,56 @@ pub const DNS_NAME: &str = "dc1.lab.example.test";
 pub const BASE_DN: &str = "DC=lab,DC=example,DC=test";
 /// The forest's (and domain's) DNS name.
 pub const FOREST: &str = "lab.example.test";
+
+/// A lab forest's names, from its DNS name (one domain, whose DC is `dc1`): `lab.example.test`
+/// by default; `lab up --forest south.example.test` makes a second forest beside it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LabForest(String);
+
+impl Default for LabForest {
+    fn default() -> Self {
+        LabForest(FOREST.into())
+    }
+}
+
+impl LabForest {
+    /// A forest named `dns` (a DNS name of two labels or more, its first at most 15 characters:
+    /// the NetBIOS domain name is made from it).
+    pub fn new(dns: &str) -> Result<LabForest, LabError> {
+        let dns = dns.trim().trim_end_matches('.').to_ascii_lowercase();
+        let labels: Vec<&str> = dns.split('.').collect();
+        let ok = labels.len() >= 2
+            && labels.iter().all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+            && labels[0].len() <= 15
+            && !labels[0].starts_with('-');
+        if ok { Ok(LabForest(dns)) } else { Err(LabError::BadForest { given: dns }) }
+    }
+    /// `lab.example.test`.
+    pub fn dns(&self) -> &str {
+        &self.0
+    }
+    /// `LAB.EXAMPLE.TEST`.
+    pub fn realm(&self) -> String {
+        self.0.to_ascii_uppercase()
+    }
+    /// `LAB`.
+    pub fn netbios(&self) -> String {
+        self.0.split('.').next().unwrap_or_default().to_ascii_uppercase()
+    }
+    /// `DC=lab,DC=example,DC=test`.
+    pub fn base_dn(&self) -> String {
+        self.0.split('.').map(|l| format!("DC={l}")).collect::<Vec<_>>().join(",")
+    }
+    /// `dc1.lab.example.test`.
+    pub fn dc_host(&self) -> String {
+        format!("{HOST_NAME}.{}", self.0)
+    }
+    /// Whether this is the default forest (its template keeps the folder name of older labs).
+    pub fn is_default(&self) -> bool {
+        self.0 == FOREST
+    }
+}
 
 /// The Debian packages the lab needs, as one install command.
 pub const INSTALL_COMMAND: &str = "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends samba samba-ad-dc samba-ad-provision ldap-utils";
@@ -82,7 +134,12 @@ impl SambaTools {
     ///
     /// The password is left to Samba and read from its report, because `samba-tool` would take
     /// ours only as a command-line argument, and secrets never go on a command line.
-    pub fn provision(&self, dc_dir: &Path, addr: Ipv4Addr) -> Result<crate::secrets::Secret, LabError> {
+    pub fn provision(
+        &self,
+        dc_dir: &Path,
+        addr: Ipv4Addr,
+        forest: &LabForest,
+    ) -> Result<crate::secrets::Secret, LabError> {
         for sub in ["run", "log"] {
             let p = dc_dir.join(sub);
             std::fs::create_dir_all(&p).map_err(|source| LabError::Io {
@@ -107,8 +164,8 @@ impl SambaTools {
         let mut cmd = crate::platform::child(&self.samba_tool, &[]);
         cmd.args(["domain", "provision"])
             .arg(format!("--targetdir={d}"))
-            .arg(format!("--realm={REALM}"))
-            .arg(format!("--domain={NETBIOS_DOMAIN}"))
+            .arg(format!("--realm={}", forest.realm()))
+            .arg(format!("--domain={}", forest.netbios()))
             .args(["--server-role=dc", "--dns-backend=SAMBA_INTERNAL"])
             .arg(format!("--host-ip={addr}"))
             .arg(format!("--host-name={HOST_NAME}"));
@@ -136,10 +193,16 @@ impl SambaTools {
     /// Registers the DC's `ldap/` service principal name. Samba's `dnsupdate` service would (the
     /// lab does not run it); without it a Kerberos sign-in to LDAP meets "Server not found in
     /// Kerberos database".
-    pub fn add_ldap_spn(&self, dc_dir: &Path) -> Result<(), LabError> {
+    pub fn add_ldap_spn(&self, dc_dir: &Path, forest: &LabForest) -> Result<(), LabError> {
         let mut cmd = crate::platform::child(&self.samba_tool, &[]);
-        cmd.args(["spn", "add", &format!("ldap/{DNS_NAME}"), &format!("{}$", HOST_NAME.to_uppercase()), "-s"])
-            .arg(smb_conf(dc_dir));
+        cmd.args([
+            "spn",
+            "add",
+            &format!("ldap/{}", forest.dc_host()),
+            &format!("{}$", HOST_NAME.to_uppercase()),
+            "-s",
+        ])
+        .arg(smb_conf(dc_dir));
         run(&mut cmd, "samba-tool spn add").map(|_| ())
     }
 
@@ -461,9 +524,10 @@ pub fn set_tls(conf_text: &str, enabled: bool) -> String {
 
 /// The lab's Kerberos configuration: its realm's KDC at `addr`, and nothing looked up in DNS
 /// (the machine's resolver knows nothing of the lab).
-pub fn krb5_conf(addr: Ipv4Addr) -> String {
+pub fn krb5_conf(addr: Ipv4Addr, forest: &LabForest) -> String {
+    let (realm, dns) = (forest.realm(), forest.dns());
     format!(
-        "[libdefaults]\n\tdefault_realm = {REALM}\n\tdns_lookup_kdc = false\n\tdns_lookup_realm = false\n\trdns = false\n\tdns_canonicalize_hostname = false\n\n[realms]\n\t{REALM} = {{\n\t\tkdc = {addr}\n\t}}\n\n[domain_realm]\n\t.{FOREST} = {REALM}\n\t{FOREST} = {REALM}\n"
+        "[libdefaults]\n\tdefault_realm = {realm}\n\tdns_lookup_kdc = false\n\tdns_lookup_realm = false\n\trdns = false\n\tdns_canonicalize_hostname = false\n\n[realms]\n\t{realm} = {{\n\t\tkdc = {addr}\n\t}}\n\n[domain_realm]\n\t.{dns} = {realm}\n\t{dns} = {realm}\n"
     )
 }
 
@@ -512,9 +576,20 @@ mod tests {
         let off = set_tls(&on, false);
         assert!(off.contains("\ttls enabled = no\n") && !off.contains("tls enabled = yes"), "{off}");
         assert_eq!(set_tls(&off, true), on);
-        let krb5 = krb5_conf(Ipv4Addr::new(127, 0, 0, 9));
+        let krb5 = krb5_conf(Ipv4Addr::new(127, 0, 0, 9), &LabForest::default());
         assert!(krb5.contains("kdc = 127.0.0.9\n") && krb5.contains(".lab.example.test = LAB.EXAMPLE.TEST"), "{krb5}");
         assert_eq!(python_of(Path::new("/nonexistent/samba-tool")), PathBuf::from("/usr/bin/python3"));
+        let south = LabForest::new("South.Example.Test.").unwrap();
+        assert_eq!(
+            (south.realm(), south.netbios(), south.base_dn()),
+            ("SOUTH.EXAMPLE.TEST".into(), "SOUTH".into(), "DC=south,DC=example,DC=test".into())
+        );
+        assert_eq!(south.dc_host(), "dc1.south.example.test");
+        assert!(
+            LabForest::new("single").is_err()
+                && LabForest::new("a_b.test").is_err()
+                && LabForest::new("sixteen-letters-x.test").is_err()
+        );
     }
 
     #[test]

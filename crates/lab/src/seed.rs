@@ -9,7 +9,7 @@ use ldap3::{Mod, Scope};
 use rand::Rng;
 
 use super::LabError;
-use super::samba::{BASE_DN, DNS_NAME};
+use super::samba::LabForest;
 use crate::ad::{AdConnection, SD_FLAGS_DACL, sd_flags_control, unicode_pwd};
 
 /// The OUs, parents first (relative to the domain root).
@@ -138,8 +138,8 @@ pub fn connector_name(rng: &mut impl Rng) -> String {
     format!("MSOL_{hex}")
 }
 
-fn dn(rel: &str) -> String {
-    format!("{rel},{BASE_DN}")
+fn dn_in(base: &str, rel: &str) -> String {
+    format!("{rel},{base}")
 }
 
 fn vals(values: &[&str]) -> Vec<Vec<u8>> {
@@ -161,8 +161,13 @@ struct NewUser<'a> {
     uac: &'a str,
 }
 
-async fn add_user(conn: &mut AdConnection, user: NewUser<'_>, rng: &mut impl Rng) -> Result<(), LabError> {
-    let upn = format!("{}@{}", user.sam, DNS_NAME.trim_start_matches("dc1."));
+async fn add_user(
+    conn: &mut AdConnection,
+    forest: &LabForest,
+    user: NewUser<'_>,
+    rng: &mut impl Rng,
+) -> Result<(), LabError> {
+    let upn = format!("{}@{}", user.sam, forest.dns());
     let password = crate::ad::passgen::generate(rng, 24);
     let mut attrs = vec![
         ("objectClass", vals(&["top", "person", "organizationalPerson", "user"])),
@@ -178,7 +183,7 @@ async fn add_user(conn: &mut AdConnection, user: NewUser<'_>, rng: &mut impl Rng
     if !user.surname.is_empty() {
         attrs.push(("sn", vals(&[user.surname])));
     }
-    conn.add(&dn(user.rel_dn), attrs).await?;
+    conn.add(&dn_in(&forest.base_dn(), user.rel_dn), attrs).await?;
     Ok(())
 }
 
@@ -196,7 +201,9 @@ pub struct Seeded {
 }
 
 /// Writes the whole company. The connection must be bound as a domain admin.
-pub async fn seed(conn: &mut AdConnection, rng: &mut impl Rng) -> Result<Seeded, LabError> {
+pub async fn seed(conn: &mut AdConnection, forest: &LabForest, rng: &mut impl Rng) -> Result<Seeded, LabError> {
+    let base = forest.base_dn();
+    let dn = |rel: &str| dn_in(&base, rel);
     for ou in OUS {
         let name = ou.split(',').next().unwrap_or(ou).trim_start_matches("OU=");
         conn.add(&dn(ou), vec![("objectClass", vals(&["top", "organizationalUnit"])), ("ou", vals(&[name]))]).await?;
@@ -208,7 +215,7 @@ pub async fn seed(conn: &mut AdConnection, rng: &mut impl Rng) -> Result<Seeded,
         let sam = sam_account_name(given, surname);
         let display = format!("{given} {surname}");
         let user = NewUser { rel_dn: &rel, sam: &sam, given, surname, display: &display, uac: UAC_NORMAL };
-        add_user(conn, user, rng).await?;
+        add_user(conn, forest, user, rng).await?;
         if ou.starts_with("OU=Finance") {
             finance.push(dn(&rel));
         }
@@ -222,7 +229,7 @@ pub async fn seed(conn: &mut AdConnection, rng: &mut impl Rng) -> Result<Seeded,
         display: "Writeback Canary",
         uac: UAC_NORMAL,
     };
-    add_user(conn, canary, rng).await?;
+    add_user(conn, forest, canary, rng).await?;
 
     let connector = connector_name(rng);
     let connector_rel = format!("CN={connector},CN=Users");
@@ -234,7 +241,7 @@ pub async fn seed(conn: &mut AdConnection, rng: &mut impl Rng) -> Result<Seeded,
         display: &connector,
         uac: UAC_SERVICE,
     };
-    add_user(conn, service, rng).await?;
+    add_user(conn, forest, service, rng).await?;
     let description = format!(
         "Account created by Microsoft Azure Active Directory Connect with installation identifier {:032x} running on computer SYNC01 configured to synchronize to tenant lab.onmicrosoft.com. This account must have directory replication permissions in the local Active Directory and write permission on certain attributes to enable Hybrid Deployment.",
         rng.random::<u128>()
@@ -270,7 +277,7 @@ pub async fn seed(conn: &mut AdConnection, rng: &mut impl Rng) -> Result<Seeded,
         display: "Ada Admin",
         uac: UAC_NORMAL,
     };
-    add_user(conn, admin, rng).await?;
+    add_user(conn, forest, admin, rng).await?;
     conn.modify(
         &dn("CN=Domain Admins,CN=Users"),
         vec![Mod::Add(b"member".to_vec(), [dn(ADMIN_USER).into_bytes()].into())],
@@ -333,8 +340,7 @@ pub async fn seed(conn: &mut AdConnection, rng: &mut impl Rng) -> Result<Seeded,
     // The domain's own policy keeps no minimum age either (Windows' default is one day): every
     // lab start renews the administrator's and the connector's passwords, which would otherwise
     // show as findings of their own.
-    conn.modify(super::samba::BASE_DN, vec![Mod::Replace(b"minPwdAge".to_vec(), [b"0".to_vec()].into())], vec![])
-        .await?;
+    conn.modify(&base, vec![Mod::Replace(b"minPwdAge".to_vec(), [b"0".to_vec()].into())], vec![]).await?;
 
     protect_dacl(conn, &dn(PROTECTED_OU)).await?;
     deny_change_password(conn, &dn(CANNOT_CHANGE_USER)).await?;

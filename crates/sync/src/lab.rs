@@ -82,6 +82,25 @@ impl LabEngine {
             sync_cycle_enabled: v["sync_cycle_enabled"].as_bool(),
             scheduler_suspended: (!cloudsync).then(|| v["scheduler_suspended"].as_bool()).flatten(),
             agent_account: v["agent_account"].as_str().map(String::from),
+            ad_connectors: v["ad_connectors"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| {
+                    let (domain, user) = c["account"].as_str()?.split_once('\\')?;
+                    Some(super::AdConnector {
+                        name: c["forest"].as_str()?.to_string(),
+                        domain: domain.to_string(),
+                        user: user.to_string(),
+                        domains: c["domains"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|d| d.as_str().map(String::from))
+                            .collect(),
+                    })
+                })
+                .collect(),
             switch: crate::SwitchCalls {
                 on: r#"POST /lab/sync-engine {"writeback_enabled": true}"#.into(),
                 off: r#"POST /lab/sync-engine {"writeback_enabled": false}"#.into(),

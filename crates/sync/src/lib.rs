@@ -154,6 +154,10 @@ pub struct AdConnector {
     pub domain: String,
     /// `forest-login-user`: the account's sAMAccountName.
     pub user: String,
+    /// The domains it synchronises (DNS names), where the engine says (the lab's does; Microsoft
+    /// documents no property of Entra Connect's connector that lists them: docs/sync-engines.md).
+    #[serde(default)]
+    pub domains: Vec<String>,
 }
 
 /// Why enabling cannot go ahead on this engine, as the plan's precondition codes them.

@@ -89,6 +89,9 @@ pub enum EngineError {
     /// A journal holding steps no plan of this tool could have produced.
     #[error("the unfinished apply in {} is refused: {detail}", path.display())]
     UnsafeJournal { path: PathBuf, detail: String },
+    /// A DN in a domain no connection of this run reaches.
+    #[error("no connection of this run reaches the domain of {dn} (forest {forest})")]
+    NoConnection { dn: String, forest: String },
     /// The journal is damaged.
     #[error("the journal {} is damaged: {detail}", path.display())]
     BadJournal { path: PathBuf, detail: String },
@@ -113,6 +116,7 @@ impl Diagnose for EngineError {
             EngineError::UnplacedJournal { .. } => "ENGINE-JOURNAL-UNPLACED",
             EngineError::UnsafeJournal { .. } => "ENGINE-JOURNAL-REFUSED",
             EngineError::OtherDirectory { .. } => "ENGINE-OTHER-DIRECTORY",
+            EngineError::NoConnection { .. } => "ENGINE-NO-DOMAIN-DC",
             EngineError::BadGrantRecord { .. } => "ENGINE-BAD-GRANT-RECORD",
             EngineError::Internal { .. } => "ENGINE-INTERNAL",
         }
@@ -132,7 +136,10 @@ impl Diagnose for EngineError {
             EngineError::RolledBack { cause, .. } => cause.remedy.clone(),
             EngineError::Cancelled => "Run it again when ready.".into(),
             EngineError::CanaryRefused { .. } => "Name a test account nobody uses (the lab's wb.canary, or one made for it): its password is reset to a random value nobody keeps.".into(),
-            EngineError::OtherDirectory { .. } => "Connect to a DC of the domain the journal names (--ad-url), then run `apply --rollback` or `--resume` again; nothing was changed.".into(),
+            EngineError::OtherDirectory { .. } => "Connect to every forest and domain the journal names (the same settings, or --ad-url per forest), then run `apply --rollback` or `--resume` again; nothing was changed.".into(),
+            EngineError::NoConnection { dn, .. } => format!(
+                "A DC of the domain holding {dn} is found in DNS (_ldap._tcp.dc._msdcs.<domain>) and signed in to with the same account: check that the domain's DCs are registered and reachable from here and that the account is an Enterprise Admin, or choose scopes in a domain this run reaches. Nothing was changed."
+            ),
             EngineError::BadGrantRecord { .. } => "Restore the file from a backup; without it, `apply --disable` treats this tool's ACEs as pre-existing (`--remove-preexisting` removes them). Nothing was changed.".into(),
             EngineError::NotRolledBack { .. } => "Fix the cause (usually the DC or the network), then run `apply --rollback` to restore the prior values from the journal.".into(),
             EngineError::BadJournal { .. } => "Inspect the journal by hand (JSON lines); it holds every prior DACL in base64.".into(),

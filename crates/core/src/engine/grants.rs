@@ -20,11 +20,25 @@ use crate::ad::sd::Ace;
 /// The record's format on disk.
 const FORMAT: u32 = 1;
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct OnDisk {
     version: u32,
     #[serde(with = "crate::ad::sd::sddl::persisted::table")]
     granted: BTreeMap<String, Vec<Ace>>,
+    /// The forest of each DN of `granted` (records of older versions do not say).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    forests: BTreeMap<String, String>,
+    /// The forests this tool's last enable turned the sync engine's switch on with (or found it
+    /// on with): a forest the sync engine serves beyond them was added after writeback was on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    switched_on_with: Option<Vec<String>>,
+}
+
+/// One change noted by this run.
+#[derive(Debug)]
+enum Noted {
+    Ace { forest: Option<String>, dn: String, ace: Ace, add: bool },
+    SwitchedOnWith(Option<Vec<String>>),
 }
 
 /// The record as this run sees it, and what this run changed in it.
@@ -32,9 +46,9 @@ struct OnDisk {
 pub struct GrantRecord {
     path: PathBuf,
     settings: PathBuf,
-    table: BTreeMap<String, Vec<Ace>>,
-    /// (DN, ACE, added) in the order this run noted them.
-    pending: Vec<(String, Ace, bool)>,
+    record: OnDisk,
+    /// What this run changed, in the order it noted it.
+    pending: Vec<Noted>,
 }
 
 fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> EngineError {
@@ -43,29 +57,43 @@ fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> EngineE
 }
 
 /// Reads what is on disk: the record, or (before the first save) the settings' `[granted]`.
-fn read(path: &Path, settings: &Path) -> Result<BTreeMap<String, Vec<Ace>>, EngineError> {
+fn read(path: &Path, settings: &Path) -> Result<OnDisk, EngineError> {
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice::<OnDisk>(&bytes)
-            .map(|d| d.granted)
             .map_err(|e| EngineError::BadGrantRecord { path: path.to_path_buf(), detail: e.to_string() }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(crate::config::Settings::load(settings)
-            .map_err(|e| EngineError::BadGrantRecord { path: settings.to_path_buf(), detail: e.to_string() })?
-            .granted),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(OnDisk {
+            version: FORMAT,
+            granted: crate::config::Settings::load(settings)
+                .map_err(|e| EngineError::BadGrantRecord { path: settings.to_path_buf(), detail: e.to_string() })?
+                .granted,
+            ..OnDisk::default()
+        }),
         Err(e) => Err(io("read the grant record", path)(e)),
     }
 }
 
-fn note_into(table: &mut BTreeMap<String, Vec<Ace>>, dn: &str, ace: &Ace, add: bool) {
-    let entry = table.entry(dn.to_string()).or_default();
+fn note_into(record: &mut OnDisk, noted: &Noted) {
+    let (forest, dn, ace, add) = match noted {
+        Noted::Ace { forest, dn, ace, add } => (forest, dn, ace, *add),
+        Noted::SwitchedOnWith(with) => {
+            record.switched_on_with.clone_from(with);
+            return;
+        }
+    };
+    let entry = record.granted.entry(dn.to_string()).or_default();
     if add {
         if !entry.contains(ace) {
             entry.push(ace.clone());
+        }
+        if let Some(f) = forest {
+            record.forests.insert(dn.clone(), f.clone());
         }
     } else {
         entry.retain(|x| x != ace);
     }
     if entry.is_empty() {
-        table.remove(dn);
+        record.granted.remove(dn);
+        record.forests.remove(dn);
     }
 }
 
@@ -78,21 +106,41 @@ impl GrantRecord {
     /// Reads the record the engine's files point at.
     pub fn load(paths: &Paths) -> Result<GrantRecord, EngineError> {
         let path = Self::path_in(&paths.state_dir);
-        let table = read(&path, &paths.settings)?;
-        Ok(GrantRecord { path, settings: paths.settings.clone(), table, pending: Vec::new() })
+        let record = read(&path, &paths.settings)?;
+        Ok(GrantRecord { path, settings: paths.settings.clone(), record, pending: Vec::new() })
     }
 
     /// Target DN → the ACEs this tool added there.
     pub fn table(&self) -> &BTreeMap<String, Vec<Ace>> {
-        &self.table
+        &self.record.granted
     }
 
-    /// Notes that this run added (or took away) `aces` on `dn`; [`GrantRecord::save`] persists it.
-    pub fn note(&mut self, dn: &str, aces: &[Ace], add: bool) {
+    /// The forest a granted DN is in, when the record says.
+    pub fn forest_of(&self, dn: &str) -> Option<&str> {
+        self.record.forests.get(dn).map(String::as_str)
+    }
+
+    /// The forests the switch was last turned on with by this tool (`None`: it never was, or
+    /// the record is older than the question).
+    pub fn switched_on_with(&self) -> Option<&[String]> {
+        self.record.switched_on_with.as_deref()
+    }
+
+    /// Notes that this run added (or took away) `aces` on `dn` in `forest`; [`GrantRecord::save`]
+    /// persists it.
+    pub fn note(&mut self, forest: Option<&str>, dn: &str, aces: &[Ace], add: bool) {
         for a in aces {
-            note_into(&mut self.table, dn, a, add);
-            self.pending.push((dn.to_string(), a.clone(), add));
+            let noted = Noted::Ace { forest: forest.map(String::from), dn: dn.to_string(), ace: a.clone(), add };
+            note_into(&mut self.record, &noted);
+            self.pending.push(noted);
         }
+    }
+
+    /// Notes the forests an enable left the switch on with (`None` after a disable).
+    pub fn note_switched_on_with(&mut self, forests: Option<Vec<String>>) {
+        let noted = Noted::SwitchedOnWith(forests);
+        note_into(&mut self.record, &noted);
+        self.pending.push(noted);
     }
 
     /// Applies this run's changes to the record as it is on disk now, and writes it (only when it
@@ -102,15 +150,16 @@ impl GrantRecord {
         let migrating = !self.path.exists();
         let on_disk = read(&self.path, &self.settings)?;
         let mut merged = on_disk.clone();
-        for (dn, ace, add) in &self.pending {
-            note_into(&mut merged, dn, ace, *add);
+        for noted in &self.pending {
+            note_into(&mut merged, noted);
         }
-        if merged != on_disk || (migrating && !merged.is_empty()) {
+        merged.version = FORMAT;
+        if merged != on_disk || (migrating && !merged.granted.is_empty()) {
             if let Some(dir) = self.path.parent() {
                 crate::platform::ensure_private_dir(dir).map_err(io("create the state folder", dir))?;
             }
-            let bytes = serde_json::to_vec_pretty(&OnDisk { version: FORMAT, granted: merged.clone() })
-                .map_err(|e| EngineError::Internal { detail: e.to_string() })?;
+            let bytes =
+                serde_json::to_vec_pretty(&merged).map_err(|e| EngineError::Internal { detail: e.to_string() })?;
             crate::fsutil::write_atomic(&self.path, &bytes, true).map_err(io("write the grant record", &self.path))?;
         }
         if migrating && self.settings.exists() {
@@ -125,7 +174,7 @@ impl GrantRecord {
                 })?;
             }
         }
-        self.table = merged;
+        self.record = merged;
         self.pending.clear();
         Ok(())
     }
@@ -150,17 +199,26 @@ mod tests {
         // The wizard opened an hour ago; a command ran since and recorded its grant.
         let mut wizard = GrantRecord::load(&p).unwrap();
         let mut command = GrantRecord::load(&p).unwrap();
-        command.note("OU=A", &[ace(1), ace(2)], true);
+        command.note(Some("corp.example"), "OU=A", &[ace(1), ace(2)], true);
         command.save().unwrap();
-        wizard.note("OU=B", &[ace(3)], true);
+        wizard.note(None, "OU=B", &[ace(3)], true);
         wizard.save().unwrap();
         let now = GrantRecord::load(&p).unwrap();
         assert_eq!(now.table().len(), 2, "{:?}", now.table());
         assert_eq!(now.table()["OU=A"], vec![ace(1), ace(2)]);
         // A later disable by the stale wizard takes away only what it is told to.
-        wizard.note("OU=A", &[ace(1)], false);
+        wizard.note(None, "OU=A", &[ace(1)], false);
         wizard.save().unwrap();
-        assert_eq!(GrantRecord::load(&p).unwrap().table()["OU=A"], vec![ace(2)]);
+        let now = GrantRecord::load(&p).unwrap();
+        assert_eq!(now.table()["OU=A"], vec![ace(2)]);
+        assert_eq!((now.forest_of("OU=A"), now.forest_of("OU=B")), (Some("corp.example"), None));
+        // The forests the switch was turned on with are kept beside, and cleared by a disable.
+        wizard.note_switched_on_with(Some(vec!["corp.example".into()]));
+        wizard.save().unwrap();
+        assert_eq!(GrantRecord::load(&p).unwrap().switched_on_with(), Some(&["corp.example".to_string()][..]));
+        wizard.note(None, "OU=A", &[ace(2)], false);
+        wizard.save().unwrap();
+        assert_eq!(GrantRecord::load(&p).unwrap().forest_of("OU=A"), None, "gone with its last ACE");
     }
 
     #[test]

@@ -22,6 +22,11 @@ pub enum StoredStep {
         dn: String,
         #[serde(with = "crate::ad::sd::sddl::persisted")]
         aces: Vec<Ace>,
+        /// The forest and the domain (DNS names) of `dn` (journals of older versions do not say).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        forest: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        domain: Option<String>,
     },
     /// Remove these ACEs from a DN's DACL.
     Revoke {
@@ -29,6 +34,11 @@ pub enum StoredStep {
         dn: String,
         #[serde(with = "crate::ad::sd::sddl::persisted")]
         aces: Vec<Ace>,
+        /// The forest and the domain (DNS names) of `dn` (journals of older versions do not say).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        forest: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        domain: Option<String>,
     },
     /// Switch the sync engine's writeback.
     Writeback { id: String, enabled: bool },
@@ -53,6 +63,12 @@ pub struct Directory {
     /// The forest's domain roots, as that DC saw them (not kept by journals of older versions).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roots: Vec<String>,
+    /// The forest's DNS name (not kept by journals of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forest: Option<String>,
+    /// The domain naming context the DC writes (not kept by journals of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writes: Option<String>,
 }
 
 impl Directory {
@@ -64,7 +80,43 @@ impl Directory {
             .find(|d| d.dn.eq_ignore_ascii_case(&disc.default_naming_context))
             .and_then(|d| d.sid.clone());
         let roots = disc.domains.iter().map(|d| d.dn.clone()).collect();
-        Directory { domain_sid: sid, dc: disc.dc_name.clone(), roots }
+        Directory {
+            domain_sid: sid,
+            dc: disc.dc_name.clone(),
+            roots,
+            forest: None,
+            writes: Some(disc.default_naming_context.clone()),
+        }
+    }
+
+    /// The same, naming its forest.
+    pub fn in_forest(disc: &crate::ad::directory::Discovery, forest: &str) -> Directory {
+        Directory { forest: Some(forest.to_string()), ..Directory::of(disc) }
+    }
+
+    /// Whether `dn` lies in a domain of its forest.
+    pub fn serves(&self, dn: &str) -> bool {
+        let roots: Vec<&str> = self.roots.iter().map(String::as_str).collect();
+        super::routing::route(&roots, dn).is_some()
+    }
+
+    /// Whether both write the same domain (journals of older versions name none: the same).
+    fn same_domain(&self, other: &Directory) -> bool {
+        match (&self.writes, &other.writes) {
+            (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+            _ => true,
+        }
+    }
+
+    /// How it is named to a person: `S-1-5-21-… (dc1.corp.example)`.
+    pub fn said(&self) -> String {
+        format!("{} ({})", self.domain_sid.clone().unwrap_or_default(), self.dc)
+    }
+
+    /// Of `here` (the directories this run reaches), the one that writes the domain this one
+    /// wrote.
+    pub fn counterpart<'h>(&self, here: &'h [Directory]) -> Option<&'h Directory> {
+        here.iter().find(|h| self.same_domain(h))
     }
 
     /// Both name a domain SID, and they differ.
@@ -82,9 +134,13 @@ pub enum Record {
         action: super::Action,
         steps: Vec<StoredStep>,
         time: String,
-        /// Where the changes are made (journals of older versions do not say).
+        /// Where the changes are made (journals of older versions do not say): the first
+        /// forest's DC.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         directory: Option<Directory>,
+        /// Every further forest's (and domain's) DC.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        others: Vec<Directory>,
     },
     /// About to change a step's target; its prior value follows.
     Begin {
@@ -313,6 +369,23 @@ impl Lock {
     }
 }
 
+/// The objects the steps of the journal at `path` change (to connect to their domains before it
+/// is recovered).
+pub fn step_targets(path: &Path) -> Result<Vec<String>, EngineError> {
+    Ok(read(path)?
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Plan { steps, .. } => Some(steps),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|s| match s {
+            StoredStep::Grant { dn, .. } | StoredStep::Revoke { dn, .. } => Some(dn),
+            StoredStep::Writeback { .. } => None,
+        })
+        .collect())
+}
+
 /// One audit record: who changed what, from what, to what, with what result.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditRecord<'a> {
@@ -324,6 +397,11 @@ pub struct AuditRecord<'a> {
     pub action: &'a str,
     /// The DN or `sync-engine`.
     pub target: &'a str,
+    /// The forest and the domain (DNS names) of the DN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forest: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<&'a str>,
     /// Before (SDDL of the DACL, or the switch).
     pub before: String,
     pub after: String,

@@ -7,6 +7,7 @@
 //! - [`apply`]: run a plan, recover an unfinished one, the canary;
 //! - [`journal`]: the journal, the apply lock and the audit log;
 //! - [`grants`]: the record of what this tool granted, merged under the lock;
+//! - [`routing`]: which connection serves a DN;
 //! - [`error`]: why the engine stopped.
 
 pub mod apply;
@@ -15,6 +16,7 @@ pub mod grants;
 pub mod journal;
 pub mod paths;
 pub mod plan;
+pub mod routing;
 pub mod status;
 
 pub use error::EngineError;

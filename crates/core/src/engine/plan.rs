@@ -1,11 +1,10 @@
 //! Planning: what enabling or disabling would change, the checks that must pass first, and the
 //! ACEs already in place that stay. Nothing here writes.
 
-use std::collections::BTreeMap;
-
 use serde::{Serialize, Serializer};
 
 use super::EngineError;
+use super::grants::GrantRecord;
 use super::journal::StoredStep;
 use crate::ad::directory::{self, Account, Discovery};
 use crate::ad::sd::sddl::persisted;
@@ -72,14 +71,19 @@ impl std::fmt::Display for Target {
     }
 }
 
-/// One step of a plan. Serialised as `{id, description, target, change}`, `change` being one
-/// SDDL ACE per line or the sync engine's call (the CLI contract).
+/// One step of a plan. Serialised as `{id, description, target, forest, domain, change}`,
+/// `change` being one SDDL ACE per line or the sync engine's call (the CLI contract); the sync
+/// engine's switch has no forest or domain (`null`).
 #[derive(Debug, Clone)]
 pub struct Step {
     /// Stable within the plan: `grant-1`, `revoke-2`, `writeback`.
     pub id: String,
     pub description: String,
     pub target: Target,
+    /// The forest (DNS name) of the object it changes.
+    pub forest: Option<String>,
+    /// The domain (DNS name) of the object it changes.
+    pub domain: Option<String>,
     pub op: StepOp,
 }
 
@@ -109,9 +113,10 @@ impl Step {
     pub fn stored(&self) -> StoredStep {
         let (id, dn) = (self.id.clone(), self.target.to_string());
         let aces = || self.aces().iter().map(|a| a.ace.clone()).collect();
+        let (forest, domain) = (self.forest.clone(), self.domain.clone());
         match &self.op {
-            StepOp::Grant(_) => StoredStep::Grant { id, dn, aces: aces() },
-            StepOp::Revoke(_) => StoredStep::Revoke { id, dn, aces: aces() },
+            StepOp::Grant(_) => StoredStep::Grant { id, dn, aces: aces(), forest, domain },
+            StepOp::Revoke(_) => StoredStep::Revoke { id, dn, aces: aces(), forest, domain },
             StepOp::Writeback { enabled, .. } => StoredStep::Writeback { id, enabled: *enabled },
         }
     }
@@ -124,10 +129,20 @@ impl Serialize for Step {
             id: &'a str,
             description: &'a str,
             target: String,
+            forest: Option<&'a str>,
+            domain: Option<&'a str>,
             change: Vec<String>,
         }
         let target = self.target.to_string();
-        Shown { id: &self.id, description: &self.description, target, change: self.change() }.serialize(s)
+        Shown {
+            id: &self.id,
+            description: &self.description,
+            target,
+            forest: self.forest.as_deref(),
+            domain: self.domain.as_deref(),
+            change: self.change(),
+        }
+        .serialize(s)
     }
 }
 
@@ -141,15 +156,59 @@ pub struct Precondition {
     /// The error code a failure means, where one applies (SYNC-STAGING, SYNC-TOO-OLD).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<&'static str>,
+    /// The forest it is about (none: the tenant or the sync engine).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forest: Option<String>,
+}
+
+impl Precondition {
+    fn new(check: String, ok: bool, remedy: String) -> Precondition {
+        Precondition { check, ok, remedy, code: None, forest: None }
+    }
 }
 
 /// An ACE that is already there and stays.
 #[derive(Debug, Clone, Serialize)]
 pub struct Kept {
     pub target: String,
+    pub forest: String,
     pub sddl: String,
     /// In words, and why it stays.
     pub description: String,
+}
+
+/// A forest the sync engine serves that this configuration does not cover, and what that means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Uncovered {
+    pub forest: String,
+    /// Left out on purpose (`--leave-out`, or unticked in the wizard), rather than not reached.
+    pub left_out: bool,
+    /// Why it is not covered (not reached: the error; left out: said so).
+    pub why: String,
+    /// What it means for its users, in Microsoft's words.
+    pub consequence: String,
+}
+
+/// Microsoft's consequence of a forest the sync engine serves but writeback does not cover.
+pub fn uncovered_consequence(added_after_enable: bool) -> String {
+    if added_after_enable {
+        "it was added after writeback was turned on: Microsoft: password resets of its users fail with ADSync event 6329 (0x8023061f, \"password synchronization is not enabled on this management agent\") until password writeback is turned off and on again (troubleshoot-sspr-writeback)".into()
+    } else {
+        "the connector account has no writeback permissions there: password resets of its users fail (PasswordResetService event 33004 ADPermissionsError, SSPR_0029 for the user) until it has (troubleshoot-sspr-writeback)".into()
+    }
+}
+
+/// A forest as the plan covers it (the wizard's Ready page lists them).
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedForest {
+    pub forest: String,
+    /// The DC that answered.
+    pub dc: String,
+    /// The account signed in (an Enterprise Admin of the forest).
+    pub operator: String,
+    pub connector_account: Option<String>,
+    pub connector_source: Option<String>,
+    pub scopes: Vec<String>,
 }
 
 /// What enable or disable would do.
@@ -163,9 +222,13 @@ pub struct Plan {
     pub preexisting: Vec<Kept>,
     pub warnings: Vec<String>,
     /// Where the connector account came from (named, read from the sync engine, the only
-    /// MSOL_ account).
+    /// MSOL_ account); with several forests, each forest's.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connector_source: Option<String>,
+    /// The forests it covers.
+    pub forests: Vec<PlannedForest>,
+    /// The forests the sync engine serves that it does not cover.
+    pub uncovered: Vec<Uncovered>,
 }
 
 impl Plan {
@@ -179,34 +242,142 @@ impl Plan {
     }
 }
 
-/// What the engine works on. The tenant and the sync engine come as answers already read (or the
-/// typed reason they could not be), so the plan and the status are pure over them.
-pub struct Inputs<'a> {
-    /// Bound as an Enterprise Admin.
-    pub ad: &'a mut AdConnection,
+pub use super::routing::route;
+
+/// One forest as the engine works on it.
+pub struct Forest<'a> {
+    /// Its DNS name.
+    pub name: String,
+    /// A connection bound as an Enterprise Admin to a DC of each domain the work reaches, with
+    /// that domain's naming context: the DC the forest was reached at first.
+    pub conns: Vec<(String, &'a mut AdConnection)>,
     pub disc: &'a Discovery,
     /// The bound account.
     pub operator: &'a Account,
     /// The AD DS connector account.
     pub connector: Option<&'a Account>,
+    /// Where the connector account came from, in words.
+    pub connector_source: Option<String>,
     pub scopes: &'a [String],
+    /// What the readiness scan found in the scopes (enable: each kind is a warning of the plan).
+    pub findings: Option<crate::ad::scan::Findings>,
+}
+
+impl<'a> Forest<'a> {
+    /// A forest reached through one DC (all its targets in that DC's domain), its name from the
+    /// partitions.
+    pub fn one(
+        conn: &'a mut AdConnection,
+        disc: &'a Discovery,
+        operator: &'a Account,
+        connector: Option<&'a Account>,
+        scopes: &'a [String],
+    ) -> Forest<'a> {
+        let name = disc
+            .domains
+            .iter()
+            .find(|d| d.dn.eq_ignore_ascii_case(&disc.root_domain_naming_context))
+            .map(|d| d.dns_name.to_ascii_lowercase())
+            .unwrap_or_default();
+        Forest {
+            name,
+            conns: vec![(disc.default_naming_context.clone(), conn)],
+            disc,
+            operator,
+            connector,
+            connector_source: None,
+            scopes,
+            findings: None,
+        }
+    }
+}
+
+impl Forest<'_> {
+    /// The connection that serves `dn`.
+    pub(super) fn conn_for(&mut self, dn: &str) -> Result<&mut AdConnection, EngineError> {
+        let roots: Vec<&str> = self.conns.iter().map(|(r, _)| r.as_str()).collect();
+        match route(&roots, dn) {
+            Some(i) => Ok(&mut *self.conns[i].1),
+            None => Err(EngineError::NoConnection { dn: dn.to_string(), forest: self.name.clone() }),
+        }
+    }
+
+    /// The domain (DNS name) `dn` lies in.
+    pub fn domain_of(&self, dn: &str) -> Option<String> {
+        self.disc.domain_of(dn).map(|d| d.dns_name.clone())
+    }
+
+    /// Whether `dn` lies in a domain of this forest.
+    pub fn holds(&self, dn: &str) -> bool {
+        self.disc.domain_of(dn).is_some()
+    }
+
+    fn summary(&self) -> PlannedForest {
+        PlannedForest {
+            forest: self.name.clone(),
+            dc: self.disc.dc_name.clone(),
+            operator: self.operator.dn.clone(),
+            connector_account: self.connector.map(|c| c.sam_account_name.clone()),
+            connector_source: self.connector_source.clone(),
+            scopes: self.scopes.to_vec(),
+        }
+    }
+}
+
+/// What the engine works on. The tenant and the sync engine come as answers already read (or the
+/// typed reason they could not be), so the plan and the status are pure over them.
+pub struct Inputs<'a> {
+    /// Each forest the configuration covers.
+    pub forests: Vec<Forest<'a>>,
     pub include_adminsdholder: bool,
     /// The tenant check (enable only), or why it could not be made.
     pub tenant: Option<Result<EntraCheck, ErrorReport>>,
     /// The sync engine's state, or why it could not be read.
     pub sync: Result<EngineState, SyncError>,
     /// What this tool granted before (the grant record).
-    pub granted: &'a BTreeMap<String, Vec<Ace>>,
-    /// Where the connector account came from, in words.
-    pub connector_source: Option<String>,
-    /// What the readiness scan found in the scopes (enable: each kind is a warning of the plan).
-    pub findings: Option<crate::ad::scan::Findings>,
+    pub granted: &'a GrantRecord,
+    /// The forests the sync engine serves that this run does not cover.
+    pub uncovered: Vec<Uncovered>,
+}
+
+impl<'a> Inputs<'a> {
+    /// One forest, no tenant answer, no forest left uncovered.
+    pub fn one(forest: Forest<'a>, sync: Result<EngineState, SyncError>, granted: &'a GrantRecord) -> Inputs<'a> {
+        Inputs {
+            forests: vec![forest],
+            include_adminsdholder: false,
+            tenant: None,
+            sync,
+            granted,
+            uncovered: Vec::new(),
+        }
+    }
+}
+
+impl Inputs<'_> {
+    pub(super) fn connector_source(&self) -> Option<String> {
+        match self.forests.as_slice() {
+            [one] => one.connector_source.clone(),
+            many => {
+                let said: Vec<String> = many
+                    .iter()
+                    .filter_map(|f| f.connector_source.as_ref().map(|s| format!("{}: {s}", f.name)))
+                    .collect();
+                (!said.is_empty()).then(|| said.join("; "))
+            }
+        }
+    }
+
+    fn several(&self) -> bool {
+        self.forests.len() > 1
+    }
 }
 
 /// What including AdminSDHolder means, in the plan and in the wizard's option.
 pub const ADMINSDHOLDER_WARNING: &str = "AdminSDHolder is included, which Microsoft does not support: SDProp keeps the permissions of users in protected groups as AdminSDHolder's, so granting there gives the connector account reset rights over your most privileged accounts (Domain Admins, Enterprise Admins and the like)";
 
-/// The targets writeback needs: each scope, each scope's domain root, AdminSDHolder when asked.
+/// The targets writeback needs: each scope, the root of each domain holding a scope (Unexpire
+/// Password), AdminSDHolder of those domains when asked.
 pub fn targets(disc: &Discovery, scopes: &[String], include_adminsdholder: bool) -> Vec<(String, TargetKind)> {
     let mut out: Vec<(String, TargetKind)> = scopes.iter().map(|s| (s.clone(), TargetKind::Scope)).collect();
     let mut roots: Vec<String> = scopes.iter().filter_map(|s| disc.domain_of(s).map(|d| d.dn.clone())).collect();
@@ -250,20 +421,55 @@ pub(super) fn connector_sid(connector: &Account) -> Result<Sid, EngineError> {
     Sid::parse(&connector.sid).map_err(|e| EngineError::Internal { detail: e.to_string() })
 }
 
-/// Reads each target's DACL and compares it with what the connector account needs there (the plan
-/// and the status ask the same question). Nothing when the connector account is not known.
-pub(super) async fn survey(inp: &mut Inputs<'_>) -> Result<Vec<Surveyed>, EngineError> {
-    let Some(connector) = inp.connector else { return Ok(Vec::new()) };
+/// Reads each target's DACL (those of one domain in flight together on its connection) and
+/// compares it with what the connector account needs there (the plan and the status ask the
+/// same question). Nothing when the connector account is not known.
+pub(super) async fn survey(f: &mut Forest<'_>, include_adminsdholder: bool) -> Result<Vec<Surveyed>, EngineError> {
+    let Some(connector) = f.connector else { return Ok(Vec::new()) };
     let sid = connector_sid(connector)?;
+    let wanted_targets = targets(f.disc, f.scopes, include_adminsdholder);
+    let dns: Vec<String> = wanted_targets.iter().map(|(dn, _)| dn.clone()).collect();
+    let dacls = read_dacls_routed(f, &dns).await?;
     let mut out = Vec::new();
-    for (dn, kind) in targets(inp.disc, inp.scopes, inp.include_adminsdholder) {
+    for ((dn, kind), dacl) in wanted_targets.into_iter().zip(dacls) {
+        let dacl = dacl?;
         let wanted = writeback::wanted(kind, &sid);
-        let dacl = writeback::read_dacl(inp.ad, &dn).await?;
         let Some(acl) = dacl.sd.dacl.clone() else { return Err(AdError::NullDacl { dn }.into()) };
         let (lacking, present) = writeback::missing(&acl, &wanted, &sid);
         out.push(Surveyed { dn, kind, wanted, inheritance_blocked: dacl.sd.dacl_protected(), lacking, present });
     }
     Ok(out)
+}
+
+/// Reads the DACLs of `dns`, each on the connection of its domain (those of one domain in flight
+/// together), in the order given.
+pub(super) async fn read_dacls_routed(
+    f: &mut Forest<'_>,
+    dns: &[String],
+) -> Result<Vec<Result<writeback::Dacl, AdError>>, EngineError> {
+    let roots: Vec<&str> = f.conns.iter().map(|(r, _)| r.as_str()).collect();
+    let mut routed: Vec<(usize, usize)> = Vec::new();
+    for (i, dn) in dns.iter().enumerate() {
+        let Some(r) = route(&roots, dn) else {
+            return Err(EngineError::NoConnection { dn: dn.clone(), forest: f.name.clone() });
+        };
+        routed.push((i, r));
+    }
+    let mut out: Vec<Option<Result<writeback::Dacl, AdError>>> = (0..dns.len()).map(|_| None).collect();
+    for (r, (_, conn)) in f.conns.iter().enumerate() {
+        let mine: Vec<usize> = routed.iter().filter(|(_, c)| *c == r).map(|(i, _)| *i).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        let read = writeback::read_dacls(conn, mine.iter().map(|i| dns[*i].clone()).collect()).await;
+        for (i, d) in mine.into_iter().zip(read) {
+            out[i] = Some(d);
+        }
+    }
+    Ok(out
+        .into_iter()
+        .map(|d| d.unwrap_or_else(|| Err(AdError::Protocol { op: "read".into(), detail: "not read".into() })))
+        .collect())
 }
 
 /// An ACE with its words, from the writeback permissions it is one of.
@@ -287,6 +493,7 @@ pub(super) fn policy_hints(offered: bool, samba: bool) -> Option<Result<Precondi
                 "{}. Run the domain's DCs on Windows Server 2016 or later, where the control is enabled.",
                 directory::NO_POLICY_HINTS
             ),
+            forest: None,
         })),
     }
 }
@@ -305,82 +512,104 @@ pub(super) fn connector_for_connect(
         check: format!("the AD DS connector account ({}) is a normal user object", connector.sam_account_name),
         ok: false,
         remedy: "Microsoft Entra Connect's AD DS connector account must be a normal user object: VSA, MSA and gMSA are not supported (Microsoft Entra Connect: Accounts and permissions). Name the account Connect's AD connector uses (Get-ADSyncConnector lists it), or a user created for it.".into(),
+        forest: None,
     })
 }
 
-/// Plans enabling writeback.
-pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
-    let mut pre = common_preconditions(inp).await?;
-    // What the tenant check warns of (a federated account, room SKUs, a stale sync) and could
-    // not check: said in the plan too, never a failed precondition.
-    let tenant_warnings: Vec<String> = match &inp.tenant {
-        Some(Ok(t)) => {
-            t.warnings.iter().cloned().chain(t.not_checked.iter().map(|n| format!("not checked: {n}"))).collect()
+/// What one forest adds to a plan.
+#[derive(Default)]
+struct ForestPart {
+    pre: Vec<Precondition>,
+    steps: Vec<Step>,
+    kept: Vec<Kept>,
+    warnings: Vec<String>,
+}
+
+impl ForestPart {
+    /// Names the forest in what it says, when the plan covers several.
+    fn said_for(mut self, forest: &str, several: bool) -> ForestPart {
+        for p in &mut self.pre {
+            p.forest = Some(forest.to_string());
+            if several {
+                p.check = format!("{forest}: {}", p.check);
+            }
         }
-        _ => Vec::new(),
-    };
-    match &inp.tenant {
-        Some(Ok(t)) => {
-            pre.push(Precondition {
-                code: None,
-                check: "role: Global Administrator or Hybrid Identity Administrator, assigned directly, cloud account"
-                    .into(),
-                ok: t.role_ok,
-                remedy: t.problems.first().cloned().unwrap_or_default(),
-            });
-            pre.push(Precondition {
-                code: None,
-                check: "licence carrying Microsoft Entra ID P1 or P2".into(),
-                ok: t.licence.eligible,
-                remedy: t.licence.reason.clone(),
-            });
-            pre.push(Precondition {
-                code: None,
-                check: "directory synchronisation enabled".into(),
-                ok: t.directory_sync.enabled,
-                remedy: "Install and run Microsoft Entra Connect for the tenant first.".into(),
-            });
+        if several {
+            for w in &mut self.warnings {
+                *w = format!("{forest}: {w}");
+            }
         }
-        Some(Err(e)) => pre.push(Precondition {
-            code: None,
-            check: "the tenant could be checked (role, licence, directory sync)".into(),
-            ok: false,
-            remedy: e.message.clone(),
-        }),
-        None => pre.push(Precondition {
-            code: None,
-            check: "the tenant was checked".into(),
-            ok: false,
-            remedy: "Sign in to Microsoft Entra ID (entra check) first.".into(),
-        }),
+        self
     }
-    let mut steps = Vec::new();
-    let mut preexisting = Vec::new();
-    let mut warnings = tenant_warnings;
-    if let Some(c) = inp.connector.filter(|c| c.admin_count) {
-        warnings.push(format!(
+}
+
+fn step(f: &Forest<'_>, description: String, dn: String, op: StepOp) -> Step {
+    Step {
+        id: String::new(),
+        description,
+        forest: Some(f.name.clone()),
+        domain: f.domain_of(&dn),
+        target: Target::Object { dn },
+        op,
+    }
+}
+
+async fn forest_preconditions(f: &mut Forest<'_>) -> Result<Vec<Precondition>, EngineError> {
+    let (disc, operator) = (f.disc, f.operator);
+    let conn = f.conn_for(&disc.default_naming_context.clone())?;
+    let ea = directory::enterprise_admin(conn, disc, operator).await?;
+    let mut pre = vec![Precondition::new(
+        format!("{} is an Enterprise Admin", f.operator.sam_account_name),
+        ea.enterprise_admin,
+        format!("Use an account in Enterprise Admins ({}).", ea.enterprise_admins_sid),
+    )];
+    pre.push(match f.connector {
+        Some(c) => Precondition::new(
+            format!("the connector account {} exists and is enabled", c.sam_account_name),
+            c.enabled,
+            "Enable the AD DS connector account, or name the right one with --connector-account.".into(),
+        ),
+        None => Precondition::new(
+            "the AD DS connector account is known".into(),
+            false,
+            "Name it with --connector-account (its name starts with MSOL_ when Entra Connect created it).".into(),
+        ),
+    });
+    Ok(pre)
+}
+
+async fn enable_forest(
+    f: &mut Forest<'_>,
+    include_adminsdholder: bool,
+    sync: Option<&EngineState>,
+) -> Result<ForestPart, EngineError> {
+    let mut part = ForestPart { pre: forest_preconditions(f).await?, ..ForestPart::default() };
+    if let Some(c) = f.connector.filter(|c| c.admin_count) {
+        part.warnings.push(format!(
             "the connector account {} has adminCount=1 (it is, or was, in a protected group): on Windows, \
              AdminSDHolder resets its own permissions every hour; take it out of the protected group and clear \
              adminCount, as Entra Connect expects",
             c.sam_account_name
         ));
     }
-    for Surveyed { dn, kind, wanted, inheritance_blocked, lacking, present } in survey(inp).await? {
+    for Surveyed { dn, kind, wanted, inheritance_blocked, lacking, present } in survey(f, include_adminsdholder).await?
+    {
         for p in &present {
             let w = wanted.iter().find(|w| &w.ace == p).map(|w| w.description.clone()).unwrap_or_default();
-            preexisting.push(Kept {
+            part.kept.push(Kept {
                 target: dn.clone(),
+                forest: f.name.clone(),
                 sddl: persisted::text(p),
                 description: format!("{w} — already there, kept"),
             });
         }
         if inheritance_blocked && kind == TargetKind::Scope {
-            warnings.push(format!(
+            part.warnings.push(format!(
                 "{dn} blocks inheritance: the permissions granted on it apply below it, but not from above"
             ));
         }
-        if kind == TargetKind::AdminSdHolder {
-            warnings.push(ADMINSDHOLDER_WARNING.into());
+        if kind == TargetKind::AdminSdHolder && !part.warnings.iter().any(|w| w == ADMINSDHOLDER_WARNING) {
+            part.warnings.push(ADMINSDHOLDER_WARNING.into());
         }
         if !lacking.is_empty() {
             let description = match kind {
@@ -391,107 +620,209 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
                 }
             };
             let aces = lacking.iter().map(|a| planned(a, &wanted)).collect();
-            steps.push(Step {
-                id: format!("grant-{}", steps.len() + 1),
-                description,
-                target: Target::Object { dn },
-                op: StepOp::Grant(aces),
+            part.steps.push(step(f, description, dn, StepOp::Grant(aces)));
+        }
+    }
+    if let (Some(state), Some(c)) = (sync, f.connector) {
+        part.pre.extend(connector_for_connect(c, state.flavour));
+    }
+    part.warnings.extend(samba_root_warning(f.disc, &part.steps));
+    // Microsoft: "To use the password writeback feature, you must enable the control" (6329,
+    // MMS(3040), troubleshoot-sspr-writeback.md). A Samba DC never offers it and is not a DC
+    // Entra Connect supports: said, so the lab still runs.
+    match policy_hints(f.disc.policy_hints(), f.disc.is_samba()) {
+        Some(Ok(failed)) => part.pre.push(failed),
+        Some(Err(warning)) => part.warnings.push(warning),
+        None => {}
+    }
+    if let Some(findings) = &f.findings {
+        part.warnings.extend(findings.warnings());
+    }
+    Ok(part)
+}
+
+/// Numbers the steps (`grant-1`, `revoke-2`, … across every forest; the switch keeps its id).
+fn number(steps: &mut [Step]) {
+    let mut n = 0;
+    for s in steps.iter_mut() {
+        match s.op {
+            StepOp::Grant(_) => {
+                n += 1;
+                s.id = format!("grant-{n}");
+            }
+            StepOp::Revoke(_) => {
+                n += 1;
+                s.id = format!("revoke-{n}");
+            }
+            StepOp::Writeback { .. } => {}
+        }
+    }
+}
+
+fn dedup(list: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    list.retain(|w| seen.insert(w.clone()));
+}
+
+/// Plans enabling writeback in every forest of `inp`: one plan, each forest checked and surveyed
+/// on its own connections at the same time.
+pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
+    let several = inp.several();
+    let connector_source = inp.connector_source();
+    let summaries: Vec<PlannedForest> = inp.forests.iter().map(Forest::summary).collect();
+    let include = inp.include_adminsdholder;
+    let sync = inp.sync.as_ref().ok();
+    let parts = futures_util::future::try_join_all(inp.forests.iter_mut().map(|f| async move {
+        let name = f.name.clone();
+        enable_forest(f, include, sync).await.map(|p| p.said_for(&name, several))
+    }))
+    .await?;
+    let mut pre = Vec::new();
+    // What the tenant check warns of (a federated account, room SKUs, a stale sync) and could
+    // not check: said in the plan too, never a failed precondition.
+    let mut warnings: Vec<String> = match &inp.tenant {
+        Some(Ok(t)) => {
+            t.warnings.iter().cloned().chain(t.not_checked.iter().map(|n| format!("not checked: {n}"))).collect()
+        }
+        _ => Vec::new(),
+    };
+    let mut steps = Vec::new();
+    let mut preexisting = Vec::new();
+    for part in parts {
+        pre.extend(part.pre);
+        steps.extend(part.steps);
+        preexisting.extend(part.kept);
+        warnings.extend(part.warnings);
+    }
+    pre.push(sync_answers(&inp.sync));
+    match &inp.tenant {
+        Some(Ok(t)) => {
+            pre.push(Precondition::new(
+                "role: Global Administrator or Hybrid Identity Administrator, assigned directly, cloud account".into(),
+                t.role_ok,
+                t.problems.first().cloned().unwrap_or_default(),
+            ));
+            pre.push(Precondition::new(
+                "licence carrying Microsoft Entra ID P1 or P2".into(),
+                t.licence.eligible,
+                t.licence.reason.clone(),
+            ));
+            pre.push(Precondition::new(
+                "directory synchronisation enabled".into(),
+                t.directory_sync.enabled,
+                "Install and run Microsoft Entra Connect for the tenant first.".into(),
+            ));
+        }
+        Some(Err(e)) => pre.push(Precondition::new(
+            "the tenant could be checked (role, licence, directory sync)".into(),
+            false,
+            e.message.clone(),
+        )),
+        None => pre.push(Precondition::new(
+            "the tenant was checked".into(),
+            false,
+            "Sign in to Microsoft Entra ID (entra check) first.".into(),
+        )),
+    }
+    for u in &inp.uncovered {
+        if u.left_out {
+            warnings.push(format!("{} is left out: {}", u.forest, u.consequence));
+        } else {
+            pre.push(Precondition {
+                code: Some("AD-FOREST-NOT-COVERED"),
+                check: format!("forest {}, which the sync engine serves, is connected", u.forest),
+                ok: false,
+                remedy: format!(
+                    "{} ({}). Connect to it (a [[directory]] table with forest = \"{}\" and its Enterprise Admin, or a row on Connect your directories), or leave it out on purpose with --leave-out {} — {}.",
+                    u.why, u.forest, u.forest, u.forest, u.consequence
+                ),
+                forest: Some(u.forest.clone()),
             });
         }
     }
     if let Ok(state) = &inp.sync {
         for b in state.enable_blockers() {
-            pre.push(Precondition { code: Some(b.code), check: b.check, ok: false, remedy: b.remedy });
-        }
-        if let Some(c) = inp.connector {
-            pre.extend(connector_for_connect(c, state.flavour));
+            pre.push(Precondition { code: Some(b.code), check: b.check, ok: false, remedy: b.remedy, forest: None });
         }
         warnings.extend(state.warnings.iter().map(ToString::to_string));
         // A switch that cannot be read is set either way (the cmdlet is idempotent).
         if !state.writeback_enabled || !state.writeback_readable {
-            steps.push(writeback_step(true, state));
+            steps.push(writeback_step("writeback", true, state));
+        } else if let Some(added) = newly_covered(inp, &steps) {
+            // Microsoft's remedy for a forest added after writeback was turned on: turn it off
+            // and on again (6329 0x8023061f, troubleshoot-sspr-writeback).
+            warnings.push(format!(
+                "writeback is turned off and on again for {added}, which it did not cover when it was turned on (Microsoft's remedy for event 6329 0x8023061f); resets wait for the few seconds it is off"
+            ));
+            steps.push(writeback_step("writeback-off", false, state));
+            steps.push(writeback_step("writeback", true, state));
         }
     }
-    warnings.extend(samba_root_warning(inp.disc, &steps));
-    // Microsoft: "To use the password writeback feature, you must enable the control" (6329,
-    // MMS(3040), troubleshoot-sspr-writeback.md). A Samba DC never offers it and is not a DC
-    // Entra Connect supports: said, so the lab still runs.
-    match policy_hints(inp.disc.policy_hints(), inp.disc.is_samba()) {
-        Some(Ok(failed)) => pre.push(failed),
-        Some(Err(warning)) => warnings.push(warning),
-        None => {}
-    }
-    if let Some(f) = &inp.findings {
-        warnings.extend(f.warnings());
-    }
+    number(&mut steps);
+    dedup(&mut warnings);
     Ok(Plan {
         action: Action::Enable,
         steps,
         preconditions: pre,
         preexisting,
         warnings,
-        connector_source: inp.connector_source.clone(),
+        connector_source,
+        forests: summaries,
+        uncovered: inp.uncovered.clone(),
     })
 }
 
-fn writeback_step(enabled: bool, state: &EngineState) -> Step {
+/// The forests an enable covers that the switch, already on, was not turned on with: those with
+/// steps of their own and no grant of this tool yet, when the record says which forests the
+/// switch was turned on with.
+fn newly_covered(inp: &Inputs<'_>, steps: &[Step]) -> Option<String> {
+    let with = inp.granted.switched_on_with()?;
+    let new: Vec<&str> = inp
+        .forests
+        .iter()
+        .map(|f| f.name.as_str())
+        .filter(|name| !with.iter().any(|w| w.eq_ignore_ascii_case(name)))
+        .filter(|name| steps.iter().any(|s| s.forest.as_deref() == Some(*name)))
+        .collect();
+    (!new.is_empty()).then(|| new.join(", "))
+}
+
+fn sync_answers(sync: &Result<EngineState, SyncError>) -> Precondition {
+    Precondition::new(
+        "the sync engine answers".into(),
+        sync.is_ok(),
+        sync.as_ref().err().map(ToString::to_string).unwrap_or_default(),
+    )
+}
+
+fn writeback_step(id: &str, enabled: bool, state: &EngineState) -> Step {
     Step {
-        id: "writeback".into(),
+        id: id.into(),
         description: format!(
             "Turn password writeback {} in the sync engine ({})",
             if enabled { "on" } else { "off" },
             state.backend
         ),
         target: Target::SyncEngine,
+        forest: None,
+        domain: None,
         op: StepOp::Writeback { enabled, call: state.switch.call(enabled).to_string() },
     }
 }
 
-async fn common_preconditions(inp: &mut Inputs<'_>) -> Result<Vec<Precondition>, EngineError> {
-    let ea = directory::enterprise_admin(inp.ad, inp.disc, inp.operator).await?;
-    let mut pre = vec![Precondition {
-        code: None,
-        check: format!("{} is an Enterprise Admin", inp.operator.sam_account_name),
-        ok: ea.enterprise_admin,
-        remedy: format!("Use an account in Enterprise Admins ({}).", ea.enterprise_admins_sid),
-    }];
-    pre.push(match inp.connector {
-        Some(c) => Precondition {
-            code: None,
-            check: format!("the connector account {} exists and is enabled", c.sam_account_name),
-            ok: c.enabled,
-            remedy: "Enable the AD DS connector account, or name the right one with --connector-account.".into(),
-        },
-        None => Precondition {
-            code: None,
-            check: "the AD DS connector account is known".into(),
-            ok: false,
-            remedy: "Name it with --connector-account (its name starts with MSOL_ when Entra Connect created it)."
-                .into(),
-        },
-    });
-    pre.push(Precondition {
-        code: None,
-        check: "the sync engine answers".into(),
-        ok: inp.sync.is_ok(),
-        remedy: inp.sync.as_ref().err().map(ToString::to_string).unwrap_or_default(),
-    });
-    Ok(pre)
-}
-
-/// Plans disabling writeback: removes what the grant record says this tool added; pre-existing
-/// ACEs stay unless `remove_preexisting`. Needs no licence and no cloud role.
-pub async fn plan_disable(inp: &mut Inputs<'_>, remove_preexisting: bool) -> Result<Plan, EngineError> {
-    let pre = common_preconditions(inp).await?;
-    let mut steps = Vec::new();
-    let mut preexisting = Vec::new();
-    let recorded: BTreeMap<&String, &Vec<Ace>> =
-        inp.granted.iter().filter(|(k, _)| !k.starts_with("sync-engine")).collect();
-    let mut dns: Vec<String> = recorded.keys().map(|k| (*k).clone()).collect();
-    let (wanted_by_dn, every_wanted): (BTreeMap<String, Vec<WantedAce>>, Vec<WantedAce>) = match inp.connector {
+async fn disable_forest(
+    f: &mut Forest<'_>,
+    granted: &GrantRecord,
+    include_adminsdholder: bool,
+    remove_preexisting: bool,
+) -> Result<ForestPart, EngineError> {
+    let mut part = ForestPart { pre: forest_preconditions(f).await?, ..ForestPart::default() };
+    let recorded: Vec<(&String, &Vec<Ace>)> = granted.table().iter().filter(|(dn, _)| f.holds(dn)).collect();
+    let mut dns: Vec<String> = recorded.iter().map(|(k, _)| (*k).clone()).collect();
+    let (wanted_by_dn, every_wanted): (Vec<(String, Vec<WantedAce>)>, Vec<WantedAce>) = match f.connector {
         Some(c) => {
             let sid = connector_sid(c)?;
-            let by_dn = targets(inp.disc, inp.scopes, inp.include_adminsdholder)
+            let by_dn = targets(f.disc, f.scopes, include_adminsdholder)
                 .into_iter()
                 .map(|(dn, kind)| (dn, writeback::wanted(kind, &sid)))
                 .collect();
@@ -501,31 +832,33 @@ pub async fn plan_disable(inp: &mut Inputs<'_>, remove_preexisting: bool) -> Res
                 .collect();
             (by_dn, all)
         }
-        None => (BTreeMap::new(), Vec::new()),
+        None => (Vec::new(), Vec::new()),
     };
-    for dn in wanted_by_dn.keys() {
+    for (dn, _) in &wanted_by_dn {
         if !dns.contains(dn) {
             dns.push(dn.clone());
         }
     }
-    for dn in dns {
-        let dacl = match writeback::read_dacl(inp.ad, &dn).await {
+    let read = read_dacls_routed(f, &dns).await?;
+    for (dn, dacl) in dns.into_iter().zip(read) {
+        let dacl = match dacl {
             Ok(d) => d,
             Err(AdError::NoSuchObject { .. }) => continue,
             Err(e) => return Err(e.into()),
         };
         let acl = dacl.sd.dacl.clone().unwrap_or_else(|| Acl::new(4));
-        let ours: &[Ace] = recorded.get(&dn).map(|v| v.as_slice()).unwrap_or_default();
+        let ours: &[Ace] = recorded.iter().find(|(k, _)| **k == dn).map(|(_, v)| v.as_slice()).unwrap_or_default();
         let mut remove: Vec<Ace> =
             ours.iter().filter(|a| acl.aces.iter().any(|x| !x.is_inherited() && x == *a)).cloned().collect();
-        for w in wanted_by_dn.get(&dn).into_iter().flatten() {
+        for w in wanted_by_dn.iter().filter(|(d, _)| *d == dn).flat_map(|(_, w)| w) {
             let explicit = acl.aces.iter().find(|x| !x.is_inherited() && x.same_meaning(&w.ace)).cloned();
             if let Some(existing) = explicit.filter(|e| !ours.contains(e)) {
                 if remove_preexisting {
                     remove.push(existing);
                 } else {
-                    preexisting.push(Kept {
+                    part.kept.push(Kept {
                         target: dn.clone(),
+                        forest: f.name.clone(),
                         sddl: persisted::text(&existing),
                         description: format!(
                             "{} — pre-existing (not added by this tool), kept; --remove-preexisting removes it",
@@ -539,15 +872,53 @@ pub async fn plan_disable(inp: &mut Inputs<'_>, remove_preexisting: bool) -> Res
             let description =
                 format!("Remove {} writeback permission(s) of the connector account from {dn}", remove.len());
             let aces = remove.iter().map(|a| planned(a, &every_wanted)).collect();
-            steps.push(Step {
-                id: format!("revoke-{}", steps.len() + 1),
-                description,
-                target: Target::Object { dn },
-                op: StepOp::Revoke(aces),
-            });
+            part.steps.push(step(f, description, dn, StepOp::Revoke(aces)));
         }
     }
-    let mut warnings: Vec<String> = Vec::new();
+    part.warnings.extend(samba_root_warning(f.disc, &part.steps));
+    Ok(part)
+}
+
+/// Plans disabling writeback in every forest of `inp`: removes what the grant record says this
+/// tool added; pre-existing ACEs stay unless `remove_preexisting`. Needs no licence and no cloud
+/// role.
+pub async fn plan_disable(inp: &mut Inputs<'_>, remove_preexisting: bool) -> Result<Plan, EngineError> {
+    let several = inp.several();
+    let connector_source = inp.connector_source();
+    let summaries: Vec<PlannedForest> = inp.forests.iter().map(Forest::summary).collect();
+    let (granted, include) = (inp.granted, inp.include_adminsdholder);
+    let parts = futures_util::future::try_join_all(inp.forests.iter_mut().map(|f| async move {
+        let name = f.name.clone();
+        disable_forest(f, granted, include, remove_preexisting).await.map(|p| p.said_for(&name, several))
+    }))
+    .await?;
+    let mut pre = Vec::new();
+    let mut steps = Vec::new();
+    let mut preexisting = Vec::new();
+    let mut warnings = Vec::new();
+    for part in parts {
+        pre.extend(part.pre);
+        steps.extend(part.steps);
+        preexisting.extend(part.kept);
+        warnings.extend(part.warnings);
+    }
+    pre.push(sync_answers(&inp.sync));
+    // What this tool granted in a forest this run does not reach stays there: said, with where.
+    let elsewhere: Vec<String> = granted
+        .table()
+        .keys()
+        .filter(|dn| !inp.forests.iter().any(|f| f.holds(dn)))
+        .map(|dn| match granted.forest_of(dn) {
+            Some(forest) => format!("{dn} (forest {forest})"),
+            None => dn.clone(),
+        })
+        .collect();
+    if !elsewhere.is_empty() {
+        warnings.push(format!(
+            "this tool's permissions on {} stay: the forest is not connected in this run (connect to it to take them away)",
+            elsewhere.join(", ")
+        ));
+    }
     if let Ok(state) = &inp.sync {
         // Staging mode says nothing against a disable; the rest still matters.
         warnings.extend(
@@ -558,17 +929,20 @@ pub async fn plan_disable(inp: &mut Inputs<'_>, remove_preexisting: bool) -> Res
                 .map(ToString::to_string),
         );
         if state.writeback_enabled || !state.writeback_readable {
-            steps.insert(0, writeback_step(false, state));
+            steps.insert(0, writeback_step("writeback", false, state));
         }
     }
-    warnings.extend(samba_root_warning(inp.disc, &steps));
+    number(&mut steps);
+    dedup(&mut warnings);
     Ok(Plan {
         action: Action::Disable,
         steps,
         preconditions: pre,
         preexisting,
         warnings,
-        connector_source: inp.connector_source.clone(),
+        connector_source,
+        forests: summaries,
+        uncovered: inp.uncovered.clone(),
     })
 }
 
@@ -610,5 +984,22 @@ mod tests {
         let said = policy_hints(false, true).unwrap().unwrap_err();
         assert!(said.contains("does not support") && said.contains("6329"), "{said}");
         assert!(policy_hints(true, false).is_none() && policy_hints(true, true).is_none());
+    }
+
+    /// crossRef sets as a Windows forest of three domains would answer (CN=Partitions: nCName,
+    /// dnsRoot, nETBIOSName), and as the lab's Samba DC answers: each DN goes to the connection of
+    /// the deepest domain holding it; a DN in no connected domain to none.
+    #[test]
+    fn each_dn_goes_to_the_connection_of_its_own_domain() {
+        let forest = ["DC=corp,DC=example", "DC=emea,DC=corp,DC=example", "DC=child,DC=emea,DC=corp,DC=example"];
+        assert_eq!(route(&forest, "OU=Staff,DC=corp,DC=example"), Some(0));
+        assert_eq!(route(&forest, "OU=Staff,DC=emea,DC=corp,DC=example"), Some(1));
+        assert_eq!(route(&forest, "dc=Child,DC=EMEA,dc=corp,DC=example"), Some(2));
+        assert_eq!(route(&forest, "CN=AdminSDHolder,CN=System,DC=emea,DC=corp,DC=example"), Some(1));
+        assert_eq!(route(&forest, "OU=x,DC=south,DC=example"), None);
+        // A name that merely ends in the same letters is not under the root.
+        assert_eq!(route(&forest, "DC=notcorp,DC=example"), None);
+        let lab = ["DC=lab,DC=example,DC=test"];
+        assert_eq!(route(&lab, "OU=Users,OU=Corp,DC=lab,DC=example,DC=test"), Some(0));
     }
 }

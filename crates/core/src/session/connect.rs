@@ -22,9 +22,29 @@ pub struct AdSession {
     pub(crate) disc: Discovery,
     /// The bound account.
     pub(crate) account: Account,
-    /// The effective settings (file, flags and preset).
+    /// The effective settings (file, flags and preset; a `[[directory]]` table's keys for its
+    /// forest).
     pub(crate) settings: Settings,
     /// The connector's password lab mode knows.
+    pub(crate) preset_connector_password: Option<Secret>,
+    /// The forest's DNS name (its root domain's).
+    pub(crate) forest: String,
+    /// Where this directory came from, in words.
+    pub(crate) source: String,
+}
+
+/// One directory of the configuration before it is reached: a forest named on the command line,
+/// in the settings (top-level keys, or a `[[directory]]` table), or by the sync engine.
+#[derive(Debug, Clone)]
+pub struct DirectorySpec {
+    /// The forest's DNS name, when known before connecting.
+    pub forest: Option<String>,
+    /// Its settings: the file's, with this forest's keys.
+    pub settings: Settings,
+    /// Where it came from, in words.
+    pub source: String,
+    /// Lab mode's password for `settings.ad_user`.
+    pub(crate) preset_password: Option<Secret>,
     pub(crate) preset_connector_password: Option<Secret>,
 }
 
@@ -43,6 +63,7 @@ impl Error {
     /// decide on.
     pub fn untrusted(&self) -> Option<Untrusted> {
         match self {
+            Error::InForest { source, .. } => source.untrusted(),
             Error::Ad(AdError::TlsHandshake { certificate: Some(c), .. }) => {
                 Some(Untrusted { changed_from: None, certificate: c.clone() })
             }
@@ -89,11 +110,77 @@ fn apply_preset(opts: &Options, settings: &mut Settings) -> Result<(Option<Secre
     Ok((password, connector))
 }
 
+impl DirectorySpec {
+    /// A spec of nothing yet (its fields are filled by whoever makes it).
+    pub(crate) fn blank() -> DirectorySpec {
+        DirectorySpec {
+            forest: None,
+            settings: Settings::new(),
+            source: String::new(),
+            preset_password: None,
+            preset_connector_password: None,
+        }
+    }
+
+    /// A forest the wizard's row names: its DNS name and the Enterprise Admin typed there.
+    pub fn row(opts: &Options, forest: &str, ad_user: Option<String>) -> Result<DirectorySpec, Error> {
+        let base = opts.settings()?;
+        let table = base.directories.iter().find(|d| d.forest.eq_ignore_ascii_case(forest)).cloned();
+        let mut table =
+            table.unwrap_or(crate::config::DirectorySettings { forest: forest.to_string(), ..Default::default() });
+        if ad_user.is_some() {
+            table.ad_user = ad_user;
+        }
+        Ok(DirectorySpec {
+            forest: Some(forest.to_string()),
+            settings: table.over(&base),
+            source: format!("the wizard's row for {forest}"),
+            ..DirectorySpec::blank()
+        })
+    }
+}
+
+/// The directory the flags name (`--ad-url`, `--forest`), else the settings' top-level keys,
+/// else their first `[[directory]]` table: the one [`connect`] reaches. Lab mode's preset fills
+/// what is missing.
+pub fn primary(opts: &Options) -> Result<DirectorySpec, Error> {
+    let mut settings = opts.settings()?;
+    let (preset_password, preset_connector_password) = apply_preset(opts, &mut settings)?;
+    let flags = opts.flags.ad_url.is_some() || opts.flags.forest.is_some();
+    let top = settings.ad_url.is_some() || settings.forest.is_some();
+    if !flags
+        && !top
+        && let Some(first) = settings.directories.first()
+    {
+        return Ok(DirectorySpec {
+            forest: Some(first.forest.clone()),
+            settings: first.over(&settings),
+            source: format!("the settings' [[directory]] table for {}", first.forest),
+            preset_password: None,
+            preset_connector_password: None,
+        });
+    }
+    let source = if flags { "the command line (or the wizard's fields)" } else { "the settings" };
+    Ok(DirectorySpec {
+        forest: settings.forest.clone(),
+        settings,
+        source: source.into(),
+        preset_password,
+        preset_connector_password,
+    })
+}
+
 /// Connects and binds as the settings and flags say; `typed` is a password typed into the
 /// wizard (it wins over the secrets lookup).
 pub async fn connect(opts: &Options, typed: Option<Secret>) -> Result<AdSession, Error> {
-    let mut settings = opts.settings()?;
-    let (preset_password, preset_connector_password) = apply_preset(opts, &mut settings)?;
+    connect_to(opts, &primary(opts)?, typed).await
+}
+
+/// Connects to one directory and binds as its settings say. The password: `typed` (the wizard's
+/// field), lab mode's, else the forest's own lookup (`WRITEBACK_AD_PASSWORD_<FOREST>`, …) when
+/// the forest is named, else `WRITEBACK_AD_PASSWORD`'s.
+pub async fn connect_to(opts: &Options, spec: &DirectorySpec, typed: Option<Secret>) -> Result<AdSession, Error> {
+    let settings = spec.settings.clone();
     let missing = |input| Error::Missing { input, front: opts.front };
     // An explicit DC wins over the forest's name (the DC locator is for when none is named).
     let place = match (settings.ad_url.clone(), settings.forest.clone()) {
@@ -105,9 +192,10 @@ pub async fn connect(opts: &Options, typed: Option<Secret>) -> Result<AdSession,
         Who::CurrentUser
     } else {
         let user = settings.ad_user.clone().ok_or_else(|| missing(Input::AdUser))?;
-        let password = match typed.or(preset_password) {
-            Some(p) => p,
-            None => secrets::resolve_default(secrets::AD_PASSWORD)?,
+        let password = match (typed.or(spec.preset_password.clone()), &spec.forest) {
+            (Some(p), _) => p,
+            (None, Some(forest)) => secrets::resolve_forest_default(forest)?,
+            (None, None) => secrets::resolve_default(secrets::AD_PASSWORD)?,
         };
         Who::Password { user, password }
     };
@@ -125,7 +213,26 @@ pub async fn connect(opts: &Options, typed: Option<Secret>) -> Result<AdSession,
         signin::sign_in(&sign_in, &mut <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng()).await?;
     let disc = directory::discover(&mut conn).await?;
     let (account, _) = directory::bound_account(&mut conn, &disc, &protection.account).await?;
-    Ok(AdSession { sign_in, protection, conn, disc, account, settings, preset_connector_password })
+    let forest = forest_name(&disc).or_else(|| spec.forest.clone()).unwrap_or_default();
+    Ok(AdSession {
+        sign_in,
+        protection,
+        conn,
+        disc,
+        account,
+        settings,
+        preset_connector_password: spec.preset_connector_password.clone(),
+        forest,
+        source: spec.source.clone(),
+    })
+}
+
+/// The forest's DNS name: its root domain's, from the partitions.
+pub(crate) fn forest_name(disc: &Discovery) -> Option<String> {
+    disc.domains
+        .iter()
+        .find(|d| d.dn.eq_ignore_ascii_case(&disc.root_domain_naming_context))
+        .map(|d| d.dns_name.to_ascii_lowercase())
 }
 
 /// A Graph client for the configured tenant, and what keeps it alive.

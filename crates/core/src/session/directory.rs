@@ -16,6 +16,8 @@ use crate::types::{AccountHit, Readiness, ScopeNode, Verdict};
 /// What the directory connection found, as the wizard's Connect your directories shows it.
 #[derive(Debug, Clone)]
 pub struct DirectoryView {
+    /// The forest's DNS name.
+    pub forest: String,
     /// The DC's name.
     pub dc: String,
     /// How the connection is protected ("dc1.corp.example.com · Kerberos · sealed").
@@ -67,18 +69,40 @@ impl AdSession {
         &self.disc.dc_name
     }
 
+    /// The forest's DNS name.
+    pub fn forest(&self) -> String {
+        self.forest.clone()
+    }
+
     /// Which DC answered and how the connection is protected.
     pub fn protection(&self) -> &crate::ad::signin::Protection {
         &self.protection
     }
 
-    /// The scopes the settings name, else the root of the bound account's domain.
-    pub fn default_scopes(&self) -> Vec<String> {
-        if self.settings.scope.is_empty() {
-            vec![self.disc.default_naming_context.clone()]
-        } else {
-            self.settings.scope.clone()
+    /// The scopes the settings name; else the root of each domain the sync engine synchronises
+    /// in this forest (where it says); else the root of every domain of the forest, as Microsoft's
+    /// `Set-ADSyncPasswordWritebackPermissions` covers every domain by default.
+    pub fn default_scopes(&self, state: Option<&EngineState>) -> Vec<String> {
+        if !self.settings.scope.is_empty() {
+            return self.settings.scope.clone();
         }
+        let synced: Vec<String> = state
+            .into_iter()
+            .flat_map(|s| &s.ad_connectors)
+            .filter(|c| c.name.eq_ignore_ascii_case(&self.forest))
+            .flat_map(|c| &c.domains)
+            .filter_map(|d| self.disc.domains.iter().find(|x| x.dns_name.eq_ignore_ascii_case(d)).map(|x| x.dn.clone()))
+            .collect();
+        if !synced.is_empty() {
+            return synced;
+        }
+        let mut all: Vec<String> = self.disc.domains.iter().map(|d| d.dn.clone()).collect();
+        if all.is_empty() {
+            all.push(self.disc.default_naming_context.clone());
+        }
+        // The bound DC's domain first (the one reached without another sign-in).
+        all.sort_by_key(|d| !d.eq_ignore_ascii_case(&self.disc.default_naming_context));
+        all
     }
 
     /// The on-premises readiness report (`ad check`, and the wizard's findings). `connector`
@@ -177,6 +201,7 @@ impl AdSession {
             .map(|a| (a.dn, a.sam_account_name))
             .collect();
         Ok(DirectoryView {
+            forest: self.forest.clone(),
             dc: self.disc.dc_name.clone(),
             connection: self.protection.said(),
             domain: self.disc.default_naming_context.clone(),
@@ -204,23 +229,20 @@ impl AdSession {
         }
         if let Some(state) = state {
             let disc = &self.disc;
-            let here = |domain: &str| disc.domains.iter().any(|d| d.dns_name.eq_ignore_ascii_case(domain));
+            // Entra Connect's forest-login-domain is a DNS name; the lab's account is written with
+            // the NetBIOS name.
+            let here = |domain: &str| {
+                disc.domains
+                    .iter()
+                    .any(|d| d.dns_name.eq_ignore_ascii_case(domain) || d.netbios_name.eq_ignore_ascii_case(domain))
+            };
             let ours: Vec<&crate::sync_engine::AdConnector> =
                 state.ad_connectors.iter().filter(|c| here(&c.domain) && !c.user.is_empty()).collect();
             if let Some(c) = ours.first() {
                 let name = format!("{}\\{}", c.domain, c.user);
                 let connector_name = c.name.clone();
                 let found = self.account(&name).await?;
-                let mut source =
-                    format!("read from the sync engine: AD connector '{connector_name}' signs in as {name}");
-                if state.ad_connectors.len() > 1 {
-                    let all: Vec<&str> = state.ad_connectors.iter().map(|c| c.name.as_str()).collect();
-                    source.push_str(&format!(
-                        "; the sync engine has {} AD connectors ({}): only this forest, the bound DC's, is acted on",
-                        all.len(),
-                        all.join(", ")
-                    ));
-                }
+                let source = format!("read from the sync engine: AD connector '{connector_name}' signs in as {name}");
                 return Ok((found, Some(source)));
             }
             if let Some(agent) = state.agent_account.clone() {
@@ -229,6 +251,37 @@ impl AdSession {
             }
         }
         Ok((None, None))
+    }
+
+    /// Signs in to a DC of `domain` (another domain of this forest), found in DNS, as this
+    /// session signed in: the same account, Kerberos or a password inside TLS, the same CA file
+    /// (the DC's own name is checked against its certificate).
+    pub(crate) async fn reach_domain(&self, domain: &str) -> Result<AdSession, Error> {
+        let sign_in = crate::ad::signin::SignIn {
+            place: crate::ad::signin::Place::Forest { name: domain.to_string() },
+            trust: crate::ad::TlsTrust {
+                ca_file: self.sign_in.trust.ca_file.clone(),
+                tls_name: None,
+                fingerprint: None,
+            },
+            domains: self.disc.domains.iter().map(|d| (d.netbios_name.clone(), d.dns_name.clone())).collect(),
+            ..self.sign_in.clone()
+        };
+        let (mut conn, protection) =
+            crate::ad::signin::sign_in(&sign_in, &mut <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng()).await?;
+        let disc = directory::discover(&mut conn).await?;
+        let (account, _) = directory::bound_account(&mut conn, &disc, &protection.account).await?;
+        Ok(AdSession {
+            sign_in,
+            protection,
+            conn,
+            disc,
+            account,
+            settings: self.settings.clone(),
+            preset_connector_password: None,
+            forest: self.forest.clone(),
+            source: format!("a DC of {domain} found in DNS"),
+        })
     }
 
     /// Signs a second connection in as `account` with `password`, to the DC this session

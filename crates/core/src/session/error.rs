@@ -90,6 +90,13 @@ pub enum Error {
     /// An input the person has not given yet.
     #[error("{}", input.message())]
     Missing { input: Input, front: Front },
+    /// One forest's failure, named by the forest (a configuration of several).
+    #[error("forest {forest}: {source}")]
+    InForest {
+        forest: String,
+        #[source]
+        source: Box<Error>,
+    },
     /// A combination of flags that clap cannot express.
     #[error("{message}")]
     Usage { message: String, remedy: String },
@@ -104,6 +111,7 @@ impl Error {
             Error::Entra(e) => e,
             Error::Sync(e) => e,
             Error::Engine(e) => e,
+            Error::InForest { source, .. } => source.as_ref(),
             Error::Missing { .. }
             | Error::Usage { .. }
             | Error::LabSealed { .. }
@@ -138,6 +146,7 @@ impl Diagnose for Error {
     fn exit(&self) -> Exit {
         match self {
             Error::UnsafeFolder { .. } => Exit::Failed,
+            Error::InForest { source, .. } => source.exit(),
             _ => self.inner().map_or(Exit::Usage, |e| e.exit()),
         }
     }

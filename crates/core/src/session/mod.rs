@@ -6,6 +6,7 @@
 mod connect;
 mod directory;
 mod error;
+mod forests;
 pub mod guard;
 mod run;
 
@@ -13,15 +14,17 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use connect::{
-    AdSession, DeviceCode, EntraSession, Interactive, Untrusted, connect, entra, licence_from_json, open_in_browser,
-    password_reset_page, sign_in, sign_in_for, sign_out,
+    AdSession, DeviceCode, DirectorySpec, EntraSession, Interactive, Untrusted, connect, connect_to, entra,
+    licence_from_json, open_in_browser, password_reset_page, primary, sign_in, sign_in_for, sign_out,
 };
 pub use directory::{AclLine, AclView, DirectoryView, PasswordTest};
 pub use error::{Error, Front, Input};
+use forests::connect_named;
+pub use forests::named_directories;
+use forests::{ForestPart, NotCovered};
 pub use run::{Configured, Overview, PlanChoice};
 pub use writeback_sync::is_loopback_url;
 
-use crate::ad::directory::Account;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Settings, SettingsOverlay, SyncEngineKind};
 use crate::engine::paths::Paths;
@@ -141,75 +144,94 @@ pub fn lab_mode_dir() -> PathBuf {
 /// Everything the engine's calls need, opened once per command (or per wizard connection).
 pub struct Session {
     opts: Options,
-    ad: AdSession,
+    /// Each forest covered, the first being the one the command line or the settings name first.
+    forests: Vec<ForestPart>,
     /// The tenant, when it was wanted (or why it could not be reached).
     entra: Option<Result<EntraSession, Error>>,
     /// The sync engine, or why there is none.
     backend: Result<Backend, SyncError>,
-    /// The connector account, when named or known to the sync engine.
-    connector: Option<Account>,
-    /// Where it came from, in words (the plan and the status say it).
-    connector_source: Option<String>,
-    scopes: Vec<String>,
+    /// The forests the sync engine (or the settings) name that this run does not cover.
+    not_covered: Vec<NotCovered>,
 }
 
 impl Session {
-    /// Connects to AD and, when `want_tenant` (or the lab sync engine needs its token), signs in
-    /// to the tenant as `how` allows.
+    /// Connects to every directory the configuration names and, when `want_tenant` (or the lab
+    /// sync engine needs its token), signs in to the tenant as `how` allows; then to each forest
+    /// the sync engine serves beyond them.
     pub async fn open(opts: &Options, want_tenant: bool, how: Interactive<'_>) -> Result<Session, Error> {
-        let ad = connect(opts, None).await?;
-        let entra = if want_tenant || opts.sync_engine(&ad.settings) == SyncEngineKind::Lab {
+        let (ads, left_out) = connect_named(opts, None).await?;
+        let settings = opts.settings()?;
+        let entra = if want_tenant || opts.sync_engine(&settings) == SyncEngineKind::Lab {
             Some(entra(opts, how).await)
         } else {
             None
         };
-        Session::assemble(opts, ad, entra).await
+        Session::assemble_all(opts, ads, entra, left_out).await
     }
 
-    /// Puts a session together from a directory connection and (maybe) a tenant sign-in: the
-    /// sync engine, the connector account, the scopes.
+    /// Puts a session together from one directory connection and (maybe) a tenant sign-in.
     pub async fn assemble(
         opts: &Options,
-        mut ad: AdSession,
+        ad: AdSession,
         entra: Option<Result<EntraSession, Error>>,
     ) -> Result<Session, Error> {
-        let timeout = ad.settings.sync_engine_timeout.map(std::time::Duration::from_secs);
-        let backend = match opts.sync_engine(&ad.settings) {
-            SyncEngineKind::Adsync => {
-                let engine = AdSync::default();
-                Ok(Backend::AdSync(match timeout {
-                    Some(t) => engine.with_timeout(t),
-                    None => engine,
-                }))
-            }
-            SyncEngineKind::Cloudsync => {
-                let engine = CloudSync::default().with_credential(cloudsync_credential(&ad.settings));
-                Ok(Backend::CloudSync(match timeout {
-                    Some(t) => engine.with_timeout(t),
-                    None => engine,
-                }))
-            }
-            SyncEngineKind::Lab => match &entra {
-                Some(Ok(e)) => match &e.lab_url {
-                    Some(url) => LabEngine::new(url, e.token.clone())
-                        .map(|engine| Backend::Lab(engine.with_credential(cloudsync_credential(&ad.settings)))),
-                    None => {
-                        Err(SyncError::Unavailable { detail: "the lab sync engine needs --lab-url (or --lab)".into() })
-                    }
-                },
-                Some(Err(e)) => Err(SyncError::Unavailable {
-                    detail: format!("the lab sync engine needs a tenant administrator's token: {e}"),
-                }),
-                None => Err(SyncError::Unavailable { detail: "no token for the lab sync engine".into() }),
-            },
+        Session::assemble_all(opts, vec![ad], entra, Vec::new()).await
+    }
+
+    /// Puts a session together from the directories reached and (maybe) a tenant sign-in: the
+    /// sync engine, each forest it serves beyond them, each forest's connector account and
+    /// scopes. `left_out` are forests left out on purpose (the wizard's unticked rows).
+    pub async fn assemble_with(
+        opts: &Options,
+        ads: Vec<AdSession>,
+        entra: Option<Result<EntraSession, Error>>,
+        left_out: Vec<String>,
+    ) -> Result<Session, Error> {
+        let left = left_out
+            .into_iter()
+            .map(|forest| NotCovered { forest, left_out: true, why: "left out on purpose (unticked)".into() })
+            .collect();
+        Session::assemble_all(opts, ads, entra, left).await
+    }
+
+    async fn assemble_all(
+        opts: &Options,
+        mut ads: Vec<AdSession>,
+        entra: Option<Result<EntraSession, Error>>,
+        mut not_covered: Vec<NotCovered>,
+    ) -> Result<Session, Error> {
+        let Some(first) = ads.first() else {
+            return Err(Error::Usage {
+                message: "every forest of the configuration is left out".into(),
+                remedy: "Leave at least one forest in (drop a --leave-out, or tick a row).".into(),
+            });
         };
+        let settings = first.settings.clone();
+        let backend = backend_for(opts, &settings, lab_access(entra.as_ref()));
         let known = match &backend {
             Ok(b) => crate::sync_engine::SyncEngine::state(b).await.ok(),
             Err(_) => None,
         };
-        let (connector, connector_source) = ad.find_connector(known.as_ref()).await?;
-        let scopes = ad.default_scopes();
-        Ok(Session { opts: opts.clone(), ad, entra, backend, connector, connector_source, scopes })
+        if let Some(state) = &known {
+            let (more, missed) = forests::connect_engine_forests(opts, state, &ads).await?;
+            ads.extend(more);
+            // A forest left out in the wizard and also named by the engine is said once.
+            for m in missed {
+                if !not_covered.iter().any(|n| n.forest.eq_ignore_ascii_case(&m.forest)) {
+                    not_covered.push(m);
+                }
+            }
+        }
+        let mut known_forests: Vec<String> = ads.iter().map(|a| a.forest.clone()).collect();
+        known_forests.extend(not_covered.iter().map(|n| n.forest.clone()));
+        forests::check_left_out(opts, &known_forests)?;
+        let mut parts = Vec::new();
+        for mut ad in ads {
+            let (connector, connector_source) = ad.find_connector(known.as_ref()).await?;
+            let scopes = ad.default_scopes(known.as_ref());
+            parts.push(ForestPart { ad, domains: Vec::new(), connector, connector_source, scopes });
+        }
+        Ok(Session { opts: opts.clone(), forests: parts, entra, backend, not_covered })
     }
 
     /// The options this session was opened with.
@@ -217,27 +239,47 @@ impl Session {
         &self.opts
     }
 
-    /// The directory connection.
+    fn first(&mut self) -> &mut ForestPart {
+        // A session always holds a forest (assemble refuses none).
+        &mut self.forests[0]
+    }
+
+    /// The first forest's directory connection.
     pub fn directory(&mut self) -> &mut AdSession {
-        &mut self.ad
+        &mut self.first().ad
     }
 
-    /// Where the permissions go.
+    /// The forests covered, by DNS name, in order.
+    pub fn forest_names(&self) -> Vec<String> {
+        self.forests.iter().map(|f| f.name().to_string()).collect()
+    }
+
+    /// Where the permissions go in the first forest.
     pub fn scopes(&self) -> &[String] {
-        &self.scopes
+        &self.forests[0].scopes
     }
 
-    /// The connector account's DN, when known.
+    /// The first forest's connector account's DN, when known.
     pub fn connector_dn(&self) -> Option<&str> {
-        self.connector.as_ref().map(|a| a.dn.as_str())
+        self.forests[0].connector.as_ref().map(|a| a.dn.as_str())
     }
 
-    /// What the wizard shows once connected: the DC, the domains, the Enterprise Admins verdict,
-    /// the connector account candidates, and the one chosen with where it came from.
+    /// What the wizard shows once connected, for the first forest: the DC, the domains, the
+    /// Enterprise Admins verdict, the connector account candidates, and the one chosen with where
+    /// it came from.
     pub async fn view(&mut self) -> Result<DirectoryView, Error> {
-        let chosen = self.connector.as_ref().map(|a| a.dn.clone());
-        let source = self.connector_source.clone();
-        self.ad.view(chosen.as_deref(), source.as_deref()).await
+        Ok(self.views().await?.remove(0))
+    }
+
+    /// The same for every forest covered, in order.
+    pub async fn views(&mut self) -> Result<Vec<DirectoryView>, Error> {
+        let views = futures_util::future::try_join_all(self.forests.iter_mut().map(|f| async move {
+            let chosen = f.connector.as_ref().map(|a| a.dn.clone());
+            let source = f.connector_source.clone();
+            f.ad.view(chosen.as_deref(), source.as_deref()).await
+        }))
+        .await?;
+        Ok(views)
     }
 
     /// The simulator's base URL, when the tenant is the lab's.
@@ -293,31 +335,77 @@ impl Session {
     }
 }
 
-/// The forests the sync engine serves, as its AD DS connectors name them (Entra Connect names
-/// each after its forest: `Get-ADSyncConnector`, docs/sync-engines.md), for the wizard's Forest
-/// field. Empty where the engine names none (Cloud Sync and the lab's keep no AD connectors a
-/// documented cmdlet lists) or cannot be read — it is a convenience, never a requirement.
-pub async fn sync_engine_forests(opts: &Options) -> Vec<String> {
+/// What the lab sync engine is reached with: the simulator's URL and the tenant's token.
+fn lab_access(entra: Option<&Result<EntraSession, Error>>) -> Result<(String, Secret), SyncError> {
+    match entra {
+        Some(Ok(e)) => match &e.lab_url {
+            Some(url) => Ok((url.clone(), e.token.clone())),
+            None => Err(SyncError::Unavailable { detail: "the lab sync engine needs --lab-url (or --lab)".into() }),
+        },
+        Some(Err(e)) => Err(SyncError::Unavailable {
+            detail: format!("the lab sync engine needs a tenant administrator's token: {e}"),
+        }),
+        None => Err(SyncError::Unavailable { detail: "no token for the lab sync engine".into() }),
+    }
+}
+
+/// The sync engine the settings name, reached as they say (the lab's with `lab`).
+fn backend_for(
+    opts: &Options,
+    settings: &Settings,
+    lab: Result<(String, Secret), SyncError>,
+) -> Result<Backend, SyncError> {
+    let timeout = settings.sync_engine_timeout.map(std::time::Duration::from_secs);
+    match opts.sync_engine(settings) {
+        SyncEngineKind::Adsync => {
+            let engine = AdSync::default();
+            Ok(Backend::AdSync(match timeout {
+                Some(t) => engine.with_timeout(t),
+                None => engine,
+            }))
+        }
+        SyncEngineKind::Cloudsync => {
+            let engine = CloudSync::default().with_credential(cloudsync_credential(settings));
+            Ok(Backend::CloudSync(match timeout {
+                Some(t) => engine.with_timeout(t),
+                None => engine,
+            }))
+        }
+        SyncEngineKind::Lab => {
+            let (url, token) = lab?;
+            LabEngine::new(&url, token)
+                .map(|engine| Backend::Lab(engine.with_credential(cloudsync_credential(settings))))
+        }
+    }
+}
+
+/// The forests of the configuration, for the wizard's rows: the settings' (the top-level
+/// forest and each `[[directory]]` table's), then each the sync engine serves (Entra Connect
+/// names each AD connector after its forest: `Get-ADSyncConnector`, docs/sync-engines.md; the
+/// lab's lists its `ad_connectors`). The sync engine is asked with `entra`'s token where it needs
+/// one; one it cannot ask adds nothing — a convenience, never a requirement.
+pub async fn configured_forests(opts: &Options, entra: Option<&EntraSession>) -> Vec<String> {
     let Ok(settings) = opts.settings() else { return Vec::new() };
-    if opts.sync_engine(&settings) != SyncEngineKind::Adsync {
-        return Vec::new();
-    }
-    let engine = match settings.sync_engine_timeout {
-        Some(t) => AdSync::default().with_timeout(std::time::Duration::from_secs(t)),
-        None => AdSync::default(),
+    let mut names: Vec<String> = settings.forest.iter().cloned().collect();
+    names.extend(settings.directories.iter().map(|d| d.forest.clone()));
+    let lab = match entra {
+        Some(e) => e.lab_url.clone().map(|u| (u, e.token.clone())).ok_or(SyncError::NeedsCredential),
+        None => Err(SyncError::NeedsCredential),
     };
-    match crate::sync_engine::SyncEngine::state(&Backend::AdSync(engine)).await {
-        Ok(state) => {
-            let mut names: Vec<String> =
-                state.ad_connectors.into_iter().map(|c| c.name).filter(|n| !n.is_empty()).collect();
-            names.dedup();
-            names
-        }
-        Err(e) => {
-            tracing::info!(error = %e, "the sync engine names no forests");
-            Vec::new()
-        }
+    match backend_for(opts, &settings, lab) {
+        Ok(b) => match crate::sync_engine::SyncEngine::state(&b).await {
+            Ok(state) => names.extend(forests::engine_forests(&state)),
+            Err(e) => tracing::info!(error = %e, "the sync engine names no forests"),
+        },
+        Err(e) => tracing::info!(error = %e, "no sync engine to ask for its forests"),
     }
+    let mut seen = Vec::<String>::new();
+    names.retain(|n| {
+        let new = !seen.iter().any(|s| s.eq_ignore_ascii_case(n));
+        seen.push(n.clone());
+        new
+    });
+    names
 }
 
 /// Cloud Sync's switch credential from the settings and the environment (`--cloudsync-admin` and

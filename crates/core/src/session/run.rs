@@ -5,10 +5,11 @@ use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Error, Input, Session};
+use super::{AdSession, Error, ForestPart, Input, Session};
 use crate::diagnose::ErrorReport;
 use crate::engine::apply::{self, ApplyOutcome, Canary, Env, Progress, Recovery};
 use crate::engine::grants::GrantRecord;
+use crate::engine::plan::{Forest, Uncovered};
 use crate::engine::{self, Action, Inputs, Plan};
 use crate::entra::check::EntraCheck;
 use crate::secrets::{self, Secret};
@@ -48,37 +49,84 @@ impl Session {
         }
     }
 
+    /// The engine's view of every forest: its connections (the first DC's, then each further
+    /// domain's), discovery, operator, connector account, scopes and what the scan found there.
     fn inputs<'a>(
         &'a mut self,
         tenant: Option<Result<EntraCheck, ErrorReport>>,
         sync: Result<EngineState, SyncError>,
-        granted: &'a std::collections::BTreeMap<String, Vec<crate::ad::sd::Ace>>,
-        findings: Option<crate::ad::scan::Findings>,
+        granted: &'a GrantRecord,
+        findings: Vec<Option<crate::ad::scan::Findings>>,
         include_adminsdholder: bool,
     ) -> Inputs<'a> {
-        Inputs {
-            ad: &mut self.ad.conn,
-            disc: &self.ad.disc,
-            operator: &self.ad.account,
-            connector: self.connector.as_ref(),
-            scopes: &self.scopes,
-            include_adminsdholder,
-            tenant,
-            sync,
-            granted,
-            connector_source: self.connector_source.clone(),
-            findings,
-        }
+        let uncovered = self.uncovered(granted, sync.as_ref().ok());
+        let mut findings = findings.into_iter();
+        let forests = self
+            .forests
+            .iter_mut()
+            .map(|f| {
+                let ForestPart { ad, domains, connector, connector_source, scopes } = f;
+                let AdSession { conn, disc, account, forest, .. } = ad;
+                let mut conns = vec![(disc.default_naming_context.clone(), conn)];
+                for d in domains.iter_mut() {
+                    conns.push((d.disc.default_naming_context.clone(), &mut d.conn));
+                }
+                Forest {
+                    name: forest.clone(),
+                    conns,
+                    disc,
+                    operator: account,
+                    connector: connector.as_ref(),
+                    connector_source: connector_source.clone(),
+                    scopes,
+                    findings: findings.next().flatten(),
+                }
+            })
+            .collect();
+        Inputs { forests, include_adminsdholder, tenant, sync, granted, uncovered }
     }
 
-    /// What the readiness scan finds in the scopes, the minimum age included (for the plan).
-    async fn findings(&mut self, cancel: &CancellationToken) -> Result<crate::ad::scan::Findings, Error> {
-        let ad = &mut self.ad;
-        let domain = crate::ad::policy::domain_policy(&mut ad.conn, &ad.disc).await?;
-        let min_age = crate::ad::readiness::min_age(&mut ad.conn, &ad.disc, &domain, self.opts.clock.now()).await?;
-        let sid = self.connector.as_ref().and_then(|c| crate::ad::sd::Sid::parse(&c.sid).ok());
-        Ok(crate::ad::scan::scan_with(&mut ad.conn, &self.scopes, sid.as_ref(), Some(&min_age), cancel, &mut |_| {})
-            .await?)
+    /// The forests the sync engine (or the settings) name that this run does not cover, with
+    /// Microsoft's consequence: a forest added after this tool turned writeback on fails with 6329
+    /// 0x8023061f until writeback is turned off and on again.
+    fn uncovered(&self, granted: &GrantRecord, state: Option<&EngineState>) -> Vec<Uncovered> {
+        let on = state.is_some_and(|s| s.writeback_enabled);
+        self.not_covered
+            .iter()
+            .map(|n| {
+                let added_after = on
+                    && granted.switched_on_with().is_some_and(|w| !w.iter().any(|f| f.eq_ignore_ascii_case(&n.forest)));
+                Uncovered {
+                    forest: n.forest.clone(),
+                    left_out: n.left_out,
+                    why: n.why.clone(),
+                    consequence: crate::engine::plan::uncovered_consequence(added_after),
+                }
+            })
+            .collect()
+    }
+
+    /// Connects to a DC of each further domain the work reaches in each forest: the domains of
+    /// its targets, of what this tool granted there, and of `more` (a journal's steps).
+    async fn reach_domains(&mut self, granted: &GrantRecord, include: bool, more: &[String]) -> Result<(), Error> {
+        futures_util::future::try_join_all(self.forests.iter_mut().map(|f| async move {
+            let mut dns: Vec<String> =
+                crate::engine::targets(&f.ad.disc, &f.scopes, include).into_iter().map(|(dn, _)| dn).collect();
+            dns.extend(granted.table().keys().cloned());
+            dns.extend(more.iter().cloned());
+            f.reach_domains(&dns).await
+        }))
+        .await?;
+        Ok(())
+    }
+
+    /// What the readiness scan finds in each forest's scopes (each domain's on its own
+    /// connection, with its own minimum age), the forests scanned at the same time.
+    async fn findings(&mut self, cancel: &CancellationToken) -> Result<Vec<Option<crate::ad::scan::Findings>>, Error> {
+        let now = self.opts.clock.now();
+        futures_util::future::try_join_all(self.forests.iter_mut().map(|f| f.findings(now, cancel)))
+            .await
+            .map(|all| all.into_iter().map(Some).collect())
     }
 
     /// The engine's status, with the tenant and sync-engine answers the caller already has.
@@ -90,33 +138,51 @@ impl Session {
         let unfinished = engine::journal::unfinished(&self.opts.paths.state_dir)?;
         let record = GrantRecord::load(&self.opts.paths)?;
         let include = self.opts.flags.include_adminsdholder;
-        let mut inp = self.inputs(tenant, sync, record.table(), None, include);
+        self.reach_domains(&record, include, &[]).await?;
+        let none = vec![None; self.forests.len()];
+        let mut inp = self.inputs(tenant, sync, &record, none, include);
         let mut status = engine::status(&mut inp, unfinished).await?;
-        status.ad.connection = Some(self.ad.protection.clone());
+        status.ad.connection = Some(self.forests[0].ad.protection.clone());
+        for (f, part) in status.ad.forests.iter_mut().zip(&self.forests) {
+            f.connection = Some(part.ad.protection.clone());
+        }
         Ok(status)
     }
 
-    /// Today's state and the readiness report, for the connector account and scopes chosen.
+    /// Today's state and the readiness report, for the connector accounts and scopes chosen.
     pub async fn overview(&mut self, cancel: &CancellationToken) -> Result<Overview, Error> {
         let tenant = self.tenant().await;
         let sync = self.sync_state().await;
         let status = self.status(tenant, sync).await?;
-        let connector = self.connector.as_ref().map(|a| a.dn.clone());
-        let scopes = self.scopes.clone();
-        let now = self.opts.clock.now();
-        let readiness = self.ad.readiness(connector.as_deref(), &scopes, now, cancel, &mut |_| {}).await?;
-        Ok(Overview { status, findings: readiness.findings() })
+        let mut findings = crate::ad::scan::Findings::default();
+        for f in self.findings(cancel).await?.into_iter().flatten() {
+            findings.merge(f);
+        }
+        Ok(Overview { status, findings })
     }
 
-    /// Chooses the connector account (by DN) and the scopes; an empty list keeps the scopes.
+    /// Chooses the first forest's connector account (by DN) and scopes; an empty list keeps the
+    /// scopes.
     pub async fn choose(&mut self, connector: Option<&str>, scopes: Vec<String>) -> Result<(), Error> {
+        let first = self.forest_names().remove(0);
+        self.choose_in(&first, connector, scopes).await
+    }
+
+    /// Chooses a forest's connector account (by DN) and scopes; an empty list keeps the scopes.
+    pub async fn choose_in(&mut self, forest: &str, connector: Option<&str>, scopes: Vec<String>) -> Result<(), Error> {
+        let Some(f) = self.forests.iter_mut().find(|f| f.name().eq_ignore_ascii_case(forest)) else {
+            return Err(Error::Usage {
+                message: format!("{forest} is not a forest of this session"),
+                remedy: "Choose one of the forests on Connect your directories.".into(),
+            });
+        };
         if let Some(dn) = connector
-            && let Some(a) = self.ad.account(dn).await?
+            && let Some(a) = f.ad.account(dn).await?
         {
-            self.connector = Some(a);
+            f.connector = Some(a);
         }
         if !scopes.is_empty() {
-            self.scopes = scopes;
+            f.scopes = scopes;
         }
         Ok(())
     }
@@ -133,9 +199,10 @@ impl Session {
         let tenant = if enable { self.tenant().await } else { None };
         let sync = self.sync_state().await;
         let record = GrantRecord::load(&self.opts.paths)?;
-        let findings = if enable { Some(self.findings(cancel).await?) } else { None };
         let include = choice.include_adminsdholder || self.opts.flags.include_adminsdholder;
-        let mut inp = self.inputs(tenant, sync, record.table(), findings, include);
+        self.reach_domains(&record, include, &[]).await?;
+        let findings = if enable { self.findings(cancel).await? } else { vec![None; self.forests.len()] };
+        let mut inp = self.inputs(tenant, sync, &record, findings, include);
         Ok(match action {
             Action::Enable => engine::plan_enable(&mut inp).await?,
             Action::Disable => engine::plan_disable(&mut inp, choice.remove_preexisting).await?,
@@ -152,18 +219,32 @@ impl Session {
         cancel: &CancellationToken,
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<ApplyOutcome, Error> {
-        let backend = self.backend.as_ref().map_err(Clone::clone)?;
         let mut grants = GrantRecord::load(&self.opts.paths)?;
+        // Every domain the changes reach, connected before anything is journalled.
+        let mut dns: Vec<String> =
+            plan.map(|p| p.steps.iter().filter_map(|s| s.target.dn().map(String::from)).collect()).unwrap_or_default();
+        if let Some((path, _)) = recovery {
+            dns.extend(engine::journal::step_targets(path)?);
+        }
+        self.reach_domains(&grants, false, &dns).await?;
+        let backend = self.backend.as_ref().map_err(Clone::clone)?;
+        let routes = self
+            .forests
+            .iter_mut()
+            .flat_map(ForestPart::sessions_mut)
+            .map(|s| {
+                let AdSession { conn, disc, account, forest, .. } = s;
+                apply::Route::of(conn, disc, forest, &account.dn)
+            })
+            .collect();
         let mut env = Env {
-            ad: &mut self.ad.conn,
+            routes,
             sync: backend,
             paths: &self.opts.paths,
             grants: &mut grants,
-            operator: &self.ad.account.dn,
             cancel,
             progress,
             clock: self.opts.clock.as_ref(),
-            directory: crate::engine::journal::Directory::of(&self.ad.disc),
         };
         Ok(match (recovery, plan) {
             (Some((path, how)), _) => apply::recover(path, how, &mut env).await?,
@@ -214,21 +295,39 @@ impl Session {
         Ok(engine::journal::unfinished(&self.opts.paths.state_dir)?)
     }
 
-    /// What recovering the unfinished journal at `path` would do, checked against this
-    /// directory (refused when it holds anything a plan could not have produced).
-    pub fn inspect_journal(&self, path: &Path) -> Result<apply::JournalView, Error> {
-        Ok(apply::inspect(path, &crate::engine::journal::Directory::of(&self.ad.disc))?)
+    /// What recovering the unfinished journal at `path` would do, checked against the directories
+    /// this session reaches (refused when it holds anything a plan could not have produced).
+    pub async fn inspect_journal(&mut self, path: &Path) -> Result<apply::JournalView, Error> {
+        let grants = GrantRecord::load(&self.opts.paths)?;
+        self.reach_domains(&grants, false, &engine::journal::step_targets(path)?).await?;
+        let here: Vec<crate::engine::journal::Directory> = self
+            .forests
+            .iter_mut()
+            .flat_map(ForestPart::sessions_mut)
+            .map(|s| crate::engine::journal::Directory::in_forest(&s.disc, &s.forest))
+            .collect();
+        Ok(apply::inspect(path, &here)?)
     }
 
-    /// Proves writeback on `user`, bound as the connector account (its password typed into the
-    /// wizard, lab mode's, or from the secrets lookup).
+    /// Proves writeback on `user`, bound as its forest's connector account (its password typed
+    /// into the wizard, lab mode's, or from the secrets lookup).
     pub async fn canary(&mut self, user: &str, typed: Option<Secret>) -> Result<Canary, Error> {
+        // The forest that holds the user (the first, when none finds it: its error says so).
+        let mut at = 0;
+        for (i, f) in self.forests.iter_mut().enumerate() {
+            if f.ad.account(user).await?.is_some() {
+                at = i;
+                break;
+            }
+        }
+        let front = self.opts.front;
+        let f = &mut self.forests[at];
         // Not the operator, not the connector: resetting either to a forgotten value locks out the
         // very accounts this procedure needs.
-        if let Some(a) = self.ad.account(user).await? {
+        if let Some(a) = f.ad.account(user).await? {
             let who = [
-                (Some(&self.ad.account), "the account you are signed in with"),
-                (self.connector.as_ref(), "the AD DS connector account"),
+                (Some(&f.ad.account), "the account you are signed in with"),
+                (f.connector.as_ref(), "the AD DS connector account"),
             ];
             if let Some((_, what)) =
                 who.iter().find(|(acc, _)| acc.is_some_and(|acc| acc.dn.eq_ignore_ascii_case(&a.dn)))
@@ -236,16 +335,15 @@ impl Session {
                 return Err(engine::EngineError::CanaryRefused { user: a.dn, why: format!("it is {what}") }.into());
             }
         }
-        let connector =
-            self.connector.clone().ok_or(Error::Missing { input: Input::ConnectorAccount, front: self.opts.front })?;
+        let connector = f.connector.clone().ok_or(Error::Missing { input: Input::ConnectorAccount, front })?;
         let from_env = std::env::var_os(secrets::CONNECTOR_PASSWORD.env_var).is_some();
-        let password = match (typed, self.ad.preset_connector_password.clone()) {
+        let password = match (typed, f.ad.preset_connector_password.clone()) {
             (Some(p), _) => p,
             (None, Some(p)) if !from_env => p,
             _ => secrets::resolve_default(secrets::CONNECTOR_PASSWORD)?,
         };
-        let mut as_connector = self.ad.bind_as(&connector, &password).await?;
-        let result = apply::canary(&mut self.ad.conn, &self.ad.disc, &mut as_connector, user).await;
+        let mut as_connector = f.ad.bind_as(&connector, &password).await?;
+        let result = apply::canary(&mut f.ad.conn, &f.ad.disc, &mut as_connector, user).await;
         as_connector.close().await;
         Ok(result?)
     }

@@ -4,7 +4,7 @@
 use super::{Nav, verdict};
 use crate::field;
 use crate::wizard::Task;
-use crate::worker::{Job, PickerId};
+use crate::worker::{Job, OtherForest, PickerId};
 use writeback_core::config::{Settings, SettingsOverlay};
 use writeback_core::session::{DirectoryView, Untrusted};
 use writeback_core::types::{CertDetails, ErrorReport, Secret};
@@ -87,6 +87,43 @@ pub mod words {
     pub fn not_enterprise_admin(who: &str) -> String {
         format!("{who} is not in Enterprise Admins: sign in with an Enterprise Admin")
     }
+    pub const OTHERS: &str = "Other forests";
+    pub const OTHERS_HOW: &str = "Each forest is configured with an Enterprise Admin of its own. Untick a forest to leave it out: the plan says what that means for its users.";
+    pub fn include(forest: &str) -> String {
+        format!("Include {forest}")
+    }
+    pub fn user_of(forest: &str) -> String {
+        format!("Username for {forest}")
+    }
+    pub fn password_of(forest: &str) -> String {
+        format!("Password for {forest}")
+    }
+    pub fn current_user_of(forest: &str) -> String {
+        format!("{CURRENT_USER} for {forest}")
+    }
+    pub const ADD_NAME: &str = "Another forest's name";
+    pub const ADD: &str = "Add forest";
+    pub fn forest_connected(forest: &str, dc: &str) -> String {
+        format!("{forest}: connected to {dc}")
+    }
+    pub fn forest_connector(forest: &str, sam: &str, source: &str) -> String {
+        format!("{forest}: connector account {sam} ({source})")
+    }
+    pub fn forest_no_connector(forest: &str) -> String {
+        format!(
+            "{forest}: no connector account is named: name it in the settings' [[directory]] table for the forest (connector_account)"
+        )
+    }
+}
+
+/// Another forest's row: whether it is included, and its Enterprise Admin.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Row {
+    pub forest: String,
+    pub include: bool,
+    pub ad_user: String,
+    password: String,
+    pub current_user: bool,
 }
 
 /// The fields (the password only until it is sent), what the connection found, a certificate
@@ -117,6 +154,14 @@ pub struct ConnectDirectories {
     pending_password: Option<Secret>,
     /// The connector account chosen (DN).
     connector: Option<String>,
+    /// The other forests of the configuration, one row each.
+    rows: Vec<Row>,
+    /// The settings' `[[directory]]` tables: forest and Enterprise Admin.
+    table_users: Vec<(String, String)>,
+    /// "Another forest's name".
+    new_forest: String,
+    /// What each other forest's connection found.
+    others: Vec<DirectoryView>,
 }
 
 impl ConnectDirectories {
@@ -145,6 +190,16 @@ impl ConnectDirectories {
         &self.forests
     }
 
+    /// The other forests' rows.
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    /// What each other forest's connection found.
+    pub fn others(&self) -> &[DirectoryView] {
+        &self.others
+    }
+
     /// The "Username" field.
     pub fn ad_user(&self) -> &str {
         &self.ad_user
@@ -170,15 +225,46 @@ impl ConnectDirectories {
         self.forest = settings.forest.clone().unwrap_or_default();
         self.ad_url = settings.ad_url.clone().unwrap_or_default();
         self.ad_user = settings.ad_user.clone().unwrap_or_default();
+        self.table_users =
+            settings.directories.iter().map(|d| (d.forest.clone(), d.ad_user.clone().unwrap_or_default())).collect();
+        if self.forest.is_empty()
+            && self.ad_url.is_empty()
+            && let Some(first) = settings.directories.first()
+        {
+            self.forest = first.forest.clone();
+            self.ad_user = first.ad_user.clone().unwrap_or_default();
+        }
     }
 
-    /// The sync engine named its forests: the first fills an empty Forest field (unless a DC is
-    /// named), the list is shown.
+    /// The settings and the sync engine named their forests: the first fills an empty Forest
+    /// field (unless a DC is named), each other becomes a row (its Enterprise Admin from its
+    /// settings table).
     pub(crate) fn take_forests(&mut self, forests: Vec<String>) {
         if self.forest.is_empty() && self.ad_url.is_empty() {
             self.forest = forests.first().cloned().unwrap_or_default();
         }
+        for f in &forests {
+            self.add_row(f);
+        }
         self.forests = forests;
+    }
+
+    /// A row for `forest`, unless it is the form's or has one.
+    fn add_row(&mut self, forest: &str) {
+        let forest = forest.trim().trim_end_matches('.').to_ascii_lowercase();
+        if forest.is_empty()
+            || forest.eq_ignore_ascii_case(self.forest.trim())
+            || self.rows.iter().any(|r| r.forest.eq_ignore_ascii_case(&forest))
+        {
+            return;
+        }
+        let ad_user = self
+            .table_users
+            .iter()
+            .find(|(f, _)| f.eq_ignore_ascii_case(&forest))
+            .map(|(_, u)| u.clone())
+            .unwrap_or_default();
+        self.rows.push(Row { forest, include: true, ad_user, ..Row::default() });
     }
 
     /// Lab mode is up: its DC and administrator fill the fields left empty.
@@ -197,15 +283,23 @@ impl ConnectDirectories {
         self.untrusted = Some((question, report));
     }
 
-    /// The connection answered: the password is forgotten either way; the connector is the one
+    /// The connection answered: the passwords are forgotten either way; the connector is the one
     /// the settings or the sync engine name, else none until the person picks one (candidates
-    /// found by their name are offered, never taken).
+    /// found by their name are offered, never taken). The other forests' views are kept here.
     pub(crate) fn take_connected(
         &mut self,
-        result: Result<DirectoryView, ErrorReport>,
+        result: Result<Vec<DirectoryView>, ErrorReport>,
     ) -> Result<DirectoryView, ErrorReport> {
         self.pending_password = None;
-        let view = result?;
+        for r in &mut self.rows {
+            r.password.clear();
+        }
+        let mut views = result?;
+        if views.is_empty() {
+            return Err(ErrorReport::from_error(&crate::error::GuiError::NotConnected));
+        }
+        let view = views.remove(0);
+        self.others = views;
         self.connector = view.chosen.clone();
         Ok(view)
     }
@@ -219,8 +313,12 @@ impl ConnectDirectories {
         match &self.directory {
             Some(d) => match task {
                 Task::View | Task::TestPassword => true,
-                Task::Recover => d.enterprise_admin,
-                Task::Customize | Task::Disable => d.enterprise_admin && self.connector.is_some(),
+                Task::Recover => d.enterprise_admin && self.others.iter().all(|o| o.enterprise_admin),
+                Task::Customize | Task::Disable => {
+                    d.enterprise_admin
+                        && self.connector.is_some()
+                        && self.others.iter().all(|o| o.enterprise_admin && o.chosen.is_some())
+                }
             },
             None => false,
         }
@@ -237,7 +335,20 @@ impl ConnectDirectories {
             self.pending_password = Some(Secret::new(std::mem::take(&mut self.ad_password)));
         }
         self.directory = None;
+        self.others.clear();
         self.untrusted = None;
+        let others = self
+            .rows
+            .iter_mut()
+            .map(|r| OtherForest {
+                forest: r.forest.clone(),
+                ad_user: r.ad_user.clone(),
+                password: (!r.current_user && !r.password.is_empty())
+                    .then(|| Secret::new(std::mem::take(&mut r.password))),
+                current_user: r.current_user,
+                include: r.include,
+            })
+            .collect();
         nav.start(Job::Connect {
             forest: self.forest.clone(),
             ad_url: self.ad_url.clone(),
@@ -247,6 +358,7 @@ impl ConnectDirectories {
             simple: self.simple,
             trust,
             ad_timeout: self.timeout(),
+            others,
         });
     }
 
@@ -334,10 +446,36 @@ impl ConnectDirectories {
             }
             ui.add_enabled(!self.current_user, egui::Checkbox::new(&mut self.simple, words::SIMPLE));
         });
+        self.rows_ui(ui);
         if ui.add_enabled(!nav.busy() && self.untrusted.is_none(), egui::Button::new(words::CONNECT)).clicked() {
             self.connect(nav, None);
         }
         let Some(d) = &self.directory else { return };
+        for o in &self.others {
+            ui.add_space(crate::theme::space::ITEM);
+            ui.label(words::forest_connected(&o.forest, &o.dc));
+            verdict(
+                ui,
+                o.enterprise_admin,
+                &if o.enterprise_admin {
+                    words::enterprise_admin(&o.operator)
+                } else {
+                    words::not_enterprise_admin(&o.operator)
+                },
+            );
+            let sam = o.chosen.as_ref().and_then(|dn| o.candidates.iter().find(|c| &c.0 == dn)).map(|c| c.1.clone());
+            match (&o.chosen, sam) {
+                (Some(dn), sam) => ui.weak(words::forest_connector(
+                    &o.forest,
+                    &sam.unwrap_or_else(|| dn.clone()),
+                    o.chosen_source.as_deref().unwrap_or_default(),
+                )),
+                (None, _) => {
+                    verdict(ui, false, &words::forest_no_connector(&o.forest));
+                    ui.label("")
+                }
+            };
+        }
         ui.add_space(crate::theme::space::ITEM);
         ui.label(words::connected(&d.dc, &d.domain));
         ui.label(words::connection(&d.connection));
@@ -394,6 +532,36 @@ impl ConnectDirectories {
     }
 }
 
+impl ConnectDirectories {
+    /// The other forests: a row each, and a field to add one.
+    fn rows_ui(&mut self, ui: &mut egui::Ui) {
+        if self.rows.is_empty() && self.forests.is_empty() {
+            return;
+        }
+        ui.add_space(crate::theme::space::ITEM);
+        ui.strong(words::OTHERS);
+        ui.weak(words::OTHERS_HOW);
+        for r in &mut self.rows {
+            ui.checkbox(&mut r.include, words::include(&r.forest));
+            if r.include {
+                ui.indent(("row", r.forest.clone()), |ui| {
+                    ui.add_enabled_ui(!r.current_user, |ui| {
+                        field(ui, &words::user_of(&r.forest), &mut r.ad_user, false);
+                        field(ui, &words::password_of(&r.forest), &mut r.password, true);
+                    });
+                    ui.checkbox(&mut r.current_user, words::current_user_of(&r.forest));
+                });
+            }
+        }
+        field(ui, words::ADD_NAME, &mut self.new_forest, false);
+        let valid = writeback_core::config::check_forest(self.new_forest.trim()).is_ok();
+        if ui.add_enabled(valid, egui::Button::new(words::ADD)).clicked() {
+            let name = std::mem::take(&mut self.new_forest);
+            self.add_row(&name);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::view;
@@ -402,11 +570,11 @@ mod tests {
     #[test]
     fn connecting_takes_the_named_connector_never_a_guessed_one_and_forgets_the_password() {
         let mut page = ConnectDirectories { pending_password: Some(Secret::new("p")), ..Default::default() };
-        let v = page.take_connected(Ok(view(Some("CN=Named,DC=x")))).unwrap();
+        let v = page.take_connected(Ok(vec![view(Some("CN=Named,DC=x"))])).unwrap();
         page.set_view(v);
         assert_eq!(page.connector(), Some("CN=Named,DC=x"));
         assert!(page.pending_password.is_none());
-        let v = page.take_connected(Ok(view(None))).unwrap();
+        let v = page.take_connected(Ok(vec![view(None)])).unwrap();
         assert!(!v.candidates.is_empty() && page.connector().is_none(), "an MSOL_ candidate is offered, not taken");
         let err = ErrorReport { code: "AD-BIND".into(), message: String::new(), remedy: String::new(), exit_code: 1 };
         assert_eq!(page.take_connected(Err(err)).unwrap_err().code, "AD-BIND");
@@ -421,9 +589,37 @@ mod tests {
         page.set_view(v);
         assert!(page.ready(Task::View) && page.ready(Task::TestPassword));
         assert!(!page.ready(Task::Recover) && !page.ready(Task::Customize));
-        let v = page.take_connected(Ok(view(Some("CN=MSOL_1,DC=x")))).unwrap();
+        let v = page.take_connected(Ok(vec![view(Some("CN=MSOL_1,DC=x"))])).unwrap();
         page.set_view(v);
         assert!(page.ready(Task::Customize) && page.ready(Task::Disable) && page.ready(Task::Recover));
+        // Another forest without a connector account holds the configuration back.
+        let mut south = view(None);
+        south.forest = "south.example".into();
+        let v = page.take_connected(Ok(vec![view(Some("CN=MSOL_1,DC=x")), south])).unwrap();
+        page.set_view(v);
+        assert!(!page.ready(Task::Customize) && page.ready(Task::Recover) && page.ready(Task::View));
+    }
+
+    #[test]
+    fn each_other_forest_is_a_row_once_with_its_settings_user_and_can_be_left_out() {
+        let mut settings = Settings::new();
+        settings.directories = vec![
+            writeback_core::config::DirectorySettings { forest: "corp.example".into(), ..Default::default() },
+            writeback_core::config::DirectorySettings {
+                forest: "south.example".into(),
+                ad_user: Some("SOUTH\\admin".into()),
+                ..Default::default()
+            },
+        ];
+        let mut page = ConnectDirectories::default();
+        page.start_from(&settings);
+        assert_eq!(page.forest(), "corp.example", "the first table fills the form");
+        page.take_forests(vec!["corp.example".into(), "South.Example".into(), "north.example".into()]);
+        let rows: Vec<(&str, &str)> = page.rows().iter().map(|r| (r.forest.as_str(), r.ad_user.as_str())).collect();
+        assert_eq!(rows, vec![("south.example", "SOUTH\\admin"), ("north.example", "")]);
+        page.take_forests(vec!["north.example".into()]);
+        assert_eq!(page.rows().len(), 2, "a forest named again is not a second row");
+        assert!(page.rows().iter().all(|r| r.include), "included until unticked");
     }
 
     #[test]

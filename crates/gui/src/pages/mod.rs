@@ -145,7 +145,10 @@ impl Pages {
     }
 
     /// The directory connection answered: the connector chosen, the scopes' defaults.
-    pub(crate) fn take_connected(&mut self, result: Result<DirectoryView, ErrorReport>) -> Result<(), ErrorReport> {
+    pub(crate) fn take_connected(
+        &mut self,
+        result: Result<Vec<DirectoryView>, ErrorReport>,
+    ) -> Result<(), ErrorReport> {
         let view = self.directories.take_connected(result)?;
         self.scope.take_connected(&view);
         self.directories.set_view(view);
@@ -387,6 +390,7 @@ pub(crate) mod fixtures {
 
     pub fn view(chosen: Option<&str>) -> DirectoryView {
         DirectoryView {
+            forest: "corp.example.com".into(),
             dc: "dc1.corp.example.com".into(),
             connection: "dc1.corp.example.com · Kerberos · sealed".into(),
             domain: BASE.into(),
@@ -404,7 +408,13 @@ pub(crate) mod fixtures {
         Status {
             state,
             tenant: None,
-            ad: AdStatus { connection: None, scopes: vec![], connector_source: None },
+            ad: AdStatus {
+                connection: None,
+                scopes: vec![],
+                connector_source: None,
+                forests: vec![],
+                uncovered: vec![],
+            },
             sync_engine: Some(EngineState { backend: flavour, flavour, ..EngineState::default() }),
             missing: vec![],
             unfinished_journal: None,
@@ -416,6 +426,8 @@ pub(crate) mod fixtures {
             id: "grant-1".into(),
             description: "Grant".into(),
             target: Target::Object { dn: BASE.into() },
+            forest: Some("corp.example.com".into()),
+            domain: Some("corp.example.com".into()),
             op: StepOp::Grant(vec![]),
         }];
         if switch {
@@ -423,6 +435,8 @@ pub(crate) mod fixtures {
                 id: "writeback".into(),
                 description: "Turn it on".into(),
                 target: Target::SyncEngine,
+                forest: None,
+                domain: None,
                 op: StepOp::Writeback { enabled: true, call: "Set-…".into() },
             });
         }
@@ -433,6 +447,8 @@ pub(crate) mod fixtures {
             preexisting: vec![],
             warnings: vec![],
             connector_source: None,
+            forests: vec![],
+            uncovered: vec![],
         })
     }
 }
@@ -447,7 +463,7 @@ mod tests {
     fn leaving_a_page_asks_for_what_the_next_one_shows() {
         let mut pages = Pages::default();
         let mut facts = Facts::default();
-        pages.take_connected(Ok(view(Some(&format!("CN=MSOL_1,CN=Users,{BASE}"))))).unwrap();
+        pages.take_connected(Ok(vec![view(Some(&format!("CN=MSOL_1,CN=Users,{BASE}")))])).unwrap();
         let Some(Job::Choose { connector, scopes }) =
             pages.leave(PageId::ConnectDirectories, Task::Customize, &mut facts)
         else {

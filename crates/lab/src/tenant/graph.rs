@@ -815,6 +815,7 @@ fn sync_state(shared: &Shared) -> Value {
         "version": m.version,
         "flavour": m.flavour,
         "agent_account": (m.flavour == "cloudsync").then_some(LAB_AGENT_ACCOUNT),
+        "ad_connectors": m.ad_connectors,
     })
 }
 
@@ -840,6 +841,8 @@ pub(crate) struct SyncSwitch {
     /// `Set-AADCloudSyncPasswordWritebackConfiguration -Credential` takes: a Global Administrator or
     /// Hybrid Identity Administrator.
     credential: Option<SwitchCredential>,
+    /// The AD DS connectors the engine lists, replacing those it had.
+    ad_connectors: Option<Vec<super::LabAdConnector>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -908,6 +911,9 @@ pub(crate) async fn sync_engine_set(
         {
             return Err(format!("version '{v}' is not four dotted numbers"));
         }
+        for c in s.ad_connectors.iter().flatten() {
+            c.check()?;
+        }
         Ok(s)
     });
     match parsed {
@@ -940,6 +946,9 @@ pub(crate) async fn sync_engine_set(
                 if let Some(v) = s.flavour {
                     m.flavour = v;
                 }
+                if let Some(v) = s.ad_connectors {
+                    m.ad_connectors = v;
+                }
             }
             ok(sync_state(&shared))
         }
@@ -948,7 +957,7 @@ pub(crate) async fn sync_engine_set(
             StatusCode::BAD_REQUEST,
             "BadRequest",
             &format!(
-                "Expected {{\"writeback_enabled\", \"staging_mode\", \"sync_cycle_enabled\", \"scheduler_suspended\": true|false, \"version\": \"2.5.190.0\", \"flavour\": \"adsync\"|\"cloudsync\"}}, each optional: {e}"
+                "Expected {{\"writeback_enabled\", \"staging_mode\", \"sync_cycle_enabled\", \"scheduler_suspended\": true|false, \"version\": \"2.5.190.0\", \"flavour\": \"adsync\"|\"cloudsync\", \"ad_connectors\": [{{\"forest\": \"corp.example\", \"account\": \"CORP\\\\MSOL_…\", \"domains\": [\"corp.example\"]}}]}}, each optional: {e}"
             ),
         ),
     }

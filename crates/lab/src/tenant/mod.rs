@@ -179,6 +179,41 @@ pub struct LabEngineModel {
     pub version: String,
     /// `adsync` (Entra Connect Sync) or `cloudsync` (Entra Cloud Sync).
     pub flavour: String,
+    /// The AD DS connectors it lists (`ad_connectors`): none unless posted.
+    pub ad_connectors: Vec<LabAdConnector>,
+}
+
+/// One AD DS connector of the lab sync engine: the forest it serves, the account it signs in as
+/// (`DOMAIN\name`) and the domains it synchronises (DNS names).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabAdConnector {
+    pub forest: String,
+    pub account: String,
+    #[serde(default)]
+    pub domains: Vec<String>,
+}
+
+impl LabAdConnector {
+    /// Refuses what no sync engine would hold: a forest or domain that is no DNS name, an account
+    /// not written `DOMAIN\name`.
+    pub fn check(&self) -> Result<(), String> {
+        let dns = |t: &str| {
+            let labels: Vec<&str> = t.split('.').collect();
+            labels.len() >= 2
+                && labels.iter().all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        };
+        if !dns(&self.forest) {
+            return Err(format!("forest '{}' is not a DNS name", self.forest));
+        }
+        if let Some(d) = self.domains.iter().find(|d| !dns(d)) {
+            return Err(format!("domain '{d}' is not a DNS name"));
+        }
+        match self.account.split_once('\\') {
+            Some((domain, name)) if !domain.is_empty() && !name.is_empty() && !name.contains('\\') => Ok(()),
+            _ => Err(format!("account '{}' is not written DOMAIN\\name", self.account)),
+        }
+    }
 }
 
 impl Default for LabEngineModel {
@@ -189,6 +224,7 @@ impl Default for LabEngineModel {
             scheduler_suspended: false,
             version: "2.5.190.0".into(),
             flavour: "adsync".into(),
+            ad_connectors: Vec::new(),
         }
     }
 }

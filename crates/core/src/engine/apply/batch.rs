@@ -88,7 +88,9 @@ pub(super) async fn run_batch(
         }
     }
     let dns: Vec<&str> = batch.iter().filter_map(dacl_target).collect();
-    let read = writeback::read_dacls(env.ad, dns.iter().map(|d| d.to_string()).collect()).await;
+    // A batch is one domain's (see `batches`): its first DN names the connection.
+    let route = env.route_of(dns.first().copied().unwrap_or_default()).map_err(|e| (id_of(0), e))?;
+    let read = writeback::read_dacls(&*env.routes[route].conn, dns.iter().map(|d| d.to_string()).collect()).await;
     let mut pending = Vec::new();
     let mut begins = Vec::new();
     for (i, (step, before)) in batch.iter().zip(read).enumerate() {
@@ -123,7 +125,9 @@ pub(super) async fn run_batch(
     let writes: Vec<(usize, String, SecurityDescriptor)> =
         pending.iter().enumerate().filter_map(|(i, p)| Some((i, p.dn.to_string(), p.write.clone()?))).collect();
     let mut after: Vec<Vec<u8>> = pending.iter().map(|p| p.before.bytes.clone()).collect();
-    for (i, back) in writeback::write_then_read(env.ad, writes).await.map_err(|(i, e)| (id_of(i), e.into()))? {
+    for (i, back) in
+        writeback::write_then_read(&*env.routes[route].conn, writes).await.map_err(|(i, e)| (id_of(i), e.into()))?
+    {
         let p = &pending[i];
         let checked = match p.step {
             StoredStep::Grant { .. } => writeback::verify_grant(&back, &p.changed),

@@ -47,25 +47,54 @@ pub enum Progress {
     SyncStarted,
 }
 
+/// One connection an apply writes through: a DC of one domain, bound as an Enterprise Admin of
+/// its forest.
+pub struct Route<'a> {
+    pub conn: &'a mut AdConnection,
+    /// What it is connected to (the journal names it; a recovery checks it).
+    pub directory: super::journal::Directory,
+    /// The domain naming context it writes.
+    pub root: String,
+    /// The domain's DNS name.
+    pub domain: String,
+    /// Who (the bound account, for the audit log).
+    pub operator: String,
+}
+
+impl<'a> Route<'a> {
+    /// The route through `conn`, bound as `operator` to the DC `disc` describes, in `forest`.
+    pub fn of(
+        conn: &'a mut AdConnection,
+        disc: &crate::ad::directory::Discovery,
+        forest: &str,
+        operator: &str,
+    ) -> Route<'a> {
+        let root = disc.default_naming_context.clone();
+        Route {
+            domain: disc.domain_of(&root).map(|d| d.dns_name.clone()).unwrap_or_default(),
+            directory: super::journal::Directory::in_forest(disc, forest),
+            root,
+            operator: operator.to_string(),
+            conn,
+        }
+    }
+}
+
 /// What the engine needs to change things.
 pub struct Env<'a> {
-    /// Bound as an Enterprise Admin.
-    pub ad: &'a mut AdConnection,
+    /// A connection to each domain the changes reach, of every forest.
+    pub routes: Vec<Route<'a>>,
     /// The sync engine.
     pub sync: &'a Backend,
     pub paths: &'a Paths,
     /// What this tool granted: noted as steps run, saved (merged under the lock) at the end.
     pub grants: &'a mut super::grants::GrantRecord,
-    /// Who (for the audit log).
-    pub operator: &'a str,
     /// Stops the apply between steps; what was done is undone.
     pub cancel: &'a CancellationToken,
     /// Told about each step.
     pub progress: &'a (dyn Fn(Progress) + Send + Sync),
     /// The time the journal and the audit log record.
     pub clock: &'a dyn Clock,
-    /// The directory `ad` is bound to (the journal names it; a recovery checks it).
-    pub directory: super::journal::Directory,
 }
 
 impl Env<'_> {
@@ -73,9 +102,47 @@ impl Env<'_> {
         crate::clock::rfc3339(self.clock.now())
     }
 
-    /// An audit line for a change made (or undone) now by this run's operator.
+    /// The route that writes `dn`.
+    fn route_of(&self, dn: &str) -> Result<usize, EngineError> {
+        let roots: Vec<&str> = self.routes.iter().map(|r| r.root.as_str()).collect();
+        super::plan::route(&roots, dn).ok_or_else(|| EngineError::NoConnection {
+            dn: dn.to_string(),
+            forest: self
+                .routes
+                .iter()
+                .find(|r| r.directory.serves(dn))
+                .and_then(|r| r.directory.forest.clone())
+                .unwrap_or_default(),
+        })
+    }
+
+    /// The forests the routes reach, each once, in order.
+    fn forests(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for f in self.routes.iter().filter_map(|r| r.directory.forest.clone()) {
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+        out
+    }
+
+    /// An audit line for a change made (or undone) now on `target`: by the operator of the route
+    /// that writes it (the first route's for the sync engine).
     fn audit_line<'b>(&'b self, action: &'b str, target: &'b str, before: String, after: String) -> AuditRecord<'b> {
-        AuditRecord { time: self.now(), operator: self.operator, action, target, before, after, result: "ok".into() }
+        let route = self.route_of(target).ok().and_then(|i| self.routes.get(i));
+        let first = self.routes.first();
+        AuditRecord {
+            time: self.now(),
+            operator: route.or(first).map(|r| r.operator.as_str()).unwrap_or_default(),
+            action,
+            target,
+            forest: route.and_then(|r| r.directory.forest.as_deref()),
+            domain: route.map(|r| r.domain.as_str()),
+            before,
+            after,
+            result: "ok".into(),
+        }
     }
 }
 
@@ -107,7 +174,8 @@ fn save_grants(env: &mut Env<'_>) -> Result<(), EngineError> {
 
 /// Notes what a grant added or a revoke removed; [`save_grants`] persists it.
 fn record(env: &mut Env<'_>, dn: &str, aces: &[Ace], add: bool) {
-    env.grants.note(dn, aces, add);
+    let forest = env.route_of(dn).ok().and_then(|i| env.routes[i].directory.forest.clone());
+    env.grants.note(forest.as_deref(), dn, aces, add);
 }
 
 /// A grant step's ACEs as the writeback module takes them, with the trustee they are for.
@@ -128,17 +196,18 @@ fn dacl_target(step: &StoredStep) -> Option<&str> {
 }
 
 /// Splits `items` into runs the apply (and the undo) takes together: consecutive DACL steps on
-/// distinct objects (two changes of one object in flight at once would each write over the
-/// other), and the sync engine's switch alone. `step` finds an item's step.
-fn batches<T>(items: &[T], step: impl Fn(&T) -> &StoredStep) -> Vec<&[T]> {
+/// distinct objects of one domain, written through its connection (two changes of one object in
+/// flight at once would each write over the other), and the sync engine's switch alone. `step`
+/// finds an item's step; `route` the connection of a DN.
+fn batches<T>(items: &[T], step: impl Fn(&T) -> &StoredStep, route: impl Fn(&str) -> Option<usize>) -> Vec<&[T]> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut objects = std::collections::HashSet::new();
     for (i, item) in items.iter().enumerate() {
         let here = dacl_target(step(item)).map(str::to_ascii_lowercase);
-        let joins = match &here {
-            Some(dn) => i > start && dacl_target(step(&items[start])).is_some() && !objects.contains(dn),
-            None => false,
+        let joins = match (&here, dacl_target(step(&items[start]))) {
+            (Some(dn), Some(first)) => i > start && !objects.contains(dn) && route(dn) == route(first),
+            _ => false,
         };
         if i > start && !joins {
             out.push(&items[start..i]);
@@ -161,7 +230,9 @@ async fn run_steps(
     already_begun: &[(String, Prior)],
 ) -> Result<Vec<String>, EngineError> {
     let mut applied = Vec::new();
-    for batch in batches(steps, |s| s) {
+    let roots: Vec<String> = env.routes.iter().map(|r| r.root.clone()).collect();
+    let route = |dn: &str| super::plan::route(&roots.iter().map(String::as_str).collect::<Vec<_>>(), dn);
+    for batch in batches(steps, |s| s, route) {
         if env.cancel.is_cancelled() {
             return rollback(done, env, journal, Cause::of(&EngineError::Cancelled)).await;
         }
@@ -252,11 +323,13 @@ pub async fn apply(plan: &Plan, env: &mut Env<'_>, start_sync: bool) -> Result<A
     if !steps.is_empty() {
         let stamp = crate::clock::unix_secs(env.clock.now()).to_string();
         let mut journal = Journal::create(&env.paths.state_dir, &stamp)?;
+        let mut directories = env.routes.iter().map(|r| r.directory.clone());
         if let Err(e) = journal.append(&Record::Plan {
             action: plan.action,
             steps: steps.clone(),
             time: env.now(),
-            directory: Some(env.directory.clone()),
+            directory: directories.next(),
+            others: directories.collect(),
         }) {
             // Nothing is changed yet: leave no journal that would block the next run.
             let _ = journal.finish();
@@ -312,5 +385,14 @@ async fn finish(
             false
         }
     };
+    // Which forests the switch is on with: a forest the sync engine serves beyond them was
+    // added after writeback was turned on (Microsoft: 6329 0x8023061f until off and on).
+    let with = (action == Action::Enable).then(|| env.forests());
+    if env.grants.switched_on_with().map(<[String]>::to_vec) != with {
+        env.grants.note_switched_on_with(with);
+        if let Err(e) = env.grants.save() {
+            warnings.push(format!("the record of the forests writeback was turned on with could not be saved: {e}"));
+        }
+    }
     Ok(ApplyOutcome { applied, verified, sync_started, warnings })
 }

@@ -54,7 +54,7 @@ impl JournalView {
         let mut out = Vec::new();
         for s in &self.steps {
             match s {
-                StoredStep::Grant { id, dn, aces } | StoredStep::Revoke { id, dn, aces } => {
+                StoredStep::Grant { id, dn, aces, .. } | StoredStep::Revoke { id, dn, aces, .. } => {
                     let verb = if matches!(s, StoredStep::Grant { .. }) { "grant" } else { "revoke" };
                     out.push(format!("{id} ({}): {verb} {} ACE(s) on {dn}", state(id), aces.len()));
                     out.extend(aces.iter().map(|a| format!("    {}", crate::ad::sd::sddl::persisted::text(a))));
@@ -71,22 +71,23 @@ impl JournalView {
 }
 
 /// Whether a journal's steps are what a plan of this tool could have produced: the writeback ACEs
-/// of one connector account, each on a target of its kind (a scope in a domain of this forest,
-/// a domain root, AdminSDHolder). A journal is a file on disk: recovering it writes what it says,
-/// so anything else is refused rather than carried out.
-pub fn validate(steps: &[StoredStep], roots: &[String]) -> Result<(), String> {
+/// of one connector account per forest, each on a target of its kind (a scope in a domain of a
+/// forest of `forests`, a domain root, AdminSDHolder). `forests` lists each forest's domain roots.
+/// A journal is a file on disk: recovering it writes what it says, so anything else is refused
+/// rather than carried out.
+pub fn validate(steps: &[StoredStep], forests: &[Vec<String>]) -> Result<(), String> {
     use crate::ad::writeback::{TargetKind, wanted};
-    let under = |dn: &str, root: &str| {
-        let (dn, root) = (dn.to_ascii_lowercase(), root.to_ascii_lowercase());
-        dn == root || dn.ends_with(&format!(",{root}"))
-    };
-    let mut trustee = None;
+    let mut trustees: Vec<Option<crate::ad::sd::Sid>> = vec![None; forests.len()];
     for step in steps {
-        let (StoredStep::Grant { id, dn, aces } | StoredStep::Revoke { id, dn, aces }) = step else { continue };
-        let Some(root) = roots.iter().find(|r| under(dn, r)) else {
-            return Err(format!("step {id} changes {dn}, which is in no domain of this forest"));
+        let (StoredStep::Grant { id, dn, aces, .. } | StoredStep::Revoke { id, dn, aces, .. }) = step else { continue };
+        let found = forests.iter().enumerate().find_map(|(i, roots)| {
+            let roots: Vec<&str> = roots.iter().map(String::as_str).collect();
+            crate::engine::plan::route(&roots, dn).map(|r| (i, roots[r].to_string()))
+        });
+        let Some((forest, root)) = found else {
+            return Err(format!("step {id} changes {dn}, which is in no domain of the forests connected"));
         };
-        let kinds: Vec<TargetKind> = if dn.eq_ignore_ascii_case(root) {
+        let kinds: Vec<TargetKind> = if dn.eq_ignore_ascii_case(&root) {
             vec![TargetKind::Scope, TargetKind::DomainRoot]
         } else if dn.eq_ignore_ascii_case(&format!("CN=AdminSDHolder,CN=System,{root}")) {
             vec![TargetKind::AdminSdHolder]
@@ -95,10 +96,12 @@ pub fn validate(steps: &[StoredStep], roots: &[String]) -> Result<(), String> {
         };
         for ace in aces {
             let Some(sid) = ace.sid() else { return Err(format!("step {id} holds an ACE without a trustee")) };
-            match &trustee {
-                None => trustee = Some(sid.clone()),
+            match &trustees[forest] {
+                None => trustees[forest] = Some(sid.clone()),
                 Some(t) if t != sid => {
-                    return Err(format!("step {id} names another account ({sid}) than the journal's others ({t})"));
+                    return Err(format!(
+                        "step {id} names another account ({sid}) than the journal's others in its forest ({t})"
+                    ));
                 }
                 Some(_) => {}
             }
@@ -137,28 +140,52 @@ fn priors_match(records: &[Record], steps: &[StoredStep]) -> Result<(), String> 
     Ok(())
 }
 
-/// Reads an unfinished journal and checks it can be recovered here: written to this domain (its
-/// SID and DC recorded), holding only what a plan could have produced.
-pub fn inspect(path: &Path, here: &journal::Directory) -> Result<JournalView, EngineError> {
+/// Reads an unfinished journal and checks it can be recovered here: every domain it wrote to
+/// reached by this run (its SID and DC recorded), holding only what a plan could have produced.
+pub fn inspect(path: &Path, here: &[journal::Directory]) -> Result<JournalView, EngineError> {
     let records = journal::read(path)?;
-    let (action, steps, directory) = records
+    let (action, steps, directory, others) = records
         .iter()
         .find_map(|r| match r {
-            Record::Plan { action, steps, directory, .. } => Some((*action, steps.clone(), directory.clone())),
+            Record::Plan { action, steps, directory, others, .. } => {
+                Some((*action, steps.clone(), directory.clone(), others.clone()))
+            }
             _ => None,
         })
         .ok_or_else(|| EngineError::BadJournal { path: path.to_path_buf(), detail: "no plan record".into() })?;
-    let Some(there) = directory.filter(|d| d.domain_sid.is_some() && !d.dc.is_empty()) else {
+    let placed = |d: &journal::Directory| d.domain_sid.is_some() && !d.dc.is_empty();
+    let Some(first) = directory.filter(placed) else {
         return Err(EngineError::UnplacedJournal { path: path.to_path_buf() });
     };
-    if there.is_other_than(here) {
-        return Err(EngineError::OtherDirectory {
-            journal: path.to_path_buf(),
-            wrote_to: format!("{} ({})", there.domain_sid.unwrap_or_default(), there.dc),
-            here: format!("{} ({})", here.domain_sid.clone().unwrap_or_default(), here.dc),
-        });
+    let mut there = vec![first];
+    there.extend(others.into_iter().filter(placed));
+    let here_said = || here.iter().map(journal::Directory::said).collect::<Vec<_>>().join(", ");
+    for wrote in &there {
+        match wrote.counterpart(here) {
+            Some(h) if !wrote.is_other_than(h) => {}
+            _ => {
+                return Err(EngineError::OtherDirectory {
+                    journal: path.to_path_buf(),
+                    wrote_to: format!(
+                        "{}{}",
+                        wrote.said(),
+                        wrote.forest.as_ref().map(|f| format!(" in forest {f}")).unwrap_or_default()
+                    ),
+                    here: here_said(),
+                });
+            }
+        }
     }
-    validate(&steps, &here.roots).map_err(|detail| EngineError::UnsafeJournal { path: path.to_path_buf(), detail })?;
+    let forests: Vec<Vec<String>> = {
+        let mut out: Vec<Vec<String>> = Vec::new();
+        for h in here {
+            if !out.iter().any(|roots| roots == &h.roots) {
+                out.push(h.roots.clone());
+            }
+        }
+        out
+    };
+    validate(&steps, &forests).map_err(|detail| EngineError::UnsafeJournal { path: path.to_path_buf(), detail })?;
     priors_match(&records, &steps).map_err(|detail| EngineError::UnsafeJournal { path: path.to_path_buf(), detail })?;
     let mut begun = Vec::new();
     let mut done = Vec::new();
@@ -184,7 +211,8 @@ pub enum Recovery {
 /// Rolls back or resumes the apply recorded in `path`.
 pub async fn recover(path: &Path, how: Recovery, env: &mut Env<'_>) -> Result<ApplyOutcome, EngineError> {
     let _lock = Lock::acquire(&env.paths.state_dir)?;
-    let JournalView { action, steps, .. } = inspect(path, &env.directory)?;
+    let here: Vec<journal::Directory> = env.routes.iter().map(|r| r.directory.clone()).collect();
+    let JournalView { action, steps, .. } = inspect(path, &here)?;
     let records = journal::read(path)?;
     let mut begun: Vec<(String, Prior)> = Vec::new();
     let mut done_ids = Vec::new();

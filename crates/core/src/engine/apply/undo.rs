@@ -119,15 +119,20 @@ pub(super) fn undo_check(undo: &UndoDacl<'_>, back: &writeback::Dacl) -> Result<
 /// current DACL read (once every write that timed out has been answered), every undo written,
 /// every one read back and checked, the audit lines written. Returns the notes, in order.
 pub(super) async fn undo_dacls(items: &[(StoredStep, Prior)], env: &mut Env<'_>) -> Result<Vec<String>, EngineError> {
-    // A write of ours that timed out may still be made: read only once the DC has answered it.
-    env.ad.confirm_writes().await?;
     let mut targets = Vec::new();
     for (step, prior) in items {
         if let Prior::Dacl { dn, sd } = prior {
             targets.push((step, dn.as_str(), sd.clone()));
         }
     }
-    let read = writeback::read_dacls(env.ad, targets.iter().map(|(_, dn, _)| dn.to_string()).collect()).await;
+    let Some((_, first, _)) = targets.first() else { return Ok(Vec::new()) };
+    // The items are one domain's (see `batches`): the first DN names the connection.
+    let route = env.route_of(first)?;
+    // A write of ours that timed out may still be made: read only once the DC has answered it.
+    env.routes[route].conn.confirm_writes().await?;
+    let read =
+        writeback::read_dacls(&*env.routes[route].conn, targets.iter().map(|(_, dn, _)| dn.to_string()).collect())
+            .await;
     let mut undos = Vec::new();
     for ((step, dn, prior), current) in targets.into_iter().zip(read) {
         undos.extend(undo_change(step, dn, prior, current?)?);
@@ -135,7 +140,7 @@ pub(super) async fn undo_dacls(items: &[(StoredStep, Prior)], env: &mut Env<'_>)
     let writes: Vec<(usize, String, SecurityDescriptor)> =
         undos.iter().enumerate().filter_map(|(i, u)| Some((i, u.dn.to_string(), u.write.clone()?))).collect();
     let mut after: Vec<Vec<u8>> = undos.iter().map(|u| u.current.bytes.clone()).collect();
-    for (i, back) in writeback::write_then_read(env.ad, writes).await.map_err(|(_, e)| e)? {
+    for (i, back) in writeback::write_then_read(&*env.routes[route].conn, writes).await.map_err(|(_, e)| e)? {
         undo_check(&undos[i], &back)?;
         after[i] = back.bytes;
     }
@@ -205,7 +210,9 @@ pub(super) async fn undo_all(
     let mut notes = Vec::new();
     let reversed: Vec<(StoredStep, Prior)> = done.iter().rev().cloned().collect();
     // The same runs as the apply's: DACL undos on distinct objects together, the switch alone.
-    for items in batches(&reversed, |(step, _)| step) {
+    let roots: Vec<String> = env.routes.iter().map(|r| r.root.clone()).collect();
+    let route = |dn: &str| crate::engine::plan::route(&roots.iter().map(String::as_str).collect::<Vec<_>>(), dn);
+    for items in batches(&reversed, |(step, _)| step, route) {
         match &items[0] {
             (_, Prior::Dacl { .. }) => notes.extend(undo_dacls(items, env).await?),
             // The switch is a run of its own.
