@@ -51,8 +51,25 @@ pub fn plan_text(p: &Plan) -> String {
     if p.steps.is_empty() {
         t.push_str("Nothing to change: it is already so.\n");
     }
+    if p.forests.len() > 1 {
+        let names: Vec<&str> = p.forests.iter().map(|f| f.forest.as_str()).collect();
+        t.push_str(&format!("Forests: {}\n", names.join(", ")));
+    }
+    for u in &p.uncovered {
+        t.push_str(&format!(
+            "Not covered: {}{} — {}; {}\n",
+            u.forest,
+            if u.left_out { " (left out)" } else { "" },
+            u.why,
+            u.consequence
+        ));
+    }
     for (i, s) in p.steps.iter().enumerate() {
-        t.push_str(&format!("{}. {}\n", i + 1, s.description));
+        let forest = match (&s.forest, p.forests.len() > 1) {
+            (Some(f), true) => format!(" [{f}]"),
+            _ => String::new(),
+        };
+        t.push_str(&format!("{}. {}{forest}\n", i + 1, s.description));
         for c in &s.change() {
             t.push_str(&format!("     {c}\n"));
         }
@@ -300,9 +317,16 @@ pub async fn verify(
     for target in &st.ad.scopes {
         let missing: Vec<&str> = target.aces.iter().filter(|a| !a.present).map(|a| a.description.as_str()).collect();
         checks.push(Check {
-            check: format!("writeback permissions on {}", target.dn),
+            check: format!("writeback permissions on {} (forest {})", target.dn, target.forest),
             ok: missing.is_empty(),
             detail: if missing.is_empty() { "all present".into() } else { format!("missing: {}", missing.join("; ")) },
+        });
+    }
+    for u in &st.ad.uncovered {
+        checks.push(Check {
+            check: format!("forest {}, which the sync engine serves, is covered", u.forest),
+            ok: false,
+            detail: format!("{}; {}", u.why, u.consequence),
         });
     }
     checks.push(match &sync {

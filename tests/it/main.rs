@@ -11,6 +11,7 @@ mod crash;
 mod engine;
 mod engine_cli;
 mod entra;
+mod forests;
 mod graph_schema;
 mod gui;
 mod kerberos;
