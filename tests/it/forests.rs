@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
+use egui_kittest::kittest::Queryable;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use writeback_ad::writeback;
@@ -220,7 +221,7 @@ async fn the_second_forests_wrong_password_changes_nothing_anywhere() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_kill_between_the_forests_is_rolled_back_or_resumed_in_both() {
+async fn a_kill_in_either_forest_is_rolled_back_or_resumed_in_both() {
     let two = Two::up().await;
     two.settings(&[LAB, SOUTH]);
     let before = two.dacls().await;
@@ -228,11 +229,15 @@ async fn a_kill_between_the_forests_is_rolled_back_or_resumed_in_both() {
     let enabled = two.dacls().await;
     ok(&two.run(&["apply", "--disable", "--yes", "--json"]));
     // One DACL write per forest (each lab connector already holds Unexpire Password, as Entra
-    // Connect's own set-up grants it): killed after the first forest's write, before the second's.
-    for (how, expected) in [("--rollback", &before), ("--resume", &enabled)] {
-        let out =
-            two.cmd(&["apply", "--enable", "--yes", "--json"]).env("WRITEBACK_CRASH_AT", "ldap:1").output().unwrap();
+    // Connect's own set-up grants it): killed after the first forest's write (before the
+    // second's), and after the second forest's write (before its journal says it is done and
+    // before the sync engine is switched).
+    for (at, how, expected) in
+        [("ldap:1", "--rollback", &before), ("ldap:2", "--rollback", &before), ("ldap:2", "--resume", &enabled)]
+    {
+        let out = two.cmd(&["apply", "--enable", "--yes", "--json"]).env("WRITEBACK_CRASH_AT", at).output().unwrap();
         assert!(out.status.code().is_none(), "killed: {}", String::from_utf8_lossy(&out.stdout));
+        assert!(!two.sim.running.sync_engine_writeback());
         let journal =
             writeback_core::engine::journal::unfinished(&two.state_dir()).unwrap().expect("a journal to recover");
         let records = writeback_core::engine::journal::read(&journal).unwrap();
@@ -242,11 +247,13 @@ async fn a_kill_between_the_forests_is_rolled_back_or_resumed_in_both() {
         let written: Vec<Option<String>> = directory.iter().chain(others).map(|d| d.forest.clone()).collect();
         assert_eq!(written, vec![Some(LAB.into()), Some(SOUTH.into())], "the journal names both forests' DCs");
         let mid = two.dacls().await;
-        assert!(mid != before && mid != enabled, "half done: {}", mid.len());
+        assert!(mid != before, "half done");
+        assert_eq!(mid == enabled, at == "ldap:2", "the second forest written only in the second kill");
         let status = ok(&two.run(&["status", "--json"]));
         assert!(status["unfinished_journal"].is_string());
         ok(&two.run(&["apply", how, "--yes", "--json"]));
-        assert_eq!(&two.dacls().await, expected, "{how} finishes both forests");
+        assert_eq!(&two.dacls().await, expected, "{how} after {at} finishes both forests");
+        assert_eq!(two.sim.running.sync_engine_writeback(), how == "--resume");
         assert!(writeback_core::engine::journal::unfinished(&two.state_dir()).unwrap().is_none());
         if how == "--resume" {
             ok(&two.run(&["apply", "--disable", "--yes", "--json"]));
@@ -381,4 +388,196 @@ async fn a_forest_added_after_the_enable_is_flagged_and_a_new_enable_covers_it_w
     assert_eq!(status["state"], "enabled", "{status:#}");
     ok(&two.run(&["apply", "--disable", "--yes", "--json"]));
     assert_eq!(two.dacls().await, before);
+}
+
+/// A window tall enough for both forests' rows and the Connect button below them.
+fn tall(app: writeback_gui::App) -> egui_kittest::Harness<'static, writeback_gui::App> {
+    egui_kittest::Harness::builder()
+        .with_size([940.0, 1100.0])
+        .build_ui_state(|ui, app: &mut writeback_gui::App| app.ui(ui), app)
+}
+
+/// The wizard as an administrator with two forests uses it: the second forest's row comes from the
+/// settings and the sync engine, each forest's Enterprise Admin typed in its own row, one plan
+/// and one Configure for both; then Disable brings both DACLs back byte for byte.
+#[test]
+fn the_wizard_enables_and_disables_two_forests_in_one_run() {
+    use crate::gui::{app, click, idle, type_into, wait};
+    use writeback_gui::pages::connect_directories::words;
+    use writeback_gui::wizard::{PageId, Task};
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let two = rt.block_on(Two::up());
+    two.settings(&[LAB, SOUTH]);
+    let before = rt.block_on(two.dacls());
+    let args = writeback_core::config::SettingsOverlay {
+        cloud: Some(writeback_core::config::Cloud::Lab),
+        tenant: Some(TENANT.into()),
+        lab_url: Some(two.sim.running.url().to_string()),
+        client_id: Some(crate::tenant::APP.into()),
+        ..Default::default()
+    };
+    let passwords = |h: &mut egui_kittest::Harness<'static, writeback_gui::App>| {
+        wait(h, "the other forest's row", |a| a.pages().directories().rows().iter().any(|r| r.forest == SOUTH));
+        assert_eq!(h.state().pages().directories().forest(), LAB, "the first [[directory]] table fills the form");
+        h.get_by_label(&words::include(SOUTH));
+        assert_eq!(h.state().pages().directories().rows()[0].ad_user, two.south.field("admin_user"));
+        type_into(h, "Password", two.lab.password("admin_password_file").expose());
+        type_into(h, &words::password_of(SOUTH), two.south.password("admin_password_file").expose());
+        click(h, "Connect");
+        wait(h, "both forests", |a| a.wizard().facts.directory_ready && idle(a));
+        let others = h.state().pages().directories().others().to_vec();
+        assert_eq!(others.iter().map(|v| v.forest.as_str()).collect::<Vec<_>>(), vec![SOUTH], "{others:?}");
+        assert!(others[0].enterprise_admin, "{others:?}");
+        h.get_by_label_contains(&format!("{SOUTH}: connected to "));
+        h.get_by_label_contains(&format!("{SOUTH}: connector account {}", two.south.field("connector_account")));
+    };
+
+    let mut a = app(two.home.path(), args.clone());
+    a.worker().unwrap().set_browser(Arc::new(crate::tenant::form_browser(crate::tenant::GA)));
+    let mut h = tall(a);
+    h.step();
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    click(&mut h, "Sign in with a browser");
+    wait(&mut h, "the sign-in", |a| a.wizard().facts.tenant_ready && idle(a));
+    click(&mut h, "Next");
+    assert_eq!(h.state().wizard().page, PageId::ConnectDirectories);
+    passwords(&mut h);
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    wait(&mut h, "the plan", |a| a.wizard().facts.plan_ready && idle(a));
+    let plan = h.state().pages().ready().plan().cloned().unwrap();
+    let forests: std::collections::BTreeSet<&str> = plan.steps.iter().filter_map(|s| s.forest.as_deref()).collect();
+    assert_eq!(forests, [LAB, SOUTH].into_iter().collect(), "one plan for both: {plan:?}");
+    click(&mut h, "Configure");
+    wait(&mut h, "the configuration", |a| a.wizard().page == PageId::Complete);
+    let outcome = h.state().pages().complete().outcome().cloned().unwrap().unwrap();
+    assert!(outcome.verified, "{outcome:?}");
+    drop(h);
+    let enabled = rt.block_on(two.dacls());
+    assert!(enabled.iter().all(|(dn, bytes)| before[dn] != *bytes), "both forests changed");
+    assert!(two.sim.running.sync_engine_writeback());
+
+    let mut a = app(two.home.path(), args);
+    a.worker().unwrap().set_browser(Arc::new(crate::tenant::form_browser(crate::tenant::GA)));
+    let mut h = tall(a);
+    h.step();
+    click(&mut h, "Next");
+    h.get_by_label("Disable password writeback").click();
+    h.step();
+    assert_eq!(h.state().wizard().task, Task::Disable);
+    click(&mut h, "Next");
+    assert_eq!(h.state().wizard().page, PageId::ConnectDirectories);
+    passwords(&mut h);
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    wait(&mut h, "today's state", |a| a.pages().features().status().is_some() && idle(a));
+    assert_eq!(h.state().pages().features().status().unwrap().state, "enabled");
+    click(&mut h, "Next");
+    wait(&mut h, "the plan", |a| a.wizard().facts.plan_ready && idle(a));
+    click(&mut h, "Configure");
+    wait(&mut h, "the configuration", |a| a.wizard().page == PageId::Complete);
+    assert!(h.state().pages().complete().outcome().cloned().unwrap().unwrap().verified);
+    drop(h);
+    assert_eq!(rt.block_on(two.dacls()), before, "each forest's DACL comes back byte for byte");
+    assert!(!two.sim.running.sync_engine_writeback());
+}
+
+type Attrs = std::collections::HashMap<String, Vec<String>>;
+
+fn crossref_set(name: &str) -> (String, Vec<Attrs>) {
+    let text = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/partitions.json"),
+    )
+    .unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let set = &doc["sets"][name];
+    (set["default_nc"].as_str().unwrap().to_string(), serde_json::from_value(set["crossrefs"].clone()).unwrap())
+}
+
+fn discovery(default_nc: &str, crossrefs: &[Attrs]) -> writeback_ad::directory::Discovery {
+    let sid = writeback_ad::sd::Sid::parse("S-1-5-21-1-2-3").unwrap();
+    let root = crossrefs
+        .iter()
+        .find(|c| c["cn"][0] == "Enterprise Configuration")
+        .map(|c| c["nCName"][0].trim_start_matches("CN=Configuration,").to_string())
+        .unwrap();
+    writeback_ad::directory::Discovery {
+        dc_name: "dc1".into(),
+        default_naming_context: default_nc.into(),
+        configuration_naming_context: format!("CN=Configuration,{root}"),
+        schema_naming_context: format!("CN=Schema,CN=Configuration,{root}"),
+        root_domain_naming_context: root,
+        naming_contexts: Vec::new(),
+        supported_controls: Vec::new(),
+        supported_extensions: Vec::new(),
+        vendor_name: None,
+        forest_functionality: None,
+        domains: writeback_ad::directory::domains_of(crossrefs, default_nc, &sid),
+        domain_sid: sid.clone(),
+        forest_root_sid: sid,
+    }
+}
+
+/// The recorded Samba set is the lab's own: every crossRef of its CN=Partitions, as it answers now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_recorded_crossrefs_are_the_lab_dcs_own() {
+    let lab = LabDc::up();
+    let mut conn = lab.admin().await;
+    let base = lab.field("base_dn");
+    let found = conn
+        .search(
+            &format!("CN=Partitions,CN=Configuration,{base}"),
+            ldap3::Scope::OneLevel,
+            "(objectClass=crossRef)",
+            &["cn", "nCName", "dnsRoot", "nETBIOSName", "systemFlags"],
+        )
+        .await
+        .unwrap();
+    let mut live: Vec<Attrs> = found.into_iter().map(|e| e.attrs).collect();
+    let (_, mut recorded) = crossref_set("samba-lab");
+    // Samba names its DNS application partitions' crossRefs by a GUID new on each provision.
+    for a in live.iter_mut().chain(recorded.iter_mut()) {
+        a.remove("cn");
+    }
+    let key = |a: &Attrs| a["nCName"][0].to_ascii_lowercase();
+    live.sort_by_key(key);
+    recorded.sort_by_key(key);
+    assert_eq!(live, recorded);
+}
+
+/// Every domain of a forest, from its crossRefs: only domain naming contexts count; Unexpire
+/// Password goes on the root of each domain that holds a scope (and no other); each DN is
+/// written through its own domain's connection.
+#[test]
+fn every_domain_holding_a_scope_gets_its_root_and_each_dn_its_domains_connection() {
+    use writeback_ad::writeback::TargetKind;
+    let (nc, refs) = crossref_set("samba-lab");
+    let lab = discovery(&nc, &refs);
+    let names: Vec<(&str, &str, &str)> =
+        lab.domains.iter().map(|d| (d.dn.as_str(), d.dns_name.as_str(), d.netbios_name.as_str())).collect();
+    assert_eq!(names, vec![("DC=lab,DC=example,DC=test", "lab.example.test", "LAB")], "DNS zones are no domains");
+    assert!(lab.domains[0].sid.is_some());
+
+    let (nc, refs) = crossref_set("windows-three-domains");
+    let forest = discovery(&nc, &refs);
+    let dns: Vec<&str> = forest.domains.iter().map(|d| d.dns_name.as_str()).collect();
+    assert_eq!(dns, vec!["corp.example", "emea.corp.example", "fabrikam.example"]);
+    let sids: Vec<bool> = forest.domains.iter().map(|d| d.sid.is_some()).collect();
+    assert_eq!(sids, vec![false, true, false], "only the DC's own domain's SID is known from here");
+    let scopes = ["OU=Staff,DC=emea,DC=corp,DC=example".to_string(), "OU=Sales,DC=fabrikam,DC=example".to_string()];
+    let targets = writeback_core::engine::plan::targets(&forest, &scopes, false);
+    let roots: Vec<&str> =
+        targets.iter().filter(|(_, k)| *k == TargetKind::DomainRoot).map(|(dn, _)| dn.as_str()).collect();
+    assert_eq!(roots, vec!["DC=emea,DC=corp,DC=example", "DC=fabrikam,DC=example"], "not corp: it holds no scope");
+    let with_holder = writeback_core::engine::plan::targets(&forest, &scopes, true);
+    assert_eq!(with_holder.iter().filter(|(_, k)| *k == TargetKind::AdminSdHolder).count(), 2);
+    let domain_roots: Vec<&str> = forest.domains.iter().map(|d| d.dn.as_str()).collect();
+    for (dn, _) in &with_holder {
+        let served =
+            writeback_core::engine::routing::route(&domain_roots, dn).map(|i| forest.domains[i].dns_name.as_str());
+        let expected = if dn.contains("DC=fabrikam") { "fabrikam.example" } else { "emea.corp.example" };
+        assert_eq!(served, Some(expected), "{dn}");
+    }
 }

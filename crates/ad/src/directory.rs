@@ -118,6 +118,33 @@ pub async fn object_sid(conn: &mut AdConnection, dn: &str) -> Result<Option<Sid>
         .and_then(|bytes| Sid::decode(&bytes, 0).ok().map(|(s, _)| s)))
 }
 
+/// The forest's domains from the crossRef objects of CN=Partitions: those whose systemFlags say
+/// a domain naming context (bit 2; the search asks the DC for those alone, and the other
+/// crossRefs — configuration, schema, DNS application partitions — are left out here too, should
+/// a DC answer them), sorted by DN. Only the DC's own domain (`default_nc`) has its SID.
+pub fn domains_of(
+    crossrefs: &[std::collections::HashMap<String, Vec<String>>],
+    default_nc: &str,
+    domain_sid: &Sid,
+) -> Vec<DomainInfo> {
+    let mut domains: Vec<DomainInfo> = crossrefs
+        .iter()
+        .filter(|p| first(p, "systemFlags").and_then(|f| f.parse::<i64>().ok()).is_none_or(|f| f & 2 != 0))
+        .filter_map(|p| {
+            let dn = first(p, "nCName")?;
+            let sid = dn.eq_ignore_ascii_case(default_nc).then(|| domain_sid.to_string());
+            Some(DomainInfo {
+                dns_name: first(p, "dnsRoot").unwrap_or_default(),
+                netbios_name: first(p, "nETBIOSName").unwrap_or_default(),
+                dn,
+                sid,
+            })
+        })
+        .collect();
+    domains.sort_by(|a, b| a.dn.cmp(&b.dn));
+    domains
+}
+
 /// Reads the rootDSE and CN=Partitions.
 pub async fn discover(conn: &mut AdConnection) -> Result<Discovery, AdError> {
     let root = conn.root_dse().await?;
@@ -130,7 +157,7 @@ pub async fn discover(conn: &mut AdConnection) -> Result<Discovery, AdError> {
             Scope::OneLevel,
             // systemFlags bit 2: a domain naming context.
             "(&(objectClass=crossRef)(systemFlags:1.2.840.113556.1.4.803:=2))",
-            &["nCName", "dnsRoot", "nETBIOSName"],
+            &["nCName", "dnsRoot", "nETBIOSName", "systemFlags"],
         )
         .await?;
     let domain_sid = object_sid(conn, &default_nc).await?.ok_or_else(|| AdError::Protocol {
@@ -144,18 +171,8 @@ pub async fn discover(conn: &mut AdConnection) -> Result<Discovery, AdError> {
         // Admins' prefix, which every DC can read from the configuration partition's owner.
         root_domain_sid_from_config(conn, &config_nc).await?.unwrap_or_else(|| domain_sid.clone())
     };
-    let mut domains = Vec::new();
-    for p in partitions {
-        let dn = first(&p.attrs, "nCName").unwrap_or_default();
-        let sid = if dn.eq_ignore_ascii_case(&default_nc) { Some(domain_sid.to_string()) } else { None };
-        domains.push(DomainInfo {
-            dn,
-            dns_name: first(&p.attrs, "dnsRoot").unwrap_or_default(),
-            netbios_name: first(&p.attrs, "nETBIOSName").unwrap_or_default(),
-            sid,
-        });
-    }
-    domains.sort_by(|a, b| a.dn.cmp(&b.dn));
+    let attrs: Vec<_> = partitions.into_iter().map(|p| p.attrs).collect();
+    let domains = domains_of(&attrs, &default_nc, &domain_sid);
     Ok(Discovery {
         dc_name: first(&root, "dnsHostName").unwrap_or_default(),
         default_naming_context: default_nc,

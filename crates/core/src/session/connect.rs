@@ -145,6 +145,14 @@ impl DirectorySpec {
 /// what is missing.
 pub fn primary(opts: &Options) -> Result<DirectorySpec, Error> {
     let mut settings = opts.settings()?;
+    // A forest named (by a flag, the wizard's field or the top-level key) without a DC, that has
+    // a `[[directory]]` table: its table's keys, under the flags.
+    if settings.ad_url.is_none()
+        && let Some(forest) = settings.forest.clone()
+        && let Some(table) = settings.directories.iter().find(|d| d.forest.eq_ignore_ascii_case(&forest)).cloned()
+    {
+        settings = table.over(&Settings::load(&opts.config_path)?).overlay(&opts.flags);
+    }
     let (preset_password, preset_connector_password) = apply_preset(opts, &mut settings)?;
     let flags = opts.flags.ad_url.is_some() || opts.flags.forest.is_some();
     let top = settings.ad_url.is_some() || settings.forest.is_some();

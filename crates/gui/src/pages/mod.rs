@@ -181,8 +181,10 @@ impl Pages {
             };
         }
         match from {
-            // The forests the sync engine serves fill "Forest" on the next page.
+            // The forests the sync engine serves fill "Forest" on the next page (disabling goes
+            // there straight from Tasks).
             PageId::ConnectEntra => Some(Job::Forests),
+            PageId::Tasks if task == Task::Disable => Some(Job::Forests),
             PageId::ConnectDirectories => {
                 self.features.forget_overview();
                 Some(Job::Choose { connector, scopes: Vec::new() })
