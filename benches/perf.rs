@@ -203,7 +203,17 @@ fn wizard_ready() -> BenchResult<()> {
             std::thread::sleep(Duration::from_millis(50));
         }
         for (first, page) in steps {
+            // The sign-in button stays off until lab mode is up (the DC and the simulator).
+            while first.is_some()
+                && !std::fs::read_to_string(&log).unwrap_or_default().contains("tenant simulator listening")
+            {
+                if Instant::now() > deadline {
+                    return Err("lab mode never came up".into());
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
             if let Some(at) = first {
+                std::thread::sleep(Duration::from_millis(500));
                 click(at);
             }
             // Next stays off until the engine has answered: press it until the page changes.
@@ -854,6 +864,92 @@ async fn cli_cycles(lab: &Lab, tenant: &Tenant, smoke: bool) -> BenchResult<()> 
     Ok(())
 }
 
+/// The scan (`plan --enable`) and `status` of two forests in one run, beside the same two
+/// commands for each forest alone (the other left out) run one after the other: the forests are
+/// reached, checked and scanned at the same time, so one run of both takes less than the sum.
+async fn two_forests(lab: &Lab, tenant: &Tenant, smoke: bool, south_dir: &Path) -> BenchResult<()> {
+    let south_forest = writeback_lab::LabForest::new("south.example.test")?;
+    let south =
+        writeback_lab::up(south_dir, writeback_lab::UpOptions { forest: south_forest, ..Default::default() }).await?;
+    let south_password = Secret::new(std::fs::read_to_string(&south.admin_password_file)?.trim_end().to_string());
+    let labs = [(&lab.info, &lab.password), (&south, &south_password)];
+    let connectors = labs
+        .iter()
+        .map(|(info, _)| {
+            let netbios = info.forest.split('.').next().unwrap_or_default().to_ascii_uppercase();
+            writeback_lab::tenant::LabAdConnector {
+                forest: info.forest.clone(),
+                account: format!("{netbios}\\{}", info.connector_account),
+                domains: vec![info.forest.clone()],
+            }
+        })
+        .collect();
+    tenant.running.with_sync_engine(|m| m.ad_connectors = connectors);
+    let work = tempfile::tempdir()?;
+    let write = |name: &str, which: &[usize]| -> BenchResult<PathBuf> {
+        let mut text = String::from("version = 1\n");
+        for i in which {
+            let info = labs[*i].0;
+            text.push_str(&format!(
+                "\n[[directory]]\nforest = \"{}\"\nad_url = \"{}\"\nad_ca_file = \"{}\"\nad_tls_name = \"{}\"\nad_user = '{}'\n",
+                info.forest,
+                info.ldap_url,
+                info.ca_file.display(),
+                info.tls_name,
+                info.admin_user
+            ));
+        }
+        let path = work.path().join(name);
+        std::fs::write(&path, text)?;
+        Ok(path)
+    };
+    let both = write("both.toml", &[0, 1])?;
+    let alone = [write("first.toml", &[0])?, write("second.toml", &[1])?];
+    let run = async |config: &Path, leave_out: Option<&str>| -> BenchResult<Duration> {
+        let start = Instant::now();
+        for args in [&["plan", "--enable", "--json"][..], &["status", "--json"][..]] {
+            let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_writeback-wizard"));
+            cmd.args(args)
+                .args(["--config", &config.to_string_lossy()])
+                .args([
+                    "--cloud",
+                    "lab",
+                    "--lab-url",
+                    tenant.running.url(),
+                    "--tenant",
+                    &tenant.running.info().tenant_id,
+                ])
+                .args(leave_out.map(|f| vec!["--leave-out", f]).unwrap_or_default())
+                .env("XDG_DATA_HOME", work.path().join("data"))
+                .env("XDG_CONFIG_HOME", work.path().join("config"))
+                .env("WRITEBACK_LOG_DIR", work.path().join("logs"))
+                .env("WRITEBACK_ENTRA_TOKEN", tenant.token.expose())
+                .env_remove("RUST_LOG")
+                .stdin(std::process::Stdio::null());
+            for (info, password) in &labs {
+                let var = format!("WRITEBACK_AD_PASSWORD_{}", info.forest.to_ascii_uppercase().replace('.', "_"));
+                cmd.env(var, password.expose());
+            }
+            let out = cmd.output().await?;
+            if !out.status.success() {
+                return Err(format!("{args:?}: {}", String::from_utf8_lossy(&out.stdout)).into());
+            }
+        }
+        Ok(start.elapsed())
+    };
+    let runs = if smoke { 1 } else { 7 };
+    let (mut ours, mut peer) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        ours.push(run(&both, None).await?);
+        let first = run(&alone[0], Some(&south.forest)).await?;
+        let second = run(&alone[1], Some(&lab.info.forest)).await?;
+        peer.push(first + second);
+    }
+    tenant.running.with_sync_engine(|m| m.ad_connectors = Vec::new());
+    row("two forests: `plan --enable` + `status` (CLI, wall)", &ours, "each forest alone, one after the other", &peer);
+    Ok(())
+}
+
 fn main() -> BenchResult<()> {
     if std::env::args().any(|a| a == "--hello") {
         return hello();
@@ -865,8 +961,10 @@ fn main() -> BenchResult<()> {
     let smoke = std::env::args().any(|a| a == "--smoke");
     // BENCH_ONLY=ldap: the grant and apply rows alone (for a run under an emulated network delay).
     let only_ldap = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "ldap");
+    // BENCH_ONLY=forests: the two-forest row alone.
+    let only_forests = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "forests");
     println!("| measured | ours | peer | peer's | ratio |\n|---|---|---|---|---|");
-    if !only_ldap {
+    if !only_ldap && !only_forests {
         sd_codec(smoke)?;
         wizard_start(smoke)?;
     }
@@ -874,16 +972,24 @@ fn main() -> BenchResult<()> {
         println!("(the lab benchmarks need root for the lab DC: skipped)");
         return Ok(());
     }
-    if !only_ldap {
+    if !only_ldap && !only_forests {
         wizard_ready()?;
     }
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(if smoke { "bench-lab-smoke" } else { "bench-lab" });
-    let _ = writeback_lab::down(&dir);
-    let _ = std::fs::remove_dir_all(&dir);
+    let south_dir = dir.with_extension("south");
+    for d in [&dir, &south_dir] {
+        let _ = writeback_lab::down(d);
+        let _ = std::fs::remove_dir_all(d);
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let result = rt.block_on(async {
         let mut lab = lab_up(&dir).await?;
         let tenant = tenant_up().await?;
+        if only_forests {
+            two_forests(&lab, &tenant, smoke, &south_dir).await?;
+            tenant.running.stop().await;
+            return Ok(());
+        }
         grant_ous(&mut lab, smoke).await?;
         apply_ous(&mut lab, smoke).await?;
         if only_ldap {
@@ -895,14 +1001,18 @@ fn main() -> BenchResult<()> {
         // inherited ACEs of every object below it, at once (see docs/performance.md).
         cycles(&mut lab, &tenant, smoke).await?;
         cli_cycles(&lab, &tenant, smoke).await?;
+        two_forests(&lab, &tenant, smoke, &south_dir).await?;
         scan_users(&mut lab, smoke).await?;
         tenant.running.stop().await;
         Ok::<_, Box<dyn std::error::Error>>(())
     });
-    let _ = writeback_lab::down(&dir);
-    // Nothing of the benchmark's lab may outlive it (an orphaned Samba keeps its address).
-    let left = writeback_lab::processes(&dir);
-    let _ = std::fs::remove_dir_all(&dir);
+    // Nothing of the benchmark's labs may outlive it (an orphaned Samba keeps its address).
+    let mut left = Vec::new();
+    for d in [&dir, &south_dir] {
+        let _ = writeback_lab::down(d);
+        left.extend(writeback_lab::processes(d));
+        let _ = std::fs::remove_dir_all(d);
+    }
     if !left.is_empty() {
         return Err(format!("the benchmark's lab left Samba processes running: {left:?}").into());
     }

@@ -28,6 +28,8 @@ click() { xdotool mousemove --window "$id" "$1" "$2" click 1; settle; }
 next() { click 897 588; }
 mkdir -p "$out"
 shot welcome; next; shot tasks; next
+# The sign-in button stays off until lab mode is up (the DC and the simulator).
+until grep -qs "tenant simulator listening" "$work/data/writeback-wizard/lab-mode/logs/writeback-wizard.log"; do sleep 0.2; done
 click 346 160; shot connect-entra; next
 click 304 401; sleep 2; shot connect-directories; next
 shot scope; next; sleep 1; shot optional-features; next; sleep 1; shot ready

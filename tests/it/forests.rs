@@ -314,7 +314,7 @@ async fn cancel_during_the_second_forest_undoes_both() {
         }
         log.lock().unwrap().push(p);
     };
-    let err = s.configure(&plan, false, None, None, &cancel, &progress).await.err().expect("cancelled");
+    let err = s.configure(&plan, false, None, None, &cancel, &progress).await.expect_err("cancelled");
     assert_eq!(writeback_core::types::Diagnose::code(&err), "ENGINE-ROLLED-BACK", "{err}");
     assert!(err.to_string().contains("cancelled"), "{err}");
     let undone: Vec<String> = seen

@@ -541,6 +541,18 @@ impl ForestPart {
         }
         self
     }
+
+    /// The forests' parts as one: their preconditions, steps, kept ACEs and warnings in order.
+    fn merge(parts: Vec<ForestPart>) -> ForestPart {
+        let mut all = ForestPart::default();
+        for part in parts {
+            all.pre.extend(part.pre);
+            all.steps.extend(part.steps);
+            all.kept.extend(part.kept);
+            all.warnings.extend(part.warnings);
+        }
+        all
+    }
 }
 
 fn step(f: &Forest<'_>, description: String, dn: String, op: StepOp) -> Step {
@@ -686,14 +698,10 @@ pub async fn plan_enable(inp: &mut Inputs<'_>) -> Result<Plan, EngineError> {
         }
         _ => Vec::new(),
     };
-    let mut steps = Vec::new();
-    let mut preexisting = Vec::new();
-    for part in parts {
-        pre.extend(part.pre);
-        steps.extend(part.steps);
-        preexisting.extend(part.kept);
-        warnings.extend(part.warnings);
-    }
+    let ForestPart { pre: forests_pre, mut steps, kept: preexisting, warnings: forests_warnings } =
+        ForestPart::merge(parts);
+    pre.extend(forests_pre);
+    warnings.extend(forests_warnings);
     pre.push(sync_answers(&inp.sync));
     match &inp.tenant {
         Some(Ok(t)) => {
@@ -892,16 +900,7 @@ pub async fn plan_disable(inp: &mut Inputs<'_>, remove_preexisting: bool) -> Res
         disable_forest(f, granted, include, remove_preexisting).await.map(|p| p.said_for(&name, several))
     }))
     .await?;
-    let mut pre = Vec::new();
-    let mut steps = Vec::new();
-    let mut preexisting = Vec::new();
-    let mut warnings = Vec::new();
-    for part in parts {
-        pre.extend(part.pre);
-        steps.extend(part.steps);
-        preexisting.extend(part.kept);
-        warnings.extend(part.warnings);
-    }
+    let ForestPart { mut pre, mut steps, kept: preexisting, mut warnings } = ForestPart::merge(parts);
     pre.push(sync_answers(&inp.sync));
     // What this tool granted in a forest this run does not reach stays there: said, with where.
     let elsewhere: Vec<String> = granted

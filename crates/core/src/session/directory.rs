@@ -267,10 +267,7 @@ impl AdSession {
             domains: self.disc.domains.iter().map(|d| (d.netbios_name.clone(), d.dns_name.clone())).collect(),
             ..self.sign_in.clone()
         };
-        let (mut conn, protection) =
-            crate::ad::signin::sign_in(&sign_in, &mut <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng()).await?;
-        let disc = directory::discover(&mut conn).await?;
-        let (account, _) = directory::bound_account(&mut conn, &disc, &protection.account).await?;
+        let super::connect::Reached { conn, protection, disc, account } = super::connect::reach(&sign_in).await?;
         Ok(AdSession {
             sign_in,
             protection,

@@ -446,9 +446,16 @@ impl ConnectDirectories {
             }
             ui.add_enabled(!self.current_user, egui::Checkbox::new(&mut self.simple, words::SIMPLE));
         });
-        self.rows_ui(ui);
+        // Other forests' rows come before Connect (it reaches them too); with none yet, adding
+        // one waits, folded, below it, so a single forest's page is as it always was.
+        if !self.rows.is_empty() {
+            self.rows_ui(ui);
+        }
         if ui.add_enabled(!nav.busy() && self.untrusted.is_none(), egui::Button::new(words::CONNECT)).clicked() {
             self.connect(nav, None);
+        }
+        if self.rows.is_empty() {
+            egui::CollapsingHeader::new(words::OTHERS).default_open(false).show(ui, |ui| self.rows_ui(ui));
         }
         let Some(d) = &self.directory else { return };
         for o in &self.others {
@@ -535,11 +542,10 @@ impl ConnectDirectories {
 impl ConnectDirectories {
     /// The other forests: a row each, and a field to add one.
     fn rows_ui(&mut self, ui: &mut egui::Ui) {
-        if self.rows.is_empty() && self.forests.is_empty() {
-            return;
+        if !self.rows.is_empty() {
+            ui.add_space(crate::theme::space::ITEM);
+            ui.strong(words::OTHERS);
         }
-        ui.add_space(crate::theme::space::ITEM);
-        ui.strong(words::OTHERS);
         ui.weak(words::OTHERS_HOW);
         for r in &mut self.rows {
             ui.checkbox(&mut r.include, words::include(&r.forest));
