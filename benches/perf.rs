@@ -881,6 +881,7 @@ async fn two_forests(lab: &Lab, tenant: &Tenant, smoke: bool, south_dir: &Path) 
                 forest: info.forest.clone(),
                 account: format!("{netbios}\\{}", info.connector_account),
                 domains: vec![info.forest.clone()],
+                ..Default::default()
             }
         })
         .collect();

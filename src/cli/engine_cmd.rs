@@ -304,6 +304,7 @@ struct Check {
 /// `verify`.
 pub async fn verify(
     canary: Option<String>,
+    reset: Option<(String, std::time::Duration)>,
     args: &ConnectionArgs,
     config_path: &Path,
     lab: &super::LabMode,
@@ -360,12 +361,41 @@ pub async fn verify(
         }
         None => None,
     };
-    let all = checks.iter().all(|c| c.ok);
-    let doc = serde_json::json!({ "state": st.state, "checks": checks, "canary": canary_result });
+    let trace = match reset {
+        Some((user, timeout)) => Some(s.reset_test(&user, timeout, &CancellationToken::new()).await?),
+        None => None,
+    };
+    let all = checks.iter().all(|c| c.ok) && trace.as_ref().is_none_or(|t| t.reached && t.hops.iter().all(|h| h.ok));
+    let mut doc = serde_json::json!({ "state": st.state, "checks": checks, "canary": canary_result });
+    if let Some(t) = &trace {
+        doc["reset_test"] = serde_json::json!(t);
+        doc["hops"] = serde_json::json!(t.hops);
+    }
     out.result(&doc, || {
         let mut t = format!("Password writeback: {}\n", st.state);
         for c in &checks {
             t.push_str(&format!("  [{}] {} — {}\n", if c.ok { "ok" } else { "NO" }, c.check, c.detail));
+        }
+        if let Some(trace) = &trace {
+            t.push_str(&format!("Test reset of {}:\n", trace.user));
+            for h in &trace.hops {
+                t.push_str(&format!(
+                    "  [{}] {} ({} ms) — {}\n",
+                    if h.ok { "ok" } else { "NO" },
+                    h.name,
+                    h.ms,
+                    h.detail
+                ));
+                if let Some(r) = &h.remedy {
+                    t.push_str(&format!(
+                        "        {}{r}\n",
+                        h.event_id.map(|e| format!("event {e}: ")).unwrap_or_default()
+                    ));
+                }
+            }
+            for n in &trace.not_checked {
+                t.push_str(&format!("  [--] not checked: {n}\n"));
+            }
         }
         t
     });

@@ -46,6 +46,9 @@ async fn bring_up() -> Result<Preset, Error> {
     let info = lab::up(&lab::default_dir(), lab::UpOptions::default()).await?;
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let tenant = lab::tenant::start(lab::tenant::Fixture::default(), loopback).await?;
+    // The lab's sync engine holds its AD connector as Connect does, so it writes passwords back.
+    let connector = lab::ad_connector(&info)?;
+    tenant.with_sync_engine(|m| m.ad_connectors = vec![connector]);
     let settings = SettingsOverlay {
         ad_url: Some(info.ldap_url.clone()),
         ad_user: Some(info.admin_user.clone()),

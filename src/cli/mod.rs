@@ -122,6 +122,13 @@ pub enum Command {
         /// A test account to reset as the connector account.
         #[arg(long, value_name = "USER")]
         canary: Option<String>,
+        /// A synced test user (sAMAccountName, DOMAIN\\name or UPN) whose password is reset from
+        /// the cloud (Graph's resetPassword) and followed to the DC, hop by hop.
+        #[arg(long, value_name = "USER")]
+        reset_test: Option<String>,
+        /// How long to wait for the cloud's reset operation to finish, in seconds (default 120).
+        #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+        reset_timeout: Option<u64>,
         #[command(flatten)]
         connection: ConnectionArgs,
     },

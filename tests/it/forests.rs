@@ -61,6 +61,7 @@ impl Two {
                     forest: f.to_string(),
                     account: format!("{netbios}\\{}", lab.field("connector_account")),
                     domains: vec![f.to_string()],
+                    ..Default::default()
                 }
             })
             .collect();

@@ -19,6 +19,7 @@ mod lab_dc;
 mod oidc;
 mod policy;
 mod powershell_scripts;
+mod reset_test;
 mod sd_lab;
 mod snapshots;
 mod support;

@@ -54,6 +54,17 @@ pub fn sd_flags_control(flags: u8) -> ldap3::controls::RawControl {
     }
 }
 
+/// LDAP_SERVER_POLICY_HINTS_OID (Windows Server 2016+, MS-ADTS 3.1.1.3.4.1.37): a password
+/// reset under it is held to the password history as a change would be, as the sync engine's
+/// writeback asks (value: SEQUENCE { Flags INTEGER 1 }).
+pub fn policy_hints_control() -> ldap3::controls::RawControl {
+    ldap3::controls::RawControl {
+        ctype: directory::POLICY_HINTS_OIDS[0].to_string(),
+        crit: true,
+        val: Some(vec![0x30, 0x03, 0x02, 0x01, 0x01]),
+    }
+}
+
 /// The value AD takes for `unicodePwd`: the password in double quotes, UTF-16LE.
 pub fn unicode_pwd(password: &crate::secrets::Secret) -> Vec<u8> {
     format!("\"{}\"", password.expose()).encode_utf16().flat_map(u16::to_le_bytes).collect()

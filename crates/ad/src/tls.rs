@@ -128,6 +128,17 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// The [`fingerprint`] of the first certificate in a PEM file.
+pub fn pem_file_fingerprint(path: &Path) -> Result<String, AdError> {
+    let bad = |detail: String| AdError::CaFile { path: path.to_path_buf(), detail };
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let cert = rustls_pemfile::certs(&mut pem.as_slice())
+        .next()
+        .ok_or_else(|| bad("it holds no PEM certificate".into()))?
+        .map_err(|e| bad(format!("not a PEM certificate: {e}")))?;
+    Ok(fingerprint(&cert))
+}
+
 fn load_ca_file(path: &Path) -> Result<RootCertStore, AdError> {
     let bad = |detail: String| AdError::CaFile { path: path.to_path_buf(), detail };
     let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;

@@ -114,6 +114,44 @@ impl GraphClient {
         self.send(reqwest::Method::PATCH, path, false, Some(body)).await.map(|_| ())
     }
 
+    /// POST an action that Graph answers with 202 Accepted and a long-running operation: once
+    /// (an action is not repeated on a retry). Returns the operation's URL (`Location`), refused
+    /// unless it is on Graph's own origin (the token goes there next), and `Retry-After`.
+    pub async fn post_accepted(&self, path: &str, body: &Value) -> Result<(Option<String>, Option<u64>), EntraError> {
+        let url = self.url(path);
+        let timed = crate::netstats::timed(crate::netstats::Kind::Http);
+        let resp = self
+            .http
+            .post(&url)
+            .bearer_auth(self.token.expose())
+            .header("Accept", "application/json")
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| EntraError::Http { url: url.clone(), detail: e.to_string() })?;
+        drop(timed);
+        let status = resp.status().as_u16();
+        let header = |name: &str| resp.headers().get(name).and_then(|v| v.to_str().ok()).map(String::from);
+        let request_id = header("request-id").unwrap_or_default();
+        let location = header("location");
+        let retry_after = header("retry-after").and_then(|v| v.trim().parse::<u64>().ok());
+        if (200..300).contains(&status) {
+            if let Some(l) = location.as_deref().filter(|l| !same_origin(&self.base, l)) {
+                return Err(EntraError::BadResponse {
+                    url,
+                    detail: format!(
+                        "the operation's Location points away from Graph ({}): not followed",
+                        l.chars().take(120).collect::<String>()
+                    ),
+                });
+            }
+            return Ok((location, retry_after));
+        }
+        let text = read_capped(resp, &url).await?;
+        let json: Option<Value> = serde_json::from_str(&text).ok();
+        Err(error_from_body(status, json.as_ref(), &text, request_id))
+    }
+
     /// GET every page of a collection, following `@odata.nextLink`.
     pub async fn get_all(&self, path: &str, eventual: bool) -> Result<Vec<Value>, EntraError> {
         let mut items = Vec::new();

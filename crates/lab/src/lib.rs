@@ -129,8 +129,34 @@ pub fn template_dir(forest: &LabForest) -> PathBuf {
     base.with_file_name(name)
 }
 
-/// Fails unless the effective user is root (Samba's DC binds ports below 1024 and chowns its
-/// files).
+/// The lab DC's AD connector as Entra Connect stores it: the forest, the connector account
+/// (`DOMAIN\\name`) with its password, the DC and its certificate's fingerprint — what the lab sync
+/// engine needs to write passwords back as the connector (`POST /lab/sync-engine`'s
+/// `ad_connectors`).
+pub fn ad_connector(info: &LabInfo) -> Result<tenant::LabAdConnector, LabError> {
+    let forest = LabForest::new(&info.forest)?;
+    let password = std::fs::read_to_string(&info.connector_password_file).map_err(|source| LabError::Io {
+        what: "read a password file",
+        path: info.connector_password_file.clone(),
+        source,
+    })?;
+    let cert = certs::TlsFiles::in_dc_dir(&info.dir.join("dc")).cert;
+    let fingerprint =
+        info.tls.then(|| writeback_ad::tls::pem_file_fingerprint(&cert)).transpose().map_err(|e| LabError::Io {
+            what: "read the DC's certificate",
+            path: cert.clone(),
+            source: std::io::Error::other(e.to_string()),
+        })?;
+    Ok(tenant::LabAdConnector {
+        forest: info.forest.clone(),
+        account: format!("{}\\{}", forest.netbios(), info.connector_account),
+        domains: vec![info.forest.clone()],
+        password: Some(password.trim_end_matches('\n').to_string()),
+        dc_url: Some(info.ldap_url.clone()),
+        fingerprint,
+    })
+}
+
 /// The Samba lab runs on Linux only; elsewhere its commands say so.
 pub fn needs_linux() -> Result<(), LabError> {
     if crate::platform::SAMBA_LAB { Ok(()) } else { Err(LabError::NeedsLinux) }
@@ -150,6 +176,8 @@ pub fn check_folder(dir: &Path) -> Result<(), LabError> {
     }
 }
 
+/// Fails unless the effective user is root (Samba's DC binds ports below 1024 and chowns its
+/// files).
 pub fn check_root(euid: u32) -> Result<(), LabError> {
     if euid == 0 { Ok(()) } else { Err(LabError::NotRoot { euid }) }
 }

@@ -67,6 +67,14 @@ impl LabEngine {
 }
 
 impl LabEngine {
+    /// The lab sync server's writeback events (`GET /lab/sync-engine/events`), in the shape
+    /// `Get-WinEvent | Select-Object Id, ProviderName, TimeCreated, LevelDisplayName, Message |
+    /// ConvertTo-Json` prints.
+    pub async fn events(&self) -> Result<Vec<super::WinEvent>, SyncError> {
+        let doc = self.call(reqwest::Method::GET, "/lab/sync-engine/events", None).await?;
+        super::WinEvent::parse_list(&doc).map_err(|detail| SyncError::Lab { status: 200, detail })
+    }
+
     /// Reads `GET /lab/sync-engine`'s document (public for tests).
     pub fn parse_state(v: &Value) -> EngineState {
         let cloudsync = v["flavour"].as_str() == Some("cloudsync");

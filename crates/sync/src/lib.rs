@@ -266,6 +266,36 @@ pub trait SyncEngine: Send + Sync {
     fn start_sync_cycle(&self) -> impl Future<Output = Result<(), SyncError>> + Send;
 }
 
+/// One event of the sync server's log, in the properties Get-WinEvent gives an EventLogRecord
+/// (Microsoft: Get-WinEvent; System.Diagnostics.Eventing.Reader.EventLogRecord): what
+/// `ConvertTo-Json` prints of `Select-Object Id, ProviderName, TimeCreated, LevelDisplayName,
+/// Message`, TimeCreated as an RFC 3339 string.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WinEvent {
+    pub id: u32,
+    pub provider_name: String,
+    pub time_created: String,
+    #[serde(default)]
+    pub level_display_name: Option<String>,
+    #[serde(default)]
+    pub message: String,
+}
+
+impl WinEvent {
+    /// A list of events; ConvertTo-Json prints a lone one as an object, not a list.
+    pub fn parse_list(doc: &serde_json::Value) -> Result<Vec<WinEvent>, String> {
+        let list = match doc {
+            serde_json::Value::Array(a) => a.clone(),
+            serde_json::Value::Null => Vec::new(),
+            one => vec![one.clone()],
+        };
+        list.into_iter()
+            .map(|v| serde_json::from_value(v).map_err(|e| format!("not an event as Get-WinEvent gives it: {e}")))
+            .collect()
+    }
+}
+
 /// The backend in use.
 #[derive(Debug)]
 pub enum Backend {

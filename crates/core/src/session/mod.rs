@@ -8,6 +8,7 @@ mod directory;
 mod error;
 mod forests;
 pub mod guard;
+mod reset_test;
 mod run;
 
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ pub use error::{Error, Front, Input};
 use forests::connect_named;
 pub use forests::named_directories;
 use forests::{ForestPart, NotCovered};
+pub use reset_test::{Hop, ResetTrace, hops as reset_hops, parse_events};
 pub use run::{Configured, Overview, PlanChoice};
 pub use writeback_sync::is_loopback_url;
 

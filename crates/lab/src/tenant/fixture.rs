@@ -7,6 +7,11 @@ use serde_json::Value;
 pub const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";
 /// Hybrid Identity Administrator's role template id.
 pub const HYBRID_IDENTITY_ADMINISTRATOR: &str = "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2";
+pub const AUTHENTICATION_ADMINISTRATOR: &str = "c4e39bd9-1100-46d3-8c65-fb160da0071f";
+pub const PRIVILEGED_AUTHENTICATION_ADMINISTRATOR: &str = "7be44c8a-adaf-4e2a-84d6-ab2649e08a13";
+pub const PASSWORD_ADMINISTRATOR: &str = "966707d0-3269-4727-9be2-8c3a10f19b9d";
+pub const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
+pub const HELPDESK_ADMINISTRATOR: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
 
 /// Built-in directory roles the simulator knows by name: (display name, template id, description).
 pub const ROLES: &[(&str, &str, &str)] = &[
@@ -26,13 +31,28 @@ pub const ROLES: &[(&str, &str, &str)] = &[
         "Can read everything that a Global Administrator can, but not update anything.",
     ),
     (
+        "Authentication Administrator",
+        AUTHENTICATION_ADMINISTRATOR,
+        "Can access to view, set and reset authentication method information for any non-admin user.",
+    ),
+    (
+        "Privileged Authentication Administrator",
+        PRIVILEGED_AUTHENTICATION_ADMINISTRATOR,
+        "Can access to view, set and reset authentication method information for any user (admin or non-admin).",
+    ),
+    (
+        "Password Administrator",
+        PASSWORD_ADMINISTRATOR,
+        "Can reset passwords for non-administrators and Password Administrators.",
+    ),
+    (
         "User Administrator",
-        "fe930be7-5e62-47db-91af-98c3a49a38b1",
+        USER_ADMINISTRATOR,
         "Can manage all aspects of users and groups, including resetting passwords for limited admins.",
     ),
     (
         "Helpdesk Administrator",
-        "729827e3-9c14-49f7-bb1b-9608f156bbb8",
+        HELPDESK_ADMINISTRATOR,
         "Can reset passwords for non-administrators and Helpdesk Administrators.",
     ),
     (
@@ -57,6 +77,8 @@ pub const GRAPH_SCOPES: &[&str] = &[
     "Domain.ReadWrite.All",
     "RoleEligibilitySchedule.Read.Directory",
     "RoleEligibilitySchedule.ReadWrite.Directory",
+    "UserAuthenticationMethod.Read.All",
+    "UserAuthenticationMethod.ReadWrite.All",
 ];
 
 /// Resolves a role given by display name or template id to its template id.
@@ -197,6 +219,9 @@ pub struct Faults {
     /// usual one answers 404: a client that does not read discovery fails.
     #[serde(default)]
     pub device_endpoint_moved: bool,
+    /// resetPassword's operations stay `running` and never reach the sync engine.
+    #[serde(default)]
+    pub reset_operations_hang: bool,
 }
 
 impl Default for Faults {
@@ -211,6 +236,7 @@ impl Default for Faults {
             device_code_lifetime_secs: 900,
             device_code_interval_secs: 5,
             device_endpoint_moved: false,
+            reset_operations_hang: false,
         }
     }
 }

@@ -33,6 +33,12 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
             get(own_role_eligibility_instances),
         )
         .route("/v1.0/subscribedSkus", get(subscribed_skus))
+        .route("/v1.0/users/{id}", get(super::writeback::get_user))
+        .route(
+            "/v1.0/users/{id}/authentication/methods/{method}/resetPassword",
+            axum::routing::post(super::writeback::reset_password),
+        )
+        .route("/v1.0/users/{id}/authentication/operations/{op}", get(super::writeback::get_operation))
         .route("/v1.0/directory/onPremisesSynchronization", get(on_prem_sync_list))
         .route("/v1.0/directory/onPremisesSynchronization/{id}", get(on_prem_sync_get).patch(on_prem_sync_patch))
 }
@@ -92,12 +98,24 @@ pub(crate) async fn faults(State(shared): State<Arc<Shared>>, req: Request, next
 }
 
 /// The signed-in caller of a Graph request.
-struct Caller {
+pub(crate) struct Caller {
     user: User,
     scopes: Vec<String>,
 }
 
 impl Caller {
+    /// Holds one of `roles` (template ids) actively: directly or through a role-assignable group.
+    pub(crate) fn holds_any(&self, tenant: &super::Tenant, roles: &[&str]) -> bool {
+        let wanted = |r: &String| roles.contains(&r.as_str());
+        self.user.roles.iter().any(wanted)
+            || tenant
+                .groups
+                .iter()
+                .any(|g| g.is_assignable_to_role && self.user.groups.contains(&g.id) && g.roles.iter().any(wanted))
+    }
+    pub(crate) fn upn(&self) -> String {
+        self.user.upn.clone()
+    }
     fn has_any(&self, scopes: &[&str]) -> bool {
         self.scopes.iter().any(|s| scopes.iter().any(|w| w.eq_ignore_ascii_case(s)))
     }
@@ -130,7 +148,7 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Response
 }
 
 /// [`authenticate`], then [`require`] one of `scopes`: what every Graph handler starts with.
-fn authorize(shared: &Shared, headers: &HeaderMap, scopes: &[&str]) -> Result<Caller, Response> {
+pub(crate) fn authorize(shared: &Shared, headers: &HeaderMap, scopes: &[&str]) -> Result<Caller, Response> {
     let caller = authenticate(shared, headers)?;
     require(shared, &caller, scopes)?;
     Ok(caller)
@@ -786,7 +804,7 @@ fn merge_known(target: &mut Value, patch: &Value, path: &str) -> Result<(), Stri
     Ok(())
 }
 
-fn sync_admin(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Response> {
+pub(crate) fn sync_admin(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Response> {
     let caller = authenticate(shared, headers)?;
     if !caller.user.is_writeback_admin(&shared.tenant) {
         return Err(graph_error(
@@ -980,6 +998,15 @@ Entra Cloud Sync\").</p>",
 pub(crate) async fn sync_cycle(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     if let Err(r) = sync_admin(&shared, &headers) {
         return r;
+    }
+    // The cycle imports the users under each AD connector the engine can sign in with.
+    if let Err(e) = super::writeback::import(&shared).await {
+        return graph_error(
+            &shared,
+            StatusCode::BAD_GATEWAY,
+            "syncCycleFailed",
+            &format!("The sync cycle failed: {e}"),
+        );
     }
     let now = shared.now();
     {

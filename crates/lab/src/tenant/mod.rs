@@ -10,6 +10,7 @@ mod graph;
 mod oauth;
 pub mod pages;
 pub mod tokens;
+mod writeback;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -168,6 +169,12 @@ pub(crate) struct State {
     /// What the lab sync engine reports beside the switch (`POST /lab/sync-engine`).
     pub sync_engine: LabEngineModel,
     pub graph_requests: u64,
+    /// Users the sync cycle imported from the lab DCs, by object id.
+    pub synced: HashMap<String, writeback::SyncedUser>,
+    /// resetPassword's long-running operations, by id.
+    pub operations: HashMap<String, writeback::Operation>,
+    /// The lab sync server's writeback events, oldest first.
+    pub events: Vec<writeback::LabEvent>,
 }
 
 /// The lab sync engine's model of what a real engine reports, so every branch runs end to end.
@@ -185,13 +192,22 @@ pub struct LabEngineModel {
 
 /// One AD DS connector of the lab sync engine: the forest it serves, the account it signs in as
 /// (`DOMAIN\name`) and the domains it synchronises (DNS names).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LabAdConnector {
     pub forest: String,
     pub account: String,
     #[serde(default)]
     pub domains: Vec<String>,
+    /// The connector account's password, as Connect stores it: never returned by `GET`.
+    #[serde(default, skip_serializing)]
+    pub password: Option<String>,
+    /// The DC the engine writes to (`ldaps://…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dc_url: Option<String>,
+    /// The SHA-256 of that DC's certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
 }
 
 impl LabAdConnector {
@@ -457,6 +473,9 @@ fn resolve(fixture: Fixture, now: SystemTime) -> Result<(Tenant, State, TenantIn
         sync_engine_writeback: false,
         sync_engine_last_cycle: None,
         sync_engine: LabEngineModel::default(),
+        synced: HashMap::new(),
+        operations: HashMap::new(),
+        events: Vec::new(),
         graph_requests: 0,
     };
     Ok((tenant, state, info))
@@ -510,6 +529,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/lab/sync-engine", get(graph::sync_engine_get).post(graph::sync_engine_set))
         .route("/lab/admin-center", get(graph::admin_center))
         .route("/lab/sync-engine/sync-cycle", post(graph::sync_cycle))
+        .route("/lab/sync-engine/cycle", post(graph::sync_cycle))
+        .route("/lab/sync-engine/events", get(writeback::events))
         .route("/lab/faults", put(set_faults))
         .route("/lab/revoke-sessions", post(revoke_sessions))
         .merge(graph_routes)

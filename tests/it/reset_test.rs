@@ -1,0 +1,157 @@
+//! The test reset: `verify --reset-test USER` resets a synced user's password from the cloud
+//! (Graph's resetPassword, as an administrator does) and follows it to the lab DC, where the lab
+//! sync engine writes it as the connector account with that account's own credentials — so what
+//! stops writeback in production (writeback off, a user outside the granted scope, a missing
+//! permission in the tenant) stops it here too, with the sync server's event.
+
+use serde_json::Value;
+
+use crate::ad_engine::BASE;
+use crate::engine_cli::cmd;
+use crate::support::{LabDc, code, json};
+use crate::tenant::{APP, GA, Sim};
+
+const USER: &str = "wb.canary";
+
+/// The hybrid tenant, its app consented for the reset and for reading users, the lab sync engine
+/// holding the lab DC's connector as Connect stores it; a sync cycle has imported the DC's users.
+async fn set_up() -> (LabDc, Sim, String) {
+    let lab = LabDc::up();
+    let mut fx = crate::tenant::hybrid_fixture();
+    let app = fx.apps.iter_mut().find(|a| a.client_id == APP).unwrap();
+    app.consented_scopes.extend(["UserAuthenticationMethod.ReadWrite.All".into(), "User.Read.All".into()]);
+    let sim = Sim::start(fx).await;
+    let info: writeback_lab::LabInfo = serde_json::from_value(lab.info.clone()).unwrap();
+    let connector = writeback_lab::ad_connector(&info).unwrap();
+    assert!(connector.fingerprint.is_some() && connector.password.is_some());
+    sim.running.with_sync_engine(|m| m.ad_connectors = vec![connector]);
+    let token = sim.access(GA).await;
+    let (status, doc) = sim_post(&sim, &token, "/lab/sync-engine/cycle").await;
+    assert_eq!(status, 200, "{doc}");
+    // The engine's GET never gives the connector's password back.
+    let (_, _, state) = sim.graph(&token, "/lab/sync-engine").await;
+    assert!(state["ad_connectors"][0].get("password").is_none(), "{state}");
+    assert!(state["ad_connectors"][0]["dc_url"].is_string(), "{state}");
+    (lab, sim, token)
+}
+
+async fn sim_post(sim: &Sim, token: &str, path: &str) -> (u16, Value) {
+    let resp = sim.http.post(sim.url(path)).bearer_auth(token).send().await.unwrap();
+    (resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null))
+}
+
+fn hop<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["hops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["name"] == name)
+        .unwrap_or_else(|| panic!("no hop {name}: {doc:#}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_in_the_cloud_reaches_the_dc_hop_by_hop() {
+    use writeback_core::session::reset_hops as hops;
+    let (lab, sim, token) = set_up().await;
+    // The synced user as Graph shows it, with its on-premises properties.
+    let (status, _, user) = sim
+        .graph(&token, &format!("/v1.0/users/{USER}@lab.example.test?$select=id,onPremisesSyncEnabled,onPremisesSamAccountName,onPremisesDomainName,onPremisesSecurityIdentifier,onPremisesDistinguishedName"))
+        .await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(
+        (user["onPremisesSyncEnabled"].as_bool(), user["onPremisesSamAccountName"].as_str()),
+        (Some(true), Some(USER))
+    );
+    assert_eq!(user["onPremisesDomainName"], "lab.example.test");
+    assert!(user["onPremisesSecurityIdentifier"].as_str().unwrap().starts_with("S-1-5-21-"));
+
+    // Writeback off: the operation fails as Graph reports it, and nothing reaches the DC.
+    let out = cmd(&lab, &sim, &token, &["verify", "--reset-test", USER, "--json"]).output().unwrap();
+    let doc = json(&out);
+    assert_eq!(code(&out), 3, "{doc:#}");
+    assert_eq!(hop(&doc, hops::ACCEPTED)["ok"], true);
+    assert_eq!(hop(&doc, hops::OPERATION)["code"], "RESET-TEST-FAILED", "{doc:#}");
+    assert!(hop(&doc, hops::OPERATION)["remedy"].as_str().unwrap().contains("apply --enable"));
+    assert_eq!(hop(&doc, hops::DC)["ok"], false);
+
+    // Writeback on, but granted only on an OU the user is not in: the engine's write is refused
+    // on the DC and the sync server logs ADPermissionsError.
+    let sales = format!("OU=Sales,OU=Staff,OU=Corp,{BASE}");
+    let out = cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json", "--scope", &sales]).output().unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    let out = cmd(&lab, &sim, &token, &["verify", "--reset-test", USER, "--json", "--scope", &sales]).output().unwrap();
+    let doc = json(&out);
+    assert_eq!(code(&out), 3, "{doc:#}");
+    let events = hop(&doc, hops::EVENTS);
+    assert_eq!(events["event_id"], 33004, "{doc:#}");
+    assert!(events["remedy"].as_str().unwrap().contains("grant writeback on an OU holding the user"), "{doc:#}");
+    assert_eq!(hop(&doc, hops::DC)["ok"], false);
+    let out = cmd(&lab, &sim, &token, &["apply", "--disable", "--yes", "--json", "--scope", &sales]).output().unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+
+    // Granted on the domain: every hop green, the new password on the DC, the events said.
+    let out = cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json"]).output().unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    let out = cmd(&lab, &sim, &token, &["verify", "--reset-test", USER, "--json"]).output().unwrap();
+    let doc = json(&out);
+    assert_eq!(code(&out), 0, "{doc:#}");
+    let names: Vec<&str> = doc["hops"].as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()).collect();
+    assert_eq!(names, vec![hops::USER, hops::CLOUD_USER, hops::ACCEPTED, hops::OPERATION, hops::DC, hops::EVENTS]);
+    for h in doc["hops"].as_array().unwrap() {
+        assert!(h["ok"] == true && h["ms"].is_u64() && h.get("code").is_none(), "{h}");
+    }
+    assert_eq!(doc["reset_test"]["reached"], true);
+    assert!(hop(&doc, hops::EVENTS)["detail"].as_str().unwrap().contains("31010"), "{doc:#}");
+    // The generated password is nowhere in what the tool wrote.
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!text.contains("newPassword"), "{text}");
+    let out = cmd(&lab, &sim, &token, &["apply", "--disable", "--yes", "--json"]).output().unwrap();
+    assert_eq!(code(&out), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_test_user_is_a_person_and_the_reset_needs_its_permission() {
+    use writeback_core::session::reset_hops as hops;
+    let (lab, sim, token) = set_up().await;
+    // Never an administrator, never a computer.
+    for who in ["Administrator", "DC1$"] {
+        let out = cmd(&lab, &sim, &token, &["verify", "--reset-test", who, "--json"]).output().unwrap();
+        let doc = json(&out);
+        assert_eq!(doc["error"]["code"], "ENGINE-CANARY-REFUSED", "{who}: {doc:#}");
+    }
+    // A Hybrid Identity Administrator may configure writeback but may not reset a password with
+    // this call: not run, and why.
+    let hia = sim.access(crate::tenant::HIA).await;
+    let out = cmd(&lab, &sim, &hia, &["verify", "--reset-test", USER, "--json"]).output().unwrap();
+    let doc = json(&out);
+    assert_eq!(code(&out), 3, "{doc:#}");
+    let accepted = hop(&doc, hops::ACCEPTED);
+    assert_eq!(accepted["code"], "RESET-TEST-NOT-RUN", "{doc:#}");
+    assert!(accepted["remedy"].as_str().unwrap().contains("UserAuthenticationMethod.ReadWrite.All"));
+    assert!(doc["hops"].as_array().unwrap().iter().all(|h| h["name"] != hops::OPERATION), "nothing was started");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operation_that_never_finishes_is_a_clear_timeout() {
+    use writeback_core::session::reset_hops as hops;
+    let (lab, sim, token) = set_up().await;
+    sim.running.set_faults(writeback_lab::tenant::Faults { reset_operations_hang: true, ..Default::default() });
+    let out =
+        cmd(&lab, &sim, &token, &["verify", "--reset-test", USER, "--reset-timeout", "2", "--json"]).output().unwrap();
+    let doc = json(&out);
+    assert_eq!(code(&out), 3, "{doc:#}");
+    let op = hop(&doc, hops::OPERATION);
+    assert_eq!(op["code"], "RESET-TEST-TIMEOUT", "{doc:#}");
+    assert!(op["detail"].as_str().unwrap().contains("after 2 s"), "{doc:#}");
+}
+
+#[test]
+fn the_event_reader_takes_get_winevents_shapes_and_refuses_others() {
+    use writeback_core::session::parse_events;
+    let one = r#"{"Id":31010,"ProviderName":"PasswordResetService","TimeCreated":"2026-12-06T10:00:00Z","LevelDisplayName":"Information","Message":"ResetUserPasswordByAdminSuccess"}"#;
+    assert_eq!(parse_events(one).unwrap().len(), 1, "ConvertTo-Json prints a lone event as an object");
+    assert_eq!(parse_events(&format!("[{one},{one}]")).unwrap().len(), 2);
+    assert!(parse_events("null").unwrap().is_empty());
+    assert!(parse_events(r#"[{"Id":"x"}]"#).is_err());
+    assert!(parse_events(&one[..40]).is_err(), "truncated");
+}
