@@ -152,7 +152,7 @@ fn every_error_code_in_the_source_is_documented() {
         .split('"')
         .filter(|s| {
             let prefix = s.split('-').next().unwrap_or("");
-            ["CLI", "CONFIG", "SECRET", "LAB", "AD", "TENANT", "ENTRA", "ENGINE", "SYNC", "GUI", "STATE"]
+            ["CLI", "CONFIG", "SECRET", "LAB", "AD", "TENANT", "ENTRA", "ENGINE", "SYNC", "GUI", "STATE", "RESET"]
                 .contains(&prefix)
                 && s.contains('-')
                 && s.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')

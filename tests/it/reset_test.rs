@@ -155,3 +155,56 @@ fn the_event_reader_takes_get_winevents_shapes_and_refuses_others() {
     assert!(parse_events(r#"[{"Id":"x"}]"#).is_err());
     assert!(parse_events(&one[..40]).is_err(), "truncated");
 }
+
+/// The simulator's answers to the reset as Graph gives them: 202 with a Location on Graph's own
+/// origin, the user and the operation matching Microsoft's schema, failure as the operation's
+/// status — and the reset refused on the caller's own account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_simulators_reset_answers_match_microsofts_schema() {
+    let (_lab, sim, token) = set_up().await;
+    let schema = crate::graph_schema::Schema::load();
+    let upn = format!("{USER}@lab.example.test");
+    let (_, _, user) = sim
+        .graph(&token, &format!("/v1.0/users/{upn}?$select=id,userPrincipalName,onPremisesSyncEnabled,onPremisesSamAccountName,onPremisesDomainName,onPremisesSecurityIdentifier,onPremisesDistinguishedName,onPremisesImmutableId,onPremisesLastSyncDateTime,lastPasswordChangeDateTime"))
+        .await;
+    assert_eq!(schema.check_response("/users/{id | userPrincipalName}", &user), Vec::<String>::new(), "{user}");
+    let id = user["id"].as_str().unwrap();
+    let resp = sim
+        .http
+        .post(sim.url(&format!(
+            "/v1.0/users/{id}/authentication/methods/28c10230-6103-485e-b985-444c60001490/resetPassword"
+        )))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "newPassword": "Xy-9876-kittens-Lab!" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.starts_with(sim.running.url()), "{location}");
+    let mut op = Value::Null;
+    for _ in 0..100 {
+        let r = sim.http.get(&location).bearer_auth(&token).send().await.unwrap();
+        op = r.json().await.unwrap();
+        if op["status"] == "failed" || op["status"] == "succeeded" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(op["status"], "failed", "writeback is off: {op}");
+    assert!(op["statusDetail"].as_str().unwrap().contains("not enabled"), "{op}");
+    assert_eq!(
+        schema
+            .check_response("/users/{id | userPrincipalName}/authentication/operations/{longRunningOperation-id}", &op),
+        Vec::<String>::new(),
+        "{op}"
+    );
+    // Only a synced user of the lab, and never an unknown method.
+    let (status, body) = sim_post(
+        &sim,
+        &token,
+        "/v1.0/users/nobody@lab.example.test/authentication/methods/28c10230-6103-485e-b985-444c60001490/resetPassword",
+    )
+    .await;
+    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("Request_ResourceNotFound")), "{body}");
+}
