@@ -391,10 +391,10 @@ async fn a_forest_added_after_the_enable_is_flagged_and_a_new_enable_covers_it_w
     assert_eq!(two.dacls().await, before);
 }
 
-/// A window tall enough for both forests' rows and the Connect button below them.
-fn tall(app: writeback_gui::App) -> egui_kittest::Harness<'static, writeback_gui::App> {
+/// A window tall enough for a long page (two forests' rows above Connect; Configuration complete with the test reset).
+pub(crate) fn tall(app: writeback_gui::App) -> egui_kittest::Harness<'static, writeback_gui::App> {
     egui_kittest::Harness::builder()
-        .with_size([940.0, 1100.0])
+        .with_size([940.0, 1400.0])
         .build_ui_state(|ui, app: &mut writeback_gui::App| app.ui(ui), app)
 }
 

@@ -367,7 +367,7 @@ fn ad_args(lab: &LabDc) -> ConnectionArgs {
 }
 
 /// [`ad_args`] and the simulator as the tenant (and its lab sync engine).
-fn lab_args(lab: &LabDc, sim: &Sim, tenant: &str) -> ConnectionArgs {
+pub(crate) fn lab_args(lab: &LabDc, sim: &Sim, tenant: &str) -> ConnectionArgs {
     ConnectionArgs {
         cloud: Some(Cloud::Lab),
         tenant: Some(tenant.into()),
@@ -698,7 +698,7 @@ fn tab_to(h: &mut Harness<'static, App>, label: &str) {
 }
 
 /// Presses a button from the keyboard: Tab to it, then Space (once it is enabled).
-fn press(h: &mut Harness<'static, App>, label: &str) {
+pub(crate) fn press(h: &mut Harness<'static, App>, label: &str) {
     let deadline = Instant::now() + Duration::from_secs(90);
     while h.get_by_label(label).accesskit_node().is_disabled() {
         assert!(Instant::now() < deadline, "{label} stayed disabled");

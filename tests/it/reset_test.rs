@@ -208,3 +208,49 @@ async fn the_simulators_reset_answers_match_microsofts_schema() {
     .await;
     assert_eq!((status, body["error"]["code"].as_str()), (404, Some("Request_ResourceNotFound")), "{body}");
 }
+
+/// The done criterion, in the wizard: an administrator who knows no connector password turns
+/// writeback on, then clicks "Test writeback now" and sees the reset reach the DC hop by hop.
+#[test]
+fn the_wizard_tests_writeback_from_the_cloud_on_configuration_complete() {
+    use crate::gui::{app, click, idle, type_into, wait};
+    use egui_kittest::kittest::{NodeT, Queryable};
+    use writeback_gui::pages::complete::words;
+    use writeback_gui::wizard::PageId;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (lab, sim, _) = rt.block_on(set_up());
+    let home = tempfile::tempdir().unwrap();
+    let mut a = app(home.path(), crate::gui::lab_args(&lab, &sim, crate::tenant::TENANT));
+    a.worker().unwrap().set_browser(std::sync::Arc::new(crate::tenant::form_browser(GA)));
+    // Tall enough that the test's section below the portal's steps is on screen.
+    let mut h = crate::forests::tall(a);
+    h.step();
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    click(&mut h, "Sign in with a browser");
+    wait(&mut h, "the sign-in", |a| a.wizard().facts.tenant_ready && idle(a));
+    click(&mut h, "Next");
+    type_into(&mut h, "Password", lab.password("admin_password_file").expose());
+    click(&mut h, "Connect");
+    wait(&mut h, "the directory connection", |a| a.wizard().facts.directory_ready && idle(a));
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    wait(&mut h, "the plan", |a| a.wizard().facts.plan_ready && idle(a));
+    click(&mut h, "Configure");
+    wait(&mut h, "the configuration", |a| a.wizard().page == PageId::Complete && idle(a));
+    h.get_by_label(words::TEST);
+    assert!(h.get_by_label(words::TEST_NOW).accesskit_node().is_disabled(), "no user chosen yet");
+    // Picked from the domain as it is typed, as the canary is.
+    type_into(&mut h, words::TEST_USER, "wb.can");
+    wait(&mut h, "the test user's matches", |a| a.pages().complete().reset_user().matches().is_some());
+    crate::gui::press(&mut h, &format!("{USER} (Writeback Canary)"));
+    assert_eq!(h.state().pages().complete().reset_user().chosen().as_deref(), Some(USER));
+    click(&mut h, words::TEST_NOW);
+    wait(&mut h, "the test reset", |a| a.pages().complete().reset().is_some() && idle(a));
+    let trace = h.state().pages().complete().reset().cloned().unwrap().unwrap();
+    assert!(trace.reached && trace.hops.iter().all(|h| h.ok), "{trace:#?}");
+    h.get_by_label(words::REACHED);
+    let dc = trace.hops.iter().find(|x| x.name == writeback_core::session::reset_hops::DC).unwrap();
+    h.get_by_label(&words::hop(dc.name, &dc.detail, dc.ms));
+}

@@ -247,6 +247,10 @@ impl App {
                 self.configured(outcome)
             }
             Msg::Tested(result) => result.map(|t| self.pages.features.take_tested(t)),
+            Msg::ResetTested(result) => {
+                self.pages.complete.take_reset(result);
+                Ok(())
+            }
             Msg::Journal(result) => {
                 let view = result.map(|v| self.pages.ready.take_journal(*v));
                 self.wiz.facts.plan_ready = view.is_ok();

@@ -27,6 +27,8 @@ pub enum PickerId {
     Connector,
     /// The canary, on Ready to configure.
     Canary,
+    /// The test reset's user, on Configuration complete.
+    ResetTest,
 }
 
 /// A row of another forest on Connect your directories: its Enterprise Admin (typed, or the
@@ -111,6 +113,8 @@ pub enum Job {
     },
     /// Test a password for an account against the policy that applies to it.
     TestPassword { user: String, password: Secret },
+    /// "Test writeback now": a reset from the cloud, followed to the DC.
+    ResetTest { user: String },
 }
 
 /// The engine's answers, each for the page that asked.
@@ -161,6 +165,7 @@ pub enum Msg {
     /// The unfinished journal, read and checked.
     Journal(Result<Box<JournalView>, ErrorReport>),
     Tested(Result<PasswordTest, ErrorReport>),
+    ResetTested(Result<Box<writeback_core::session::ResetTrace>, ErrorReport>),
 }
 
 impl Msg {
@@ -427,7 +432,7 @@ async fn run(
         Job::FindAccounts { picker, text } => {
             let found = with_session(shared, async |s| match picker {
                 PickerId::Connector => s.directory().find_accounts(&text, 12).await,
-                PickerId::Canary => s.directory().find_people(&text, 12).await,
+                PickerId::Canary | PickerId::ResetTest => s.directory().find_people(&text, 12).await,
             })
             .await;
             Msg::Accounts { picker, text, found }
@@ -502,6 +507,11 @@ async fn run(
         Job::Recover { journal, how } => {
             Msg::Recovered(with_session(shared, async |s| s.recover(&journal, how, cancel, progress).await).await)
         }
+        Job::ResetTest { user } => Msg::ResetTested(
+            with_session(shared, async |s| s.reset_test(&user, std::time::Duration::from_secs(120), cancel).await)
+                .await
+                .map(Box::new),
+        ),
         Job::TestPassword { user, password } => {
             let now = shared.opts().clock.now();
             Msg::Tested(with_session(shared, async |s| s.directory().test_password(&user, &password, now).await).await)

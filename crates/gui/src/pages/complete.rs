@@ -3,7 +3,7 @@
 use super::configuring::Configuring;
 use super::{Nav, verdict};
 use writeback_core::engine::apply::{ApplyOutcome, Canary};
-use writeback_core::session::Configured;
+use writeback_core::session::{Configured, ResetTrace};
 use writeback_core::types::{Cloud, ErrorReport};
 
 /// The apply's result, and the canary's answer.
@@ -11,6 +11,9 @@ use writeback_core::types::{Cloud, ErrorReport};
 pub struct Complete {
     outcome: Option<Result<ApplyOutcome, ErrorReport>>,
     canary: Option<Result<Canary, ErrorReport>>,
+    /// "Test writeback now": its user, and its trace.
+    pub(crate) reset_user: super::Picker,
+    reset: Option<Result<Box<ResetTrace>, ErrorReport>>,
 }
 
 impl Complete {
@@ -24,9 +27,24 @@ impl Complete {
         self.canary.as_ref()
     }
 
+    /// The test reset's trace.
+    pub fn reset(&self) -> Option<&Result<Box<ResetTrace>, ErrorReport>> {
+        self.reset.as_ref()
+    }
+
+    /// The test reset's user picker.
+    pub fn reset_user(&self) -> &super::Picker {
+        &self.reset_user
+    }
+
     pub(crate) fn forget(&mut self) {
         self.outcome = None;
         self.canary = None;
+        self.reset = None;
+    }
+
+    pub(crate) fn take_reset(&mut self, result: Result<Box<ResetTrace>, ErrorReport>) {
+        self.reset = Some(result);
     }
 
     /// The configuration answered; returns whether it is done and verified.
@@ -96,6 +114,18 @@ pub mod words {
     pub fn note(detail: &str) -> String {
         format!("Note: {detail}")
     }
+    pub const TEST: &str = "Prove it: a password reset from the cloud, followed to your domain controller";
+    pub const TEST_HOW: &str = "Resets a synced test user's password the way an administrator does in the cloud (Microsoft Graph's resetPassword), with a new password that passes your policy, never shown or kept; the user must change it at next sign-in. Needs an Authentication Administrator (or Privileged Authentication, Password, Helpdesk or User Administrator, or Global Administrator) sign-in with UserAuthenticationMethod.ReadWrite.All. Choose a person, never an administrator.";
+    pub const TEST_USER: &str = "Test user";
+    pub const TEST_NOW: &str = "Test writeback now";
+    pub const REACHED: &str = "The reset reached your domain controller.";
+    pub const NOT_REACHED: &str = "The reset did not reach your domain controller.";
+    pub fn hop(name: &str, detail: &str, ms: u64) -> String {
+        format!("{name}: {detail} ({ms} ms)")
+    }
+    pub fn not_checked(what: &str) -> String {
+        format!("Not checked: {what}")
+    }
     pub fn audit(path: &std::path::Path) -> String {
         format!("Every change is recorded in {}.", path.display())
     }
@@ -118,10 +148,42 @@ impl Complete {
         ui.label(if cx.cloud == Cloud::Public { words::TRY_PUBLIC } else { words::TRY_OTHER });
     }
 
-    pub(crate) fn ui(&self, ui: &mut egui::Ui, nav: &mut Nav<'_>, cx: &Context<'_>) -> Option<Action> {
+    /// "Test writeback now": the user picker, the button, and the trace hop by hop.
+    fn reset_test(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>) {
+        ui.add_space(crate::theme::space::PARAGRAPH);
+        ui.strong(words::TEST);
+        ui.label(words::TEST_HOW);
+        self.reset_user.ui(ui, nav, crate::worker::PickerId::ResetTest, words::TEST_USER);
+        let user = self.reset_user.chosen();
+        if ui.add_enabled(user.is_some() && !nav.busy(), egui::Button::new(words::TEST_NOW)).clicked()
+            && let Some(user) = user
+        {
+            self.reset = None;
+            nav.start(crate::worker::Job::ResetTest { user });
+        }
+        match &self.reset {
+            Some(Ok(t)) => {
+                for h in &t.hops {
+                    verdict(ui, h.ok, &words::hop(h.name, &h.detail, h.ms));
+                    if let Some(r) = &h.remedy {
+                        ui.label(words::note(r));
+                    }
+                }
+                for n in &t.not_checked {
+                    ui.weak(words::not_checked(n));
+                }
+                verdict(ui, t.reached, if t.reached { words::REACHED } else { words::NOT_REACHED });
+            }
+            Some(Err(e)) => crate::error_box(ui, e),
+            None => {}
+        }
+    }
+
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>, cx: &Context<'_>) -> Option<Action> {
         let configuring = cx.configuring;
         let mut action = None;
-        match &self.outcome {
+        let outcome = self.outcome.clone();
+        match &outcome {
             Some(Ok(o)) => {
                 if o.applied.is_empty() {
                     ui.label(words::NOTHING);
@@ -149,6 +211,7 @@ impl Complete {
                 }
                 if cx.enabling && o.verified {
                     Self::portal(ui, nav, cx);
+                    self.reset_test(ui, nav);
                 }
             }
             Some(Err(_)) => {

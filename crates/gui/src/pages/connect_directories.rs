@@ -236,14 +236,18 @@ impl ConnectDirectories {
         }
     }
 
-    /// The settings and the sync engine named their forests: the first fills an empty Forest
-    /// field (unless a DC is named), each other becomes a row (its Enterprise Admin from its
-    /// settings table).
+    /// The settings and the sync engine named their forests: the first is the form's (it fills
+    /// an empty Forest field, unless a DC is named: then it is taken to be that DC's), each other
+    /// becomes a row (its Enterprise Admin from its settings table).
     pub(crate) fn take_forests(&mut self, forests: Vec<String>) {
         if self.forest.is_empty() && self.ad_url.is_empty() {
             self.forest = forests.first().cloned().unwrap_or_default();
         }
+        let form = if self.forest.trim().is_empty() { forests.first().cloned() } else { None };
         for f in &forests {
+            if form.as_deref().is_some_and(|first| first.eq_ignore_ascii_case(f)) {
+                continue;
+            }
             self.add_row(f);
         }
         self.forests = forests;

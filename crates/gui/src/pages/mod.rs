@@ -141,6 +141,7 @@ impl Pages {
         match picker {
             PickerId::Connector => self.directories.other_connector.found(text, hits),
             PickerId::Canary => self.ready.canary.found(text, hits),
+            PickerId::ResetTest => self.complete.reset_user.found(text, hits),
         }
     }
 
@@ -293,7 +294,7 @@ impl Picker {
     }
 
     /// What the field holds, when there is something.
-    pub(crate) fn chosen(&self) -> Option<String> {
+    pub fn chosen(&self) -> Option<String> {
         Some(self.text.trim().to_string()).filter(|t| !t.is_empty())
     }
 
