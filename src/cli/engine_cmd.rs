@@ -401,3 +401,41 @@ pub async fn verify(
     });
     Ok(Outcome { exit: if all { Exit::Ok } else { Exit::No } })
 }
+
+/// `diagnose`: the writeback events, explained and grouped.
+pub async fn diagnose(
+    events: Option<std::path::PathBuf>,
+    args: &ConnectionArgs,
+    config_path: &Path,
+    lab: &super::LabMode,
+    out: Output,
+) -> Result<Outcome, Error> {
+    let list = match events {
+        Some(file) => {
+            let text = std::fs::read_to_string(&file).map_err(|e| Error::Usage {
+                message: format!("cannot read {}: {e}", file.display()),
+                remedy: "Give a file exported with Get-WinEvent … | ConvertTo-Json.".into(),
+            })?;
+            writeback_core::session::parse_events(&text).map_err(|why| Error::Usage {
+                message: format!("{} is not an event export: {why}", file.display()),
+                remedy: "Export with: Get-WinEvent -FilterHashtable @{LogName='Application'; ProviderName='PasswordResetService','ADSync'} | Select-Object Id, ProviderName, @{n='TimeCreated';e={$_.TimeCreated.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')}}, LevelDisplayName, Message | ConvertTo-Json".into(),
+            })?
+        }
+        None => {
+            let s = open(config_path, args, lab, false).await?;
+            s.sync_events().await?
+        }
+    };
+    let d = writeback_core::events::diagnose(&list);
+    out.result(&d, || {
+        let mut t = format!("{} writeback events\n", d.events.len());
+        for g in &d.groups {
+            t.push_str(&format!("  {} ×{} (newest {}): {}\n", g.key, g.count, g.newest, g.meaning));
+            if !g.remedy.is_empty() {
+                t.push_str(&format!("      what to do: {}\n", g.remedy));
+            }
+        }
+        t
+    });
+    Ok(Outcome::OK)
+}

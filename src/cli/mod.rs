@@ -137,6 +137,16 @@ pub enum Command {
         #[command(subcommand)]
         command: AdCommand,
     },
+    /// The sync server's writeback events, explained (Microsoft's event tables), newest first and
+    /// grouped: read from the sync engine, or from an export.
+    Diagnose {
+        /// A file of events as `Get-WinEvent … | Select-Object Id, ProviderName, TimeCreated,
+        /// LevelDisplayName, Message | ConvertTo-Json` writes it, instead of the sync engine's.
+        #[arg(long, value_name = "FILE")]
+        events: Option<PathBuf>,
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
     /// Security descriptors of AD objects.
     Acl {
         #[command(subcommand)]

@@ -139,6 +139,9 @@ async fn dispatch(cli: Cli, out: Output) -> Result<Outcome, super::Error> {
             super::engine_cmd::verify(canary, reset, &connection, &config_path, lab, out).await?
         }
         Some(Command::Entra { command }) => super::entra_cmd::entra(command, &config_path, lab, out).await?,
+        Some(Command::Diagnose { events, connection }) => {
+            super::engine_cmd::diagnose(events, &connection, &config_path, lab, out).await?
+        }
         Some(Command::Licences { from_file, connection }) => {
             super::entra_cmd::licences(from_file, connection, &config_path, lab, out).await?
         }

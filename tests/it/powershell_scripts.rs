@@ -58,6 +58,7 @@ fn every_generated_script_parses_and_calls_only_documented_parameters() {
         ("adsync on", AdSync::set_script(true)),
         ("adsync off", AdSync::set_script(false)),
         ("adsync sync", AdSync::sync_script()),
+        ("adsync events", AdSync::events_script()),
         ("cloudsync state", CloudSync::state_script()),
         ("cloudsync on", CloudSync::set_script(true)),
         ("cloudsync off", CloudSync::set_script(false)),

@@ -86,6 +86,32 @@ async fn a_reset_in_the_cloud_reaches_the_dc_hop_by_hop() {
     assert_eq!(events["event_id"], 33004, "{doc:#}");
     assert!(events["remedy"].as_str().unwrap().contains("grant writeback on an OU holding the user"), "{doc:#}");
     assert_eq!(hop(&doc, hops::DC)["ok"], false);
+    // The sync server's events, explained: the refusal first (newest), with Microsoft's remedy.
+    let out = cmd(&lab, &sim, &token, &["diagnose", "--json"]).output().unwrap();
+    let diag = json(&out);
+    assert_eq!(code(&out), 0, "{diag:#}");
+    let groups = diag["groups"].as_array().unwrap();
+    let refused = groups.iter().find(|g| g["key"] == "33004").expect("ADPermissionsError grouped");
+    assert!(refused["meaning"].as_str().unwrap().starts_with("ADPermissionsError"), "{diag:#}");
+    assert!(!refused["remedy"].as_str().unwrap().is_empty());
+    assert!(groups.iter().any(|g| g["key"] == "31011"), "{diag:#}");
+    // The same events from an export file; a file that is none is refused with how to make one.
+    let file = lab.home.path().join("events.json");
+    std::fs::write(&file, serde_json::to_string(&diag["events"].as_array().unwrap().iter().map(|e| serde_json::json!({
+        "Id": e["id"], "ProviderName": e["provider"], "TimeCreated": e["time"], "LevelDisplayName": e["level"], "Message": e["message"]
+    })).collect::<Vec<_>>()).unwrap()).unwrap();
+    let out = crate::support::bin(lab.home.path())
+        .args(["diagnose", "--json", "--events", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(json(&out)["groups"], diag["groups"]);
+    std::fs::write(&file, "<Events/>").unwrap();
+    let out = crate::support::bin(lab.home.path())
+        .args(["diagnose", "--json", "--events", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!((code(&out), json(&out)["error"]["code"].as_str()), (2, Some("CLI-USAGE")));
+    assert!(json(&out)["error"]["remedy"].as_str().unwrap().contains("Get-WinEvent"));
     let out = cmd(&lab, &sim, &token, &["apply", "--disable", "--yes", "--json", "--scope", &sales]).output().unwrap();
     assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
 

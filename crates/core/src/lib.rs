@@ -15,5 +15,6 @@ pub(crate) use writeback_sync as sync_engine;
 
 pub mod config;
 pub mod engine;
+pub mod events;
 pub mod session;
 pub mod types;

@@ -118,6 +118,23 @@ $ad = @($connectors | Where-Object {{ $_.ConnectorTypeName -eq 'AD' }} | ForEach
         )
     }
 
+    /// The script that reads the sync server's writeback events: PasswordResetService's and
+    /// ADSync's, from the Application log, newest 500, each as Get-WinEvent's EventLogRecord gives
+    /// it (the time in UTC, RFC 3339). None found is an empty list, not an error.
+    pub fn events_script() -> String {
+        "$ErrorActionPreference = 'Stop'\n\
+$events = @(Get-WinEvent -FilterHashtable @{ LogName = 'Application'; ProviderName = 'PasswordResetService', 'ADSync' } -MaxEvents 500 -ErrorAction SilentlyContinue)\n\
+$list = @($events | ForEach-Object { [pscustomobject]@{ Id = $_.Id; ProviderName = $_.ProviderName; TimeCreated = $_.TimeCreated.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ'); LevelDisplayName = $_.LevelDisplayName; Message = $_.Message } })\n\
+ConvertTo-Json -InputObject $list -Compress -Depth 3\n"
+            .into()
+    }
+
+    /// The sync server's writeback events ([`Self::events_script`]).
+    pub async fn events(&self) -> Result<Vec<super::WinEvent>, SyncError> {
+        let doc = self.run("Get-WinEvent", &Self::events_script()).await?;
+        super::WinEvent::parse_list(&doc).map_err(|detail| SyncError::Output { command: "Get-WinEvent", detail })
+    }
+
     /// The script that starts a delta sync.
     pub fn sync_script() -> String {
         "$ErrorActionPreference = 'Stop'\nImport-Module ADSync\nStart-ADSyncSyncCycle -PolicyType Delta | ConvertTo-Json -Compress\n".into()

@@ -334,6 +334,22 @@ impl Session {
     }
 }
 
+impl Session {
+    /// The sync server's writeback events: Entra Connect's through Get-WinEvent, the lab sync
+    /// engine's from the simulator. Cloud Sync's agent logs elsewhere: not read.
+    pub async fn sync_events(&self) -> Result<Vec<WinEvent>, Error> {
+        match &self.backend {
+            Ok(Backend::AdSync(a)) => Ok(a.events().await?),
+            Ok(Backend::Lab(l)) => Ok(l.events().await?),
+            Ok(Backend::CloudSync(_)) => Err(Error::Usage {
+                message: "the Cloud Sync agent does not log writeback to the Entra Connect event sources".into(),
+                remedy: "Export the events you want explained (Get-WinEvent … | Select-Object Id, ProviderName, TimeCreated, LevelDisplayName, Message | ConvertTo-Json) and give the file with --events.".into(),
+            }),
+            Err(e) => Err(e.clone().into()),
+        }
+    }
+}
+
 /// A UPN in a URL path: what is not unreserved is percent-encoded.
 fn encode(v: &str) -> String {
     v.bytes()

@@ -33,12 +33,6 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
             get(own_role_eligibility_instances),
         )
         .route("/v1.0/subscribedSkus", get(subscribed_skus))
-        .route("/v1.0/users/{id}", get(super::writeback::get_user))
-        .route(
-            "/v1.0/users/{id}/authentication/methods/{method}/resetPassword",
-            axum::routing::post(super::writeback::reset_password),
-        )
-        .route("/v1.0/users/{id}/authentication/operations/{op}", get(super::writeback::get_operation))
         .route("/v1.0/directory/onPremisesSynchronization", get(on_prem_sync_list))
         .route("/v1.0/directory/onPremisesSynchronization/{id}", get(on_prem_sync_get).patch(on_prem_sync_patch))
 }
@@ -821,7 +815,7 @@ pub(crate) fn sync_admin(shared: &Shared, headers: &HeaderMap) -> Result<Caller,
 /// Accounts", Microsoft Entra Cloud Sync); the lab DC seeds it.
 pub const LAB_AGENT_ACCOUNT: &str = crate::seed::CLOUD_SYNC_AGENT_SAM;
 
-fn sync_state(shared: &Shared) -> Value {
+pub(crate) fn sync_state(shared: &Shared) -> Value {
     let st = shared.state();
     let m = &st.sync_engine;
     json!({
@@ -975,7 +969,7 @@ pub(crate) async fn sync_engine_set(
             StatusCode::BAD_REQUEST,
             "BadRequest",
             &format!(
-                "Expected {{\"writeback_enabled\", \"staging_mode\", \"sync_cycle_enabled\", \"scheduler_suspended\": true|false, \"version\": \"2.5.190.0\", \"flavour\": \"adsync\"|\"cloudsync\", \"ad_connectors\": [{{\"forest\": \"corp.example\", \"account\": \"CORP\\\\MSOL_…\", \"domains\": [\"corp.example\"]}}]}}, each optional: {e}"
+                "Expected {{\"writeback_enabled\", \"staging_mode\", \"sync_cycle_enabled\", \"scheduler_suspended\": true|false, \"version\": \"2.5.190.0\", \"flavour\": \"adsync\"|\"cloudsync\", \"ad_connectors\": [{{\"forest\": \"corp.example\", \"account\": \"CORP\\\\MSOL_…\", \"domains\": [\"corp.example\"], \"password\", \"dc_url\", \"fingerprint\"}}]}}, each optional: {e}"
             ),
         ),
     }
@@ -995,27 +989,6 @@ Entra Cloud Sync\").</p>",
 }
 
 /// `POST /lab/sync-engine/sync-cycle`: a delta sync, which updates the organisation's last sync.
-pub(crate) async fn sync_cycle(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
-    if let Err(r) = sync_admin(&shared, &headers) {
-        return r;
-    }
-    // The cycle imports the users under each AD connector the engine can sign in with.
-    if let Err(e) = super::writeback::import(&shared).await {
-        return graph_error(
-            &shared,
-            StatusCode::BAD_GATEWAY,
-            "syncCycleFailed",
-            &format!("The sync cycle failed: {e}"),
-        );
-    }
-    let now = shared.now();
-    {
-        let mut st = shared.state();
-        st.sync_engine_last_cycle = Some(now);
-        st.last_sync = Some(now);
-    }
-    ok(sync_state(&shared))
-}
 
 #[cfg(test)]
 mod tests {

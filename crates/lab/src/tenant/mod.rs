@@ -517,7 +517,9 @@ pub async fn start_with_clock(
 }
 
 fn router(shared: Arc<Shared>) -> Router {
-    let graph_routes = graph::routes().layer(axum::middleware::from_fn_with_state(shared.clone(), graph::faults));
+    let graph_routes = graph::routes()
+        .merge(writeback::routes())
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), graph::faults));
     Router::new()
         .route("/{tenant}/v2.0/.well-known/openid-configuration", get(oauth::openid_configuration))
         .route("/{tenant}/oauth2/v2.0/authorize", get(oauth::authorize_form).post(oauth::authorize_submit))
@@ -528,8 +530,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/devicelogin", get(oauth::device_login_form).post(oauth::device_login_submit))
         .route("/lab/sync-engine", get(graph::sync_engine_get).post(graph::sync_engine_set))
         .route("/lab/admin-center", get(graph::admin_center))
-        .route("/lab/sync-engine/sync-cycle", post(graph::sync_cycle))
-        .route("/lab/sync-engine/cycle", post(graph::sync_cycle))
+        .route("/lab/sync-engine/sync-cycle", post(writeback::sync_cycle))
+        .route("/lab/sync-engine/cycle", post(writeback::sync_cycle))
         .route("/lab/sync-engine/events", get(writeback::events))
         .route("/lab/faults", put(set_faults))
         .route("/lab/revoke-sessions", post(revoke_sessions))

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::graph::{authorize, graph_error, sync_admin};
+use super::graph::{authorize, graph_error, sync_admin, sync_state};
 use super::{LabAdConnector, Shared, with_header};
 use crate::clock::rfc3339;
 use writeback_ad::{AdConnection, AdError, ConnectOptions, TlsTrust};
@@ -180,6 +180,38 @@ fn not_found(shared: &Shared, key: &str) -> Response {
         "Request_ResourceNotFound",
         &format!("Resource '{key}' does not exist or one of its queried reference-property objects are not present."),
     )
+}
+
+/// The Graph routes of the reset: the synced user, the action, its operation.
+pub(crate) fn routes() -> axum::Router<Arc<Shared>> {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/v1.0/users/{id}", get(get_user))
+        .route("/v1.0/users/{id}/authentication/methods/{method}/resetPassword", post(reset_password))
+        .route("/v1.0/users/{id}/authentication/operations/{op}", get(get_operation))
+}
+
+/// `POST /lab/sync-engine/sync-cycle` (and `/cycle`): a delta sync.
+pub(crate) async fn sync_cycle(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if let Err(r) = sync_admin(&shared, &headers) {
+        return r;
+    }
+    // The cycle imports the users under each AD connector the engine can sign in with.
+    if let Err(e) = import(&shared).await {
+        return graph_error(
+            &shared,
+            StatusCode::BAD_GATEWAY,
+            "syncCycleFailed",
+            &format!("The sync cycle failed: {e}"),
+        );
+    }
+    let now = shared.now();
+    {
+        let mut st = shared.state();
+        st.sync_engine_last_cycle = Some(now);
+        st.last_sync = Some(now);
+    }
+    Json(sync_state(&shared)).into_response()
 }
 
 /// `GET /v1.0/users/{id | userPrincipalName}`: a synced user, with `$select`.
