@@ -988,8 +988,6 @@ Entra Cloud Sync\").</p>",
     .into_response()
 }
 
-/// `POST /lab/sync-engine/sync-cycle`: a delta sync, which updates the organisation's last sync.
-
 #[cfg(test)]
 mod tests {
     use super::*;
