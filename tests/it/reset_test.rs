@@ -280,3 +280,80 @@ fn the_wizard_tests_writeback_from_the_cloud_on_configuration_complete() {
     let dc = trace.hops.iter().find(|x| x.name == writeback_core::session::reset_hops::DC).unwrap();
     h.get_by_label(&words::hop(dc.name, &dc.detail, dc.ms));
 }
+
+/// Resets `upn`'s password through the simulator's Graph, as an administrator, and waits for the
+/// operation's end: its status and detail.
+async fn reset_via_graph(sim: &Sim, token: &str, upn: &str, password: &str) -> (String, String) {
+    let resp = sim
+        .http
+        .post(sim.url(&format!(
+            "/v1.0/users/{upn}/authentication/methods/28c10230-6103-485e-b985-444c60001490/resetPassword"
+        )))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "newPassword": password }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 202);
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    for _ in 0..200 {
+        let op: Value = sim.http.get(&location).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+        if op["status"] == "failed" || op["status"] == "succeeded" {
+            return (op["status"].as_str().unwrap().into(), op["statusDetail"].as_str().unwrap_or_default().into());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("the operation never ended");
+}
+
+async fn last_event_ids(sim: &Sim, token: &str) -> Vec<u64> {
+    let (_, _, events) = sim.graph(token, "/lab/sync-engine/events").await;
+    events.as_array().unwrap().iter().rev().take(3).map(|e| e["Id"].as_u64().unwrap()).collect()
+}
+
+/// What stops writeback on premises stops the lab engine's too, each with the event the sync
+/// server logs: a password the policy refuses (33008), a deny of Reset Password to the connector
+/// on the user (33004), a staging-mode server (no event: nothing reaches it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_refusal_on_premises_is_the_servers_event() {
+    let (lab, sim, token) = set_up().await;
+    let out = cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json"]).output().unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    let upn = format!("{USER}@lab.example.test");
+    let (status, _) = reset_via_graph(&sim, &token, &upn, "Good-Enough-Passw0rd-42").await;
+    assert_eq!(status, "succeeded");
+    assert_eq!(last_event_ids(&sim, &token).await[..2], [31010, 31009]);
+
+    let (status, detail) = reset_via_graph(&sim, &token, &upn, "short").await;
+    assert_eq!(status, "failed");
+    assert!(detail.contains("33008"), "{detail}");
+    assert_eq!(last_event_ids(&sim, &token).await, vec![31011, 33008, 31009]);
+
+    // An explicit deny of Reset Password to the connector on the user.
+    let (mut admin, disc) = crate::ad_engine::discover(&lab).await;
+    let sid = crate::ad_engine::connector_sid(&mut admin, &disc, &lab).await;
+    let dn = format!("CN=Writeback Canary,OU=Support,OU=Staff,OU=Corp,{BASE}");
+    let before = writeback_ad::writeback::read_dacl(&mut admin, &dn).await.unwrap();
+    let mut sd = before.sd.clone();
+    let ctx = writeback_ad::sd::SidContext::default();
+    let deny =
+        writeback_ad::sd::sddl::parse_one_ace(&format!("(OD;;CR;00299570-246d-11d0-a768-00aa006e0529;;{sid})"), &ctx)
+            .unwrap();
+    sd.dacl.as_mut().unwrap().insert_canonical(deny);
+    writeback_ad::writeback::write_dacl(&mut admin, &dn, &sd).await.unwrap();
+    let (status, detail) = reset_via_graph(&sim, &token, &upn, "Another-Good-Passw0rd-43").await;
+    assert_eq!(status, "failed");
+    assert!(detail.contains("33004"), "{detail}");
+    writeback_ad::writeback::write_dacl(&mut admin, &dn, &before.sd).await.unwrap();
+
+    // A staging-mode server runs no writeback: the operation fails and no event is logged.
+    let events_before = last_event_ids(&sim, &token).await;
+    sim.running.with_sync_engine(|m| m.staging_mode = true);
+    let (status, detail) = reset_via_graph(&sim, &token, &upn, "Third-Good-Passw0rd-44").await;
+    assert_eq!(status, "failed");
+    assert!(detail.contains("staging mode"), "{detail}");
+    assert_eq!(last_event_ids(&sim, &token).await, events_before);
+    sim.running.with_sync_engine(|m| m.staging_mode = false);
+    let out = cmd(&lab, &sim, &token, &["apply", "--disable", "--yes", "--json"]).output().unwrap();
+    assert_eq!(code(&out), 0);
+}
