@@ -19,7 +19,10 @@ async fn set_up() -> (LabDc, Sim, String) {
     let lab = LabDc::up();
     let mut fx = crate::tenant::hybrid_fixture();
     let app = fx.apps.iter_mut().find(|a| a.client_id == APP).unwrap();
-    app.consented_scopes.extend(["UserAuthenticationMethod.ReadWrite.All".into(), "User.Read.All".into()]);
+    app.consented_scopes.extend(
+        ["UserAuthenticationMethod.ReadWrite.All", "User.Read.All", "AuditLog.Read.All", "Directory.Read.All"]
+            .map(String::from),
+    );
     let sim = Sim::start(fx).await;
     let info: writeback_lab::LabInfo = serde_json::from_value(lab.info.clone()).unwrap();
     let connector = writeback_lab::ad_connector(&info).unwrap();
@@ -122,7 +125,14 @@ async fn a_reset_in_the_cloud_reaches_the_dc_hop_by_hop() {
     let doc = json(&out);
     assert_eq!(code(&out), 0, "{doc:#}");
     let names: Vec<&str> = doc["hops"].as_array().unwrap().iter().map(|h| h["name"].as_str().unwrap()).collect();
-    assert_eq!(names, vec![hops::USER, hops::CLOUD_USER, hops::ACCEPTED, hops::OPERATION, hops::DC, hops::EVENTS]);
+    assert_eq!(
+        names,
+        vec![hops::USER, hops::CLOUD_USER, hops::ACCEPTED, hops::OPERATION, hops::DC, hops::EVENTS, hops::AUDIT]
+    );
+    assert!(
+        hop(&doc, hops::AUDIT)["detail"].as_str().unwrap().contains("on-premises agent Microsoft Entra Connect"),
+        "{doc:#}"
+    );
     for h in doc["hops"].as_array().unwrap() {
         assert!(h["ok"] == true && h["ms"].is_u64() && h.get("code").is_none(), "{h}");
     }
@@ -225,6 +235,17 @@ async fn the_simulators_reset_answers_match_microsofts_schema() {
         Vec::<String>::new(),
         "{op}"
     );
+    // The reset in the tenant's audit log, as Graph lists it.
+    let (status, _, audits) = sim
+        .graph(
+            &token,
+            "/v1.0/auditLogs/directoryAudits?$filter=activityDisplayName%20eq%20'Reset%20password%20(by%20admin)'",
+        )
+        .await;
+    assert_eq!(status, 200, "{audits}");
+    assert_eq!(audits["value"][0]["result"], "failure", "{audits}");
+    assert_eq!(audits["value"][0]["targetResources"][0]["id"], id);
+    assert_eq!(schema.check_response("/auditLogs/directoryAudits", &audits), Vec::<String>::new(), "{audits}");
     // Only a synced user of the lab, and never an unknown method.
     let (status, body) = sim_post(
         &sim,

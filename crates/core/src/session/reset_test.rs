@@ -53,6 +53,7 @@ pub mod hops {
     pub const OPERATION: &str = "the reset operation";
     pub const DC: &str = "the DC shows the new password";
     pub const EVENTS: &str = "the sync server's events";
+    pub const AUDIT: &str = "the tenant's audit log";
 }
 
 struct Timer(Instant);
@@ -329,6 +330,37 @@ impl Session {
             _ => not_checked.push(
                 "the sync server's events: reading PasswordResetService and ADSync events with Get-WinEvent is not built yet".into(),
             ),
+        }
+        // 7. The tenant's audit log, where the administrator consented to reading it: the reset
+        // as Entra recorded it, and which agent wrote it on premises.
+        let t = Timer(Instant::now());
+        let filter = format!("activityDisplayName eq 'Reset password (by admin)' and activityDateTime ge {started}");
+        let path = format!("/auditLogs/directoryAudits?$filter={}&$orderby=activityDateTime%20desc", encode(&filter));
+        match entra.graph.get(&path, false).await {
+            Ok(v) => {
+                let entry = v["value"].as_array().into_iter().flatten().find(|a| {
+                    a["targetResources"].as_array().into_iter().flatten().any(|r| r["id"].as_str() == Some(cloud_id.as_str()))
+                });
+                match entry {
+                    Some(a) => {
+                        let agent = a["additionalDetails"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .find(|d| d["key"] == "OnPremisesAgent")
+                            .and_then(|d| d["value"].as_str())
+                            .unwrap_or("not given");
+                        let ok = a["result"] == "success";
+                        let hop = t.hop(hops::AUDIT, ok, format!("Reset password (by admin): {}, on-premises agent {agent}", a["result"].as_str().unwrap_or("?")));
+                        hops.push(if ok { hop } else { hop.failed("RESET-TEST-AUDIT", "Entra recorded the reset as failed: the hops above say where it stopped.") });
+                    }
+                    None => not_checked.push("the tenant's audit log: the reset is not in it yet (entries can take minutes to appear)".into()),
+                }
+            }
+            Err(crate::entra::EntraError::Graph { status: 401 | 403, .. }) => not_checked.push(
+                "the tenant's audit log: reading it needs AuditLog.Read.All and Directory.Read.All, consented for this app".into(),
+            ),
+            Err(e) => not_checked.push(format!("the tenant's audit log: {e}")),
         }
         Ok(ResetTrace { user: account.dn, hops, reached, not_checked })
     }

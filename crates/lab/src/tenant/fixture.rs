@@ -78,6 +78,7 @@ pub const GRAPH_SCOPES: &[&str] = &[
     "RoleEligibilitySchedule.Read.Directory",
     "RoleEligibilitySchedule.ReadWrite.Directory",
     "UserAuthenticationMethod.Read.All",
+    "AuditLog.Read.All",
     "UserAuthenticationMethod.ReadWrite.All",
 ];
 

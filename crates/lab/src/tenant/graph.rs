@@ -110,6 +110,9 @@ impl Caller {
     pub(crate) fn upn(&self) -> String {
         self.user.upn.clone()
     }
+    pub(crate) fn user_pub(&self) -> User {
+        self.user.clone()
+    }
     fn has_any(&self, scopes: &[&str]) -> bool {
         self.scopes.iter().any(|s| scopes.iter().any(|w| w.eq_ignore_ascii_case(s)))
     }
@@ -146,6 +149,10 @@ pub(crate) fn authorize(shared: &Shared, headers: &HeaderMap, scopes: &[&str]) -
     let caller = authenticate(shared, headers)?;
     require(shared, &caller, scopes)?;
     Ok(caller)
+}
+
+pub(crate) fn require_pub(shared: &Shared, caller: &Caller, scopes: &[&str]) -> Result<(), Response> {
+    require(shared, caller, scopes)
 }
 
 fn require(shared: &Shared, caller: &Caller, scopes: &[&str]) -> Result<(), Response> {
@@ -906,9 +913,10 @@ pub(crate) async fn sync_engine_set(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Err(r) = sync_admin(&shared, &headers) {
-        return r;
-    }
+    let caller = match sync_admin(&shared, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let latency = shared.state().faults.sync_engine_latency_ms;
     if latency > 0 {
         tokio::time::sleep(Duration::from_millis(latency)).await;
@@ -936,6 +944,18 @@ pub(crate) async fn sync_engine_set(
                 && let Err(r) = cloudsync_credential(&shared, s.credential.as_ref())
             {
                 return r;
+            }
+            let switched = {
+                let st = shared.state();
+                s.writeback_enabled.filter(|v| *v != st.sync_engine_writeback)
+            };
+            if let Some(on) = switched {
+                let activity = if on {
+                    "Enable password writeback for directory"
+                } else {
+                    "Disable password writeback for directory"
+                };
+                super::audit(&shared, activity, "DirectoryManagement", &caller.user, None, true, &[]);
             }
             {
                 let mut st = shared.state();

@@ -175,6 +175,8 @@ pub(crate) struct State {
     pub operations: HashMap<String, writeback::Operation>,
     /// The lab sync server's writeback events, oldest first.
     pub events: Vec<writeback::LabEvent>,
+    /// The tenant's audit log (directoryAudit entries), oldest first.
+    pub audits: Vec<Value>,
 }
 
 /// The lab sync engine's model of what a real engine reports, so every branch runs end to end.
@@ -264,6 +266,34 @@ impl Shared {
     pub fn now(&self) -> SystemTime {
         self.clock.now()
     }
+}
+
+/// Adds an entry to the tenant's audit log (`directoryAudit`, as Graph gives it).
+pub(crate) fn audit(
+    shared: &Shared,
+    activity: &str,
+    category: &str,
+    by: &User,
+    target: Option<(&str, &str)>,
+    ok: bool,
+    details: &[(&str, &str)],
+) {
+    let now = shared.now();
+    let entry = serde_json::json!({
+        "id": uuid::Uuid::new_v4().to_string(),
+        "activityDateTime": crate::clock::rfc3339(now),
+        "activityDisplayName": activity,
+        "category": category,
+        "correlationId": uuid::Uuid::new_v4().to_string(),
+        "loggedByService": "Self-service Password Management",
+        "operationType": "Update",
+        "result": if ok { "success" } else { "failure" },
+        "resultReason": "",
+        "initiatedBy": { "app": null, "user": { "id": by.id, "displayName": by.display_name, "userPrincipalName": by.upn, "ipAddress": "127.0.0.1" } },
+        "targetResources": target.map(|(id, upn)| vec![serde_json::json!({ "id": id, "displayName": upn, "type": "User", "userPrincipalName": upn, "modifiedProperties": [] })]).unwrap_or_default(),
+        "additionalDetails": details.iter().map(|(k, v)| serde_json::json!({ "key": k, "value": v })).collect::<Vec<_>>(),
+    });
+    shared.state().audits.push(entry);
 }
 
 /// A fresh opaque value for codes and tokens.
@@ -476,6 +506,7 @@ fn resolve(fixture: Fixture, now: SystemTime) -> Result<(Tenant, State, TenantIn
         synced: HashMap::new(),
         operations: HashMap::new(),
         events: Vec::new(),
+        audits: Vec::new(),
         graph_requests: 0,
     };
     Ok((tenant, state, info))

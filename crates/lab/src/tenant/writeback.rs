@@ -95,6 +95,54 @@ fn event(shared: &Shared, id: u32, provider: &str, level: &str, message: String)
     shared.state().events.push(e);
 }
 
+/// `GET /v1.0/auditLogs/directoryAudits`: needs AuditLog.Read.All and Directory.Read.All (both);
+/// `$filter` on activityDisplayName eq and activityDateTime ge, joined by `and`; newest first.
+pub(crate) async fn directory_audits(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let caller = match authorize(&shared, &headers, &["AuditLog.Read.All"]) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if let Err(r) = super::graph::require_pub(&shared, &caller, &["Directory.Read.All", "Directory.ReadWrite.All"]) {
+        return r;
+    }
+    let mut name: Option<String> = None;
+    let mut since: Option<String> = None;
+    if let Some(f) = q.get("$filter") {
+        for part in f.split(" and ") {
+            let part = part.trim();
+            if let Some(v) = part.strip_prefix("activityDisplayName eq ") {
+                name = Some(v.trim_matches('\'').replace("''", "'"));
+            } else if let Some(v) = part.strip_prefix("activityDateTime ge ") {
+                since = Some(v.trim().to_string());
+            } else {
+                return graph_error(
+                    &shared,
+                    StatusCode::BAD_REQUEST,
+                    "Request_UnsupportedQuery",
+                    &format!("Unsupported filter: {part}"),
+                );
+            }
+        }
+    }
+    let mut items: Vec<Value> = shared
+        .state()
+        .audits
+        .iter()
+        .filter(|a| name.as_deref().is_none_or(|n| a["activityDisplayName"] == n))
+        .filter(|a| since.as_deref().is_none_or(|t| a["activityDateTime"].as_str().unwrap_or_default() >= t))
+        .cloned()
+        .collect();
+    items.reverse();
+    Json(
+        json!({ "@odata.context": format!("{}/v1.0/$metadata#auditLogs/directoryAudits", shared.url), "value": items }),
+    )
+    .into_response()
+}
+
 fn dn_of_domain(dns: &str) -> String {
     dns.split('.').map(|l| format!("DC={l}")).collect::<Vec<_>>().join(",")
 }
@@ -189,6 +237,7 @@ pub(crate) fn routes() -> axum::Router<Arc<Shared>> {
         .route("/v1.0/users/{id}", get(get_user))
         .route("/v1.0/users/{id}/authentication/methods/{method}/resetPassword", post(reset_password))
         .route("/v1.0/users/{id}/authentication/operations/{op}", get(get_operation))
+        .route("/v1.0/auditLogs/directoryAudits", get(directory_audits))
 }
 
 /// `POST /lab/sync-engine/sync-cycle` (and `/cycle`): a delta sync.
@@ -305,7 +354,8 @@ pub(crate) async fn reset_password(
     );
     let task_shared = shared.clone();
     let task_op = op_id.clone();
-    tokio::spawn(async move { perform(task_shared, task_op, user, Secret::new(password)).await });
+    let by = caller.user_pub();
+    tokio::spawn(async move { perform(task_shared, task_op, user, Secret::new(password), by).await });
     let location = format!("{}/v1.0/users/{key}/authentication/operations/{op_id}", shared.url);
     let resp = (StatusCode::ACCEPTED, [("Location", location)]).into_response();
     with_header(resp, "Retry-After", "1")
@@ -323,7 +373,7 @@ fn finish(shared: &Shared, op: &str, ok: bool, detail: Option<String>) {
 
 /// What the sync engine does with a reset: the checks a Connect server makes, then the write on
 /// the DC as the connector, each outcome logged as PasswordResetService logs it.
-async fn perform(shared: Arc<Shared>, op: String, user: SyncedUser, password: Secret) {
+async fn perform(shared: Arc<Shared>, op: String, user: SyncedUser, password: Secret, by: super::User) {
     {
         let now = shared.now();
         let mut st = shared.state();
@@ -341,6 +391,10 @@ async fn perform(shared: Arc<Shared>, op: String, user: SyncedUser, password: Se
             st.sync_engine.ad_connectors.iter().find(|c| c.forest.eq_ignore_ascii_case(&user.forest)).cloned();
         (st.sync_engine_writeback, st.sync_engine.staging_mode, connector)
     };
+    let target = Some((user.id.as_str(), user.upn.as_str()));
+    if !writeback || staging {
+        super::audit(&shared, "Reset password (by admin)", "UserManagement", &by, target, false, &[]);
+    }
     if !writeback {
         return finish(
             &shared,
@@ -378,6 +432,18 @@ async fn perform(shared: Arc<Shared>, op: String, user: SyncedUser, password: Se
                 "Information",
                 format!("ResetUserPasswordByAdminSuccess: {}", user.upn),
             );
+            // Which writeback agent set the password on premises (howto-sspr-reporting).
+            let agent = if connector_flavour_is_cloudsync(&shared) { "CloudSync" } else { "Microsoft Entra Connect" };
+            let target = Some((user.id.as_str(), user.upn.as_str()));
+            super::audit(
+                &shared,
+                "Reset password (by admin)",
+                "UserManagement",
+                &by,
+                target,
+                true,
+                &[("OnPremisesAgent", agent)],
+            );
             let now = shared.now();
             if let Some(u) = shared.state().synced.get_mut(&user.id) {
                 u.last_password_change = Some(now);
@@ -394,6 +460,8 @@ async fn perform(shared: Arc<Shared>, op: String, user: SyncedUser, password: Se
                 "Error",
                 format!("ResetUserPasswordByAdminFail: {}", user.upn),
             );
+            let target = Some((user.id.as_str(), user.upn.as_str()));
+            super::audit(&shared, "Reset password (by admin)", "UserManagement", &by, target, false, &[]);
             finish(
                 &shared,
                 &op,
@@ -402,6 +470,10 @@ async fn perform(shared: Arc<Shared>, op: String, user: SyncedUser, password: Se
             );
         }
     }
+}
+
+fn connector_flavour_is_cloudsync(shared: &Shared) -> bool {
+    shared.state().sync_engine.flavour == "cloudsync"
 }
 
 /// The write itself, and the event id its refusal is logged under.
