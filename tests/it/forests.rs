@@ -436,12 +436,7 @@ fn the_wizard_enables_and_disables_two_forests_in_one_run() {
     let mut a = app(two.home.path(), args.clone());
     a.worker().unwrap().set_browser(Arc::new(crate::tenant::form_browser(crate::tenant::GA)));
     let mut h = tall(a);
-    h.step();
-    click(&mut h, "Next");
-    click(&mut h, "Next");
-    click(&mut h, "Sign in with a browser");
-    wait(&mut h, "the sign-in", |a| a.wizard().facts.tenant_ready && idle(a));
-    click(&mut h, "Next");
+    crate::gui::signed_in(&mut h);
     assert_eq!(h.state().wizard().page, PageId::ConnectDirectories);
     passwords(&mut h);
     click(&mut h, "Next");

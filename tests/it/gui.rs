@@ -94,6 +94,17 @@ fn connected_for(lab: &LabDc, home: &std::path::Path, task: &str) -> Harness<'st
     h
 }
 
+/// From the first frame to Connect your directories: Welcome, Tasks (as they are), and Connect to
+/// Microsoft Entra ID signed in through the app's browser.
+pub(crate) fn signed_in(h: &mut Harness<'static, App>) {
+    h.step();
+    click(h, "Next");
+    click(h, "Next");
+    click(h, "Sign in with a browser");
+    wait(h, "the sign-in", |a| a.wizard().facts.tenant_ready && idle(a));
+    click(h, "Next");
+}
+
 pub(crate) fn idle(app: &App) -> bool {
     !app.wizard().facts.busy
 }
@@ -413,12 +424,7 @@ fn wrong_password_no_licence_and_cancel_while_configuring() {
     let mut a = app(home.path(), args.clone());
     a.worker().unwrap().set_browser(Arc::new(crate::tenant::form_browser(GA)));
     let mut h = harness(a);
-    h.step();
-    click(&mut h, "Next");
-    click(&mut h, "Next");
-    click(&mut h, "Sign in with a browser");
-    wait(&mut h, "the sign-in", |a| a.wizard().facts.tenant_ready && idle(a));
-    click(&mut h, "Next");
+    crate::gui::signed_in(&mut h);
     type_into(&mut h, "Password", "not-the-password");
     click(&mut h, "Connect");
     wait(&mut h, "the bind error", |a| a.error().is_some());
@@ -840,12 +846,7 @@ fn cloud_sync_asks_ready_for_a_global_administrator_and_names_the_portal_switch(
     let mut a = app(home.path(), lab_args(&lab, &sim, TENANT));
     a.worker().unwrap().set_browser(Arc::new(crate::tenant::form_browser(GA)));
     let mut h = harness(a);
-    h.step();
-    click(&mut h, "Next");
-    click(&mut h, "Next");
-    click(&mut h, "Sign in with a browser");
-    wait(&mut h, "the sign-in", |a| a.wizard().facts.tenant_ready && idle(a));
-    click(&mut h, "Next");
+    crate::gui::signed_in(&mut h);
     type_into(&mut h, "Password", lab.password("admin_password_file").expose());
     click(&mut h, "Connect");
     wait(&mut h, "the directory connection", |a| a.wizard().facts.directory_ready && idle(a));

@@ -271,12 +271,7 @@ fn the_wizard_tests_writeback_from_the_cloud_on_configuration_complete() {
     a.worker().unwrap().set_browser(std::sync::Arc::new(crate::tenant::form_browser(GA)));
     // Tall enough that the test's section below the portal's steps is on screen.
     let mut h = crate::forests::tall(a);
-    h.step();
-    click(&mut h, "Next");
-    click(&mut h, "Next");
-    click(&mut h, "Sign in with a browser");
-    wait(&mut h, "the sign-in", |a| a.wizard().facts.tenant_ready && idle(a));
-    click(&mut h, "Next");
+    crate::gui::signed_in(&mut h);
     type_into(&mut h, "Password", lab.password("admin_password_file").expose());
     click(&mut h, "Connect");
     wait(&mut h, "the directory connection", |a| a.wizard().facts.directory_ready && idle(a));

@@ -178,22 +178,21 @@ pub fn primary(opts: &Options) -> Result<DirectorySpec, Error> {
     })
 }
 
-/// A DC signed in to: the connection, how it is protected, what the DC says of its forest, and
-/// the account that signed in.
-pub(super) struct Reached {
-    pub conn: AdConnection,
-    pub protection: Protection,
-    pub disc: Discovery,
-    pub account: Account,
-}
-
-/// Signs in as `sign_in` says, then reads the rootDSE, the partitions and the bound account.
-pub(super) async fn reach(sign_in: &SignIn) -> Result<Reached, Error> {
+/// Signs in as `sign_in` says, then reads the rootDSE, the partitions and the bound account: the
+/// session of that DC (its forest as the partitions name it, else `forest`).
+pub(super) async fn reach(
+    sign_in: SignIn,
+    settings: Settings,
+    preset_connector_password: Option<Secret>,
+    forest: Option<String>,
+    source: String,
+) -> Result<AdSession, Error> {
     let (mut conn, protection) =
-        signin::sign_in(sign_in, &mut <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng()).await?;
+        signin::sign_in(&sign_in, &mut <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng()).await?;
     let disc = directory::discover(&mut conn).await?;
     let (account, _) = directory::bound_account(&mut conn, &disc, &protection.account).await?;
-    Ok(Reached { conn, protection, disc, account })
+    let forest = forest_name(&disc).or(forest).unwrap_or_default();
+    Ok(AdSession { sign_in, protection, conn, disc, account, settings, preset_connector_password, forest, source })
 }
 
 /// Connects and binds as the settings and flags say; `typed` is a password typed into the
@@ -235,19 +234,7 @@ pub async fn connect_to(opts: &Options, spec: &DirectorySpec, typed: Option<Secr
     // configuration for the lab's realm).
     let simple = opts.flags.ad_simple_bind || opts.preset.is_some();
     let sign_in = SignIn { place, who, simple, trust, timeout, domains: Vec::new() };
-    let Reached { conn, protection, disc, account } = reach(&sign_in).await?;
-    let forest = forest_name(&disc).or_else(|| spec.forest.clone()).unwrap_or_default();
-    Ok(AdSession {
-        sign_in,
-        protection,
-        conn,
-        disc,
-        account,
-        settings,
-        preset_connector_password: spec.preset_connector_password.clone(),
-        forest,
-        source: spec.source.clone(),
-    })
+    reach(sign_in, settings, spec.preset_connector_password.clone(), spec.forest.clone(), spec.source.clone()).await
 }
 
 /// The forest's DNS name: its root domain's, from the partitions.

@@ -267,18 +267,8 @@ impl AdSession {
             domains: self.disc.domains.iter().map(|d| (d.netbios_name.clone(), d.dns_name.clone())).collect(),
             ..self.sign_in.clone()
         };
-        let super::connect::Reached { conn, protection, disc, account } = super::connect::reach(&sign_in).await?;
-        Ok(AdSession {
-            sign_in,
-            protection,
-            conn,
-            disc,
-            account,
-            settings: self.settings.clone(),
-            preset_connector_password: None,
-            forest: self.forest.clone(),
-            source: format!("a DC of {domain} found in DNS"),
-        })
+        let source = format!("a DC of {domain} found in DNS");
+        super::connect::reach(sign_in, self.settings.clone(), None, Some(self.forest.clone()), source).await
     }
 
     /// Signs a second connection in as `account` with `password`, to the DC this session
