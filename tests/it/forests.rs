@@ -577,3 +577,47 @@ fn every_domain_holding_a_scope_gets_its_root_and_each_dn_its_domains_connection
         assert_eq!(served, Some(expected), "{dn}");
     }
 }
+
+/// A forest the sync engine serves that the settings leave out: Optional features says so with
+/// Microsoft's consequence, and "Include" brings the wizard back to connect it, its row added.
+#[test]
+fn the_wizard_says_which_served_forest_is_not_covered_and_offers_to_include_it() {
+    use crate::gui::{app, click, idle, type_into, wait};
+    use writeback_gui::pages::optional_features::words;
+    use writeback_gui::wizard::PageId;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let two = rt.block_on(Two::up());
+    two.settings(&[LAB]);
+    let args = writeback_core::config::SettingsOverlay {
+        cloud: Some(writeback_core::config::Cloud::Lab),
+        tenant: Some(TENANT.into()),
+        lab_url: Some(two.sim.running.url().to_string()),
+        client_id: Some(crate::tenant::APP.into()),
+        ..Default::default()
+    };
+    let mut a = app(two.home.path(), args);
+    a.worker().unwrap().set_browser(Arc::new(crate::tenant::form_browser(crate::tenant::GA)));
+    let mut h = tall(a);
+    crate::gui::signed_in(&mut h);
+    // Only the settings' forest is offered; the engine's other one is not a row yet.
+    wait(&mut h, "the forests", |a| !a.pages().directories().forests().is_empty());
+    type_into(&mut h, "Password", two.lab.password("admin_password_file").expose());
+    if h.state().pages().directories().rows().iter().any(|r| r.forest == SOUTH) {
+        // The engine named it: untick it, so this run leaves it out.
+        h.get_by_label(&writeback_gui::pages::connect_directories::words::include(SOUTH)).click();
+        h.step();
+    }
+    click(&mut h, "Connect");
+    wait(&mut h, "the directory", |a| a.wizard().facts.directory_ready && idle(a));
+    click(&mut h, "Next");
+    click(&mut h, "Next");
+    wait(&mut h, "today's state", |a| a.pages().features().status().is_some() && idle(a));
+    let st = h.state().pages().features().status().cloned().unwrap();
+    let u = st.ad.uncovered.iter().find(|u| u.forest == SOUTH).unwrap_or_else(|| panic!("{:?}", st.ad.uncovered));
+    h.get_by_label(&words::uncovered(SOUTH, &u.why, &u.consequence));
+    click(&mut h, &words::include(SOUTH));
+    assert_eq!(h.state().wizard().page, PageId::ConnectDirectories);
+    assert!(!h.state().wizard().facts.directory_ready, "connect again, with the forest");
+    let row = h.state().pages().directories().rows().iter().find(|r| r.forest == SOUTH).cloned().unwrap();
+    assert!(row.include, "{row:?}");
+}

@@ -253,13 +253,15 @@ impl ConnectDirectories {
         self.forests = forests;
     }
 
-    /// A row for `forest`, unless it is the form's or has one.
-    fn add_row(&mut self, forest: &str) {
+    /// A row for `forest`, included, unless it is the form's.
+    pub(crate) fn add_row(&mut self, forest: &str) {
         let forest = forest.trim().trim_end_matches('.').to_ascii_lowercase();
-        if forest.is_empty()
-            || forest.eq_ignore_ascii_case(self.forest.trim())
-            || self.rows.iter().any(|r| r.forest.eq_ignore_ascii_case(&forest))
-        {
+        if forest.is_empty() || forest.eq_ignore_ascii_case(self.forest.trim()) {
+            return;
+        }
+        // A row left out before is included again (the person asked for it).
+        if let Some(r) = self.rows.iter_mut().find(|r| r.forest.eq_ignore_ascii_case(&forest)) {
+            r.include = true;
             return;
         }
         let ad_user = self
@@ -322,6 +324,12 @@ impl ConnectDirectories {
                     d.enterprise_admin
                         && self.connector.is_some()
                         && self.others.iter().all(|o| o.enterprise_admin && o.chosen.is_some())
+                        // A forest included after connecting is connected before going on.
+                        && self
+                            .rows
+                            .iter()
+                            .filter(|r| r.include)
+                            .all(|r| self.others.iter().any(|o| o.forest.eq_ignore_ascii_case(&r.forest)))
                 }
             },
             None => false,

@@ -360,7 +360,13 @@ pub(crate) fn ui(pages: &mut Pages, ui: &mut egui::Ui, nav: &mut Nav<'_>) -> Opt
         PageId::ConnectEntra => pages.entra.ui(ui, nav),
         PageId::ConnectDirectories => pages.directories.ui(ui, nav),
         PageId::Scope => pages.scope.ui(ui, nav, pages.directories.directory()),
-        PageId::OptionalFeatures => pages.features.ui(ui, nav),
+        PageId::OptionalFeatures => {
+            // An uncovered forest to include: a row for it, and back to connect it.
+            if let Some(forest) = pages.features.ui(ui, nav) {
+                pages.directories.add_row(&forest);
+                while nav.wiz.page != PageId::ConnectDirectories && nav.wiz.previous().is_some() {}
+            }
+        }
         PageId::Ready if nav.wiz.task == super::wizard::Task::Recover => {
             pages.ready.recovery_ui(ui, pages.unfinished.as_deref(), nav.busy())
         }

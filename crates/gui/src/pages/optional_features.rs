@@ -56,6 +56,12 @@ pub mod words {
     pub fn not_checked(what: &str) -> String {
         format!("Not checked here: {what}")
     }
+    pub fn uncovered(forest: &str, why: &str, consequence: &str) -> String {
+        format!("Writeback does not cover {forest}, which the sync engine serves ({why}): {consequence}")
+    }
+    pub fn include(forest: &str) -> String {
+        format!("Include {forest} (back to Connect your directories)")
+    }
 }
 
 /// The "Password writeback" box and its options, today's state and the readiness findings, and
@@ -158,9 +164,13 @@ impl OptionalFeatures {
         Job::Plan { action, choice }
     }
 
-    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>) {
+    /// Draws the page; returns a forest the person asked to include (from the uncovered ones).
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>) -> Option<String> {
         match nav.wiz.task {
-            Task::TestPassword => return self.test_password(ui, nav),
+            Task::TestPassword => {
+                self.test_password(ui, nav);
+                return None;
+            }
             Task::Customize | Task::Disable => {
                 // The Disable task stays a disable: it cannot be ticked back into an enable.
                 let disabling = nav.wiz.task == Task::Disable;
@@ -183,12 +193,23 @@ impl OptionalFeatures {
             if nav.busy() {
                 ui.label(words::READING);
             }
-            return;
+            return None;
         };
         ui.label(words::today(&st.state.to_string()));
         // What "enabled" still lacks: a finding for View, the to-do list for Customize.
         for m in &st.missing {
             ui.label(words::missing(m));
+        }
+        let mut include = None;
+        for u in &st.ad.uncovered {
+            crate::theme::verdict_line(
+                ui,
+                crate::theme::Verdict::Warning,
+                &words::uncovered(&u.forest, &u.why, &u.consequence),
+            );
+            if ui.button(words::include(&u.forest)).clicked() {
+                include = Some(u.forest.clone());
+            }
         }
         if let Some(j) = &st.unfinished_journal {
             verdict(ui, false, &words::unfinished(j));
@@ -222,6 +243,7 @@ impl OptionalFeatures {
         if ui.add_enabled(!nav.busy(), egui::Button::new(words::REFRESH)).clicked() {
             nav.start(Job::Overview);
         }
+        include
     }
 
     fn test_password(&mut self, ui: &mut egui::Ui, nav: &mut Nav<'_>) {
