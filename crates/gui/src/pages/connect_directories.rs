@@ -440,7 +440,8 @@ impl ConnectDirectories {
         }
         ui.add_space(crate::theme::space::ITEM);
         field(ui, words::FOREST, &mut self.forest, false);
-        if !self.forests.is_empty() {
+        // Said when there are several: one forest is the form's own.
+        if self.forests.len() > 1 {
             ui.weak(words::forests_served(&self.forests.join(", ")));
         }
         ui.add_enabled_ui(!self.current_user, |ui| {
