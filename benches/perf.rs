@@ -259,7 +259,12 @@ fn median(mut v: Vec<Duration>) -> Duration {
 /// One table row: the median of ours and of the peer's runs, each with its spread (min–max), and
 /// the ratio of the medians with the spread of the run-by-run ratios (run i of ours beside run i
 /// of the peer's, measured one after the other).
+/// Appended to the first cell of every row while the link rows run: `(RTT N ms)`.
+static ROW_SUFFIX: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
 fn row(what: &str, ours: &[Duration], peer_name: &str, peer: &[Duration]) {
+    let suffix = ROW_SUFFIX.lock().map(|s| s.clone()).unwrap_or_default();
+    let what = &format!("{what}{suffix}");
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     let spread = |v: &[Duration]| {
         let (lo, hi) = (v.iter().min().copied().unwrap_or_default(), v.iter().max().copied().unwrap_or_default());
@@ -340,9 +345,12 @@ async fn lab_up(dir: &Path) -> BenchResult<Lab> {
     Ok(Lab { info, admin, password })
 }
 
+/// Adds an OU; one that is there already (an earlier row's) is kept.
 async fn add_ou(conn: &mut AdConnection, dn: &str) -> BenchResult<()> {
-    conn.add(dn, vec![("objectClass", vec![b"organizationalUnit".to_vec()])]).await?;
-    Ok(())
+    match conn.add(dn, vec![("objectClass", vec![b"organizationalUnit".to_vec()])]).await {
+        Ok(()) | Err(writeback_ad::AdError::Ldap { rc: 68, .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn grant_ous(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
@@ -558,7 +566,8 @@ async fn seed_users(lab: &mut Lab, base: &str, from: usize, to: usize) -> BenchR
     let seeding = Instant::now();
     for i in from..to {
         let dn = format!("CN=bench{i:06},{base}");
-        lab.admin
+        let added = lab
+            .admin
             .add(
                 &dn,
                 vec![
@@ -566,7 +575,11 @@ async fn seed_users(lab: &mut Lab, base: &str, from: usize, to: usize) -> BenchR
                     ("sAMAccountName", vec![format!("bench{i:06}").into_bytes()]),
                 ],
             )
-            .await?;
+            .await;
+        match added {
+            Ok(()) | Err(writeback_ad::AdError::Ldap { rc: 68, .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     eprintln!("seeded users {from}..{to} in {:.1} s", seeding.elapsed().as_secs_f64());
     Ok(())
@@ -721,6 +734,8 @@ async fn cycles(lab: &mut Lab, tenant: &Tenant, smoke: bool) -> BenchResult<()> 
 struct Tenant {
     running: writeback_lab::tenant::RunningTenant,
     token: Secret,
+    /// Where the commands reach it (the simulator itself, or a link in front of it).
+    url: String,
 }
 
 async fn tenant_up() -> BenchResult<Tenant> {
@@ -732,7 +747,8 @@ async fn tenant_up() -> BenchResult<Tenant> {
     let endpoints = writeback_entra::clouds::endpoints(writeback_core::config::Cloud::Lab, Some(running.url()));
     let si = writeback_entra::auth::SignIn::new(endpoints, running.info().tenant_id.clone(), "bench")?;
     let token = si.password(&running.info().admin_upn, &running.admin_password()).await?.access;
-    Ok(Tenant { running, token })
+    let url = running.url().to_string();
+    Ok(Tenant { running, token, url })
 }
 
 /// The binary with the bench lab's and tenant's connection flags, its state in `work`; the secrets
@@ -745,7 +761,7 @@ fn cli(lab: &Lab, tenant: &Tenant, work: &Path, args: &[&str]) -> std::process::
         .args(["--ad-tls-name", &lab.info.tls_name, "--ad-user", &lab.info.admin_user])
         .args(["--connector-account", &lab.info.connector_account])
         .args(["--scope", &format!("OU=Corp,{}", lab.info.base_dn)])
-        .args(["--cloud", "lab", "--lab-url", tenant.running.url(), "--tenant", &tenant.running.info().tenant_id])
+        .args(["--cloud", "lab", "--lab-url", &tenant.url, "--tenant", &tenant.running.info().tenant_id])
         .env("WRITEBACK_AD_PASSWORD", lab.password.expose())
         .env("WRITEBACK_ENTRA_TOKEN", tenant.token.expose())
         .env("XDG_DATA_HOME", work.join("data"))
@@ -759,17 +775,22 @@ fn cli(lab: &Lab, tenant: &Tenant, work: &Path, args: &[&str]) -> std::process::
 /// `status` through the binary: the process's wall time beside the sum of the network round trips
 /// it made (which it reports with -v), so what is left is our own work: process start, TLS, JSON.
 async fn status_round_trips(lab: &Lab, tenant: &Tenant, smoke: bool) -> BenchResult<()> {
+    round_trips(lab, tenant, smoke, &["status", "--json", "-v"], "`status` (CLI process, wall)").await
+}
+
+/// A command through the binary: its wall time beside the sum of its own round trips (`-v`).
+async fn round_trips(lab: &Lab, tenant: &Tenant, smoke: bool, args: &[&str], what: &str) -> BenchResult<()> {
     let work = tempfile::tempdir()?;
     let runs = if smoke { 1 } else { 9 };
     let mut samples = Vec::new();
     for _ in 0..runs {
-        let cmd = cli(lab, tenant, work.path(), &["status", "--json", "-v"]);
+        let cmd = cli(lab, tenant, work.path(), args);
         let start = Instant::now();
         let out = tokio::process::Command::from(cmd).output().await?;
         let wall = start.elapsed();
         let stderr = String::from_utf8_lossy(&out.stderr);
         if !out.status.success() {
-            return Err(format!("status failed: {stderr}").into());
+            return Err(format!("{args:?} failed: {stderr}").into());
         }
         let line = stderr.lines().find(|l| l.contains("on the network:")).ok_or("no round-trip line with -v")?;
         // "… a LDAP round trips (b ms), c HTTPS requests (d ms)"
@@ -786,12 +807,7 @@ async fn status_round_trips(lab: &Lab, tenant: &Tenant, smoke: bool) -> BenchRes
     let (_, _, ldap, http) = samples[0];
     let walls: Vec<Duration> = samples.iter().map(|s| s.0).collect();
     let network: Vec<Duration> = samples.iter().map(|s| s.1).collect();
-    row(
-        "`status` (CLI process, wall)",
-        &walls,
-        &format!("sum of its {ldap} LDAP + {http} HTTPS round trips"),
-        &network,
-    );
+    row(what, &walls, &format!("sum of its {ldap} LDAP + {http} HTTPS round trips"), &network);
     Ok(())
 }
 
@@ -951,6 +967,67 @@ async fn two_forests(lab: &Lab, tenant: &Tenant, smoke: bool, south_dir: &Path) 
     Ok(())
 }
 
+/// The address an `ldaps://host[:port]` or `http://host:port` URL names (loopback addresses only
+/// here: the lab's DC and simulator).
+fn socket_of(url: &str, default_port: u16) -> BenchResult<std::net::SocketAddr> {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url).trim_end_matches('/');
+    let with_port = if rest.contains(':') { rest.to_string() } else { format!("{rest}:{default_port}") };
+    Ok(with_port.parse()?)
+}
+
+/// `BENCH_LINK_RTT_MS=0,1,10`: the grant, apply, scan, `status` and `ad check` rows again with the
+/// DC and the tenant simulator behind an emulated link of each round-trip time
+/// (writeback_lab::link), the peers behind the same link; each row's first cell ends `(RTT N ms)`.
+async fn link_rows(lab: &mut Lab, tenant: &mut Tenant, smoke: bool, rtts: &[u64]) -> BenchResult<()> {
+    let n = if smoke {
+        50
+    } else {
+        std::env::var("BENCH_USERS")
+            .ok()
+            .and_then(|v| v.split(',').next().and_then(|n| n.trim().parse().ok()))
+            .unwrap_or(10_000)
+    };
+    let base = format!("OU=BenchUsers,{}", lab.info.base_dn);
+    add_ou(&mut lab.admin, &base).await?;
+    seed_users(lab, &base, 0, n).await?;
+    let dc = socket_of(&lab.info.ldap_url, 636)?;
+    let sim = socket_of(tenant.running.url(), 80)?;
+    let direct = tenant.url.clone();
+    for rtt in rtts {
+        let one_way = Duration::from_micros(rtt * 500);
+        let dc_link = writeback_lab::link::Link::start(dc, one_way).await?;
+        let sim_link = writeback_lab::link::Link::start(sim, one_way).await?;
+        let url = format!("ldaps://{}", dc_link.addr());
+        let trust = TlsTrust {
+            ca_file: Some(lab.info.ca_file.clone()),
+            tls_name: Some(lab.info.tls_name.clone()),
+            fingerprint: None,
+        };
+        let mut admin = AdConnection::connect(&ConnectOptions::new(url.clone(), trust)).await?;
+        admin.bind(&lab.info.admin_user, &lab.password).await?;
+        let info = writeback_lab::LabInfo { ldap_url: url, ..lab.info.clone() };
+        let mut via = Lab { info, admin, password: lab.password.clone() };
+        tenant.url = format!("http://{}", sim_link.addr());
+        if let Ok(mut s) = ROW_SUFFIX.lock() {
+            *s = format!(" (RTT {rtt} ms)");
+        }
+        let result = async {
+            grant_ous(&mut via, smoke).await?;
+            apply_ous(&mut via, smoke).await?;
+            scan_once(&mut via, &base, n, smoke).await?;
+            round_trips(&via, tenant, smoke, &["status", "--json", "-v"], "`status` (CLI process, wall)").await?;
+            round_trips(&via, tenant, smoke, &["ad", "check", "--json", "-v"], "`ad check` (CLI process, wall)").await
+        }
+        .await;
+        if let Ok(mut s) = ROW_SUFFIX.lock() {
+            s.clear();
+        }
+        tenant.url.clone_from(&direct);
+        result?;
+    }
+    Ok(())
+}
+
 fn main() -> BenchResult<()> {
     if std::env::args().any(|a| a == "--hello") {
         return hello();
@@ -985,7 +1062,14 @@ fn main() -> BenchResult<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
     let result = rt.block_on(async {
         let mut lab = lab_up(&dir).await?;
-        let tenant = tenant_up().await?;
+        let mut tenant = tenant_up().await?;
+        // BENCH_LINK_RTT_MS=0,1,10: the rows behind an emulated link, alone.
+        if let Ok(list) = std::env::var("BENCH_LINK_RTT_MS") {
+            let rtts: Vec<u64> = list.split(',').filter_map(|v| v.trim().parse().ok()).collect();
+            link_rows(&mut lab, &mut tenant, smoke, &rtts).await?;
+            tenant.running.stop().await;
+            return Ok(());
+        }
         if only_forests {
             two_forests(&lab, &tenant, smoke, &south_dir).await?;
             tenant.running.stop().await;
@@ -1004,6 +1088,10 @@ fn main() -> BenchResult<()> {
         cli_cycles(&lab, &tenant, smoke).await?;
         two_forests(&lab, &tenant, smoke, &south_dir).await?;
         scan_users(&mut lab, smoke).await?;
+        // The link rows at smoke sizes too, so they never rot.
+        if smoke {
+            link_rows(&mut lab, &mut tenant, smoke, &[10]).await?;
+        }
         tenant.running.stop().await;
         Ok::<_, Box<dyn std::error::Error>>(())
     });

@@ -12,6 +12,7 @@ pub(crate) use writeback_base::{clock, diagnose, fsutil, platform, secrets};
 
 pub mod addr;
 pub mod certs;
+pub mod link;
 pub mod samba;
 pub mod seed;
 pub mod tenant;
