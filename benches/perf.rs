@@ -1041,8 +1041,10 @@ fn main() -> BenchResult<()> {
     let only_ldap = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "ldap");
     // BENCH_ONLY=forests: the two-forest row alone.
     let only_forests = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "forests");
+    // BENCH_LINK_RTT_MS: the link rows alone.
+    let only_lab_rows = only_forests || std::env::var("BENCH_LINK_RTT_MS").is_ok();
     println!("| measured | ours | peer | peer's | ratio |\n|---|---|---|---|---|");
-    if !only_ldap && !only_forests {
+    if !only_ldap && !only_lab_rows {
         sd_codec(smoke)?;
         wizard_start(smoke)?;
     }
@@ -1050,7 +1052,7 @@ fn main() -> BenchResult<()> {
         println!("(the lab benchmarks need root for the lab DC: skipped)");
         return Ok(());
     }
-    if !only_ldap && !only_forests {
+    if !only_ldap && !only_lab_rows {
         wizard_ready()?;
     }
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(if smoke { "bench-lab-smoke" } else { "bench-lab" });
