@@ -93,26 +93,11 @@ pub(crate) async fn faults(State(shared): State<Arc<Shared>>, req: Request, next
 
 /// The signed-in caller of a Graph request.
 pub(crate) struct Caller {
-    user: User,
+    pub(crate) user: User,
     scopes: Vec<String>,
 }
 
 impl Caller {
-    /// Holds one of `roles` (template ids) actively: directly or through a role-assignable group.
-    pub(crate) fn holds_any(&self, tenant: &super::Tenant, roles: &[&str]) -> bool {
-        let wanted = |r: &String| roles.contains(&r.as_str());
-        self.user.roles.iter().any(wanted)
-            || tenant
-                .groups
-                .iter()
-                .any(|g| g.is_assignable_to_role && self.user.groups.contains(&g.id) && g.roles.iter().any(wanted))
-    }
-    pub(crate) fn upn(&self) -> String {
-        self.user.upn.clone()
-    }
-    pub(crate) fn user_pub(&self) -> User {
-        self.user.clone()
-    }
     fn has_any(&self, scopes: &[&str]) -> bool {
         self.scopes.iter().any(|s| scopes.iter().any(|w| w.eq_ignore_ascii_case(s)))
     }
@@ -151,11 +136,7 @@ pub(crate) fn authorize(shared: &Shared, headers: &HeaderMap, scopes: &[&str]) -
     Ok(caller)
 }
 
-pub(crate) fn require_pub(shared: &Shared, caller: &Caller, scopes: &[&str]) -> Result<(), Response> {
-    require(shared, caller, scopes)
-}
-
-fn require(shared: &Shared, caller: &Caller, scopes: &[&str]) -> Result<(), Response> {
+pub(crate) fn require(shared: &Shared, caller: &Caller, scopes: &[&str]) -> Result<(), Response> {
     if caller.has_any(scopes) {
         Ok(())
     } else {
@@ -487,6 +468,15 @@ const PIM_READERS: &[&str] = &[
     "e8611ab8-c189-46e8-94e1-60213ab1f814",
 ];
 
+/// The permissions that read role eligibilities (either list).
+const ELIGIBILITY_SCOPES: &[&str] = &[
+    "RoleEligibilitySchedule.Read.Directory",
+    "RoleEligibilitySchedule.ReadWrite.Directory",
+    "RoleManagement.Read.All",
+    "RoleManagement.Read.Directory",
+    "RoleManagement.ReadWrite.Directory",
+];
+
 /// `GET /roleManagement/directory/roleEligibilityScheduleInstances/filterByCurrentUser(on='principal')`:
 /// the caller's own eligibilities. The reference (tests/fixtures/graph-v1-subset.yaml) gives its
 /// permissions and no role statement; whether Entra asks a reader role of the caller is not
@@ -497,14 +487,7 @@ async fn own_role_eligibility_instances(
     uri: Uri,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let scopes = [
-        "RoleEligibilitySchedule.Read.Directory",
-        "RoleEligibilitySchedule.ReadWrite.Directory",
-        "RoleManagement.Read.All",
-        "RoleManagement.Read.Directory",
-        "RoleManagement.ReadWrite.Directory",
-    ];
-    let caller = match authorize(&shared, &headers, &scopes) {
+    let caller = match authorize(&shared, &headers, ELIGIBILITY_SCOPES) {
         Ok(c) => c,
         Err(r) => return r,
     };
@@ -545,14 +528,7 @@ async fn role_eligibility_instances(
     uri: Uri,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let scopes = [
-        "RoleEligibilitySchedule.Read.Directory",
-        "RoleEligibilitySchedule.ReadWrite.Directory",
-        "RoleManagement.Read.All",
-        "RoleManagement.Read.Directory",
-        "RoleManagement.ReadWrite.Directory",
-    ];
-    let caller = match authorize(&shared, &headers, &scopes) {
+    let caller = match authorize(&shared, &headers, ELIGIBILITY_SCOPES) {
         Ok(c) => c,
         Err(r) => return r,
     };

@@ -53,7 +53,11 @@ impl User {
     /// through a role-assignable group of `tenant` (Microsoft's pages say nothing that sets the two
     /// apart for the sync engine's sign-in).
     pub fn is_writeback_admin(&self, tenant: &Tenant) -> bool {
-        let wanted = |r: &String| r == GLOBAL_ADMINISTRATOR || r == HYBRID_IDENTITY_ADMINISTRATOR;
+        self.holds_any(tenant, &[GLOBAL_ADMINISTRATOR, HYBRID_IDENTITY_ADMINISTRATOR])
+    }
+    /// Holds one of `roles` (template ids) actively: directly or through a role-assignable group.
+    pub fn holds_any(&self, tenant: &Tenant, roles: &[&str]) -> bool {
+        let wanted = |r: &String| roles.contains(&r.as_str());
         self.roles.iter().any(wanted)
             || tenant
                 .groups

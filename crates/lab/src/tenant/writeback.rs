@@ -106,7 +106,7 @@ pub(crate) async fn directory_audits(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if let Err(r) = super::graph::require_pub(&shared, &caller, &["Directory.Read.All", "Directory.ReadWrite.All"]) {
+    if let Err(r) = super::graph::require(&shared, &caller, &["Directory.Read.All", "Directory.ReadWrite.All"]) {
         return r;
     }
     let mut name: Option<String> = None;
@@ -317,7 +317,7 @@ pub(crate) async fn reset_password(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if !caller.holds_any(&shared.tenant, RESET_ROLES) {
+    if !caller.user.holds_any(&shared.tenant, RESET_ROLES) {
         return graph_error(
             &shared,
             StatusCode::FORBIDDEN,
@@ -329,7 +329,7 @@ pub(crate) async fn reset_password(
         return not_found(&shared, &method);
     }
     let Some(user) = find_user(&shared, &key) else { return not_found(&shared, &key) };
-    if user.upn.eq_ignore_ascii_case(&caller.upn()) {
+    if user.upn.eq_ignore_ascii_case(&caller.user.upn.clone()) {
         return graph_error(
             &shared,
             StatusCode::BAD_REQUEST,
@@ -354,7 +354,7 @@ pub(crate) async fn reset_password(
     );
     let task_shared = shared.clone();
     let task_op = op_id.clone();
-    let by = caller.user_pub();
+    let by = caller.user.clone();
     tokio::spawn(async move { perform(task_shared, task_op, user, Secret::new(password), by).await });
     let location = format!("{}/v1.0/users/{key}/authentication/operations/{op_id}", shared.url);
     let resp = (StatusCode::ACCEPTED, [("Location", location)]).into_response();
