@@ -301,35 +301,30 @@ impl Session {
 
         // 6. The sync server's events for this user since the request.
         let t = Timer(Instant::now());
-        match &self.backend {
-            Ok(Backend::Lab(lab)) => match lab.events().await {
-                Ok(events) => {
-                    let mut mine: Vec<&WinEvent> =
-                        events.iter().filter(|e| e.time_created >= started && e.message.contains(&upn)).collect();
-                    // This reset's events start at its ResetUserPasswordByAdminStart (31009): an
-                    // earlier reset of the same user in the window is not this one.
-                    if let Some(i) = mine.iter().rposition(|e| e.id == 31009) {
-                        mine.drain(..i);
-                    }
-                    let ids: Vec<String> = mine.iter().map(|e| e.id.to_string()).collect();
-                    let failure = mine.iter().find(|e| (33001..=33009).contains(&e.id));
-                    let mut hop = t.hop(hops::EVENTS, failure.is_none() && !mine.is_empty(), ids.join(", "));
-                    if let Some(e) = failure {
-                        hop.code = Some("RESET-TEST-EVENT".into());
-                        hop.event_id = Some(e.id);
-                        hop.detail = format!("{}: {}", e.id, e.message);
-                        hop.remedy = event_remedy(e.id).map(String::from);
-                    } else if mine.is_empty() {
-                        hop.code = Some("RESET-TEST-NO-EVENTS".into());
-                        hop.remedy = Some("No writeback event reached the sync server: the reset never got there (writeback off, staging mode, or the service stopped).".into());
-                    }
-                    hops.push(hop);
+        match self.sync_events().await {
+            Ok(events) => {
+                let mut mine: Vec<&WinEvent> =
+                    events.iter().filter(|e| e.time_created >= started && e.message.contains(&upn)).collect();
+                // This reset's events start at its ResetUserPasswordByAdminStart (31009): an
+                // earlier reset of the same user in the window is not this one.
+                if let Some(i) = mine.iter().rposition(|e| e.id == 31009) {
+                    mine.drain(..i);
                 }
-                Err(e) => not_checked.push(format!("the sync server's events: {e}")),
-            },
-            _ => not_checked.push(
-                "the sync server's events: reading PasswordResetService and ADSync events with Get-WinEvent is not built yet".into(),
-            ),
+                let ids: Vec<String> = mine.iter().map(|e| e.id.to_string()).collect();
+                let failure = mine.iter().find(|e| (33001..=33009).contains(&e.id));
+                let mut hop = t.hop(hops::EVENTS, failure.is_none() && !mine.is_empty(), ids.join(", "));
+                if let Some(e) = failure {
+                    hop.code = Some("RESET-TEST-EVENT".into());
+                    hop.event_id = Some(e.id);
+                    hop.detail = format!("{}: {}", e.id, e.message);
+                    hop.remedy = event_remedy(e.id).map(String::from);
+                } else if mine.is_empty() {
+                    hop.code = Some("RESET-TEST-NO-EVENTS".into());
+                    hop.remedy = Some("No writeback event reached the sync server: the reset never got there (writeback off, staging mode, or the service stopped).".into());
+                }
+                hops.push(hop);
+            }
+            Err(e) => not_checked.push(format!("the sync server's events: {e}")),
         }
         // 7. The tenant's audit log, where the administrator consented to reading it: the reset
         // as Entra recorded it, and which agent wrote it on premises.
