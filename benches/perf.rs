@@ -505,7 +505,7 @@ async fn apply_ous(lab: &mut Lab, smoke: bool) -> BenchResult<()> {
         rig.cycle(lab, &backend, &ous, false).await?;
         bare.push(bare_round_trips(&mut lab.admin, &ous).await?);
     }
-    row(&format!("`apply` of {n} OU grants through the engine"), &ours, "the same bare round trips", &bare);
+    row(&format!("`apply` of the same {n} OU grants through the engine"), &ours, "the same bare round trips", &bare);
     Ok(())
 }
 
