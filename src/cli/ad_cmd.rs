@@ -37,7 +37,12 @@ fn list(kind: &FindingKind, items: &[String]) -> String {
 
 /// Runs an `ad` command.
 pub async fn ad(command: AdCommand, config_path: &Path, lab: &super::LabMode, out: Output) -> Result<Outcome, Error> {
-    let AdCommand::Check { connection } = command;
+    let connection = match command {
+        AdCommand::Check { connection } => connection,
+        AdCommand::Access { account, connection } => {
+            return access(&account, &connection, config_path, lab, out).await;
+        }
+    };
     let opts = connection.options(config_path, lab);
     let mut s = session::connect(&opts, None).await?;
     let scopes = s.default_scopes(None);
@@ -82,6 +87,66 @@ pub async fn ad(command: AdCommand, config_path: &Path, lab: &super::LabMode, ou
         t
     });
     Ok(Outcome { exit: if report.enterprise_admin { Exit::Ok } else { Exit::No } })
+}
+
+/// `ad access`'s document: the summary and one entry per user.
+#[derive(serde::Serialize)]
+struct AccessDoc {
+    #[serde(flatten)]
+    summary: session::AccessSummary,
+    users: Vec<crate::types::UserAccess>,
+}
+
+fn answer_words(a: &crate::types::AccessAnswer) -> String {
+    match (a.reachable, a.cause) {
+        (true, _) => "reachable".into(),
+        (false, Some(c)) => {
+            let mut t = format!("NOT reachable: {} ({})", c.words(), a.right.unwrap_or_default());
+            if let Some(s) = &a.sddl {
+                t.push_str(&format!(": {s}"));
+            }
+            if let Some(on) = &a.on {
+                t.push_str(&format!(" on {on}"));
+            }
+            t
+        }
+        (false, None) => "NOT reachable".into(),
+    }
+}
+
+/// `ad access --as ACCOUNT [--scope DN]`.
+async fn access(
+    account: &str,
+    connection: &super::ConnectionArgs,
+    config_path: &Path,
+    lab: &super::LabMode,
+    out: Output,
+) -> Result<Outcome, Error> {
+    let opts = connection.options(config_path, lab);
+    let mut s = session::connect(&opts, None).await?;
+    let cancel = ctrl_c_token();
+    let mut users = Vec::new();
+    let summary = s.access(account, connection.include_adminsdholder, &cancel, &mut |u| users.push(u)).await?;
+    let doc = AccessDoc { summary, users };
+    out.result(&doc, || {
+        let c = &doc.summary.counts;
+        let mut t = format!("{} users under {} for {}\n", c.users, doc.summary.scopes.join("; "), doc.summary.account);
+        for (name, table) in [("now", &c.now), ("after the plan", &c.after_plan), ("after SDProp", &c.after_sdprop)] {
+            let mut parts: Vec<String> = table.iter().map(|(k, v)| format!("{v} {k}")).collect();
+            parts.sort();
+            t.push_str(&format!("  {name}: {}\n", parts.join(", ")));
+        }
+        for u in doc.users.iter().filter(|u| !(u.now.reachable && u.after_plan.reachable && u.after_sdprop.reachable)) {
+            t.push_str(&format!("{}\n", u.dn));
+            t.push_str(&format!("    now: {}\n", answer_words(&u.now)));
+            t.push_str(&format!("    after the plan: {}\n", answer_words(&u.after_plan)));
+            if u.after_sdprop != u.after_plan {
+                t.push_str(&format!("    after SDProp: {}\n", answer_words(&u.after_sdprop)));
+            }
+        }
+        t
+    });
+    Ok(Outcome::OK)
 }
 
 /// Runs an `acl` command.

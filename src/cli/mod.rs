@@ -282,6 +282,18 @@ pub enum AdCommand {
         #[command(flatten)]
         connection: ConnectionArgs,
     },
+    /// Which users under the scopes (--scope, else the settings', else each domain) ACCOUNT can
+    /// reach for password writeback, decided as Windows' access check decides: now, after the plan
+    /// that grants it on those scopes, and after SDProp's next run. Each user not reached is named with the ACE responsible. Exit 0
+    /// whatever the verdicts.
+    Access {
+        /// The account whose access is evaluated (sAMAccountName, DOMAIN\\name, UPN or DN):
+        /// usually the AD DS connector account.
+        #[arg(long = "as", value_name = "ACCOUNT")]
+        account: String,
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
 }
 
 /// `--enable` or `--disable`.

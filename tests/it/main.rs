@@ -2,6 +2,7 @@
 //! one costs link time). Needs root and Samba, as the README's test command provides.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::disallowed_methods)]
 
+mod access;
 mod ad_cli;
 mod ad_engine;
 mod architecture;

@@ -7,6 +7,7 @@
 
 pub(crate) use writeback_base::{clock, crash, diagnose, netstats, platform, secrets};
 
+pub mod access;
 pub mod conn;
 pub mod diag;
 pub mod directory;

@@ -392,6 +392,21 @@ pub fn targets(disc: &Discovery, scopes: &[String], include_adminsdholder: bool)
     out
 }
 
+/// The ACEs a plan for `connector` adds, by target, as the access evaluator takes them.
+pub fn grants(
+    disc: &Discovery,
+    scopes: &[String],
+    include_adminsdholder: bool,
+    connector: &Sid,
+) -> crate::ad::access::Plan {
+    crate::ad::access::Plan {
+        grants: targets(disc, scopes, include_adminsdholder)
+            .into_iter()
+            .map(|(dn, kind)| (dn, writeback::wanted(kind, connector).into_iter().map(|w| w.ace).collect()))
+            .collect(),
+    }
+}
+
 /// Samba recomputes the inherited permissions of every object below a changed DACL before it
 /// answers (Windows leaves that to a background thread), so on a Samba DC a step on a domain root
 /// waits for the whole domain. Measured in docs/performance.md.

@@ -63,6 +63,15 @@ pub struct PasswordTest {
     pub verdict: Verdict,
 }
 
+/// `ad access`'s summary: who, where, what the plan would change, and the counts by cause.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccessSummary {
+    pub account: String,
+    pub scopes: Vec<String>,
+    pub plan_targets: Vec<String>,
+    pub counts: crate::ad::access::Counts,
+}
+
 impl AdSession {
     /// The DC answering, and the bound account.
     pub fn dc(&self) -> &str {
@@ -137,6 +146,42 @@ impl AdSession {
                 .iter()
                 .map(|a| AclLine { sddl: crate::ad::sd::sddl::render_ace(a, &ctx), text: names::describe(a, &names) })
                 .collect(),
+        })
+    }
+
+    /// Which users under the scopes (the settings', else each domain's root) `account` can reach for
+    /// writeback: now, after the plan that would grant it on those scopes, and after SDProp. Each
+    /// user goes to `each` as it is answered. `include_adminsdholder`: the plan grants there too.
+    pub async fn access(
+        &mut self,
+        account: &str,
+        include_adminsdholder: bool,
+        cancel: &CancellationToken,
+        each: &mut (dyn FnMut(crate::ad::access::UserAccess) + Send),
+    ) -> Result<AccessSummary, Error> {
+        use crate::ad::access;
+        let who = directory::find_account(&mut self.conn, &self.disc, account)
+            .await?
+            .ok_or_else(|| AdError::NoSuchAccount { name: account.to_string() })?;
+        let sid = crate::ad::sd::Sid::parse(&who.sid)
+            .map_err(|e| AdError::BadDescriptor { dn: who.dn.clone(), detail: e.to_string() })?;
+        let token = access::token_of(&mut self.conn, &who.dn, sid.clone()).await?;
+        let scopes = self.default_scopes(None);
+        let plan = crate::engine::plan::grants(&self.disc, &scopes, include_adminsdholder, &sid);
+        let ctx = self.disc.sid_context();
+        let mut counts = access::Counts::default();
+        for s in &scopes {
+            let root =
+                self.disc.domain_of(s).map(|d| d.dn.clone()).ok_or_else(|| AdError::NoSuchObject { dn: s.clone() })?;
+            let at = access::Where { scope: s, domain_root: &root };
+            let c = access::evaluate_scope(&mut self.conn, at, &token, &plan, &ctx, cancel, each).await?;
+            counts.merge(c);
+        }
+        Ok(AccessSummary {
+            account: who.dn,
+            scopes,
+            plan_targets: plan.grants.into_iter().map(|(dn, _)| dn).collect(),
+            counts,
         })
     }
 

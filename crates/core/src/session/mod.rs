@@ -18,7 +18,7 @@ pub use connect::{
     AdSession, DeviceCode, DirectorySpec, EntraSession, Interactive, Untrusted, connect, connect_to, entra,
     licence_from_json, open_in_browser, password_reset_page, primary, sign_in, sign_in_for, sign_out,
 };
-pub use directory::{AclLine, AclView, DirectoryView, PasswordTest};
+pub use directory::{AccessSummary, AclLine, AclView, DirectoryView, PasswordTest};
 pub use error::{Error, Front, Input};
 use forests::connect_named;
 pub use forests::named_directories;
