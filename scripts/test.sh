@@ -35,7 +35,7 @@ if ! cargo fuzz --version >/dev/null 2>&1; then cargo install cargo-fuzz --locke
 # instead, so a run leaves the work tree as it found it.
 (cd fuzz && cargo metadata --locked --format-version 1 >/dev/null)
 fuzz_seconds=${WRITEBACK_FUZZ_SECONDS:-20}
-for target in sd_decode:sd sddl_parse:sddl ad_diagnostic:diag settings:settings journal:journal graph_json:graph token_json:token win_events:events; do
+for target in sd_decode:sd sddl_parse:sddl ad_diagnostic:diag settings:settings journal:journal graph_json:graph token_json:token win_events:events access_check:sddl; do
   name=${target%%:*}; dict=${target##*:}
   scratch=$(mktemp -d)
   # New inputs go to the scratch folder; the in-tree corpus is only read. A crash, a leak of

@@ -604,3 +604,165 @@ pub async fn token_of(
         .collect();
     Ok(Token::network(account_sid, groups))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sd::sddl;
+
+    fn ctx() -> SidContext {
+        SidContext::single(Sid::parse("S-1-5-21-1-2-3").unwrap())
+    }
+
+    const CONNECTOR: &str = "S-1-5-21-1-2-3-1154";
+    const GROUP: &str = "S-1-5-21-1-2-3-1158";
+    const OTHER: &str = "S-1-5-21-1-2-3-1160";
+
+    fn token() -> Token {
+        Token::network(Sid::parse(CONNECTOR).unwrap(), [Sid::parse(GROUP).unwrap()])
+    }
+
+    fn aces(text: &str) -> Vec<Ace> {
+        let text = text.replace("CONN", CONNECTOR).replace("GRP", GROUP).replace("OTH", OTHER);
+        text.split_inclusive(')').map(|a| sddl::parse_one_ace(a, &ctx()).unwrap()).collect()
+    }
+
+    fn rights(list: &[Ace]) -> Vec<bool> {
+        WRITEBACK.iter().map(|r| matches!(decide(list, r, USER_CLASS, &token(), None), Decision::Allowed(_))).collect()
+    }
+
+    const GRANT: &str = "(OA;;CR;00299570-246d-11d0-a768-00aa006e0529;;CONN)(OA;;CR;ab721a53-1e2f-11d0-9819-00aa0040529b;;CONN)(OA;;WP;28630ebf-41d5-11d1-a9c1-0000f80367c1;;CONN)(OA;;WP;bf967a0a-0de6-11d0-a285-00aa003049e2;;CONN)";
+
+    #[test]
+    fn the_first_ace_naming_a_right_decides_in_the_order_stored() {
+        let deny_first = aces(&format!("(OD;;CR;00299570-246d-11d0-a768-00aa006e0529;;GRP){GRANT}"));
+        assert_eq!(rights(&deny_first), vec![false, true, true, true]);
+        assert_eq!(decide(&deny_first, &WRITEBACK[0], USER_CLASS, &token(), None), Decision::Denied(0));
+        let allow_first = aces(&format!("{GRANT}(OD;;CR;00299570-246d-11d0-a768-00aa006e0529;;GRP)"));
+        assert_eq!(rights(&allow_first), vec![true; 4]);
+        // A group the connector is not in, inherit-only ACEs and audit ACEs decide nothing.
+        let ignored = aces(&format!("(OD;;CR;;;OTH)(D;CIIO;WP;;;CONN){GRANT}"));
+        assert_eq!(rights(&ignored), vec![true; 4]);
+    }
+
+    #[test]
+    fn property_sets_whole_object_and_generic_rights_are_followed() {
+        // User-Account-Restrictions holds pwdLastSet, not lockoutTime.
+        let set = aces("(OA;;WP;4c164200-20c0-11d0-a768-00aa006e0529;;CONN)");
+        assert_eq!(rights(&set), vec![false, false, false, true]);
+        // The class's own GUID as object type covers the whole object.
+        let class = aces("(OA;;CRWP;bf967aba-0de6-11d0-a285-00aa003049e2;;CONN)");
+        assert_eq!(rights(&class), vec![true; 4]);
+        // Everyone, Authenticated Users: every network logon carries them.
+        assert_eq!(rights(&aces("(A;;CRWP;;;WD)")), vec![true; 4]);
+        assert_eq!(rights(&aces("(A;;GA;;;AU)")), vec![true; 4]);
+        // Control Access alone is no Write Property (Samba 4.17 differs for object ACEs: see
+        // docs/permissions.md).
+        assert_eq!(rights(&aces("(OA;;CR;;bf967aba-0de6-11d0-a285-00aa003049e2;CONN)")), vec![true, true, false, false]);
+        // A deny on the property set stops pwdLastSet granted on the object.
+        let denied_set = aces("(OD;;WP;4c164200-20c0-11d0-a768-00aa006e0529;;WD)(A;;CRWP;;;CONN)");
+        assert_eq!(rights(&denied_set), vec![true, true, true, false]);
+    }
+
+    #[test]
+    fn self_stands_for_the_object_only_when_it_is_the_account() {
+        let list = aces("(A;;CRWP;;;PS)");
+        let me = Sid::parse(CONNECTOR).unwrap();
+        let other = Sid::parse(OTHER).unwrap();
+        assert!(matches!(decide(&list, &WRITEBACK[0], USER_CLASS, &token(), Some(&me)), Decision::Allowed(0)));
+        assert_eq!(decide(&list, &WRITEBACK[0], USER_CLASS, &token(), Some(&other)), Decision::NotGranted);
+    }
+
+    fn plan_on(dn: &str) -> Plan {
+        let connector = Sid::parse(CONNECTOR).unwrap();
+        Plan {
+            grants: vec![(
+                dn.to_string(),
+                crate::writeback::wanted(crate::writeback::TargetKind::Scope, &connector)
+                    .into_iter()
+                    .map(|w| w.ace)
+                    .collect(),
+            )],
+        }
+    }
+
+    fn answer(user: &Acl, parent: &Acl, root: &Acl, protected: [bool; 3], plan: &Plan, holder: Option<&Acl>) -> UserAccess {
+        let u = User {
+            chain: Chain {
+                dns: vec!["CN=u,OU=p,DC=x", "OU=p,DC=x", "DC=x"],
+                dacls: vec![Some(user), Some(parent), Some(root)],
+                protected: protected.to_vec(),
+            },
+            class: USER_CLASS,
+            sid: None,
+            protected_account: holder.is_some(),
+        };
+        let t = token();
+        let c = ctx();
+        let cx = Context { token: &t, plan, admin_sd_holder: holder.map(|h| ("CN=AdminSDHolder,CN=System,DC=x", h)), sids: &c };
+        evaluate(&u, &cx)
+    }
+
+    fn acl(text: &str) -> Acl {
+        let mut a = Acl::new(ace::ACL_REVISION_DS);
+        a.aces = if text.is_empty() { Vec::new() } else { aces(text) };
+        a
+    }
+
+    #[test]
+    fn after_the_plan_its_grant_flows_down_unless_blocked_or_denied_nearer() {
+        let plan = plan_on("DC=x");
+        // Nothing today; the plan's grant on the root reaches the user.
+        let a = answer(&acl(""), &acl(""), &acl(""), [false; 3], &plan, None);
+        assert_eq!(a.now.cause, Some(Cause::NoGrant));
+        assert!(a.after_plan.reachable && a.after_sdprop.reachable);
+        // Inheritance blocked on the parent: the cause names where.
+        let a = answer(&acl(""), &acl(""), &acl(""), [false, true, false], &plan, None);
+        assert_eq!(a.after_plan.cause, Some(Cause::InheritanceBlocked));
+        assert_eq!(a.after_plan.on.as_deref(), Some("OU=p,DC=x"));
+        // A deny inherited from the parent (nearer than the plan's root) wins, and is named where
+        // it sits.
+        let parent = acl("(OD;CI;CR;00299570-246d-11d0-a768-00aa006e0529;;WD)");
+        let user = acl("(OD;CIID;CR;00299570-246d-11d0-a768-00aa006e0529;;WD)");
+        let a = answer(&user, &parent, &acl(""), [false; 3], &plan, None);
+        assert_eq!(a.after_plan.cause, Some(Cause::Denied));
+        assert_eq!(a.after_plan.on.as_deref(), Some("OU=p,DC=x"));
+        assert_eq!(a.after_plan.sddl.as_deref(), Some("(OD;CIID;CR;00299570-246d-11d0-a768-00aa006e0529;;WD)"));
+        // The same deny from the root's own level comes after the plan's grant on the parent.
+        let plan_parent = plan_on("OU=p,DC=x");
+        let root = acl("(OD;CI;CR;00299570-246d-11d0-a768-00aa006e0529;;WD)");
+        let parent = acl("(OD;CIID;CR;00299570-246d-11d0-a768-00aa006e0529;;WD)");
+        let a = answer(&user, &parent, &root, [false; 3], &plan_parent, None);
+        assert_eq!(a.now.cause, Some(Cause::Denied));
+        assert_eq!(a.now.on.as_deref(), Some("DC=x"));
+        assert!(a.after_plan.reachable, "{a:?}");
+    }
+
+    #[test]
+    fn after_sdprop_a_protected_account_has_admin_sd_holders_dacl() {
+        let plan = plan_on("DC=x");
+        let holder = acl("(A;;GA;;;DA)");
+        let a = answer(&acl(""), &acl(""), &acl(""), [false; 3], &plan, Some(&holder));
+        assert!(a.after_plan.reachable);
+        assert_eq!(a.after_sdprop.cause, Some(Cause::NoGrant));
+        // With the plan's AdminSDHolder grants copied there, it is reached.
+        let mut with = holder.clone();
+        for (_, r, g) in crate::writeback::RIGHTS.iter().map(|(n, m, g)| (n, *m, *g)) {
+            with.aces.push(Ace::object_allow(0, r, Some(g), None, Sid::parse(CONNECTOR).unwrap()));
+        }
+        let a = answer(&acl(""), &acl(""), &acl(""), [false; 3], &plan, Some(&with));
+        assert!(a.after_sdprop.reachable);
+    }
+
+    #[test]
+    fn inheritance_follows_the_flags() {
+        let a = &aces("(OA;CINPIO;CR;00299570-246d-11d0-a768-00aa006e0529;bf967aba-0de6-11d0-a285-00aa003049e2;CONN)")[0];
+        assert!(inherited_copy(a, 1, USER_CLASS).is_some_and(|c| c.flags & INHERIT_ONLY == 0 && c.is_inherited()));
+        assert!(inherited_copy(a, 2, USER_CLASS).is_none(), "no-propagate stops below the first level");
+        assert!(inherited_copy(a, 1, INET_ORG_PERSON_CLASS).is_none(), "another class");
+        let not_inheritable = &aces("(OA;;CR;00299570-246d-11d0-a768-00aa006e0529;;CONN)")[0];
+        assert!(inherited_copy(not_inheritable, 1, USER_CLASS).is_none());
+        assert_eq!(parent_dn("CN=a\\,b,OU=p,DC=x"), Some("OU=p,DC=x"));
+        assert_eq!(parent_dn("DC=x"), None);
+    }
+}
