@@ -80,6 +80,18 @@ pub async fn ad(command: AdCommand, config_path: &Path, lab: &super::LabMode, ou
         for (kind, items) in report.findings().each() {
             t.push_str(&list(&kind, items));
         }
+        if let Some(a) = &report.access {
+            match a.summary() {
+                None => t.push_str("\nAccess: after the plan the connector account reaches every user in scope (decided as Windows' access check decides).\n"),
+                Some(summary) => {
+                    t.push_str(&format!("\nAccess: {summary}.\n"));
+                    for u in a.unreachable.iter().take(20) {
+                        let (when, answer) = if u.after_plan.reachable { ("after SDProp", &u.after_sdprop) } else { ("after the plan", &u.after_plan) };
+                        t.push_str(&format!("  - {} ({when}): {}\n", u.dn, answer_words(answer)));
+                    }
+                }
+            }
+        }
         t.push_str(&format!("Password-policy-hints control: {}\n", if report.policy_hints_control { "offered" } else { "not offered" }));
         for w in &report.warnings {
             t.push_str(&format!("warning: {w}\n"));

@@ -369,3 +369,86 @@ async fn samba_lets_an_all_extended_rights_object_ace_write_properties_the_evalu
         assert_eq!(pls.is_ok(), samba_allows, "{sddl}: {pls:?}");
     }
 }
+
+/// `ad access --as ACCOUNT --scope DN --json`: the contract's fields for every user object under
+/// the scope, the ACE responsible named where it sits, exit 0 whatever the verdicts.
+#[tokio::test]
+async fn ad_access_lists_every_user_under_the_scope_with_the_ace_responsible() {
+    let lab = LabDc::up();
+    let connector = lab.field("connector_account");
+    let run = |scope: &str| {
+        crate::support::bin(lab.home.path())
+            .args(["ad", "access", "--as", &connector, "--scope", scope, "--json"])
+            .args(["--ad-url", &lab.field("ldap_url"), "--ad-ca-file", &lab.field("ca_file")])
+            .args(["--ad-tls-name", &lab.field("tls_name"), "--ad-user", "LAB\\Administrator"])
+            .env("WRITEBACK_AD_PASSWORD", lab.password("admin_password_file").expose())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let staff = format!("OU=Staff,OU=Corp,{BASE}");
+    let out = run(&staff);
+    assert_eq!(crate::support::code(&out), 0, "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = crate::support::json(&out);
+    let (mut admin, _) = discover(&lab).await;
+    let people = admin
+        .search(&staff, ldap3::Scope::Subtree, "(&(objectCategory=person)(objectClass=user))", &["cn"])
+        .await
+        .unwrap();
+    let users = doc["users"].as_array().unwrap();
+    assert_eq!(users.len(), people.len(), "one entry per user object under the scope");
+    for u in users {
+        for answer in ["now", "after_plan", "after_sdprop"] {
+            assert!(u[answer]["reachable"].is_boolean(), "{u}");
+            if u[answer]["reachable"] == false {
+                assert!(u[answer]["cause"].is_string(), "{u}");
+            }
+        }
+        assert_eq!(u["now"]["reachable"], false, "nothing granted yet: {u}");
+    }
+    let kofi = users.iter().find(|u| u["dn"].as_str().unwrap().starts_with("CN=Kofi Kumah,")).unwrap();
+    assert_eq!(kofi["after_plan"]["cause"], "denied");
+    assert_eq!(kofi["after_plan"]["sddl"], "(OD;;CR;ab721a53-1e2f-11d0-9819-00aa0040529b;;WD)");
+    assert_eq!(kofi["after_plan"]["on"], kofi["dn"]);
+    let reached = users.iter().filter(|u| u["after_plan"]["reachable"] == true).count();
+    assert_eq!(reached, users.len() - 1, "all but Kofi after the plan");
+    assert_eq!(doc["counts"]["after_plan"]["reachable"], reached);
+
+    // Behind a protected OU, the plan's grant above stops there: said with where.
+    let legacy = format!("OU=Legacy,OU=Corp,{BASE}");
+    let doc = crate::support::json(&run(&format!("OU=Corp,{BASE}")));
+    let behind: Vec<&serde_json::Value> = doc["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["dn"].as_str().unwrap().ends_with(&format!(",{legacy}")))
+        .collect();
+    assert!(!behind.is_empty());
+    for u in behind {
+        assert_eq!(u["after_plan"]["cause"], "inheritance_blocked", "{u}");
+        assert_eq!(u["after_plan"]["on"], legacy.as_str());
+    }
+    // The protected account: reached after the plan on Samba (no SDProp), not after SDProp.
+    let ada = doc["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["dn"].as_str().unwrap().starts_with("CN=Ada Admin,"))
+        .unwrap();
+    assert_eq!(
+        (ada["after_plan"]["reachable"].as_bool(), ada["after_sdprop"]["cause"].as_str()),
+        (Some(true), Some("no_grant"))
+    );
+
+    // An account that is not there: named, with the remedy.
+    let out = crate::support::bin(lab.home.path())
+        .args(["ad", "access", "--as", "no.such.account", "--json"])
+        .args(["--ad-url", &lab.field("ldap_url"), "--ad-ca-file", &lab.field("ca_file")])
+        .args(["--ad-tls-name", &lab.field("tls_name"), "--ad-user", "LAB\\Administrator"])
+        .env("WRITEBACK_AD_PASSWORD", lab.password("admin_password_file").expose())
+        .output()
+        .unwrap();
+    assert_ne!(crate::support::code(&out), 0);
+    let err = crate::support::json(&out);
+    assert_eq!(err["error"]["code"], "AD-NO-ACCOUNT", "{err}");
+}

@@ -617,6 +617,33 @@ fn the_scope_browser_counts_users_and_chooses_an_ou() {
         "the scan agrees with the count"
     );
     h.get_by_label(&format!("{} users in scope.", sales.users));
+    // Access, decided as Windows decides: every Sales user is reached after the plan.
+    let found = h.state().pages().features().findings().clone().unwrap();
+    let access = found.access.as_ref().expect("the connector is known: each user's access is answered");
+    assert_eq!(access.counts.users, sales.users);
+    assert_eq!(access.counts.after_plan.get("reachable"), Some(&sales.users), "{access:?}");
+    h.get_by_label(writeback_gui::pages::optional_features::words::ACCESS_ALL);
+
+    // The whole domain: the users it will not reach are one click away, each with its ACE.
+    click(&mut h, "Previous");
+    click(&mut h, &format!("Include {BASE}"));
+    click(&mut h, &format!("Include {}", sales.dn));
+    click(&mut h, "Next");
+    wait(&mut h, "the domain's findings", |a| {
+        a.pages().features().findings().as_ref().is_some_and(|f| f.users_in_scope == domain_users) && idle(a)
+    });
+    let found = h.state().pages().features().findings().clone().unwrap();
+    let access = found.access.clone().unwrap();
+    let not = access.counts.after_plan.iter().filter(|(k, _)| *k != "reachable").map(|(_, v)| v).sum::<usize>();
+    assert!(not >= 5, "Legacy's four behind blocked inheritance and Kofi's deny: {access:?}");
+    h.get_by_label(&writeback_gui::pages::optional_features::words::unreachable(not, domain_users));
+    press(&mut h, writeback_gui::pages::optional_features::words::WHICH);
+    let kofi = format!("CN=Kofi Kumah,OU=Support,OU=Staff,OU=Corp,{BASE}");
+    h.get_by_label(&writeback_gui::pages::optional_features::words::user_line(
+        &kofi,
+        "after this plan",
+        &format!("an ACE denies it (Change Password): (OD;;CR;ab721a53-1e2f-11d0-9819-00aa0040529b;;WD) on {kofi}"),
+    ));
 }
 
 /// The header of `name` among `parent`'s children.

@@ -343,6 +343,7 @@ fn findings() -> Findings {
         explicit_deny: vec![],
         cannot_change_password: vec![format!("CN=Kiosk,OU=Shared,OU=Corp,{BASE}")],
         min_age_not_reached: vec![format!("CN=Amir Abbasi,OU=Finance,OU=Corp,{BASE}")],
+        access: None,
     }
 }
 

@@ -9,7 +9,7 @@
 //! stopped where a DACL is protected) and after SDProp's next run (a protected account takes
 //! AdminSDHolder's DACL). docs/permissions.md says where Samba's check differs.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 use uuid::Uuid;
@@ -347,7 +347,7 @@ pub struct User<'a> {
 }
 
 /// The three answers for one user.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UserAccess {
     pub dn: String,
     pub now: Answer,
@@ -429,9 +429,9 @@ pub fn admin_sd_holder_after(holder: &str, sd: &SecurityDescriptor, plan: &Plan)
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct Counts {
     pub users: usize,
-    pub now: HashMap<String, usize>,
-    pub after_plan: HashMap<String, usize>,
-    pub after_sdprop: HashMap<String, usize>,
+    pub now: BTreeMap<String, usize>,
+    pub after_plan: BTreeMap<String, usize>,
+    pub after_sdprop: BTreeMap<String, usize>,
 }
 
 impl Counts {
@@ -506,86 +506,265 @@ fn node_of(e: &mut ldap3::SearchEntry) -> Result<Node, super::AdError> {
     Ok(Node { protected: sd.as_ref().is_some_and(SecurityDescriptor::dacl_protected), dacl: sd.and_then(|s| s.dacl) })
 }
 
-/// Evaluates every user under `at.scope` for `token`: the containers' DACLs first (the scope's
-/// ancestors up to the domain root, and every container under it — a few per thousand users),
-/// then the users as they stream, each answered and handed to `each` (memory stays flat in the
-/// number of users). Returns the counts by cause.
-pub async fn evaluate_scope(
+/// Everything the answers need besides the user itself: the containers' DACLs (the scopes'
+/// ancestors up to their domain roots, and every container under them — a few per thousand
+/// users), AdminSDHolder's as SDProp will copy it, the token and the plan. Users are then answered
+/// one at a time as a search streams them, so memory stays flat in the number of users.
+pub struct Evaluator {
+    nodes: HashMap<String, Node>,
+    roots: Vec<String>,
+    holders: HashMap<String, Acl>,
+    token: Token,
+    plan: Plan,
+    sids: SidContext,
+}
+
+impl Evaluator {
+    /// Reads what the answers for users under `scopes` need.
+    pub async fn prepare(
+        conn: &mut super::AdConnection,
+        scopes: &[Where<'_>],
+        token: Token,
+        plan: Plan,
+        sids: SidContext,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<Evaluator, super::AdError> {
+        use super::{Query, SD_FLAGS_DACL, sd_flags_control};
+        let mut nodes: HashMap<String, Node> = HashMap::new();
+        let mut holders = HashMap::new();
+        let mut roots = Vec::new();
+        for at in scopes {
+            let mut up = parent_dn(at.scope).filter(|_| !at.scope.eq_ignore_ascii_case(at.domain_root));
+            while let Some(dn) = up {
+                if !nodes.contains_key(&dn.to_ascii_lowercase()) {
+                    let d = super::writeback::read_dacl(conn, dn).await?;
+                    nodes.insert(dn.to_ascii_lowercase(), Node { protected: d.sd.dacl_protected(), dacl: d.sd.dacl });
+                }
+                if dn.eq_ignore_ascii_case(at.domain_root) {
+                    break;
+                }
+                up = parent_dn(dn);
+            }
+            let query = Query {
+                base: at.scope,
+                scope: ldap3::Scope::Subtree,
+                filter: CONTAINERS,
+                attrs: &["nTSecurityDescriptor"],
+                controls: vec![sd_flags_control(SD_FLAGS_DACL)],
+            };
+            conn.search_paged(query, cancel, |mut e| {
+                let node = node_of(&mut e)?;
+                nodes.insert(e.dn.to_ascii_lowercase(), node);
+                Ok(())
+            })
+            .await?;
+            let root = at.domain_root.to_ascii_lowercase();
+            if !holders.contains_key(&root) {
+                let holder_dn = format!("CN=AdminSDHolder,CN=System,{}", at.domain_root);
+                match super::writeback::read_dacl(conn, &holder_dn).await {
+                    Ok(d) => {
+                        holders.insert(root.clone(), admin_sd_holder_after(&holder_dn, &d.sd, &plan));
+                    }
+                    Err(super::AdError::NoSuchObject { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+                roots.push(at.domain_root.to_string());
+            }
+        }
+        Ok(Evaluator { nodes, roots, holders, token, plan, sids })
+    }
+
+    /// The attributes a user's search must ask for.
+    pub const USER_ATTRS: [&'static str; 4] = ["objectClass", "objectSid", "adminCount", "nTSecurityDescriptor"];
+
+    /// The three answers for the user `dn` with descriptor `sd`, object classes, SID and adminCount.
+    pub fn user(
+        &self,
+        dn: &str,
+        sd: Option<&SecurityDescriptor>,
+        classes: &[String],
+        sid: Option<Sid>,
+        admin_count: bool,
+    ) -> UserAccess {
+        let root = self
+            .roots
+            .iter()
+            .filter(|r| dn.to_ascii_lowercase().ends_with(&r.to_ascii_lowercase()))
+            .max_by_key(|r| r.len());
+        let mut dns = vec![dn];
+        let mut dacls = vec![sd.and_then(|s| s.dacl.as_ref())];
+        let mut protected = vec![sd.is_some_and(SecurityDescriptor::dacl_protected)];
+        let mut up = parent_dn(dn);
+        while let Some(p) = up {
+            let Some(n) = self.nodes.get(&p.to_ascii_lowercase()) else { break };
+            dns.push(p);
+            dacls.push(n.dacl.as_ref());
+            protected.push(n.protected);
+            if root.is_some_and(|r| p.eq_ignore_ascii_case(r)) {
+                break;
+            }
+            up = parent_dn(p);
+        }
+        let holder_dn = root.map(|r| format!("CN=AdminSDHolder,CN=System,{r}"));
+        let holder = root.and_then(|r| self.holders.get(&r.to_ascii_lowercase()));
+        let user = User {
+            chain: Chain { dns, dacls, protected },
+            class: class_of(classes),
+            sid,
+            protected_account: admin_count,
+        };
+        let cx = Context {
+            token: &self.token,
+            plan: &self.plan,
+            admin_sd_holder: holder_dn.as_deref().zip(holder),
+            sids: &self.sids,
+        };
+        evaluate(&user, &cx)
+    }
+
+    /// [`Evaluator::user`] for an entry of a search that asked for [`Evaluator::USER_ATTRS`].
+    pub fn entry(&self, e: &ldap3::SearchEntry, sd: Option<&SecurityDescriptor>) -> UserAccess {
+        let classes = e.attrs.get("objectClass").cloned().unwrap_or_default();
+        let sid =
+            e.bin_attrs.get("objectSid").and_then(|v| v.first()).and_then(|b| Sid::decode(b, 0).ok()).map(|(s, _)| s);
+        let admin_count = e.attrs.get("adminCount").is_some_and(|v| v.iter().any(|x| x == "1"));
+        self.user(&e.dn, sd, &classes, sid, admin_count)
+    }
+}
+
+/// Evaluates every user under the scopes: [`Evaluator::prepare`], then the users as they stream,
+/// each answered and handed to `each`. Returns the counts by cause.
+pub async fn evaluate_scopes(
     conn: &mut super::AdConnection,
-    at: Where<'_>,
-    token: &Token,
-    plan: &Plan,
-    sids: &SidContext,
+    scopes: &[Where<'_>],
+    token: Token,
+    plan: Plan,
+    sids: SidContext,
     cancel: &tokio_util::sync::CancellationToken,
     each: &mut (dyn FnMut(UserAccess) + Send),
 ) -> Result<Counts, super::AdError> {
     use super::{Query, SD_FLAGS_DACL, sd_flags_control};
-    let mut nodes: HashMap<String, Node> = HashMap::new();
-    let mut up = parent_dn(at.scope).filter(|_| !at.scope.eq_ignore_ascii_case(at.domain_root));
-    while let Some(dn) = up {
-        let d = super::writeback::read_dacl(conn, dn).await?;
-        nodes.insert(dn.to_ascii_lowercase(), Node { protected: d.sd.dacl_protected(), dacl: d.sd.dacl });
-        if dn.eq_ignore_ascii_case(at.domain_root) {
-            break;
-        }
-        up = parent_dn(dn);
-    }
-    let query = Query {
-        base: at.scope,
-        scope: ldap3::Scope::Subtree,
-        filter: CONTAINERS,
-        attrs: &["nTSecurityDescriptor"],
-        controls: vec![sd_flags_control(SD_FLAGS_DACL)],
-    };
-    conn.search_paged(query, cancel, |mut e| {
-        let node = node_of(&mut e)?;
-        nodes.insert(e.dn.to_ascii_lowercase(), node);
-        Ok(())
-    })
-    .await?;
-    let holder_dn = format!("CN=AdminSDHolder,CN=System,{}", at.domain_root);
-    let holder = match super::writeback::read_dacl(conn, &holder_dn).await {
-        Ok(d) => Some(admin_sd_holder_after(&holder_dn, &d.sd, plan)),
-        Err(super::AdError::NoSuchObject { .. }) => None,
-        Err(e) => return Err(e),
-    };
-    let cx = Context { token, plan, admin_sd_holder: holder.as_ref().map(|d| (holder_dn.as_str(), d)), sids };
+    let ev = Evaluator::prepare(conn, scopes, token, plan, sids, cancel).await?;
     let mut counts = Counts::default();
-    let query = Query {
-        base: at.scope,
-        scope: ldap3::Scope::Subtree,
-        filter: USERS,
-        attrs: &["objectClass", "objectSid", "adminCount", "nTSecurityDescriptor"],
-        controls: vec![sd_flags_control(SD_FLAGS_DACL)],
-    };
-    conn.search_paged(query, cancel, |mut e| {
-        let node = node_of(&mut e)?;
-        let classes = e.attrs.remove("objectClass").unwrap_or_default();
-        let sid =
-            e.bin_attrs.get("objectSid").and_then(|v| v.first()).and_then(|b| Sid::decode(b, 0).ok()).map(|(s, _)| s);
-        let protected_account = e.attrs.get("adminCount").is_some_and(|v| v.iter().any(|x| x == "1"));
-        let mut dns = vec![e.dn.as_str()];
-        let mut dacls = vec![node.dacl.as_ref()];
-        let mut protected = vec![node.protected];
-        let mut up = parent_dn(&e.dn);
-        while let Some(dn) = up {
-            let Some(n) = nodes.get(&dn.to_ascii_lowercase()) else { break };
-            dns.push(dn);
-            dacls.push(n.dacl.as_ref());
-            protected.push(n.protected);
-            if dn.eq_ignore_ascii_case(at.domain_root) {
-                break;
-            }
-            up = parent_dn(dn);
-        }
-        let user = User { chain: Chain { dns, dacls, protected }, class: class_of(&classes), sid, protected_account };
-        let answer = evaluate(&user, &cx);
-        counts.add(&answer);
-        each(answer);
-        Ok(())
-    })
-    .await?;
+    for at in scopes {
+        let query = Query {
+            base: at.scope,
+            scope: ldap3::Scope::Subtree,
+            filter: USERS,
+            attrs: &Evaluator::USER_ATTRS,
+            controls: vec![sd_flags_control(SD_FLAGS_DACL)],
+        };
+        conn.search_paged(query, cancel, |mut e| {
+            let sd = e
+                .bin_attrs
+                .remove("nTSecurityDescriptor")
+                .and_then(|mut v| v.pop())
+                .map(|b| {
+                    SecurityDescriptor::decode(&b)
+                        .map_err(|err| super::AdError::BadDescriptor { dn: e.dn.clone(), detail: err.to_string() })
+                })
+                .transpose()?;
+            let answer = ev.entry(&e, sd.as_ref());
+            counts.add(&answer);
+            each(answer);
+            Ok(())
+        })
+        .await?;
+    }
     Ok(counts)
+}
+
+/// How many users a scan keeps by name among those writeback will not reach (the rest are
+/// counted; `ad access` lists every one).
+pub const LISTED: usize = 200;
+
+/// What the readiness scan says of access: the counts by cause, and the first users writeback
+/// will not reach after the plan or after SDProp, with the ACE responsible.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AccessFindings {
+    /// Whose access: the connector account's DN.
+    pub account: String,
+    pub counts: Counts,
+    pub unreachable: Vec<UserAccess>,
+    /// How many more there are than listed.
+    pub more: usize,
+}
+
+impl AccessFindings {
+    pub fn add(&mut self, u: UserAccess) {
+        self.counts.add(&u);
+        if !(u.after_plan.reachable && u.after_sdprop.reachable) {
+            if self.unreachable.len() < LISTED {
+                self.unreachable.push(u);
+            } else {
+                self.more += 1;
+            }
+        }
+    }
+
+    pub fn merge(&mut self, other: AccessFindings) {
+        self.counts.merge(other.counts);
+        let room = LISTED.saturating_sub(self.unreachable.len());
+        let taken = other.unreachable.len().min(room);
+        self.more += other.more + other.unreachable.len() - taken;
+        self.unreachable.extend(other.unreachable.into_iter().take(taken));
+    }
+
+    /// Users not reached after the plan (and after SDProp), by cause, in words.
+    pub fn summary(&self) -> Option<String> {
+        let not =
+            |t: &BTreeMap<String, usize>| t.iter().filter(|(k, _)| *k != "reachable").map(|(_, v)| v).sum::<usize>();
+        let (plan, sdprop) = (not(&self.counts.after_plan), not(&self.counts.after_sdprop));
+        if plan == 0 && sdprop == 0 {
+            return None;
+        }
+        let causes = |t: &BTreeMap<String, usize>| {
+            t.iter()
+                .filter(|(k, _)| *k != "reachable")
+                .map(|(k, v)| format!("{v} {}", k.replace('_', " ")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Some(format!(
+            "{plan} of {} users in scope writeback will not reach after this plan ({}); after SDProp's next run on Windows, {sdprop} ({}). Each is listed with the ACE responsible by `ad access --as {}`",
+            self.counts.users,
+            causes(&self.counts.after_plan),
+            causes(&self.counts.after_sdprop),
+            self.account
+        ))
+    }
+}
+
+impl Plan {
+    /// The plan's grants on scopes: the inherit-only ACEs of each, for `connector`.
+    pub fn on_scopes(scopes: &[String], connector: &Sid) -> Plan {
+        let aces: Vec<Ace> = super::writeback::wanted(super::writeback::TargetKind::Scope, connector)
+            .into_iter()
+            .map(|w| w.ace)
+            .collect();
+        Plan { grants: scopes.iter().map(|s| (s.clone(), aces.clone())).collect() }
+    }
+}
+
+/// The evaluator for `connector` over `scopes` (all in `disc`'s domains) with the plan that grants
+/// it there.
+pub async fn for_connector(
+    conn: &mut super::AdConnection,
+    disc: &super::directory::Discovery,
+    connector: &super::directory::Account,
+    scopes: &[String],
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<Option<Evaluator>, super::AdError> {
+    let Ok(sid) = Sid::parse(&connector.sid) else { return Ok(None) };
+    let token = token_of(conn, &connector.dn, sid.clone()).await?;
+    let roots: Vec<String> = scopes
+        .iter()
+        .map(|s| disc.domain_of(s).map(|d| d.dn.clone()).unwrap_or_else(|| disc.default_naming_context.clone()))
+        .collect();
+    let at: Vec<Where<'_>> =
+        scopes.iter().zip(&roots).map(|(scope, root)| Where { scope, domain_root: root }).collect();
+    let plan = Plan::on_scopes(scopes, &sid);
+    Evaluator::prepare(conn, &at, token, plan, disc.sid_context(), cancel).await.map(Some)
 }
 
 /// The token of `account`'s network logon: its SID, its tokenGroups as the DC computes them, and
@@ -658,7 +837,10 @@ mod tests {
         assert_eq!(rights(&aces("(A;;GA;;;AU)")), vec![true; 4]);
         // Control Access alone is no Write Property (Samba 4.17 differs for object ACEs: see
         // docs/permissions.md).
-        assert_eq!(rights(&aces("(OA;;CR;;bf967aba-0de6-11d0-a285-00aa003049e2;CONN)")), vec![true, true, false, false]);
+        assert_eq!(
+            rights(&aces("(OA;;CR;;bf967aba-0de6-11d0-a285-00aa003049e2;CONN)")),
+            vec![true, true, false, false]
+        );
         // A deny on the property set stops pwdLastSet granted on the object.
         let denied_set = aces("(OD;;WP;4c164200-20c0-11d0-a768-00aa006e0529;;WD)(A;;CRWP;;;CONN)");
         assert_eq!(rights(&denied_set), vec![true, true, true, false]);
@@ -686,7 +868,14 @@ mod tests {
         }
     }
 
-    fn answer(user: &Acl, parent: &Acl, root: &Acl, protected: [bool; 3], plan: &Plan, holder: Option<&Acl>) -> UserAccess {
+    fn answer(
+        user: &Acl,
+        parent: &Acl,
+        root: &Acl,
+        protected: [bool; 3],
+        plan: &Plan,
+        holder: Option<&Acl>,
+    ) -> UserAccess {
         let u = User {
             chain: Chain {
                 dns: vec!["CN=u,OU=p,DC=x", "OU=p,DC=x", "DC=x"],
@@ -699,7 +888,12 @@ mod tests {
         };
         let t = token();
         let c = ctx();
-        let cx = Context { token: &t, plan, admin_sd_holder: holder.map(|h| ("CN=AdminSDHolder,CN=System,DC=x", h)), sids: &c };
+        let cx = Context {
+            token: &t,
+            plan,
+            admin_sd_holder: holder.map(|h| ("CN=AdminSDHolder,CN=System,DC=x", h)),
+            sids: &c,
+        };
         evaluate(&u, &cx)
     }
 
@@ -756,7 +950,8 @@ mod tests {
 
     #[test]
     fn inheritance_follows_the_flags() {
-        let a = &aces("(OA;CINPIO;CR;00299570-246d-11d0-a768-00aa006e0529;bf967aba-0de6-11d0-a285-00aa003049e2;CONN)")[0];
+        let a =
+            &aces("(OA;CINPIO;CR;00299570-246d-11d0-a768-00aa006e0529;bf967aba-0de6-11d0-a285-00aa003049e2;CONN)")[0];
         assert!(inherited_copy(a, 1, USER_CLASS).is_some_and(|c| c.flags & INHERIT_ONLY == 0 && c.is_inherited()));
         assert!(inherited_copy(a, 2, USER_CLASS).is_none(), "no-propagate stops below the first level");
         assert!(inherited_copy(a, 1, INET_ORG_PERSON_CLASS).is_none(), "another class");

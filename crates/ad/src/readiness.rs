@@ -36,6 +36,9 @@ pub struct Readiness {
     pub cannot_change_password: Vec<String>,
     pub explicit_deny: Vec<String>,
     pub min_age_not_reached: Vec<String>,
+    /// Which users the connector reaches, now, after the plan and after SDProp (with a connector).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<super::access::AccessFindings>,
     /// The DC offers the password-policy-hints control (history is enforced on resets).
     pub policy_hints_control: bool,
     pub warnings: Vec<String>,
@@ -52,6 +55,7 @@ impl Readiness {
             explicit_deny: self.explicit_deny.clone(),
             cannot_change_password: self.cannot_change_password.clone(),
             min_age_not_reached: self.min_age_not_reached.clone(),
+            access: self.access.clone(),
         }
     }
 }
@@ -108,6 +112,10 @@ pub async fn check(
         }
     }
     let connector_sid = connector.as_ref().and_then(|c| Sid::parse(&c.sid).ok());
+    let evaluator = match &connector {
+        Some(c) => super::access::for_connector(conn, disc, c, scopes, cancel).await?.map(|e| (e, c.dn.clone())),
+        None => None,
+    };
     let Findings {
         users_in_scope,
         protected_accounts,
@@ -115,8 +123,18 @@ pub async fn check(
         explicit_deny,
         cannot_change_password,
         min_age_not_reached,
+        access,
         ..
-    } = scan::scan_with(conn, scopes, connector_sid.as_ref(), Some(&min_age), cancel, progress).await?;
+    } = scan::scan_with_access(
+        conn,
+        scopes,
+        connector_sid.as_ref(),
+        Some(&min_age),
+        evaluator.as_ref().map(|(e, dn)| (e, dn.clone())),
+        cancel,
+        progress,
+    )
+    .await?;
     if !disc.supported_extensions.iter().any(|e| e == directory::WHO_AM_I) {
         warnings.push(format!(
             "the DC does not offer LDAP Who-Am-I (RFC 4532; Windows Server 2008 and later do): the bound account was taken to be the one whose name is exactly the name bound with ({})",
@@ -146,6 +164,7 @@ pub async fn check(
         cannot_change_password,
         explicit_deny,
         min_age_not_reached,
+        access,
         policy_hints_control,
         warnings,
     })

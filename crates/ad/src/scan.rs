@@ -36,6 +36,10 @@ pub struct Findings {
     /// Users whose password is younger than the minimum age of the policy that applies to them
     /// (their PSO, else the domain's): a reset written back now is refused.
     pub min_age_not_reached: Vec<String>,
+    /// Each user's access for the connector, decided as Windows decides it (when the connector
+    /// is known).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<super::access::AccessFindings>,
 }
 
 /// One kind of finding, in the words every front uses (the plan, `ad check`, the wizard).
@@ -103,6 +107,11 @@ impl Findings {
             mine.sort();
             mine.dedup();
         }
+        match (&mut self.access, other.access) {
+            (Some(mine), Some(theirs)) => mine.merge(theirs),
+            (mine @ None, theirs) => *mine = theirs,
+            (Some(_), None) => {}
+        }
     }
 
     /// Each kind with what was found of it, in the order the fronts show them.
@@ -118,11 +127,14 @@ impl Findings {
 
     /// One warning per kind found: how many, and the remedy (the plan's warnings).
     pub fn warnings(&self) -> Vec<String> {
-        self.each()
+        let mut out: Vec<String> = self
+            .each()
             .iter()
             .filter(|(_, dns)| !dns.is_empty())
             .map(|(kind, dns)| format!("{} in scope: {}", kind.count(dns.len()), kind.remedy))
-            .collect()
+            .collect();
+        out.extend(self.access.as_ref().and_then(super::access::AccessFindings::summary));
+        out
     }
 }
 
@@ -203,6 +215,24 @@ pub async fn scan_with(
     cancel: &CancellationToken,
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Findings, AdError> {
+    scan_with_access(conn, scopes, connector, min_age, None, cancel, progress).await
+}
+
+/// [`scan_with`], and with `access` each user's access answered in the same pass (the evaluator
+/// holds the containers' DACLs; the users' are the ones the scan reads anyway).
+pub async fn scan_with_access(
+    conn: &mut AdConnection,
+    scopes: &[String],
+    connector: Option<&Sid>,
+    min_age: Option<&MinAge>,
+    access: Option<(&super::access::Evaluator, String)>,
+    cancel: &CancellationToken,
+    progress: &mut (dyn FnMut(usize) + Send),
+) -> Result<Findings, AdError> {
+    let mut access_found = access
+        .as_ref()
+        .map(|(_, account)| super::access::AccessFindings { account: account.clone(), ..Default::default() });
+    let evaluator = access.as_ref().map(|(e, _)| *e);
     let mut too_young = BTreeSet::new();
     // A scope inside another is read with it: each user is counted once without keeping every
     // user's DN (the scan's memory stays flat in the number of users).
@@ -229,10 +259,11 @@ pub async fn scan_with(
     // (msDS-ResultantPSO) the DC computes per user at a cost (six times the scan's time on Samba
     // when asked of every user): it is read afterwards, only for the users whose password is
     // younger than the longest minimum age of any policy.
-    let attrs: &[&str] = if min_age.is_some() {
-        &["objectClass", "adminCount", "nTSecurityDescriptor", "pwdLastSet"]
-    } else {
-        &["objectClass", "adminCount", "nTSecurityDescriptor"]
+    let attrs: &[&str] = match (min_age.is_some(), evaluator.is_some()) {
+        (true, true) => &["objectClass", "adminCount", "nTSecurityDescriptor", "pwdLastSet", "objectSid"],
+        (true, false) => &["objectClass", "adminCount", "nTSecurityDescriptor", "pwdLastSet"],
+        (false, true) => &["objectClass", "adminCount", "nTSecurityDescriptor", "objectSid"],
+        (false, false) => &["objectClass", "adminCount", "nTSecurityDescriptor"],
     };
     let longest = min_age.map(MinAge::longest).unwrap_or(0);
     let mut young = Vec::new();
@@ -287,6 +318,9 @@ pub async fn scan_with(
                         }
                     }
                     users += 1;
+                    if let (Some(ev), Some(found)) = (evaluator, access_found.as_mut()) {
+                        found.add(ev.entry(&e, sd.as_ref()));
+                    }
                     if let Some((_, parent)) = e.dn.split_once(',') {
                         user_parents.insert(parent.to_ascii_lowercase());
                     }
@@ -334,5 +368,6 @@ pub async fn scan_with(
         explicit_deny: deny.into_iter().collect(),
         cannot_change_password: cannot_change.into_iter().collect(),
         min_age_not_reached: too_young.into_iter().collect(),
+        access: access_found,
     })
 }

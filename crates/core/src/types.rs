@@ -1,7 +1,9 @@
 //! The subsystems' types the fronts show, named here so a front never reaches a subsystem for
 //! them.
 
-pub use writeback_ad::access::{Answer as AccessAnswer, Cause as AccessCause, Counts as AccessCounts, UserAccess};
+pub use writeback_ad::access::{
+    AccessFindings, Answer as AccessAnswer, Cause as AccessCause, Counts as AccessCounts, UserAccess,
+};
 pub use writeback_ad::directory::{AccountHit, DomainInfo, ScopeNode};
 pub use writeback_ad::policy::{Reason, Verdict};
 pub use writeback_ad::readiness::Readiness;

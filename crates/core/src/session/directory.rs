@@ -168,21 +168,20 @@ impl AdSession {
         let token = access::token_of(&mut self.conn, &who.dn, sid.clone()).await?;
         let scopes = self.default_scopes(None);
         let plan = crate::engine::plan::grants(&self.disc, &scopes, include_adminsdholder, &sid);
-        let ctx = self.disc.sid_context();
-        let mut counts = access::Counts::default();
-        for s in &scopes {
-            let root =
-                self.disc.domain_of(s).map(|d| d.dn.clone()).ok_or_else(|| AdError::NoSuchObject { dn: s.clone() })?;
-            let at = access::Where { scope: s, domain_root: &root };
-            let c = access::evaluate_scope(&mut self.conn, at, &token, &plan, &ctx, cancel, each).await?;
-            counts.merge(c);
-        }
-        Ok(AccessSummary {
-            account: who.dn,
-            scopes,
-            plan_targets: plan.grants.into_iter().map(|(dn, _)| dn).collect(),
-            counts,
-        })
+        let roots: Vec<String> = scopes
+            .iter()
+            .map(|s| {
+                self.disc.domain_of(s).map(|d| d.dn.clone()).ok_or_else(|| AdError::NoSuchObject { dn: s.clone() })
+            })
+            .collect::<Result<_, _>>()?;
+        let at: Vec<access::Where<'_>> =
+            scopes.iter().zip(&roots).map(|(scope, root)| access::Where { scope, domain_root: root }).collect();
+        let targets = plan.grants.iter().map(|(dn, _)| dn.clone()).collect::<Vec<_>>();
+        let counts =
+            access::evaluate_scopes(&mut self.conn, &at, token, plan, self.disc.sid_context(), cancel, each).await?;
+        let mut plan_targets = targets;
+        plan_targets.dedup();
+        Ok(AccessSummary { account: who.dn, scopes, plan_targets, counts })
     }
 
     /// Would AD take `password` for `user` (sAMAccountName, UPN or DN)? Tested here against the

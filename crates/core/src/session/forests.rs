@@ -40,6 +40,7 @@ impl ForestPart {
         cancel: &tokio_util::sync::CancellationToken,
     ) -> Result<crate::ad::scan::Findings, Error> {
         let sid = self.connector.as_ref().and_then(|c| crate::ad::sd::Sid::parse(&c.sid).ok());
+        let connector = self.connector.clone();
         let scopes = self.scopes.clone();
         let roots: Vec<String> = self.sessions_mut().map(|s| s.disc.default_naming_context.clone()).collect();
         let route = |dn: &str| crate::engine::plan::route(&roots.iter().map(String::as_str).collect::<Vec<_>>(), dn);
@@ -51,9 +52,22 @@ impl ForestPart {
             }
             let domain = crate::ad::policy::domain_policy(&mut s.conn, &s.disc).await?;
             let min_age = crate::ad::readiness::min_age(&mut s.conn, &s.disc, &domain, now).await?;
-            let found =
-                crate::ad::scan::scan_with(&mut s.conn, &mine, sid.as_ref(), Some(&min_age), cancel, &mut |_| {})
-                    .await?;
+            let evaluator = match &connector {
+                Some(c) => crate::ad::access::for_connector(&mut s.conn, &s.disc, c, &mine, cancel)
+                    .await?
+                    .map(|e| (e, c.dn.clone())),
+                None => None,
+            };
+            let found = crate::ad::scan::scan_with_access(
+                &mut s.conn,
+                &mine,
+                sid.as_ref(),
+                Some(&min_age),
+                evaluator.as_ref().map(|(e, dn)| (e, dn.clone())),
+                cancel,
+                &mut |_| {},
+            )
+            .await?;
             all.merge(found);
         }
         Ok(all)

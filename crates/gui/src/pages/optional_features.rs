@@ -7,7 +7,7 @@ use crate::wizard::Task;
 use crate::worker::Job;
 use writeback_core::engine::{Action, Status, WritebackState};
 use writeback_core::session::{Overview, PasswordTest, PlanChoice};
-use writeback_core::types::{FindingKind, Findings, Secret, SyncEngineKind, Verdict};
+use writeback_core::types::{AccessAnswer, AccessFindings, FindingKind, Findings, Secret, SyncEngineKind, Verdict};
 
 /// The page's own words.
 pub mod words {
@@ -49,6 +49,21 @@ pub mod words {
     }
     pub fn more(n: usize) -> String {
         format!("… and {n} more (writeback-wizard ad check --json lists them all)")
+    }
+    pub const ACCESS_ALL: &str =
+        "After this plan the connector account reaches every user in scope (decided as Windows' access check decides).";
+    pub fn unreachable(n: usize, users: usize) -> String {
+        format!("{n} of {users} users in scope writeback will not reach after this plan")
+    }
+    pub fn unreachable_sdprop(n: usize, users: usize) -> String {
+        format!("{n} of {users} users in scope writeback will not reach once SDProp has run (Windows)")
+    }
+    pub const WHICH: &str = "Which users, and why";
+    pub fn user_line(dn: &str, when: &str, why: &str) -> String {
+        format!("{dn} — {when}: {why}")
+    }
+    pub fn more_access(n: usize, account: &str) -> String {
+        format!("… and {n} more (writeback-wizard ad access --as \"{account}\" lists them all)")
     }
     pub fn engine(backend: &str) -> String {
         format!("Writeback in the sync engine ({backend})")
@@ -224,6 +239,9 @@ impl OptionalFeatures {
             for (kind, dns) in kinds {
                 finding(ui, dns, &kind);
             }
+            if let Some(a) = &f.access {
+                access(ui, a);
+            }
         }
         if nav.wiz.task == Task::View {
             ui.add_space(crate::theme::space::ITEM);
@@ -271,6 +289,55 @@ impl OptionalFeatures {
 
 /// One kind of finding, one line to scan (a warning and how many), and one click away under it,
 /// what to do and which objects. The words are the engine's, the same in the plan and `ad check`.
+/// Why an answer is "not reached", in words: the cause, the right, the ACE and where it sits.
+fn why(a: &AccessAnswer) -> String {
+    let mut t = a.cause.map(|c| c.words().to_string()).unwrap_or_default();
+    if let Some(r) = a.right {
+        t.push_str(&format!(" ({r})"));
+    }
+    if let Some(s) = &a.sddl {
+        t.push_str(&format!(": {s}"));
+    }
+    if let Some(on) = &a.on {
+        t.push_str(&format!(" on {on}"));
+    }
+    t
+}
+
+fn access(ui: &mut egui::Ui, a: &AccessFindings) {
+    let not = a.unreachable.len() + a.more;
+    if not == 0 {
+        verdict(ui, true, words::ACCESS_ALL);
+        return;
+    }
+    let not_reached = |t: &std::collections::BTreeMap<String, usize>| -> usize {
+        t.iter().filter(|(k, _)| *k != "reachable").map(|(_, v)| v).sum()
+    };
+    let headline = match not_reached(&a.counts.after_plan) {
+        0 => words::unreachable_sdprop(not_reached(&a.counts.after_sdprop), a.counts.users),
+        n => words::unreachable(n, a.counts.users),
+    };
+    crate::theme::verdict_line(ui, crate::theme::Verdict::Warning, &headline);
+    if let Some(summary) = a.summary() {
+        ui.label(egui::RichText::new(summary).small());
+    }
+    ui.indent("access", |ui| {
+        egui::CollapsingHeader::new(words::WHICH).id_salt("access").show(ui, |ui| {
+            for u in &a.unreachable {
+                let (when, answer) = if u.after_plan.reachable {
+                    ("after SDProp", &u.after_sdprop)
+                } else {
+                    ("after this plan", &u.after_plan)
+                };
+                ui.label(egui::RichText::new(words::user_line(&u.dn, when, &why(answer))).small());
+            }
+            if a.more > 0 {
+                ui.label(words::more_access(a.more, &a.account));
+            }
+        });
+    });
+}
+
 fn finding(ui: &mut egui::Ui, dns: &[String], kind: &FindingKind) {
     if dns.is_empty() {
         return;
