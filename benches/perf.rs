@@ -598,14 +598,20 @@ async fn scan_once(lab: &mut Lab, base: &str, n: usize, smoke: bool) -> BenchRes
     let min_age =
         writeback_ad::readiness::min_age(&mut lab.admin, &disc, &domain, std::time::SystemTime::now()).await?;
     let mut ours = Vec::new();
+    let mut with_access = Vec::new();
     let mut peak = 0;
+    let mut access_peak = 0;
+    let connector = directory::find_account(&mut lab.admin, &disc, &lab.info.connector_account)
+        .await?
+        .ok_or("the lab's connector account is missing")?;
+    let connector_sid = writeback_ad::sd::Sid::parse(&connector.sid).map_err(|e| e.to_string())?;
     for _ in 0..runs {
         let before = reset_peak();
         let start = Instant::now();
         let found = writeback_ad::scan::scan_with(
             &mut lab.admin,
             std::slice::from_ref(&base),
-            None,
+            Some(&connector_sid),
             Some(&min_age),
             &cancel,
             &mut |_| {},
@@ -614,7 +620,29 @@ async fn scan_once(lab: &mut Lab, base: &str, n: usize, smoke: bool) -> BenchRes
         ours.push(start.elapsed());
         peak = peak.max(peak_kib(before));
         assert_eq!(found.users_in_scope, n);
+        // The same scan answering each user's access (the evaluator's own reads included).
+        let before = reset_peak();
+        let start = Instant::now();
+        let evaluator =
+            writeback_ad::access::for_connector(&mut lab.admin, &disc, &connector, std::slice::from_ref(&base), &cancel)
+                .await?
+                .ok_or("no evaluator for the connector")?;
+        let found = writeback_ad::scan::scan_with_access(
+            &mut lab.admin,
+            std::slice::from_ref(&base),
+            Some(&connector_sid),
+            Some(&min_age),
+            Some((&evaluator, connector.dn.clone())),
+            &cancel,
+            &mut |_| {},
+        )
+        .await?;
+        with_access.push(start.elapsed());
+        access_peak = access_peak.max(peak_kib(before));
+        assert_eq!(found.access.map(|a| a.counts.users), Some(n));
     }
+    row(&format!("each user's access answered in the scan of {n} users"), &with_access, "the same scan without it", &ours);
+    println!("Scan memory with access: {n} users, peak heap {access_peak} KiB (without: {peak} KiB)");
     let pw_file = lab.info.dir.join("bench.pw");
     std::fs::write(&pw_file, lab.password.expose())?;
     let mut peer = Vec::new();
@@ -1041,8 +1069,10 @@ fn main() -> BenchResult<()> {
     let only_ldap = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "ldap");
     // BENCH_ONLY=forests: the two-forest row alone.
     let only_forests = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "forests");
+    // BENCH_ONLY=scan: the readiness scan rows alone (with and without each user's access).
+    let only_scan = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "scan");
     // BENCH_LINK_RTT_MS: the link rows alone.
-    let only_lab_rows = only_forests || std::env::var("BENCH_LINK_RTT_MS").is_ok();
+    let only_lab_rows = only_forests || only_scan || std::env::var("BENCH_LINK_RTT_MS").is_ok();
     println!("| measured | ours | peer | peer's | ratio |\n|---|---|---|---|---|");
     if !only_ldap && !only_lab_rows {
         sd_codec(smoke)?;
@@ -1069,6 +1099,11 @@ fn main() -> BenchResult<()> {
         if let Ok(list) = std::env::var("BENCH_LINK_RTT_MS") {
             let rtts: Vec<u64> = list.split(',').filter_map(|v| v.trim().parse().ok()).collect();
             link_rows(&mut lab, &mut tenant, smoke, &rtts).await?;
+            tenant.running.stop().await;
+            return Ok(());
+        }
+        if only_scan {
+            scan_users(&mut lab, smoke).await?;
             tenant.running.stop().await;
             return Ok(());
         }
