@@ -623,10 +623,15 @@ async fn scan_once(lab: &mut Lab, base: &str, n: usize, smoke: bool) -> BenchRes
         // The same scan answering each user's access (the evaluator's own reads included).
         let before = reset_peak();
         let start = Instant::now();
-        let evaluator =
-            writeback_ad::access::for_connector(&mut lab.admin, &disc, &connector, std::slice::from_ref(&base), &cancel)
-                .await?
-                .ok_or("no evaluator for the connector")?;
+        let evaluator = writeback_ad::access::for_connector(
+            &mut lab.admin,
+            &disc,
+            &connector,
+            std::slice::from_ref(&base),
+            &cancel,
+        )
+        .await?
+        .ok_or("no evaluator for the connector")?;
         let found = writeback_ad::scan::scan_with_access(
             &mut lab.admin,
             std::slice::from_ref(&base),
@@ -641,7 +646,12 @@ async fn scan_once(lab: &mut Lab, base: &str, n: usize, smoke: bool) -> BenchRes
         access_peak = access_peak.max(peak_kib(before));
         assert_eq!(found.access.map(|a| a.counts.users), Some(n));
     }
-    row(&format!("each user's access answered in the scan of {n} users"), &with_access, "the same scan without it", &ours);
+    row(
+        &format!("each user's access answered in the scan of {n} users"),
+        &with_access,
+        "the same scan without it",
+        &ours,
+    );
     println!("Scan memory with access: {n} users, peak heap {access_peak} KiB (without: {peak} KiB)");
     let pw_file = lab.info.dir.join("bench.pw");
     std::fs::write(&pw_file, lab.password.expose())?;

@@ -304,12 +304,19 @@ struct Check {
 /// `verify`.
 pub async fn verify(
     canary: Option<String>,
-    reset: Option<(String, std::time::Duration)>,
+    reset: Option<(String, std::time::Duration, bool)>,
     args: &ConnectionArgs,
     config_path: &Path,
     lab: &super::LabMode,
     out: Output,
 ) -> Result<Outcome, Error> {
+    use std::io::IsTerminal;
+    if reset.as_ref().is_some_and(|(_, _, show)| *show) && !std::io::stderr().is_terminal() {
+        return Err(Error::Usage {
+            message: "--show-password shows the new password on a terminal only, and stderr is not one".into(),
+            remedy: "Run the command in a terminal (stderr not redirected), or leave --show-password out: the password is then never shown and the user resets it.".into(),
+        });
+    }
     let mut s = open(config_path, args, lab, true).await?;
     let tenant = s.tenant().await;
     let sync = s.sync_state().await;
@@ -361,11 +368,18 @@ pub async fn verify(
         }
         None => None,
     };
-    let trace = match reset {
-        Some((user, timeout)) => Some(s.reset_test(&user, timeout, &CancellationToken::new()).await?),
+    let mut trace = match reset {
+        Some((user, timeout, show)) => Some(s.reset_test(&user, timeout, show, &CancellationToken::new()).await?),
         None => None,
     };
     let all = checks.iter().all(|c| c.ok) && trace.as_ref().is_none_or(|t| t.reached && t.hops.iter().all(|h| h.ok));
+    if let Some(p) = trace.as_mut().and_then(|t| t.password.take()) {
+        // Once, on the terminal checked above; dropped (and zeroed) right after.
+        eprintln!(
+            "The test user's new password (shown once, kept nowhere; they must change it at next sign-in): {}",
+            p.expose()
+        );
+    }
     let mut doc = serde_json::json!({ "state": st.state, "checks": checks, "canary": canary_result });
     if let Some(t) = &trace {
         doc["reset_test"] = serde_json::json!(t);
@@ -410,23 +424,33 @@ pub async fn diagnose(
     lab: &super::LabMode,
     out: Output,
 ) -> Result<Outcome, Error> {
-    let list = match events {
+    let export = match events {
         Some(file) => {
             let text = std::fs::read_to_string(&file).map_err(|e| Error::Usage {
                 message: format!("cannot read {}: {e}", file.display()),
                 remedy: "Give a file exported with Get-WinEvent … | ConvertTo-Json.".into(),
             })?;
-            writeback_core::session::parse_events(&text).map_err(|why| Error::Usage {
+            Some(writeback_core::session::parse_events(&text).map_err(|why| Error::Usage {
                 message: format!("{} is not an event export: {why}", file.display()),
                 remedy: "Export with: Get-WinEvent -FilterHashtable @{LogName='Application'; ProviderName='PasswordResetService','ADSync'} | Select-Object Id, ProviderName, @{n='TimeCreated';e={$_.TimeCreated.ToUniversalTime().ToString('yyyy-MM-ddTHH:mm:ssZ')}}, LevelDisplayName, Message | ConvertTo-Json".into(),
-            })?
+            })?)
         }
-        None => {
-            let s = open(config_path, args, lab, false).await?;
-            s.sync_events().await?
-        }
+        None => None,
     };
-    let d = writeback_core::events::diagnose(&list);
+    let cancel = CancellationToken::new();
+    let d = match (open(config_path, args, lab, false).await, export) {
+        (Ok(mut s), export) => {
+            let now = s.options().clock.now();
+            s.troubleshoot(export, now, &cancel).await?
+        }
+        // An export read where no DC answers: explained, its users not checked.
+        (Err(e), Some(list)) => {
+            let mut d = writeback_core::events::diagnose(&list);
+            d.users_not_checked = Some(format!("no directory to check them against: {e}"));
+            d
+        }
+        (Err(e), None) => return Err(e),
+    };
     out.result(&d, || {
         let mut t = format!("{} writeback events\n", d.events.len());
         for g in &d.groups {
@@ -434,6 +458,15 @@ pub async fn diagnose(
             if !g.remedy.is_empty() {
                 t.push_str(&format!("      what to do: {}\n", g.remedy));
             }
+        }
+        if !d.users.is_empty() {
+            t.push_str("Users the events name:\n");
+            for u in &d.users {
+                t.push_str(&format!("  {} ×{} (newest {}): {}\n", u.name, u.events, u.newest, u.verdict));
+            }
+        }
+        if let Some(why) = &d.users_not_checked {
+            t.push_str(&format!("The users the events name were not checked: {why}\n"));
         }
         t
     });

@@ -129,6 +129,10 @@ pub enum Command {
         /// How long to wait for the cloud's reset operation to finish, in seconds (default 120).
         #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
         reset_timeout: Option<u64>,
+        /// Show the test user's new password once, on the terminal (never in --json, never
+        /// stored): for signing in as them. They must change it at next sign-in.
+        #[arg(long, requires = "reset_test")]
+        show_password: bool,
         #[command(flatten)]
         connection: ConnectionArgs,
     },

@@ -134,8 +134,9 @@ async fn dispatch(cli: Cli, out: Output) -> Result<Outcome, super::Error> {
                 super::engine_cmd::ApplyOptions { yes, start_sync, canary, remove_preexisting, rollback, resume };
             super::engine_cmd::apply(action, opts, &connection, &config_path, lab, out).await?
         }
-        Some(Command::Verify { canary, reset_test, reset_timeout, connection }) => {
-            let reset = reset_test.map(|u| (u, std::time::Duration::from_secs(reset_timeout.unwrap_or(120))));
+        Some(Command::Verify { canary, reset_test, reset_timeout, show_password, connection }) => {
+            let reset =
+                reset_test.map(|u| (u, std::time::Duration::from_secs(reset_timeout.unwrap_or(120)), show_password));
             super::engine_cmd::verify(canary, reset, &connection, &config_path, lab, out).await?
         }
         Some(Command::Entra { command }) => super::entra_cmd::entra(command, &config_path, lab, out).await?,

@@ -618,7 +618,7 @@ fn the_scope_browser_counts_users_and_chooses_an_ou() {
     );
     h.get_by_label(&format!("{} users in scope.", sales.users));
     // Access, decided as Windows decides: every Sales user is reached after the plan.
-    let found = h.state().pages().features().findings().clone().unwrap();
+    let found = h.state().pages().features().findings().cloned().unwrap();
     let access = found.access.as_ref().expect("the connector is known: each user's access is answered");
     assert_eq!(access.counts.users, sales.users);
     assert_eq!(access.counts.after_plan.get("reachable"), Some(&sales.users), "{access:?}");
@@ -632,7 +632,7 @@ fn the_scope_browser_counts_users_and_chooses_an_ou() {
     wait(&mut h, "the domain's findings", |a| {
         a.pages().features().findings().as_ref().is_some_and(|f| f.users_in_scope == domain_users) && idle(a)
     });
-    let found = h.state().pages().features().findings().clone().unwrap();
+    let found = h.state().pages().features().findings().cloned().unwrap();
     let access = found.access.clone().unwrap();
     let not = access.counts.after_plan.iter().filter(|(k, _)| *k != "reachable").map(|(_, v)| v).sum::<usize>();
     assert!(not >= 5, "Legacy's four behind blocked inheritance and Kofi's deny: {access:?}");

@@ -141,6 +141,12 @@ async fn a_reset_in_the_cloud_reaches_the_dc_hop_by_hop() {
     // The generated password is nowhere in what the tool wrote.
     let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     assert!(!text.contains("newPassword"), "{text}");
+    // Shown once only on a terminal: with stderr captured it is refused before anything runs.
+    let out = cmd(&lab, &sim, &token, &["verify", "--reset-test", USER, "--show-password", "--json"]).output().unwrap();
+    let doc = json(&out);
+    assert_eq!(doc["error"]["code"], "CLI-USAGE", "{doc:#}");
+    assert!(doc["error"]["message"].as_str().unwrap().contains("terminal"), "{doc:#}");
+    assert!(doc.get("hops").is_none());
     let out = cmd(&lab, &sim, &token, &["apply", "--disable", "--yes", "--json"]).output().unwrap();
     assert_eq!(code(&out), 0);
 }
@@ -288,13 +294,35 @@ fn the_wizard_tests_writeback_from_the_cloud_on_configuration_complete() {
     wait(&mut h, "the test user's matches", |a| a.pages().complete().reset_user().matches().is_some());
     crate::gui::press(&mut h, &format!("{USER} (Writeback Canary)"));
     assert_eq!(h.state().pages().complete().reset_user().chosen().as_deref(), Some(USER));
+    // The new password, shown once on request.
+    click(&mut h, words::REVEAL);
     click(&mut h, words::TEST_NOW);
     wait(&mut h, "the test reset", |a| a.pages().complete().reset().is_some() && idle(a));
     let trace = h.state().pages().complete().reset().cloned().unwrap().unwrap();
     assert!(trace.reached && trace.hops.iter().all(|h| h.ok), "{trace:#?}");
+    assert!(trace.password.is_none(), "the page took it: the trace keeps no copy");
     h.get_by_label(words::REACHED);
     let dc = trace.hops.iter().find(|x| x.name == writeback_core::session::reset_hops::DC).unwrap();
     h.get_by_label(&words::hop(dc.name, &dc.detail, dc.ms));
+    h.get_by_label(words::SHOWN);
+    let shown = h.state().pages().complete().shown_password().cloned().expect("shown");
+    h.get_by_label(shown.expose());
+    // It is the password the DC now holds: a bind with it is refused only because the user must
+    // change it at next sign-in (AD's sub-code 773), not as a wrong password (52e).
+    let bound = rt.block_on(async {
+        let mut c =
+            writeback_ad::AdConnection::connect(&writeback_ad::ConnectOptions::new(lab.field("ldap_url"), lab.trust()))
+                .await
+                .unwrap();
+        c.bind(&format!("LAB\\{USER}"), &shown).await
+    });
+    // Accepted, or refused only because the user must change it at next sign-in (sub-code 773);
+    // a wrong password would be 52e.
+    let text = format!("{bound:?}");
+    assert!(bound.is_ok() || text.contains("data 773"), "{text}");
+    click(&mut h, words::HIDE);
+    assert!(h.state().pages().complete().shown_password().is_none());
+    assert!(h.query_by_label(words::SHOWN).is_none());
 }
 
 /// Resets `upn`'s password through the simulator's Graph, as an administrator, and waits for the
@@ -360,7 +388,27 @@ async fn each_refusal_on_premises_is_the_servers_event() {
     let (status, detail) = reset_via_graph(&sim, &token, &upn, "Another-Good-Passw0rd-43").await;
     assert_eq!(status, "failed");
     assert!(detail.contains("33004"), "{detail}");
+    // `diagnose`: the events explained, and the user they name checked against the DC — the
+    // deny named as the ACE that stops the connector.
+    let out = cmd(&lab, &sim, &token, &["diagnose", "--json"]).output().unwrap();
+    let doc = json(&out);
+    assert_eq!(code(&out), 0, "{doc:#}");
+    assert!(doc["groups"].as_array().unwrap().iter().any(|g| g["key"] == "33004"), "{doc:#}");
+    let named = doc["users"].as_array().unwrap().iter().find(|u| u["name"] == upn.as_str()).expect("the user is named");
+    assert_eq!(named["dn"], dn.as_str());
+    assert_eq!((named["in_scope"].as_bool(), named["protected"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(named["reachable"], false, "{named}");
+    let verdict = named["verdict"].as_str().unwrap();
+    assert!(
+        verdict.contains("cannot reach it")
+            && verdict.contains(&format!("(OD;;CR;00299570-246d-11d0-a768-00aa006e0529;;{sid})")),
+        "{verdict}"
+    );
     writeback_ad::writeback::write_dacl(&mut admin, &dn, &before.sd).await.unwrap();
+    // Reached again once the deny is gone.
+    let doc = json(&cmd(&lab, &sim, &token, &["diagnose", "--json"]).output().unwrap());
+    let named = doc["users"].as_array().unwrap().iter().find(|u| u["name"] == upn.as_str()).unwrap().clone();
+    assert_eq!(named["reachable"], true, "{named}");
 
     // A staging-mode server runs no writeback: the operation fails and no event is logged.
     let events_before = last_event_ids(&sim, &token).await;
@@ -372,4 +420,49 @@ async fn each_refusal_on_premises_is_the_servers_event() {
     sim.running.with_sync_engine(|m| m.staging_mode = false);
     let out = cmd(&lab, &sim, &token, &["apply", "--disable", "--yes", "--json"]).output().unwrap();
     assert_eq!(code(&out), 0);
+}
+
+/// The Troubleshoot task: the sync server's events grouped by what Microsoft says they mean, and
+/// the users they name checked against the DC.
+#[test]
+fn the_wizard_troubleshoots_from_the_sync_servers_events() {
+    use crate::gui::{app, click, idle, type_into, wait};
+    use egui_kittest::kittest::Queryable;
+    use writeback_gui::pages::troubleshoot::words;
+    use writeback_gui::wizard::PageId;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (lab, sim, token) = rt.block_on(set_up());
+    let out = cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json"]).output().unwrap();
+    assert_eq!(code(&out), 0, "{}", String::from_utf8_lossy(&out.stdout));
+    let upn = format!("{USER}@lab.example.test");
+    // A password the policy refuses: event 33008 naming the user.
+    let (status, _) = rt.block_on(reset_via_graph(&sim, &token, &upn, "short"));
+    assert_eq!(status, "failed");
+
+    let home = tempfile::tempdir().unwrap();
+    let mut a = app(home.path(), crate::gui::lab_args(&lab, &sim, crate::tenant::TENANT));
+    // The lab's sync engine answers a signed-in administrator: the sign-in goes through the
+    // app's browser, as on Connect to Microsoft Entra ID.
+    a.worker().unwrap().set_browser(std::sync::Arc::new(crate::tenant::form_browser(GA)));
+    let mut h = crate::forests::tall(a);
+    h.step();
+    click(&mut h, "Next");
+    h.get_by_label(writeback_gui::pages::tasks::words::TROUBLESHOOT).click();
+    h.step();
+    click(&mut h, "Next");
+    assert_eq!(h.state().wizard().page, PageId::ConnectDirectories);
+    type_into(&mut h, "Password", lab.password("admin_password_file").expose());
+    click(&mut h, "Connect");
+    wait(&mut h, "the directory connection", |a| a.wizard().facts.directory_ready && idle(a));
+    click(&mut h, "Next");
+    assert_eq!(h.state().wizard().page, PageId::Troubleshoot);
+    wait(&mut h, "the events", |a| a.pages().troubleshoot().diagnosis().is_some() && idle(a));
+    let d = h.state().pages().troubleshoot().diagnosis().cloned().unwrap().unwrap();
+    let g = d.groups.iter().find(|g| g.key == "33008").expect("the policy refusal's group");
+    h.get_by_label(&words::group(&g.key, g.count, &g.newest, &g.meaning));
+    h.get_by_label(&words::remedy(&g.remedy));
+    let u = d.users.iter().find(|u| u.name == upn).expect("the user the events name");
+    assert_eq!((u.in_scope, u.protected, u.reachable), (Some(true), Some(false), Some(true)), "{u:?}");
+    h.get_by_label(&words::user(&u.name, u.events, &u.verdict));
+    assert_eq!(h.state().wizard().next_label(), "Exit");
 }

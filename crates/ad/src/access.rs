@@ -536,9 +536,9 @@ impl Evaluator {
         for at in scopes {
             let mut up = parent_dn(at.scope).filter(|_| !at.scope.eq_ignore_ascii_case(at.domain_root));
             while let Some(dn) = up {
-                if !nodes.contains_key(&dn.to_ascii_lowercase()) {
+                if let std::collections::hash_map::Entry::Vacant(v) = nodes.entry(dn.to_ascii_lowercase()) {
                     let d = super::writeback::read_dacl(conn, dn).await?;
-                    nodes.insert(dn.to_ascii_lowercase(), Node { protected: d.sd.dacl_protected(), dacl: d.sd.dacl });
+                    v.insert(Node { protected: d.sd.dacl_protected(), dacl: d.sd.dacl });
                 }
                 if dn.eq_ignore_ascii_case(at.domain_root) {
                     break;

@@ -72,6 +72,82 @@ pub struct Diagnosis {
     /// By catalogue row, the group with the newest event first; events no row knows are under
     /// their bare id.
     pub groups: Vec<Group>,
+    /// The users the events name, each checked against its DC (when one is reachable).
+    pub users: Vec<NamedUser>,
+    /// Why the users were not checked, when they were not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users_not_checked: Option<String>,
+}
+
+/// A user an event names (by user principal name), and what its DC says of it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct NamedUser {
+    pub name: String,
+    /// How many events name it, and the newest one's time.
+    pub events: usize,
+    pub newest: String,
+    /// Its DN, when a connected forest holds it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dn: Option<String>,
+    /// Under one of writeback's scopes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_scope: Option<bool>,
+    /// adminCount=1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protected: Option<bool>,
+    /// The connector account's access to it now, as Windows decides it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reachable: Option<bool>,
+    /// Its password is younger than its policy's minimum age.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_too_young: Option<bool>,
+    /// What the checks say, in words.
+    pub verdict: String,
+}
+
+/// The user principal names in an event's message: `name@domain.tld`, with the characters a UPN
+/// may hold, and a dot in the domain part.
+pub fn upns(message: &str) -> Vec<String> {
+    let ok = |c: char| c.is_alphanumeric() || "._-+'".contains(c);
+    let mut out: Vec<String> = Vec::new();
+    for word in message.split(|c: char| c.is_whitespace() || ",;:()[]<>\"=/\\".contains(c)) {
+        let word = word.trim_matches(|c: char| c == '.' || c == '\'');
+        let Some((local, domain)) = word.split_once('@') else { continue };
+        let good = !local.is_empty()
+            && local.chars().all(ok)
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        if good && !out.iter().any(|u| u.eq_ignore_ascii_case(word)) {
+            out.push(word.to_string());
+        }
+    }
+    out
+}
+
+/// The users `events` name, with how many events name each and the newest one's time, most
+/// recently named first.
+pub fn named(events: &[Explained]) -> Vec<NamedUser> {
+    let mut out: Vec<NamedUser> = Vec::new();
+    for e in events {
+        for upn in upns(&e.message) {
+            match out.iter_mut().find(|u| u.name.eq_ignore_ascii_case(&upn)) {
+                Some(u) => u.events += 1,
+                None => out.push(NamedUser {
+                    name: upn,
+                    events: 1,
+                    newest: e.time.clone(),
+                    dn: None,
+                    in_scope: None,
+                    protected: None,
+                    reachable: None,
+                    password_too_young: None,
+                    verdict: "not checked".into(),
+                }),
+            }
+        }
+    }
+    out
 }
 
 /// The catalogue row for `e`: a 6329's sub-code first (0x8023…, MMS(3040), ERROR_ACCESS_DENIED),
@@ -124,7 +200,8 @@ pub fn diagnose(events: &[WinEvent]) -> Diagnosis {
             }),
         }
     }
-    Diagnosis { events: explained, groups }
+    let users = named(&explained);
+    Diagnosis { events: explained, groups, users, users_not_checked: None }
 }
 
 #[cfg(test)]
@@ -160,13 +237,13 @@ mod tests {
                 "2026-12-06T10:00:00Z",
                 "BAIL: MMS(4924) 0x80230619: A restriction prevents the password from being changed",
             ),
-            ev(33004, "2026-12-06T11:00:00Z", "ADPermissionsError for u@corp"),
+            ev(33004, "2026-12-06T11:00:00Z", "ADPermissionsError for u@corp.example"),
             ev(
                 6329,
                 "2026-12-06T09:00:00Z",
                 "password synchronization is not enabled on this management agent 0x8023061F",
             ),
-            ev(33004, "2026-12-06T08:00:00Z", "ADPermissionsError for v@corp"),
+            ev(33004, "2026-12-06T08:00:00Z", "ADPermissionsError for v@corp.example"),
             ev(4242, "2026-12-06T07:00:00Z", "something else"),
         ];
         let d = diagnose(&events);
@@ -176,5 +253,22 @@ mod tests {
         assert_eq!(d.groups[0].count, 2);
         assert!(d.groups[3].meaning.contains("not in Microsoft's"));
         assert!(!d.groups[1].remedy.is_empty());
+        // The users they name, most recently named first, each once.
+        let names: Vec<(&str, usize)> = d.users.iter().map(|u| (u.name.as_str(), u.events)).collect();
+        assert_eq!(names, vec![("u@corp.example", 1), ("v@corp.example", 1)]);
+    }
+
+    #[test]
+    fn user_principal_names_are_read_out_of_messages() {
+        assert_eq!(
+            upns("ADPermissionsError (user anna.berg@corp.example.com, CN=Anna,DC=corp)"),
+            vec!["anna.berg@corp.example.com"]
+        );
+        assert_eq!(
+            upns("UserPrincipalName: 'o.brien@contoso.com'. Again O.Brien@contoso.com."),
+            vec!["o.brien@contoso.com"]
+        );
+        assert!(upns("mail me at nobody@localhost, or @x.y, or a@.b").is_empty());
+        assert!(upns("no user here: 0x80230619").is_empty());
     }
 }

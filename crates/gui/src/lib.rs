@@ -247,6 +247,10 @@ impl App {
                 self.configured(outcome)
             }
             Msg::Tested(result) => result.map(|t| self.pages.features.take_tested(t)),
+            Msg::Troubleshot(result) => {
+                self.pages.troubleshoot.take(result);
+                Ok(())
+            }
             Msg::ResetTested(result) => {
                 self.pages.complete.take_reset(result);
                 Ok(())

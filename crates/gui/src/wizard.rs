@@ -25,6 +25,8 @@ pub enum PageId {
     Configuring,
     /// What changed (or, on failure, what failed and what was rolled back).
     Complete,
+    /// The sync server's writeback events, explained (the Troubleshoot task's own page).
+    Troubleshoot,
 }
 
 /// What the person chose on the Tasks page.
@@ -40,6 +42,8 @@ pub enum Task {
     Disable,
     /// "Finish the unfinished configuration": roll back or resume an apply that did not end.
     Recover,
+    /// "Troubleshoot writeback": the sync server's events explained, their users checked.
+    Troubleshoot,
 }
 
 impl PageId {
@@ -56,6 +60,7 @@ impl PageId {
             PageId::Configuring => "Configuring",
             PageId::Complete if failed => "Configuration failed",
             PageId::Complete => "Configuration complete",
+            PageId::Troubleshoot => "Troubleshoot",
         }
     }
 }
@@ -80,6 +85,7 @@ pub fn pages_for(task: Task) -> Vec<PageId> {
             vec![Welcome, Tasks, ConnectDirectories, Scope, OptionalFeatures, Ready, Configuring, Complete]
         }
         Task::View | Task::TestPassword => vec![Welcome, Tasks, ConnectDirectories, OptionalFeatures],
+        Task::Troubleshoot => vec![Welcome, Tasks, ConnectDirectories, PageId::Troubleshoot],
         // The journal holds the plan: only the directory is needed, then the choice.
         Task::Recover => vec![Welcome, Tasks, ConnectDirectories, Ready, Configuring, Complete],
     }
@@ -159,7 +165,7 @@ impl Wizard {
             PageId::OptionalFeatures => !self.is_last(),
             PageId::Ready => self.facts.plan_ready,
             PageId::Configuring => self.facts.configured,
-            PageId::Complete => true,
+            PageId::Complete | PageId::Troubleshoot => true,
         }
     }
 
@@ -326,5 +332,14 @@ mod tests {
         r.facts.directory_ready = true;
         assert_eq!(r.advance(), Some(PageId::Ready));
         assert_eq!(r.next_label(), "Configure");
+        // Troubleshooting needs the directory, then its own page, which ends the task.
+        let mut t = Wizard::default();
+        t.advance();
+        t.choose(Task::Troubleshoot);
+        assert_eq!(t.advance(), Some(PageId::ConnectDirectories));
+        assert!(!t.can_advance(), "not before the directory is connected");
+        t.facts.directory_ready = true;
+        assert_eq!(t.advance(), Some(PageId::Troubleshoot));
+        assert_eq!((t.next_label(), t.can_advance()), ("Exit", true));
     }
 }

@@ -113,8 +113,10 @@ pub enum Job {
     },
     /// Test a password for an account against the policy that applies to it.
     TestPassword { user: String, password: Secret },
+    /// The Troubleshoot task: the sync server's events explained, their users checked.
+    Troubleshoot,
     /// "Test writeback now": a reset from the cloud, followed to the DC.
-    ResetTest { user: String },
+    ResetTest { user: String, reveal: bool },
 }
 
 /// The engine's answers, each for the page that asked.
@@ -166,6 +168,7 @@ pub enum Msg {
     Journal(Result<Box<JournalView>, ErrorReport>),
     Tested(Result<PasswordTest, ErrorReport>),
     ResetTested(Result<Box<writeback_core::session::ResetTrace>, ErrorReport>),
+    Troubleshot(Result<Box<writeback_core::events::Diagnosis>, ErrorReport>),
 }
 
 impl Msg {
@@ -507,11 +510,19 @@ async fn run(
         Job::Recover { journal, how } => {
             Msg::Recovered(with_session(shared, async |s| s.recover(&journal, how, cancel, progress).await).await)
         }
-        Job::ResetTest { user } => Msg::ResetTested(
-            with_session(shared, async |s| s.reset_test(&user, std::time::Duration::from_secs(120), cancel).await)
-                .await
-                .map(Box::new),
+        Job::ResetTest { user, reveal } => Msg::ResetTested(
+            with_session(shared, async |s| {
+                s.reset_test(&user, std::time::Duration::from_secs(120), reveal, cancel).await
+            })
+            .await
+            .map(Box::new),
         ),
+        Job::Troubleshoot => {
+            let now = shared.opts().clock.now();
+            Msg::Troubleshot(
+                with_session(shared, async |s| s.troubleshoot(None, now, cancel).await).await.map(Box::new),
+            )
+        }
         Job::TestPassword { user, password } => {
             let now = shared.opts().clock.now();
             Msg::Tested(with_session(shared, async |s| s.directory().test_password(&user, &password, now).await).await)

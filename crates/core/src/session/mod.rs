@@ -10,6 +10,7 @@ mod forests;
 pub mod guard;
 mod reset_test;
 mod run;
+mod troubleshoot;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -43,6 +43,10 @@ pub struct ResetTrace {
     pub reached: bool,
     /// What could not be looked at, and why.
     pub not_checked: Vec<String>,
+    /// The new password, only when asked to show it (never serialized, never logged: the front
+    /// shows it once and drops it).
+    #[serde(skip)]
+    pub password: Option<crate::secrets::Secret>,
 }
 
 /// The hops' names, in order.
@@ -93,11 +97,12 @@ fn event_remedy(id: u32) -> Option<&'static str> {
 
 impl Session {
     /// Resets `user`'s password from the cloud and follows it to the DC. `timeout` bounds the
-    /// wait for Graph's long-running operation.
+    /// wait for Graph's long-running operation; with `reveal` the trace carries the new password.
     pub async fn reset_test(
         &mut self,
         user: &str,
         timeout: Duration,
+        reveal: bool,
         cancel: &CancellationToken,
     ) -> Result<ResetTrace, Error> {
         let mut hops = Vec::new();
@@ -146,7 +151,7 @@ impl Session {
                     "Sign in to the tenant (entra check shows how) and run the test again.",
                 ),
             );
-            return Ok(ResetTrace { user: account.dn, hops, reached: false, not_checked });
+            return Ok(ResetTrace { user: account.dn, hops, reached: false, not_checked, password: None });
         };
 
         // 2. The same person in the tenant, synced: matched by the on-premises SID.
@@ -180,14 +185,14 @@ impl Session {
                         "Choose a user the sync engine synchronises (its cloud account carries the on-premises SID).",
                     ),
                 );
-                return Ok(ResetTrace { user: account.dn, hops, reached: false, not_checked });
+                return Ok(ResetTrace { user: account.dn, hops, reached: false, not_checked, password: None });
             }
             Err(e) => {
                 hops.push(t.hop(hops::CLOUD_USER, false, e.to_string()).failed(
                     "RESET-TEST-NOT-SYNCED",
                     "The user is not in the tenant: run a sync cycle (apply --start-sync, or Start-ADSyncSyncCycle -PolicyType Delta on the sync server) and check that the user is in a synchronised OU.",
                 ));
-                return Ok(ResetTrace { user: account.dn, hops, reached: false, not_checked });
+                return Ok(ResetTrace { user: account.dn, hops, reached: false, not_checked, password: None });
             }
         };
 
@@ -209,6 +214,7 @@ impl Session {
                 &json!({ "newPassword": password.expose() }),
             )
             .await;
+        let shown = (reveal && posted.is_ok()).then(|| password.clone());
         drop(password);
         let (location, retry) = match posted {
             Ok((Some(l), r)) => {
@@ -220,7 +226,7 @@ impl Session {
                     "RESET-TEST-NO-OPERATION",
                     "Graph gave no operation to follow: check the user's password in the portal (Users > the user > Reset password).",
                 ));
-                return Ok(ResetTrace { user: account.dn, hops, reached: false, not_checked });
+                return Ok(ResetTrace { user: account.dn, hops, reached: false, not_checked, password: shown });
             }
             Err(e) => {
                 let (code, remedy) = match &e {
@@ -231,7 +237,7 @@ impl Session {
                     _ => ("RESET-TEST-REFUSED", "Graph refused the reset: its message says why."),
                 };
                 hops.push(t.hop(hops::ACCEPTED, false, e.to_string()).failed(code, remedy));
-                return Ok(ResetTrace { user: account.dn, hops, reached: false, not_checked });
+                return Ok(ResetTrace { user: account.dn, hops, reached: false, not_checked, password: None });
             }
         };
         let started = crate::clock::rfc3339(self.opts.clock.now() - Duration::from_secs(5));
@@ -357,7 +363,7 @@ impl Session {
             ),
             Err(e) => not_checked.push(format!("the tenant's audit log: {e}")),
         }
-        Ok(ResetTrace { user: account.dn, hops, reached, not_checked })
+        Ok(ResetTrace { user: account.dn, hops, reached, not_checked, password: shown })
     }
 }
 

@@ -14,6 +14,10 @@ pub struct Complete {
     /// "Test writeback now": its user, and its trace.
     pub(crate) reset_user: super::Picker,
     reset: Option<Result<Box<ResetTrace>, ErrorReport>>,
+    /// "Show me the new password once".
+    pub(crate) reveal: bool,
+    /// The new password, while it is shown (dropped, and zeroed, by "Hide").
+    shown: Option<writeback_core::types::Secret>,
 }
 
 impl Complete {
@@ -37,13 +41,20 @@ impl Complete {
         &self.reset_user
     }
 
+    /// The new password while it is on screen.
+    pub fn shown_password(&self) -> Option<&writeback_core::types::Secret> {
+        self.shown.as_ref()
+    }
+
     pub(crate) fn forget(&mut self) {
         self.outcome = None;
         self.canary = None;
         self.reset = None;
+        self.shown = None;
     }
 
-    pub(crate) fn take_reset(&mut self, result: Result<Box<ResetTrace>, ErrorReport>) {
+    pub(crate) fn take_reset(&mut self, mut result: Result<Box<ResetTrace>, ErrorReport>) {
+        self.shown = result.as_mut().ok().and_then(|t| t.password.take());
         self.reset = Some(result);
     }
 
@@ -115,9 +126,13 @@ pub mod words {
         format!("Note: {detail}")
     }
     pub const TEST: &str = "Prove it: a password reset from the cloud, followed to your domain controller";
-    pub const TEST_HOW: &str = "Resets a synced test user's password the way an administrator does in the cloud (Microsoft Graph's resetPassword), with a new password that passes your policy, never shown or kept; the user must change it at next sign-in. Needs an Authentication Administrator (or Privileged Authentication, Password, Helpdesk or User Administrator, or Global Administrator) sign-in with UserAuthenticationMethod.ReadWrite.All. Choose a person, never an administrator.";
+    pub const TEST_HOW: &str = "Resets a synced test user's password the way an administrator does in the cloud (Microsoft Graph's resetPassword), with a new password that passes your policy, kept nowhere and shown once only if you ask; the user must change it at next sign-in. Needs an Authentication Administrator (or Privileged Authentication, Password, Helpdesk or User Administrator, or Global Administrator) sign-in with UserAuthenticationMethod.ReadWrite.All. Choose a person, never an administrator.";
     pub const TEST_USER: &str = "Test user";
     pub const TEST_NOW: &str = "Test writeback now";
+    pub const REVEAL: &str = "Show me the new password once (to sign in as the test user)";
+    pub const SHOWN: &str =
+        "The test user's new password, shown once and kept nowhere; they must change it at next sign-in:";
+    pub const HIDE: &str = "Hide the password";
     pub const REACHED: &str = "The reset reached your domain controller.";
     pub const NOT_REACHED: &str = "The reset did not reach your domain controller.";
     pub fn hop(name: &str, detail: &str, ms: u64) -> String {
@@ -159,7 +174,20 @@ impl Complete {
             && let Some(user) = user
         {
             self.reset = None;
-            nav.start(crate::worker::Job::ResetTest { user });
+            self.shown = None;
+            nav.start(crate::worker::Job::ResetTest { user, reveal: self.reveal });
+        }
+        ui.checkbox(&mut self.reveal, words::REVEAL);
+        if let Some(p) = &self.shown {
+            let mut hide = false;
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.label(words::SHOWN);
+                ui.monospace(p.expose());
+                hide = ui.button(words::HIDE).clicked();
+            });
+            if hide {
+                self.shown = None;
+            }
         }
         match &self.reset {
             Some(Ok(t)) => {

@@ -318,7 +318,7 @@ impl ConnectDirectories {
     pub fn ready(&self, task: Task) -> bool {
         match &self.directory {
             Some(d) => match task {
-                Task::View | Task::TestPassword => true,
+                Task::View | Task::TestPassword | Task::Troubleshoot => true,
                 Task::Recover => d.enterprise_admin && self.others.iter().all(|o| o.enterprise_admin),
                 Task::Customize | Task::Disable => {
                     d.enterprise_admin

@@ -8,7 +8,8 @@ pub mod connect_entra;
 pub mod optional_features;
 pub mod ready;
 pub mod scope;
-mod tasks;
+pub mod tasks;
+pub mod troubleshoot;
 mod welcome;
 
 use std::path::{Path, PathBuf};
@@ -65,6 +66,7 @@ pub struct Pages {
     pub(crate) ready: ready::Ready,
     pub(crate) configuring: configuring::Configuring,
     pub(crate) complete: complete::Complete,
+    pub(crate) troubleshoot: troubleshoot::Troubleshoot,
     /// An apply that neither completed nor rolled back (its journal), found at start.
     pub(crate) unfinished: Option<PathBuf>,
     /// A settings file picked for import, and what importing it would change, waiting for the
@@ -100,6 +102,10 @@ impl Pages {
     /// Configuration complete.
     pub fn complete(&self) -> &complete::Complete {
         &self.complete
+    }
+    /// Troubleshoot.
+    pub fn troubleshoot(&self) -> &troubleshoot::Troubleshoot {
+        &self.troubleshoot
     }
     /// An import waits for the person's answer.
     pub fn import_waiting(&self) -> bool {
@@ -186,6 +192,10 @@ impl Pages {
             // there straight from Tasks).
             PageId::ConnectEntra => Some(Job::Forests),
             PageId::Tasks if task == Task::Disable => Some(Job::Forests),
+            PageId::ConnectDirectories if task == Task::Troubleshoot => {
+                self.troubleshoot.forget();
+                Some(Job::Troubleshoot)
+            }
             PageId::ConnectDirectories => {
                 self.features.forget_overview();
                 Some(Job::Choose { connector, scopes: Vec::new() })
@@ -375,6 +385,7 @@ pub(crate) fn ui(pages: &mut Pages, ui: &mut egui::Ui, nav: &mut Nav<'_>) -> Opt
             pages.ready.ui(ui, nav, cloudsync)
         }
         PageId::Configuring => pages.configuring.ui(ui, nav),
+        PageId::Troubleshoot => pages.troubleshoot.ui(ui, nav),
         PageId::Complete => {
             let cx = complete::Context {
                 enabling: nav.wiz.task == super::wizard::Task::Customize,
@@ -505,6 +516,11 @@ mod tests {
             panic!("Recover")
         };
         assert_eq!(how, Recovery::Rollback, "rolling back is the default");
+        // Troubleshooting reads the events once the directory is connected.
+        assert!(matches!(
+            pages.leave(PageId::ConnectDirectories, Task::Troubleshoot, &mut facts),
+            Some(Job::Troubleshoot)
+        ));
     }
 
     #[test]

@@ -202,7 +202,7 @@ impl OptionalFeatures {
                 }
                 ui.add_space(crate::theme::space::ITEM);
             }
-            Task::View | Task::Recover => {}
+            Task::View | Task::Recover | Task::Troubleshoot => {}
         }
         let Some(st) = &self.status else {
             if nav.busy() {

@@ -11,6 +11,7 @@ pub mod words {
     pub const VIEW: &str = "View current configuration";
     pub const TEST: &str = "Test a password against policy";
     pub const DISABLE: &str = "Disable password writeback";
+    pub const TROUBLESHOOT: &str = "Troubleshoot writeback (the sync server's events, explained)";
     pub const RECOVER: &str = "Finish the unfinished configuration";
     pub const SETTINGS: &str = "Keep these settings for another server, or for the command line (`--config FILE`):";
     pub const EXPORT: &str = "Export settings…";
@@ -45,6 +46,7 @@ pub(crate) fn ui(
     ui.radio_value(&mut task, Task::View, words::VIEW);
     ui.radio_value(&mut task, Task::TestPassword, words::TEST);
     ui.radio_value(&mut task, Task::Disable, words::DISABLE);
+    ui.radio_value(&mut task, Task::Troubleshoot, words::TROUBLESHOOT);
     if unfinished.is_some() {
         ui.radio_value(&mut task, Task::Recover, words::RECOVER);
     }
