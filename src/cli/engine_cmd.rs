@@ -91,8 +91,7 @@ pub async fn status(
     out: Output,
 ) -> Result<Outcome, Error> {
     let mut s = open(config_path, args, lab, true).await?;
-    let tenant = s.tenant().await;
-    let sync = s.sync_state().await;
+    let (tenant, sync) = tokio::join!(s.tenant(), s.sync_state());
     let mut st = s.status(tenant.clone(), sync).await?;
     if let Some(Err(e)) = &tenant {
         st.missing.push(format!("the tenant could not be checked: {e}"));
@@ -318,8 +317,7 @@ pub async fn verify(
         });
     }
     let mut s = open(config_path, args, lab, true).await?;
-    let tenant = s.tenant().await;
-    let sync = s.sync_state().await;
+    let (tenant, sync) = tokio::join!(s.tenant(), s.sync_state());
     let st = s.status(tenant.clone(), sync.clone()).await?;
     let mut checks = Vec::new();
     for target in &st.ad.scopes {

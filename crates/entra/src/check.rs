@@ -235,35 +235,44 @@ pub async fn domain_authentication(graph: &GraphClient, upn: &str) -> Result<Opt
 
 /// Everything `entra check` reports.
 pub async fn check(graph: &GraphClient, now: SystemTime) -> Result<EntraCheck, EntraError> {
-    let account = me(graph).await?;
-    let roles = roles(graph).await?;
+    // Independent reads in flight together (a round trip to the cloud is tens of milliseconds);
+    // their errors are taken in the order a sequential check would meet them.
+    let (account, roles, licence, directory_sync, flag) =
+        tokio::join!(me(graph), roles(graph), licence(graph), directory_sync(graph, now), graph_writeback_flag(graph));
+    let account = account?;
+    let roles = roles?;
     let direct =
         roles.iter().any(|r| r.template_id == GLOBAL_ADMINISTRATOR || r.template_id == HYBRID_IDENTITY_ADMINISTRATOR);
-    let through_groups = if direct { Vec::new() } else { roles_through_groups(graph).await? };
-    let licence = licence(graph).await?;
-    let directory_sync = directory_sync(graph, now).await?;
-    let flag = graph_writeback_flag(graph).await?;
+    let (through_groups, eligible, domain_authentication) = tokio::join!(
+        async { if direct { Ok(Vec::new()) } else { roles_through_groups(graph).await } },
+        async {
+            if direct {
+                Ok(Optional::Read(Vec::new()))
+            } else {
+                optional(eligible_roles(graph, &account.id), "PIM role eligibility", "RoleEligibilitySchedule.Read.Directory (and an active Global Reader, Security Reader or Privileged Role Administrator role)").await
+            }
+        },
+        optional(
+            domain_authentication(graph, &account.user_principal_name),
+            "whether the account's domain is federated",
+            "Domain.Read.All",
+        )
+    );
+    let through_groups = through_groups?;
+    let licence = licence?;
+    let directory_sync = directory_sync?;
+    let flag = flag?;
     let mut problems = Vec::new();
     let mut warnings = Vec::new();
     let mut not_checked = Vec::new();
-    let eligible = if direct {
-        Vec::new()
-    } else {
-        match optional(eligible_roles(graph, &account.id), "PIM role eligibility", "RoleEligibilitySchedule.Read.Directory (and an active Global Reader, Security Reader or Privileged Role Administrator role)").await? {
-            Optional::Read(roles) => roles,
-            Optional::NotChecked(why) => {
-                not_checked.push(why);
-                Vec::new()
-            }
+    let eligible = match eligible? {
+        Optional::Read(roles) => roles,
+        Optional::NotChecked(why) => {
+            not_checked.push(why);
+            Vec::new()
         }
     };
-    let domain_authentication = match optional(
-        domain_authentication(graph, &account.user_principal_name),
-        "whether the account's domain is federated",
-        "Domain.Read.All",
-    )
-    .await?
-    {
+    let domain_authentication = match domain_authentication? {
         Optional::Read(kind) => kind,
         Optional::NotChecked(why) => {
             not_checked.push(why);

@@ -151,8 +151,7 @@ impl Session {
 
     /// Today's state and the readiness report, for the connector accounts and scopes chosen.
     pub async fn overview(&mut self, cancel: &CancellationToken) -> Result<Overview, Error> {
-        let tenant = self.tenant().await;
-        let sync = self.sync_state().await;
+        let (tenant, sync) = tokio::join!(self.tenant(), self.sync_state());
         let status = self.status(tenant, sync).await?;
         let mut findings = crate::ad::scan::Findings::default();
         for f in self.findings(cancel).await?.into_iter().flatten() {
@@ -196,8 +195,7 @@ impl Session {
         cancel: &CancellationToken,
     ) -> Result<Plan, Error> {
         let enable = action == Action::Enable;
-        let tenant = if enable { self.tenant().await } else { None };
-        let sync = self.sync_state().await;
+        let (tenant, sync) = tokio::join!(async { if enable { self.tenant().await } else { None } }, self.sync_state());
         let record = GrantRecord::load(&self.opts.paths)?;
         let include = choice.include_adminsdholder || self.opts.flags.include_adminsdholder;
         self.reach_domains(&record, include, &[]).await?;
