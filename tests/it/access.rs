@@ -29,6 +29,26 @@ fn cn_of(dn: &str) -> &str {
     dn.split(',').next().unwrap().trim_start_matches("CN=").trim_start_matches("OU=")
 }
 
+/// A lab DC, its administrator's connection, its SIDs, and the connector's SID and DN.
+async fn lab_and_connector() -> (LabDc, AdConnection, SidContext, Sid, String) {
+    let lab = LabDc::up();
+    let (mut admin, disc) = discover(&lab).await;
+    let ctx = SidContext::single(disc.domain_sid.clone());
+    let connector = connector_sid(&mut admin, &disc, &lab).await;
+    let name = lab.field("connector_account");
+    let connector_dn = writeback_ad::directory::find_account(&mut admin, &disc, &name).await.unwrap().unwrap().dn;
+    (lab, admin, ctx, connector, connector_dn)
+}
+
+/// The two OUs and the user the cases are put on.
+async fn add_place(admin: &mut AdConnection) {
+    for ou in [OUTER, INNER] {
+        admin.add(ou, vec![("objectClass", vec![b"top".to_vec(), b"organizationalUnit".to_vec()])]).await.unwrap();
+    }
+    let classes = vec![b"top".to_vec(), b"person".to_vec(), b"organizationalPerson".to_vec(), b"user".to_vec()];
+    admin.add(USER, vec![("objectClass", classes), ("sAMAccountName", vec![b"ap.user".to_vec()])]).await.unwrap();
+}
+
 async fn add_group(conn: &mut AdConnection, dn: &str, members: &[&str]) {
     let mut attrs = vec![
         ("objectClass", vec![b"top".to_vec(), b"group".to_vec()]),
@@ -152,20 +172,10 @@ async fn tried(c: &mut AdConnection, old: &str) -> [bool; 4] {
 async fn the_evaluator_agrees_with_the_dc_in_every_generated_case() {
     let cases: usize = std::env::var("WRITEBACK_ACCESS_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(40);
     let seed: u64 = std::env::var("WRITEBACK_ACCESS_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
-    let lab = LabDc::up();
-    let (mut admin, disc) = discover(&lab).await;
-    let ctx = SidContext::single(disc.domain_sid.clone());
-    let connector = connector_sid(&mut admin, &disc, &lab).await;
-    let connector_dn = writeback_ad::directory::find_account(&mut admin, &disc, &lab.field("connector_account"))
-        .await
-        .unwrap()
-        .unwrap()
-        .dn;
+    let (lab, mut admin, ctx, connector, connector_dn) = lab_and_connector().await;
 
     // The place and the people: groups the connector is in directly, nested, and not at all.
-    for ou in [OUTER, INNER] {
-        admin.add(ou, vec![("objectClass", vec![b"top".to_vec(), b"organizationalUnit".to_vec()])]).await.unwrap();
-    }
+    add_place(&mut admin).await;
     let g_in = format!("CN=ap.in,{OUTER}");
     let g_nested = format!("CN=ap.nested,{OUTER}");
     let g_out = format!("CN=ap.out,{OUTER}");
@@ -173,26 +183,16 @@ async fn the_evaluator_agrees_with_the_dc_in_every_generated_case() {
     add_group(&mut admin, &g_nested, &[&g_in]).await;
     add_group(&mut admin, &g_out, &[]).await;
     let old = "Start-Pa55word!x";
-    admin
-        .add(
-            USER,
-            vec![
-                (
-                    "objectClass",
-                    vec![b"top".to_vec(), b"person".to_vec(), b"organizationalPerson".to_vec(), b"user".to_vec()],
-                ),
-                ("sAMAccountName", vec![b"ap.user".to_vec()]),
-            ],
-        )
-        .await
-        .unwrap();
     let mut cast = Cast {
         sids: vec![
             ("connector", connector.clone()),
             ("Everyone", Sid::parse("S-1-1-0").unwrap()),
             ("Authenticated Users", Sid::parse("S-1-5-11").unwrap()),
             ("SELF", Sid::parse("S-1-5-10").unwrap()),
-            ("Domain Users", Sid::with_rid(&disc.domain_sid, 513)),
+            (
+                "Domain Users",
+                Sid::parse(&format!("{}-513", connector.to_string().rsplit_once('-').unwrap().0)).unwrap(),
+            ),
         ],
     };
     for (name, dn) in [("in", &g_in), ("nested", &g_nested), ("out", &g_out)] {
@@ -317,32 +317,9 @@ async fn the_evaluator_agrees_with_the_dc_in_every_generated_case() {
 /// such an ACE is present (docs/permissions.md).
 #[tokio::test]
 async fn samba_lets_an_all_extended_rights_object_ace_write_properties_the_evaluator_follows_windows() {
-    let lab = LabDc::up();
-    let (mut admin, disc) = discover(&lab).await;
-    let ctx = SidContext::single(disc.domain_sid.clone());
-    let connector = connector_sid(&mut admin, &disc, &lab).await;
-    let connector_dn = writeback_ad::directory::find_account(&mut admin, &disc, &lab.field("connector_account"))
-        .await
-        .unwrap()
-        .unwrap()
-        .dn;
+    let (lab, mut admin, ctx, connector, connector_dn) = lab_and_connector().await;
     let token = access::token_of(&mut admin, &connector_dn, connector.clone()).await.unwrap();
-    for ou in [OUTER, INNER] {
-        admin.add(ou, vec![("objectClass", vec![b"top".to_vec(), b"organizationalUnit".to_vec()])]).await.unwrap();
-    }
-    admin
-        .add(
-            USER,
-            vec![
-                (
-                    "objectClass",
-                    vec![b"top".to_vec(), b"person".to_vec(), b"organizationalPerson".to_vec(), b"user".to_vec()],
-                ),
-                ("sAMAccountName", vec![b"ap.user".to_vec()]),
-            ],
-        )
-        .await
-        .unwrap();
+    add_place(&mut admin).await;
     let original = writeback::read_dacl(&mut admin, USER).await.unwrap().sd;
     let mut c = as_connector(&lab).await;
     for (sddl, samba_allows) in [

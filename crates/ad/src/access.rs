@@ -494,15 +494,7 @@ struct Node {
 }
 
 fn node_of(e: &mut ldap3::SearchEntry) -> Result<Node, super::AdError> {
-    let sd = e
-        .bin_attrs
-        .remove("nTSecurityDescriptor")
-        .and_then(|mut v| v.pop())
-        .map(|b| {
-            SecurityDescriptor::decode(&b)
-                .map_err(|err| super::AdError::BadDescriptor { dn: e.dn.clone(), detail: err.to_string() })
-        })
-        .transpose()?;
+    let sd = super::scan::take_descriptor(e)?;
     Ok(Node { protected: sd.as_ref().is_some_and(SecurityDescriptor::dacl_protected), dacl: sd.and_then(|s| s.dacl) })
 }
 
@@ -655,15 +647,7 @@ pub async fn evaluate_scopes(
             controls: vec![sd_flags_control(SD_FLAGS_DACL)],
         };
         conn.search_paged(query, cancel, |mut e| {
-            let sd = e
-                .bin_attrs
-                .remove("nTSecurityDescriptor")
-                .and_then(|mut v| v.pop())
-                .map(|b| {
-                    SecurityDescriptor::decode(&b)
-                        .map_err(|err| super::AdError::BadDescriptor { dn: e.dn.clone(), detail: err.to_string() })
-                })
-                .transpose()?;
+            let sd = super::scan::take_descriptor(&mut e)?;
             let answer = ev.entry(&e, sd.as_ref());
             counts.add(&answer);
             each(answer);
@@ -774,13 +758,7 @@ pub async fn token_of(
     account_dn: &str,
     account_sid: Sid,
 ) -> Result<Token, super::AdError> {
-    let entry = conn.read(account_dn, &["tokenGroups"]).await?;
-    let groups: Vec<Sid> = entry
-        .and_then(|e| e.bin_attrs.get("tokenGroups").cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|b| Sid::decode(b, 0).ok().map(|(s, _)| s))
-        .collect();
+    let groups = super::directory::token_groups(conn, account_dn).await?;
     Ok(Token::network(account_sid, groups))
 }
 

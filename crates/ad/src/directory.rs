@@ -377,6 +377,18 @@ pub struct EnterpriseAdminCheck {
     pub domain_admin: bool,
 }
 
+/// Every group SID of `dn`'s token as the DC computes it (tokenGroups: nested groups and the
+/// primary group included).
+pub async fn token_groups(conn: &mut AdConnection, dn: &str) -> Result<Vec<Sid>, AdError> {
+    let entry = conn.read(dn, &["tokenGroups"]).await?;
+    Ok(entry
+        .and_then(|e| e.bin_attrs.get("tokenGroups").cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|b| Sid::decode(b, 0).ok().map(|(s, _)| s))
+        .collect())
+}
+
 /// Checks Enterprise Admins through the account's tokenGroups (every group SID of its token,
 /// nested groups included), as Windows evaluates it.
 pub async fn enterprise_admin(
@@ -384,13 +396,7 @@ pub async fn enterprise_admin(
     disc: &Discovery,
     account: &Account,
 ) -> Result<EnterpriseAdminCheck, AdError> {
-    let entry = conn.read(&account.dn, &["tokenGroups"]).await?;
-    let groups: Vec<Sid> = entry
-        .and_then(|e| e.bin_attrs.get("tokenGroups").cloned())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|b| Sid::decode(b, 0).ok().map(|(s, _)| s))
-        .collect();
+    let groups = token_groups(conn, &account.dn).await?;
     let ea = Sid::with_rid(&disc.forest_root_sid, ENTERPRISE_ADMINS_RID);
     let da = Sid::with_rid(&disc.domain_sid, DOMAIN_ADMINS_RID);
     Ok(EnterpriseAdminCheck {
