@@ -494,7 +494,7 @@ struct Node {
 }
 
 fn node_of(e: &mut ldap3::SearchEntry) -> Result<Node, super::AdError> {
-    let sd = super::scan::take_descriptor(e)?;
+    let sd = super::take_descriptor(e)?;
     Ok(Node { protected: sd.as_ref().is_some_and(SecurityDescriptor::dacl_protected), dacl: sd.and_then(|s| s.dacl) })
 }
 
@@ -647,7 +647,7 @@ pub async fn evaluate_scopes(
             controls: vec![sd_flags_control(SD_FLAGS_DACL)],
         };
         conn.search_paged(query, cancel, |mut e| {
-            let sd = super::scan::take_descriptor(&mut e)?;
+            let sd = super::take_descriptor(&mut e)?;
             let answer = ev.entry(&e, sd.as_ref());
             counts.add(&answer);
             each(answer);

@@ -66,6 +66,19 @@ pub fn policy_hints_control() -> ldap3::controls::RawControl {
     }
 }
 
+/// A search entry's nTSecurityDescriptor, taken out of it and decoded (`None` when the DC sent
+/// none).
+pub fn take_descriptor(e: &mut ldap3::SearchEntry) -> Result<Option<sd::SecurityDescriptor>, AdError> {
+    e.bin_attrs
+        .remove("nTSecurityDescriptor")
+        .and_then(|mut v| v.pop())
+        .map(|b| {
+            sd::SecurityDescriptor::decode(&b)
+                .map_err(|err| AdError::BadDescriptor { dn: e.dn.clone(), detail: err.to_string() })
+        })
+        .transpose()
+}
+
 /// The value AD takes for `unicodePwd`: the password in double quotes, UTF-16LE.
 pub fn unicode_pwd(password: &crate::secrets::Secret) -> Vec<u8> {
     format!("\"{}\"", password.expose()).encode_utf16().flat_map(u16::to_le_bytes).collect()

@@ -165,19 +165,6 @@ fn is_writeback_right(object_type: Option<uuid::Uuid>) -> bool {
     object_type.is_none_or(|g| [RESET_PASSWORD, LOCKOUT_TIME, PWD_LAST_SET].contains(&g))
 }
 
-/// A search entry's nTSecurityDescriptor, taken out of it and decoded (`None` when the DC sent
-/// none).
-pub fn take_descriptor(e: &mut ldap3::SearchEntry) -> Result<Option<SecurityDescriptor>, AdError> {
-    e.bin_attrs
-        .remove("nTSecurityDescriptor")
-        .and_then(|mut v| v.pop())
-        .map(|b| {
-            SecurityDescriptor::decode(&b)
-                .map_err(|err| AdError::BadDescriptor { dn: e.dn.clone(), detail: err.to_string() })
-        })
-        .transpose()
-}
-
 /// Examines one object's DACL.
 fn examine(sd: &SecurityDescriptor, connector: Option<&Sid>) -> (bool, bool, bool) {
     let protected = sd.dacl_protected();
@@ -295,7 +282,7 @@ pub async fn scan_with_access(
                     progress(seen);
                 }
                 let is_user = e.attrs.get("objectClass").is_some_and(|c| c.iter().any(|v| v == "user"));
-                let sd = take_descriptor(&mut e)?;
+                let sd = super::take_descriptor(&mut e)?;
                 let (is_protected, denies, no_change) =
                     sd.as_ref().map(|sd| examine(sd, connector)).unwrap_or((false, false, false));
                 if is_protected {

@@ -59,6 +59,21 @@ pub mod words {
         format!("{n} of {users} users in scope writeback will not reach once SDProp has run (Windows)")
     }
     pub const WHICH: &str = "Which users, and why";
+    pub const AFTER_PLAN: &str = "after this plan";
+    pub const AFTER_SDPROP: &str = "after SDProp";
+    pub fn why(cause: &str, right: Option<&str>, sddl: Option<&str>, on: Option<&str>) -> String {
+        let mut t = cause.to_string();
+        if let Some(r) = right {
+            t.push_str(&format!(" ({r})"));
+        }
+        if let Some(s) = sddl {
+            t.push_str(&format!(": {s}"));
+        }
+        if let Some(on) = on {
+            t.push_str(&format!(" on {on}"));
+        }
+        t
+    }
     pub fn user_line(dn: &str, when: &str, why: &str) -> String {
         format!("{dn} — {when}: {why}")
     }
@@ -291,17 +306,7 @@ impl OptionalFeatures {
 /// what to do and which objects. The words are the engine's, the same in the plan and `ad check`.
 /// Why an answer is "not reached", in words: the cause, the right, the ACE and where it sits.
 fn why(a: &AccessAnswer) -> String {
-    let mut t = a.cause.map(|c| c.words().to_string()).unwrap_or_default();
-    if let Some(r) = a.right {
-        t.push_str(&format!(" ({r})"));
-    }
-    if let Some(s) = &a.sddl {
-        t.push_str(&format!(": {s}"));
-    }
-    if let Some(on) = &a.on {
-        t.push_str(&format!(" on {on}"));
-    }
-    t
+    words::why(a.cause.map(|c| c.words()).unwrap_or_default(), a.right, a.sddl.as_deref(), a.on.as_deref())
 }
 
 fn access(ui: &mut egui::Ui, a: &AccessFindings) {
@@ -325,9 +330,9 @@ fn access(ui: &mut egui::Ui, a: &AccessFindings) {
         egui::CollapsingHeader::new(words::WHICH).id_salt("access").show(ui, |ui| {
             for u in &a.unreachable {
                 let (when, answer) = if u.after_plan.reachable {
-                    ("after SDProp", &u.after_sdprop)
+                    (words::AFTER_SDPROP, &u.after_sdprop)
                 } else {
-                    ("after this plan", &u.after_plan)
+                    (words::AFTER_PLAN, &u.after_plan)
                 };
                 ui.label(egui::RichText::new(words::user_line(&u.dn, when, &why(answer))).small());
             }
