@@ -33,7 +33,8 @@ pub const NETWORK_LOGON: [&str; 4] = ["S-1-1-0", "S-1-5-11", "S-1-5-2", "S-1-5-1
 /// PRINCIPAL_SELF: stands for the object's own SID when the object is the account evaluated.
 const PRINCIPAL_SELF: &str = "S-1-5-10";
 
-/// GENERIC_* bits as the directory maps them (MS-ADTS 5.1.3.3.5... the DS generic mapping).
+/// GENERIC_* bits, mapped as the directory maps them (its generic mapping: ALL to 0xF01FF, WRITE to
+/// READ_CONTROL | WRITE_PROPERTY | SELF, …).
 const GENERIC_ALL: u32 = 0x1000_0000;
 const GENERIC_EXECUTE: u32 = 0x2000_0000;
 const GENERIC_WRITE: u32 = 0x4000_0000;
