@@ -637,7 +637,7 @@ async fn scan_once(lab: &mut Lab, base: &str, n: usize, smoke: bool) -> BenchRes
             std::slice::from_ref(&base),
             Some(&connector_sid),
             Some(&min_age),
-            Some((&evaluator, connector.dn.clone())),
+            Some(&evaluator),
             &cancel,
             &mut |_| {},
         )

@@ -110,20 +110,7 @@ struct AccessDoc {
 }
 
 fn answer_words(a: &crate::types::AccessAnswer) -> String {
-    match (a.reachable, a.cause) {
-        (true, _) => "reachable".into(),
-        (false, Some(c)) => {
-            let mut t = format!("NOT reachable: {} ({})", c.words(), a.right.unwrap_or_default());
-            if let Some(s) = &a.sddl {
-                t.push_str(&format!(": {s}"));
-            }
-            if let Some(on) = &a.on {
-                t.push_str(&format!(" on {on}"));
-            }
-            t
-        }
-        (false, None) => "NOT reachable".into(),
-    }
+    if a.reachable { "reachable".into() } else { format!("NOT reachable: {}", a.why()) }
 }
 
 /// `ad access --as ACCOUNT [--scope DN]`.

@@ -417,6 +417,24 @@ async fn ad_access_lists_every_user_under_the_scope_with_the_ace_responsible() {
         (Some(true), Some("no_grant"))
     );
 
+    // A scope that is not there: named as the readiness scan names it, here and in `ad check`
+    // (whose scan now answers each user's access too).
+    let nowhere = format!("OU=Nowhere,{BASE}");
+    let out = run(&nowhere);
+    assert_ne!(crate::support::code(&out), 0);
+    assert_eq!(crate::support::json(&out)["error"]["code"], "AD-NO-OBJECT");
+    let out = crate::support::bin(lab.home.path())
+        .args(["ad", "check", "--connector-account", &connector, "--scope", &nowhere, "--json"])
+        .args(["--ad-url", &lab.field("ldap_url"), "--ad-ca-file", &lab.field("ca_file")])
+        .args(["--ad-tls-name", &lab.field("tls_name"), "--ad-user", "LAB\\Administrator"])
+        .env("WRITEBACK_AD_PASSWORD", lab.password("admin_password_file").expose())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let err = crate::support::json(&out);
+    assert_eq!(err["error"]["code"], "AD-NO-OBJECT", "{err}");
+    assert!(err["error"]["message"].as_str().unwrap().contains("OU=Nowhere"), "{err}");
+
     // An account that is not there: named, with the remedy.
     let out = crate::support::bin(lab.home.path())
         .args(["ad", "access", "--as", "no.such.account", "--json"])

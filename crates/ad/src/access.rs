@@ -205,6 +205,22 @@ impl Answer {
     fn reached() -> Answer {
         Answer { reachable: true, cause: None, right: None, sddl: None, on: None }
     }
+
+    /// Why it is not reached, in words: the cause, the first right missing, and the ACE and where
+    /// it sits.
+    pub fn why(&self) -> String {
+        let mut t = self.cause.map(Cause::words).unwrap_or_default().to_string();
+        if let Some(r) = self.right {
+            t.push_str(&format!(" ({r})"));
+        }
+        if let Some(s) = &self.sddl {
+            t.push_str(&format!(": {s}"));
+        }
+        if let Some(on) = &self.on {
+            t.push_str(&format!(" on {on}"));
+        }
+        t
+    }
 }
 
 /// An ACE of the user's effective DACL with where it comes from: `depth` 0 is the user itself,
@@ -436,6 +452,11 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// The users of one answer's table that are not reached.
+    pub fn not_reached(table: &BTreeMap<String, usize>) -> usize {
+        table.iter().filter(|(k, _)| *k != "reachable").map(|(_, v)| v).sum()
+    }
+
     pub fn merge(&mut self, other: Counts) {
         self.users += other.users;
         for (mine, theirs) in [
@@ -479,11 +500,11 @@ pub fn parent_dn(dn: &str) -> Option<&str> {
     None
 }
 
-/// Where the evaluation reads: one scope, the domain root it is under, AdminSDHolder.
+/// Where the evaluation reads: one scope, and the domain root it is under.
 #[derive(Debug, Clone, Copy)]
-pub struct Where<'a> {
-    pub scope: &'a str,
-    pub domain_root: &'a str,
+struct Where<'a> {
+    scope: &'a str,
+    domain_root: &'a str,
 }
 
 const CONTAINERS: &str = "(|(objectClass=organizationalUnit)(objectClass=container)(objectClass=domainDNS)(objectClass=builtinDomain)(objectClass=lostAndFound))";
@@ -504,6 +525,9 @@ fn node_of(e: &mut ldap3::SearchEntry) -> Result<Node, super::AdError> {
 /// users), AdminSDHolder's as SDProp will copy it, the token and the plan. Users are then answered
 /// one at a time as a search streams them, so memory stays flat in the number of users.
 pub struct Evaluator {
+    /// Whose access (the account's DN), and under which scopes.
+    account: String,
+    scopes: Vec<String>,
     nodes: HashMap<String, Node>,
     roots: Vec<String>,
     holders: HashMap<String, Acl>,
@@ -513,9 +537,10 @@ pub struct Evaluator {
 }
 
 impl Evaluator {
-    /// Reads what the answers for users under `scopes` need.
-    pub async fn prepare(
+    /// Reads what the answers for `account`'s access under `scopes` need.
+    async fn prepare(
         conn: &mut super::AdConnection,
+        account: String,
         scopes: &[Where<'_>],
         token: Token,
         plan: Plan,
@@ -545,12 +570,12 @@ impl Evaluator {
                 attrs: &["nTSecurityDescriptor"],
                 controls: vec![sd_flags_control(SD_FLAGS_DACL)],
             };
-            conn.search_paged(query, cancel, |mut e| {
+            let read = conn.search_paged(query, cancel, |mut e| {
                 let node = node_of(&mut e)?;
                 nodes.insert(e.dn.to_ascii_lowercase(), node);
                 Ok(())
-            })
-            .await?;
+            });
+            missing_scope(read.await, at.scope)?;
             let root = at.domain_root.to_ascii_lowercase();
             if !holders.contains_key(&root) {
                 let holder_dn = format!("CN=AdminSDHolder,CN=System,{}", at.domain_root);
@@ -564,7 +589,43 @@ impl Evaluator {
                 roots.push(at.domain_root.to_string());
             }
         }
-        Ok(Evaluator { nodes, roots, holders, token, plan, sids })
+        let scopes = scopes.iter().map(|at| at.scope.to_string()).collect();
+        Ok(Evaluator { account, scopes, nodes, roots, holders, token, plan, sids })
+    }
+
+    /// The account whose access this answers (its DN).
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// Answers every user under the scopes as the search streams them, each handed to `each`.
+    /// Returns the counts by cause.
+    pub async fn answer_all(
+        &self,
+        conn: &mut super::AdConnection,
+        cancel: &tokio_util::sync::CancellationToken,
+        each: &mut (dyn FnMut(UserAccess) + Send),
+    ) -> Result<Counts, super::AdError> {
+        use super::{Query, SD_FLAGS_DACL, sd_flags_control};
+        let mut counts = Counts::default();
+        for scope in &self.scopes {
+            let query = Query {
+                base: scope,
+                scope: ldap3::Scope::Subtree,
+                filter: USERS,
+                attrs: &Evaluator::USER_ATTRS,
+                controls: vec![sd_flags_control(SD_FLAGS_DACL)],
+            };
+            let read = conn.search_paged(query, cancel, |mut e| {
+                let sd = super::take_descriptor(&mut e)?;
+                let answer = self.entry(&e, sd.as_ref());
+                counts.add(&answer);
+                each(answer);
+                Ok(())
+            });
+            missing_scope(read.await, scope)?;
+        }
+        Ok(counts)
     }
 
     /// The attributes a user's search must ask for.
@@ -625,38 +686,15 @@ impl Evaluator {
     }
 }
 
-/// Evaluates every user under the scopes: [`Evaluator::prepare`], then the users as they stream,
-/// each answered and handed to `each`. Returns the counts by cause.
-pub async fn evaluate_scopes(
-    conn: &mut super::AdConnection,
-    scopes: &[Where<'_>],
-    token: Token,
-    plan: Plan,
-    sids: SidContext,
-    cancel: &tokio_util::sync::CancellationToken,
-    each: &mut (dyn FnMut(UserAccess) + Send),
-) -> Result<Counts, super::AdError> {
-    use super::{Query, SD_FLAGS_DACL, sd_flags_control};
-    let ev = Evaluator::prepare(conn, scopes, token, plan, sids, cancel).await?;
-    let mut counts = Counts::default();
-    for at in scopes {
-        let query = Query {
-            base: at.scope,
-            scope: ldap3::Scope::Subtree,
-            filter: USERS,
-            attrs: &Evaluator::USER_ATTRS,
-            controls: vec![sd_flags_control(SD_FLAGS_DACL)],
-        };
-        conn.search_paged(query, cancel, |mut e| {
-            let sd = super::take_descriptor(&mut e)?;
-            let answer = ev.entry(&e, sd.as_ref());
-            counts.add(&answer);
-            each(answer);
-            Ok(())
-        })
-        .await?;
+/// A search under a scope that is not there is named as such (as the readiness scan names it).
+fn missing_scope(read: Result<usize, super::AdError>, scope: &str) -> Result<(), super::AdError> {
+    match read {
+        Ok(_) => Ok(()),
+        Err(super::AdError::Ldap { rc: super::rc::NO_SUCH_OBJECT, .. }) => {
+            Err(super::AdError::NoSuchObject { dn: scope.to_string() })
+        }
+        Err(e) => Err(e),
     }
-    Ok(counts)
 }
 
 /// How many users a scan keeps by name among those writeback will not reach (the rest are
@@ -697,9 +735,8 @@ impl AccessFindings {
 
     /// Users not reached after the plan (and after SDProp), by cause, in words.
     pub fn summary(&self) -> Option<String> {
-        let not =
-            |t: &BTreeMap<String, usize>| t.iter().filter(|(k, _)| *k != "reachable").map(|(_, v)| v).sum::<usize>();
-        let (plan, sdprop) = (not(&self.counts.after_plan), not(&self.counts.after_sdprop));
+        let (plan, sdprop) =
+            (Counts::not_reached(&self.counts.after_plan), Counts::not_reached(&self.counts.after_sdprop));
         if plan == 0 && sdprop == 0 {
             return None;
         }
@@ -740,16 +777,29 @@ pub async fn for_connector(
     scopes: &[String],
     cancel: &tokio_util::sync::CancellationToken,
 ) -> Result<Option<Evaluator>, super::AdError> {
-    let Ok(sid) = Sid::parse(&connector.sid) else { return Ok(None) };
-    let token = token_of(conn, &connector.dn, sid.clone()).await?;
+    for_account(conn, disc, connector, scopes, |sid| Plan::on_scopes(scopes, sid), cancel).await
+}
+
+/// The evaluator for `account` over `scopes` (all in `disc`'s domains), with the plan `plan` makes
+/// for the account's SID; `None` when the account's SID does not read as one.
+pub async fn for_account(
+    conn: &mut super::AdConnection,
+    disc: &super::directory::Discovery,
+    account: &super::directory::Account,
+    scopes: &[String],
+    plan: impl FnOnce(&Sid) -> Plan,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<Option<Evaluator>, super::AdError> {
+    let Ok(sid) = Sid::parse(&account.sid) else { return Ok(None) };
+    let token = token_of(conn, &account.dn, sid.clone()).await?;
     let roots: Vec<String> = scopes
         .iter()
         .map(|s| disc.domain_of(s).map(|d| d.dn.clone()).unwrap_or_else(|| disc.default_naming_context.clone()))
         .collect();
     let at: Vec<Where<'_>> =
         scopes.iter().zip(&roots).map(|(scope, root)| Where { scope, domain_root: root }).collect();
-    let plan = Plan::on_scopes(scopes, &sid);
-    Evaluator::prepare(conn, &at, token, plan, disc.sid_context(), cancel).await.map(Some)
+    let plan = plan(&sid);
+    Evaluator::prepare(conn, account.dn.clone(), &at, token, plan, disc.sid_context(), cancel).await.map(Some)
 }
 
 /// The token of `account`'s network logon: its SID, its tokenGroups as the DC computes them, and

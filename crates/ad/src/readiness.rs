@@ -113,7 +113,7 @@ pub async fn check(
     }
     let connector_sid = connector.as_ref().and_then(|c| Sid::parse(&c.sid).ok());
     let evaluator = match &connector {
-        Some(c) => super::access::for_connector(conn, disc, c, scopes, cancel).await?.map(|e| (e, c.dn.clone())),
+        Some(c) => super::access::for_connector(conn, disc, c, scopes, cancel).await?,
         None => None,
     };
     let Findings {
@@ -130,7 +130,7 @@ pub async fn check(
         scopes,
         connector_sid.as_ref(),
         Some(&min_age),
-        evaluator.as_ref().map(|(e, dn)| (e, dn.clone())),
+        evaluator.as_ref(),
         cancel,
         progress,
     )

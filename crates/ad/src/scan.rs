@@ -225,14 +225,12 @@ pub async fn scan_with_access(
     scopes: &[String],
     connector: Option<&Sid>,
     min_age: Option<&MinAge>,
-    access: Option<(&super::access::Evaluator, String)>,
+    access: Option<&super::access::Evaluator>,
     cancel: &CancellationToken,
     progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Findings, AdError> {
-    let mut access_found = access
-        .as_ref()
-        .map(|(_, account)| super::access::AccessFindings { account: account.clone(), ..Default::default() });
-    let evaluator = access.as_ref().map(|(e, _)| *e);
+    let mut access_found =
+        access.map(|e| super::access::AccessFindings { account: e.account().to_string(), ..Default::default() });
     let mut too_young = BTreeSet::new();
     // A scope inside another is read with it: each user is counted once without keeping every
     // user's DN (the scan's memory stays flat in the number of users).
@@ -259,7 +257,7 @@ pub async fn scan_with_access(
     // (msDS-ResultantPSO) the DC computes per user at a cost (six times the scan's time on Samba
     // when asked of every user): it is read afterwards, only for the users whose password is
     // younger than the longest minimum age of any policy.
-    let attrs: &[&str] = match (min_age.is_some(), evaluator.is_some()) {
+    let attrs: &[&str] = match (min_age.is_some(), access.is_some()) {
         (true, true) => &["objectClass", "adminCount", "nTSecurityDescriptor", "pwdLastSet", "objectSid"],
         (true, false) => &["objectClass", "adminCount", "nTSecurityDescriptor", "pwdLastSet"],
         (false, true) => &["objectClass", "adminCount", "nTSecurityDescriptor", "objectSid"],
@@ -310,7 +308,7 @@ pub async fn scan_with_access(
                         }
                     }
                     users += 1;
-                    if let (Some(ev), Some(found)) = (evaluator, access_found.as_mut()) {
+                    if let (Some(ev), Some(found)) = (access, access_found.as_mut()) {
                         found.add(ev.entry(&e, sd.as_ref()));
                     }
                     if let Some((_, parent)) = e.dn.split_once(',') {

@@ -159,28 +159,24 @@ impl AdSession {
         cancel: &CancellationToken,
         each: &mut (dyn FnMut(crate::ad::access::UserAccess) + Send),
     ) -> Result<AccessSummary, Error> {
-        use crate::ad::access;
         let who = directory::find_account(&mut self.conn, &self.disc, account)
             .await?
             .ok_or_else(|| AdError::NoSuchAccount { name: account.to_string() })?;
-        let sid = crate::ad::sd::Sid::parse(&who.sid)
-            .map_err(|e| AdError::BadDescriptor { dn: who.dn.clone(), detail: e.to_string() })?;
-        let token = access::token_of(&mut self.conn, &who.dn, sid.clone()).await?;
         let scopes = self.default_scopes(None);
-        let plan = crate::engine::plan::grants(&self.disc, &scopes, include_adminsdholder, &sid);
-        let roots: Vec<String> = scopes
-            .iter()
-            .map(|s| {
-                self.disc.domain_of(s).map(|d| d.dn.clone()).ok_or_else(|| AdError::NoSuchObject { dn: s.clone() })
-            })
-            .collect::<Result<_, _>>()?;
-        let at: Vec<access::Where<'_>> =
-            scopes.iter().zip(&roots).map(|(scope, root)| access::Where { scope, domain_root: root }).collect();
-        let targets = plan.grants.iter().map(|(dn, _)| dn.clone()).collect::<Vec<_>>();
-        let counts =
-            access::evaluate_scopes(&mut self.conn, &at, token, plan, self.disc.sid_context(), cancel, each).await?;
-        let mut plan_targets = targets;
-        plan_targets.dedup();
+        if let Some(outside) = scopes.iter().find(|s| self.disc.domain_of(s).is_none()) {
+            return Err(AdError::NoSuchObject { dn: outside.clone() }.into());
+        }
+        let mut plan_targets = Vec::new();
+        let plan = |sid: &crate::ad::sd::Sid| {
+            let plan = crate::engine::plan::grants(&self.disc, &scopes, include_adminsdholder, sid);
+            plan_targets = plan.grants.iter().map(|(dn, _)| dn.clone()).collect();
+            plan_targets.dedup();
+            plan
+        };
+        let evaluator = crate::ad::access::for_account(&mut self.conn, &self.disc, &who, &scopes, plan, cancel)
+            .await?
+            .ok_or_else(|| AdError::BadDescriptor { dn: who.dn.clone(), detail: format!("objectSid {}", who.sid) })?;
+        let counts = evaluator.answer_all(&mut self.conn, cancel, each).await?;
         Ok(AccessSummary { account: who.dn, scopes, plan_targets, counts })
     }
 

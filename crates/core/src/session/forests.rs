@@ -53,9 +53,7 @@ impl ForestPart {
             let domain = crate::ad::policy::domain_policy(&mut s.conn, &s.disc).await?;
             let min_age = crate::ad::readiness::min_age(&mut s.conn, &s.disc, &domain, now).await?;
             let evaluator = match &connector {
-                Some(c) => crate::ad::access::for_connector(&mut s.conn, &s.disc, c, &mine, cancel)
-                    .await?
-                    .map(|e| (e, c.dn.clone())),
+                Some(c) => crate::ad::access::for_connector(&mut s.conn, &s.disc, c, &mine, cancel).await?,
                 None => None,
             };
             let found = crate::ad::scan::scan_with_access(
@@ -63,7 +61,7 @@ impl ForestPart {
                 &mine,
                 sid.as_ref(),
                 Some(&min_age),
-                evaluator.as_ref().map(|(e, dn)| (e, dn.clone())),
+                evaluator.as_ref(),
                 cancel,
                 &mut |_| {},
             )

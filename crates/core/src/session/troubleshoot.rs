@@ -84,17 +84,7 @@ impl Session {
                                         .and_then(|b| SecurityDescriptor::decode(&b).ok());
                                     let answer = ev.entry(&e, sd.as_ref()).now;
                                     if !answer.reachable {
-                                        let mut t = format!(
-                                            "the connector account cannot reach it: {}",
-                                            answer.cause.map(access::Cause::words).unwrap_or("not granted")
-                                        );
-                                        if let Some(r) = answer.right {
-                                            t.push_str(&format!(" ({r})"));
-                                        }
-                                        if let (Some(s), Some(on)) = (&answer.sddl, &answer.on) {
-                                            t.push_str(&format!(": {s} on {on}"));
-                                        }
-                                        words.push(t);
+                                        words.push(format!("the connector account cannot reach it: {}", answer.why()));
                                     }
                                     answer.reachable
                                 })

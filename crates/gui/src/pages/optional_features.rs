@@ -7,7 +7,7 @@ use crate::wizard::Task;
 use crate::worker::Job;
 use writeback_core::engine::{Action, Status, WritebackState};
 use writeback_core::session::{Overview, PasswordTest, PlanChoice};
-use writeback_core::types::{AccessAnswer, AccessFindings, FindingKind, Findings, Secret, SyncEngineKind, Verdict};
+use writeback_core::types::{AccessCounts, AccessFindings, FindingKind, Findings, Secret, SyncEngineKind, Verdict};
 
 /// The page's own words.
 pub mod words {
@@ -61,19 +61,6 @@ pub mod words {
     pub const WHICH: &str = "Which users, and why";
     pub const AFTER_PLAN: &str = "after this plan";
     pub const AFTER_SDPROP: &str = "after SDProp";
-    pub fn why(cause: &str, right: Option<&str>, sddl: Option<&str>, on: Option<&str>) -> String {
-        let mut t = cause.to_string();
-        if let Some(r) = right {
-            t.push_str(&format!(" ({r})"));
-        }
-        if let Some(s) = sddl {
-            t.push_str(&format!(": {s}"));
-        }
-        if let Some(on) = on {
-            t.push_str(&format!(" on {on}"));
-        }
-        t
-    }
     pub fn user_line(dn: &str, when: &str, why: &str) -> String {
         format!("{dn} — {when}: {why}")
     }
@@ -304,22 +291,14 @@ impl OptionalFeatures {
 
 /// One kind of finding, one line to scan (a warning and how many), and one click away under it,
 /// what to do and which objects. The words are the engine's, the same in the plan and `ad check`.
-/// Why an answer is "not reached", in words: the cause, the right, the ACE and where it sits.
-fn why(a: &AccessAnswer) -> String {
-    words::why(a.cause.map(|c| c.words()).unwrap_or_default(), a.right, a.sddl.as_deref(), a.on.as_deref())
-}
-
 fn access(ui: &mut egui::Ui, a: &AccessFindings) {
     let not = a.unreachable.len() + a.more;
     if not == 0 {
         verdict(ui, true, words::ACCESS_ALL);
         return;
     }
-    let not_reached = |t: &std::collections::BTreeMap<String, usize>| -> usize {
-        t.iter().filter(|(k, _)| *k != "reachable").map(|(_, v)| v).sum()
-    };
-    let headline = match not_reached(&a.counts.after_plan) {
-        0 => words::unreachable_sdprop(not_reached(&a.counts.after_sdprop), a.counts.users),
+    let headline = match AccessCounts::not_reached(&a.counts.after_plan) {
+        0 => words::unreachable_sdprop(AccessCounts::not_reached(&a.counts.after_sdprop), a.counts.users),
         n => words::unreachable(n, a.counts.users),
     };
     crate::theme::verdict_line(ui, crate::theme::Verdict::Warning, &headline);
@@ -334,7 +313,7 @@ fn access(ui: &mut egui::Ui, a: &AccessFindings) {
                 } else {
                     (words::AFTER_PLAN, &u.after_plan)
                 };
-                ui.label(egui::RichText::new(words::user_line(&u.dn, when, &why(answer))).small());
+                ui.label(egui::RichText::new(words::user_line(&u.dn, when, &answer.why())).small());
             }
             if a.more > 0 {
                 ui.label(words::more_access(a.more, &a.account));
