@@ -29,6 +29,17 @@ pub struct Two {
 }
 
 impl Two {
+    /// The wizard's settings for the lab's cloud (its simulator and app).
+    fn wizard_args(&self) -> writeback_core::config::SettingsOverlay {
+        writeback_core::config::SettingsOverlay {
+            cloud: Some(writeback_core::config::Cloud::Lab),
+            tenant: Some(TENANT.into()),
+            lab_url: Some(self.sim.running.url().to_string()),
+            client_id: Some(crate::tenant::APP.into()),
+            ..Default::default()
+        }
+    }
+
     pub async fn up() -> Two {
         let (lab, south) = std::thread::scope(|s| {
             let lab = s.spawn(LabDc::up);
@@ -410,13 +421,7 @@ fn the_wizard_enables_and_disables_two_forests_in_one_run() {
     let two = rt.block_on(Two::up());
     two.settings(&[LAB, SOUTH]);
     let before = rt.block_on(two.dacls());
-    let args = writeback_core::config::SettingsOverlay {
-        cloud: Some(writeback_core::config::Cloud::Lab),
-        tenant: Some(TENANT.into()),
-        lab_url: Some(two.sim.running.url().to_string()),
-        client_id: Some(crate::tenant::APP.into()),
-        ..Default::default()
-    };
+    let args = two.wizard_args();
     let passwords = |h: &mut egui_kittest::Harness<'static, writeback_gui::App>| {
         wait(h, "the other forest's row", |a| a.pages().directories().rows().iter().any(|r| r.forest == SOUTH));
         assert_eq!(h.state().pages().directories().forest(), LAB, "the first [[directory]] table fills the form");
@@ -588,13 +593,7 @@ fn the_wizard_says_which_served_forest_is_not_covered_and_offers_to_include_it()
     let rt = tokio::runtime::Runtime::new().unwrap();
     let two = rt.block_on(Two::up());
     two.settings(&[LAB]);
-    let args = writeback_core::config::SettingsOverlay {
-        cloud: Some(writeback_core::config::Cloud::Lab),
-        tenant: Some(TENANT.into()),
-        lab_url: Some(two.sim.running.url().to_string()),
-        client_id: Some(crate::tenant::APP.into()),
-        ..Default::default()
-    };
+    let args = two.wizard_args();
     let mut a = app(two.home.path(), args);
     a.worker().unwrap().set_browser(Arc::new(crate::tenant::form_browser(crate::tenant::GA)));
     let mut h = tall(a);
