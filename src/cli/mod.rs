@@ -122,7 +122,7 @@ pub enum Command {
         /// A test account to reset as the connector account.
         #[arg(long, value_name = "USER")]
         canary: Option<String>,
-        /// A synced test user (sAMAccountName, DOMAIN\\name or UPN) whose password is reset from
+        /// A synced test user (sAMAccountName, DOMAIN\name or UPN) whose password is reset from
         /// the cloud (Graph's resetPassword) and followed to the DC, hop by hop.
         #[arg(long, value_name = "USER")]
         reset_test: Option<String>,
@@ -291,7 +291,7 @@ pub enum AdCommand {
     /// that grants it on those scopes, and after SDProp's next run. Each user not reached is named with the ACE responsible. Exit 0
     /// whatever the verdicts.
     Access {
-        /// The account whose access is evaluated (sAMAccountName, DOMAIN\\name, UPN or DN):
+        /// The account whose access is evaluated (sAMAccountName, DOMAIN\name, UPN or DN):
         /// usually the AD DS connector account.
         #[arg(long = "as", value_name = "ACCOUNT")]
         account: String,
