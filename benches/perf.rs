@@ -1005,6 +1005,134 @@ async fn two_forests(lab: &Lab, tenant: &Tenant, smoke: bool, south_dir: &Path) 
     Ok(())
 }
 
+/// The wizard (driven by its accessibility labels, as the GUI tests drive it) from Next on
+/// *Connect your directories* until the readiness verdicts show on *Optional features* — Next on
+/// *Domain and OU filtering* pressed as soon as it is enabled, the default scope kept — beside the
+/// sum of the round trips it made in that time (counted by the process itself, as `-v` counts a
+/// command's).
+async fn wizard_next(lab: &Lab, tenant: &Tenant, smoke: bool) -> BenchResult<()> {
+    use egui_kittest::kittest::{NodeT, Queryable};
+    let args = writeback_core::config::SettingsOverlay {
+        ad_url: Some(lab.info.ldap_url.clone()),
+        ad_user: Some(lab.info.admin_user.clone()),
+        ad_ca_file: Some(lab.info.ca_file.clone()),
+        ad_tls_name: Some(lab.info.tls_name.clone()),
+        connector_account: Some(lab.info.connector_account.clone()),
+        cloud: Some(writeback_core::config::Cloud::Lab),
+        tenant: Some(tenant.running.info().tenant_id.clone()),
+        lab_url: Some(tenant.url.clone()),
+        ..Default::default()
+    };
+    let user = (tenant.running.info().admin_upn.clone(), tenant.running.admin_password());
+    let password = lab.password.clone();
+    let runs = if smoke { 1 } else { 5 };
+    let samples =
+        tokio::task::spawn_blocking(move || -> Result<Vec<(Duration, writeback_base::netstats::Snapshot)>, String> {
+            type H = egui_kittest::Harness<'static, writeback_gui::App>;
+            let home = tempfile::tempdir().map_err(|e| e.to_string())?;
+            let mut app =
+                writeback_gui::App::new(home.path().join("settings.toml"), None, args, std::sync::Arc::new(|| {}))
+                    .map_err(|e| format!("{e:?}"))?;
+            app.set_paths(writeback_core::engine::Paths {
+                state_dir: home.path().join("state"),
+                audit_log: home.path().join("audit.jsonl"),
+                settings: home.path().join("settings.toml"),
+            });
+            // The browser: the sign-in form posted as the tenant's administrator would fill it.
+            let http = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| e.to_string())?;
+            app.worker().ok_or("no worker")?.set_browser(std::sync::Arc::new(move |url: String| {
+                let (http, user) = (http.clone(), user.clone());
+                tokio::spawn(async move {
+                    let Ok(parsed) = reqwest::Url::parse(&url) else { return };
+                    let mut form: Vec<(String, String)> =
+                        parsed.query_pairs().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+                    form.push(("username".into(), user.0.clone()));
+                    form.push(("password".into(), user.1.expose().to_string()));
+                    let mut action = parsed.clone();
+                    action.set_query(None);
+                    let Ok(resp) = http.post(action).form(&form).send().await else { return };
+                    if let Some(location) = resp.headers().get("location").and_then(|l| l.to_str().ok()) {
+                        let _ = http.get(location).send().await;
+                    }
+                });
+                Ok(())
+            }));
+            let mut h: H = egui_kittest::Harness::builder()
+                .with_size([940.0, 620.0])
+                .build_ui_state(|ui, app: &mut writeback_gui::App| app.ui(ui), app);
+            let deadline = Instant::now() + Duration::from_secs(300);
+            let wait = |h: &mut H, what: &str, done: &dyn Fn(&writeback_gui::App) -> bool| -> Result<(), String> {
+                loop {
+                    h.step();
+                    if done(h.state()) {
+                        return Ok(());
+                    }
+                    if let Some(e) = h.state().error() {
+                        return Err(format!("waiting for {what}: {}: {}", e.code, e.message));
+                    }
+                    if Instant::now() > deadline {
+                        return Err(format!("timed out waiting for {what}"));
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            };
+            let click = |h: &mut H, label: &str| -> Result<(), String> {
+                wait(h, label, &|_| true)?;
+                while h.get_by_label(label).accesskit_node().is_disabled() {
+                    wait(h, label, &|_| true)?;
+                }
+                h.get_by_label(label).click();
+                h.step();
+                Ok(())
+            };
+            let idle = |a: &writeback_gui::App| !a.wizard().facts.busy;
+            click(&mut h, "Next")?;
+            click(&mut h, "Next")?;
+            click(&mut h, "Sign in with a browser")?;
+            wait(&mut h, "the sign-in", &|a| a.wizard().facts.tenant_ready && idle(a))?;
+            click(&mut h, "Next")?;
+            let field = h.get_by_label("Password");
+            field.focus();
+            field.type_text(password.expose());
+            h.step();
+            click(&mut h, "Connect")?;
+            wait(&mut h, "the directory connection", &|a| a.pages().directories().directory().is_some() && idle(a))?;
+            let mut samples = Vec::new();
+            for _ in 0..runs {
+                let before = writeback_base::netstats::snapshot();
+                let started = Instant::now();
+                click(&mut h, "Next")?;
+                click(&mut h, "Next")?;
+                wait(&mut h, "the verdicts", &|a| a.pages().features().findings().is_some() && idle(a))?;
+                let took = started.elapsed();
+                let net = writeback_base::netstats::snapshot().since(&before);
+                samples.push((took, net));
+                // Back to Connect your directories for the next run.
+                click(&mut h, "Previous")?;
+                click(&mut h, "Previous")?;
+                wait(&mut h, "Connect your directories", &|a| {
+                    a.wizard().page == writeback_gui::wizard::PageId::ConnectDirectories && idle(a)
+                })?;
+            }
+            Ok(samples)
+        })
+        .await?
+        .map_err(|e| format!("the wizard: {e}"))?;
+    let ours: Vec<Duration> = samples.iter().map(|s| s.0).collect();
+    let peer: Vec<Duration> = samples.iter().map(|s| s.1.waited()).collect();
+    let first = samples.first().map(|s| s.1).unwrap_or_default();
+    row(
+        "the wizard: Next on *Connect your directories* to the verdicts (in process)",
+        &ours,
+        &format!("sum of its {} LDAP + {} HTTPS round trips", first.ldap.count, first.http.count),
+        &peer,
+    );
+    Ok(())
+}
+
 /// The address an `ldaps://host[:port]` or `http://host:port` URL names (loopback addresses only
 /// here: the lab's DC and simulator).
 fn socket_of(url: &str, default_port: u16) -> BenchResult<std::net::SocketAddr> {
@@ -1054,7 +1182,9 @@ async fn link_rows(lab: &mut Lab, tenant: &mut Tenant, smoke: bool, rtts: &[u64]
             apply_ous(&mut via, smoke).await?;
             scan_once(&mut via, &base, n, smoke).await?;
             round_trips(&via, tenant, smoke, &["status", "--json", "-v"], "`status` (CLI process, wall)").await?;
-            round_trips(&via, tenant, smoke, &["ad", "check", "--json", "-v"], "`ad check` (CLI process, wall)").await
+            round_trips(&via, tenant, smoke, &["ad", "check", "--json", "-v"], "`ad check` (CLI process, wall)")
+                .await?;
+            wizard_next(&via, tenant, smoke).await
         }
         .await;
         if let Ok(mut s) = ROW_SUFFIX.lock() {

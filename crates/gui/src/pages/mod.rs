@@ -196,6 +196,12 @@ impl Pages {
                 self.troubleshoot.forget();
                 Some(Job::Troubleshoot)
             }
+            // Where Domain and OU filtering comes next, today's state waits for its scopes: read
+            // now, it would be read again with them (a whole scan, across a slow link twice).
+            PageId::ConnectDirectories if super::wizard::pages_for(task).contains(&PageId::Scope) => {
+                self.features.forget_overview();
+                None
+            }
             PageId::ConnectDirectories => {
                 self.features.forget_overview();
                 Some(Job::Choose { connector, scopes: Vec::new() })
@@ -484,15 +490,19 @@ mod tests {
         let mut pages = Pages::default();
         let mut facts = Facts::default();
         pages.take_connected(Ok(vec![view(Some(&format!("CN=MSOL_1,CN=Users,{BASE}")))])).unwrap();
-        let Some(Job::Choose { connector, scopes }) =
-            pages.leave(PageId::ConnectDirectories, Task::Customize, &mut facts)
+        // Viewing goes from the directory straight to today's state: read it now.
+        let Some(Job::Choose { connector, scopes }) = pages.leave(PageId::ConnectDirectories, Task::View, &mut facts)
         else {
             panic!("Choose")
         };
         assert_eq!((connector.as_deref(), scopes.len()), (Some(format!("CN=MSOL_1,CN=Users,{BASE}").as_str()), 0));
-        let Some(Job::Choose { scopes, .. }) = pages.leave(PageId::Scope, Task::Customize, &mut facts) else {
+        // Customizing chooses the scopes first: the state is read once, with them.
+        assert!(pages.leave(PageId::ConnectDirectories, Task::Customize, &mut facts).is_none());
+        assert!(pages.leave(PageId::ConnectDirectories, Task::Disable, &mut facts).is_none());
+        let Some(Job::Choose { connector, scopes }) = pages.leave(PageId::Scope, Task::Customize, &mut facts) else {
             panic!("Choose with the scopes")
         };
+        assert_eq!(connector.as_deref(), Some(format!("CN=MSOL_1,CN=Users,{BASE}").as_str()));
         assert_eq!(scopes, vec![BASE.to_string()], "the bound domain, chosen by default");
         assert!(matches!(
             pages.leave(PageId::OptionalFeatures, Task::Customize, &mut facts),
