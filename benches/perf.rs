@@ -1133,6 +1133,219 @@ async fn wizard_next(lab: &Lab, tenant: &Tenant, smoke: bool) -> BenchResult<()>
     Ok(())
 }
 
+/// Where the DNS and KDC relays listen: a loopback address no lab DC claims (they take
+/// 127.0.0.N), so that resolv.conf and krb5.conf can name it with the standard ports.
+const RELAY_IP: std::net::Ipv4Addr = std::net::Ipv4Addr::new(127, 0, 1, 53);
+/// The name the SRV record gives the DC behind the link (an alias with its own A record and SPN,
+/// as a DNS alias of a real DC has).
+const FAR_DC: &str = "far";
+
+/// Points the lab's `_ldap._tcp.dc._msdcs` SRV record at `far.<forest>:port` (an A record for
+/// 127.0.0.1, the LDAP relay's address, and the SPN `ldap/far.<forest>` on the DC's account), on the running DC's own databases with Samba's Python
+/// library (the lab DC runs no DNS management RPC).
+fn point_srv_at(lab: &Lab, port: u16) -> BenchResult<()> {
+    use std::io::Write;
+    const SCRIPT: &str = r#"
+import sys, json, ldb
+from samba.samdb import SamDB
+from samba.auth import system_session
+from samba.param import LoadParm
+from samba.ndr import ndr_pack
+from samba.provision.sambadns import ARecord, SRVRecord
+d = json.load(sys.stdin)
+lp = LoadParm()
+lp.load(d["conf"])
+db = SamDB(url=lp.samdb_url(), session_info=system_session(), lp=lp)
+forest = d["forest"]
+def put(dn, recs):
+    el = ldb.MessageElement([ndr_pack(r) for r in recs], ldb.FLAG_MOD_REPLACE, "dnsRecord")
+    try:
+        db.search(base=dn, scope=ldb.SCOPE_BASE, attrs=[])
+        m = ldb.Message(ldb.Dn(db, dn))
+        m["dnsRecord"] = el
+        db.modify(m)
+    except ldb.LdbError:
+        db.add({"dn": dn, "objectClass": "dnsNode", "dnsRecord": [ndr_pack(r) for r in recs]})
+put("DC=%s,DC=%s,CN=MicrosoftDNS,DC=DomainDnsZones,%s" % (d["name"], forest, db.get_default_basedn()), [ARecord("127.0.0.1")])
+put("DC=_ldap._tcp.dc,DC=_msdcs.%s,CN=MicrosoftDNS,DC=ForestDnsZones,%s" % (forest, db.get_root_basedn()),
+    [SRVRecord("%s.%s" % (d["name"], forest), d["port"])])
+spn = "ldap/%s.%s" % (d["name"], forest)
+dc = db.search(expression="(sAMAccountName=%s)" % ldb.binary_encode(d["dc_account"]), attrs=["servicePrincipalName"])[0]
+if spn not in [str(v) for v in dc.get("servicePrincipalName", [])]:
+    m = ldb.Message(dc.dn)
+    m["servicePrincipalName"] = ldb.MessageElement([spn], ldb.FLAG_MOD_ADD, "servicePrincipalName")
+    db.modify(m)
+"#;
+    let input = serde_json::json!({
+        "conf": lab.info.dir.join("dc/etc/smb.conf"),
+        "forest": lab.info.forest,
+        "name": FAR_DC,
+        "port": port,
+        "dc_account": format!("{}$", lab.info.dc_host.split('.').next().unwrap_or_default().to_ascii_uppercase()),
+    });
+    // The interpreter samba-tool runs on (its `#!` line): Samba's modules are installed for it.
+    let tool = which("samba-tool").ok_or("samba-tool is not installed")?;
+    let python = std::fs::read_to_string(&tool)?
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("#!"))
+        .and_then(|l| l.split_whitespace().next())
+        .map(PathBuf::from)
+        .ok_or("samba-tool names no interpreter")?;
+    let mut child = std::process::Command::new(python)
+        .args(["-c", SCRIPT])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    child.stdin.take().ok_or("stdin")?.write_all(input.to_string().as_bytes())?;
+    let out = child.wait_with_output()?;
+    if !out.status.success() {
+        return Err(format!("the SRV record: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok(())
+}
+
+/// The first `name` on PATH.
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.is_file())
+}
+
+/// `perf --sign-in FOREST PRINCIPAL` (the password on stdin), run where the lab's resolv.conf and
+/// krb5.conf point at the relays: ours — the DC found by DNS SRV, Kerberos with the typed password
+/// and the sealed bind, as the product signs in — then the peer: the same SRV query, `kinit` and
+/// OpenLDAP's `ldapsearch -Y GSSAPI` of the rootDSE from the DC the record names, one after the other. Prints the
+/// two times in microseconds.
+fn sign_in_child(forest: &str, principal: &str) -> BenchResult<()> {
+    use writeback_ad::signin::{self, Place, SignIn, Who};
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = Secret::new(password.trim_end().to_string());
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let ours = rt.block_on(async {
+        let s = SignIn {
+            place: Place::Forest { name: forest.to_string() },
+            who: Who::Password { user: principal.to_string(), password: password.clone() },
+            simple: false,
+            trust: TlsTrust::default(),
+            timeout: Duration::from_secs(30),
+            domains: Vec::new(),
+        };
+        let started = Instant::now();
+        let (_conn, protection) = signin::sign_in(&s, &mut rand::rng()).await?;
+        let took = started.elapsed();
+        let said = protection.said();
+        if !protection.dc.starts_with(&format!("{FAR_DC}.")) || !said.contains("sealed") {
+            return Err(format!("signed in other than through the link: {said}").into());
+        }
+        BenchResult::Ok(took)
+    })?;
+    let started = Instant::now();
+    let located = rt.block_on(writeback_ad::locate::locate(forest, Duration::from_secs(30), &mut rand::rng()))?;
+    let dc = located.dcs.first().ok_or("no DC in DNS")?.clone();
+    let mut kinit = std::process::Command::new("kinit")
+        .arg(principal)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    {
+        use std::io::Write;
+        kinit.stdin.take().ok_or("stdin")?.write_all(format!("{}\n", password.expose()).as_bytes())?;
+    }
+    let out = kinit.wait_with_output()?;
+    if !out.status.success() {
+        return Err(format!("kinit: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    // The rootDSE after the bind (Samba has no Who am I? operation): the one read ours makes
+    // before it.
+    let out = std::process::Command::new("ldapsearch")
+        .args(["-LLL", "-Q", "-Y", "GSSAPI", "-N", "-H", &format!("ldap://{}:{}", dc.host, dc.port)])
+        .args(["-s", "base", "-b", "", "dnsHostName"])
+        .output()?;
+    if !out.status.success() || !String::from_utf8_lossy(&out.stdout).contains("dnsHostName") {
+        return Err(format!("ldapsearch: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    let peer = started.elapsed();
+    println!("{} {}", ours.as_micros(), peer.as_micros());
+    Ok(())
+}
+
+/// Discovery and sign-in across the link: the lab's DNS server and KDC behind relays on
+/// [`RELAY_IP`] (UDP and TCP, ports 53 and 88), the DC's LDAP behind another, the forest's SRV
+/// record naming that one; [`sign_in_child`] run in a private mount namespace where resolv.conf
+/// names the DNS relay and `KRB5_CONFIG` the KDC relay (the machine's own are never changed).
+async fn discovery_row(lab: &Lab, smoke: bool, one_way: Duration) -> BenchResult<()> {
+    let dc_ip: std::net::IpAddr = lab.info.dns_server.parse()?;
+    let at = |port: u16| std::net::SocketAddr::new(std::net::IpAddr::V4(RELAY_IP), port);
+    let to = |port: u16| std::net::SocketAddr::new(dc_ip, port);
+    use writeback_lab::link::{Link, UdpLink};
+    let udp = [UdpLink::start_at(at(53), to(53), one_way).await?, UdpLink::start_at(at(88), to(88), one_way).await?];
+    let tcp = [
+        Link::start_at(at(53), to(53), one_way).await?,
+        Link::start_at(at(88), to(88), one_way).await?,
+        Link::start(to(389), one_way).await?,
+    ];
+    let result = sign_in_runs(lab, smoke, tcp[2].addr().port()).await;
+    // The next delay's relays take the same ports.
+    for link in udp {
+        link.stop().await;
+    }
+    for link in tcp {
+        link.stop().await;
+    }
+    result
+}
+
+/// [`discovery_row`]'s runs, the forest's SRV record naming the DC at 127.0.0.1:`ldap_port`.
+async fn sign_in_runs(lab: &Lab, smoke: bool, ldap_port: u16) -> BenchResult<()> {
+    point_srv_at(lab, ldap_port)?;
+    let work = tempfile::tempdir()?;
+    let resolv = work.path().join("resolv.conf");
+    std::fs::write(&resolv, format!("nameserver {RELAY_IP}\n"))?;
+    let krb5 = work.path().join("krb5.conf");
+    let lab_krb5 = std::fs::read_to_string(&lab.info.krb5_conf)?;
+    std::fs::write(&krb5, lab_krb5.replace(&format!("kdc = {}", lab.info.dns_server), &format!("kdc = {RELAY_IP}")))?;
+    let principal = format!("Administrator@{}", lab.info.realm);
+    let runs = if smoke { 1 } else { 5 };
+    let (mut ours, mut peer) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let cache = work.path().join("krb5cc");
+        let _ = std::fs::remove_file(&cache);
+        let mut child = tokio::process::Command::new("unshare")
+            .args(["-m", "sh", "-c", "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\""])
+            .arg(&resolv)
+            .arg(std::env::current_exe()?)
+            .args(["--sign-in", &lab.info.forest, &principal])
+            .env("KRB5_CONFIG", &krb5)
+            .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()?;
+        {
+            use tokio::io::AsyncWriteExt;
+            let mut stdin = child.stdin.take().ok_or("stdin")?;
+            stdin.write_all(format!("{}\n", lab.password.expose()).as_bytes()).await?;
+        }
+        let out = child.wait_with_output().await?;
+        if !out.status.success() {
+            return Err(format!("perf --sign-in: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        let times: Vec<u64> = text.split_whitespace().filter_map(|t| t.parse().ok()).collect();
+        let [o, p] = times[..] else { return Err(format!("perf --sign-in printed {text:?}").into()) };
+        ours.push(Duration::from_micros(o));
+        peer.push(Duration::from_micros(p));
+    }
+    row(
+        "discovery and sign-in: the DC from DNS SRV, Kerberos with a typed password (AS, TGS), the sealed bind",
+        &ours,
+        "the same SRV query, then `kinit`, then `ldapsearch -Y GSSAPI` of the rootDSE (MIT, OpenLDAP), one after the other",
+        &peer,
+    );
+    Ok(())
+}
+
 /// The address an `ldaps://host[:port]` or `http://host:port` URL names (loopback addresses only
 /// here: the lab's DC and simulator).
 fn socket_of(url: &str, default_port: u16) -> BenchResult<std::net::SocketAddr> {
@@ -1184,7 +1397,8 @@ async fn link_rows(lab: &mut Lab, tenant: &mut Tenant, smoke: bool, rtts: &[u64]
             round_trips(&via, tenant, smoke, &["status", "--json", "-v"], "`status` (CLI process, wall)").await?;
             round_trips(&via, tenant, smoke, &["ad", "check", "--json", "-v"], "`ad check` (CLI process, wall)")
                 .await?;
-            wizard_next(&via, tenant, smoke).await
+            wizard_next(&via, tenant, smoke).await?;
+            discovery_row(&via, smoke, one_way).await
         }
         .await;
         if let Ok(mut s) = ROW_SUFFIX.lock() {
@@ -1201,6 +1415,12 @@ fn main() -> BenchResult<()> {
         return hello();
     }
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--sign-in") {
+        return sign_in_child(
+            args.get(i + 1).ok_or("--sign-in FOREST PRINCIPAL")?,
+            args.get(i + 2).ok_or("--sign-in FOREST PRINCIPAL")?,
+        );
+    }
     if let Some(i) = args.iter().position(|a| a == "--cli-cycles") {
         return cli_cycles_child(args.get(i + 1).ok_or("--cli-cycles N")?.parse()?);
     }

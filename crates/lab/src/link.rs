@@ -1,5 +1,6 @@
 //! An emulated network link for benchmarks and tests: a TCP relay on loopback that delays every
-//! chunk by a fixed one-way time from the moment it arrives, in both directions. Chunks are not
+//! chunk by a fixed one-way time from the moment it arrives, in both directions (and the same for
+//! UDP datagrams, for DNS and Kerberos). Chunks are not
 //! queued behind each other's delay (a chunk that arrives 0.1 ms after another leaves 0.1 ms after
 //! it), so a client that keeps requests in flight gains what it would gain on a real link. TLS and
 //! Kerberos pass through unchanged: the relay sees bytes only. Written here because the kernel of
@@ -31,7 +32,13 @@ impl Link {
     /// Listens on 127.0.0.1 (a free port) and relays each connection to `upstream`, each chunk
     /// `one_way` late in each direction (a round trip of twice that).
     pub async fn start(upstream: SocketAddr, one_way: Duration) -> std::io::Result<Link> {
-        let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+        Link::start_at(SocketAddr::from(([127, 0, 0, 1], 0)), upstream, one_way).await
+    }
+
+    /// [`Link::start`] listening on `listen` (a fixed port: DNS and Kerberos clients find their
+    /// servers on 53 and 88).
+    pub async fn start_at(listen: SocketAddr, upstream: SocketAddr, one_way: Duration) -> std::io::Result<Link> {
+        let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
@@ -48,7 +55,105 @@ impl Link {
         Ok(Link { addr, task })
     }
 
+    /// Stops accepting and waits until the listening socket is closed (its port free again);
+    /// connections already relayed end with their peers.
+    pub async fn stop(self) {
+        self.task.abort();
+        let _ = (&mut { self }.task).await;
+    }
+
     /// Where clients connect.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+/// The same link for datagrams (DNS and Kerberos ask over UDP first): each datagram from a client
+/// goes on `one_way` after it arrived, from a socket of the relay's own for that client, and each
+/// answer goes back `one_way` after it arrived. No datagram waits for another.
+#[derive(Debug)]
+pub struct UdpLink {
+    addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for UdpLink {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl UdpLink {
+    pub async fn start_at(listen: SocketAddr, upstream: SocketAddr, one_way: Duration) -> std::io::Result<UdpLink> {
+        use std::collections::HashMap;
+        use std::sync::Arc;
+        use tokio::net::UdpSocket;
+        let front = UdpSocket::bind(listen).await?;
+        let addr = front.local_addr()?;
+        // Everything lives in this one task, so that stopping it closes every socket at once.
+        let task = tokio::spawn(async move {
+            let (up_tx, mut up_rx) = mpsc::unbounded_channel::<(Instant, Arc<UdpSocket>, Vec<u8>)>();
+            let (back_tx, mut back_rx) = mpsc::unbounded_channel::<(Instant, SocketAddr, Vec<u8>)>();
+            let front = &front;
+            // The delay is the same for all, so each queue is in time order: sleeping until each
+            // one's time delays none behind another.
+            let forward = async move {
+                while let Some((at, socket, datagram)) = up_rx.recv().await {
+                    tokio::time::sleep_until(at).await;
+                    let _ = socket.send(&datagram).await;
+                }
+            };
+            let backward = async move {
+                while let Some((at, client, answer)) = back_rx.recv().await {
+                    tokio::time::sleep_until(at).await;
+                    let _ = front.send_to(&answer, client).await;
+                }
+            };
+            let accept = async move {
+                // Each client's own socket towards the server, and its answers' readers.
+                let mut toward: HashMap<SocketAddr, Arc<UdpSocket>> = HashMap::new();
+                let mut readers = tokio::task::JoinSet::new();
+                let mut buf = vec![0u8; 64 * 1024];
+                while let Ok((n, client)) = front.recv_from(&mut buf).await {
+                    let at = Instant::now() + one_way;
+                    let socket = match toward.get(&client) {
+                        Some(socket) => socket.clone(),
+                        None => {
+                            let Ok(socket) = UdpSocket::bind(SocketAddr::new(listen.ip(), 0)).await else { continue };
+                            if socket.connect(upstream).await.is_err() {
+                                continue;
+                            }
+                            let socket = Arc::new(socket);
+                            let (back, back_tx) = (socket.clone(), back_tx.clone());
+                            readers.spawn(async move {
+                                let mut buf = vec![0u8; 64 * 1024];
+                                while let Ok(n) = back.recv(&mut buf).await {
+                                    if back_tx.send((Instant::now() + one_way, client, buf[..n].to_vec())).is_err() {
+                                        return;
+                                    }
+                                }
+                            });
+                            toward.insert(client, socket.clone());
+                            socket
+                        }
+                    };
+                    if up_tx.send((at, socket, buf[..n].to_vec())).is_err() {
+                        return;
+                    }
+                }
+            };
+            tokio::join!(forward, backward, accept);
+        });
+        Ok(UdpLink { addr, task })
+    }
+
+    /// Stops relaying and waits until every socket of the link is closed (its port free again).
+    pub async fn stop(self) {
+        self.task.abort();
+        let _ = (&mut { self }.task).await;
+    }
+
+    /// Where clients send.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
@@ -130,6 +235,47 @@ mod tests {
         let all = started.elapsed();
         assert_eq!(back, sent, "order kept");
         assert!(all >= 2 * one_way && all < 20 * 2 * one_way, "in flight, not one after another: {all:?}");
+    }
+
+    /// A server that echoes each datagram.
+    async fn udp_echo() -> SocketAddr {
+        let socket = tokio::net::UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+        let addr = socket.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 64 * 1024];
+            while let Ok((n, from)) = socket.recv_from(&mut buf).await {
+                let _ = socket.send_to(&buf[..n], from).await;
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn a_datagram_takes_the_delay_both_ways_and_datagrams_in_flight_share_it() {
+        let one_way = Duration::from_millis(25);
+        let link = UdpLink::start_at(SocketAddr::from(([127, 0, 0, 1], 0)), udp_echo().await, one_way).await.unwrap();
+        let s = tokio::net::UdpSocket::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
+        s.connect(link.addr()).await.unwrap();
+        let mut buf = [0u8; 16];
+        let started = std::time::Instant::now();
+        s.send(b"one").await.unwrap();
+        let n = s.recv(&mut buf).await.unwrap();
+        let rtt = started.elapsed();
+        assert_eq!(&buf[..n], b"one");
+        assert!(rtt >= 2 * one_way, "the relay adds its delay each way: {rtt:?}");
+        let started = std::time::Instant::now();
+        for i in 0..50u32 {
+            s.send(&i.to_be_bytes()).await.unwrap();
+        }
+        let mut seen = Vec::new();
+        for _ in 0..50 {
+            let n = s.recv(&mut buf).await.unwrap();
+            seen.push(u32::from_be_bytes(buf[..n].try_into().unwrap()));
+        }
+        let all = started.elapsed();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..50).collect::<Vec<_>>(), "every datagram answered");
+        assert!(all >= 2 * one_way && all < 10 * 2 * one_way, "in flight, not one after another: {all:?}");
     }
 
     #[tokio::test]
