@@ -228,7 +228,7 @@ fn certificate_source(trust: &TlsTrust) -> String {
 
 async fn attempt(s: &SignIn, c: &Candidate, located: Option<&Located>) -> Result<(AdConnection, Protection), AdError> {
     if s.simple {
-        return password_over_tls(s, c, located, None).await;
+        return password_over_tls(s, c, located, None, None).await;
     }
     match kerberos_attempt(s, c, located).await {
         // A DC that takes Kerberos over TLS only with a security layer, which TLS forbids
@@ -278,7 +278,7 @@ async fn kerberos_attempt(
                     text: "a DN is not a Kerberos principal".into(),
                     clocks: None,
                 };
-                return fall_back(s, c, located, why).await;
+                return fall_back(s, c, located, why, Some(conn)).await;
             };
             let principal = format!("{name}@{realm}");
             let password = password.clone();
@@ -296,7 +296,7 @@ async fn kerberos_attempt(
                     // (SSPI judges a typed password only when it is used; Wine's refuses at once
                     // with STATUS_UNSUCCESSFUL) is Kerberos unavailable, not a refusal.
                     if problem.kerberos_unavailable() || problem == Problem::Other {
-                        return fall_back(s, c, located, why).await;
+                        return fall_back(s, c, located, why, Some(conn)).await;
                     }
                     return Err(why);
                 }
@@ -335,25 +335,28 @@ async fn kerberos_attempt(
             tracing::info!(connection = %protection.said(), "signed in to the domain controller");
             Ok((conn, protection))
         }
+        // The connection saw a failed SASL bind: a fresh one for the password.
         Err(e @ AdError::Kerberos { problem, .. }) if problem.kerberos_unavailable() => {
-            fall_back(s, c, located, e).await
+            fall_back(s, c, located, e, None).await
         }
         Err(e) => Err(skewed(e)),
     }
 }
 
 /// Kerberos cannot be had: a typed password goes over TLS instead, said in the result; where TLS
-/// cannot be had either, the Kerberos reason is the error.
+/// cannot be had either, the Kerberos reason is the error. `unbound`: the connection Kerberos was
+/// to use, not bound yet (over LDAPS it takes the password as it is: no second handshake).
 async fn fall_back(
     s: &SignIn,
     c: &Candidate,
     located: Option<&Located>,
     why: AdError,
+    unbound: Option<AdConnection>,
 ) -> Result<(AdConnection, Protection), AdError> {
     if !matches!(s.who, Who::Password { .. }) {
         return Err(why);
     }
-    match password_over_tls(s, c, located, Some(why.to_string())).await {
+    match password_over_tls(s, c, located, Some(why.to_string()), unbound.filter(|_| c.ldaps)).await {
         Ok(done) => Ok(done),
         Err(
             tls @ (AdError::Connect { .. }
@@ -374,6 +377,7 @@ async fn password_over_tls(
     c: &Candidate,
     located: Option<&Located>,
     kerberos_not_used: Option<String>,
+    over_tls: Option<AdConnection>,
 ) -> Result<(AdConnection, Protection), AdError> {
     let Who::Password { user, password } = &s.who else {
         return Err(AdError::Kerberos {
@@ -388,8 +392,13 @@ async fn password_over_tls(
     // at all — Samba 4.17 without TLS even fails on a StartTLS request). A URL: LDAPS where it
     // says so, else StartTLS on its port.
     let c = &if c.located && !c.ldaps { Candidate { port: 636, ldaps: true, ..c.clone() } } else { c.clone() };
-    let opts = ConnectOptions { url: c.url(), trust: s.trust.clone(), plain: false, timeout: s.timeout };
-    let mut conn = AdConnection::connect(&opts).await?;
+    let mut conn = match over_tls {
+        Some(conn) => conn,
+        None => {
+            let opts = ConnectOptions { url: c.url(), trust: s.trust.clone(), plain: false, timeout: s.timeout };
+            AdConnection::connect(&opts).await?
+        }
+    };
     conn.bind(user, password).await?;
     if let Some(why) = &kerberos_not_used {
         tracing::warn!(reason = %why, "Kerberos could not be used: signed in with a password over TLS");

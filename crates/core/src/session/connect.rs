@@ -310,6 +310,17 @@ pub enum Interactive<'a> {
 /// Gets a Graph token: WRITEBACK_ENTRA_TOKEN; with lab mode, the lab tenant's administrator; a
 /// saved sign-in; an interactive one as `how` allows; else exit 2.
 pub async fn entra(opts: &Options, how: Interactive<'_>) -> Result<EntraSession, Error> {
+    entra_when(opts, how, std::future::ready(true)).await
+}
+
+/// [`entra`], asking the person (a browser, a device code) only once `may_ask` says yes: the
+/// directory's sign-in runs beside this one and asks at the terminal first, so that two questions
+/// never interleave. A no ends this sign-in without asking (its result is not wanted).
+pub(crate) async fn entra_when(
+    opts: &Options,
+    how: Interactive<'_>,
+    may_ask: impl std::future::Future<Output = bool>,
+) -> Result<EntraSession, Error> {
     let mut settings = opts.settings()?;
     if let Some(preset) = &opts.preset
         && settings.lab_url.is_none()
@@ -338,6 +349,9 @@ pub async fn entra(opts: &Options, how: Interactive<'_>) -> Result<EntraSession,
             return Err(crate::entra::EntraError::NoToken { env_var: secrets::ENTRA_TOKEN.env_var }.into());
         }
         _ => {
+            if !may_ask.await {
+                return Err(crate::entra::EntraError::Cancelled.into());
+            }
             let t = match how {
                 Interactive::Never => {
                     return Err(crate::entra::EntraError::NoToken { env_var: secrets::ENTRA_TOKEN.env_var }.into());

@@ -162,14 +162,29 @@ impl Session {
     /// sync engine needs its token), signs in to the tenant as `how` allows; then to each forest
     /// the sync engine serves beyond them.
     pub async fn open(opts: &Options, want_tenant: bool, how: Interactive<'_>) -> Result<Session, Error> {
-        let (ads, left_out) = connect_named(opts, None).await?;
         let settings = opts.settings()?;
-        let entra = if want_tenant || opts.sync_engine(&settings) == SyncEngineKind::Lab {
-            Some(entra(opts, how).await)
-        } else {
-            None
+        let wanted = want_tenant || opts.sync_engine(&settings) == SyncEngineKind::Lab;
+        // The two sign-ins at once (across a WAN each is several round trips); only the tenant's
+        // questions wait until the directories are done with theirs.
+        let (asked, may_ask) = tokio::sync::oneshot::channel::<bool>();
+        let directories = async {
+            let connected = connect_named(opts, None).await;
+            let _ = asked.send(connected.is_ok());
+            connected
         };
-        Session::assemble_all(opts, ads, entra, left_out).await
+        // The sync engine's state needs no directory either (PowerShell on a sync server takes
+        // seconds): read beside them too.
+        let tenant_and_engine = async {
+            let entra = match wanted {
+                true => Some(connect::entra_when(opts, how, async { may_ask.await.unwrap_or(false) }).await),
+                false => None,
+            };
+            let engine = Engine::read(opts, &settings, entra.as_ref()).await;
+            Ok::<_, Error>((entra, engine))
+        };
+        // A directory that fails ends it at once (the other read is dropped, not waited for).
+        let ((ads, left_out), (entra, engine)) = tokio::try_join!(directories, tenant_and_engine)?;
+        Session::assemble_all(opts, ads, entra, left_out, Some(engine)).await
     }
 
     /// Puts a session together from one directory connection and (maybe) a tenant sign-in.
@@ -178,7 +193,7 @@ impl Session {
         ad: AdSession,
         entra: Option<Result<EntraSession, Error>>,
     ) -> Result<Session, Error> {
-        Session::assemble_all(opts, vec![ad], entra, Vec::new()).await
+        Session::assemble_all(opts, vec![ad], entra, Vec::new(), None).await
     }
 
     /// Puts a session together from the directories reached and (maybe) a tenant sign-in: the
@@ -194,7 +209,7 @@ impl Session {
             .into_iter()
             .map(|forest| NotCovered { forest, left_out: true, why: "left out on purpose (unticked)".into() })
             .collect();
-        Session::assemble_all(opts, ads, entra, left).await
+        Session::assemble_all(opts, ads, entra, left, None).await
     }
 
     async fn assemble_all(
@@ -202,6 +217,7 @@ impl Session {
         mut ads: Vec<AdSession>,
         entra: Option<Result<EntraSession, Error>>,
         mut not_covered: Vec<NotCovered>,
+        engine: Option<Engine>,
     ) -> Result<Session, Error> {
         let Some(first) = ads.first() else {
             return Err(Error::Usage {
@@ -209,11 +225,9 @@ impl Session {
                 remedy: "Leave at least one forest in (drop a --leave-out, or tick a row).".into(),
             });
         };
-        let settings = first.settings.clone();
-        let backend = backend_for(opts, &settings, lab_access(entra.as_ref()));
-        let known = match &backend {
-            Ok(b) => crate::sync_engine::SyncEngine::state(b).await.ok(),
-            Err(_) => None,
+        let Engine { backend, known } = match engine {
+            Some(read) => read,
+            None => Engine::read(opts, &first.settings.clone(), entra.as_ref()).await,
         };
         if let Some(state) = &known {
             let (more, missed) = forests::connect_engine_forests(opts, state, &ads).await?;
@@ -339,6 +353,24 @@ impl Session {
 }
 
 /// What the lab sync engine is reached with: the simulator's URL and the tenant's token.
+/// The sync engine and what it said of itself when the session opened (`None`: it could not be
+/// read then).
+struct Engine {
+    backend: Result<Backend, SyncError>,
+    known: Option<EngineState>,
+}
+
+impl Engine {
+    async fn read(opts: &Options, settings: &Settings, entra: Option<&Result<EntraSession, Error>>) -> Engine {
+        let backend = backend_for(opts, settings, lab_access(entra));
+        let known = match &backend {
+            Ok(b) => crate::sync_engine::SyncEngine::state(b).await.ok(),
+            Err(_) => None,
+        };
+        Engine { backend, known }
+    }
+}
+
 fn lab_access(entra: Option<&Result<EntraSession, Error>>) -> Result<(String, Secret), SyncError> {
     match entra {
         Some(Ok(e)) => match &e.lab_url {
