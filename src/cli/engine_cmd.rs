@@ -9,8 +9,20 @@ use super::output::{Outcome, Output};
 use super::{ActionArgs, ConnectionArgs};
 use crate::engine::apply::{self, Progress, Recovery};
 use crate::engine::{self, Action, Plan};
-use crate::session::{Error, PlanChoice, Session};
+use crate::session::{Error, FirstReads, PlanChoice, Session};
 use crate::types::Exit;
+
+/// [`open`] for `status` and `verify`: the tenant's check and the sync engine's state are read
+/// while the directories are reached.
+async fn open_reading(
+    config_path: &Path,
+    args: &ConnectionArgs,
+    lab: &super::LabMode,
+) -> Result<(Session, crate::session::FirstReads), Error> {
+    let opts = args.options(config_path, lab);
+    let cancel = CancellationToken::new();
+    Session::open_reading(&opts, super::interactive(&super::print_device_code, &cancel)).await
+}
 
 async fn open(
     config_path: &Path,
@@ -90,8 +102,7 @@ pub async fn status(
     lab: &super::LabMode,
     out: Output,
 ) -> Result<Outcome, Error> {
-    let mut s = open(config_path, args, lab, true).await?;
-    let (tenant, sync) = tokio::join!(s.tenant(), s.sync_state());
+    let (mut s, FirstReads { tenant, sync }) = open_reading(config_path, args, lab).await?;
     let mut st = s.status(tenant.clone(), sync).await?;
     if let Some(Err(e)) = &tenant {
         st.missing.push(format!("the tenant could not be checked: {e}"));
@@ -316,8 +327,7 @@ pub async fn verify(
             remedy: "Run the command in a terminal (stderr not redirected), or leave --show-password out: the password is then never shown and the user resets it.".into(),
         });
     }
-    let mut s = open(config_path, args, lab, true).await?;
-    let (tenant, sync) = tokio::join!(s.tenant(), s.sync_state());
+    let (mut s, FirstReads { tenant, sync }) = open_reading(config_path, args, lab).await?;
     let st = s.status(tenant.clone(), sync.clone()).await?;
     let mut checks = Vec::new();
     for target in &st.ad.scopes {

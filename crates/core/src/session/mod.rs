@@ -33,6 +33,8 @@ use crate::config::{Settings, SettingsOverlay, SyncEngineKind};
 use crate::engine::paths::Paths;
 use crate::secrets::{self, Secret};
 use crate::sync_engine::cloudsync::{CloudSync, Credential};
+use crate::diagnose::ErrorReport;
+use crate::entra::check::EntraCheck;
 use crate::sync_engine::{Backend, EngineState, SyncError, adsync::AdSync, lab::LabEngine};
 
 /// What lab mode hands the session before anything else: ordinary settings (a loopback DC with
@@ -162,6 +164,21 @@ impl Session {
     /// sync engine needs its token), signs in to the tenant as `how` allows; then to each forest
     /// the sync engine serves beyond them.
     pub async fn open(opts: &Options, want_tenant: bool, how: Interactive<'_>) -> Result<Session, Error> {
+        Session::opening(opts, want_tenant, how, false).await.map(|(s, _)| s)
+    }
+
+    /// [`Session::open`] signed in to the tenant, with what `status` and `verify` read first —
+    /// the tenant's check and the sync engine's state — read while the directories are reached.
+    pub async fn open_reading(opts: &Options, how: Interactive<'_>) -> Result<(Session, FirstReads), Error> {
+        Session::opening(opts, true, how, true).await
+    }
+
+    async fn opening(
+        opts: &Options,
+        want_tenant: bool,
+        how: Interactive<'_>,
+        check_tenant: bool,
+    ) -> Result<(Session, FirstReads), Error> {
         let settings = opts.settings()?;
         let wanted = want_tenant || opts.sync_engine(&settings) == SyncEngineKind::Lab;
         // The two sign-ins at once (across a WAN each is several round trips); only the tenant's
@@ -172,19 +189,30 @@ impl Session {
             let _ = asked.send(connected.is_ok());
             connected
         };
-        // The sync engine's state needs no directory either (PowerShell on a sync server takes
-        // seconds): read beside them too.
+        // Neither the sync engine's state (PowerShell on a sync server takes seconds) nor the
+        // tenant's check needs a directory: read beside them too.
         let tenant_and_engine = async {
             let entra = match wanted {
                 true => Some(connect::entra_when(opts, how, async { may_ask.await.unwrap_or(false) }).await),
                 false => None,
             };
-            let engine = Engine::read(opts, &settings, entra.as_ref()).await;
-            Ok::<_, Error>((entra, engine))
+            let check = async {
+                match check_tenant {
+                    true => tenant_check(entra.as_ref(), opts.clock.as_ref()).await,
+                    false => None,
+                }
+            };
+            let (engine, tenant) = tokio::join!(Engine::read(opts, &settings, entra.as_ref()), check);
+            Ok::<_, Error>((entra, engine, tenant))
         };
-        // A directory that fails ends it at once (the other read is dropped, not waited for).
-        let ((ads, left_out), (entra, engine)) = tokio::try_join!(directories, tenant_and_engine)?;
-        Session::assemble_all(opts, ads, entra, left_out, Some(engine)).await
+        // A directory that fails ends it at once (the other reads are dropped, not waited for).
+        let ((ads, left_out), (entra, engine, tenant)) = tokio::try_join!(directories, tenant_and_engine)?;
+        let sync = engine.state.clone().map(|mut state| {
+            state.assess(opts.clock.now());
+            state
+        });
+        let session = Session::assemble_all(opts, ads, entra, left_out, Some(engine)).await?;
+        Ok((session, FirstReads { tenant, sync }))
     }
 
     /// Puts a session together from one directory connection and (maybe) a tenant sign-in.
@@ -225,10 +253,11 @@ impl Session {
                 remedy: "Leave at least one forest in (drop a --leave-out, or tick a row).".into(),
             });
         };
-        let Engine { backend, known } = match engine {
+        let Engine { backend, state } = match engine {
             Some(read) => read,
             None => Engine::read(opts, &first.settings.clone(), entra.as_ref()).await,
         };
+        let known = state.ok();
         if let Some(state) = &known {
             let (more, missed) = forests::connect_engine_forests(opts, state, &ads).await?;
             ads.extend(more);
@@ -352,25 +381,44 @@ impl Session {
     }
 }
 
-/// What the lab sync engine is reached with: the simulator's URL and the tenant's token.
-/// The sync engine and what it said of itself when the session opened (`None`: it could not be
-/// read then).
+/// What `status` and `verify` read first (see [`Session::open_reading`]).
+pub struct FirstReads {
+    /// The tenant's check, as [`Session::tenant`] gives it.
+    pub tenant: Option<Result<EntraCheck, ErrorReport>>,
+    /// The sync engine's state, as [`Session::sync_state`] gives it.
+    pub sync: Result<EngineState, SyncError>,
+}
+
+/// The sync engine and what it said of itself when the session opened.
 struct Engine {
     backend: Result<Backend, SyncError>,
-    known: Option<EngineState>,
+    state: Result<EngineState, SyncError>,
 }
 
 impl Engine {
     async fn read(opts: &Options, settings: &Settings, entra: Option<&Result<EntraSession, Error>>) -> Engine {
         let backend = backend_for(opts, settings, lab_access(entra));
-        let known = match &backend {
-            Ok(b) => crate::sync_engine::SyncEngine::state(b).await.ok(),
-            Err(_) => None,
+        let state = match &backend {
+            Ok(b) => crate::sync_engine::SyncEngine::state(b).await,
+            Err(e) => Err(e.clone()),
         };
-        Engine { backend, known }
+        Engine { backend, state }
     }
 }
 
+/// The tenant's check (`None`: no sign-in was wanted).
+async fn tenant_check(
+    entra: Option<&Result<EntraSession, Error>>,
+    clock: &dyn Clock,
+) -> Option<Result<EntraCheck, ErrorReport>> {
+    match entra {
+        Some(Ok(e)) => Some(e.check(clock).await.map_err(|err| ErrorReport::brief(&err))),
+        Some(Err(e)) => Some(Err(ErrorReport::brief(e))),
+        None => None,
+    }
+}
+
+/// What the lab sync engine is reached with: the simulator's URL and the tenant's token.
 fn lab_access(entra: Option<&Result<EntraSession, Error>>) -> Result<(String, Secret), SyncError> {
     match entra {
         Some(Ok(e)) => match &e.lab_url {

@@ -42,11 +42,7 @@ pub struct Configured {
 impl Session {
     /// The tenant's readiness, when there is a tenant.
     pub async fn tenant(&self) -> Option<Result<EntraCheck, ErrorReport>> {
-        match &self.entra {
-            Some(Ok(e)) => Some(e.check(self.opts.clock.as_ref()).await.map_err(|err| ErrorReport::brief(&err))),
-            Some(Err(e)) => Some(Err(ErrorReport::brief(e))),
-            None => None,
-        }
+        super::tenant_check(self.entra.as_ref(), self.opts.clock.as_ref()).await
     }
 
     /// The engine's view of every forest: its connections (the first DC's, then each further
