@@ -66,6 +66,9 @@ pub struct AdConnection {
     /// their answers ([`Self::confirm_writes`]) before it trusts what it reads back. Shared by
     /// every [`Self::handle`] of the connection.
     unconfirmed: std::sync::Arc<std::sync::Mutex<Vec<Unconfirmed>>>,
+    /// The rootDSE the sign-in read before binding, kept for the first reader after it (the
+    /// rootDSE is the same bound or not: one round trip less).
+    kept_root: Option<HashMap<String, Vec<String>>>,
 }
 
 /// Requests a pipelined batch keeps in flight on one connection at most.
@@ -111,6 +114,7 @@ impl AdConnection {
             timeout: opts.timeout,
             presented,
             unconfirmed: Default::default(),
+            kept_root: None,
         })
     }
 
@@ -376,6 +380,21 @@ impl AdConnection {
         Ok(entry.map(|e| e.attrs).unwrap_or_default())
     }
 
+    /// [`Self::root_dse`], a copy kept for [`Self::kept_root_dse`].
+    pub async fn root_dse_kept(&mut self) -> Result<HashMap<String, Vec<String>>, AdError> {
+        let root = self.root_dse().await?;
+        self.kept_root = Some(root.clone());
+        Ok(root)
+    }
+
+    /// The rootDSE kept by [`Self::root_dse_kept`] (once), else read now.
+    pub async fn kept_root_dse(&mut self) -> Result<HashMap<String, Vec<String>>, AdError> {
+        match self.kept_root.take() {
+            Some(root) => Ok(root),
+            None => self.root_dse().await,
+        }
+    }
+
     /// LDAP Who-Am-I (RFC 4532): the authorization identity of this connection, as the DC says it
     /// (`u:DOMAIN\\name` or `dn:…`).
     pub async fn who_am_i(&mut self) -> Result<String, AdError> {
@@ -406,6 +425,7 @@ impl AdConnection {
             timeout: self.timeout,
             presented: self.presented.clone(),
             unconfirmed: self.unconfirmed.clone(),
+            kept_root: None,
         }
     }
 

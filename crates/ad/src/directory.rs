@@ -147,20 +147,25 @@ pub fn domains_of(
 
 /// Reads the rootDSE and CN=Partitions.
 pub async fn discover(conn: &mut AdConnection) -> Result<Discovery, AdError> {
-    let root = conn.root_dse().await?;
+    let root = conn.kept_root_dse().await?;
     let default_nc = required(&root, "defaultNamingContext")?;
     let config_nc = required(&root, "configurationNamingContext")?;
     let root_nc = required(&root, "rootDomainNamingContext")?;
-    let partitions = conn
-        .search(
-            &format!("CN=Partitions,{config_nc}"),
+    // Both in flight at once on the one connection.
+    let mut beside = conn.handle();
+    let partitions_dn = format!("CN=Partitions,{config_nc}");
+    let (partitions, domain_sid) = tokio::join!(
+        conn.search(
+            &partitions_dn,
             Scope::OneLevel,
             // systemFlags bit 2: a domain naming context.
             "(&(objectClass=crossRef)(systemFlags:1.2.840.113556.1.4.803:=2))",
             &["nCName", "dnsRoot", "nETBIOSName", "systemFlags"],
-        )
-        .await?;
-    let domain_sid = object_sid(conn, &default_nc).await?.ok_or_else(|| AdError::Protocol {
+        ),
+        object_sid(&mut beside, &default_nc)
+    );
+    let partitions = partitions?;
+    let domain_sid = domain_sid?.ok_or_else(|| AdError::Protocol {
         op: format!("read of {default_nc}"),
         detail: "the domain has no readable objectSid".into(),
     })?;

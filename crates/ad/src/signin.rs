@@ -182,8 +182,9 @@ impl Candidate {
 /// refusal (a wrong password, an unknown SPN) ends it at once.
 pub async fn sign_in(s: &SignIn, rng: &mut impl Rng) -> Result<(AdConnection, Protection), AdError> {
     match &s.place {
-        Place::Dc { url } => attempt(s, &Candidate::from_url(url)?, None).await,
+        Place::Dc { url } => attempt(s, &Candidate::from_url(url)?, None, &mut None).await,
         Place::Forest { name } => {
+            let mut early = early_credential(s, name);
             let located = locate::locate(name, s.timeout, rng).await?;
             let mut tried = Vec::new();
             for dc in &located.dcs {
@@ -193,7 +194,7 @@ pub async fn sign_in(s: &SignIn, rng: &mut impl Rng) -> Result<(AdConnection, Pr
                     ldaps: dc.port == 636 || dc.port == 3269,
                     located: true,
                 };
-                match attempt(s, &candidate, Some(&located)).await {
+                match attempt(s, &candidate, Some(&located), &mut early).await {
                     Ok(done) => return Ok(done),
                     Err(e @ (AdError::Connect { .. } | AdError::Timeout { .. })) => {
                         tracing::info!(dc = %dc.host, error = %e, "domain controller did not answer; trying the next");
@@ -226,18 +227,45 @@ fn certificate_source(trust: &TlsTrust) -> String {
     }
 }
 
-async fn attempt(s: &SignIn, c: &Candidate, located: Option<&Located>) -> Result<(AdConnection, Protection), AdError> {
+/// A Kerberos credential being obtained while the DC is found and reached. A forest named by its
+/// DNS name is its own realm (the DCs its SRV record names are of that domain), so the exchange
+/// with the KDC (MIT's gss_acquire_cred_with_password makes it at once) need not wait for the
+/// DC's rootDSE; the rootDSE's realm still decides, and a credential for another is not used.
+struct Early {
+    name: String,
+    realm: String,
+    cred: tokio::task::JoinHandle<Result<cross_krb5::Cred, crate::platform::KerberosFailure>>,
+}
+
+fn early_credential(s: &SignIn, forest: &str) -> Option<Early> {
+    let Who::Password { user, password } = &s.who else { return None };
+    if s.simple {
+        return None;
+    }
+    let realm = forest.trim_end_matches('.').to_ascii_uppercase();
+    let (name, realm) = kerberos::principal(user, &realm, &s.domains)?;
+    let (n, r, password) = (name.clone(), realm.clone(), password.clone());
+    let cred = tokio::task::spawn_blocking(move || crate::platform::kerberos_with_password(&n, &r, &password));
+    Some(Early { name, realm, cred })
+}
+
+async fn attempt(
+    s: &SignIn,
+    c: &Candidate,
+    located: Option<&Located>,
+    early: &mut Option<Early>,
+) -> Result<(AdConnection, Protection), AdError> {
     if s.simple {
         return password_over_tls(s, c, located, None, None).await;
     }
-    match kerberos_attempt(s, c, located).await {
+    match kerberos_attempt(s, c, located, early).await {
         // A DC that takes Kerberos over TLS only with a security layer, which TLS forbids
         // (Samba's default `ldap server require strong auth = yes`): the same DC on port 389,
         // Kerberos sealed — as strong, and said as such.
         Err(AdError::Bind { rc: super::rc::STRONGER_AUTH_REQUIRED, .. }) if c.ldaps => {
             tracing::info!(dc = %c.host, "the DC wants Kerberos sealed rather than over TLS: port 389");
             let plain = Candidate { host: c.host.clone(), port: 389, ldaps: false, located: c.located };
-            kerberos_attempt(s, &plain, located).await
+            kerberos_attempt(s, &plain, located, &mut None).await
         }
         other => other,
     }
@@ -247,11 +275,12 @@ async fn kerberos_attempt(
     s: &SignIn,
     c: &Candidate,
     located: Option<&Located>,
+    early: &mut Option<Early>,
 ) -> Result<(AdConnection, Protection), AdError> {
     let opts = ConnectOptions { url: c.url(), trust: s.trust.clone(), plain: !c.ldaps, timeout: s.timeout };
     let mut conn = AdConnection::connect(&opts).await?;
     // Read before any bind (the rootDSE is open to anyone): the DC's domain, its name, its clock.
-    let root = conn.root_dse().await?;
+    let root = conn.root_dse_kept().await?;
     let first = |k: &str| root.get(k).and_then(|v| v.first()).cloned().unwrap_or_default();
     let dc_realm = kerberos::realm_of(&first("defaultNamingContext"));
     // The SPN names the DC: the name it was reached by, else (an IP address) its own.
@@ -283,10 +312,12 @@ async fn kerberos_attempt(
             let principal = format!("{name}@{realm}");
             let password = password.clone();
             let (n, r) = (name.clone(), realm.clone());
+            let cred = match early.take() {
+                Some(e) if e.name == name && e.realm == realm => e.cred,
+                _ => tokio::task::spawn_blocking(move || crate::platform::kerberos_with_password(&n, &r, &password)),
+            };
             let acquired =
-                tokio::task::spawn_blocking(move || crate::platform::kerberos_with_password(&n, &r, &password))
-                    .await
-                    .map_err(|e| AdError::Protocol { op: "Kerberos sign-in".into(), detail: e.to_string() })?;
+                cred.await.map_err(|e| AdError::Protocol { op: "Kerberos sign-in".into(), detail: e.to_string() })?;
             match acquired {
                 Ok(cred) => (cred, format!("{}\\{name}", realm.to_ascii_lowercase())),
                 Err(f) => {
