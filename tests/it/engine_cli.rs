@@ -555,3 +555,73 @@ async fn the_lab_sync_engine_models_staging_versions_the_scheduler_and_cloud_syn
     assert_eq!(status, 400, "{doc}");
     assert!(doc.to_string().contains("neither adsync nor cloudsync"), "{doc}");
 }
+
+/// At a terminal (script(1) gives the binary one), the directory's password is asked first and
+/// the tenant's device code only once it is answered — the two sign-ins run at once, their
+/// questions never interleave — and a directory that refuses the password ends the run before
+/// the tenant asks anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_a_terminal_the_directory_asks_first_and_the_tenant_only_after_it() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    let lab = LabDc::up();
+    let sim = Sim::hybrid().await;
+    sim.running.set_faults(writeback_lab::tenant::Faults { device_code_interval_secs: 1, ..Default::default() });
+    let good = lab.password("admin_password_file").expose().to_string();
+    const ASKED: &str = "Password for the Active Directory account";
+    const DEVICE: &str = "enter the code ";
+    for (typed, accepted) in [("Not-the-Passw0rd", false), (good.as_str(), true)] {
+        let c = cmd(&lab, &sim, "", &["status"]);
+        let quoted: Vec<String> = std::iter::once(c.get_program())
+            .chain(c.get_args())
+            .map(|a| format!("'{}'", a.to_string_lossy().replace('\'', r"'\''")))
+            .collect();
+        let mut script = Command::new("script");
+        script.args(["-qec", &quoted.join(" "), "/dev/null"]);
+        for (k, v) in c.get_envs() {
+            match v {
+                Some(v) => script.env(k, v),
+                None => script.env_remove(k),
+            };
+        }
+        script.env_remove("WRITEBACK_AD_PASSWORD").env_remove("WRITEBACK_ENTRA_TOKEN");
+        let mut child = script.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let seen = Arc::new(Mutex::new(String::new()));
+        let mut out = child.stdout.take().unwrap();
+        let tape = seen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = out.read(&mut buf) {
+                tape.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let wait_for = |what: &str| {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while !seen.lock().unwrap().contains(what) {
+                assert!(std::time::Instant::now() < deadline, "no {what:?} in {:?}", seen.lock().unwrap());
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        };
+        wait_for(ASKED);
+        assert!(!seen.lock().unwrap().contains(DEVICE), "the tenant asked while the directory was asking");
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(format!("{typed}\n").as_bytes()).unwrap();
+        if accepted {
+            wait_for(DEVICE);
+            let text = seen.lock().unwrap().clone();
+            assert!(text.find(ASKED) < text.find(DEVICE), "{text}");
+            let code = text.split(DEVICE).nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+            crate::tenant::device_login(&sim, &code, HIA, "approve").await;
+            let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+            assert!(status.success(), "{}", seen.lock().unwrap());
+            assert!(seen.lock().unwrap().contains("Password writeback:"), "{}", seen.lock().unwrap());
+        } else {
+            let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
+            let text = seen.lock().unwrap().clone();
+            assert!(!status.success(), "{text}");
+            assert!(!text.contains(DEVICE), "the tenant asked after the directory refused the password: {text}");
+            assert_eq!(text.matches(ASKED).count(), 1, "{text}");
+        }
+        drop(stdin);
+    }
+}

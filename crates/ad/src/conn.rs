@@ -103,6 +103,11 @@ impl AdConnection {
             settings = settings.set_starttls(true);
         }
         let timed = crate::netstats::timed(crate::netstats::Kind::Ldap);
+        let started = std::time::Instant::now();
+        let tcp = tcp_no_delay(&opts.url, opts.timeout).await.map_err(|e| connect_error(opts, e, &presented))?;
+        let settings = settings
+            .set_std_stream(ldap3::StdStream::Tcp(tcp))
+            .set_conn_timeout(opts.timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(1)));
         let connected = LdapConnAsync::with_settings(settings, &opts.url).await;
         drop(timed);
         let (conn, ldap) = connected.map_err(|e| connect_error(opts, e, &presented))?;
@@ -500,6 +505,32 @@ impl AdError {
     }
 }
 
+/// The TCP connection to the DC, with Nagle's algorithm off: LDAP writes a request and waits
+/// for its answer, and a small write held back for the acknowledgement of the one before (which
+/// the DC delays, up to 40 ms on Linux and 200 ms on Windows) would cost that on every such
+/// write — the TLS handshake's last flight followed by the first request, for one.
+async fn tcp_no_delay(url: &str, timeout: Duration) -> Result<std::net::TcpStream, LdapError> {
+    let address = host_and_port(url);
+    let stream = match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(address.as_str())).await {
+        Ok(connected) => connected?,
+        Err(elapsed) => return Err(LdapError::Timeout { elapsed }),
+    };
+    stream.set_nodelay(true)?;
+    Ok(stream.into_std()?)
+}
+
+/// `host:port` of an `ldap[s]://` URL, the scheme's port when it names none.
+fn host_and_port(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("ldap", url));
+    let authority = rest.split('/').next().unwrap_or(rest);
+    // An IPv6 literal is bracketed: a port is after the last colon outside the brackets.
+    let has_port = authority.rsplit_once(':').is_some_and(|(host, _)| !host.contains(':') || host.ends_with(']'));
+    match has_port {
+        true => authority.to_string(),
+        false => format!("{authority}:{}", if scheme == "ldaps" { 636 } else { 389 }),
+    }
+}
+
 fn connect_error(opts: &ConnectOptions, e: LdapError, presented: &PresentedSlot) -> AdError {
     let url = &opts.url;
     let cert = presented.lock().ok().and_then(|p| p.clone());
@@ -534,4 +565,30 @@ fn connect_error(opts: &ConnectOptions, e: LdapError, presented: &PresentedSlot)
         return AdError::Connect { url: url.to_string(), detail: "no answer before the timeout".into() };
     }
     AdError::Connect { url: url.to_string(), detail: e.to_string() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_url_names_its_host_and_port_or_the_schemes() {
+        assert_eq!(host_and_port("ldaps://dc1.corp.example.com"), "dc1.corp.example.com:636");
+        assert_eq!(host_and_port("ldap://dc1.corp.example.com/"), "dc1.corp.example.com:389");
+        assert_eq!(host_and_port("ldap://10.0.0.5:3389"), "10.0.0.5:3389");
+        assert_eq!(host_and_port("ldaps://[::1]"), "[::1]:636");
+        assert_eq!(host_and_port("ldap://[fe80::1]:50389"), "[fe80::1]:50389");
+    }
+
+    /// Nagle's algorithm off, and the connection handed to ldap3 works as its own would.
+    #[tokio::test]
+    async fn the_connection_is_opened_without_nagle() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("ldap://{}", listener.local_addr().unwrap());
+        let stream = tcp_no_delay(&url, Duration::from_secs(5)).await.unwrap();
+        assert!(stream.nodelay().unwrap());
+        let (_, err) =
+            (listener, tcp_no_delay("ldap://127.0.0.1:1", Duration::from_secs(5)).await.err().map(|e| e.to_string()));
+        assert!(err.is_some(), "a closed port is an error");
+    }
 }

@@ -30,11 +30,11 @@ pub use writeback_sync::is_loopback_url;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Settings, SettingsOverlay, SyncEngineKind};
+use crate::diagnose::ErrorReport;
 use crate::engine::paths::Paths;
+use crate::entra::check::EntraCheck;
 use crate::secrets::{self, Secret};
 use crate::sync_engine::cloudsync::{CloudSync, Credential};
-use crate::diagnose::ErrorReport;
-use crate::entra::check::EntraCheck;
 use crate::sync_engine::{Backend, EngineState, SyncError, adsync::AdSync, lab::LabEngine};
 
 /// What lab mode hands the session before anything else: ordinary settings (a loopback DC with
