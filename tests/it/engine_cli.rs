@@ -571,7 +571,8 @@ async fn at_a_terminal_the_directory_asks_first_and_the_tenant_only_after_it() {
     const ASKED: &str = "Password for the Active Directory account";
     const DEVICE: &str = "enter the code ";
     for (typed, accepted) in [("Not-the-Passw0rd", false), (good.as_str(), true)] {
-        let c = cmd(&lab, &sim, "", &["status"]);
+        let mut c = cmd(&lab, &sim, "", &["status"]);
+        c.args(["--client-id", crate::tenant::APP]);
         let quoted: Vec<String> = std::iter::once(c.get_program())
             .chain(c.get_args())
             .map(|a| format!("'{}'", a.to_string_lossy().replace('\'', r"'\''")))
@@ -605,11 +606,12 @@ async fn at_a_terminal_the_directory_asks_first_and_the_tenant_only_after_it() {
         wait_for(ASKED);
         assert!(!seen.lock().unwrap().contains(DEVICE), "the tenant asked while the directory was asking");
         let mut stdin = child.stdin.take().unwrap();
+        let answered = seen.lock().unwrap().len();
         stdin.write_all(format!("{typed}\n").as_bytes()).unwrap();
         if accepted {
             wait_for(DEVICE);
             let text = seen.lock().unwrap().clone();
-            assert!(text.find(ASKED) < text.find(DEVICE), "{text}");
+            assert!(text.find(DEVICE) > Some(answered), "the tenant asked before the directory had its answer: {text}");
             let code = text.split(DEVICE).nth(1).unwrap().split_whitespace().next().unwrap().to_string();
             crate::tenant::device_login(&sim, &code, HIA, "approve").await;
             let status = tokio::task::spawn_blocking(move || child.wait().unwrap()).await.unwrap();
