@@ -1279,11 +1279,14 @@ async fn discovery_row(lab: &Lab, smoke: bool, one_way: Duration) -> BenchResult
     let at = |port: u16| std::net::SocketAddr::new(std::net::IpAddr::V4(RELAY_IP), port);
     let to = |port: u16| std::net::SocketAddr::new(dc_ip, port);
     use writeback_lab::link::{Link, UdpLink};
-    let udp = [UdpLink::start_at(at(53), to(53), one_way).await?, UdpLink::start_at(at(88), to(88), one_way).await?];
+    let udp = [
+        on_link_runtime(UdpLink::start_at(at(53), to(53), one_way)).await?,
+        on_link_runtime(UdpLink::start_at(at(88), to(88), one_way)).await?,
+    ];
     let tcp = [
-        Link::start_at(at(53), to(53), one_way).await?,
-        Link::start_at(at(88), to(88), one_way).await?,
-        Link::start(to(389), one_way).await?,
+        on_link_runtime(Link::start_at(at(53), to(53), one_way)).await?,
+        on_link_runtime(Link::start_at(at(88), to(88), one_way)).await?,
+        on_link_runtime(Link::start(to(389), one_way)).await?,
     ];
     let result = sign_in_runs(lab, smoke, tcp[2].addr().port()).await;
     // The next delay's relays take the same ports.
@@ -1346,6 +1349,24 @@ async fn sign_in_runs(lab: &Lab, smoke: bool, ldap_port: u16) -> BenchResult<()>
     Ok(())
 }
 
+/// Starts a relay on a runtime of its own (one thread): on the benchmark's runtime, our in-process
+/// work (a scan decoding descriptors, a pipelined grant) would hold back the relay's chunks, and
+/// not those of a peer that runs as another process (`ldapsearch`).
+async fn on_link_runtime<L: Send + 'static>(
+    start: impl std::future::Future<Output = std::io::Result<L>> + Send + 'static,
+) -> std::io::Result<L> {
+    static LINKS: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    let rt = LINKS.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("link")
+            .enable_all()
+            .build()
+            .expect("a runtime for the emulated link")
+    });
+    rt.spawn(start).await.map_err(std::io::Error::other)?
+}
+
 /// The address an `ldaps://host[:port]` or `http://host:port` URL names (loopback addresses only
 /// here: the lab's DC and simulator).
 fn socket_of(url: &str, default_port: u16) -> BenchResult<std::net::SocketAddr> {
@@ -1374,8 +1395,8 @@ async fn link_rows(lab: &mut Lab, tenant: &mut Tenant, smoke: bool, rtts: &[u64]
     let direct = tenant.url.clone();
     for rtt in rtts {
         let one_way = Duration::from_micros(rtt * 500);
-        let dc_link = writeback_lab::link::Link::start(dc, one_way).await?;
-        let sim_link = writeback_lab::link::Link::start(sim, one_way).await?;
+        let dc_link = on_link_runtime(writeback_lab::link::Link::start(dc, one_way)).await?;
+        let sim_link = on_link_runtime(writeback_lab::link::Link::start(sim, one_way)).await?;
         let url = format!("ldaps://{}", dc_link.addr());
         let trust = TlsTrust {
             ca_file: Some(lab.info.ca_file.clone()),
