@@ -31,6 +31,9 @@ pub struct AdSession {
     pub(crate) forest: String,
     /// Where this directory came from, in words.
     pub(crate) source: String,
+    /// The connector account the settings name, looked up beside the bound account (taken once,
+    /// by `find_connector`).
+    pub(crate) named_connector: Option<(String, Result<Option<Account>, AdError>)>,
 }
 
 /// One directory of the configuration before it is reached: a forest named on the command line,
@@ -190,9 +193,32 @@ pub(super) async fn reach(
     let (mut conn, protection) =
         signin::sign_in(&sign_in, &mut <rand::rngs::StdRng as rand::SeedableRng>::from_os_rng()).await?;
     let disc = directory::discover(&mut conn).await?;
-    let (account, _) = directory::bound_account(&mut conn, &disc, &protection.account).await?;
+    // The session needs the connector account the settings name too: both searches in flight.
+    let mut beside = conn.handle();
+    let (bound, named_connector) =
+        tokio::join!(directory::bound_account(&mut conn, &disc, &protection.account), async {
+            match settings.connector_account.clone() {
+                Some(name) => {
+                    let found = directory::find_account(&mut beside, &disc, &name).await;
+                    Some((name, found))
+                }
+                None => None,
+            }
+        });
+    let (account, _) = bound?;
     let forest = forest_name(&disc).or(forest).unwrap_or_default();
-    Ok(AdSession { sign_in, protection, conn, disc, account, settings, preset_connector_password, forest, source })
+    Ok(AdSession {
+        sign_in,
+        protection,
+        conn,
+        disc,
+        account,
+        settings,
+        preset_connector_password,
+        forest,
+        source,
+        named_connector,
+    })
 }
 
 /// Connects and binds as the settings and flags say; `typed` is a password typed into the

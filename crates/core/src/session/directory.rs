@@ -264,7 +264,10 @@ impl AdSession {
         state: Option<&EngineState>,
     ) -> Result<(Option<Account>, Option<String>), Error> {
         if let Some(name) = self.settings.connector_account.clone() {
-            let found = self.account(&name).await?;
+            let found = match self.named_connector.take() {
+                Some((looked_up, found)) if looked_up == name => found?,
+                _ => self.account(&name).await?,
+            };
             return Ok((found, Some(format!("named in the settings or with --connector-account ({name})"))));
         }
         if let Some(state) = state {
