@@ -1177,21 +1177,13 @@ if spn not in [str(v) for v in dc.get("servicePrincipalName", [])]:
     db.modify(m)
 "#;
     let input = serde_json::json!({
-        "conf": lab.info.dir.join("dc/etc/smb.conf"),
+        "conf": writeback_lab::samba::smb_conf(&lab.info.dir.join("dc")),
         "forest": lab.info.forest,
         "name": FAR_DC,
         "port": port,
         "dc_account": format!("{}$", lab.info.dc_host.split('.').next().unwrap_or_default().to_ascii_uppercase()),
     });
-    // The interpreter samba-tool runs on (its `#!` line): Samba's modules are installed for it.
-    let tool = which("samba-tool").ok_or("samba-tool is not installed")?;
-    let python = std::fs::read_to_string(&tool)?
-        .lines()
-        .next()
-        .and_then(|l| l.strip_prefix("#!"))
-        .and_then(|l| l.split_whitespace().next())
-        .map(PathBuf::from)
-        .ok_or("samba-tool names no interpreter")?;
+    let python = writeback_lab::samba::SambaTools::locate()?.python();
     let mut child = std::process::Command::new(python)
         .args(["-c", SCRIPT])
         .stdin(std::process::Stdio::piped())
@@ -1205,16 +1197,11 @@ if spn not in [str(v) for v in dc.get("servicePrincipalName", [])]:
     Ok(())
 }
 
-/// The first `name` on PATH.
-fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?.to_str()?.split(':').map(|d| Path::new(d).join(name)).find(|p| p.is_file())
-}
-
 /// `perf --sign-in FOREST PRINCIPAL` (the password on stdin), run where the lab's resolv.conf and
 /// krb5.conf point at the relays: ours — the DC found by DNS SRV, Kerberos with the typed password
 /// and the sealed bind, as the product signs in — then the peer: the same SRV query, `kinit` and
-/// OpenLDAP's `ldapsearch -Y GSSAPI` of the rootDSE from the DC the record names, one after the other. Prints the
-/// two times in microseconds.
+/// OpenLDAP's `ldapsearch -Y GSSAPI` of the rootDSE from the DC the record names, one after the
+/// other. Prints the two times in microseconds.
 fn sign_in_child(forest: &str, principal: &str) -> BenchResult<()> {
     use writeback_ad::signin::{self, Place, SignIn, Who};
     let mut password = String::new();

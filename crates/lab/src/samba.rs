@@ -123,6 +123,11 @@ impl SambaTools {
         SambaTools::locate_in(&dirs)
     }
 
+    /// The Python samba-tool runs on, with Samba's own modules (for scripts on a DC's databases).
+    pub fn python(&self) -> PathBuf {
+        python_of(&self.samba_tool)
+    }
+
     /// The installed Samba version, e.g. `4.17.12-Debian`.
     pub fn version(&self) -> Result<String, LabError> {
         let out = run(crate::platform::child(&self.samba, &[]).arg("-V"), "samba -V")?;
@@ -218,7 +223,7 @@ impl SambaTools {
         passwords: &[(&str, &crate::secrets::Secret)],
     ) -> Result<(), LabError> {
         use std::io::Write;
-        let python = python_of(&self.samba_tool);
+        let python = self.python();
         let input = serde_json::json!({
             "conf": smb_conf(dc_dir),
             "address": addr.to_string(),
