@@ -329,14 +329,14 @@ async fn a_token_expiring_mid_run_is_rolled_back_and_one_apply_at_a_time() {
     w.token = Secret::new(w.sim.access(HIA).await);
     w.backend = Backend::Lab(LabEngine::new(w.sim.running.url(), w.token.clone()).unwrap());
     let plan = w.plan(&scopes, true).await;
-    let held = journal::Lock::acquire(&w.paths.state_dir).unwrap();
+    let held = journal::Lock::acquire(&w.paths.state_dir).await.unwrap();
     let err = w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap_err();
     assert!(matches!(&err, EngineError::Busy { lock } if lock.ends_with("apply.lock")), "{err}");
     drop(held);
     // What a dead process left in the lock file means nothing: the OS lock went with it.
     std::fs::write(w.paths.state_dir.join("apply.lock"), "2147483646\n").unwrap();
     w.apply(&plan, &CancellationToken::new(), &quiet()).await.unwrap();
-    drop(journal::Lock::acquire(&w.paths.state_dir).expect("released when the apply ended"));
+    drop(journal::Lock::acquire(&w.paths.state_dir).await.expect("released when the apply ended"));
 }
 
 #[tokio::test]

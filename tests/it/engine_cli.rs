@@ -378,7 +378,7 @@ async fn a_second_apply_from_another_process_is_refused_at_once() {
     let token = sim.access(HIA).await;
     let scope = format!("OU=Sales,OU=Staff,OU=Corp,{BASE}");
     // A slow sync engine keeps the first apply (and its lock) going for a while.
-    sim.running.set_faults(writeback_lab::tenant::Faults { sync_engine_latency_ms: 3000, ..Default::default() });
+    sim.running.set_faults(writeback_lab::tenant::Faults { sync_engine_latency_ms: 6000, ..Default::default() });
     let mut first = cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json", "--scope", &scope])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -396,7 +396,7 @@ async fn a_second_apply_from_another_process_is_refused_at_once() {
         cmd(&lab, &sim, &token, &["apply", "--enable", "--yes", "--json", "--scope", &scope]).output().unwrap();
     assert_eq!(code(&second), 1, "{}", String::from_utf8_lossy(&second.stdout));
     assert_eq!(json(&second)["error"]["code"], "ENGINE-BUSY");
-    // At once: refused while the first still runs, not after waiting for its lock.
+    // Refused while the first still runs, not after waiting for its lock.
     assert!(first.try_wait().unwrap().is_none(), "the first apply still holds the lock");
     let first = tokio::task::spawn_blocking(move || first.wait_with_output().unwrap()).await.unwrap();
     sim.running.set_faults(writeback_lab::tenant::Faults::default());

@@ -401,7 +401,14 @@ mod tests {
         let first = FileLock::try_acquire(&path).unwrap().expect("free");
         assert!(FileLock::try_acquire(&path).unwrap().is_none(), "held");
         drop(first);
-        assert!(FileLock::try_acquire(&path).unwrap().is_some(), "released");
+        // A child another test is spawning holds a copy of every descriptor of this process from
+        // its fork until its exec closes them (they are close-on-exec), and a flock goes with the
+        // open file, not the descriptor: the lock is free once that copy is gone, so wait for it.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while FileLock::try_acquire(&path).unwrap().is_none() {
+            assert!(std::time::Instant::now() < deadline, "released");
+            std::thread::yield_now();
+        }
     }
 
     #[test]

@@ -346,25 +346,37 @@ pub fn unfinished(dir: &Path) -> Result<Option<PathBuf>, EngineError> {
 }
 
 /// One apply at a time, across processes and users: an OS lock on `apply.lock` in the state
-/// folder, held for the whole apply or recovery. A second one is refused at once.
+/// folder, held for the whole apply or recovery. A second one is refused within a second.
 #[derive(Debug)]
 pub struct Lock {
     _held: crate::platform::FileLock,
 }
 
+/// How long a lock that looks held is tried again before the apply is refused. On Unix a lock this
+/// process has just let go can still look held for a moment: a child being spawned on another
+/// thread holds a copy of every descriptor from its fork until its exec closes them, and flock
+/// goes with the open file, not the descriptor. Another apply holds it for far longer.
+const PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl Lock {
     /// Takes the lock in `dir`, or [`EngineError::Busy`] when another apply holds it.
-    pub fn acquire(dir: &Path) -> Result<Lock, EngineError> {
+    pub async fn acquire(dir: &Path) -> Result<Lock, EngineError> {
         crate::platform::ensure_private_dir(dir).map_err(|source| EngineError::Io {
             what: "create the state folder",
             path: dir.to_path_buf(),
             source,
         })?;
         let path = dir.join("apply.lock");
-        match crate::platform::FileLock::try_acquire(&path) {
-            Ok(Some(held)) => Ok(Lock { _held: held }),
-            Ok(None) => Err(EngineError::Busy { lock: path }),
-            Err(source) => Err(EngineError::Io { what: "take the apply lock", path, source }),
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            match crate::platform::FileLock::try_acquire(&path) {
+                Ok(Some(held)) => return Ok(Lock { _held: held }),
+                Ok(None) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await
+                }
+                Ok(None) => return Err(EngineError::Busy { lock: path }),
+                Err(source) => return Err(EngineError::Io { what: "take the apply lock", path, source }),
+            }
         }
     }
 }

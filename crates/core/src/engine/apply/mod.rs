@@ -314,7 +314,7 @@ pub async fn apply(plan: &Plan, env: &mut Env<'_>, start_sync: bool) -> Result<A
     if let Some(p) = plan.preconditions.iter().find(|p| !p.ok) {
         return Err(EngineError::Precondition { check: p.check.clone(), remedy: p.remedy.clone() });
     }
-    let _lock = Lock::acquire(&env.paths.state_dir)?;
+    let _lock = Lock::acquire(&env.paths.state_dir).await?;
     if let Some(path) = journal::unfinished(&env.paths.state_dir)? {
         return Err(EngineError::Unfinished { path });
     }

@@ -210,7 +210,7 @@ pub enum Recovery {
 
 /// Rolls back or resumes the apply recorded in `path`.
 pub async fn recover(path: &Path, how: Recovery, env: &mut Env<'_>) -> Result<ApplyOutcome, EngineError> {
-    let _lock = Lock::acquire(&env.paths.state_dir)?;
+    let _lock = Lock::acquire(&env.paths.state_dir).await?;
     let here: Vec<journal::Directory> = env.routes.iter().map(|r| r.directory.clone()).collect();
     let JournalView { action, steps, .. } = inspect(path, &here)?;
     let records = journal::read(path)?;
