@@ -87,9 +87,12 @@ async fn discovery_accounts_and_enterprise_admins() {
     assert_eq!(found[0].sam_account_name, lab.field("connector_account"));
     assert!(found[0].enabled && !found[0].admin_count);
     assert!(found[0].dn.ends_with(&format!("CN=Users,{BASE}")));
-    let with_named = directory::connector_candidates(&mut conn, &disc, Some("wb.canary")).await.unwrap();
+    let canary = directory::find_account(&mut conn, &disc, "wb.canary").await.unwrap().expect("the canary");
+    let with_named = directory::connector_candidates(&mut conn, &disc, Some(&canary)).await.unwrap();
     assert_eq!(with_named.len(), 2);
     assert_eq!(with_named[0].sam_account_name, "wb.canary");
+    let msol = directory::connector_candidates(&mut conn, &disc, Some(&found[0])).await.unwrap();
+    assert_eq!(msol, found, "an MSOL_ account named is listed once");
 }
 
 #[tokio::test]

@@ -565,8 +565,6 @@ pub async fn child_scopes(
     Ok(nodes)
 }
 
-/// AD DS connector account candidates: every `MSOL_*` account (Entra Connect's naming), and the
-/// named one when given.
 /// An account a picker offers: its DN, sAMAccountName and display name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccountHit {
@@ -609,10 +607,12 @@ pub async fn search_accounts(
     Ok(hits)
 }
 
+/// AD DS connector account candidates: every `MSOL_*` account (Entra Connect's naming), after the
+/// named one (already found) when it is not one of them.
 pub async fn connector_candidates(
     conn: &mut AdConnection,
     disc: &Discovery,
-    named: Option<&str>,
+    named: Option<&Account>,
 ) -> Result<Vec<Account>, AdError> {
     let mut found: Vec<Account> = conn
         .search(
@@ -625,11 +625,10 @@ pub async fn connector_candidates(
         .into_iter()
         .filter_map(account_from)
         .collect();
-    if let Some(name) = named
-        && let Some(account) = find_account(conn, disc, name).await?
+    if let Some(account) = named
         && !found.iter().any(|a| a.dn == account.dn)
     {
-        found.insert(0, account);
+        found.insert(0, account.clone());
     }
     Ok(found)
 }

@@ -83,11 +83,14 @@ pub async fn check(
     let ea = directory::enterprise_admin(conn, disc, account).await?;
     let password_policy = policy::domain_policy(conn, disc).await?;
     let min_age = min_age(conn, disc, &password_policy, now).await?;
-    let candidates = directory::connector_candidates(conn, disc, named).await?;
+    let found = match named {
+        Some(name) => directory::find_account(conn, disc, name).await?,
+        None => None,
+    };
+    let candidates = directory::connector_candidates(conn, disc, found.as_ref()).await?;
     let mut warnings = Vec::new();
     let connector = match named {
         Some(name) => {
-            let found = directory::find_account(conn, disc, name).await?;
             if found.is_none() {
                 warnings.push(format!("the connector account '{name}' was not found; check --connector-account"));
             }

@@ -235,7 +235,11 @@ impl AdSession {
     /// the connector account candidates and the one chosen.
     pub async fn view(&mut self, chosen: Option<&str>, source: Option<&str>) -> Result<DirectoryView, Error> {
         let ea = directory::enterprise_admin(&mut self.conn, &self.disc, &self.account).await?;
-        let candidates = directory::connector_candidates(&mut self.conn, &self.disc, chosen)
+        let chosen_account = match chosen {
+            Some(name) => self.account(name).await?,
+            None => None,
+        };
+        let candidates = directory::connector_candidates(&mut self.conn, &self.disc, chosen_account.as_ref())
             .await?
             .into_iter()
             .map(|a| (a.dn, a.sam_account_name))
