@@ -1301,11 +1301,9 @@ async fn sign_in_runs(lab: &Lab, smoke: bool, ldap_port: u16) -> BenchResult<()>
     for _ in 0..runs {
         let cache = work.path().join("krb5cc");
         let _ = std::fs::remove_file(&cache);
-        let mut child = tokio::process::Command::new("unshare")
-            .args(["-m", "sh", "-c", "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\""])
-            .arg(&resolv)
-            .arg(std::env::current_exe()?)
-            .args(["--sign-in", &lab.info.forest, &principal])
+        let exe = std::env::current_exe()?;
+        let args = ["--sign-in", &lab.info.forest, &principal].map(std::ffi::OsStr::new);
+        let mut child = tokio::process::Command::from(writeback_lab::with_resolver(&resolv, exe.as_os_str(), &args))
             .env("KRB5_CONFIG", &krb5)
             .env("KRB5CCNAME", format!("FILE:{}", cache.display()))
             .stdin(std::process::Stdio::piped())

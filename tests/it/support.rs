@@ -126,12 +126,8 @@ impl LabDc {
     /// is never touched), with `KRB5_CONFIG` naming the lab's krb5.conf and `KRB5CCNAME` a ticket
     /// cache of this test's own (empty unless a test `kinit`s into it).
     pub fn in_lab_dns(&self, cmd: &Command) -> Command {
-        let mut wrapped = Command::new("unshare");
-        wrapped
-            .args(["-m", "sh", "-c", "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\""])
-            .arg(self.field("resolv_conf"))
-            .arg(cmd.get_program())
-            .args(cmd.get_args());
+        let args: Vec<&std::ffi::OsStr> = cmd.get_args().collect();
+        let mut wrapped = writeback_lab::with_resolver(Path::new(&self.field("resolv_conf")), cmd.get_program(), &args);
         for (k, v) in cmd.get_envs() {
             match v {
                 Some(v) => wrapped.env(k, v),

@@ -111,6 +111,22 @@ struct TemplateInfo {
     forest: LabForest,
 }
 
+/// `program` with `args`, run where `resolv_conf` is mounted over /etc/resolv.conf: a private mount
+/// namespace (`unshare -m`, root), so the program's resolver asks the lab's DNS while the
+/// machine's own resolver is never changed. The caller adds the environment and stdio.
+pub fn with_resolver(
+    resolv_conf: &Path,
+    program: &std::ffi::OsStr,
+    args: &[&std::ffi::OsStr],
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new("unshare");
+    cmd.args(["-m", "sh", "-c", "mount --bind \"$0\" /etc/resolv.conf && exec \"$@\""])
+        .arg(resolv_conf)
+        .arg(program)
+        .args(args);
+    cmd
+}
+
 /// The default lab folder: `lab` in the platform's data folder.
 pub fn default_dir() -> PathBuf {
     dirs::data_local_dir().unwrap_or_else(std::env::temp_dir).join("writeback-wizard").join("lab")
