@@ -80,6 +80,15 @@ async fn ad_check_reports_the_contracts_fields_and_answers_no_for_a_non_enterpri
     assert_eq!(doc["domains"][0]["netbios_name"], "LAB");
     // The lab renews one user's password at every start, under a PSO with a one-day minimum age.
     assert_eq!(doc["min_age_not_reached"], serde_json::json!([format!("{},{BASE}", writeback_lab::seed::RECENT_USER)]));
+    // A name that finds nobody is said, and no account is taken for it.
+    let out =
+        ad_cmd(&lab, "LAB\\Administrator", &admin_password(&lab), &["ad", "check", "--connector-account", "nobody"])
+            .output()
+            .unwrap();
+    let doc = json(&out);
+    assert!(doc["connector_account"].is_null(), "{doc}");
+    assert!(doc["warnings"].to_string().contains("the connector account 'nobody' was not found"), "{doc}");
+    assert_eq!(doc["connector_candidates"][0]["sam_account_name"], lab.field("connector_account").as_str());
 
     // Ada is a Domain Admin, not an Enterprise Admin: exit 3 and the reason.
     let mut conn = lab.admin().await;

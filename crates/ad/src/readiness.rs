@@ -60,12 +60,12 @@ impl Readiness {
     }
 }
 
-/// What a readiness check is asked about: the connector account as named (sAMAccountName or DN;
-/// without it none is assumed, the `MSOL_` candidates are only listed), the scopes, and the time
-/// the minimum age is judged at.
+/// What a readiness check is asked about: the connector account as named (sAMAccountName or DN)
+/// with the account found for that name, if any (without a name none is assumed, the `MSOL_`
+/// candidates are only listed), the scopes, and the time the minimum age is judged at.
 #[derive(Debug, Clone, Copy)]
 pub struct Ask<'a> {
-    pub named: Option<&'a str>,
+    pub named: Option<(&'a str, Option<&'a Account>)>,
     pub scopes: &'a [String],
     pub now: std::time::SystemTime,
 }
@@ -83,18 +83,14 @@ pub async fn check(
     let ea = directory::enterprise_admin(conn, disc, account).await?;
     let password_policy = policy::domain_policy(conn, disc).await?;
     let min_age = min_age(conn, disc, &password_policy, now).await?;
-    let found = match named {
-        Some(name) => directory::find_account(conn, disc, name).await?,
-        None => None,
-    };
-    let candidates = directory::connector_candidates(conn, disc, found.as_ref()).await?;
+    let candidates = directory::connector_candidates(conn, disc, named.and_then(|(_, found)| found)).await?;
     let mut warnings = Vec::new();
     let connector = match named {
-        Some(name) => {
+        Some((name, found)) => {
             if found.is_none() {
                 warnings.push(format!("the connector account '{name}' was not found; check --connector-account"));
             }
-            found
+            found.cloned()
         }
         // Never taken on its name alone: anyone who may create a user could call one MSOL_x.
         None => {

@@ -32,7 +32,7 @@ pub struct AdSession {
     /// Where this directory came from, in words.
     pub(crate) source: String,
     /// The connector account the settings name, looked up beside the bound account (taken once,
-    /// by `find_connector`).
+    /// by `named_account`).
     pub(crate) named_connector: Option<(String, Result<Option<Account>, AdError>)>,
 }
 

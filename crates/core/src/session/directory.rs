@@ -126,7 +126,11 @@ impl AdSession {
         progress: &mut (dyn FnMut(usize) + Send),
     ) -> Result<Readiness, Error> {
         let named = connector.map(str::to_string).or_else(|| self.settings.connector_account.clone());
-        let ask = readiness::Ask { named: named.as_deref(), scopes, now };
+        let found = match &named {
+            Some(name) => self.named_account(name).await?,
+            None => None,
+        };
+        let ask = readiness::Ask { named: named.as_deref().map(|name| (name, found.as_ref())), scopes, now };
         let mut report = readiness::check(&mut self.conn, &self.disc, &self.account, ask, cancel, progress).await?;
         report.connection = Some(self.protection.clone());
         Ok(report)
@@ -231,6 +235,15 @@ impl AdSession {
         Ok(directory::find_account(&mut self.conn, &self.disc, name).await?)
     }
 
+    /// [`Self::account`], taking the settings' connector account looked up while this session
+    /// signed in when `name` is that one (once: a later call asks the DC again).
+    async fn named_account(&mut self, name: &str) -> Result<Option<Account>, Error> {
+        match self.named_connector.take() {
+            Some((looked_up, found)) if looked_up == name => Ok(found?),
+            _ => self.account(name).await,
+        }
+    }
+
     /// What the wizard shows once connected: the DC, the domains, the Enterprise Admins verdict,
     /// the connector account candidates and the one chosen.
     pub async fn view(&mut self, chosen: Option<&str>, source: Option<&str>) -> Result<DirectoryView, Error> {
@@ -268,10 +281,7 @@ impl AdSession {
         state: Option<&EngineState>,
     ) -> Result<(Option<Account>, Option<String>), Error> {
         if let Some(name) = self.settings.connector_account.clone() {
-            let found = match self.named_connector.take() {
-                Some((looked_up, found)) if looked_up == name => found?,
-                _ => self.account(&name).await?,
-            };
+            let found = self.named_account(&name).await?;
             return Ok((found, Some(format!("named in the settings or with --connector-account ({name})"))));
         }
         if let Some(state) = state {
