@@ -90,12 +90,11 @@ enum Transport {
 impl AdConnection {
     /// Opens the connection (TCP, then TLS as the URL and trust say). No bind yet.
     pub async fn connect(opts: &ConnectOptions) -> Result<AdConnection, AdError> {
-        let transport = if opts.url.starts_with("ldaps://") {
-            Transport::Ldaps
-        } else if opts.url.starts_with("ldap://") {
-            if opts.plain { Transport::Plain } else { Transport::StartTls }
-        } else {
-            return Err(AdError::BadUrl { url: opts.url.clone() });
+        let url = LdapUrl::parse(&opts.url)?;
+        let transport = match (url.ldaps, opts.plain) {
+            (true, _) => Transport::Ldaps,
+            (false, true) => Transport::Plain,
+            (false, false) => Transport::StartTls,
         };
         let (config, presented) = client_config(&opts.trust)?;
         let mut settings = LdapConnSettings::new().set_conn_timeout(opts.timeout).set_config(config);
@@ -104,7 +103,7 @@ impl AdConnection {
         }
         let timed = crate::netstats::timed(crate::netstats::Kind::Ldap);
         let started = std::time::Instant::now();
-        let tcp = tcp_no_delay(&opts.url, opts.timeout).await.map_err(|e| connect_error(opts, e, &presented))?;
+        let tcp = tcp_no_delay(&url.authority(), opts.timeout).await.map_err(|e| connect_error(opts, e, &presented))?;
         let settings = settings
             .set_std_stream(ldap3::StdStream::Tcp(tcp))
             .set_conn_timeout(opts.timeout.saturating_sub(started.elapsed()).max(Duration::from_millis(1)));
@@ -509,9 +508,8 @@ impl AdError {
 /// for its answer, and a small write held back for the acknowledgement of the one before (which
 /// the DC delays, up to 40 ms on Linux and 200 ms on Windows) would cost that on every such
 /// write — the TLS handshake's last flight followed by the first request, for one.
-async fn tcp_no_delay(url: &str, timeout: Duration) -> Result<std::net::TcpStream, LdapError> {
-    let address = host_and_port(url);
-    let stream = match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(address.as_str())).await {
+async fn tcp_no_delay(address: &str, timeout: Duration) -> Result<std::net::TcpStream, LdapError> {
+    let stream = match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(address)).await {
         Ok(connected) => connected?,
         Err(elapsed) => return Err(LdapError::Timeout { elapsed }),
     };
@@ -519,15 +517,58 @@ async fn tcp_no_delay(url: &str, timeout: Duration) -> Result<std::net::TcpStrea
     Ok(stream.into_std()?)
 }
 
-/// `host:port` of an `ldap[s]://` URL, the scheme's port when it names none.
-fn host_and_port(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("ldap", url));
-    let authority = rest.split('/').next().unwrap_or(rest);
-    // An IPv6 literal is bracketed: a port is after the last colon outside the brackets.
-    let has_port = authority.rsplit_once(':').is_some_and(|(host, _)| !host.contains(':') || host.ends_with(']'));
-    match has_port {
-        true => authority.to_string(),
-        false => format!("{authority}:{}", if scheme == "ldaps" { 636 } else { 389 }),
+/// An `ldaps://` or `ldap://` URL's parts, the scheme's port when it names none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LdapUrl {
+    pub ldaps: bool,
+    pub host: String,
+    pub port: u16,
+}
+
+impl LdapUrl {
+    pub(crate) fn parse(url: &str) -> Result<LdapUrl, AdError> {
+        let bad = || AdError::BadUrl { url: url.to_string() };
+        let (ldaps, rest) = if let Some(r) = url.strip_prefix("ldaps://") {
+            (true, r)
+        } else if let Some(r) = url.strip_prefix("ldap://") {
+            (false, r)
+        } else {
+            return Err(bad());
+        };
+        let authority = rest.split('/').next().unwrap_or_default();
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(v6) => {
+                let (h, after) = v6.split_once(']').ok_or_else(bad)?;
+                (h, after.strip_prefix(':'))
+            }
+            None => match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (authority, None),
+            },
+        };
+        let port = match port {
+            Some(p) => p.parse().map_err(|_| bad())?,
+            None if ldaps => 636,
+            None => 389,
+        };
+        if host.is_empty() {
+            return Err(bad());
+        }
+        Ok(LdapUrl { ldaps, host: host.to_string(), port })
+    }
+
+    /// `host:port`, an IPv6 literal in brackets.
+    fn authority(&self) -> String {
+        match self.host.contains(':') {
+            true => format!("[{}]:{}", self.host, self.port),
+            false => format!("{}:{}", self.host, self.port),
+        }
+    }
+}
+
+impl std::fmt::Display for LdapUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}://{}", if self.ldaps { "ldaps" } else { "ldap" }, self.authority())
     }
 }
 
@@ -573,6 +614,7 @@ mod tests {
 
     #[test]
     fn a_url_names_its_host_and_port_or_the_schemes() {
+        let host_and_port = |url: &str| LdapUrl::parse(url).unwrap().authority();
         assert_eq!(host_and_port("ldaps://dc1.corp.example.com"), "dc1.corp.example.com:636");
         assert_eq!(host_and_port("ldap://dc1.corp.example.com/"), "dc1.corp.example.com:389");
         assert_eq!(host_and_port("ldap://10.0.0.5:3389"), "10.0.0.5:3389");
@@ -584,11 +626,11 @@ mod tests {
     #[tokio::test]
     async fn the_connection_is_opened_without_nagle() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("ldap://{}", listener.local_addr().unwrap());
-        let stream = tcp_no_delay(&url, Duration::from_secs(5)).await.unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let stream = tcp_no_delay(&address, Duration::from_secs(5)).await.unwrap();
         assert!(stream.nodelay().unwrap());
         let (_, err) =
-            (listener, tcp_no_delay("ldap://127.0.0.1:1", Duration::from_secs(5)).await.err().map(|e| e.to_string()));
+            (listener, tcp_no_delay("127.0.0.1:1", Duration::from_secs(5)).await.err().map(|e| e.to_string()));
         assert!(err.is_some(), "a closed port is an error");
     }
 }

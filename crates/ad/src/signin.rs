@@ -10,6 +10,7 @@ use std::time::Duration;
 use rand::Rng;
 use serde::Serialize;
 
+use super::conn::LdapUrl;
 use super::kerberos::{self, Problem};
 use super::locate::{self, Located};
 use super::{AdConnection, AdError, ConnectOptions, TlsTrust};
@@ -138,39 +139,12 @@ struct Candidate {
 
 impl Candidate {
     fn from_url(url: &str) -> Result<Candidate, AdError> {
-        let (ldaps, rest) = if let Some(r) = url.strip_prefix("ldaps://") {
-            (true, r)
-        } else if let Some(r) = url.strip_prefix("ldap://") {
-            (false, r)
-        } else {
-            return Err(AdError::BadUrl { url: url.to_string() });
-        };
-        let authority = rest.split('/').next().unwrap_or_default();
-        let (host, port) = match authority.strip_prefix('[') {
-            Some(v6) => {
-                let (h, after) = v6.split_once(']').ok_or_else(|| AdError::BadUrl { url: url.to_string() })?;
-                (h.to_string(), after.strip_prefix(':').map(str::to_string))
-            }
-            None => match authority.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), Some(p.to_string())),
-                None => (authority.to_string(), None),
-            },
-        };
-        let port = match port {
-            Some(p) => p.parse().map_err(|_| AdError::BadUrl { url: url.to_string() })?,
-            None if ldaps => 636,
-            None => 389,
-        };
-        if host.is_empty() {
-            return Err(AdError::BadUrl { url: url.to_string() });
-        }
+        let LdapUrl { ldaps, host, port } = LdapUrl::parse(url)?;
         Ok(Candidate { host, port, ldaps, located: false })
     }
 
     fn url(&self) -> String {
-        let scheme = if self.ldaps { "ldaps" } else { "ldap" };
-        let host = if self.host.contains(':') { format!("[{}]", self.host) } else { self.host.clone() };
-        format!("{scheme}://{host}:{}", self.port)
+        LdapUrl { ldaps: self.ldaps, host: self.host.clone(), port: self.port }.to_string()
     }
 
     fn is_ip(&self) -> bool {
