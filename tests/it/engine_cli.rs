@@ -579,12 +579,7 @@ async fn at_a_terminal_the_directory_asks_first_and_the_tenant_only_after_it() {
             .collect();
         let mut script = Command::new("script");
         script.args(["-qec", &quoted.join(" "), "/dev/null"]);
-        for (k, v) in c.get_envs() {
-            match v {
-                Some(v) => script.env(k, v),
-                None => script.env_remove(k),
-            };
-        }
+        crate::support::envs_from(&mut script, &c);
         script.env_remove("WRITEBACK_AD_PASSWORD").env_remove("WRITEBACK_ENTRA_TOKEN");
         let mut child = script.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let seen = Arc::new(Mutex::new(String::new()));

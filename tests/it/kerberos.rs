@@ -343,12 +343,7 @@ fn every_refusal_kerberos_gives_is_named_with_its_remedy() {
     let mut skewed = Command::new("faketime");
     let inner = check("LAB\\Administrator", admin_pw.expose(), &[]);
     skewed.args(["-f", "+1h"]).arg(inner.get_program()).args(inner.get_args());
-    for (k, v) in inner.get_envs() {
-        match v {
-            Some(v) => skewed.env(k, v),
-            None => skewed.env_remove(k),
-        };
-    }
+    crate::support::envs_from(&mut skewed, &inner);
     let mut skewed = lab.in_lab_dns(&skewed);
     skewed.env("KRB5_CONFIG", &strict);
     refused(

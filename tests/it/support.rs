@@ -128,12 +128,7 @@ impl LabDc {
     pub fn in_lab_dns(&self, cmd: &Command) -> Command {
         let args: Vec<&std::ffi::OsStr> = cmd.get_args().collect();
         let mut wrapped = writeback_lab::with_resolver(Path::new(&self.field("resolv_conf")), cmd.get_program(), &args);
-        for (k, v) in cmd.get_envs() {
-            match v {
-                Some(v) => wrapped.env(k, v),
-                None => wrapped.env_remove(k),
-            };
-        }
+        envs_from(&mut wrapped, cmd);
         if let Some(dir) = cmd.get_current_dir() {
             wrapped.current_dir(dir);
         }
@@ -289,5 +284,16 @@ pub struct DefaultLabDown<'a>(pub &'a Path);
 impl Drop for DefaultLabDown<'_> {
     fn drop(&mut self) {
         let _ = run(self.0, &["lab", "down", "--json"]);
+    }
+}
+
+/// Sets on `to` every variable `from` sets or removes: a wrapper (`script`, `faketime`, a mount
+/// namespace) runs the inner command with its environment.
+pub fn envs_from(to: &mut Command, from: &Command) {
+    for (k, v) in from.get_envs() {
+        match v {
+            Some(v) => to.env(k, v),
+            None => to.env_remove(k),
+        };
     }
 }
