@@ -246,13 +246,9 @@ impl AdSession {
 
     /// What the wizard shows once connected: the DC, the domains, the Enterprise Admins verdict,
     /// the connector account candidates and the one chosen.
-    pub async fn view(&mut self, chosen: Option<&str>, source: Option<&str>) -> Result<DirectoryView, Error> {
+    pub async fn view(&mut self, chosen: Option<&Account>, source: Option<&str>) -> Result<DirectoryView, Error> {
         let ea = directory::enterprise_admin(&mut self.conn, &self.disc, &self.account).await?;
-        let chosen_account = match chosen {
-            Some(name) => self.account(name).await?,
-            None => None,
-        };
-        let candidates = directory::connector_candidates(&mut self.conn, &self.disc, chosen_account.as_ref())
+        let candidates = directory::connector_candidates(&mut self.conn, &self.disc, chosen)
             .await?
             .into_iter()
             .map(|a| (a.dn, a.sam_account_name))
@@ -267,7 +263,7 @@ impl AdSession {
             enterprise_admin: ea.enterprise_admin,
             domain_admin: ea.domain_admin,
             candidates,
-            chosen: chosen.map(str::to_string),
+            chosen: chosen.map(|a| a.dn.clone()),
             chosen_source: source.map(str::to_string),
         })
     }

@@ -320,9 +320,7 @@ impl Session {
     /// The same for every forest covered, in order.
     pub async fn views(&mut self) -> Result<Vec<DirectoryView>, Error> {
         let views = futures_util::future::try_join_all(self.forests.iter_mut().map(|f| async move {
-            let chosen = f.connector.as_ref().map(|a| a.dn.clone());
-            let source = f.connector_source.clone();
-            f.ad.view(chosen.as_deref(), source.as_deref()).await
+            f.ad.view(f.connector.as_ref(), f.connector_source.as_deref()).await
         }))
         .await?;
         Ok(views)
