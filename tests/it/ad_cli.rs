@@ -140,6 +140,14 @@ async fn bad_inputs_are_named_with_their_remedy_and_secrets_stay_out_of_logs() {
         .unwrap();
     assert_eq!(code(&out), 2);
     assert!(json(&out)["error"]["remedy"].as_str().unwrap().contains("--ad-url"));
+    // A DC URL that is not ldaps:// or ldap://host[:port]: the forms it takes, before any connection.
+    for bad in ["https://dc1.lab.example.test", "ldaps://dc1.lab.example.test:sixthreesix", "ldap://"] {
+        let out = ad_cmd_to(&lab, bad, "dc1", "LAB\\Administrator", &pw, &["ad", "check", "--json"]).output().unwrap();
+        assert_eq!(code(&out), 2, "{bad}");
+        let e = &json(&out)["error"];
+        assert_eq!(e["code"], "AD-URL", "{bad}: {e}");
+        assert!(e["remedy"].as_str().unwrap().contains("ldaps://dc.example.com"), "{e}");
+    }
     // A certificate for another name: refused, naming what the DC presented.
     let url = lab.field("ldap_url");
     let out = ad_cmd_to(&lab, &url, "dc9.other.test", "LAB\\Administrator", &pw, &["ad", "check", "--json"])

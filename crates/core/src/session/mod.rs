@@ -319,9 +319,11 @@ impl Session {
 
     /// The same for every forest covered, in order.
     pub async fn views(&mut self) -> Result<Vec<DirectoryView>, Error> {
-        let views = futures_util::future::try_join_all(self.forests.iter_mut().map(|f| async move {
-            f.ad.view(f.connector.as_ref(), f.connector_source.as_deref()).await
-        }))
+        let views = futures_util::future::try_join_all(
+            self.forests
+                .iter_mut()
+                .map(|f| async move { f.ad.view(f.connector.as_ref(), f.connector_source.as_deref()).await }),
+        )
         .await?;
         Ok(views)
     }
